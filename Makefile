@@ -1,0 +1,74 @@
+# bouncer: run ./configure first; it writes objs/config.mk and objs/config.h.
+
+-include objs/config.mk
+
+DESTDIR ?=
+CONF_DIR = $(dir $(CONF_PATH))
+PID_DIR = $(dir $(PID_PATH))
+
+COMMON_SRCS = common/addr.c common/conf.c common/heritage.c common/http_parse.c common/log.c \
+	common/pool.c common/proctitle.c common/str.c common/clock.c
+WORKER_SRCS = worker/access_log.c worker/event.c worker/http.c worker/upstream.c worker/worker.c
+MASTER_SRCS = master/control.c master/listen.c master/main.c master/master.c master/process.c
+
+COMMON_OBJS = $(COMMON_SRCS:%.c=objs/%.o)
+WORKER_OBJS = $(WORKER_SRCS:%.c=objs/%.o)
+MASTER_OBJS = $(MASTER_SRCS:%.c=objs/%.o)
+OBJS = $(COMMON_OBJS) $(WORKER_OBJS) $(MASTER_OBJS)
+
+UNIT_SRCS = $(wildcard t/unit/*.c)
+UNIT_BINS = $(UNIT_SRCS:t/unit/%.c=objs/t/unit/%)
+
+CPPFLAGS = -Iobjs
+
+.PHONY: all install uninstall clean test demo format unit check-config
+
+all: objs/config.mk objs/bouncer
+
+objs/config.mk:
+	@echo "bouncer: run ./configure first" >&2; exit 1
+
+objs/bouncer: $(OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
+
+objs/%.o: %.c objs/config.h $(wildcard common/*.h worker/*.h master/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+objs/t/unit/%: t/unit/%.c t/unit/tap.h $(COMMON_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(COMMON_OBJS) $(LDFLAGS) $(LIBS)
+
+unit: $(UNIT_BINS)
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(CONF_DIR) $(DESTDIR)$(LOG_PATH) \
+		$(DESTDIR)$(PID_DIR) $(DESTDIR)$(CACHE_PATH)
+	install -m 755 objs/bouncer $(DESTDIR)$(SBINDIR)/bouncer
+	@if [ -f $(DESTDIR)$(CONF_PATH) ]; then \
+		echo "keeping the existing $(DESTDIR)$(CONF_PATH)"; \
+		install -m 644 objs/bouncer.conf $(DESTDIR)$(CONF_PATH).default; \
+	else \
+		install -m 644 objs/bouncer.conf $(DESTDIR)$(CONF_PATH); \
+	fi
+
+objs/bouncer.conf: etc/bouncer.conf objs/config.mk
+	sed -e 's#@PID_PATH@#$(PID_PATH)#g' -e 's#@LOG_PATH@#$(LOG_PATH)#g' \
+		etc/bouncer.conf > $@
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/bouncer $(DESTDIR)$(CONF_PATH).default
+	@echo "left in place: $(DESTDIR)$(CONF_PATH), $(DESTDIR)$(LOG_PATH)"
+
+clean:
+	rm -rf objs/*.o objs/common objs/worker objs/master objs/t objs/bouncer objs/bouncer.conf
+
+test: all unit
+	@t/deps.sh
+	prove $(PROVE_FLAGS) t/
+
+demo: all
+	@t/demo.sh
+
+format:
+	clang-format -i common/*.[ch] worker/*.[ch] master/*.[ch] t/unit/*.[ch]

@@ -1,0 +1,50 @@
+/*
+ * addr.h: socket addresses as the config writes them ("host:port",
+ * "[v6]:port", "unix:/path") and networks ("10.0.0.0/8", "::1/128").
+ */
+#ifndef BN_ADDR_H
+#define BN_ADDR_H
+
+#include "bouncer.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#define BN_ADDR_TEXT_LEN 128
+
+typedef struct {
+    struct sockaddr_storage sa;
+    socklen_t len;
+    char text[BN_ADDR_TEXT_LEN]; /* canonical form, for logs and comparison */
+} bn_addr_t;
+
+/*
+ * Parses s into a.  Host names are resolved with getaddrinfo() (blocking:
+ * only the master calls this, at config load).  When passive is set, "*:80"
+ * and ":80" mean every IPv4 address.  Returns BN_OK, or BN_ERROR with a
+ * message in err.
+ */
+int bn_addr_parse(const char *s, bool passive, bn_addr_t *a, char *err, size_t errlen);
+
+/* Writes "1.2.3.4", "::1" or "unix:" (no port) into buf; returns buf. */
+char *bn_sockaddr_host(const struct sockaddr *sa, char *buf, size_t len);
+
+/* Writes "1.2.3.4:80", "[::1]:80" or "unix:/path"; returns buf. */
+char *bn_sockaddr_text(const struct sockaddr *sa, socklen_t salen, char *buf, size_t len);
+
+bool bn_sockaddr_equal(const bn_addr_t *a, const bn_addr_t *b);
+
+typedef struct {
+    int family;
+    uint8_t addr[16];
+    uint8_t mask[16];
+} bn_cidr_t;
+
+/* "10.0.0.0/8", "::1/128", or a bare address (a /32 or /128). */
+int bn_cidr_parse(const char *s, bn_cidr_t *c);
+
+/* IPv4-mapped IPv6 peers (::ffff:a.b.c.d) match IPv4 networks. */
+bool bn_cidr_match(const bn_cidr_t *c, const struct sockaddr *sa);
+
+#endif

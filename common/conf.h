@@ -1,0 +1,193 @@
+/*
+ * conf.h: the configuration as typed structs.  bn_conf_load() reads a
+ * libconfig file with the schema of bouncer.conf.example, checks every
+ * setting and reference, and returns one bn_conf_t allocated in its own pool
+ * (one pool per config generation).  Sizes and durations are parsed here,
+ * once; nothing downstream sees a string where a number is meant.
+ */
+#ifndef BN_CONF_H
+#define BN_CONF_H
+
+#include "addr.h"
+#include "bouncer.h"
+#include "pool.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+typedef struct bn_conf_s bn_conf_t;
+typedef struct bn_conf_server_s bn_conf_server_t;
+
+enum { BN_BALANCE_ROUND_ROBIN = 0 };
+
+enum {
+    BN_FORWARDED_X = 1,       /* X-Forwarded-For, -Proto, -Host, X-Real-IP */
+    BN_FORWARDED_RFC7239 = 2, /* Forwarded */
+};
+
+enum { BN_ACCESS_COMBINED = 0, BN_ACCESS_JSON, BN_ACCESS_OFF };
+
+typedef struct {
+    const char *address; /* as written */
+    bn_addr_t addr;
+    unsigned weight;
+    unsigned max_fails;
+    uint64_t fail_timeout;
+    bool backup;
+    bool down;
+} bn_conf_peer_t;
+
+typedef struct {
+    const char *name;
+    unsigned index;
+    int balance;
+    bn_conf_peer_t *peers;
+    size_t npeers;
+    const char *host_header; /* NULL: pass the client's */
+    unsigned keepalive;
+    uint64_t keepalive_timeout;
+    uint64_t connect_timeout;
+    uint64_t read_timeout;
+    uint64_t send_timeout;
+    unsigned retries;
+} bn_conf_upstream_t;
+
+typedef struct {
+    const char *name;  /* "X-Env" */
+    size_t name_len;
+    const char *value; /* "prod" */
+} bn_conf_header_t;
+
+typedef struct {
+    bn_conf_header_t *set, *add;
+    size_t nset, nadd;
+    const char **remove;
+    size_t nremove;
+} bn_conf_headers_t;
+
+enum { BN_MATCH_PREFIX = 0, BN_MATCH_EXACT, BN_MATCH_REGEX };
+enum { BN_ROUTE_UPSTREAM = 0, BN_ROUTE_REDIRECT, BN_ROUTE_RESPOND };
+
+typedef struct {
+    int match_kind;
+    const char *match;
+    size_t match_len;
+    pcre2_code *regex;
+    const char **methods; /* NULL: any */
+    size_t nmethods;
+
+    int action;
+    bn_conf_upstream_t *upstream;
+    const char *redirect_to;
+    unsigned status; /* redirect or respond */
+    const char *body;
+    const char *content_type;
+
+    pcre2_code *rewrite;
+    const char *rewrite_replace;
+
+    bn_conf_headers_t request_headers;
+    bn_conf_headers_t response_headers;
+
+    int64_t max_body_size; /* -1: limits.max_body_size */
+    uint64_t read_timeout, send_timeout, connect_timeout; /* 0: the upstream's */
+
+    bn_cidr_t *allow, *deny;
+    size_t nallow, ndeny;
+
+    bool websocket;
+    uint64_t websocket_idle_timeout;
+} bn_conf_route_t;
+
+/* One listening address, shared by every server block that lists it. */
+typedef struct {
+    bn_addr_t addr;
+    int fd;                          /* bound by the master; -1 until then */
+    bn_conf_server_t *default_server; /* the first server that lists it */
+} bn_conf_listen_t;
+
+struct bn_conf_server_s {
+    unsigned index;
+    const char **names;
+    size_t nnames;
+    bn_conf_listen_t **listens;
+    size_t nlistens;
+    unsigned forwarded; /* BN_FORWARDED_* bits */
+    bn_cidr_t *real_ip_from;
+    size_t nreal_ip_from;
+    const char *real_ip_header;
+    bn_conf_route_t *routes;
+    size_t nroutes;
+};
+
+typedef struct {
+    uint64_t header_timeout;
+    uint64_t body_timeout;
+    uint64_t send_timeout;
+    uint64_t keepalive_timeout;
+    unsigned keepalive_requests;
+    uint64_t max_uri_size;
+    uint64_t max_header_size;
+    unsigned max_headers;
+    uint64_t max_body_size; /* 0: unlimited */
+    uint64_t max_upstream_header_size;
+    uint64_t tls_handshake_timeout;
+    uint64_t lingering_timeout;
+} bn_conf_limits_t;
+
+struct bn_conf_s {
+    bn_pool_t *pool;
+    const char *file; /* absolute path */
+
+    bool daemon;
+    unsigned workers;
+    const char *user;
+    const char *group;
+    const char *pid_file;
+    const char *control_socket;
+    unsigned worker_connections;
+    int backlog;
+    uint64_t shutdown_timeout;
+    unsigned max_draining_generations;
+
+    const char *error_log;
+    int error_log_level;
+    const char *access_log;
+    int access_format;
+
+    bn_conf_limits_t limits;
+
+    bn_conf_upstream_t *upstreams;
+    size_t nupstreams;
+    bn_conf_server_t *servers;
+    size_t nservers;
+    bn_conf_listen_t *listens;
+    size_t nlistens;
+};
+
+/*
+ * A list of error lines "FILE:LINE: path: message", kept in order.  Loading
+ * goes on after a semantic error so `check` can report them all.
+ */
+typedef struct {
+    char **lines;
+    size_t n;
+    size_t cap;
+} bn_conf_errors_t;
+
+/*
+ * Loads and validates path.  Returns the config, or NULL with at least one
+ * line in errs.  The caller owns both: bn_conf_free() and
+ * bn_conf_errors_free().
+ */
+bn_conf_t *bn_conf_load(const char *path, bn_conf_errors_t *errs);
+void bn_conf_free(bn_conf_t *conf);
+void bn_conf_errors_free(bn_conf_errors_t *errs);
+void bn_conf_errors_add(bn_conf_errors_t *errs, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The control socket path of the config at path (malloc'd), even when the
+ * file has errors; NULL when memory runs out. */
+char *bn_conf_control_socket(const char *path);
+
+#endif

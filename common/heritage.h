@@ -1,0 +1,34 @@
+/*
+ * heritage.h: everything the master hands a worker at fork, in one struct
+ * (after Varnish's heritage.h).  The worker's entry point is declared here
+ * too, so that master/ never includes a worker/ header.
+ */
+#ifndef BN_HERITAGE_H
+#define BN_HERITAGE_H
+
+#include "bouncer.h"
+#include "conf.h"
+
+typedef struct {
+    bn_conf_t *conf;        /* the generation's config, inherited by fork */
+    unsigned generation;
+    unsigned slot;          /* this worker's number within the generation */
+    int access_log_fd;      /* opened by the master, before privileges drop */
+    bool drop_privileges;   /* started as root: become conf->user/group */
+    uid_t uid;
+    gid_t gid;
+} bn_heritage_t;
+
+extern bn_heritage_t bn_heritage;
+
+/* Runs a worker process; never returns. */
+_Noreturn void bn_worker_main(void);
+
+/*
+ * Process titles, as ps(1) shows them ("bouncer: worker process").  The
+ * master calls bn_proctitle_init() with main()'s argv before anything else.
+ */
+void bn_proctitle_init(int argc, char **argv);
+void bn_proctitle_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * log.h: the error log.  A line reads
+ *   2026/11/26 16:46:34 [error] 1234: *5 message (111: Connection refused)
+ *       while connecting to upstream, client: 1.2.3.4, request: "GET / HTTP/1.1"
+ * The "*5" and everything after the message come from the bn_log_t of the
+ * connection; code outside a connection passes NULL.
+ */
+#ifndef BN_LOG_H
+#define BN_LOG_H
+
+#include "bouncer.h"
+
+enum {
+    BN_LOG_EMERG = 0,
+    BN_LOG_ALERT,
+    BN_LOG_CRIT,
+    BN_LOG_ERR,
+    BN_LOG_WARN,
+    BN_LOG_NOTICE,
+    BN_LOG_INFO,
+    BN_LOG_DEBUG
+};
+
+typedef struct bn_log_s bn_log_t;
+
+/* Appends ", client: ..." context to buf; returns the bytes written. */
+typedef size_t (*bn_log_handler_pt)(const bn_log_t *log, char *buf, size_t len);
+
+struct bn_log_s {
+    uint64_t conn;          /* connection number, 0 for none */
+    const char *action;     /* "while ..." */
+    bn_log_handler_pt handler;
+    void *data;
+};
+
+/* The process's error log: stderr until bn_log_set_fd(). */
+extern int bn_log_level;
+extern int bn_log_fd;
+extern bool bn_log_stderr_too; /* master in the foreground also echoes to stderr */
+
+void bn_log_error(int level, const bn_log_t *log, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#define bn_log_debug(log, ...)                                              \
+    do {                                                                    \
+        if (bn_log_level >= BN_LOG_DEBUG) {                                 \
+            bn_log_error(BN_LOG_DEBUG, log, 0, __VA_ARGS__);                \
+        }                                                                   \
+    } while (0)
+
+/* Returns the level, or -1 for an unknown name. */
+int bn_log_level_parse(const char *name);
+const char *bn_log_level_name(int level);
+
+/*
+ * Opens path for appending (O_APPEND, 0644, created if absent) and returns
+ * the fd, or -1 with errno set.
+ */
+int bn_log_open_file(const char *path);
+
+#endif

@@ -1,0 +1,135 @@
+/*
+ * str.c: sizes, durations and string helpers.
+ */
+#include "str.h"
+
+#include <ctype.h>
+#include <strings.h>
+
+/* Parses the leading decimal digits of s; sets *end past them. */
+static int
+parse_digits(const char *s, uint64_t *v, const char **end)
+{
+    uint64_t n = 0;
+    const char *p = s;
+
+    if (!isdigit((unsigned char) *p)) {
+        return BN_ERROR;
+    }
+    for (; isdigit((unsigned char) *p); p++) {
+        unsigned d = (unsigned) (*p - '0');
+        if (n > (UINT64_MAX - d) / 10) {
+            return BN_ERROR;
+        }
+        n = n * 10 + d;
+    }
+    *v = n;
+    *end = p;
+    return BN_OK;
+}
+
+static int
+scale(uint64_t n, uint64_t mult, uint64_t *out)
+{
+    if (mult != 0 && n > UINT64_MAX / mult) {
+        return BN_ERROR;
+    }
+    *out = n * mult;
+    return BN_OK;
+}
+
+int
+bn_parse_size(const char *s, uint64_t *bytes)
+{
+    uint64_t n, mult;
+    const char *p;
+
+    if (parse_digits(s, &n, &p) != BN_OK) {
+        return BN_ERROR;
+    }
+    switch (*p) {
+    case '\0':
+        return scale(n, 1, bytes);
+    case 'k':
+    case 'K':
+        mult = 1024;
+        break;
+    case 'm':
+    case 'M':
+        mult = 1024 * 1024;
+        break;
+    case 'g':
+    case 'G':
+        mult = 1024 * 1024 * 1024;
+        break;
+    default:
+        return BN_ERROR;
+    }
+    if (p[1] != '\0') {
+        return BN_ERROR;
+    }
+    return scale(n, mult, bytes);
+}
+
+int
+bn_parse_duration(const char *s, uint64_t *msec)
+{
+    uint64_t n, mult;
+    const char *p;
+
+    if (parse_digits(s, &n, &p) != BN_OK) {
+        return BN_ERROR;
+    }
+    if (strcmp(p, "") == 0 || strcmp(p, "s") == 0) {
+        mult = 1000;
+    } else if (strcmp(p, "ms") == 0) {
+        mult = 1;
+    } else if (strcmp(p, "m") == 0) {
+        mult = 60 * 1000;
+    } else if (strcmp(p, "h") == 0) {
+        mult = 3600 * 1000;
+    } else if (strcmp(p, "d") == 0) {
+        mult = 86400 * 1000;
+    } else {
+        return BN_ERROR;
+    }
+    return scale(n, mult, msec);
+}
+
+unsigned
+bn_edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned row[64], prev, tmp;
+
+    if (la >= BN_NELEMS(row) || lb >= BN_NELEMS(row)) {
+        return 255;
+    }
+    for (size_t j = 0; j <= lb; j++) {
+        row[j] = (unsigned) j;
+    }
+    for (size_t i = 1; i <= la; i++) {
+        prev = row[0];
+        row[0] = (unsigned) i;
+        for (size_t j = 1; j <= lb; j++) {
+            tmp = row[j];
+            unsigned cost = tolower((unsigned char) a[i - 1]) != tolower((unsigned char) b[j - 1]);
+            unsigned best = prev + cost;
+            if (row[j] + 1 < best) {
+                best = row[j] + 1;
+            }
+            if (row[j - 1] + 1 < best) {
+                best = row[j - 1] + 1;
+            }
+            row[j] = best;
+            prev = tmp;
+        }
+    }
+    return BN_MIN(row[lb], 255u);
+}
+
+bool
+bn_strncaseeq(const char *a, size_t alen, const char *b, size_t blen)
+{
+    return alen == blen && strncasecmp(a, b, alen) == 0;
+}

@@ -1,0 +1,128 @@
+/*
+ * control.c: the control socket, a UNIX stream socket beside the pid file
+ * (mode 0600).  A command is one line ("reload\n"); the master answers with
+ * lines and closes, except for stop and quit, where the connection stays
+ * open until the master exits, so the command returns when it is done.
+ *
+ * The client end (bn_control_command) runs in the `bouncer reload` process.
+ */
+#include "master.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+int
+bn_control_listen(const char *path, char *err, size_t errlen)
+{
+    struct sockaddr_un sa;
+    int fd;
+    mode_t old;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd == -1) {
+        snprintf(err, errlen, "socket() failed: %s", strerror(errno));
+        return -1;
+    }
+    /* We hold the pid file lock: any socket left here is a dead master's. */
+    unlink(path);
+    old = umask(0077);
+    if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) == -1) {
+        umask(old);
+        snprintf(err, errlen, "cannot create the control socket \"%s\": %s", path,
+                 strerror(errno));
+        close(fd);
+        return -1;
+    }
+    umask(old);
+    chmod(path, 0600);
+    if (listen(fd, 16) == -1) {
+        snprintf(err, errlen, "listen() on \"%s\" failed: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int
+bn_control_command(const char *sock_path, const char *cmd, unsigned wait_secs)
+{
+    struct sockaddr_un sa;
+    char buf[4096], line[64];
+    int fd, status = 1;
+    ssize_t n;
+    size_t got = 0;
+    struct pollfd pfd;
+    bool first = true;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd == -1) {
+        fprintf(stderr, "bouncer: socket() failed: %s\n", strerror(errno));
+        return 1;
+    }
+    if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == -1) {
+        int e = errno;
+        close(fd);
+        if (strcmp(cmd, "status") == 0) {
+            printf("bouncer is not running\n");
+            return 3;
+        }
+        fprintf(stderr, "bouncer: bouncer is not running (cannot reach \"%s\": %s)\n", sock_path,
+                strerror(e));
+        return 1;
+    }
+    snprintf(line, sizeof(line), "%s\n", cmd);
+    if (write(fd, line, strlen(line)) == -1) {
+        fprintf(stderr, "bouncer: cannot send the command: %s\n", strerror(errno));
+        close(fd);
+        return 1;
+    }
+    /* The last line is "ok ..." or "error ..."; the rest is for the user. */
+    pfd.fd = fd;
+    pfd.events = POLLIN;
+    for (;;) {
+        int rc = poll(&pfd, 1, (int) wait_secs * 1000);
+        if (rc <= 0) {
+            fprintf(stderr, "bouncer: no answer from the master in %us\n", wait_secs);
+            break;
+        }
+        n = read(fd, buf + got, sizeof(buf) - 1 - got);
+        if (n <= 0) {
+            break;
+        }
+        got += (size_t) n;
+        buf[got] = '\0';
+        for (char *nl; (nl = strchr(buf, '\n')) != NULL;) {
+            *nl = '\0';
+            if (strncmp(buf, "ok", 2) == 0) {
+                status = 0;
+                if (buf[2] == ' ') {
+                    printf("%s\n", buf + 3);
+                }
+            } else if (strncmp(buf, "error", 5) == 0) {
+                status = 1;
+                fprintf(stderr, "bouncer: %s\n", buf[5] == ' ' ? buf + 6 : "failed");
+            } else if (strncmp(buf, "| ", 2) == 0) {
+                printf("%s\n", buf + 2);
+            } else {
+                fprintf(stderr, "%s\n", buf);
+            }
+            first = false;
+            got -= (size_t) (nl + 1 - buf);
+            memmove(buf, nl + 1, got + 1);
+        }
+        if (got == sizeof(buf) - 1) {
+            got = 0;
+        }
+    }
+    (void) first;
+    close(fd);
+    return status;
+}

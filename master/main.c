@@ -1,0 +1,124 @@
+/*
+ * main.c: the command line.  `start` becomes the master; the other commands
+ * either work alone (check, version) or reach the running master through
+ * its control socket (stop, quit, reload, reopen, status).
+ */
+#include "master.h"
+#include "../common/heritage.h"
+
+#include <libconfig.h>
+#include <openssl/opensslv.h>
+
+static void
+usage(FILE *f)
+{
+    fprintf(f,
+            "usage: bouncer [-c FILE] COMMAND\n"
+            "\n"
+            "commands:\n"
+            "  start [--foreground]  start the master and its workers (daemonizes unless\n"
+            "                        --foreground or daemon = false)\n"
+            "  stop                  fast shutdown\n"
+            "  quit                  graceful shutdown: finish in-flight requests first\n"
+            "  reload                load the config again; on errors nothing changes\n"
+            "  reopen                reopen the log files (after logrotate)\n"
+            "  status                is bouncer running: pid, workers, generation, uptime\n"
+            "  check                 validate the config and exit\n"
+            "  version               version and configure options\n"
+            "\n"
+            "options:\n"
+            "  -c FILE               config file (default: %s)\n",
+            BN_CONF_PATH);
+}
+
+static int
+check(const char *path)
+{
+    bn_conf_errors_t errs = { 0 };
+    bn_conf_t *c = bn_conf_load(path, &errs);
+
+    for (size_t i = 0; i < errs.n; i++) {
+        fprintf(stderr, "%s\n", errs.lines[i]);
+    }
+    bn_conf_errors_free(&errs);
+    if (c == NULL) {
+        fprintf(stderr, "bouncer: %s: configuration has errors\n", path);
+        return 1;
+    }
+    printf("bouncer: %s: configuration is valid\n", c->file);
+    bn_conf_free(c);
+    return 0;
+}
+
+static int
+version(void)
+{
+    printf("bouncer version %s\n", BN_VERSION);
+    printf("built with %s, PCRE2 %d.%d, libconfig %d.%d.%d, by %s\n", OPENSSL_VERSION_TEXT,
+           PCRE2_MAJOR, PCRE2_MINOR, LIBCONFIG_VER_MAJOR, LIBCONFIG_VER_MINOR,
+           LIBCONFIG_VER_REVISION, BN_CC);
+    printf("configure arguments: %s\n", BN_CONFIGURE_OPTIONS);
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *conf_path = BN_CONF_PATH, *cmd = NULL;
+    bool foreground = false;
+    char *sock;
+    int rc;
+
+    bn_proctitle_init(argc, argv);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+            conf_path = argv[++i];
+        } else if (strcmp(argv[i], "--foreground") == 0 || strcmp(argv[i], "-f") == 0) {
+            foreground = true;
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0
+                   || strcmp(argv[i], "help") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "-V") == 0
+                   || strcmp(argv[i], "--version") == 0) {
+            return version();
+        } else if (argv[i][0] != '-' && cmd == NULL) {
+            cmd = argv[i];
+        } else {
+            fprintf(stderr, "bouncer: unexpected argument \"%s\"\n\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    /* argv may be overwritten by the process title from here on. */
+    conf_path = strdup(conf_path);
+    if (cmd == NULL) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(cmd, "version") == 0) {
+        return version();
+    }
+    if (strcmp(cmd, "check") == 0) {
+        return check(conf_path);
+    }
+    if (strcmp(cmd, "start") == 0) {
+        cmd = NULL;
+        return bn_master_start(conf_path, foreground);
+    }
+    if (strcmp(cmd, "stop") != 0 && strcmp(cmd, "quit") != 0 && strcmp(cmd, "reload") != 0
+        && strcmp(cmd, "reopen") != 0 && strcmp(cmd, "status") != 0) {
+        fprintf(stderr, "bouncer: unknown command \"%s\"\n\n", cmd);
+        usage(stderr);
+        return 2;
+    }
+    sock = bn_conf_control_socket(conf_path);
+    if (sock == NULL) {
+        fprintf(stderr, "bouncer: out of memory\n");
+        return 1;
+    }
+    /* quit may take shutdown_timeout; the master answers when it is done. */
+    rc = bn_control_command(sock, cmd, strcmp(cmd, "quit") == 0 ? 3600 : 120);
+    free(sock);
+    return rc;
+}

@@ -1,0 +1,712 @@
+/*
+ * master.c: the master process.  It never handles a request: it starts
+ * workers, watches them, replaces them on reload or when they die, and
+ * answers the control socket and signals.  Its loop waits in poll() on a
+ * signalfd and the control socket, so signals are handled synchronously,
+ * one at a time, like any other event.
+ */
+#include "master.h"
+#include "../common/heritage.h"
+#include "../common/clock.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+int bn_pidfile_fd(void);
+
+#define RESPAWN_FAST_MSEC 1000      /* dying sooner than this counts as a crash loop */
+#define RESPAWN_MAX_DELAY_MSEC 10000
+#define KILL_GRACE_MSEC 2000        /* after shutdown_timeout, before SIGKILL */
+
+typedef struct {
+    pid_t pid;                /* 0: slot free */
+    unsigned generation;
+    unsigned slot;
+    bn_msec_t started;
+    bool draining;
+    bn_msec_t drain_deadline; /* SIGKILL after this */
+} proc_t;
+
+typedef struct {
+    unsigned fast_deaths;
+    bn_msec_t respawn_at;     /* 0: nothing pending */
+} slot_t;
+
+static bn_conf_t *conf;
+static unsigned generation;
+static proc_t *procs;
+static size_t nprocs, procs_cap;
+static slot_t *slots;
+static int sig_fd = -1, ctl_fd = -1;
+static int client_fd = -1;    /* the control client being answered, if any */
+static int error_fd = -1, access_fd = -1;
+static time_t started_at;
+static bool stopping, quitting;
+static int *waiters;          /* control clients of stop/quit, answered by exit */
+static size_t nwaiters;
+static uid_t w_uid;
+static gid_t w_gid;
+static bool w_drop;
+
+static const char *
+signal_name(int s)
+{
+    static char buf[16];
+    const char *n = sigabbrev_np(s);
+
+    if (n == NULL) {
+        snprintf(buf, sizeof(buf), "%d", s);
+        return buf;
+    }
+    snprintf(buf, sizeof(buf), "SIG%s", n);
+    return buf;
+}
+
+static proc_t *
+proc_add(void)
+{
+    for (size_t i = 0; i < nprocs; i++) {
+        if (procs[i].pid == 0) {
+            return &procs[i];
+        }
+    }
+    if (nprocs == procs_cap) {
+        size_t cap = procs_cap ? procs_cap * 2 : 16;
+        proc_t *p = realloc(procs, cap * sizeof(proc_t));
+        if (p == NULL) {
+            return NULL;
+        }
+        procs = p;
+        procs_cap = cap;
+    }
+    memset(&procs[nprocs], 0, sizeof(proc_t));
+    return &procs[nprocs++];
+}
+
+static void
+close_in_child(void)
+{
+    close(sig_fd);
+    close(ctl_fd);
+    if (client_fd != -1) {
+        close(client_fd);
+    }
+    for (size_t i = 0; i < nwaiters; i++) {
+        close(waiters[i]);
+    }
+    if (bn_pidfile_fd() != -1) {
+        close(bn_pidfile_fd());
+    }
+}
+
+static int
+spawn_worker(unsigned slot)
+{
+    proc_t *p = proc_add();
+    pid_t pid;
+
+    if (p == NULL) {
+        bn_log_error(BN_LOG_ALERT, NULL, ENOMEM, "cannot track a new worker");
+        return BN_ERROR;
+    }
+    pid = fork();
+    if (pid == -1) {
+        bn_log_error(BN_LOG_ALERT, NULL, errno, "fork() failed");
+        return BN_ERROR;
+    }
+    if (pid == 0) {
+        close_in_child();
+        bn_log_stderr_too = false;
+        bn_heritage.conf = conf;
+        bn_heritage.generation = generation;
+        bn_heritage.slot = slot;
+        bn_heritage.access_log_fd = access_fd;
+        bn_heritage.drop_privileges = w_drop;
+        bn_heritage.uid = w_uid;
+        bn_heritage.gid = w_gid;
+        bn_worker_main();
+    }
+    p->pid = pid;
+    p->generation = generation;
+    p->slot = slot;
+    p->started = bn_current_msec;
+    p->draining = false;
+    bn_log_error(BN_LOG_INFO, NULL, 0, "started worker process %d (generation %u)", (int) pid,
+                 generation);
+    return BN_OK;
+}
+
+static void
+signal_workers(int signo, bool draining_too)
+{
+    for (size_t i = 0; i < nprocs; i++) {
+        if (procs[i].pid != 0 && (draining_too || !procs[i].draining)) {
+            kill(procs[i].pid, signo);
+        }
+    }
+}
+
+static size_t
+live_workers(void)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < nprocs; i++) {
+        n += procs[i].pid != 0;
+    }
+    return n;
+}
+
+static void
+reap(void)
+{
+    int status;
+    pid_t pid;
+
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        proc_t *p = NULL;
+        for (size_t i = 0; i < nprocs; i++) {
+            if (procs[i].pid == pid) {
+                p = &procs[i];
+                break;
+            }
+        }
+        if (p == NULL) {
+            continue;
+        }
+        p->pid = 0;
+        if (p->draining || stopping || quitting) {
+            if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL) {
+                bn_log_error(BN_LOG_ALERT, NULL, 0, "worker process %d exited on signal %s",
+                             (int) pid, signal_name(WTERMSIG(status)));
+            } else {
+                bn_log_error(BN_LOG_INFO, NULL, 0, "worker process %d exited", (int) pid);
+            }
+            continue;
+        }
+        if (WIFSIGNALED(status)) {
+            bn_log_error(BN_LOG_ALERT, NULL, 0, "worker process %d exited on signal %s%s",
+                         (int) pid, signal_name(WTERMSIG(status)),
+                         WCOREDUMP(status) ? " (core dumped)" : "");
+        } else if (WEXITSTATUS(status) != 0) {
+            bn_log_error(BN_LOG_ALERT, NULL, 0, "worker process %d exited with code %d",
+                         (int) pid, WEXITSTATUS(status));
+        } else {
+            bn_log_error(BN_LOG_NOTICE, NULL, 0, "worker process %d exited unexpectedly",
+                         (int) pid);
+        }
+        /* Respawn at once, unless it is dying in a loop: then back off. */
+        slot_t *s = &slots[p->slot];
+        if (bn_current_msec - p->started < RESPAWN_FAST_MSEC) {
+            s->fast_deaths++;
+        } else {
+            s->fast_deaths = 0;
+        }
+        if (s->fast_deaths == 0) {
+            spawn_worker(p->slot);
+        } else {
+            bn_msec_t delay = BN_MIN((bn_msec_t) 100 << BN_MIN(s->fast_deaths, 10),
+                                     (bn_msec_t) RESPAWN_MAX_DELAY_MSEC);
+            bn_log_error(BN_LOG_ALERT, NULL, 0,
+                         "worker process died %u times in a row right after starting; "
+                         "respawning in %" PRIu64 "ms",
+                         s->fast_deaths, delay);
+            s->respawn_at = bn_current_msec + delay;
+        }
+    }
+}
+
+/* Ends the oldest draining generations beyond max_draining_generations. */
+static void
+limit_draining(void)
+{
+    unsigned gens[256];
+    size_t ngens = 0;
+
+    for (size_t i = 0; i < nprocs; i++) {
+        bool seen = false;
+        if (procs[i].pid == 0 || !procs[i].draining) {
+            continue;
+        }
+        for (size_t k = 0; k < ngens; k++) {
+            seen = seen || gens[k] == procs[i].generation;
+        }
+        if (!seen && ngens < BN_NELEMS(gens)) {
+            gens[ngens++] = procs[i].generation;
+        }
+    }
+    while (ngens > conf->max_draining_generations) {
+        unsigned oldest = gens[0];
+        size_t oi = 0;
+        for (size_t k = 1; k < ngens; k++) {
+            if (gens[k] < oldest) {
+                oldest = gens[k];
+                oi = k;
+            }
+        }
+        bn_log_error(BN_LOG_NOTICE, NULL, 0,
+                     "more than %u generations draining: stopping generation %u now",
+                     conf->max_draining_generations, oldest);
+        for (size_t i = 0; i < nprocs; i++) {
+            if (procs[i].pid != 0 && procs[i].generation == oldest) {
+                kill(procs[i].pid, SIGTERM);
+            }
+        }
+        gens[oi] = gens[--ngens];
+    }
+}
+
+static void
+set_master_logs(int efd, int afd)
+{
+    if (error_fd != -1 && error_fd != efd) {
+        close(error_fd);
+    }
+    if (access_fd != -1 && access_fd != afd) {
+        close(access_fd);
+    }
+    error_fd = efd;
+    access_fd = afd;
+    bn_log_fd = efd;
+}
+
+/* Writes one answer line to a control client. */
+static void
+answer(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+answer(int fd, const char *fmt, ...)
+{
+    char buf[2048];
+    va_list ap;
+    int n;
+
+    if (fd == -1) {
+        return;
+    }
+    va_start(ap, fmt);
+    n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        return;
+    }
+    n = BN_MIN(n, (int) sizeof(buf) - 2);
+    buf[n++] = '\n';
+    if (send(fd, buf, (size_t) n, MSG_NOSIGNAL) == -1) {
+        /* The client went away; the log has the outcome. */
+    }
+}
+
+/*
+ * Reload: everything that can fail is done first (parse, bind new
+ * listeners, open logs).  On any failure the old generation keeps serving
+ * and nothing changes.  Then the new generation starts and the old one is
+ * told to drain.
+ */
+static int
+reload(int reply_fd)
+{
+    bn_conf_errors_t errs = { 0 };
+    bn_conf_t *nc;
+    int efd = -1, afd = -1;
+    char err[512];
+    uid_t uid;
+    gid_t gid;
+    bool drop;
+
+    bn_log_error(BN_LOG_NOTICE, NULL, 0, "reloading configuration \"%s\"", conf->file);
+    nc = bn_conf_load(conf->file, &errs);
+    if (nc == NULL) {
+        goto failed;
+    }
+    if (strcmp(nc->pid_file, conf->pid_file) != 0
+        || strcmp(nc->control_socket, conf->control_socket) != 0) {
+        bn_conf_errors_add(&errs, "%s: pid_file and control_socket cannot change on reload "
+                                  "(restart bouncer for that)", nc->file);
+        goto failed;
+    }
+    if (bn_worker_identity(nc, &uid, &gid, &drop) != BN_OK) {
+        bn_conf_errors_add(&errs, "%s: no user \"%s\" or group \"%s\"", nc->file, nc->user,
+                           nc->group);
+        goto failed;
+    }
+    if (bn_listen_open(nc, conf, &errs) != BN_OK) {
+        bn_listen_undo(nc, conf);
+        goto failed;
+    }
+    if (bn_open_logs(nc, uid, gid, drop, &efd, &afd, err, sizeof(err)) != BN_OK) {
+        bn_conf_errors_add(&errs, "%s: %s", nc->file, err);
+        bn_listen_undo(nc, conf);
+        goto failed;
+    }
+
+    /* Nothing can fail from here on. */
+    for (size_t i = 0; i < nprocs; i++) {
+        if (procs[i].pid != 0 && !procs[i].draining) {
+            procs[i].draining = true;
+            procs[i].drain_deadline = bn_current_msec + conf->shutdown_timeout + KILL_GRACE_MSEC;
+            kill(procs[i].pid, SIGQUIT);
+        }
+    }
+    bn_listen_close_all(conf);  /* only those the new config did not take */
+    bn_conf_free(conf);
+    conf = nc;
+    w_uid = uid;
+    w_gid = gid;
+    w_drop = drop;
+    set_master_logs(efd, afd);
+    bn_log_level = conf->error_log_level;
+    generation++;
+    free(slots);
+    slots = calloc(conf->workers, sizeof(slot_t));
+    for (unsigned i = 0; i < conf->workers; i++) {
+        spawn_worker(i);
+    }
+    limit_draining();
+    bn_save_last_good(conf);
+    bn_log_error(BN_LOG_NOTICE, NULL, 0, "reloaded: generation %u", generation);
+    answer(reply_fd, "ok reloaded: generation %u, %u workers", generation, conf->workers);
+    return BN_OK;
+
+failed:
+    for (size_t i = 0; i < errs.n; i++) {
+        bn_log_error(BN_LOG_ERR, NULL, 0, "%s", errs.lines[i]);
+        answer(reply_fd, "%s", errs.lines[i]);
+    }
+    bn_log_error(BN_LOG_ERR, NULL, 0, "reload failed; the running configuration is unchanged");
+    answer(reply_fd, "error reload failed; the running configuration is unchanged");
+    bn_conf_errors_free(&errs);
+    bn_conf_free(nc);
+    return BN_ERROR;
+}
+
+static void
+reopen_logs(void)
+{
+    int efd, afd;
+    char err[512];
+
+    if (bn_open_logs(conf, w_uid, w_gid, w_drop, &efd, &afd, err, sizeof(err)) != BN_OK) {
+        bn_log_error(BN_LOG_ALERT, NULL, 0, "reopening logs failed: %s", err);
+        return;
+    }
+    set_master_logs(efd, afd);
+    signal_workers(SIGUSR1, true);
+    bn_log_error(BN_LOG_NOTICE, NULL, 0, "logs reopened");
+}
+
+static void
+begin_stop(bool graceful)
+{
+    if (graceful) {
+        if (!quitting && !stopping) {
+            bn_log_error(BN_LOG_NOTICE, NULL, 0, "gracefully shutting down");
+            quitting = true;
+            for (size_t i = 0; i < nprocs; i++) {
+                if (procs[i].pid != 0 && !procs[i].draining) {
+                    procs[i].draining = true;
+                    procs[i].drain_deadline =
+                        bn_current_msec + conf->shutdown_timeout + KILL_GRACE_MSEC;
+                }
+            }
+            signal_workers(SIGQUIT, true);
+        }
+        return;
+    }
+    if (!stopping) {
+        bn_log_error(BN_LOG_NOTICE, NULL, 0, "shutting down");
+        stopping = true;
+        for (size_t i = 0; i < nprocs; i++) {
+            if (procs[i].pid != 0) {
+                procs[i].draining = true;
+                procs[i].drain_deadline = bn_current_msec + KILL_GRACE_MSEC * 2;
+            }
+        }
+        signal_workers(SIGTERM, true);
+    }
+}
+
+static void
+status_answer(int fd)
+{
+    char pids[1024];
+    size_t n = 0;
+
+    pids[0] = '\0';
+    for (size_t i = 0; i < nprocs; i++) {
+        if (procs[i].pid != 0 && n < sizeof(pids) - 32) {
+            n += (size_t) snprintf(pids + n, sizeof(pids) - n, "%s%d%s", n ? " " : "",
+                                   (int) procs[i].pid, procs[i].draining ? "(draining)" : "");
+        }
+    }
+    answer(fd, "| bouncer is running");
+    answer(fd, "| pid: %d", (int) getpid());
+    answer(fd, "| generation: %u", generation);
+    answer(fd, "| uptime: %lds", (long) (time(NULL) - started_at));
+    answer(fd, "| workers: %s", pids);
+    answer(fd, "| config: %s", conf->file);
+    answer(fd, "ok");
+}
+
+static void
+control_client(void)
+{
+    char cmd[64];
+    ssize_t n;
+    struct timeval tv = { .tv_sec = 2 };
+    int fd = accept4(ctl_fd, NULL, NULL, SOCK_CLOEXEC);
+
+    if (fd == -1) {
+        return;
+    }
+    /* The client writes its line at once; never wait on it for long. */
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    n = recv(fd, cmd, sizeof(cmd) - 1, 0);
+    if (n <= 0) {
+        close(fd);
+        return;
+    }
+    cmd[n] = '\0';
+    cmd[strcspn(cmd, "\r\n")] = '\0';
+    client_fd = fd; /* workers forked while answering must not hold it */
+    if (strcmp(cmd, "reload") == 0) {
+        reload(fd);
+    } else if (strcmp(cmd, "reopen") == 0) {
+        reopen_logs();
+        answer(fd, "ok");
+    } else if (strcmp(cmd, "status") == 0) {
+        status_answer(fd);
+    } else if (strcmp(cmd, "stop") == 0 || strcmp(cmd, "quit") == 0) {
+        int *w = realloc(waiters, (nwaiters + 1) * sizeof(int));
+        if (w != NULL) {
+            waiters = w;
+            waiters[nwaiters++] = fd;
+            begin_stop(strcmp(cmd, "quit") == 0);
+            client_fd = -1;
+            return; /* answered when the master exits */
+        }
+        begin_stop(strcmp(cmd, "quit") == 0);
+        answer(fd, "ok");
+    } else {
+        answer(fd, "error unknown command \"%s\"", cmd);
+    }
+    client_fd = -1;
+    close(fd);
+}
+
+static void
+handle_signal(void)
+{
+    struct signalfd_siginfo si;
+
+    while (read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
+        switch (si.ssi_signo) {
+        case SIGHUP:
+            reload(-1);
+            break;
+        case SIGQUIT:
+            begin_stop(true);
+            break;
+        case SIGTERM:
+        case SIGINT:
+            begin_stop(false);
+            break;
+        case SIGUSR1:
+            reopen_logs();
+            break;
+        case SIGCHLD:
+            reap();
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+/* Milliseconds until the next thing the master must do by time. */
+static int
+next_deadline(void)
+{
+    bn_msec_t next = 0;
+
+    for (unsigned i = 0; slots != NULL && i < conf->workers; i++) {
+        if (slots[i].respawn_at != 0 && (next == 0 || slots[i].respawn_at < next)) {
+            next = slots[i].respawn_at;
+        }
+    }
+    for (size_t i = 0; i < nprocs; i++) {
+        if (procs[i].pid != 0 && procs[i].draining
+            && (next == 0 || procs[i].drain_deadline < next)) {
+            next = procs[i].drain_deadline;
+        }
+    }
+    if (next == 0) {
+        return 60000;
+    }
+    return next <= bn_current_msec ? 0 : (int) BN_MIN(next - bn_current_msec, 60000u);
+}
+
+static void
+run_deadlines(void)
+{
+    for (unsigned i = 0; slots != NULL && i < conf->workers; i++) {
+        if (slots[i].respawn_at != 0 && slots[i].respawn_at <= bn_current_msec) {
+            slots[i].respawn_at = 0;
+            if (!stopping && !quitting) {
+                spawn_worker(i);
+            }
+        }
+    }
+    for (size_t i = 0; i < nprocs; i++) {
+        if (procs[i].pid != 0 && procs[i].draining && procs[i].drain_deadline <= bn_current_msec) {
+            bn_log_error(BN_LOG_WARN, NULL, 0, "worker process %d did not exit in time; killing it",
+                         (int) procs[i].pid);
+            kill(procs[i].pid, SIGKILL);
+            procs[i].drain_deadline = bn_current_msec + KILL_GRACE_MSEC;
+        }
+    }
+}
+
+static void
+master_loop(void)
+{
+    struct pollfd pfd[2];
+
+    for (;;) {
+        pfd[0].fd = sig_fd;
+        pfd[0].events = POLLIN;
+        pfd[1].fd = ctl_fd;
+        pfd[1].events = POLLIN;
+        if (poll(pfd, 2, next_deadline()) == -1 && errno != EINTR) {
+            bn_log_error(BN_LOG_ALERT, NULL, errno, "poll() failed");
+        }
+        bn_time_update();
+        if (pfd[0].revents & POLLIN) {
+            handle_signal();
+        }
+        if ((pfd[1].revents & POLLIN) && !stopping) {
+            control_client();
+        }
+        run_deadlines();
+        if ((stopping || quitting) && live_workers() == 0) {
+            return;
+        }
+    }
+}
+
+int
+bn_master_start(const char *conf_path, bool foreground)
+{
+    bn_conf_errors_t errs = { 0 };
+    char err[512];
+    int ready_fd = -1;
+    sigset_t set;
+    int efd, afd;
+
+    bn_time_update();
+    conf = bn_conf_load(conf_path, &errs);
+    if (conf == NULL) {
+        for (size_t i = 0; i < errs.n; i++) {
+            fprintf(stderr, "%s\n", errs.lines[i]);
+        }
+        fprintf(stderr, "bouncer: configuration has errors; not started\n");
+        bn_conf_errors_free(&errs);
+        return 1;
+    }
+    if (!conf->daemon) {
+        foreground = true;
+    }
+    bn_log_level = conf->error_log_level;
+    if (bn_pidfile_lock(conf->pid_file, err, sizeof(err)) != BN_OK) {
+        fprintf(stderr, "bouncer: %s\n", err);
+        return 1;
+    }
+    bn_raise_nofile(conf);
+    if (bn_worker_identity(conf, &w_uid, &w_gid, &w_drop) != BN_OK) {
+        return 1;
+    }
+    if (bn_listen_open(conf, NULL, &errs) != BN_OK) {
+        for (size_t i = 0; i < errs.n; i++) {
+            fprintf(stderr, "%s\n", errs.lines[i]);
+        }
+        bn_conf_errors_free(&errs);
+        bn_pidfile_remove();
+        return 1;
+    }
+    if (bn_open_logs(conf, w_uid, w_gid, w_drop, &efd, &afd, err, sizeof(err)) != BN_OK) {
+        fprintf(stderr, "bouncer: %s\n", err);
+        bn_pidfile_remove();
+        return 1;
+    }
+    set_master_logs(efd, afd);
+    if (!foreground && bn_daemonize(&ready_fd) != BN_OK) {
+        fprintf(stderr, "bouncer: cannot daemonize: %s\n", strerror(errno));
+        return 1;
+    }
+    bn_log_stderr_too = foreground;
+    if (bn_pidfile_write() != BN_OK) {
+        return 1;
+    }
+    ctl_fd = bn_control_listen(conf->control_socket, err, sizeof(err));
+    if (ctl_fd == -1) {
+        bn_log_error(BN_LOG_EMERG, NULL, 0, "%s", err);
+        if (ready_fd != -1) {
+            dprintf(ready_fd, "bouncer: %s\n", err);
+        }
+        bn_pidfile_remove();
+        return 1;
+    }
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGQUIT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGUSR2);
+    sigaddset(&set, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (sig_fd == -1) {
+        bn_log_error(BN_LOG_EMERG, NULL, errno, "signalfd() failed");
+        return 1;
+    }
+
+    bn_proctitle_set("bouncer: master process -c %s", conf->file);
+    started_at = time(NULL);
+    generation = 1;
+    slots = calloc(conf->workers, sizeof(slot_t));
+    for (unsigned i = 0; i < conf->workers; i++) {
+        spawn_worker(i);
+    }
+    bn_save_last_good(conf);
+    bn_log_error(BN_LOG_NOTICE, NULL, 0, "bouncer %s started: pid %d, %u workers", BN_VERSION,
+                 (int) getpid(), conf->workers);
+    if (ready_fd != -1) {
+        if (write(ready_fd, "ok", 2) == -1) {
+            /* The starting command went away; nothing to tell. */
+        }
+        close(ready_fd);
+        dup2(STDIN_FILENO, STDERR_FILENO); /* /dev/null from now on */
+    }
+
+    master_loop();
+
+    bn_log_error(BN_LOG_NOTICE, NULL, 0, "exiting");
+    unlink(conf->control_socket);
+    bn_pidfile_remove();
+    bn_listen_close_all(conf);
+    for (size_t i = 0; i < nwaiters; i++) {
+        answer(waiters[i], "ok stopped");
+        close(waiters[i]);
+    }
+    free(waiters);
+    free(procs);
+    free(slots);
+    bn_conf_free(conf);
+    return 0;
+}

@@ -1,0 +1,301 @@
+/*
+ * process.c: what the master does for the process as a whole: the pid file
+ * and its lock, daemonizing, the descriptor limit, the worker user, and the
+ * log files it opens for workers before they lose the right to.
+ */
+#include "master.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <libgen.h>
+#include <pwd.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+static int pid_fd = -1;
+static char *pid_path;
+
+/* mkdir -p for the folder that will hold path. */
+static int
+make_parent_dirs(const char *path)
+{
+    char buf[4096];
+    char *p;
+
+    if (strlen(path) >= sizeof(buf)) {
+        return BN_ERROR;
+    }
+    strcpy(buf, path);
+    p = strrchr(buf, '/');
+    if (p == NULL || p == buf) {
+        return BN_OK;
+    }
+    *p = '\0';
+    for (p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(buf, 0755) == -1 && errno != EEXIST) {
+                return BN_ERROR;
+            }
+            *p = '/';
+        }
+    }
+    if (mkdir(buf, 0755) == -1 && errno != EEXIST) {
+        return BN_ERROR;
+    }
+    return BN_OK;
+}
+
+pid_t
+bn_pidfile_read(const char *path)
+{
+    char buf[32];
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd == -1) {
+        return -1;
+    }
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0) {
+        return -1;
+    }
+    buf[n] = '\0';
+    return (pid_t) atol(buf);
+}
+
+/*
+ * Takes the pid file's lock (flock, which fork passes on with the open file,
+ * so the daemonized master keeps it).  A live bouncer holding it means we
+ * must not start; a stale file from a crash is simply reused.
+ */
+int
+bn_pidfile_lock(const char *path, char *err, size_t errlen)
+{
+    make_parent_dirs(path);
+    pid_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (pid_fd == -1) {
+        snprintf(err, errlen, "cannot open the pid file \"%s\": %s", path, strerror(errno));
+        return BN_ERROR;
+    }
+    if (flock(pid_fd, LOCK_EX | LOCK_NB) == -1) {
+        pid_t pid = bn_pidfile_read(path);
+        if (errno == EWOULDBLOCK) {
+            snprintf(err, errlen, "bouncer is already running (pid %d, pid file \"%s\")",
+                     (int) pid, path);
+        } else {
+            snprintf(err, errlen, "cannot lock the pid file \"%s\": %s", path, strerror(errno));
+        }
+        close(pid_fd);
+        pid_fd = -1;
+        return BN_ERROR;
+    }
+    free(pid_path);
+    pid_path = strdup(path);
+    return BN_OK;
+}
+
+int
+bn_pidfile_write(void)
+{
+    char buf[32];
+    int n = snprintf(buf, sizeof(buf), "%d\n", (int) getpid());
+
+    if (ftruncate(pid_fd, 0) == -1 || pwrite(pid_fd, buf, (size_t) n, 0) != n) {
+        bn_log_error(BN_LOG_EMERG, NULL, errno, "cannot write the pid file \"%s\"", pid_path);
+        return BN_ERROR;
+    }
+    return BN_OK;
+}
+
+void
+bn_pidfile_remove(void)
+{
+    if (pid_fd != -1) {
+        if (pid_path != NULL) {
+            unlink(pid_path);
+        }
+        close(pid_fd);
+        pid_fd = -1;
+    }
+}
+
+/* For children: they must not keep the lock after the master is gone. */
+int bn_pidfile_fd(void);
+int
+bn_pidfile_fd(void)
+{
+    return pid_fd;
+}
+
+/*
+ * Detaches from the terminal.  The parent waits on *ready_fd's other end for
+ * the daemon to say it started, so `bouncer start` reports a failure that
+ * happens after the fork too; it never returns to the caller.
+ */
+int
+bn_daemonize(int *ready_fd)
+{
+    int p[2], fd;
+    pid_t pid;
+    char buf[1024];
+    ssize_t n;
+    size_t got = 0;
+
+    if (pipe2(p, O_CLOEXEC) == -1) {
+        return BN_ERROR;
+    }
+    pid = fork();
+    if (pid == -1) {
+        return BN_ERROR;
+    }
+    if (pid > 0) {
+        close(p[1]);
+        while ((n = read(p[0], buf + got, sizeof(buf) - 1 - got)) > 0) {
+            got += (size_t) n;
+        }
+        buf[got] = '\0';
+        if (strncmp(buf, "ok", 2) == 0) {
+            _exit(0);
+        }
+        fprintf(stderr, "%s", got > 0 ? buf : "bouncer: the daemon exited during start\n");
+        _exit(1);
+    }
+    close(p[0]);
+    if (setsid() == -1) {
+        return BN_ERROR;
+    }
+    fd = open("/dev/null", O_RDWR);
+    if (fd != -1) {
+        dup2(fd, STDIN_FILENO);
+        dup2(fd, STDOUT_FILENO);
+        if (fd > STDERR_FILENO) {
+            close(fd);
+        }
+    }
+    *ready_fd = p[1];
+    return BN_OK;
+}
+
+void
+bn_raise_nofile(bn_conf_t *conf)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t) conf->worker_connections + 256;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+        return;
+    }
+    if (rl.rlim_cur < want) {
+        /* Up to the hard limit, never beyond: that is the operator's call. */
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+            bn_log_error(BN_LOG_WARN, NULL, errno, "setrlimit(RLIMIT_NOFILE) failed");
+        }
+    }
+    if (rl.rlim_cur < (rlim_t) conf->worker_connections + 32) {
+        bn_log_error(BN_LOG_WARN, NULL, 0,
+                     "the descriptor limit (%llu, hard limit %llu) is below what "
+                     "worker_connections = %u needs; workers will pause accepting when they run out",
+                     (unsigned long long) rl.rlim_cur, (unsigned long long) rl.rlim_max,
+                     conf->worker_connections);
+    }
+}
+
+int
+bn_worker_identity(bn_conf_t *conf, uid_t *uid, gid_t *gid, bool *drop)
+{
+    struct passwd *pw;
+    struct group *gr;
+
+    *drop = geteuid() == 0;
+    *uid = geteuid();
+    *gid = getegid();
+    if (!*drop) {
+        return BN_OK;
+    }
+    pw = getpwnam(conf->user);
+    gr = getgrnam(conf->group);
+    if (pw == NULL || gr == NULL) {
+        bn_log_error(BN_LOG_EMERG, NULL, 0, "no user \"%s\" or group \"%s\"", conf->user,
+                     conf->group);
+        return BN_ERROR;
+    }
+    *uid = pw->pw_uid;
+    *gid = gr->gr_gid;
+    return BN_OK;
+}
+
+static int
+open_log(const char *path, uid_t uid, gid_t gid, bool chown_it, char *err, size_t errlen)
+{
+    int fd;
+
+    make_parent_dirs(path);
+    fd = bn_log_open_file(path);
+    if (fd == -1) {
+        snprintf(err, errlen, "cannot open the log \"%s\": %s", path, strerror(errno));
+        return -1;
+    }
+    /* Workers reopen logs themselves on `reopen`: the file must be theirs. */
+    if (chown_it && fchown(fd, uid, gid) == -1) {
+        bn_log_error(BN_LOG_WARN, NULL, errno, "cannot chown \"%s\"", path);
+    }
+    return fd;
+}
+
+int
+bn_open_logs(bn_conf_t *conf, uid_t uid, gid_t gid, bool chown_them, int *error_fd,
+             int *access_fd, char *err, size_t errlen)
+{
+    *access_fd = -1;
+    *error_fd = open_log(conf->error_log, uid, gid, chown_them, err, errlen);
+    if (*error_fd == -1) {
+        return BN_ERROR;
+    }
+    if (conf->access_format != BN_ACCESS_OFF) {
+        *access_fd = open_log(conf->access_log, uid, gid, chown_them, err, errlen);
+        if (*access_fd == -1) {
+            close(*error_fd);
+            *error_fd = -1;
+            return BN_ERROR;
+        }
+    }
+    return BN_OK;
+}
+
+/* Keeps the config that loaded beside the pid file, for the operator. */
+void
+bn_save_last_good(bn_conf_t *conf)
+{
+    char dst[4096], *copy, buf[65536];
+    int in, out;
+    ssize_t n;
+
+    copy = strdup(conf->pid_file);
+    if (copy == NULL) {
+        return;
+    }
+    snprintf(dst, sizeof(dst), "%s/bouncer.conf.last-good", dirname(copy));
+    free(copy);
+    in = open(conf->file, O_RDONLY | O_CLOEXEC);
+    if (in == -1) {
+        return;
+    }
+    out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (out == -1) {
+        bn_log_error(BN_LOG_WARN, NULL, errno, "cannot write \"%s\"", dst);
+        close(in);
+        return;
+    }
+    while ((n = read(in, buf, sizeof(buf))) > 0) {
+        if (write(out, buf, (size_t) n) != n) {
+            bn_log_error(BN_LOG_WARN, NULL, errno, "cannot write \"%s\"", dst);
+            break;
+        }
+    }
+    close(in);
+    close(out);
+}

@@ -1,0 +1,467 @@
+# BouncerTest: the integration test harness.  Each test gets a temp folder,
+# free ports, a bouncer started from a config it writes, scriptable backends
+# that record what they received, raw-socket HTTP clients, and two checks at
+# teardown: no [alert]/[crit]/[emerg] line it did not declare, and no
+# sanitizer report.
+package BouncerTest;
+
+use strict;
+use warnings;
+use Cwd qw(abs_path);
+use Errno qw(EINTR);
+use Exporter qw(import);
+use Fcntl qw(:flock);
+use File::Basename qw(dirname);
+use File::Temp qw(tempdir);
+use IO::Socket::INET;
+use JSON::PP;
+use POSIX qw(:sys_wait_h);
+use Test::More;
+use Time::HiRes qw(sleep time);
+
+our @EXPORT = qw(http_request raw_request parse_response wait_until);
+
+my $ROOT = abs_path(dirname(__FILE__) . '/../..');
+
+sub new {
+    my ($class, %opt) = @_;
+    my $dir = tempdir('bouncer-test-XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{BOUNCER_KEEP});
+    # Tests run as root in CI: the workers (nobody) must reach the folder.
+    chmod 0755, $dir;
+    my $self = bless {
+        dir => $dir,
+        bin => $ENV{BOUNCER_BIN} || "$ROOT/objs/bouncer",
+        backends => [],
+        expected_alerts => [],
+        pid => undef,
+        conf => "$dir/bouncer.conf",
+    }, $class;
+    return $self;
+}
+
+sub dir { $_[0]{dir} }
+sub bin { $_[0]{bin} }
+sub root { $ROOT }
+
+my %used_ports;
+
+# A port free right now on 127.0.0.1 (and not handed out before in this test).
+sub port {
+    for (1 .. 100) {
+        my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0,
+                                      ReuseAddr => 1) or next;
+        my $p = $s->sockport;
+        close $s;
+        next if $used_ports{$p}++;
+        return $p;
+    }
+    die "no free port";
+}
+
+sub write_file {
+    my ($self, $name, $content) = @_;
+    my $path = $name =~ m{^/} ? $name : "$self->{dir}/$name";
+    open my $f, '>', $path or die "$path: $!";
+    print $f $content;
+    close $f;
+    return $path;
+}
+
+# A config with the boilerplate every test needs; $body is the rest.
+sub config {
+    my ($self, $body, %opt) = @_;
+    my $d = $self->{dir};
+    my $workers = $opt{workers} // 1;
+    my $level = $opt{level} // 'info';
+    my $format = $opt{access_format} // 'combined';
+    my $text = <<C;
+daemon = false;
+workers = $workers;
+pid_file = "$d/bouncer.pid";
+log = {
+  error = { path = "$d/error.log"; level = "$level"; };
+  access = { path = "$d/access.log"; format = "$format"; };
+};
+$body
+C
+    return $self->write_file($opt{file} // 'bouncer.conf', $text);
+}
+
+# Runs a bouncer command; returns (exit status, stdout, stderr).
+sub cmd {
+    my ($self, @args) = @_;
+    my $d = $self->{dir};
+    my $conf = $self->{conf};
+    if (@args && $args[0] eq '-c') {
+        (undef, $conf) = splice(@args, 0, 2);
+    }
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        open STDOUT, '>', "$d/cmd.out" or die;
+        open STDERR, '>', "$d/cmd.err" or die;
+        exec $self->{bin}, '-c', $conf, @args or die "exec: $!";
+    }
+    waitpid $pid, 0;
+    my $rc = $? >> 8;
+    return ($rc, slurp("$d/cmd.out"), slurp("$d/cmd.err"));
+}
+
+sub slurp {
+    my ($path) = @_;
+    open my $f, '<', $path or return '';
+    local $/;
+    my $s = <$f>;
+    close $f;
+    return $s // '';
+}
+
+# Starts bouncer in the foreground from $self->{conf}; waits until every
+# port in @ports accepts connections and the control socket answers.
+sub start {
+    my ($self, %opt) = @_;
+    my $d = $self->{dir};
+    my @ports = @{ $opt{ports} || [] };
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        if ($opt{nofile}) {
+            # A low hard limit, for the EMFILE test.
+            require BSD::Resource if 0;
+            exec 'sh', '-c', "ulimit -n $opt{nofile} && exec \"\$0\" \"\$@\" >>'$d/stderr.log' 2>&1",
+                $self->{bin}, '-c', $self->{conf}, 'start', '--foreground';
+        }
+        open STDOUT, '>>', "$d/stderr.log" or die;
+        open STDERR, '>>', "$d/stderr.log" or die;
+        exec $self->{bin}, '-c', $self->{conf}, 'start', '--foreground' or die "exec: $!";
+    }
+    $self->{pid} = $pid;
+    my $ok = wait_until(sub {
+        return 0 if waitpid($pid, WNOHANG) == $pid;
+        for my $p (@ports) {
+            my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $p) or return 0;
+            close $s;
+        }
+        return -S "$d/bouncer.sock" || $opt{no_control};
+    }, 15);
+    if (!$ok) {
+        my $err = slurp("$d/stderr.log") . slurp("$d/error.log");
+        $self->{pid} = undef if waitpid($pid, WNOHANG) == $pid;
+        die "bouncer did not start:\n$err";
+    }
+    return $pid;
+}
+
+sub master_pid { $_[0]{pid} }
+
+# The worker pids of the running master, from its children.
+sub worker_pids {
+    my ($self) = @_;
+    my @pids;
+    for my $f (glob "/proc/[0-9]*/stat") {
+        open my $fh, '<', $f or next;
+        my $stat = <$fh> // next;
+        close $fh;
+        my ($pid, $ppid) = $stat =~ /^(\d+) \(.*\) \S+ (\d+)/ or next;
+        next unless $ppid == ($self->{pid} // -1);
+        my $cmd = slurp("/proc/$pid/cmdline");
+        push @pids, $pid if $cmd =~ /worker process/ && $cmd !~ /shutting down/;
+    }
+    return sort { $a <=> $b } @pids;
+}
+
+sub stop {
+    my ($self) = @_;
+    my $pid = $self->{pid} or return;
+    kill 'TERM', $pid;
+    my $done = wait_until(sub { waitpid($pid, WNOHANG) == $pid }, 20);
+    if (!$done) {
+        kill 'KILL', $pid;
+        waitpid $pid, 0;
+        diag("bouncer did not stop on TERM");
+    }
+    $self->{pid} = undef;
+}
+
+# Declares an alert/crit line the test provokes on purpose.
+sub expect_alert {
+    my ($self, $re) = @_;
+    push @{ $self->{expected_alerts} }, $re;
+}
+
+sub error_log { slurp("$_[0]{dir}/error.log") }
+sub access_log { slurp("$_[0]{dir}/access.log") }
+
+# Waits until $re appears in the error log.
+sub wait_log {
+    my ($self, $re, $secs) = @_;
+    return wait_until(sub { $self->error_log =~ $re }, $secs // 10);
+}
+
+sub wait_until {
+    my ($cond, $secs) = @_;
+    my $end = time + ($secs // 10);
+    while (time < $end) {
+        return 1 if $cond->();
+        sleep 0.05;
+    }
+    return $cond->() ? 1 : 0;
+}
+
+# ---- backends ----------------------------------------------------------------
+
+# Starts an HTTP/1.1 backend on $port.  $handler gets the request (method,
+# path, version, headers (lower-case names), body) and returns
+# [status, [name => value, ...], body], or a hash with extra actions:
+# { close => 1 } (close without answering), { sleep => secs, ... },
+# { raw => "bytes" } (sent as is).
+# Every request is appended to backend-PORT.log for backend_requests().
+sub backend {
+    my ($self, $port, $handler, %opt) = @_;
+    $handler //= \&echo_handler;
+    my $log = "$self->{dir}/backend-$port.log";
+    my $listen = IO::Socket::INET->new(Listen => 128, LocalAddr => '127.0.0.1',
+                                       LocalPort => $port, ReuseAddr => 1)
+        or die "backend on $port: $!";
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        $SIG{CHLD} = 'IGNORE';
+        $SIG{TERM} = sub { exit 0 };
+        while (1) {
+            my $c = $listen->accept or next;
+            my $child = fork;
+            if (defined $child && $child == 0) {
+                close $listen;
+                serve_connection($c, $handler, $log, $port);
+                exit 0;
+            }
+            close $c;
+        }
+    }
+    close $listen;
+    push @{ $self->{backends} }, { pid => $pid, port => $port };
+    return $pid;
+}
+
+sub stop_backend {
+    my ($self, $port) = @_;
+    for my $b (@{ $self->{backends} }) {
+        next unless $b->{port} == $port && $b->{pid};
+        kill 'TERM', $b->{pid};
+        waitpid $b->{pid}, 0;
+        $b->{pid} = 0;
+    }
+}
+
+sub echo_handler {
+    my ($req) = @_;
+    my $body = encode_json({ method => $req->{method}, path => $req->{path},
+                             headers => $req->{headers}, body => $req->{body} });
+    return [200, ['Content-Type' => 'application/json'], $body];
+}
+
+sub read_line {
+    my ($c, $bufref) = @_;
+    while ($$bufref !~ /\n/) {
+        my $n = sysread($c, $$bufref, 65536, length $$bufref);
+        return undef if !$n;
+    }
+    $$bufref =~ s/^([^\n]*\n)//;
+    return $1;
+}
+
+sub read_exact {
+    my ($c, $bufref, $len) = @_;
+    while (length $$bufref < $len) {
+        my $n = sysread($c, $$bufref, 65536, length $$bufref);
+        return undef if !$n;
+    }
+    return substr($$bufref, 0, $len, '');
+}
+
+sub serve_connection {
+    my ($c, $handler, $log, $port) = @_;
+    my $buf = '';
+    binmode $c;
+    while (1) {
+        my $line = read_line($c, \$buf) // return;
+        $line =~ s/\r?\n$//;
+        my ($method, $path, $version) = split / /, $line;
+        my (%h, @raw);
+        while (defined(my $hl = read_line($c, \$buf))) {
+            $hl =~ s/\r?\n$//;
+            last if $hl eq '';
+            push @raw, $hl;
+            my ($n, $v) = $hl =~ /^([^:]+):\s*(.*?)\s*$/;
+            $n = lc $n;
+            $h{$n} = exists $h{$n} ? "$h{$n}, $v" : $v;
+        }
+        my $body = '';
+        if (($h{'transfer-encoding'} // '') =~ /chunked/i) {
+            while (1) {
+                my $sz = read_line($c, \$buf) // return;
+                $sz = hex($sz);
+                if ($sz == 0) {
+                    while (defined(my $t = read_line($c, \$buf))) { last if $t =~ /^\r?\n$/ }
+                    last;
+                }
+                $body .= read_exact($c, \$buf, $sz) // return;
+                read_exact($c, \$buf, 2);
+            }
+        } elsif (my $len = $h{'content-length'}) {
+            $body = read_exact($c, \$buf, $len) // return;
+        }
+        my $req = { method => $method, path => $path, version => $version, headers => \%h,
+                    raw_headers => \@raw, body => $body, port => $port };
+        if (open my $f, '>>', $log) {
+            flock $f, LOCK_EX;
+            print $f encode_json($req), "\n";
+            close $f;
+        }
+        my $res = $handler->($req);
+        if (ref $res eq 'HASH') {
+            sleep $res->{sleep} if $res->{sleep};
+            return if $res->{close};
+            if (defined $res->{raw}) {
+                syswrite $c, $res->{raw};
+                return if $res->{then_close};
+                next;
+            }
+            $res = $res->{response};
+        }
+        my ($status, $headers, $rbody) = @$res;
+        $rbody //= '';
+        my $out = "HTTP/1.1 $status X\r\n";
+        my %has;
+        for (my $i = 0; $i < @$headers; $i += 2) {
+            $out .= "$headers->[$i]: $headers->[$i + 1]\r\n";
+            $has{lc $headers->[$i]} = 1;
+        }
+        $out .= "Content-Length: " . length($rbody) . "\r\n"
+            unless $has{'content-length'} || $has{'transfer-encoding'};
+        $out .= "\r\n";
+        $out .= $rbody unless $method eq 'HEAD';
+        my $off = 0;
+        while ($off < length $out) {
+            my $n = syswrite($c, $out, length($out) - $off, $off);
+            return if !defined $n;
+            $off += $n;
+        }
+        return if ($h{connection} // '') =~ /close/i;
+    }
+}
+
+sub backend_requests {
+    my ($self, $port) = @_;
+    my @r;
+    for my $l (split /\n/, slurp("$self->{dir}/backend-$port.log")) {
+        push @r, decode_json($l);
+    }
+    return @r;
+}
+
+# ---- clients -------------------------------------------------------------------
+
+# Sends raw bytes, reads until the server closes or $timeout passes.
+sub raw_request {
+    my ($port, $bytes, %opt) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 5)
+        or return undef;
+    binmode $s;
+    syswrite $s, $bytes if length $bytes;
+    shutdown($s, 1) if $opt{shutdown};
+    my $out = '';
+    my $end = time + ($opt{timeout} // 10);
+    my $sel = '';
+    vec($sel, fileno($s), 1) = 1;
+    while (time < $end) {
+        my $r = $sel;
+        my $n = select($r, undef, undef, 0.2);
+        next if $n == 0;
+        my $got = sysread($s, $out, 65536, length $out);
+        last if !$got;
+        last if $opt{until} && $out =~ $opt{until};
+    }
+    close $s;
+    return $out;
+}
+
+# Parses one response from the start of $bytes: {status, headers, body, rest}.
+sub parse_response {
+    my ($bytes, %opt) = @_;
+    return undef unless defined $bytes && $bytes =~ s/^HTTP\/1\.([01]) (\d{3})[^\r\n]*\r\n//;
+    my $r = { version => "1.$1", status => $2, headers => {}, header_lines => [] };
+    while ($bytes =~ s/^([^\r\n]*)\r\n//) {
+        my $l = $1;
+        last if $l eq '';
+        push @{ $r->{header_lines} }, $l;
+        my ($n, $v) = $l =~ /^([^:]+):\s*(.*)$/;
+        $r->{headers}{lc $n} = exists $r->{headers}{lc $n} ? "$r->{headers}{lc $n}, $v" : $v;
+    }
+    my $h = $r->{headers};
+    if ($opt{head} || $r->{status} == 204 || $r->{status} == 304 || $r->{status} < 200) {
+        $r->{body} = '';
+    } elsif (($h->{'transfer-encoding'} // '') =~ /chunked/i) {
+        my $body = '';
+        while ($bytes =~ s/^([0-9a-fA-F]+)[^\r\n]*\r\n//) {
+            my $sz = hex $1;
+            if ($sz == 0) { $bytes =~ s/^\r\n//; last }
+            $body .= substr($bytes, 0, $sz, '');
+            $bytes =~ s/^\r\n//;
+        }
+        $r->{body} = $body;
+    } elsif (defined $h->{'content-length'}) {
+        $r->{body} = substr($bytes, 0, $h->{'content-length'}, '');
+    } else {
+        $r->{body} = $bytes;
+        $bytes = '';
+    }
+    $r->{rest} = $bytes;
+    return $r;
+}
+
+# One request on a new connection (Connection: close); returns the parsed
+# response, or undef when nothing came back.
+sub http_request {
+    my ($port, $method, $path, %opt) = @_;
+    my $headers = $opt{headers} || [];
+    my $body = $opt{body};
+    my $req = "$method $path HTTP/1.1\r\nHost: " . ($opt{host} // 'localhost') . "\r\n";
+    for (my $i = 0; $i < @$headers; $i += 2) {
+        $req .= "$headers->[$i]: $headers->[$i + 1]\r\n";
+    }
+    $req .= "Content-Length: " . length($body) . "\r\n" if defined $body;
+    $req .= "Connection: close\r\n\r\n";
+    $req .= $body if defined $body;
+    my $out = raw_request($port, $req, timeout => $opt{timeout});
+    return parse_response($out, head => $method eq 'HEAD');
+}
+
+# ---- teardown ------------------------------------------------------------------
+
+sub done {
+    my ($self) = @_;
+    return if $self->{done}++;
+    $self->stop;
+    for my $b (@{ $self->{backends} }) {
+        next unless $b->{pid};
+        kill 'TERM', $b->{pid};
+        waitpid $b->{pid}, 0;
+    }
+    my @bad;
+    for my $l (split /\n/, $self->error_log) {
+        next unless $l =~ /\[(alert|crit|emerg)\]/;
+        next if grep { $l =~ $_ } @{ $self->{expected_alerts} };
+        push @bad, $l;
+    }
+    ok(!@bad, 'no unexpected alert, crit or emerg lines in the error log')
+        or diag(join "\n", @bad);
+    my $san = slurp("$self->{dir}/stderr.log");
+    ok($san !~ /(AddressSanitizer|LeakSanitizer|runtime error:|UndefinedBehaviorSanitizer)/,
+       'no sanitizer report') or diag($san);
+}
+
+sub DESTROY {
+    my ($self) = @_;
+    $self->done unless $self->{done} || !$self->{pid};
+}
+
+1;

@@ -1,0 +1,251 @@
+/*
+ * event.c: epoll, timers and deferred frees for one worker.
+ */
+#include "event.h"
+#include "../common/log.h"
+
+#include <signal.h>
+#include <sys/epoll.h>
+
+static int ep = -1;
+static struct epoll_event *events;
+static unsigned nevents;
+
+static bn_timer_t **heap;
+static size_t heap_len, heap_cap;
+
+typedef struct {
+    void (*fn)(void *);
+    void *data;
+} deferred_t;
+
+static deferred_t *deferred;
+static size_t ndeferred, deferred_cap;
+
+int
+bn_event_init(unsigned max_events)
+{
+    ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep == -1) {
+        bn_log_error(BN_LOG_ALERT, NULL, errno, "epoll_create1() failed");
+        return BN_ERROR;
+    }
+    nevents = max_events;
+    events = calloc(nevents, sizeof(struct epoll_event));
+    if (events == NULL) {
+        return BN_ERROR;
+    }
+    return BN_OK;
+}
+
+void
+bn_event_done(void)
+{
+    if (ep != -1) {
+        close(ep);
+        ep = -1;
+    }
+    free(events);
+    events = NULL;
+    free(heap);
+    heap = NULL;
+    heap_len = heap_cap = 0;
+    free(deferred);
+    deferred = NULL;
+    ndeferred = deferred_cap = 0;
+}
+
+int
+bn_event_add(bn_io_t *io)
+{
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = io };
+
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, io->fd, &ev) == -1) {
+        bn_log_error(BN_LOG_ALERT, NULL, errno, "epoll_ctl(ADD, %d) failed", io->fd);
+        return BN_ERROR;
+    }
+    return BN_OK;
+}
+
+int
+bn_event_add_listener(bn_io_t *io)
+{
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = io };
+
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, io->fd, &ev) == -1) {
+        bn_log_error(BN_LOG_ALERT, NULL, errno, "epoll_ctl(ADD, listener %d) failed", io->fd);
+        return BN_ERROR;
+    }
+    return BN_OK;
+}
+
+void
+bn_event_del(bn_io_t *io)
+{
+    if (io->fd != -1 && epoll_ctl(ep, EPOLL_CTL_DEL, io->fd, NULL) == -1 && errno != ENOENT
+        && errno != EBADF) {
+        bn_log_error(BN_LOG_ALERT, NULL, errno, "epoll_ctl(DEL, %d) failed", io->fd);
+    }
+}
+
+/* ---- timers: a binary min-heap on deadline -------------------------------------- */
+
+static void
+heap_swap(size_t a, size_t b)
+{
+    bn_timer_t *t = heap[a];
+    heap[a] = heap[b];
+    heap[b] = t;
+    heap[a]->slot = a + 1;
+    heap[b]->slot = b + 1;
+}
+
+static void
+heap_up(size_t i)
+{
+    while (i > 0 && heap[(i - 1) / 2]->deadline > heap[i]->deadline) {
+        heap_swap(i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+}
+
+static void
+heap_down(size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < heap_len && heap[l]->deadline < heap[m]->deadline) {
+            m = l;
+        }
+        if (r < heap_len && heap[r]->deadline < heap[m]->deadline) {
+            m = r;
+        }
+        if (m == i) {
+            return;
+        }
+        heap_swap(i, m);
+        i = m;
+    }
+}
+
+void
+bn_timer_del(bn_timer_t *t)
+{
+    size_t i;
+
+    if (t->slot == 0) {
+        return;
+    }
+    i = t->slot - 1;
+    BN_ASSERT(i < heap_len && heap[i] == t);
+    t->slot = 0;
+    heap_len--;
+    if (i == heap_len) {
+        return;
+    }
+    heap[i] = heap[heap_len];
+    heap[i]->slot = i + 1;
+    heap_up(i);
+    heap_down(i);
+}
+
+void
+bn_timer_set(bn_timer_t *t, bn_msec_t msec)
+{
+    bn_msec_t deadline = bn_current_msec + msec;
+
+    if (t->slot != 0) {
+        if (t->deadline == deadline) {
+            return;
+        }
+        t->deadline = deadline;
+        heap_up(t->slot - 1);
+        heap_down(t->slot - 1);
+        return;
+    }
+    if (heap_len == heap_cap) {
+        size_t cap = heap_cap ? heap_cap * 2 : 1024;
+        bn_timer_t **h = realloc(heap, cap * sizeof(*h));
+        /* Without room for the timer the connection could hang forever. */
+        BN_ASSERT(h != NULL);
+        heap = h;
+        heap_cap = cap;
+    }
+    t->deadline = deadline;
+    heap[heap_len] = t;
+    t->slot = ++heap_len;
+    heap_up(heap_len - 1);
+}
+
+static int
+next_timeout(void)
+{
+    if (heap_len == 0) {
+        return -1;
+    }
+    if (heap[0]->deadline <= bn_current_msec) {
+        return 0;
+    }
+    return (int) BN_MIN(heap[0]->deadline - bn_current_msec, 60000u);
+}
+
+static void
+expire_timers(void)
+{
+    while (heap_len > 0 && heap[0]->deadline <= bn_current_msec) {
+        bn_timer_t *t = heap[0];
+        bn_timer_del(t);
+        t->handler(t);
+    }
+}
+
+int
+bn_event_defer_free(void (*fn)(void *), void *data)
+{
+    if (ndeferred == deferred_cap) {
+        size_t cap = deferred_cap ? deferred_cap * 2 : 64;
+        deferred_t *d = realloc(deferred, cap * sizeof(*d));
+        BN_ASSERT(d != NULL);
+        deferred = d;
+        deferred_cap = cap;
+    }
+    deferred[ndeferred].fn = fn;
+    deferred[ndeferred].data = data;
+    ndeferred++;
+    return BN_OK;
+}
+
+static void
+run_deferred(void)
+{
+    /* A free may defer another; run until none are left. */
+    for (size_t i = 0; i < ndeferred; i++) {
+        deferred[i].fn(deferred[i].data);
+    }
+    ndeferred = 0;
+}
+
+void
+bn_event_process(void)
+{
+    sigset_t unblocked;
+    int n;
+
+    sigemptyset(&unblocked);
+    /* Signals are blocked except while waiting here: no flag set between
+     * the check and the wait can be missed. */
+    n = epoll_pwait(ep, events, (int) nevents, next_timeout(), &unblocked);
+    bn_time_update();
+    if (n == -1 && errno != EINTR) {
+        bn_log_error(BN_LOG_ALERT, NULL, errno, "epoll_pwait() failed");
+    }
+    for (int i = 0; i < n; i++) {
+        bn_io_t *io = events[i].data.ptr;
+        if (!io->closed) {
+            io->handler(io, events[i].events);
+        }
+    }
+    run_deferred();
+    expire_timers();
+    run_deferred();
+}

@@ -1,0 +1,61 @@
+/*
+ * event.h: the worker's event loop: epoll (edge-triggered for connections,
+ * level-triggered with EPOLLEXCLUSIVE for listeners), timers in a binary
+ * heap, and deferred frees so a handler may close any connection, even one
+ * with an event still pending in the same batch.
+ */
+#ifndef BN_EVENT_H
+#define BN_EVENT_H
+
+#include "../common/bouncer.h"
+#include "../common/clock.h"
+
+typedef struct bn_io_s bn_io_t;
+typedef void (*bn_io_handler_pt)(bn_io_t *io, uint32_t events);
+
+/* The head of every object registered with epoll. */
+struct bn_io_s {
+    int fd;
+    bool closed;          /* events for it are dropped until it is freed */
+    bn_io_handler_pt handler;
+};
+
+typedef struct bn_timer_s bn_timer_t;
+typedef void (*bn_timer_handler_pt)(bn_timer_t *t);
+
+struct bn_timer_s {
+    bn_msec_t deadline;
+    size_t slot;          /* heap position + 1; 0 when not armed */
+    bn_timer_handler_pt handler;
+    void *data;
+};
+
+int bn_event_init(unsigned max_events);
+void bn_event_done(void);
+
+/* Edge-triggered EPOLLIN|EPOLLOUT|EPOLLRDHUP: one stable interest set. */
+int bn_event_add(bn_io_t *io);
+/* Level-triggered EPOLLIN|EPOLLEXCLUSIVE, for listening sockets. */
+int bn_event_add_listener(bn_io_t *io);
+void bn_event_del(bn_io_t *io);
+
+/* Waits for events until the nearest timer, runs handlers and timers. */
+void bn_event_process(void);
+
+/* Arms t to fire after msec (re-arming moves it). */
+void bn_timer_set(bn_timer_t *t, bn_msec_t msec);
+void bn_timer_del(bn_timer_t *t);
+
+static inline bool
+bn_timer_armed(const bn_timer_t *t)
+{
+    return t->slot != 0;
+}
+
+/*
+ * Runs fn(data) after the current batch of events, when no handler of the
+ * batch can still reach what it frees.
+ */
+int bn_event_defer_free(void (*fn)(void *), void *data);
+
+#endif

@@ -1,0 +1,1677 @@
+/*
+ * http.c: the client side of a worker: reading request heads, routing,
+ * building the upstream request, and moving both bodies until the exchange
+ * ends; then keep-alive, the next pipelined request, or close.
+ *
+ * Nothing here blocks: every function runs until a socket says EAGAIN and
+ * returns; the next readiness event calls it again (see http.h).
+ */
+#include "http.h"
+#include "../common/str.h"
+#include "../common/clock.h"
+
+#include <netinet/tcp.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#define PIPE_SRC_ERROR -1
+#define PIPE_DST_ERROR -2
+
+static void start_request(bn_client_t *c);
+static void proxy_run(bn_request_t *r);
+static void finalize_request(bn_request_t *r);
+static void respond(bn_request_t *r, int status, const char *extra_headers,
+                    const char *ctype, const char *body);
+static void free_request(bn_request_t *r);
+static void client_timeout(bn_timer_t *t);
+static void upstream_timeout(bn_timer_t *t);
+static void read_head(bn_client_t *c);
+static void linger(bn_client_t *c);
+
+static bn_client_t *clients;   /* every open client connection of this worker */
+
+static const char *
+status_reason(int status)
+{
+    switch (status) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 421: return "Misdirected Request";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return "";
+    }
+}
+
+/* ---- log context ------------------------------------------------------------- */
+
+static size_t
+client_log_context(const bn_log_t *log, char *buf, size_t len)
+{
+    bn_client_t *c = log->data;
+    bn_request_t *r = c->req;
+    int n;
+
+    if (r == NULL || r->method == NULL) {
+        n = snprintf(buf, len, ", client: %s", c->peer_text);
+    } else if (r->up != NULL || r->upstream_addr[0] != '\0') {
+        n = snprintf(buf, len, ", client: %s, server: %s, request: \"%s %s HTTP/1.%d\", upstream: \"%s\"",
+                     c->peer_text, r->host ? r->host : "", r->method, r->target,
+                     r->version == 10 ? 0 : 1, r->upstream_addr);
+    } else {
+        n = snprintf(buf, len, ", client: %s, server: %s, request: \"%s %s HTTP/1.%d\"",
+                     c->peer_text, r->host ? r->host : "", r->method, r->target,
+                     r->version == 10 ? 0 : 1);
+    }
+    return n < 0 ? 0 : BN_MIN((size_t) n, len);
+}
+
+/* ---- socket I/O ---------------------------------------------------------------- */
+
+/* Returns bytes read, 0 at EOF, BN_AGAIN or BN_ERROR (errno set). */
+static ssize_t
+conn_recv(bn_conn_t *c, char *p, size_t n)
+{
+    ssize_t r;
+
+    if (!c->readable) {
+        return BN_AGAIN;
+    }
+    do {
+        r = recv(c->io.fd, p, n, 0);
+    } while (r == -1 && errno == EINTR);
+    if (r == -1) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            c->readable = false;
+            return BN_AGAIN;
+        }
+        return BN_ERROR;
+    }
+    return r;
+}
+
+/* Returns bytes written, BN_AGAIN or BN_ERROR (errno set). */
+static ssize_t
+conn_sendv(bn_conn_t *c, struct iovec *iov, int n)
+{
+    struct msghdr m = { .msg_iov = iov, .msg_iovlen = (size_t) n };
+    ssize_t r;
+
+    if (!c->writable) {
+        return BN_AGAIN;
+    }
+    do {
+        r = sendmsg(c->io.fd, &m, MSG_NOSIGNAL);
+    } while (r == -1 && errno == EINTR);
+    if (r == -1) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            c->writable = false;
+            return BN_AGAIN;
+        }
+        return BN_ERROR;
+    }
+    return r;
+}
+
+/* Sends what b holds; returns bytes sent (maybe 0), or BN_ERROR. */
+static ssize_t
+send_buf(bn_conn_t *c, bn_buf_t *b)
+{
+    struct iovec iov = { .iov_base = b->pos, .iov_len = bn_buf_len(b) };
+    ssize_t n;
+
+    if (iov.iov_len == 0) {
+        return 0;
+    }
+    n = conn_sendv(c, &iov, 1);
+    if (n == BN_AGAIN) {
+        return 0;
+    }
+    if (n < 0) {
+        return BN_ERROR;
+    }
+    b->pos += n;
+    if (b->pos == b->last) {
+        b->pos = b->last = b->start;
+    } else {
+        c->writable = false;
+    }
+    return n;
+}
+
+/* ---- pipes ------------------------------------------------------------------------ */
+
+static void
+pipe_init(bn_pipe_t *p, bn_buf_t *buf, int in_mode, int64_t length, bool out_chunked)
+{
+    memset(p, 0, sizeof(*p));
+    p->buf = buf;
+    p->in_mode = in_mode;
+    p->left = length;
+    p->out_chunked = out_chunked;
+    if (in_mode == BN_BODY_NONE || (in_mode == BN_BODY_LENGTH && length == 0)) {
+        p->in_done = true;
+        p->done = true; /* no body, so no terminator either */
+    }
+}
+
+static void
+pipe_frame(bn_pipe_t *p, const char *data, size_t len)
+{
+    p->frame = true;
+    p->data = data;
+    p->data_len = len;
+    p->sent = 0;
+    if (p->out_chunked) {
+        p->hdr_len = (size_t) snprintf(p->hdr, sizeof(p->hdr), "%zx\r\n", len);
+        p->tail = true;
+    } else {
+        p->hdr_len = 0;
+        p->tail = false;
+    }
+}
+
+/* Returns BN_OK when the frame is out, BN_AGAIN, or BN_ERROR. */
+static int
+frame_send(bn_pipe_t *p, bn_conn_t *dst)
+{
+    struct iovec iov[3];
+    size_t skip = p->sent, total = p->hdr_len + p->data_len + (p->tail ? 2 : 0);
+    const char *parts[3] = { p->hdr, p->data, "\r\n" };
+    size_t lens[3] = { p->hdr_len, p->data_len, p->tail ? 2 : 0 };
+    int n = 0;
+    ssize_t w;
+
+    for (int i = 0; i < 3; i++) {
+        if (skip >= lens[i]) {
+            skip -= lens[i];
+            continue;
+        }
+        iov[n].iov_base = (char *) parts[i] + skip;
+        iov[n].iov_len = lens[i] - skip;
+        skip = 0;
+        n++;
+    }
+    if (n == 0) {
+        return BN_OK;
+    }
+    w = conn_sendv(dst, iov, n);
+    if (w == BN_AGAIN) {
+        return BN_AGAIN;
+    }
+    if (w < 0) {
+        return BN_ERROR;
+    }
+    p->sent += (size_t) w;
+    p->bytes_out += (uint64_t) w;
+    if (p->sent < total) {
+        dst->writable = false;
+        return BN_AGAIN;
+    }
+    return BN_OK;
+}
+
+/*
+ * Moves body bytes from src through p->buf to dst until one side would
+ * block.  Returns 1 after progress, 0 when blocked (need_read/need_write say
+ * on what), PIPE_SRC_ERROR or PIPE_DST_ERROR with *why set.
+ */
+static int
+pipe_run(bn_pipe_t *p, bn_conn_t *src, bn_conn_t *dst, const char **why)
+{
+    int progress = 0;
+    bn_buf_t *b = p->buf;
+    ssize_t n;
+
+    p->need_read = p->need_write = false;
+    while (!p->done) {
+        if (p->frame) {
+            int rc = frame_send(p, dst);
+            if (rc == BN_ERROR) {
+                *why = "send() failed";
+                return PIPE_DST_ERROR;
+            }
+            if (rc == BN_AGAIN) {
+                p->need_write = true;
+                return progress;
+            }
+            b->pos += p->data_len;
+            if (p->data == NULL && p->in_done) {
+                p->done = true; /* that was the terminator */
+            }
+            p->frame = false;
+            progress = 1;
+            continue;
+        }
+        if (p->in_done) {
+            if (p->out_chunked) {
+                p->frame = true;
+                p->data = NULL;
+                p->data_len = 0;
+                p->hdr_len = 5;
+                memcpy(p->hdr, "0\r\n\r\n", 5);
+                p->tail = false;
+                p->sent = 0;
+                continue;
+            }
+            p->done = true;
+            break;
+        }
+        if (bn_buf_len(b) > 0) {
+            size_t avail = bn_buf_len(b), take, consumed;
+            const char *data;
+            int rc;
+
+            switch (p->in_mode) {
+            case BN_BODY_LENGTH:
+                take = (size_t) BN_MIN((int64_t) avail, p->left);
+                p->left -= (int64_t) take;
+                if (p->left == 0) {
+                    p->in_done = true;
+                }
+                pipe_frame(p, b->pos, take);
+                break;
+            case BN_BODY_CHUNKED:
+                rc = bn_http_parse_chunked(&p->chunk, b->pos, avail, &consumed, &data, &take);
+                if (rc == BN_ERROR) {
+                    *why = "invalid chunked body";
+                    return PIPE_SRC_ERROR;
+                }
+                b->pos += consumed - take; /* the framing; the data stays until sent */
+                if (rc == BN_DONE) {
+                    p->in_done = true;
+                }
+                if (take > 0) {
+                    pipe_frame(p, data, take);
+                }
+                break;
+            default:
+                pipe_frame(p, b->pos, avail);
+                break;
+            }
+            continue;
+        }
+        if (b->pos == b->last) {
+            b->pos = b->last = b->start;
+        }
+        n = conn_recv(src, b->last, bn_buf_room(b));
+        if (n == BN_AGAIN) {
+            p->need_read = true;
+            return progress;
+        }
+        if (n == BN_ERROR) {
+            *why = "recv() failed";
+            return PIPE_SRC_ERROR;
+        }
+        if (n == 0) {
+            if (p->in_mode == BN_BODY_CLOSE) {
+                p->in_done = true;
+                continue;
+            }
+            *why = "connection closed prematurely";
+            return PIPE_SRC_ERROR;
+        }
+        b->last += n;
+        progress = 1;
+    }
+    return progress;
+}
+
+/* ---- client connections ----------------------------------------------------------- */
+
+void
+bn_http_init_client(bn_client_t *c)
+{
+    bn_conf_t *conf = bn_heritage.conf;
+
+    c->magic = BN_CLIENT_MAGIC;
+    c->conn.io.handler = bn_http_client_event;
+    c->conn.readable = true; /* TCP_DEFER_ACCEPT aside, data may be waiting */
+    c->conn.writable = true;
+    c->id = bn_worker_next_conn_id();
+    c->log.conn = c->id;
+    c->log.handler = client_log_context;
+    c->log.data = c;
+    c->timer.handler = client_timeout;
+    c->timer.data = c;
+    bn_sockaddr_host((struct sockaddr *) &c->peer, c->peer_text, sizeof(c->peer_text));
+    c->state = BN_CLIENT_READING;
+    bn_timer_set(&c->timer, conf->limits.header_timeout);
+    c->next = clients;
+    if (clients != NULL) {
+        clients->prev = c;
+    }
+    clients = c;
+    read_head(c);
+}
+
+static void
+client_free(void *data)
+{
+    bn_client_t *c = data;
+
+    free(c->in.start);
+    c->magic = 0;
+    free(c);
+}
+
+void
+bn_http_close_client(bn_client_t *c)
+{
+    BN_CHECK_OBJ(c, BN_CLIENT_MAGIC);
+    if (c->conn.io.closed) {
+        return;
+    }
+    if (c->req != NULL) {
+        free_request(c->req);
+    }
+    bn_timer_del(&c->timer);
+    bn_event_del(&c->conn.io);
+    close(c->conn.io.fd);
+    c->conn.io.fd = -1;
+    c->conn.io.closed = true;
+    bn_worker_conn_count--;
+    if (c->prev != NULL) {
+        c->prev->next = c->next;
+    } else {
+        clients = c->next;
+    }
+    if (c->next != NULL) {
+        c->next->prev = c->prev;
+    }
+    bn_event_defer_free(client_free, c);
+}
+
+/* Graceful quit: idle connections go now, busy ones after their response. */
+void
+bn_http_close_idle_clients(void)
+{
+    bn_client_t *c, *next;
+
+    for (c = clients; c != NULL; c = next) {
+        next = c->next;
+        if (c->state == BN_CLIENT_IDLE
+            || (c->state == BN_CLIENT_READING && (c->in.start == NULL || bn_buf_len(&c->in) == 0))) {
+            /* A request may be arriving: read what is there before closing. */
+            c->conn.readable = true;
+            read_head(c);
+            if (!c->conn.io.closed && (c->state == BN_CLIENT_IDLE || c->state == BN_CLIENT_READING)
+                && bn_buf_len(&c->in) == 0) {
+                bn_http_close_client(c);
+            }
+        }
+    }
+}
+
+bool
+bn_http_have_clients(void)
+{
+    return clients != NULL;
+}
+
+void
+bn_http_client_event(bn_io_t *io, uint32_t events)
+{
+    bn_client_t *c = (bn_client_t *) io;
+
+    BN_CHECK_OBJ(c, BN_CLIENT_MAGIC);
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+        c->conn.readable = true;
+    }
+    if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
+        c->conn.writable = true;
+    }
+    switch (c->state) {
+    case BN_CLIENT_READING:
+    case BN_CLIENT_IDLE:
+        read_head(c);
+        break;
+    case BN_CLIENT_BUSY:
+        proxy_run(c->req);
+        break;
+    case BN_CLIENT_LINGERING:
+        linger(c);
+        break;
+    }
+}
+
+static void
+client_timeout(bn_timer_t *t)
+{
+    bn_client_t *c = t->data;
+    bn_request_t *r = c->req;
+
+    switch (c->state) {
+    case BN_CLIENT_IDLE:
+    case BN_CLIENT_LINGERING:
+        bn_http_close_client(c);
+        return;
+    case BN_CLIENT_READING:
+        if (bn_buf_len(&c->in) == 0) {
+            bn_http_close_client(c);
+            return;
+        }
+        bn_log_error(BN_LOG_INFO, &c->log, 0, "client timed out sending the request head");
+        start_request(c); /* with the head incomplete it answers 408 */
+        return;
+    case BN_CLIENT_BUSY:
+        break;
+    }
+    if (!r->resp_started && r->state != BN_REQ_RESPONDING && !r->req_pipe.in_done) {
+        bn_log_error(BN_LOG_INFO, &c->log, 0, "client timed out sending the request body");
+        if (r->up != NULL) {
+            bn_upstream_release(r, false);
+        }
+        r->keepalive = false;
+        respond(r, 408, NULL, NULL, NULL);
+        return;
+    }
+    bn_log_error(BN_LOG_INFO, &c->log, 0, "client timed out reading the response");
+    if (!r->resp_started) {
+        r->status = 408;
+    }
+    bn_access_log_write(r);
+    bn_http_close_client(c);
+}
+
+/* After an early error: read and drop what the client still sends, so it
+ * sees the response instead of a reset, until EOF or lingering_timeout. */
+static void
+linger(bn_client_t *c)
+{
+    char sink[4096];
+    ssize_t n;
+
+    for (;;) {
+        n = conn_recv(&c->conn, sink, sizeof(sink));
+        if (n == BN_AGAIN) {
+            return;
+        }
+        if (n <= 0) {
+            bn_http_close_client(c);
+            return;
+        }
+    }
+}
+
+static void
+start_lingering(bn_client_t *c)
+{
+    c->state = BN_CLIENT_LINGERING;
+    shutdown(c->conn.io.fd, SHUT_WR);
+    bn_timer_set(&c->timer, bn_heritage.conf->limits.lingering_timeout);
+    linger(c);
+}
+
+static void
+read_head(bn_client_t *c)
+{
+    bn_conf_t *conf = bn_heritage.conf;
+    ssize_t n;
+
+    if (c->in.start == NULL) {
+        char *m = malloc(conf->limits.max_header_size);
+        if (m == NULL) {
+            bn_log_error(BN_LOG_CRIT, &c->log, 0, "out of memory for a request buffer");
+            bn_http_close_client(c);
+            return;
+        }
+        bn_buf_init(&c->in, m, conf->limits.max_header_size);
+    }
+    for (;;) {
+        if (bn_buf_len(&c->in) > 0) {
+            if (c->state == BN_CLIENT_IDLE) {
+                c->state = BN_CLIENT_READING;
+                bn_timer_set(&c->timer, conf->limits.header_timeout);
+            }
+            start_request(c);
+            return;
+        }
+        if (bn_buf_room(&c->in) == 0) {
+            start_request(c);
+            return;
+        }
+        n = conn_recv(&c->conn, c->in.last, bn_buf_room(&c->in));
+        if (n == BN_AGAIN) {
+            return;
+        }
+        if (n <= 0) {
+            if (n == BN_ERROR && errno != ECONNRESET) {
+                bn_log_error(BN_LOG_INFO, &c->log, errno, "recv() failed");
+            }
+            bn_http_close_client(c);
+            return;
+        }
+        c->in.last += n;
+    }
+}
+
+/* ---- requests --------------------------------------------------------------------- */
+
+static bn_request_t *
+new_request(bn_client_t *c)
+{
+    bn_conf_t *conf = bn_heritage.conf;
+    bn_pool_t *pool = bn_pool_create(4096);
+    bn_request_t *r;
+
+    if (pool == NULL) {
+        return NULL;
+    }
+    r = bn_pcalloc(pool, sizeof(*r));
+    if (r == NULL) {
+        bn_pool_destroy(pool);
+        return NULL;
+    }
+    r->magic = BN_REQUEST_MAGIC;
+    r->pool = pool;
+    r->client = c;
+    r->start_msec = bn_current_msec;
+    r->upstream_msec = -1;
+    r->up_timer.handler = upstream_timeout;
+    r->up_timer.data = r;
+    r->head.max_head = bn_buf_room(&c->in) + (size_t) (c->in.last - c->in.start);
+    r->head.max_uri = conf->limits.max_uri_size;
+    r->head.max_headers = conf->limits.max_headers;
+    r->head.headers = bn_palloc(pool, sizeof(bn_http_header_t) * conf->limits.max_headers);
+    if (r->head.headers == NULL) {
+        bn_pool_destroy(pool);
+        return NULL;
+    }
+    bn_http_head_init(&r->head, BN_HTTP_PARSE_REQUEST);
+    c->req = r;
+    return r;
+}
+
+static void
+free_request(bn_request_t *r)
+{
+    bn_client_t *c = r->client;
+
+    BN_CHECK_OBJ(r, BN_REQUEST_MAGIC);
+    if (r->up != NULL) {
+        bn_upstream_release(r, false);
+    }
+    bn_timer_del(&r->up_timer);
+    c->req = NULL;
+    r->magic = 0;
+    bn_pool_destroy(r->pool);
+}
+
+static char *
+head_str(bn_request_t *r, uint32_t off, uint32_t len)
+{
+    return bn_pstrndup(r->pool, r->client->in.start + off, len);
+}
+
+static char *
+header_value(bn_request_t *r, const char *name)
+{
+    int i = bn_http_find_header(&r->head, r->client->in.start, name);
+
+    if (i < 0) {
+        return NULL;
+    }
+    return head_str(r, r->head.headers[i].value, r->head.headers[i].value_len);
+}
+
+/* Host without port, lower case; NULL when it is not a valid host. */
+static char *
+normalize_host(bn_request_t *r, const char *h, size_t len)
+{
+    char *s;
+    size_t n = len;
+
+    if (len > 0 && h[0] == '[') {
+        const char *rb = memchr(h, ']', len);
+        if (rb == NULL) {
+            return NULL;
+        }
+        n = (size_t) (rb - h) + 1;
+    } else {
+        const char *colon = memchr(h, ':', len);
+        if (colon != NULL) {
+            n = (size_t) (colon - h);
+        }
+    }
+    s = bn_pstrndup(r->pool, h, n);
+    if (s == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char) s[i];
+        if (ch >= 'A' && ch <= 'Z') {
+            s[i] = (char) (ch | 0x20);
+        } else if (!(ch == '-' || ch == '.' || ch == '_' || ch == '[' || ch == ']' || ch == ':'
+                     || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))) {
+            return NULL;
+        }
+    }
+    if (n > 0 && s[n - 1] == '.') {
+        s[n - 1] = '\0';
+    }
+    return s;
+}
+
+static bool
+server_has_listen(const bn_conf_server_t *s, const bn_conf_listen_t *l)
+{
+    for (size_t i = 0; i < s->nlistens; i++) {
+        if (s->listens[i] == l) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool
+name_matches(const char *pattern, const char *host)
+{
+    size_t hl, pl;
+
+    if (pattern[0] != '*') {
+        return strcasecmp(pattern, host) == 0;
+    }
+    /* "*.example.com" matches "a.example.com" and "a.b.example.com". */
+    hl = strlen(host);
+    pl = strlen(pattern + 1);
+    return hl > pl && strcasecmp(host + hl - pl, pattern + 1) == 0;
+}
+
+static bn_conf_server_t *
+find_server(bn_conf_listen_t *l, const char *host)
+{
+    bn_conf_t *conf = bn_heritage.conf;
+
+    if (host != NULL) {
+        for (int wild = 0; wild < 2; wild++) {
+            for (size_t i = 0; i < conf->nservers; i++) {
+                bn_conf_server_t *s = &conf->servers[i];
+                if (!server_has_listen(s, l)) {
+                    continue;
+                }
+                for (size_t k = 0; k < s->nnames; k++) {
+                    if ((s->names[k][0] == '*') == wild && name_matches(s->names[k], host)) {
+                        return s;
+                    }
+                }
+            }
+        }
+    }
+    return l->default_server;
+}
+
+static bool
+method_allowed(const bn_conf_route_t *rt, const char *method)
+{
+    if (rt->methods == NULL) {
+        return true;
+    }
+    for (size_t i = 0; i < rt->nmethods; i++) {
+        if (strcmp(rt->methods[i], method) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bn_conf_route_t *
+find_route(bn_request_t *r)
+{
+    size_t plen = strlen(r->path);
+
+    for (size_t i = 0; i < r->server->nroutes; i++) {
+        bn_conf_route_t *rt = &r->server->routes[i];
+        bool match = false;
+
+        switch (rt->match_kind) {
+        case BN_MATCH_EXACT:
+            match = plen == rt->match_len && memcmp(r->path, rt->match, plen) == 0;
+            break;
+        case BN_MATCH_PREFIX:
+            match = plen >= rt->match_len && memcmp(r->path, rt->match, rt->match_len) == 0;
+            break;
+        case BN_MATCH_REGEX: {
+            pcre2_match_data *md = pcre2_match_data_create_from_pattern(rt->regex, NULL);
+            if (md == NULL) {
+                return NULL;
+            }
+            match = pcre2_match(rt->regex, (PCRE2_SPTR) r->path, plen, 0, 0, md, NULL) >= 0;
+            pcre2_match_data_free(md);
+            break;
+        }
+        }
+        if (match && method_allowed(rt, r->method)) {
+            return rt;
+        }
+    }
+    return NULL;
+}
+
+static bool
+cidrs_match(const bn_cidr_t *list, size_t n, const struct sockaddr *sa)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (bn_cidr_match(&list[i], sa)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Applies the route's rewrite to the path; the query string is kept. */
+static int
+rewrite_target(bn_request_t *r)
+{
+    const bn_conf_route_t *rt = r->route;
+    const char *q = strchr(r->target, '?');
+    PCRE2_UCHAR out[8192];
+    PCRE2_SIZE outlen = sizeof(out);
+    int rc;
+
+    rc = pcre2_substitute(rt->rewrite, (PCRE2_SPTR) r->path, PCRE2_ZERO_TERMINATED, 0, 0, NULL,
+                          NULL, (PCRE2_SPTR) rt->rewrite_replace, PCRE2_ZERO_TERMINATED, out,
+                          &outlen);
+    if (rc < 0) {
+        return BN_ERROR;
+    }
+    if (rc == 0) {
+        return BN_OK;
+    }
+    if (outlen == 0 || out[0] != '/') {
+        r->target = bn_psprintf(r->pool, "/%.*s%s", (int) outlen, (char *) out, q ? q : "");
+    } else {
+        r->target = bn_psprintf(r->pool, "%.*s%s", (int) outlen, (char *) out, q ? q : "");
+    }
+    return r->target != NULL ? BN_OK : BN_ERROR;
+}
+
+static bool
+header_in(const char *name, size_t len, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (bn_strncaseeq(name, len, list[i], strlen(list[i]))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool
+header_in_set(const char *name, size_t len, const bn_conf_headers_t *h)
+{
+    for (size_t i = 0; i < h->nset; i++) {
+        if (bn_strncaseeq(name, len, h->set[i].name, h->set[i].name_len)) {
+            return true;
+        }
+    }
+    return header_in(name, len, h->remove, h->nremove);
+}
+
+static int
+append(bn_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+append(bn_buf_t *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(b->last, bn_buf_room(b), fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t) n >= bn_buf_room(b)) {
+        return BN_ERROR;
+    }
+    b->last += n;
+    return BN_OK;
+}
+
+static int
+append_headers(bn_buf_t *b, const bn_conf_headers_t *h)
+{
+    for (size_t i = 0; i < h->nset; i++) {
+        if (append(b, "%s: %s\r\n", h->set[i].name, h->set[i].value) != BN_OK) {
+            return BN_ERROR;
+        }
+    }
+    for (size_t i = 0; i < h->nadd; i++) {
+        if (append(b, "%s: %s\r\n", h->add[i].name, h->add[i].value) != BN_OK) {
+            return BN_ERROR;
+        }
+    }
+    return BN_OK;
+}
+
+static size_t
+headers_size(const bn_conf_headers_t *h)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < h->nset; i++) {
+        n += h->set[i].name_len + strlen(h->set[i].value) + 4;
+    }
+    for (size_t i = 0; i < h->nadd; i++) {
+        n += h->add[i].name_len + strlen(h->add[i].value) + 4;
+    }
+    return n;
+}
+
+/* Hop-by-hop (RFC 9110 7.6.1) and framing headers bouncer writes itself. */
+static const char *const hop_by_hop[] = {
+    "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
+    "upgrade", "content-length",
+};
+
+/* RFC 9110 7.6.1: the headers a Connection header names are hop-by-hop too. */
+static bool
+named_in_connection(const bn_http_head_t *h, const char *buf, const char *name, size_t len)
+{
+    for (unsigned i = 0; i < h->nheaders; i++) {
+        const bn_http_header_t *hd = &h->headers[i];
+        const char *v = buf + hd->value, *end = v + hd->value_len;
+        if (!bn_strncaseeq(buf + hd->name, hd->name_len, "connection", 10)) {
+            continue;
+        }
+        while (v < end) {
+            const char *s;
+            while (v < end && (*v == ' ' || *v == '\t' || *v == ',')) {
+                v++;
+            }
+            s = v;
+            while (v < end && *v != ',' && *v != ' ' && *v != '\t') {
+                v++;
+            }
+            if (bn_strncaseeq(s, (size_t) (v - s), name, len)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static int
+build_upstream_head(bn_request_t *r)
+{
+    bn_client_t *c = r->client;
+    const char *buf = c->in.start;
+    const bn_conf_route_t *rt = r->route;
+    bn_conf_upstream_t *u = r->upstream;
+    size_t size;
+    char *xff = NULL;
+    const char *host_value;
+    int hi = r->head.host;
+    char *m;
+
+    size = r->head.head_len + strlen(r->target) + 1024 + headers_size(&rt->request_headers)
+           + (u->host_header ? strlen(u->host_header) : 0) + (r->host ? 2 * strlen(r->host) : 0);
+    m = bn_palloc(r->pool, size);
+    if (m == NULL) {
+        return BN_ERROR;
+    }
+    bn_buf_init(&r->out, m, size);
+    if (append(&r->out, "%s %s HTTP/1.1\r\n", r->method, r->target) != BN_OK) {
+        return BN_ERROR;
+    }
+    for (unsigned i = 0; i < r->head.nheaders; i++) {
+        const bn_http_header_t *hd = &r->head.headers[i];
+        const char *name = buf + hd->name;
+        size_t nl = hd->name_len;
+
+        if (header_in(name, nl, hop_by_hop, BN_NELEMS(hop_by_hop))
+            || named_in_connection(&r->head, buf, name, nl)
+            || header_in_set(name, nl, &rt->request_headers)
+            || bn_strncaseeq(name, nl, "expect", 6) || (int) i == hi) {
+            continue;
+        }
+        if (r->server->forwarded & BN_FORWARDED_X) {
+            if (bn_strncaseeq(name, nl, "x-forwarded-for", 15)) {
+                /* Several lines fold into one list, in order (RFC 9110 5.3). */
+                xff = xff == NULL ? bn_psprintf(r->pool, "%.*s", (int) hd->value_len, buf + hd->value)
+                                  : bn_psprintf(r->pool, "%s, %.*s", xff, (int) hd->value_len,
+                                                buf + hd->value);
+                continue;
+            }
+            if (bn_strncaseeq(name, nl, "x-real-ip", 9)
+                || bn_strncaseeq(name, nl, "x-forwarded-proto", 17)
+                || bn_strncaseeq(name, nl, "x-forwarded-host", 16)) {
+                continue;
+            }
+        }
+        if ((r->server->forwarded & BN_FORWARDED_RFC7239) && bn_strncaseeq(name, nl, "forwarded", 9)) {
+            continue;
+        }
+        if (append(&r->out, "%.*s: %.*s\r\n", (int) nl, name, (int) hd->value_len,
+                   buf + hd->value) != BN_OK) {
+            return BN_ERROR;
+        }
+    }
+    if (u->host_header != NULL) {
+        host_value = u->host_header;
+    } else if (hi >= 0) {
+        host_value = head_str(r, r->head.headers[hi].value, r->head.headers[hi].value_len);
+    } else {
+        host_value = r->host ? r->host : "";
+    }
+    if (host_value != NULL && host_value[0] != '\0'
+        && append(&r->out, "Host: %s\r\n", host_value) != BN_OK) {
+        return BN_ERROR;
+    }
+    if (r->server->forwarded & BN_FORWARDED_X) {
+        if (append(&r->out, "X-Forwarded-For: %s%s%s\r\nX-Real-IP: %s\r\nX-Forwarded-Proto: http\r\n",
+                   xff ? xff : "", xff ? ", " : "", c->peer_text, c->peer_text)
+            != BN_OK) {
+            return BN_ERROR;
+        }
+        if (r->host != NULL && append(&r->out, "X-Forwarded-Host: %s\r\n", r->host) != BN_OK) {
+            return BN_ERROR;
+        }
+    }
+    if (r->server->forwarded & BN_FORWARDED_RFC7239) {
+        bool v6 = c->peer.ss_family == AF_INET6;
+        if (append(&r->out, "Forwarded: for=%s%s%s%s;proto=http%s%s%s\r\n", v6 ? "\"[" : "",
+                   c->peer_text, v6 ? "]\"" : "", "", r->host ? ";host=\"" : "",
+                   r->host ? r->host : "", r->host ? "\"" : "")
+            != BN_OK) {
+            return BN_ERROR;
+        }
+    }
+    if (append_headers(&r->out, &rt->request_headers) != BN_OK) {
+        return BN_ERROR;
+    }
+    if (r->head.chunked) {
+        if (append(&r->out, "Transfer-Encoding: chunked\r\n") != BN_OK) {
+            return BN_ERROR;
+        }
+    } else if (r->head.content_length >= 0) {
+        if (append(&r->out, "Content-Length: %" PRId64 "\r\n", r->head.content_length) != BN_OK) {
+            return BN_ERROR;
+        }
+    }
+    if (u->keepalive == 0 && append(&r->out, "Connection: close\r\n") != BN_OK) {
+        return BN_ERROR;
+    }
+    return append(&r->out, "\r\n");
+}
+
+/* Turns "http://host/path" (RFC 9112 3.2.2) into origin-form and a host. */
+static int
+absolute_form(bn_request_t *r)
+{
+    const char *t = r->target, *slash;
+
+    if (strncasecmp(t, "http://", 7) != 0) {
+        return BN_DECLINED;
+    }
+    slash = strchr(t + 7, '/');
+    r->host = normalize_host(r, t + 7, slash ? (size_t) (slash - t - 7) : strlen(t + 7));
+    if (r->host == NULL || r->host[0] == '\0') {
+        return BN_ERROR;
+    }
+    r->target = bn_pstrdup(r->pool, slash ? slash : "/");
+    return BN_OK;
+}
+
+static void
+start_request(bn_client_t *c)
+{
+    bn_conf_t *conf = bn_heritage.conf;
+    bn_request_t *r = c->req;
+    int rc;
+    const char *q;
+    int64_t max_body;
+
+    if (r == NULL && (r = new_request(c)) == NULL) {
+        bn_log_error(BN_LOG_CRIT, &c->log, 0, "out of memory for a request");
+        bn_http_close_client(c);
+        return;
+    }
+    rc = bn_http_parse_head(&r->head, c->in.start, (size_t) (c->in.last - c->in.start));
+    if (rc == BN_AGAIN) {
+        if (bn_buf_room(&c->in) == 0) {
+            r->head.error = 431;
+            r->head.reason = "request head too large";
+            rc = BN_ERROR;
+        } else if (bn_timer_armed(&c->timer)) {
+            return;
+        } else {
+            /* client_timeout() got here: the head never completed. */
+            r->head.error = 408;
+            r->head.reason = "request head timed out";
+            rc = BN_ERROR;
+        }
+    }
+    c->state = BN_CLIENT_BUSY;
+    c->nrequests++;
+    bn_timer_del(&c->timer);
+    r->keepalive = false;
+    if (r->head.method_len > 0) {
+        r->method = head_str(r, r->head.method, r->head.method_len);
+    }
+    if (r->head.target_len > 0) {
+        r->target = head_str(r, r->head.target, r->head.target_len);
+    }
+    r->version = r->head.version ? r->head.version : 11;
+    if (rc == BN_ERROR) {
+        if (r->head.error != 408) {
+            bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent an invalid request: %s",
+                         r->head.reason);
+        }
+        respond(r, r->head.error, NULL, NULL, NULL);
+        return;
+    }
+
+    r->head_method = strcmp(r->method, "HEAD") == 0;
+    r->keepalive = r->version == 11 ? !r->head.conn_close : r->head.conn_keepalive;
+    r->user_agent = header_value(r, "user-agent");
+    r->referer = header_value(r, "referer");
+
+    rc = absolute_form(r);
+    if (rc == BN_ERROR) {
+        respond(r, 400, NULL, NULL, NULL);
+        return;
+    }
+    if (rc == BN_DECLINED && r->head.host >= 0) {
+        bn_http_header_t *h = &r->head.headers[r->head.host];
+        r->host = normalize_host(r, c->in.start + h->value, h->value_len);
+        if (r->host == NULL) {
+            bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent an invalid Host header");
+            respond(r, 400, NULL, NULL, NULL);
+            return;
+        }
+    }
+    if (r->target[0] != '/') {
+        bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent an unsupported request-target");
+        respond(r, 400, NULL, NULL, NULL);
+        return;
+    }
+    q = strchr(r->target, '?');
+    r->path = q ? bn_pstrndup(r->pool, r->target, (size_t) (q - r->target)) : r->target;
+
+    /* The head is parsed; what the request needs of it stays at its offsets
+     * until the request ends.  The body starts after it. */
+    c->in.pos = c->in.start + r->head.head_len;
+    if (r->head.chunked) {
+        pipe_init(&r->req_pipe, &c->in, BN_BODY_CHUNKED, 0, true);
+    } else if (r->head.content_length > 0) {
+        pipe_init(&r->req_pipe, &c->in, BN_BODY_LENGTH, r->head.content_length, false);
+    } else {
+        pipe_init(&r->req_pipe, &c->in, BN_BODY_NONE, 0, false);
+    }
+
+    r->server = find_server(c->listen, r->host);
+    r->route = find_route(r);
+    if (r->route == NULL) {
+        respond(r, 404, NULL, NULL, NULL);
+        return;
+    }
+    if ((r->route->ndeny > 0
+         && cidrs_match(r->route->deny, r->route->ndeny, (struct sockaddr *) &c->peer))
+        || (r->route->nallow > 0
+            && !cidrs_match(r->route->allow, r->route->nallow, (struct sockaddr *) &c->peer))) {
+        respond(r, 403, NULL, NULL, NULL);
+        return;
+    }
+    max_body = r->route->max_body_size >= 0 ? r->route->max_body_size
+                                            : (int64_t) conf->limits.max_body_size;
+    if (max_body > 0 && r->head.content_length > max_body) {
+        bn_log_error(BN_LOG_INFO, &c->log, 0, "client intended to send too large body: %" PRId64
+                     " bytes", r->head.content_length);
+        respond(r, 413, NULL, NULL, NULL);
+        return;
+    }
+
+    if (r->route->action == BN_ROUTE_RESPOND) {
+        respond(r, (int) r->route->status, NULL, r->route->content_type, r->route->body);
+        return;
+    }
+    if (r->route->action == BN_ROUTE_REDIRECT) {
+        char *loc = bn_psprintf(r->pool, "Location: %s\r\n", r->route->redirect_to);
+        respond(r, (int) r->route->status, loc, NULL, NULL);
+        return;
+    }
+    if (r->route->rewrite != NULL && rewrite_target(r) != BN_OK) {
+        respond(r, 500, NULL, NULL, NULL);
+        return;
+    }
+    r->upstream = r->route->upstream;
+    if (build_upstream_head(r) != BN_OK) {
+        bn_log_error(BN_LOG_ERR, &c->log, 0, "the upstream request head does not fit");
+        respond(r, 500, NULL, NULL, NULL);
+        return;
+    }
+    {
+        size_t rsize = BN_MAX(conf->limits.max_upstream_header_size, BN_BODY_BUF_SIZE);
+        char *m = bn_palloc(r->pool, rsize);
+        char *o = bn_palloc(r->pool, conf->limits.max_upstream_header_size + 1024
+                                         + headers_size(&r->route->response_headers));
+        if (m == NULL || o == NULL) {
+            respond(r, 500, NULL, NULL, NULL);
+            return;
+        }
+        bn_buf_init(&r->rbuf, m, rsize);
+        bn_buf_init(&r->rout, o, conf->limits.max_upstream_header_size + 1024
+                                     + headers_size(&r->route->response_headers));
+    }
+    if (r->head.expect_continue && r->version == 11 && !r->req_pipe.in_done
+        && bn_buf_len(&c->in) == 0) {
+        /* Answered here: the upstream never sees Expect, so it cannot stall us. */
+        append(&r->rout, "HTTP/1.1 100 Continue\r\n\r\n");
+    }
+    r->rhead.max_head = conf->limits.max_upstream_header_size;
+    r->rhead.max_headers = conf->limits.max_headers;
+    r->rhead.headers = bn_palloc(r->pool, sizeof(bn_http_header_t) * conf->limits.max_headers);
+    if (r->rhead.headers == NULL) {
+        respond(r, 500, NULL, NULL, NULL);
+        return;
+    }
+    bn_http_head_init(&r->rhead, BN_HTTP_PARSE_RESPONSE);
+    r->state = BN_REQ_CONNECTING;
+    r->upstream_start_msec = bn_current_msec;
+    bn_upstream_connect(r);
+}
+
+/* ---- responses made by bouncer ------------------------------------------------------ */
+
+static void
+respond(bn_request_t *r, int status, const char *extra, const char *ctype, const char *body)
+{
+    bn_client_t *c = r->client;
+    char page[512];
+    size_t blen, size;
+    char *m;
+
+    if (r->up != NULL) {
+        bn_upstream_release(r, false);
+    }
+    bn_timer_del(&r->up_timer);
+    if (body == NULL) {
+        if (status >= 400 || status < 200) {
+            /* Bouncer's own page: the status and nothing about the backends. */
+            snprintf(page, sizeof(page),
+                     "<html>\r\n<head><title>%d %s</title></head>\r\n<body>\r\n<center><h1>%d "
+                     "%s</h1></center>\r\n<hr><center>bouncer</center>\r\n</body>\r\n</html>\r\n",
+                     status, status_reason(status), status, status_reason(status));
+            body = page;
+            ctype = "text/html";
+        } else {
+            body = "";
+        }
+    }
+    blen = strlen(body);
+    if (status >= 400 && !r->req_pipe.in_done) {
+        /* The rest of the body is unread: this connection cannot go on. */
+        r->keepalive = false;
+    }
+    if (status == 400 || status == 408 || status == 413 || status == 414 || status == 431
+        || status == 501 || status == 505) {
+        /* The client's framing is in doubt: read nothing more as a request. */
+        r->keepalive = false;
+    }
+    if (bn_worker_quitting || c->nrequests >= bn_heritage.conf->limits.keepalive_requests) {
+        r->keepalive = false;
+    }
+    size = 512 + (extra ? strlen(extra) : 0) + (ctype ? strlen(ctype) : 0) + blen;
+    if (r->rout.start == NULL || bn_buf_room(&r->rout) < size) {
+        m = bn_palloc(r->pool, size);
+        if (m == NULL) {
+            bn_http_close_client(c);
+            return;
+        }
+        bn_buf_init(&r->rout, m, size);
+    }
+    r->status = status;
+    append(&r->rout, "HTTP/1.1 %d %s\r\nServer: bouncer\r\nDate: %s\r\n", status,
+           status_reason(status), bn_time_http());
+    if (ctype != NULL && (blen > 0 || status == 200)) {
+        append(&r->rout, "Content-Type: %s\r\n", ctype);
+    }
+    append(&r->rout, "Content-Length: %zu\r\n%s%s\r\n", blen, extra ? extra : "",
+           r->keepalive ? (r->version == 10 ? "Connection: keep-alive\r\n" : "")
+                        : "Connection: close\r\n");
+    if (!(r->head_method && r->head.method_len > 0)) {
+        bn_buf_append(&r->rout, body, blen);
+    }
+    r->state = BN_REQ_RESPONDING;
+    r->resp_started = true;
+    pipe_init(&r->resp_pipe, NULL, BN_BODY_NONE, 0, false);
+    c->state = BN_CLIENT_BUSY;
+    proxy_run(r);
+}
+
+/* ---- the upstream side --------------------------------------------------------------- */
+
+void
+bn_http_upstream_ready(bn_request_t *r)
+{
+    r->state = BN_REQ_PROXYING;
+    bn_timer_del(&r->up_timer);
+    r->up_timer.handler = upstream_timeout;
+    bn_sockaddr_text((struct sockaddr *) &r->upstream->peers[r->up->peer].addr.sa,
+                     r->upstream->peers[r->up->peer].addr.len, r->upstream_addr,
+                     sizeof(r->upstream_addr));
+    proxy_run(r);
+}
+
+void
+bn_http_upstream_failed(bn_request_t *r, int status, const char *why)
+{
+    bn_client_t *c = r->client;
+
+    c->log.action = NULL;
+    bn_log_error(BN_LOG_ERR, &c->log, 0, "%s", why);
+    r->upstream_status = status;
+    r->upstream_msec = (int64_t) (bn_current_msec - r->upstream_start_msec);
+    if (r->resp_started) {
+        bn_access_log_write(r);
+        bn_http_close_client(c);
+        return;
+    }
+    respond(r, status, NULL, NULL, NULL);
+}
+
+static uint64_t
+route_timeout(uint64_t route, uint64_t upstream)
+{
+    return route != 0 ? route : upstream;
+}
+
+static void
+upstream_timeout(bn_timer_t *t)
+{
+    bn_request_t *r = t->data;
+
+    r->client->log.action = r->rhead_done ? "reading upstream" : "reading response header from upstream";
+    if (r->up != NULL) {
+        bn_upstream_peer_failed(r);
+    }
+    bn_http_upstream_failed(r, 504, "upstream timed out");
+}
+
+static const char *
+upstream_header(bn_request_t *r, const char *name, size_t *len)
+{
+    int i = bn_http_find_header(&r->rhead, r->rbuf.start, name);
+
+    if (i < 0) {
+        return NULL;
+    }
+    *len = r->rhead.headers[i].value_len;
+    return r->rbuf.start + r->rhead.headers[i].value;
+}
+
+/* Writes the client's response head into rout and sets up the body pipe. */
+static int
+build_response_head(bn_request_t *r)
+{
+    const char *buf = r->rbuf.start;
+    bn_http_head_t *h = &r->rhead;
+    const bn_conf_headers_t *rh = &r->route->response_headers;
+    int mode;
+    bool no_body = r->head_method || h->status == 204 || h->status == 304;
+    bool chunk_out = false;
+    size_t len;
+
+    if (no_body) {
+        mode = BN_BODY_NONE;
+    } else if (h->chunked) {
+        mode = BN_BODY_CHUNKED;
+    } else if (h->content_length >= 0) {
+        mode = BN_BODY_LENGTH;
+    } else {
+        mode = BN_BODY_CLOSE;
+    }
+    if (mode == BN_BODY_CHUNKED || mode == BN_BODY_CLOSE) {
+        if (r->version == 11) {
+            chunk_out = true;
+        } else {
+            r->keepalive = false; /* HTTP/1.0 gets a body delimited by close */
+        }
+    }
+    r->up_keepalive = mode != BN_BODY_CLOSE && !h->conn_close
+                      && (h->version == 11 || h->conn_keepalive);
+    if (!r->req_pipe.done) {
+        /* The upstream answered before the whole body was read. */
+        r->keepalive = false;
+        r->up_keepalive = false;
+    }
+    if (bn_worker_quitting || r->client->nrequests >= bn_heritage.conf->limits.keepalive_requests) {
+        r->keepalive = false;
+    }
+
+    r->status = h->status;
+    r->upstream_status = h->status;
+    if (append(&r->rout, "HTTP/1.1 %d %s\r\n", h->status, status_reason(h->status)) != BN_OK) {
+        return BN_ERROR;
+    }
+    for (unsigned i = 0; i < h->nheaders; i++) {
+        const bn_http_header_t *hd = &h->headers[i];
+        const char *name = buf + hd->name;
+        size_t nl = hd->name_len;
+
+        if (bn_strncaseeq(name, nl, "content-length", 14) && no_body && h->status != 204) {
+            /* HEAD and 304 describe the representation: keep its length. */
+        } else if (header_in(name, nl, hop_by_hop, BN_NELEMS(hop_by_hop))
+                   || named_in_connection(h, buf, name, nl)
+                   || bn_strncaseeq(name, nl, "server", 6)
+                   || bn_strncaseeq(name, nl, "x-powered-by", 12) || header_in_set(name, nl, rh)) {
+            continue;
+        }
+        if (append(&r->rout, "%.*s: %.*s\r\n", (int) nl, name, (int) hd->value_len,
+                   buf + hd->value) != BN_OK) {
+            return BN_ERROR;
+        }
+    }
+    if (append(&r->rout, "Server: bouncer\r\n") != BN_OK
+        || (upstream_header(r, "date", &len) == NULL
+            && append(&r->rout, "Date: %s\r\n", bn_time_http()) != BN_OK)
+        || append_headers(&r->rout, rh) != BN_OK) {
+        return BN_ERROR;
+    }
+    if (mode == BN_BODY_LENGTH) {
+        if (append(&r->rout, "Content-Length: %" PRId64 "\r\n", h->content_length) != BN_OK) {
+            return BN_ERROR;
+        }
+    } else if (chunk_out && append(&r->rout, "Transfer-Encoding: chunked\r\n") != BN_OK) {
+        return BN_ERROR;
+    }
+    if (!r->keepalive) {
+        if (append(&r->rout, "Connection: close\r\n") != BN_OK) {
+            return BN_ERROR;
+        }
+    } else if (r->version == 10 && append(&r->rout, "Connection: keep-alive\r\n") != BN_OK) {
+        return BN_ERROR;
+    }
+    if (append(&r->rout, "\r\n") != BN_OK) {
+        return BN_ERROR;
+    }
+    r->rbuf.pos = r->rbuf.start + h->head_len;
+    pipe_init(&r->resp_pipe, &r->rbuf, mode, h->content_length, chunk_out);
+    return BN_OK;
+}
+
+/* Reads and parses the upstream's response head.  Returns 1 after progress,
+ * 0 when blocked, or BN_ERROR after answering the client. */
+static int
+read_response_head(bn_request_t *r)
+{
+    bn_upconn_t *u = r->up;
+    ssize_t n;
+    int rc, progress = 0;
+
+    for (;;) {
+        rc = bn_http_parse_head(&r->rhead, r->rbuf.start, bn_buf_len(&r->rbuf));
+        if (rc == BN_OK && r->rhead.status >= 100 && r->rhead.status < 200) {
+            if (r->rhead.status == 101) {
+                bn_upstream_peer_failed(r);
+                bn_http_upstream_failed(r, 502, "upstream switched protocols unasked");
+                return BN_ERROR;
+            }
+            /* An interim response: bouncer answered 100 itself, drop it. */
+            r->rbuf.pos = r->rbuf.start + r->rhead.head_len;
+            bn_buf_compact(&r->rbuf);
+            bn_http_head_init(&r->rhead, BN_HTTP_PARSE_RESPONSE);
+            continue;
+        }
+        if (rc == BN_OK) {
+            r->rhead_done = true;
+            r->upstream_msec = (int64_t) (bn_current_msec - r->upstream_start_msec);
+            if (build_response_head(r) != BN_OK) {
+                bn_http_upstream_failed(r, 502, "upstream response head too large");
+                return BN_ERROR;
+            }
+            r->resp_started = true;
+            return 1;
+        }
+        if (rc == BN_ERROR || bn_buf_room(&r->rbuf) == 0) {
+            r->client->log.action = "reading response header from upstream";
+            bn_http_upstream_failed(r, 502, rc == BN_ERROR ? "upstream sent an invalid response head"
+                                                           : "upstream sent too big a header");
+            return BN_ERROR;
+        }
+        n = conn_recv(&u->conn, r->rbuf.last, bn_buf_room(&r->rbuf));
+        if (n == BN_AGAIN) {
+            return progress;
+        }
+        if (n <= 0) {
+            int err = n == 0 ? 0 : errno;
+            r->client->log.action = "reading response header from upstream";
+            if (n == 0 && bn_buf_len(&r->rbuf) == 0 && u->reused && r->body_sent == 0
+                && r->tries <= r->upstream->retries + 1) {
+                /* A pooled connection the upstream closed as we reused it:
+                 * nothing of the body went, so a fresh connection is safe. */
+                bn_upstream_release(r, false);
+                r->out.pos = r->out.start;
+                r->state = BN_REQ_CONNECTING;
+                bn_upstream_connect(r);
+                return BN_ERROR;
+            }
+            bn_upstream_peer_failed(r);
+            if (err != 0) {
+                bn_log_error(BN_LOG_ERR, &r->client->log, err, "recv() failed");
+            }
+            bn_http_upstream_failed(r, 502, n == 0 ? "upstream prematurely closed connection"
+                                                   : "upstream connection failed");
+            return BN_ERROR;
+        }
+        r->rbuf.last += n;
+        progress = 1;
+    }
+}
+
+static void
+set_timers(bn_request_t *r, bool client_progress, bool up_progress)
+{
+    bn_conf_t *conf = bn_heritage.conf;
+    bn_client_t *c = r->client;
+    const bn_conf_route_t *rt = r->route;
+    bool waiting_client_write = bn_buf_len(&r->rout) > 0 || r->resp_pipe.need_write;
+    bool waiting_client_read = r->req_pipe.need_read && !r->req_pipe.done;
+    uint64_t t;
+
+    if (waiting_client_write || waiting_client_read) {
+        t = waiting_client_write ? conf->limits.send_timeout : conf->limits.body_timeout;
+        if (client_progress || !bn_timer_armed(&c->timer)) {
+            bn_timer_set(&c->timer, t);
+        }
+    } else {
+        bn_timer_del(&c->timer);
+    }
+    if (r->up == NULL || r->state != BN_REQ_PROXYING) {
+        return;
+    }
+    if (bn_buf_len(&r->out) > 0 || r->req_pipe.need_write) {
+        t = route_timeout(rt->send_timeout, r->upstream->send_timeout);
+    } else if (!r->rhead_done || r->resp_pipe.need_read) {
+        t = route_timeout(rt->read_timeout, r->upstream->read_timeout);
+    } else {
+        bn_timer_del(&r->up_timer);
+        return;
+    }
+    if (up_progress || !bn_timer_armed(&r->up_timer)) {
+        bn_timer_set(&r->up_timer, t);
+    }
+}
+
+static void
+abort_request(bn_request_t *r, int status, int err, const char *why)
+{
+    bn_client_t *c = r->client;
+
+    bn_log_error(BN_LOG_INFO, &c->log, err, "%s", why);
+    if (!r->resp_started || r->status == 0) {
+        r->status = status;
+    }
+    bn_access_log_write(r);
+    bn_http_close_client(c);
+}
+
+void
+bn_http_run(bn_request_t *r)
+{
+    proxy_run(r);
+}
+
+static void
+proxy_run(bn_request_t *r)
+{
+    bn_client_t *c = r->client;
+    bool cprog = false, uprog = false;
+    const char *why = NULL;
+    ssize_t n;
+    int rc;
+
+    BN_CHECK_OBJ(r, BN_REQUEST_MAGIC);
+    for (;;) {
+        bool progress = false;
+
+        n = send_buf(&c->conn, &r->rout);
+        if (n == BN_ERROR) {
+            abort_request(r, 499, errno, "client closed the connection");
+            return;
+        }
+        if (n > 0) {
+            r->bytes_sent += (uint64_t) n;
+            progress = cprog = true;
+        }
+
+        if (r->state == BN_REQ_PROXYING) {
+            bn_upconn_t *u = r->up;
+
+            if (bn_buf_len(&r->out) > 0) {
+                n = send_buf(&u->conn, &r->out);
+                if (n == BN_ERROR) {
+                    /* The upstream may still have answered: read it below. */
+                    r->req_pipe.done = true;
+                    r->out.pos = r->out.last;
+                    r->keepalive = false;
+                } else if (n > 0) {
+                    progress = uprog = true;
+                }
+            }
+            if (bn_buf_len(&r->out) == 0 && !r->req_pipe.done) {
+                uint64_t before = r->req_pipe.bytes_out;
+                rc = pipe_run(&r->req_pipe, &c->conn, &u->conn, &why);
+                r->body_sent = r->req_pipe.bytes_out;
+                if (rc == PIPE_SRC_ERROR) {
+                    if (!r->resp_started && strcmp(why, "invalid chunked body") == 0) {
+                        bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent an invalid chunked body");
+                        r->keepalive = false;
+                        respond(r, 400, NULL, NULL, NULL);
+                        return;
+                    }
+                    abort_request(r, 499, 0, "client closed the connection while sending the body");
+                    return;
+                }
+                if (rc == PIPE_DST_ERROR) {
+                    r->req_pipe.done = true;
+                    r->keepalive = false;
+                } else if (rc > 0) {
+                    progress = true;
+                    cprog = cprog || r->req_pipe.bytes_out != before || r->req_pipe.in_done;
+                    uprog = true;
+                }
+            }
+            if (!r->rhead_done) {
+                rc = read_response_head(r);
+                if (rc == BN_ERROR) {
+                    return;
+                }
+                if (rc > 0) {
+                    progress = uprog = true;
+                }
+            }
+            if (r->rhead_done && bn_buf_len(&r->rout) == 0 && !r->resp_pipe.done) {
+                uint64_t before = r->resp_pipe.bytes_out;
+                rc = pipe_run(&r->resp_pipe, &u->conn, &c->conn, &why);
+                r->bytes_sent += r->resp_pipe.bytes_out - before;
+                if (rc == PIPE_SRC_ERROR) {
+                    c->log.action = "reading upstream";
+                    bn_upstream_peer_failed(r);
+                    bn_http_upstream_failed(r, 502, why);
+                    return;
+                }
+                if (rc == PIPE_DST_ERROR) {
+                    abort_request(r, r->status, errno, "client closed the connection");
+                    return;
+                }
+                if (rc > 0) {
+                    progress = uprog = true;
+                    cprog = cprog || r->resp_pipe.bytes_out != before;
+                }
+            }
+        }
+
+        if (bn_buf_len(&r->rout) == 0 && r->resp_pipe.done
+            && (r->state == BN_REQ_RESPONDING || r->rhead_done)) {
+            finalize_request(r);
+            return;
+        }
+        if (!progress) {
+            break;
+        }
+    }
+    set_timers(r, cprog, uprog);
+}
+
+/* The response is out: log, then keep the connection for the next request or
+ * close it. */
+static void
+finalize_request(bn_request_t *r)
+{
+    bn_client_t *c = r->client;
+    bn_conf_t *conf = bn_heritage.conf;
+    bool keepalive = r->keepalive && !bn_worker_quitting
+                     && c->nrequests < conf->limits.keepalive_requests;
+    bool early_error = r->state == BN_REQ_RESPONDING && r->status >= 400 && !r->req_pipe.in_done;
+
+    if (r->up != NULL) {
+        bn_upstream_release(r, r->up_keepalive && r->req_pipe.done && bn_buf_len(&r->rbuf) == 0);
+    }
+    bn_access_log_write(r);
+    free_request(r);
+    c->log.action = NULL;
+    if (!keepalive) {
+        if (early_error || (r->status >= 400 && bn_buf_len(&c->in) > 0)) {
+            start_lingering(c);
+        } else {
+            bn_http_close_client(c);
+        }
+        return;
+    }
+    bn_buf_compact(&c->in);
+    c->state = BN_CLIENT_IDLE;
+    bn_timer_set(&c->timer, conf->limits.keepalive_timeout);
+    read_head(c);
+}

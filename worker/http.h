@@ -1,0 +1,190 @@
+/*
+ * http.h: the worker's HTTP objects: client connections, upstream
+ * connections and the request that joins them.
+ *
+ * A request is driven by one function, proxy_run() in http.c, that moves
+ * bytes in both directions until nothing more can move without waiting;
+ * every event on either connection just calls it again.  Each direction is
+ * a bn_pipe_t: a source buffer, the framing of what is read, and the framing
+ * of what is written, so bouncer always frames what it forwards itself.
+ */
+#ifndef BN_HTTP_H
+#define BN_HTTP_H
+
+#include "../common/addr.h"
+#include "../common/bouncer.h"
+#include "../common/buf.h"
+#include "../common/conf.h"
+#include "../common/http_parse.h"
+#include "../common/log.h"
+#include "../common/pool.h"
+#include "event.h"
+#include "../common/heritage.h"
+
+#define BN_CLIENT_MAGIC 0x636c6e74U
+#define BN_UPCONN_MAGIC 0x7570636eU
+#define BN_REQUEST_MAGIC 0x72657175U
+
+#define BN_BODY_BUF_SIZE 32768
+
+typedef struct bn_request_s bn_request_t;
+typedef struct bn_upconn_s bn_upconn_t;
+
+/* What both sides of a proxied request have: an fd and its readiness. */
+typedef struct {
+    bn_io_t io;
+    bool readable;  /* EPOLLIN seen and recv() has not said EAGAIN since */
+    bool writable;
+    bool rdhup;     /* the peer shut its side */
+} bn_conn_t;
+
+typedef enum {
+    BN_CLIENT_READING = 0, /* waiting for (the rest of) a request head */
+    BN_CLIENT_IDLE,        /* keep-alive, no byte of the next request yet */
+    BN_CLIENT_BUSY,        /* a request is in progress */
+    BN_CLIENT_LINGERING,   /* after an error response: drain, then close */
+} bn_client_state_t;
+
+typedef struct bn_client_s {
+    bn_conn_t conn;
+    unsigned magic;
+    bn_client_state_t state;
+    uint64_t id;
+    bn_log_t log;
+    struct sockaddr_storage peer;
+    socklen_t peer_len;
+    char peer_text[64];        /* address without port, for logs and headers */
+    bn_conf_listen_t *listen;
+    bn_buf_t in;               /* request heads and bodies, pipelined bytes */
+    unsigned nrequests;
+    bn_timer_t timer;
+    bn_request_t *req;
+    struct bn_client_s *next, *prev; /* the worker's list, for graceful quit */
+} bn_client_t;
+
+struct bn_upconn_s {
+    bn_conn_t conn;
+    unsigned magic;
+    bn_conf_upstream_t *upstream;
+    unsigned peer;             /* index into upstream->peers */
+    bool connected;
+    bool reused;               /* taken from the keep-alive pool */
+    bool pooled;               /* idle, on its upstream's pool list */
+    bn_timer_t timer;          /* idle timeout while pooled */
+    bn_request_t *req;         /* NULL while pooled */
+    bn_upconn_t *next, *prev;  /* the pool's list */
+};
+
+enum { BN_BODY_NONE = 0, BN_BODY_LENGTH, BN_BODY_CHUNKED, BN_BODY_CLOSE };
+
+/* One direction of a proxied exchange, see the top of this file. */
+typedef struct {
+    bn_buf_t *buf;
+    int in_mode;               /* BN_BODY_*: how the source frames its body */
+    int64_t left;              /* BN_BODY_LENGTH: bytes still to read */
+    bn_http_chunked_t chunk;
+    bool out_chunked;          /* re-frame as chunked for the sink */
+    bool in_done;              /* the whole body was read */
+    bool done;                 /* ... and written, terminator included */
+    bool need_read;            /* blocked: waiting for the source */
+    bool need_write;           /* blocked: waiting for the sink */
+
+    /* The frame being written: hdr, data, then "\r\n" when tail. */
+    bool frame;
+    char hdr[24];
+    size_t hdr_len;
+    const char *data;
+    size_t data_len;
+    bool tail;
+    size_t sent;
+    uint64_t bytes_out;
+} bn_pipe_t;
+
+typedef enum {
+    BN_REQ_CONNECTING = 0,
+    BN_REQ_PROXYING,
+    BN_REQ_RESPONDING,         /* a response made by bouncer */
+} bn_req_state_t;
+
+struct bn_request_s {
+    unsigned magic;
+    bn_pool_t *pool;
+    bn_client_t *client;
+    bn_req_state_t state;
+
+    bn_http_head_t head;
+    char *method;
+    char *target;              /* as sent, for the upstream and the log */
+    char *path;                /* target without the query, for routing */
+    char *host;                /* lower case, no port */
+    char *user_agent;
+    char *referer;
+    int version;
+    bool keepalive;            /* the client connection may serve another request */
+    bool head_method;
+
+    bn_conf_server_t *server;
+    bn_conf_route_t *route;
+    bn_conf_upstream_t *upstream;
+
+    /* Client to upstream. */
+    bn_buf_t out;              /* the request head for the upstream */
+    bn_pipe_t req_pipe;
+    uint64_t body_sent;
+    bn_upconn_t *up;
+    unsigned tries;
+    uint64_t tried_mask;       /* peers tried, by index modulo 64 */
+    bn_timer_t up_timer;
+
+    /* Upstream to client. */
+    bn_buf_t rbuf;             /* upstream bytes: response head, then body */
+    bn_http_head_t rhead;
+    bool rhead_done;
+    bn_buf_t rout;             /* response head (and small bodies) for the client */
+    bn_pipe_t resp_pipe;
+    bool resp_started;         /* a byte of the final response went to the client */
+    bool up_keepalive;
+
+    /* For the access log. */
+    int status;
+    int upstream_status;
+    uint64_t bytes_sent;
+    bn_msec_t start_msec;
+    bn_msec_t upstream_start_msec;
+    int64_t upstream_msec;     /* -1: no upstream */
+    char upstream_addr[BN_ADDR_TEXT_LEN];
+};
+
+/* http.c */
+void bn_http_init_client(bn_client_t *c);
+void bn_http_client_event(bn_io_t *io, uint32_t events);
+void bn_http_close_client(bn_client_t *c);
+void bn_http_upstream_ready(bn_request_t *r);
+/* Called on any event of the request's upstream connection. */
+void bn_http_run(bn_request_t *r);
+void bn_http_close_idle_clients(void);
+bool bn_http_have_clients(void);
+void bn_http_upstream_failed(bn_request_t *r, int status, const char *why);
+
+/* upstream.c */
+int bn_upstream_init(bn_conf_t *conf);
+void bn_upstream_done(void);
+/* Gives r a connection (pooled or new); calls back into http.c when ready. */
+void bn_upstream_connect(bn_request_t *r);
+/* Returns the connection to the pool when reusable, else closes it. */
+void bn_upstream_release(bn_request_t *r, bool reusable);
+/* Counts a failure of the peer of r->up (passive health). */
+void bn_upstream_peer_failed(bn_request_t *r);
+void bn_upstream_close_idle(void);
+
+/* access_log.c */
+void bn_access_log_write(bn_request_t *r);
+int bn_access_log_fd(void);
+void bn_access_log_set_fd(int fd, int format);
+
+/* worker.c */
+extern uint64_t bn_worker_conn_count;  /* client and upstream descriptors */
+extern bool bn_worker_quitting;
+uint64_t bn_worker_next_conn_id(void);
+
+#endif

@@ -1,0 +1,313 @@
+/*
+ * worker.c: a worker process: privilege drop, signals, the listeners, the
+ * accept path (with its back-off when descriptors or worker_connections run
+ * out), graceful quit and log reopening.
+ */
+#include "http.h"
+#include "../common/heritage.h"
+#include "../common/clock.h"
+
+#include <grp.h>
+#include <netinet/tcp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+
+#define ACCEPT_PAUSE_MSEC 100
+
+uint64_t bn_worker_conn_count;
+bool bn_worker_quitting;
+
+static volatile sig_atomic_t sig_quit, sig_terminate, sig_reopen;
+
+typedef struct {
+    bn_io_t io;
+    bn_conf_listen_t *conf;
+    bool active;
+} listener_t;
+
+static listener_t *listeners;
+static size_t nlisteners;
+static bool accept_paused;
+static bn_timer_t accept_timer, quit_timer;
+static time_t last_pause_log;
+static uint64_t conn_ids;
+
+uint64_t
+bn_worker_next_conn_id(void)
+{
+    /* Unique across workers: the pid in the high bits. */
+    return ((uint64_t) getpid() << 32) | ++conn_ids;
+}
+
+static void
+on_signal(int signo)
+{
+    switch (signo) {
+    case SIGQUIT:
+        sig_quit = 1;
+        break;
+    case SIGTERM:
+    case SIGINT:
+        sig_terminate = 1;
+        break;
+    case SIGUSR1:
+        sig_reopen = 1;
+        break;
+    }
+}
+
+static void
+setup_signals(void)
+{
+    struct sigaction sa;
+    int sigs[] = { SIGQUIT, SIGTERM, SIGINT, SIGUSR1 };
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < BN_NELEMS(sigs); i++) {
+        sigaction(sigs[i], &sa, NULL);
+    }
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGPIPE, &sa, NULL);
+    sigaction(SIGUSR2, &sa, NULL);
+    sa.sa_handler = SIG_DFL;
+    sigaction(SIGCHLD, &sa, NULL);
+    /* Signals stay blocked; bn_event_process() lets them in only while it
+     * waits, so none is lost between a check of the flags and the wait. */
+}
+
+static void
+drop_privileges(void)
+{
+    bn_conf_t *conf = bn_heritage.conf;
+
+    if (!bn_heritage.drop_privileges) {
+        return;
+    }
+    if (setgid(bn_heritage.gid) == -1 || initgroups(conf->user, bn_heritage.gid) == -1
+        || setuid(bn_heritage.uid) == -1) {
+        bn_log_error(BN_LOG_EMERG, NULL, errno, "cannot switch to user \"%s\" group \"%s\"",
+                     conf->user, conf->group);
+        exit(2);
+    }
+    /* setuid() clears it; a crashing worker should still leave a core. */
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+}
+
+static void listener_event(bn_io_t *io, uint32_t events);
+
+static void
+listeners_enable(bool on)
+{
+    for (size_t i = 0; i < nlisteners; i++) {
+        listener_t *l = &listeners[i];
+        if (l->io.fd == -1 || l->active == on) {
+            continue;
+        }
+        if (on) {
+            if (bn_event_add_listener(&l->io) == BN_OK) {
+                l->active = true;
+            }
+        } else {
+            bn_event_del(&l->io);
+            l->active = false;
+        }
+    }
+}
+
+static void
+accept_resume(bn_timer_t *t)
+{
+    (void) t;
+    accept_paused = false;
+    if (!bn_worker_quitting) {
+        listeners_enable(true);
+    }
+}
+
+/* Stops accepting for a moment; the connections already open go on. */
+static void
+accept_pause(int level, int err, const char *why)
+{
+    if (bn_current_sec != last_pause_log) {
+        last_pause_log = bn_current_sec;
+        bn_log_error(level, NULL, err, "%s; not accepting new connections for %dms", why,
+                     ACCEPT_PAUSE_MSEC);
+    }
+    accept_paused = true;
+    listeners_enable(false);
+    bn_timer_set(&accept_timer, ACCEPT_PAUSE_MSEC);
+}
+
+static void
+listener_event(bn_io_t *io, uint32_t events)
+{
+    listener_t *l = (listener_t *) io;
+    bn_conf_t *conf = bn_heritage.conf;
+    int one = 1;
+
+    (void) events;
+    for (int i = 0; i < 64 && !accept_paused; i++) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof(ss);
+        bn_client_t *c;
+        int fd;
+
+        if (bn_worker_conn_count >= conf->worker_connections) {
+            accept_pause(BN_LOG_WARN, 0, "worker_connections are not enough");
+            return;
+        }
+        fd = accept4(io->fd, (struct sockaddr *) &ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd == -1) {
+            switch (errno) {
+            case EAGAIN:
+            case EINTR:
+            case ECONNABORTED:
+            case EPROTO:
+                return;
+            case EMFILE:
+            case ENFILE:
+            case ENOBUFS:
+            case ENOMEM:
+                accept_pause(BN_LOG_CRIT, errno, "accept4() failed");
+                return;
+            default:
+                bn_log_error(BN_LOG_ALERT, NULL, errno, "accept4() failed");
+                return;
+            }
+        }
+        c = calloc(1, sizeof(*c));
+        if (c == NULL) {
+            close(fd);
+            accept_pause(BN_LOG_CRIT, ENOMEM, "out of memory for a connection");
+            return;
+        }
+        if (ss.ss_family != AF_UNIX) {
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        }
+        c->conn.io.fd = fd;
+        c->peer = ss;
+        c->peer_len = len;
+        c->listen = l->conf;
+        bn_worker_conn_count++;
+        if (bn_event_add(&c->conn.io) != BN_OK) {
+            close(fd);
+            free(c);
+            bn_worker_conn_count--;
+            continue;
+        }
+        bn_http_init_client(c);
+    }
+}
+
+static void
+quit_timeout(bn_timer_t *t)
+{
+    (void) t;
+    bn_log_error(BN_LOG_NOTICE, NULL, 0,
+                 "shutdown_timeout passed with connections still open; exiting");
+    exit(0);
+}
+
+static void
+start_quit(void)
+{
+    bn_log_error(BN_LOG_INFO, NULL, 0, "gracefully shutting down");
+    bn_proctitle_set("bouncer: worker process is shutting down");
+    bn_worker_quitting = true;
+    listeners_enable(false);
+    for (size_t i = 0; i < nlisteners; i++) {
+        if (listeners[i].io.fd != -1) {
+            close(listeners[i].io.fd);
+            listeners[i].io.fd = -1;
+        }
+    }
+    bn_timer_del(&accept_timer);
+    bn_upstream_close_idle();
+    bn_http_close_idle_clients();
+    quit_timer.handler = quit_timeout;
+    bn_timer_set(&quit_timer, bn_heritage.conf->shutdown_timeout);
+}
+
+static void
+reopen_logs(void)
+{
+    bn_conf_t *conf = bn_heritage.conf;
+    int fd;
+
+    fd = bn_log_open_file(conf->error_log);
+    if (fd == -1) {
+        bn_log_error(BN_LOG_ALERT, NULL, errno, "cannot reopen \"%s\"", conf->error_log);
+    } else {
+        if (bn_log_fd != STDERR_FILENO) {
+            close(bn_log_fd);
+        }
+        bn_log_fd = fd;
+    }
+    if (bn_access_log_fd() != -1) {
+        fd = bn_log_open_file(conf->access_log);
+        if (fd == -1) {
+            bn_log_error(BN_LOG_ALERT, NULL, errno, "cannot reopen \"%s\"", conf->access_log);
+        } else {
+            close(bn_access_log_fd());
+            bn_access_log_set_fd(fd, conf->access_format);
+        }
+    }
+    bn_log_error(BN_LOG_INFO, NULL, 0, "logs reopened");
+}
+
+_Noreturn void
+bn_worker_main(void)
+{
+    bn_conf_t *conf = bn_heritage.conf;
+
+    bn_proctitle_set("bouncer: worker process");
+    setup_signals();
+    /* Should the master vanish without telling us, finish and go. */
+    prctl(PR_SET_PDEATHSIG, SIGQUIT, 0, 0, 0);
+    drop_privileges();
+    bn_log_level = conf->error_log_level;
+    bn_access_log_set_fd(bn_heritage.access_log_fd, conf->access_format);
+    bn_time_update();
+
+    if (bn_event_init(512) != BN_OK || bn_upstream_init(conf) != BN_OK) {
+        bn_log_error(BN_LOG_EMERG, NULL, 0, "worker initialisation failed");
+        exit(2);
+    }
+    listeners = calloc(conf->nlistens + 1, sizeof(listener_t));
+    if (listeners == NULL) {
+        exit(2);
+    }
+    nlisteners = conf->nlistens;
+    for (size_t i = 0; i < nlisteners; i++) {
+        listeners[i].io.fd = conf->listens[i].fd;
+        listeners[i].io.handler = listener_event;
+        listeners[i].conf = &conf->listens[i];
+    }
+    accept_timer.handler = accept_resume;
+    listeners_enable(true);
+
+    for (;;) {
+        if (sig_terminate) {
+            bn_log_error(BN_LOG_INFO, NULL, 0, "exiting");
+            exit(0);
+        }
+        if (sig_quit && !bn_worker_quitting) {
+            start_quit();
+        }
+        if (sig_reopen) {
+            sig_reopen = 0;
+            reopen_logs();
+        }
+        if (bn_worker_quitting && !bn_http_have_clients()) {
+            bn_log_error(BN_LOG_INFO, NULL, 0, "exiting");
+            exit(0);
+        }
+        bn_event_process();
+    }
+}
