@@ -47,21 +47,17 @@ install: all
 	install -m 755 objs/bouncer $(DESTDIR)$(SBINDIR)/bouncer
 	@if [ -f $(DESTDIR)$(CONF_PATH) ]; then \
 		echo "keeping the existing $(DESTDIR)$(CONF_PATH)"; \
-		install -m 644 objs/bouncer.conf $(DESTDIR)$(CONF_PATH).default; \
+		install -m 644 etc/bouncer.conf $(DESTDIR)$(CONF_PATH).default; \
 	else \
-		install -m 644 objs/bouncer.conf $(DESTDIR)$(CONF_PATH); \
+		install -m 644 etc/bouncer.conf $(DESTDIR)$(CONF_PATH); \
 	fi
-
-objs/bouncer.conf: etc/bouncer.conf objs/config.mk
-	sed -e 's#@PID_PATH@#$(PID_PATH)#g' -e 's#@LOG_PATH@#$(LOG_PATH)#g' \
-		etc/bouncer.conf > $@
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/bouncer $(DESTDIR)$(CONF_PATH).default
 	@echo "left in place: $(DESTDIR)$(CONF_PATH), $(DESTDIR)$(LOG_PATH)"
 
 clean:
-	rm -rf objs/*.o objs/common objs/worker objs/master objs/t objs/bouncer objs/bouncer.conf
+	rm -rf objs/*.o objs/common objs/worker objs/master objs/t objs/bouncer
 
 test: all unit
 	@t/deps.sh

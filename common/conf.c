@@ -30,6 +30,8 @@ member(const config_setting_t *g, const char *name)
     return g != NULL ? config_setting_get_member(g, name) : NULL;
 }
 
+static const char *abs_path(loader_t *ld, const char *p);
+
 /* ---- errors --------------------------------------------------------------- */
 
 void
@@ -107,6 +109,10 @@ err_at(loader_t *ld, const config_setting_t *s, const char *missing, const char 
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     file = s != NULL ? config_setting_source_file(s) : NULL;
+    if (file != NULL && file[0] != '/') {
+        /* An @include, named as written: relative to the main file's folder. */
+        file = abs_path(ld, file);
+    }
     snprintf(line, sizeof(line), "%s:%u: %s: %s", file ? file : ld->conf->file,
              s != NULL ? config_setting_source_line(s) : 0, path, msg);
     bn_conf_errors_add(ld->errs, "%s", line);
@@ -1034,7 +1040,11 @@ load_root(loader_t *ld, config_setting_t *root)
     srvs = want_list(ld, root, "servers");
     n = srvs ? config_setting_length(srvs) : 0;
     if (n == 0) {
-        err_at(ld, root, srvs ? NULL : "servers", "at least one server block is needed");
+        if (member(root, "servers") == NULL) {
+            err_at(ld, root, "servers", "at least one server block is needed");
+        } else if (srvs != NULL) {
+            err(ld, srvs, "at least one server block is needed");
+        }
         return;
     }
     for (int i = 0; i < n; i++) {

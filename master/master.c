@@ -42,6 +42,7 @@ static size_t nprocs, procs_cap;
 static slot_t *slots;
 static int sig_fd = -1, ctl_fd = -1;
 static int client_fd = -1;    /* the control client being answered, if any */
+static int ready_fd = -1;     /* to the `bouncer start` that daemonized us */
 static int error_fd = -1, access_fd = -1;
 static time_t started_at;
 static bool stopping, quitting;
@@ -93,6 +94,9 @@ close_in_child(void)
     close(ctl_fd);
     if (client_fd != -1) {
         close(client_fd);
+    }
+    if (ready_fd != -1) {
+        close(ready_fd);
     }
     for (size_t i = 0; i < nwaiters; i++) {
         close(waiters[i]);
@@ -602,7 +606,6 @@ bn_master_start(const char *conf_path, bool foreground)
 {
     bn_conf_errors_t errs = { 0 };
     char err[512];
-    int ready_fd = -1;
     sigset_t set;
     int efd, afd;
 
@@ -691,6 +694,7 @@ bn_master_start(const char *conf_path, bool foreground)
             /* The starting command went away; nothing to tell. */
         }
         close(ready_fd);
+        ready_fd = -1;
         dup2(STDIN_FILENO, STDERR_FILENO); /* /dev/null from now on */
     }
 

@@ -155,6 +155,9 @@ bn_daemonize(int *ready_fd)
         close(p[1]);
         while ((n = read(p[0], buf + got, sizeof(buf) - 1 - got)) > 0) {
             got += (size_t) n;
+            if (got >= 2 && strncmp(buf, "ok", 2) == 0) {
+                break;
+            }
         }
         buf[got] = '\0';
         if (strncmp(buf, "ok", 2) == 0) {

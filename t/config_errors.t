@@ -1,0 +1,90 @@
+# Config errors: each names the file, the line and the setting's path, and
+# says what was expected; `check` reports them all; unknown settings get a
+# hint; settings of later releases are refused, not ignored.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use BouncerTest;
+use Test::More;
+
+my $t = BouncerTest->new;
+my $d = $t->dir;
+
+sub check_conf {
+    my ($text) = @_;
+    my $f = $t->write_file('c.conf', $text);
+    my ($rc, $out, $err) = $t->cmd('-c', $f, 'check');
+    return ($rc, $err, $f);
+}
+
+my $ok = <<C;
+pid_file = "$d/b.pid";
+upstreams = ( { name = "app"; servers = ( { address = "127.0.0.1:9"; } ); } );
+servers = ( { listen = [ "127.0.0.1:1" ]; routes = ( { match = { prefix = "/"; }; upstream = "app"; } ); } );
+C
+my ($rc, $err) = check_conf($ok);
+is($rc, 0, 'a minimal config passes check') or diag($err);
+
+my @cases = (
+    [ "workerz = 2;\n$ok", qr/c\.conf:1: workerz: unknown setting \(did you mean "workers"\?\)/, 'unknown setting with a hint' ],
+    [ "workers = \"many\";\n$ok", qr/c\.conf:1: workers: expected "auto" or a number/, 'workers value' ],
+    [ "daemon = 1;\n$ok", qr/c\.conf:1: daemon: expected true or false/, 'boolean type' ],
+    [ "limits = { header_timeout = \"10 seconds\"; };\n$ok", qr/c\.conf:1: limits\.header_timeout: expected a duration/, 'bad duration' ],
+    [ "limits = { max_body_size = \"1x\"; };\n$ok", qr/c\.conf:1: limits\.max_body_size: expected a size/, 'bad size' ],
+    [ "log = { error = { level = \"loud\"; }; };\n$ok", qr/log\.error\.level: unknown value "loud" \(expected one of: debug/, 'bad log level' ],
+    [ "log = { access = { format = \"xml\"; }; };\n$ok", qr/log\.access\.format: unknown value "xml" \(expected one of: combined, json, off\)/, 'bad access format' ],
+    [ "backlog = 0;\n$ok", qr/backlog: 0 is out of range/, 'out of range integer' ],
+    [ $ok =~ s/name = "app"; servers/name = "app"; balance = "round-robin"; servers/r,
+      qr/c\.conf:2: upstreams\[0\]\.balance: unknown value "round-robin" \(expected one of: round_robin, least_conn, ip_hash, hash, random2\)/, 'the style guide example' ],
+    [ $ok =~ s/upstream = "app"; \}/upstream = "nope"; }/r, qr/c\.conf:3: servers\[0\]\.routes\[0\]\.upstream: no upstream is named "nope"/, 'dangling upstream reference' ],
+    [ $ok =~ s/prefix = "\/"/regex = "^(\/x"/r, qr/routes\[0\]\.match\.regex: regex "\^\(\/x" does not compile at offset 4: missing closing parenthesis/, 'regex with PCRE2 message and offset' ],
+    [ $ok =~ s/"127\.0\.0\.1:1" \]/"127.0.0.1:1", "127.0.0.1:1" ]/r, qr/servers\[0\]\.listen\[1\]: "127\.0\.0\.1:1" is listed twice in this server block/, 'address twice in one block' ],
+    [ $ok =~ s/127\.0\.0\.1:9/127.0.0.1:70000/r, qr/servers\[0\]\.address: "127\.0\.0\.1:70000": the port must be a number from 1 to 65535/, 'bad port' ],
+    [ $ok =~ s/127\.0\.0\.1:9/::1:80/r, qr/needs brackets/, 'IPv6 without brackets' ],
+    [ "cache_zones = ( { name = \"x\"; path = \"/tmp\"; } );\n$ok", qr/c\.conf:1: cache_zones: not supported yet/, 'cache_zones refused' ],
+    [ "status = { listen = [ \"127.0.0.1:1\" ]; };\n$ok", qr/status: not supported yet/, 'status refused' ],
+    [ "rate_limits = ();\n$ok", qr/rate_limits: not supported yet/, 'rate_limits refused' ],
+    [ $ok =~ s/listen = \[/tls_listen = [ "127.0.0.1:2" ]; listen = [/r, qr/tls_listen: not supported yet/, 'tls_listen refused' ],
+    [ $ok =~ s/upstream = "app"; \}/upstream = "app"; cache = { zone = "x"; }; }/r, qr/routes\[0\]\.cache: not supported yet/, 'cache refused' ],
+    [ $ok =~ s/upstream = "app"; \}/upstream = "app"; auth = { }; waf = { }; rate_limit = "x"; }/r, qr/auth: not supported yet.*\n.*waf: not supported yet|rate_limit: not supported yet/s, 'auth, waf, rate_limit refused' ],
+    [ $ok =~ s/servers = \( \{ address/health_check = { path = "\/"; }; sticky = { cookie = "x"; }; queue = { size = 1; }; servers = ( { address/r, qr/health_check: not supported yet/, 'health_check refused' ],
+    [ $ok =~ s/address = "127\.0\.0\.1:9";/address = "127.0.0.1:9"; max_conns = 5; slow_start = "5s"; resolve = true;/r, qr/max_conns: not supported yet/, 'max_conns refused' ],
+    [ $ok =~ s/name = "app";/name = "app"; resolver = "127.0.0.1:53";/r, qr/resolver: not supported yet/, 'resolver refused' ],
+    [ $ok =~ s/name = "app"; servers/name = "app"; balance = "least_conn"; servers/r, qr/balance: "least_conn" is not supported yet/, 'other balancers refused' ],
+    [ $ok =~ s/\{ match = \{ prefix = "\/"; \}; upstream = "app"; \}/{ upstream = "app"; }/r, qr/routes\[0\]\.match: required/, 'route without match' ],
+    [ $ok =~ s/upstream = "app"; \}/upstream = "app"; respond = { status = 200; }; }/r, qr/routes\[0\]: expected exactly one of upstream, redirect or respond/, 'two actions' ],
+    [ $ok =~ s/upstreams = .*\n//r, qr/no upstream is named "app"/, 'no upstreams at all' ],
+    [ "servers = ();\n", qr/servers: at least one server block is needed/, 'no servers' ],
+    [ "a = ;\n", qr/c\.conf:1: syntax error/, 'syntax error with its line' ],
+);
+for my $c (@cases) {
+    my ($text, $re, $name) = @$c;
+    my ($rc2, $err2) = check_conf($text);
+    isnt($rc2, 0, "$name: check fails");
+    like($err2, $re, "$name: message") or diag($err2);
+}
+
+# Every semantic error is reported, not only the first.
+($rc, $err) = check_conf("workerz = 1;\nbacklog = -5;\n" . ($ok =~ s/upstream = "app"; \}/upstream = "nope"; }/r));
+my @lines = grep { /c\.conf:\d+: / } split /\n/, $err;
+is(scalar @lines, 3, 'check reports all three errors') or diag($err);
+
+# @include is taken from the main file's folder, errors name the included file.
+$t->write_file('inc.conf', "backlog = \"x\";\n");
+my $main = $t->write_file('sub.conf', "\@include \"inc.conf\"\n$ok");
+my ($rc3, undef, $err3) = $t->cmd('-c', $main, 'check');
+isnt($rc3, 0, 'error inside an included file');
+like($err3, qr{\Q$d\E/inc\.conf:1: backlog: expected an integer}, 'the included file and line are named');
+
+# start refuses a bad config with the same messages.
+$t->write_file('bouncer.conf', "workerz = 1;\n$ok");
+my ($rc4, $o4, $e4) = $t->cmd('start', '--foreground');
+isnt($rc4, 0, 'start refuses a bad config');
+like($e4, qr/workerz: unknown setting/, 'and says why');
+
+# The shipped config passes check as it is.
+my ($rc5, undef, $e5) = $t->cmd('-c', BouncerTest->root . '/etc/bouncer.conf', 'check');
+is($rc5, 0, 'etc/bouncer.conf passes check') or diag($e5);
+
+done_testing;
