@@ -413,7 +413,13 @@ bn_http_close_client(bn_client_t *c)
     bn_event_defer_free(client_free, c);
 }
 
-/* Graceful quit: idle connections go now, busy ones after their response. */
+/*
+ * Graceful quit: keep-alive connections waiting for their next request go
+ * now (a client must be ready for that, RFC 9112 9.3.1); every other one
+ * finishes its request first and gets "Connection: close".  A connection
+ * that has not sent its first request yet is kept: its client has no way to
+ * know the close was safe to retry.
+ */
 void
 bn_http_close_idle_clients(void)
 {
@@ -421,15 +427,14 @@ bn_http_close_idle_clients(void)
 
     for (c = clients; c != NULL; c = next) {
         next = c->next;
-        if (c->state == BN_CLIENT_IDLE
-            || (c->state == BN_CLIENT_READING && (c->in.start == NULL || bn_buf_len(&c->in) == 0))) {
-            /* A request may be arriving: read what is there before closing. */
-            c->conn.readable = true;
-            read_head(c);
-            if (!c->conn.io.closed && (c->state == BN_CLIENT_IDLE || c->state == BN_CLIENT_READING)
-                && bn_buf_len(&c->in) == 0) {
-                bn_http_close_client(c);
-            }
+        if (c->state != BN_CLIENT_IDLE) {
+            continue;
+        }
+        /* A request may have arrived: serve it rather than drop it. */
+        c->conn.readable = true;
+        read_head(c);
+        if (!c->conn.io.closed && c->state == BN_CLIENT_IDLE) {
+            bn_http_close_client(c);
         }
     }
 }

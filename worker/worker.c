@@ -219,14 +219,22 @@ start_quit(void)
 {
     bn_log_error(BN_LOG_INFO, NULL, 0, "gracefully shutting down");
     bn_proctitle_set("bouncer: worker process is shutting down");
-    bn_worker_quitting = true;
     listeners_enable(false);
+    /*
+     * A connection may have woken only this worker (EPOLLEXCLUSIVE) just
+     * before it left the wait queue: accept what is queued now, so nothing
+     * waits for a wakeup that will not come.  Later arrivals wake the new
+     * generation.
+     */
+    accept_paused = false;
     for (size_t i = 0; i < nlisteners; i++) {
         if (listeners[i].io.fd != -1) {
+            listener_event(&listeners[i].io, EPOLLIN);
             close(listeners[i].io.fd);
             listeners[i].io.fd = -1;
         }
     }
+    bn_worker_quitting = true;
     bn_timer_del(&accept_timer);
     bn_upstream_close_idle();
     bn_http_close_idle_clients();
