@@ -627,7 +627,6 @@ bn_master_start(const char *conf_path, bool foreground)
         fprintf(stderr, "bouncer: %s\n", err);
         return 1;
     }
-    bn_raise_nofile(conf);
     if (bn_worker_identity(conf, &w_uid, &w_gid, &w_drop) != BN_OK) {
         return 1;
     }
@@ -645,6 +644,7 @@ bn_master_start(const char *conf_path, bool foreground)
         return 1;
     }
     set_master_logs(efd, afd);
+    bn_raise_nofile(conf);
     if (!foreground && bn_daemonize(&ready_fd) != BN_OK) {
         fprintf(stderr, "bouncer: cannot daemonize: %s\n", strerror(errno));
         return 1;

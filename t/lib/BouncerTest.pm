@@ -165,7 +165,8 @@ sub worker_pids {
         my $cmd = slurp("/proc/$pid/cmdline");
         push @pids, $pid if $cmd =~ /worker process/ && $cmd !~ /shutting down/;
     }
-    return sort { $a <=> $b } @pids;
+    @pids = sort { $a <=> $b } @pids;
+    return wantarray ? @pids : scalar @pids;
 }
 
 sub stop {
