@@ -21,7 +21,7 @@ UNIT_BINS = $(UNIT_SRCS:t/unit/%.c=objs/t/unit/%)
 
 CPPFLAGS = -Iobjs
 
-.PHONY: all install uninstall clean test demo format unit check-config
+.PHONY: all install uninstall clean test demo format unit fuzz
 
 all: objs/config.mk objs/bouncer
 
@@ -40,6 +40,14 @@ objs/t/unit/%: t/unit/%.c t/unit/tap.h $(COMMON_OBJS)
 	$(CC) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(COMMON_OBJS) $(LDFLAGS) $(LIBS)
 
 unit: $(UNIT_BINS)
+
+# libFuzzer targets (clang): make fuzz && objs/fuzz_http_parse t/fuzz/corpus/http_parse
+FUZZ_CC ?= clang
+fuzz: objs/fuzz_http_parse
+
+objs/fuzz_http_parse: t/fuzz/http_parse.c common/http_parse.c common/http_parse.h objs/config.h
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		$(CPPFLAGS) -o $@ t/fuzz/http_parse.c common/http_parse.c
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(CONF_DIR) $(DESTDIR)$(LOG_PATH) \

@@ -1,0 +1,18 @@
+#!/bin/sh
+# Installs what the test suite needs and this machine lacks: perl with its
+# core modules and prove.  As root on Debian/Ubuntu it uses apt-get, as
+# ./configure does; otherwise it prints the command to run.
+set -u
+missing=""
+command -v prove >/dev/null 2>&1 || missing="$missing perl"
+for m in Test::More JSON::PP IO::Socket::INET Time::HiRes File::Temp; do
+    perl -M"$m" -e 1 >/dev/null 2>&1 || { missing="$missing perl"; break; }
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "make test: installing with apt-get:$missing"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null && exit 0
+fi
+echo "make test: missing:$missing; as root run: apt-get install$missing" >&2
+exit 1

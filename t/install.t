@@ -1,0 +1,44 @@
+# make install DESTDIR=...: the binary, the config (never over an existing
+# one), the log, run and cache folders; make uninstall.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use BouncerTest;
+use Test::More;
+
+my $t = BouncerTest->new;
+my $root = BouncerTest->root;
+my $dest = $t->dir . '/dest';
+my %mk;
+for (split /\n/, BouncerTest::slurp("$root/objs/config.mk")) {
+    $mk{$1} = $2 if /^(\w+) = (.*)$/;
+}
+
+my $out = `make -s -C $root install DESTDIR=$dest 2>&1`;
+is($?, 0, 'make install succeeds') or diag($out);
+ok(-x "$dest$mk{SBINDIR}/bouncer", "binary in $mk{SBINDIR}");
+ok(-f "$dest$mk{CONF_PATH}", "config at $mk{CONF_PATH}");
+ok(-d "$dest$mk{LOG_PATH}", "log folder $mk{LOG_PATH}");
+(my $piddir = $mk{PID_PATH}) =~ s{/[^/]+$}{};
+ok(-d "$dest$piddir", "run folder $piddir");
+ok(-d "$dest$mk{CACHE_PATH}", "cache folder $mk{CACHE_PATH}");
+
+my ($rc, undef, $err) = $t->cmd('-c', "$dest$mk{CONF_PATH}", 'check');
+is($rc, 0, 'the installed config passes check') or diag($err);
+
+# An operator's edits survive a second install.
+open my $f, '>>', "$dest$mk{CONF_PATH}" or die;
+print $f "# edited by the operator\n";
+close $f;
+$out = `make -s -C $root install DESTDIR=$dest 2>&1`;
+is($?, 0, 'second make install succeeds');
+like(BouncerTest::slurp("$dest$mk{CONF_PATH}"), qr/edited by the operator/, 'the existing config is kept');
+ok(-f "$dest$mk{CONF_PATH}.default", 'the shipped one goes beside it');
+
+$out = `make -s -C $root uninstall DESTDIR=$dest 2>&1`;
+is($?, 0, 'make uninstall succeeds');
+ok(!-e "$dest$mk{SBINDIR}/bouncer", 'binary removed');
+ok(-f "$dest$mk{CONF_PATH}", 'config left in place');
+
+done_testing;

@@ -1,0 +1,123 @@
+/*
+ * Unit tests of the config value syntaxes: sizes, durations, addresses,
+ * networks; and of the memory pool.
+ */
+#include "../../common/addr.h"
+#include "../../common/pool.h"
+#include "../../common/str.h"
+#include "tap.h"
+
+#include <arpa/inet.h>
+
+static void
+test_sizes(void)
+{
+    uint64_t v;
+
+    ok(bn_parse_size("512", &v) == BN_OK && v == 512, "512");
+    ok(bn_parse_size("16k", &v) == BN_OK && v == 16384, "16k");
+    ok(bn_parse_size("64m", &v) == BN_OK && v == 64ull << 20, "64m");
+    ok(bn_parse_size("1g", &v) == BN_OK && v == 1ull << 30, "1g");
+    ok(bn_parse_size("1G", &v) == BN_OK && v == 1ull << 30, "1G");
+    ok(bn_parse_size("-1", &v) == BN_ERROR, "negative refused");
+    ok(bn_parse_size("1 k", &v) == BN_ERROR, "space refused");
+    ok(bn_parse_size("1kb", &v) == BN_ERROR, "kb refused");
+    ok(bn_parse_size("", &v) == BN_ERROR, "empty refused");
+    ok(bn_parse_size("99999999999999999999", &v) == BN_ERROR, "overflow refused");
+    ok(bn_parse_size("17179869184g", &v) == BN_ERROR, "overflow by the suffix refused");
+
+    ok(bn_parse_duration("250ms", &v) == BN_OK && v == 250, "250ms");
+    ok(bn_parse_duration("5s", &v) == BN_OK && v == 5000, "5s");
+    ok(bn_parse_duration("5", &v) == BN_OK && v == 5000, "bare seconds");
+    ok(bn_parse_duration("10m", &v) == BN_OK && v == 600000, "10m");
+    ok(bn_parse_duration("1h", &v) == BN_OK && v == 3600000, "1h");
+    ok(bn_parse_duration("1d", &v) == BN_OK && v == 86400000, "1d");
+    ok(bn_parse_duration("1w", &v) == BN_ERROR, "unknown unit refused");
+    ok(bn_parse_duration("s", &v) == BN_ERROR, "no number refused");
+
+    is_int(bn_edit_distance("workerz", "workers"), 1, "edit distance");
+    is_int(bn_edit_distance("", "abc"), 3, "edit distance from empty");
+}
+
+static void
+test_addrs(void)
+{
+    bn_addr_t a;
+    char err[256];
+
+    ok(bn_addr_parse("127.0.0.1:80", false, &a, err, sizeof(err)) == BN_OK
+           && strcmp(a.text, "127.0.0.1:80") == 0, "IPv4");
+    ok(bn_addr_parse("[::1]:8080", false, &a, err, sizeof(err)) == BN_OK
+           && strcmp(a.text, "[::1]:8080") == 0, "IPv6");
+    ok(bn_addr_parse("unix:/run/x.sock", false, &a, err, sizeof(err)) == BN_OK
+           && a.sa.ss_family == AF_UNIX, "unix socket");
+    ok(bn_addr_parse("*:80", true, &a, err, sizeof(err)) == BN_OK
+           && strcmp(a.text, "0.0.0.0:80") == 0, "wildcard listener");
+    ok(bn_addr_parse("127.0.0.1", false, &a, err, sizeof(err)) == BN_ERROR, "no port");
+    ok(bn_addr_parse("127.0.0.1:0", false, &a, err, sizeof(err)) == BN_ERROR, "port 0");
+    ok(bn_addr_parse("::1:80", false, &a, err, sizeof(err)) == BN_ERROR
+           && strstr(err, "brackets") != NULL, "IPv6 without brackets");
+    ok(bn_addr_parse("unix:rel", false, &a, err, sizeof(err)) == BN_ERROR, "relative unix path");
+}
+
+static void
+test_cidrs(void)
+{
+    bn_cidr_t c;
+    struct sockaddr_in s4 = { .sin_family = AF_INET };
+    struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 };
+
+    inet_pton(AF_INET, "10.1.2.3", &s4.sin_addr);
+    ok(bn_cidr_parse("10.0.0.0/8", &c) == BN_OK && bn_cidr_match(&c, (struct sockaddr *) &s4),
+       "10.1.2.3 in 10.0.0.0/8");
+    ok(bn_cidr_parse("10.1.2.0/25", &c) == BN_OK && bn_cidr_match(&c, (struct sockaddr *) &s4),
+       "in a /25");
+    ok(bn_cidr_parse("11.0.0.0/8", &c) == BN_OK && !bn_cidr_match(&c, (struct sockaddr *) &s4),
+       "not in 11.0.0.0/8");
+    inet_pton(AF_INET6, "::ffff:10.1.2.3", &s6.sin6_addr);
+    ok(bn_cidr_parse("10.0.0.0/8", &c) == BN_OK && bn_cidr_match(&c, (struct sockaddr *) &s6),
+       "an IPv4-mapped address matches the IPv4 network");
+    inet_pton(AF_INET6, "::1", &s6.sin6_addr);
+    ok(bn_cidr_parse("::1/128", &c) == BN_OK && bn_cidr_match(&c, (struct sockaddr *) &s6), "::1/128");
+    ok(bn_cidr_parse("10.0.0.0/33", &c) == BN_ERROR, "/33 refused");
+    ok(bn_cidr_parse("10.0.0/8", &c) == BN_ERROR, "short address refused");
+    ok(bn_cidr_parse("0.0.0.0/0", &c) == BN_OK && bn_cidr_match(&c, (struct sockaddr *) &s4),
+       "/0 matches all");
+}
+
+static void
+test_pool(void)
+{
+    bn_pool_t *p = bn_pool_create(1024);
+    int cleaned = 0;
+    char *a, *b, *big;
+
+    ok(p != NULL, "pool created");
+    a = bn_palloc(p, 10);
+    b = bn_palloc(p, 10);
+    ok(a != NULL && b != NULL && a != b && ((uintptr_t) b & 15) == 0, "aligned allocations");
+    big = bn_palloc(p, 100000);
+    ok(big != NULL, "large allocation");
+    memset(big, 1, 100000);
+    for (int i = 0; i < 1000; i++) {
+        bn_palloc(p, 100);
+    }
+    ok(strcmp(bn_psprintf(p, "%d-%s", 42, "x"), "42-x") == 0, "psprintf");
+    ok(strcmp(bn_pstrndup(p, "abcdef", 3), "abc") == 0, "pstrndup");
+    bn_pool_cleanup_add(p, (bn_pool_cleanup_pt) (void (*)(void *)) free, malloc(1));
+    bn_pool_reset(p);
+    ok(bn_palloc(p, 10) != NULL, "usable after reset");
+    (void) cleaned;
+    bn_pool_destroy(p);
+    ok(1, "destroyed");
+}
+
+int
+main(void)
+{
+    test_sizes();
+    test_addrs();
+    test_cidrs();
+    test_pool();
+    return done_testing();
+}
