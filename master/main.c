@@ -64,7 +64,8 @@ version(void)
 int
 main(int argc, char **argv)
 {
-    const char *conf_path = BN_CONF_PATH, *cmd = NULL;
+    const char *conf_arg = BN_CONF_PATH, *cmd = NULL;
+    char *conf_path;
     bool foreground = false;
     char *sock;
     int rc;
@@ -72,7 +73,7 @@ main(int argc, char **argv)
     bn_proctitle_init(argc, argv);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
-            conf_path = argv[++i];
+            conf_arg = argv[++i];
         } else if (strcmp(argv[i], "--foreground") == 0 || strcmp(argv[i], "-f") == 0) {
             foreground = true;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0
@@ -90,8 +91,8 @@ main(int argc, char **argv)
             return 2;
         }
     }
-    /* argv may be overwritten by the process title from here on. */
-    conf_path = strdup(conf_path);
+    /* argv may be overwritten by the process title once bouncer starts:
+     * the master keeps its own copy of the path. */
     if (cmd == NULL) {
         usage(stderr);
         return 2;
@@ -100,11 +101,16 @@ main(int argc, char **argv)
         return version();
     }
     if (strcmp(cmd, "check") == 0) {
-        return check(conf_path);
+        return check(conf_arg);
     }
     if (strcmp(cmd, "start") == 0) {
-        cmd = NULL;
-        return bn_master_start(conf_path, foreground);
+        conf_path = strdup(conf_arg);
+        if (conf_path == NULL) {
+            return 1;
+        }
+        rc = bn_master_start(conf_path, foreground);
+        free(conf_path);
+        return rc;
     }
     if (strcmp(cmd, "stop") != 0 && strcmp(cmd, "quit") != 0 && strcmp(cmd, "reload") != 0
         && strcmp(cmd, "reopen") != 0 && strcmp(cmd, "status") != 0) {
@@ -112,7 +118,7 @@ main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    sock = bn_conf_control_socket(conf_path);
+    sock = bn_conf_control_socket(conf_arg);
     if (sock == NULL) {
         fprintf(stderr, "bouncer: out of memory\n");
         return 1;

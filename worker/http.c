@@ -1660,6 +1660,7 @@ finalize_request(bn_request_t *r)
     bool keepalive = r->keepalive && !bn_worker_quitting
                      && c->nrequests < conf->limits.keepalive_requests;
     bool early_error = r->state == BN_REQ_RESPONDING && r->status >= 400 && !r->req_pipe.in_done;
+    bool error = r->status >= 400;
 
     if (r->up != NULL) {
         bn_upstream_release(r, r->up_keepalive && r->req_pipe.done && bn_buf_len(&r->rbuf) == 0);
@@ -1668,7 +1669,7 @@ finalize_request(bn_request_t *r)
     free_request(r);
     c->log.action = NULL;
     if (!keepalive) {
-        if (early_error || (r->status >= 400 && bn_buf_len(&c->in) > 0)) {
+        if (early_error || (error && bn_buf_len(&c->in) > 0)) {
             start_lingering(c);
         } else {
             bn_http_close_client(c);
