@@ -18,6 +18,7 @@
 
 #define PIPE_SRC_ERROR -1
 #define PIPE_DST_ERROR -2
+#define PIPE_TOO_LARGE -3
 
 static void start_request(bn_client_t *c);
 static void proxy_run(bn_request_t *r);
@@ -313,6 +314,11 @@ pipe_run(bn_pipe_t *p, bn_conn_t *src, bn_conn_t *dst, const char **why)
                     p->in_done = true;
                 }
                 if (take > 0) {
+                    p->body_in += take;
+                    if (p->max_body != 0 && p->body_in > p->max_body) {
+                        *why = "body too large";
+                        return PIPE_TOO_LARGE;
+                    }
                     pipe_frame(p, data, take);
                 }
                 break;
@@ -1156,6 +1162,8 @@ start_request(bn_client_t *c)
         respond(r, 413, NULL, NULL, NULL);
         return;
     }
+    /* A chunked body announces no length: it is counted as it streams. */
+    r->req_pipe.max_body = max_body > 0 ? (uint64_t) max_body : 0;
 
     if (r->route->action == BN_ROUTE_RESPOND) {
         respond(r, (int) r->route->status, NULL, r->route->content_type, r->route->body);
@@ -1589,6 +1597,17 @@ proxy_run(bn_request_t *r)
                 uint64_t before = r->req_pipe.bytes_out;
                 rc = pipe_run(&r->req_pipe, &c->conn, &u->conn, &why);
                 r->body_sent = r->req_pipe.bytes_out;
+                if (rc == PIPE_TOO_LARGE && !r->resp_started) {
+                    bn_log_error(BN_LOG_INFO, &c->log, 0,
+                                 "client sent a chunked body over the limit of %" PRIu64 " bytes",
+                                 r->req_pipe.max_body);
+                    respond(r, 413, NULL, NULL, NULL);
+                    return;
+                }
+                if (rc == PIPE_TOO_LARGE) {
+                    abort_request(r, r->status, 0, "client sent a chunked body over the limit");
+                    return;
+                }
                 if (rc == PIPE_SRC_ERROR) {
                     if (!r->resp_started && strcmp(why, "invalid chunked body") == 0) {
                         bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent an invalid chunked body");

@@ -98,6 +98,8 @@ typedef struct {
     bool tail;
     size_t sent;
     uint64_t bytes_out;
+    uint64_t body_in;          /* body bytes read (decoded) so far */
+    uint64_t max_body;         /* 0: no limit; above it: PIPE_TOO_LARGE */
 } bn_pipe_t;
 
 typedef enum {
