@@ -1447,7 +1447,6 @@ read_response_head(bn_request_t *r)
         rc = bn_http_parse_head(&r->rhead, r->rbuf.start, bn_buf_len(&r->rbuf));
         if (rc == BN_OK && r->rhead.status >= 100 && r->rhead.status < 200) {
             if (r->rhead.status == 101) {
-                bn_upstream_peer_failed(r);
                 bn_http_upstream_failed(r, 502, "upstream switched protocols unasked");
                 return BN_ERROR;
             }
@@ -1641,8 +1640,8 @@ proxy_run(bn_request_t *r)
                 rc = pipe_run(&r->resp_pipe, &u->conn, &c->conn, &why);
                 r->bytes_sent += r->resp_pipe.bytes_out - before;
                 if (rc == PIPE_SRC_ERROR) {
+                    /* Not a passive health failure: the server answered. */
                     c->log.action = "reading upstream";
-                    bn_upstream_peer_failed(r);
                     bn_http_upstream_failed(r, 502, why);
                     return;
                 }

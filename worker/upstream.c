@@ -357,7 +357,9 @@ bn_upstream_peer_failed(bn_request_t *r)
     }
     rt = &rts[u->upstream->index];
     p = &u->upstream->peers[u->peer];
-    if (p->max_fails == 0) {
+    /* With nowhere else to go, marking the only server down would only turn
+     * one failure into fail_timeout of 502s. */
+    if (p->max_fails == 0 || u->upstream->npeers == 1) {
         return;
     }
     if (++rt->fails[u->peer] >= p->max_fails) {

@@ -219,20 +219,31 @@ sub backend {
     my ($self, $port, $handler, %opt) = @_;
     $handler //= \&echo_handler;
     my $log = "$self->{dir}/backend-$port.log";
-    my $listen = IO::Socket::INET->new(Listen => 128, LocalAddr => '127.0.0.1',
-                                       LocalPort => $port, ReuseAddr => 1)
-        or die "backend on $port: $!";
+    my $listen;
+    if ($port =~ m{^/}) {
+        require IO::Socket::UNIX;
+        unlink $port;
+        $listen = IO::Socket::UNIX->new(Listen => 128, Local => $port) or die "backend on $port: $!";
+        chmod 0777, $port;
+        $log = "$self->{dir}/backend-unix.log";
+    } else {
+        $listen = IO::Socket::INET->new(Listen => 128, LocalAddr => '127.0.0.1',
+                                        LocalPort => $port, ReuseAddr => 1)
+            or die "backend on $port: $!";
+    }
     my $pid = fork // die "fork: $!";
     if ($pid == 0) {
+        # Its own process group, so stopping it ends its connections too.
+        setpgrp(0, 0);
         $SIG{CHLD} = 'IGNORE';
-        $SIG{TERM} = sub { exit 0 };
+        $SIG{TERM} = sub { POSIX::_exit(0) };
         while (1) {
             my $c = $listen->accept or next;
             my $child = fork;
             if (defined $child && $child == 0) {
                 close $listen;
                 serve_connection($c, $handler, $log, $port);
-                exit 0;
+                POSIX::_exit(0);
             }
             close $c;
         }
@@ -245,8 +256,8 @@ sub backend {
 sub stop_backend {
     my ($self, $port) = @_;
     for my $b (@{ $self->{backends} }) {
-        next unless $b->{port} == $port && $b->{pid};
-        kill 'TERM', $b->{pid};
+        next unless $b->{port} eq $port && $b->{pid};
+        kill 'TERM', -$b->{pid};
         waitpid $b->{pid}, 0;
         $b->{pid} = 0;
     }
@@ -281,6 +292,7 @@ sub read_exact {
 sub serve_connection {
     my ($c, $handler, $log, $port) = @_;
     my $buf = '';
+    my $conn = $c->can('peerport') && $c->peerport ? $c->peerport : "$$";
     binmode $c;
     while (1) {
         my $line = read_line($c, \$buf) // return;
@@ -299,6 +311,7 @@ sub serve_connection {
         if (($h{'transfer-encoding'} // '') =~ /chunked/i) {
             while (1) {
                 my $sz = read_line($c, \$buf) // return;
+                $sz =~ s/[;\r\n].*//s;
                 $sz = hex($sz);
                 if ($sz == 0) {
                     while (defined(my $t = read_line($c, \$buf))) { last if $t =~ /^\r?\n$/ }
@@ -311,7 +324,7 @@ sub serve_connection {
             $body = read_exact($c, \$buf, $len) // return;
         }
         my $req = { method => $method, path => $path, version => $version, headers => \%h,
-                    raw_headers => \@raw, body => $body, port => $port };
+                    raw_headers => \@raw, body => $body, port => $port, conn => $conn };
         if (open my $f, '>>', $log) {
             flock $f, LOCK_EX;
             print $f encode_json($req), "\n";
@@ -353,7 +366,8 @@ sub serve_connection {
 sub backend_requests {
     my ($self, $port) = @_;
     my @r;
-    for my $l (split /\n/, slurp("$self->{dir}/backend-$port.log")) {
+    my $file = $port =~ m{^/} ? "backend-unix.log" : "backend-$port.log";
+    for my $l (split /\n/, slurp("$self->{dir}/$file")) {
         push @r, decode_json($l);
     }
     return @r;
@@ -444,7 +458,7 @@ sub done {
     $self->stop;
     for my $b (@{ $self->{backends} }) {
         next unless $b->{pid};
-        kill 'TERM', $b->{pid};
+        kill 'TERM', -$b->{pid};
         waitpid $b->{pid}, 0;
     }
     my @bad;

@@ -1,0 +1,145 @@
+# Framing through bouncer: chunked bodies both ways (bouncer re-frames what
+# it forwards), bodies delimited by close, HTTP/1.0 clients, upstream
+# keep-alive reuse, unix-socket and IPv6 addresses, the size limits, the
+# header timeout and Expect: 100-continue.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use BouncerTest;
+use IO::Socket::INET;
+use JSON::PP;
+use Test::More;
+
+my $t = BouncerTest->new;
+my $d = $t->dir;
+my ($p, $be) = ($t->port, $t->port);
+my $sock = "$d/be.sock";
+my $handler = sub {
+    my $r = shift;
+    if ($r->{path} eq '/chunked') {
+        return { raw => "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n6\r\n world\r\n0\r\nX-T: 1\r\n\r\n" };
+    }
+    if ($r->{path} eq '/eof') {
+        return { raw => "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end", then_close => 1 };
+    }
+    if ($r->{path} eq '/bad-chunk') {
+        return { raw => "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", then_close => 1 };
+    }
+    if ($r->{path} eq '/garbage') {
+        return { raw => "NOT HTTP\r\n\r\n", then_close => 1 };
+    }
+    return [200, [], encode_json({ path => $r->{path}, body => $r->{body}, conn => $r->{conn},
+                                   te => $r->{headers}{'transfer-encoding'},
+                                   cl => $r->{headers}{'content-length'},
+                                   expect => $r->{headers}{expect} })];
+};
+$t->backend($be, $handler);
+$t->backend($sock, sub { [200, [], "over unix\n"] });
+$t->config(<<C);
+limits = { max_body_size = "1k"; max_uri_size = "256"; max_header_size = "2k"; header_timeout = "1s"; };
+upstreams = ( { name = "app"; servers = ( { address = "127.0.0.1:$be"; } ); },
+              { name = "unix"; servers = ( { address = "unix:$sock"; } ); } );
+servers = ( { listen = [ "127.0.0.1:$p", "[::1]:$p" ];
+  routes = ( { match = { prefix = "/unix"; }; upstream = "unix"; },
+             { match = { prefix = "/big"; }; upstream = "app"; max_body_size = "100k"; },
+             { match = { prefix = "/"; }; upstream = "app"; } ); } );
+C
+$t->start(ports => [$p]);
+
+# Chunked request: decoded and sent on as chunked.
+my $out = raw_request($p, "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3;ext\r\nabc\r\n4\r\ndefg\r\n0\r\nTrailer: 1\r\n\r\n");
+my $r = parse_response($out);
+my $j = decode_json($r->{body});
+is($j->{body}, 'abcdefg', 'chunked request body arrives whole');
+is($j->{te}, 'chunked', 'forwarded chunked');
+ok(!defined $j->{cl}, 'without Content-Length');
+
+# Chunked response: re-framed, extensions and trailers dropped.
+$out = raw_request($p, "GET /chunked HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+like($out, qr/Transfer-Encoding: chunked\r\n.*\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n$/s, 'chunked response re-framed by bouncer');
+unlike($out, qr/x=y|X-T/, 'chunk extensions and trailers are not passed');
+
+# HTTP/1.0 client: no chunked, body delimited by close.
+$out = raw_request($p, "GET /chunked HTTP/1.0\r\n\r\n");
+like($out, qr/^HTTP\/1.1 200 .*\r\n\r\nhello world$/s, 'HTTP/1.0 client gets the body delimited by close');
+unlike($out, qr/Transfer-Encoding/, 'and no Transfer-Encoding');
+
+# Response delimited by the upstream closing.
+$r = http_request($p, 'GET', '/eof');
+is($r->{body}, 'until the end', 'read-until-close body reaches an HTTP/1.1 client');
+is($r->{headers}{'transfer-encoding'}, 'chunked', 're-framed as chunked');
+
+# HTTP/1.0 keep-alive.
+$out = raw_request($p, "GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /b HTTP/1.0\r\n\r\n");
+my $r1 = parse_response($out);
+like($r1->{headers}{connection} // '', qr/keep-alive/i, 'HTTP/1.0 keep-alive honoured');
+my $r2 = parse_response($r1->{rest});
+like($r2->{body}, qr/"\/b"/, 'second request on the 1.0 connection');
+
+# Upstream keep-alive: several client connections, one upstream connection.
+my %conns;
+for (1 .. 5) {
+    my $x = http_request($p, 'GET', "/ka$_");
+    $conns{ decode_json($x->{body})->{conn} }++;
+}
+is(scalar keys %conns, 1, 'five requests reused one upstream connection');
+
+# Upstream closed a pooled connection: the next request goes on a new one.
+$t->stop_backend($be);
+$t->backend($be, $handler);
+$r = http_request($p, 'GET', '/after-restart');
+is($r->{status}, 200, 'a pooled connection closed by a restarted backend is not used');
+
+is(http_request($p, 'GET', '/unix')->{body}, "over unix\n", 'unix socket upstream');
+my $s6 = IO::Socket::INET->new(PeerAddr => '::1', PeerPort => $p, Domain => 10);
+SKIP: {
+    skip 'no IPv6 loopback', 1 unless $s6;
+    syswrite $s6, "GET /unix HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+    my $b = '';
+    while (sysread($s6, $b, 4096, length $b)) { }
+    like($b, qr/over unix/, 'IPv6 listener');
+}
+
+# Upstream errors.
+is(http_request($p, 'GET', '/bad-chunk')->{status}, 200, 'a bad chunk after the head: the head went out');
+is(http_request($p, 'GET', '/garbage')->{status}, 502, 'an invalid upstream head: 502');
+
+# Limits.
+$r = http_request($p, 'POST', '/x', body => 'x' x 2000);
+is($r->{status}, 413, 'Content-Length over max_body_size: 413');
+like($r->{headers}{connection} // '', qr/close/, 'and the connection closes');
+is(http_request($p, 'POST', '/big', body => 'x' x 2000)->{status}, 200, 'a route may raise max_body_size');
+$out = raw_request($p, "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" . ("100\r\n" . ('y' x 256) . "\r\n") x 8 . "0\r\n\r\n");
+is(parse_response($out)->{status}, 413, 'a chunked body over max_body_size: 413');
+is(http_request($p, 'GET', '/' . ('u' x 300))->{status}, 414, 'long URI: 414');
+is(http_request($p, 'GET', '/', headers => ['X-Big' => 'h' x 2100])->{status}, 431, 'large head: 431');
+$out = raw_request($p, "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello");
+is(parse_response($out)->{status}, 400, 'two Content-Length: 400');
+$out = raw_request($p, "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n");
+is(parse_response($out)->{status}, 501, 'unsupported Transfer-Encoding: 501');
+$out = raw_request($p, "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+is(parse_response($out)->{status}, 400, 'malformed chunked request: 400');
+
+# Header timeout: a head that never completes gets 408.
+$out = raw_request($p, "GET / HTTP/1.1\r\nHost: a\r\n", timeout => 5);
+is(parse_response($out)->{status}, 408, 'incomplete head after header_timeout: 408');
+# An idle connection that sent nothing is just closed.
+$out = raw_request($p, '', timeout => 5);
+is($out, '', 'a silent connection is closed without a response');
+
+# Expect: 100-continue is answered by bouncer; the upstream never sees Expect.
+my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $p) or die;
+syswrite $s, "POST /expect HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n";
+my $b = '';
+sysread($s, $b, 4096);
+like($b, qr/^HTTP\/1.1 100 Continue\r\n\r\n/, '100 Continue before the body');
+syswrite $s, "hello";
+while (sysread($s, $b, 4096, length $b)) { }
+$b =~ s/^HTTP\/1.1 100 Continue\r\n\r\n//;
+$j = decode_json(parse_response($b)->{body});
+is($j->{body}, 'hello', 'the body followed');
+ok(!defined $j->{expect}, 'Expect is not forwarded');
+
+$t->done;
+done_testing;

@@ -1,0 +1,51 @@
+# Upstream choice: smooth weighted round robin, a failed connect retried on
+# the next server, passive health (max_fails, fail_timeout), backup servers,
+# down and weight 0.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use BouncerTest;
+use Test::More;
+
+my $t = BouncerTest->new;
+my ($p, $a, $b, $c, $dead, $bk) = map { $t->port } 1 .. 6;
+$t->backend($_, sub { [200, [], "$_[0]{port}"] }) for $a, $b, $c, $bk;
+$t->config(<<C);
+upstreams = (
+  { name = "weighted"; servers = ( { address = "127.0.0.1:$a"; weight = 5; },
+                                   { address = "127.0.0.1:$b"; }, { address = "127.0.0.1:$c"; } ); },
+  { name = "flaky"; servers = ( { address = "127.0.0.1:$dead"; fail_timeout = "30s"; },
+                                { address = "127.0.0.1:$a"; } ); },
+  { name = "backup"; servers = ( { address = "127.0.0.1:$dead"; },
+                                 { address = "127.0.0.1:$b"; down = true; },
+                                 { address = "127.0.0.1:$c"; weight = 0; },
+                                 { address = "127.0.0.1:$bk"; backup = true; } ); retries = 3; }
+);
+servers = ( { listen = [ "127.0.0.1:$p" ];
+  routes = ( { match = { prefix = "/w"; }; upstream = "weighted"; },
+             { match = { prefix = "/f"; }; upstream = "flaky"; },
+             { match = { prefix = "/b"; }; upstream = "backup"; } ); } );
+C
+$t->start(ports => [$p]);
+
+my @seq = map { http_request($p, 'GET', '/w')->{body} } 1 .. 14;
+my %n;
+$n{$_}++ for @seq;
+is_deeply([ @n{$a, $b, $c} ], [10, 2, 2], 'weights 5:1:1 over 14 requests: 10, 2, 2');
+my $run = 0;
+my $max = 0;
+for (@seq) { $run = $_ eq $a ? $run + 1 : 0; $max = $run if $run > $max }
+cmp_ok($max, '<', 5, "smooth: the heavy server never takes five in a row (longest run $max)");
+
+my @f = map { http_request($p, 'GET', '/f') } 1 .. 6;
+is(scalar(grep { $_->{status} == 200 && $_->{body} eq $a } @f), 6, 'a refused connect is retried on the next server: no client sees it');
+my @refused = $t->error_log =~ /connect\(\) to upstream failed.*Connection refused/g;
+is(scalar @refused, 1, 'after max_fails the dead server is not tried again within fail_timeout');
+like($t->error_log, qr/\[warn\].*upstream server 127\.0\.0\.1:$dead of "flaky" is marked down for 30000ms/, 'marking it down is logged');
+
+my $r = http_request($p, 'GET', '/b');
+is($r->{body}, $bk, 'down, weight 0 and dead primaries: the backup answers');
+
+$t->done;
+done_testing;
