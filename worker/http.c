@@ -16,9 +16,6 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#define PIPE_SRC_ERROR -1
-#define PIPE_DST_ERROR -2
-#define PIPE_TOO_LARGE -3
 
 static void start_request(bn_client_t *c);
 static void proxy_run(bn_request_t *r);
@@ -96,262 +93,6 @@ client_log_context(const bn_log_t *log, char *buf, size_t len)
                      r->version == 10 ? 0 : 1);
     }
     return n < 0 ? 0 : BN_MIN((size_t) n, len);
-}
-
-/* ---- socket I/O ---------------------------------------------------------------- */
-
-/* Returns bytes read, 0 at EOF, BN_AGAIN or BN_ERROR (errno set). */
-static ssize_t
-conn_recv(bn_conn_t *c, char *p, size_t n)
-{
-    ssize_t r;
-
-    if (!c->readable) {
-        return BN_AGAIN;
-    }
-    do {
-        r = recv(c->io.fd, p, n, 0);
-    } while (r == -1 && errno == EINTR);
-    if (r == -1) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            c->readable = false;
-            return BN_AGAIN;
-        }
-        return BN_ERROR;
-    }
-    return r;
-}
-
-/* Returns bytes written, BN_AGAIN or BN_ERROR (errno set). */
-static ssize_t
-conn_sendv(bn_conn_t *c, struct iovec *iov, int n)
-{
-    struct msghdr m = { .msg_iov = iov, .msg_iovlen = (size_t) n };
-    ssize_t r;
-
-    if (!c->writable) {
-        return BN_AGAIN;
-    }
-    do {
-        r = sendmsg(c->io.fd, &m, MSG_NOSIGNAL);
-    } while (r == -1 && errno == EINTR);
-    if (r == -1) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            c->writable = false;
-            return BN_AGAIN;
-        }
-        return BN_ERROR;
-    }
-    return r;
-}
-
-/* Sends what b holds; returns bytes sent (maybe 0), or BN_ERROR. */
-static ssize_t
-send_buf(bn_conn_t *c, bn_buf_t *b)
-{
-    struct iovec iov = { .iov_base = b->pos, .iov_len = bn_buf_len(b) };
-    ssize_t n;
-
-    if (iov.iov_len == 0) {
-        return 0;
-    }
-    n = conn_sendv(c, &iov, 1);
-    if (n == BN_AGAIN) {
-        return 0;
-    }
-    if (n < 0) {
-        return BN_ERROR;
-    }
-    b->pos += n;
-    if (b->pos == b->last) {
-        b->pos = b->last = b->start;
-    } else {
-        c->writable = false;
-    }
-    return n;
-}
-
-/* ---- pipes ------------------------------------------------------------------------ */
-
-static void
-pipe_init(bn_pipe_t *p, bn_buf_t *buf, int in_mode, int64_t length, bool out_chunked)
-{
-    memset(p, 0, sizeof(*p));
-    p->buf = buf;
-    p->in_mode = in_mode;
-    p->left = length;
-    p->out_chunked = out_chunked;
-    if (in_mode == BN_BODY_NONE || (in_mode == BN_BODY_LENGTH && length == 0)) {
-        p->in_done = true;
-        p->done = true; /* no body, so no terminator either */
-    }
-}
-
-static void
-pipe_frame(bn_pipe_t *p, const char *data, size_t len)
-{
-    p->frame = true;
-    p->data = data;
-    p->data_len = len;
-    p->sent = 0;
-    if (p->out_chunked) {
-        p->hdr_len = (size_t) snprintf(p->hdr, sizeof(p->hdr), "%zx\r\n", len);
-        p->tail = true;
-    } else {
-        p->hdr_len = 0;
-        p->tail = false;
-    }
-}
-
-/* Returns BN_OK when the frame is out, BN_AGAIN, or BN_ERROR. */
-static int
-frame_send(bn_pipe_t *p, bn_conn_t *dst)
-{
-    struct iovec iov[3];
-    size_t skip = p->sent, total = p->hdr_len + p->data_len + (p->tail ? 2 : 0);
-    const char *parts[3] = { p->hdr, p->data, "\r\n" };
-    size_t lens[3] = { p->hdr_len, p->data_len, p->tail ? 2 : 0 };
-    int n = 0;
-    ssize_t w;
-
-    for (int i = 0; i < 3; i++) {
-        if (skip >= lens[i]) {
-            skip -= lens[i];
-            continue;
-        }
-        iov[n].iov_base = (char *) parts[i] + skip;
-        iov[n].iov_len = lens[i] - skip;
-        skip = 0;
-        n++;
-    }
-    if (n == 0) {
-        return BN_OK;
-    }
-    w = conn_sendv(dst, iov, n);
-    if (w == BN_AGAIN) {
-        return BN_AGAIN;
-    }
-    if (w < 0) {
-        return BN_ERROR;
-    }
-    p->sent += (size_t) w;
-    p->bytes_out += (uint64_t) w;
-    if (p->sent < total) {
-        dst->writable = false;
-        return BN_AGAIN;
-    }
-    return BN_OK;
-}
-
-/*
- * Moves body bytes from src through p->buf to dst until one side would
- * block.  Returns 1 after progress, 0 when blocked (need_read/need_write say
- * on what), PIPE_SRC_ERROR or PIPE_DST_ERROR with *why set.
- */
-static int
-pipe_run(bn_pipe_t *p, bn_conn_t *src, bn_conn_t *dst, const char **why)
-{
-    int progress = 0;
-    bn_buf_t *b = p->buf;
-    ssize_t n;
-
-    p->need_read = p->need_write = false;
-    while (!p->done) {
-        if (p->frame) {
-            int rc = frame_send(p, dst);
-            if (rc == BN_ERROR) {
-                *why = "send() failed";
-                return PIPE_DST_ERROR;
-            }
-            if (rc == BN_AGAIN) {
-                p->need_write = true;
-                return progress;
-            }
-            b->pos += p->data_len;
-            if (p->data == NULL && p->in_done) {
-                p->done = true; /* that was the terminator */
-            }
-            p->frame = false;
-            progress = 1;
-            continue;
-        }
-        if (p->in_done) {
-            if (p->out_chunked) {
-                p->frame = true;
-                p->data = NULL;
-                p->data_len = 0;
-                p->hdr_len = 5;
-                memcpy(p->hdr, "0\r\n\r\n", 5);
-                p->tail = false;
-                p->sent = 0;
-                continue;
-            }
-            p->done = true;
-            break;
-        }
-        if (bn_buf_len(b) > 0) {
-            size_t avail = bn_buf_len(b), take, consumed;
-            const char *data;
-            int rc;
-
-            switch (p->in_mode) {
-            case BN_BODY_LENGTH:
-                take = (size_t) BN_MIN((int64_t) avail, p->left);
-                p->left -= (int64_t) take;
-                if (p->left == 0) {
-                    p->in_done = true;
-                }
-                pipe_frame(p, b->pos, take);
-                break;
-            case BN_BODY_CHUNKED:
-                rc = bn_http_parse_chunked(&p->chunk, b->pos, avail, &consumed, &data, &take);
-                if (rc == BN_ERROR) {
-                    *why = "invalid chunked body";
-                    return PIPE_SRC_ERROR;
-                }
-                b->pos += consumed - take; /* the framing; the data stays until sent */
-                if (rc == BN_DONE) {
-                    p->in_done = true;
-                }
-                if (take > 0) {
-                    p->body_in += take;
-                    if (p->max_body != 0 && p->body_in > p->max_body) {
-                        *why = "body too large";
-                        return PIPE_TOO_LARGE;
-                    }
-                    pipe_frame(p, data, take);
-                }
-                break;
-            default:
-                pipe_frame(p, b->pos, avail);
-                break;
-            }
-            continue;
-        }
-        if (b->pos == b->last) {
-            b->pos = b->last = b->start;
-        }
-        n = conn_recv(src, b->last, bn_buf_room(b));
-        if (n == BN_AGAIN) {
-            p->need_read = true;
-            return progress;
-        }
-        if (n == BN_ERROR) {
-            *why = "recv() failed";
-            return PIPE_SRC_ERROR;
-        }
-        if (n == 0) {
-            if (p->in_mode == BN_BODY_CLOSE) {
-                p->in_done = true;
-                continue;
-            }
-            *why = "connection closed prematurely";
-            return PIPE_SRC_ERROR;
-        }
-        b->last += n;
-        progress = 1;
-    }
-    return progress;
 }
 
 /* ---- client connections ----------------------------------------------------------- */
@@ -525,7 +266,7 @@ linger(bn_client_t *c)
     ssize_t n;
 
     for (;;) {
-        n = conn_recv(&c->conn, sink, sizeof(sink));
+        n = bn_conn_recv(&c->conn, sink, sizeof(sink));
         if (n == BN_AGAIN) {
             return;
         }
@@ -573,7 +314,7 @@ read_head(bn_client_t *c)
             start_request(c);
             return;
         }
-        n = conn_recv(&c->conn, c->in.last, bn_buf_room(&c->in));
+        n = bn_conn_recv(&c->conn, c->in.last, bn_buf_room(&c->in));
         if (n == BN_AGAIN) {
             return;
         }
@@ -655,177 +396,6 @@ header_value(bn_request_t *r, const char *name)
         return NULL;
     }
     return head_str(r, r->head.headers[i].value, r->head.headers[i].value_len);
-}
-
-/* Host without port, lower case; NULL when it is not a valid host. */
-static char *
-normalize_host(bn_request_t *r, const char *h, size_t len)
-{
-    char *s;
-    size_t n = len;
-
-    if (len > 0 && h[0] == '[') {
-        const char *rb = memchr(h, ']', len);
-        if (rb == NULL) {
-            return NULL;
-        }
-        n = (size_t) (rb - h) + 1;
-    } else {
-        const char *colon = memchr(h, ':', len);
-        if (colon != NULL) {
-            n = (size_t) (colon - h);
-        }
-    }
-    s = bn_pstrndup(r->pool, h, n);
-    if (s == NULL) {
-        return NULL;
-    }
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char) s[i];
-        if (ch >= 'A' && ch <= 'Z') {
-            s[i] = (char) (ch | 0x20);
-        } else if (!(ch == '-' || ch == '.' || ch == '_' || ch == '[' || ch == ']' || ch == ':'
-                     || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))) {
-            return NULL;
-        }
-    }
-    if (n > 0 && s[n - 1] == '.') {
-        s[n - 1] = '\0';
-    }
-    return s;
-}
-
-static bool
-server_has_listen(const bn_conf_server_t *s, const bn_conf_listen_t *l)
-{
-    for (size_t i = 0; i < s->nlistens; i++) {
-        if (s->listens[i] == l) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static bool
-name_matches(const char *pattern, const char *host)
-{
-    size_t hl, pl;
-
-    if (pattern[0] != '*') {
-        return strcasecmp(pattern, host) == 0;
-    }
-    /* "*.example.com" matches "a.example.com" and "a.b.example.com". */
-    hl = strlen(host);
-    pl = strlen(pattern + 1);
-    return hl > pl && strcasecmp(host + hl - pl, pattern + 1) == 0;
-}
-
-static bn_conf_server_t *
-find_server(bn_conf_listen_t *l, const char *host)
-{
-    bn_conf_t *conf = bn_heritage.conf;
-
-    if (host != NULL) {
-        for (int wild = 0; wild < 2; wild++) {
-            for (size_t i = 0; i < conf->nservers; i++) {
-                bn_conf_server_t *s = &conf->servers[i];
-                if (!server_has_listen(s, l)) {
-                    continue;
-                }
-                for (size_t k = 0; k < s->nnames; k++) {
-                    if ((s->names[k][0] == '*') == wild && name_matches(s->names[k], host)) {
-                        return s;
-                    }
-                }
-            }
-        }
-    }
-    return l->default_server;
-}
-
-static bool
-method_allowed(const bn_conf_route_t *rt, const char *method)
-{
-    if (rt->methods == NULL) {
-        return true;
-    }
-    for (size_t i = 0; i < rt->nmethods; i++) {
-        if (strcmp(rt->methods[i], method) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static bn_conf_route_t *
-find_route(bn_request_t *r)
-{
-    size_t plen = strlen(r->path);
-
-    for (size_t i = 0; i < r->server->nroutes; i++) {
-        bn_conf_route_t *rt = &r->server->routes[i];
-        bool match = false;
-
-        switch (rt->match_kind) {
-        case BN_MATCH_EXACT:
-            match = plen == rt->match_len && memcmp(r->path, rt->match, plen) == 0;
-            break;
-        case BN_MATCH_PREFIX:
-            match = plen >= rt->match_len && memcmp(r->path, rt->match, rt->match_len) == 0;
-            break;
-        case BN_MATCH_REGEX: {
-            pcre2_match_data *md = pcre2_match_data_create_from_pattern(rt->regex, NULL);
-            if (md == NULL) {
-                return NULL;
-            }
-            match = pcre2_match(rt->regex, (PCRE2_SPTR) r->path, plen, 0, 0, md, NULL) >= 0;
-            pcre2_match_data_free(md);
-            break;
-        }
-        }
-        if (match && method_allowed(rt, r->method)) {
-            return rt;
-        }
-    }
-    return NULL;
-}
-
-static bool
-cidrs_match(const bn_cidr_t *list, size_t n, const struct sockaddr *sa)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (bn_cidr_match(&list[i], sa)) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Applies the route's rewrite to the path; the query string is kept. */
-static int
-rewrite_target(bn_request_t *r)
-{
-    const bn_conf_route_t *rt = r->route;
-    const char *q = strchr(r->target, '?');
-    PCRE2_UCHAR out[8192];
-    PCRE2_SIZE outlen = sizeof(out);
-    int rc;
-
-    rc = pcre2_substitute(rt->rewrite, (PCRE2_SPTR) r->path, PCRE2_ZERO_TERMINATED, 0, 0, NULL,
-                          NULL, (PCRE2_SPTR) rt->rewrite_replace, PCRE2_ZERO_TERMINATED, out,
-                          &outlen);
-    if (rc < 0) {
-        return BN_ERROR;
-    }
-    if (rc == 0) {
-        return BN_OK;
-    }
-    if (outlen == 0 || out[0] != '/') {
-        r->target = bn_psprintf(r->pool, "/%.*s%s", (int) outlen, (char *) out, q ? q : "");
-    } else {
-        r->target = bn_psprintf(r->pool, "%.*s%s", (int) outlen, (char *) out, q ? q : "");
-    }
-    return r->target != NULL ? BN_OK : BN_ERROR;
 }
 
 static bool
@@ -1036,24 +606,6 @@ build_upstream_head(bn_request_t *r)
     return append(&r->out, "\r\n");
 }
 
-/* Turns "http://host/path" (RFC 9112 3.2.2) into origin-form and a host. */
-static int
-absolute_form(bn_request_t *r)
-{
-    const char *t = r->target, *slash;
-
-    if (strncasecmp(t, "http://", 7) != 0) {
-        return BN_DECLINED;
-    }
-    slash = strchr(t + 7, '/');
-    r->host = normalize_host(r, t + 7, slash ? (size_t) (slash - t - 7) : strlen(t + 7));
-    if (r->host == NULL || r->host[0] == '\0') {
-        return BN_ERROR;
-    }
-    r->target = bn_pstrdup(r->pool, slash ? slash : "/");
-    return BN_OK;
-}
-
 static void
 start_request(bn_client_t *c)
 {
@@ -1108,14 +660,14 @@ start_request(bn_client_t *c)
     r->user_agent = header_value(r, "user-agent");
     r->referer = header_value(r, "referer");
 
-    rc = absolute_form(r);
+    rc = bn_route_absolute_form(r);
     if (rc == BN_ERROR) {
         respond(r, 400, NULL, NULL, NULL);
         return;
     }
     if (rc == BN_DECLINED && r->head.host >= 0) {
         bn_http_header_t *h = &r->head.headers[r->head.host];
-        r->host = normalize_host(r, c->in.start + h->value, h->value_len);
+        r->host = bn_route_host(r, c->in.start + h->value, h->value_len);
         if (r->host == NULL) {
             bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent an invalid Host header");
             respond(r, 400, NULL, NULL, NULL);
@@ -1134,23 +686,20 @@ start_request(bn_client_t *c)
      * until the request ends.  The body starts after it. */
     c->in.pos = c->in.start + r->head.head_len;
     if (r->head.chunked) {
-        pipe_init(&r->req_pipe, &c->in, BN_BODY_CHUNKED, 0, true);
+        bn_pipe_init(&r->req_pipe, &c->in, BN_BODY_CHUNKED, 0, true);
     } else if (r->head.content_length > 0) {
-        pipe_init(&r->req_pipe, &c->in, BN_BODY_LENGTH, r->head.content_length, false);
+        bn_pipe_init(&r->req_pipe, &c->in, BN_BODY_LENGTH, r->head.content_length, false);
     } else {
-        pipe_init(&r->req_pipe, &c->in, BN_BODY_NONE, 0, false);
+        bn_pipe_init(&r->req_pipe, &c->in, BN_BODY_NONE, 0, false);
     }
 
-    r->server = find_server(c->listen, r->host);
-    r->route = find_route(r);
+    r->server = bn_route_server(c->listen, r->host);
+    r->route = bn_route_find(r);
     if (r->route == NULL) {
         respond(r, 404, NULL, NULL, NULL);
         return;
     }
-    if ((r->route->ndeny > 0
-         && cidrs_match(r->route->deny, r->route->ndeny, (struct sockaddr *) &c->peer))
-        || (r->route->nallow > 0
-            && !cidrs_match(r->route->allow, r->route->nallow, (struct sockaddr *) &c->peer))) {
+    if (!bn_route_allowed(r->route, (struct sockaddr *) &c->peer)) {
         respond(r, 403, NULL, NULL, NULL);
         return;
     }
@@ -1174,7 +723,7 @@ start_request(bn_client_t *c)
         respond(r, (int) r->route->status, loc, NULL, NULL);
         return;
     }
-    if (r->route->rewrite != NULL && rewrite_target(r) != BN_OK) {
+    if (r->route->rewrite != NULL && bn_route_rewrite(r) != BN_OK) {
         respond(r, 500, NULL, NULL, NULL);
         return;
     }
@@ -1278,7 +827,7 @@ respond(bn_request_t *r, int status, const char *extra, const char *ctype, const
     }
     r->state = BN_REQ_RESPONDING;
     r->resp_started = true;
-    pipe_init(&r->resp_pipe, NULL, BN_BODY_NONE, 0, false);
+    bn_pipe_init(&r->resp_pipe, NULL, BN_BODY_NONE, 0, false);
     c->state = BN_CLIENT_BUSY;
     proxy_run(r);
 }
@@ -1430,7 +979,7 @@ build_response_head(bn_request_t *r)
         return BN_ERROR;
     }
     r->rbuf.pos = r->rbuf.start + h->head_len;
-    pipe_init(&r->resp_pipe, &r->rbuf, mode, h->content_length, chunk_out);
+    bn_pipe_init(&r->resp_pipe, &r->rbuf, mode, h->content_length, chunk_out);
     return BN_OK;
 }
 
@@ -1472,7 +1021,7 @@ read_response_head(bn_request_t *r)
                                                            : "upstream sent too big a header");
             return BN_ERROR;
         }
-        n = conn_recv(&u->conn, r->rbuf.last, bn_buf_room(&r->rbuf));
+        n = bn_conn_recv(&u->conn, r->rbuf.last, bn_buf_room(&r->rbuf));
         if (n == BN_AGAIN) {
             return progress;
         }
@@ -1568,7 +1117,7 @@ proxy_run(bn_request_t *r)
     for (;;) {
         bool progress = false;
 
-        n = send_buf(&c->conn, &r->rout);
+        n = bn_conn_send_buf(&c->conn, &r->rout);
         if (n == BN_ERROR) {
             abort_request(r, 499, errno, "client closed the connection");
             return;
@@ -1582,7 +1131,7 @@ proxy_run(bn_request_t *r)
             bn_upconn_t *u = r->up;
 
             if (bn_buf_len(&r->out) > 0) {
-                n = send_buf(&u->conn, &r->out);
+                n = bn_conn_send_buf(&u->conn, &r->out);
                 if (n == BN_ERROR) {
                     /* The upstream may still have answered: read it below. */
                     r->req_pipe.done = true;
@@ -1594,20 +1143,20 @@ proxy_run(bn_request_t *r)
             }
             if (bn_buf_len(&r->out) == 0 && !r->req_pipe.done) {
                 uint64_t before = r->req_pipe.bytes_out;
-                rc = pipe_run(&r->req_pipe, &c->conn, &u->conn, &why);
+                rc = bn_pipe_run(&r->req_pipe, &c->conn, &u->conn, &why);
                 r->body_sent = r->req_pipe.bytes_out;
-                if (rc == PIPE_TOO_LARGE && !r->resp_started) {
+                if (rc == BN_PIPE_TOO_LARGE && !r->resp_started) {
                     bn_log_error(BN_LOG_INFO, &c->log, 0,
                                  "client sent a chunked body over the limit of %" PRIu64 " bytes",
                                  r->req_pipe.max_body);
                     respond(r, 413, NULL, NULL, NULL);
                     return;
                 }
-                if (rc == PIPE_TOO_LARGE) {
+                if (rc == BN_PIPE_TOO_LARGE) {
                     abort_request(r, r->status, 0, "client sent a chunked body over the limit");
                     return;
                 }
-                if (rc == PIPE_SRC_ERROR) {
+                if (rc == BN_PIPE_SRC_ERROR) {
                     if (!r->resp_started && strcmp(why, "invalid chunked body") == 0) {
                         bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent an invalid chunked body");
                         r->keepalive = false;
@@ -1617,7 +1166,7 @@ proxy_run(bn_request_t *r)
                     abort_request(r, 499, 0, "client closed the connection while sending the body");
                     return;
                 }
-                if (rc == PIPE_DST_ERROR) {
+                if (rc == BN_PIPE_DST_ERROR) {
                     r->req_pipe.done = true;
                     r->keepalive = false;
                 } else if (rc > 0) {
@@ -1637,15 +1186,15 @@ proxy_run(bn_request_t *r)
             }
             if (r->rhead_done && bn_buf_len(&r->rout) == 0 && !r->resp_pipe.done) {
                 uint64_t before = r->resp_pipe.bytes_out;
-                rc = pipe_run(&r->resp_pipe, &u->conn, &c->conn, &why);
+                rc = bn_pipe_run(&r->resp_pipe, &u->conn, &c->conn, &why);
                 r->bytes_sent += r->resp_pipe.bytes_out - before;
-                if (rc == PIPE_SRC_ERROR) {
+                if (rc == BN_PIPE_SRC_ERROR) {
                     /* Not a passive health failure: the server answered. */
                     c->log.action = "reading upstream";
                     bn_http_upstream_failed(r, 502, why);
                     return;
                 }
-                if (rc == PIPE_DST_ERROR) {
+                if (rc == BN_PIPE_DST_ERROR) {
                     abort_request(r, r->status, errno, "client closed the connection");
                     return;
                 }

@@ -19,6 +19,8 @@
 #include "../common/log.h"
 #include "../common/pool.h"
 #include "event.h"
+
+#include <sys/uio.h>
 #include "../common/heritage.h"
 
 #define BN_CLIENT_MAGIC 0x636c6e74U
@@ -156,6 +158,39 @@ struct bn_request_s {
     int64_t upstream_msec;     /* -1: no upstream */
     char upstream_addr[BN_ADDR_TEXT_LEN];
 };
+
+/* pipe.c */
+#define BN_PIPE_SRC_ERROR -1
+#define BN_PIPE_DST_ERROR -2
+#define BN_PIPE_TOO_LARGE -3
+
+/* Returns bytes read, 0 at EOF, BN_AGAIN or BN_ERROR (errno set). */
+ssize_t bn_conn_recv(bn_conn_t *c, char *p, size_t n);
+/* Returns bytes written, BN_AGAIN or BN_ERROR (errno set). */
+ssize_t bn_conn_sendv(bn_conn_t *c, struct iovec *iov, int n);
+/* Sends what b holds; returns bytes sent (maybe 0), or BN_ERROR. */
+ssize_t bn_conn_send_buf(bn_conn_t *c, bn_buf_t *b);
+void bn_pipe_init(bn_pipe_t *p, bn_buf_t *buf, int in_mode, int64_t length, bool out_chunked);
+/*
+ * Moves body bytes from src through p->buf to dst until one side would
+ * block.  Returns 1 after progress, 0 when blocked (need_read/need_write say
+ * on what), or BN_PIPE_SRC_ERROR, BN_PIPE_DST_ERROR or BN_PIPE_TOO_LARGE
+ * with *why set.
+ */
+int bn_pipe_run(bn_pipe_t *p, bn_conn_t *src, bn_conn_t *dst, const char **why);
+
+/* route.c */
+/* Host without port, lower case, in r's pool; NULL when it is not valid. */
+char *bn_route_host(bn_request_t *r, const char *h, size_t len);
+bn_conf_server_t *bn_route_server(bn_conf_listen_t *l, const char *host);
+/* The first route matching r->path and r->method, or NULL (404). */
+bn_conf_route_t *bn_route_find(bn_request_t *r);
+bool bn_route_allowed(const bn_conf_route_t *rt, const struct sockaddr *peer);
+/* Applies r->route's rewrite to r->target; BN_OK or BN_ERROR. */
+int bn_route_rewrite(bn_request_t *r);
+/* "http://host/path" (RFC 9112 3.2.2): sets r->host and r->target.
+ * Returns BN_OK, BN_DECLINED (origin-form) or BN_ERROR. */
+int bn_route_absolute_form(bn_request_t *r);
 
 /* http.c */
 void bn_http_init_client(bn_client_t *c);

@@ -1,0 +1,265 @@
+/*
+ * pipe.c: moving bytes.  The readiness-aware recv and send of a connection,
+ * and the pipe that carries a message body from one connection to another
+ * through a bounded buffer: it decodes how the source frames the body and
+ * frames it itself for the sink, so a backend or client always sees one
+ * unambiguous message whatever the other side sent.  A full buffer stops
+ * the reads (backpressure); nothing holds a whole body.
+ */
+#include "http.h"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+/* Returns bytes read, 0 at EOF, BN_AGAIN or BN_ERROR (errno set). */
+ssize_t
+bn_conn_recv(bn_conn_t *c, char *p, size_t n)
+{
+    ssize_t r;
+
+    if (!c->readable) {
+        return BN_AGAIN;
+    }
+    do {
+        r = recv(c->io.fd, p, n, 0);
+    } while (r == -1 && errno == EINTR);
+    if (r == -1) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            c->readable = false;
+            return BN_AGAIN;
+        }
+        return BN_ERROR;
+    }
+    return r;
+}
+
+/* Returns bytes written, BN_AGAIN or BN_ERROR (errno set). */
+ssize_t
+bn_conn_sendv(bn_conn_t *c, struct iovec *iov, int n)
+{
+    struct msghdr m = { .msg_iov = iov, .msg_iovlen = (size_t) n };
+    ssize_t r;
+
+    if (!c->writable) {
+        return BN_AGAIN;
+    }
+    do {
+        r = sendmsg(c->io.fd, &m, MSG_NOSIGNAL);
+    } while (r == -1 && errno == EINTR);
+    if (r == -1) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            c->writable = false;
+            return BN_AGAIN;
+        }
+        return BN_ERROR;
+    }
+    return r;
+}
+
+/* Sends what b holds; returns bytes sent (maybe 0), or BN_ERROR. */
+ssize_t
+bn_conn_send_buf(bn_conn_t *c, bn_buf_t *b)
+{
+    struct iovec iov = { .iov_base = b->pos, .iov_len = bn_buf_len(b) };
+    ssize_t n;
+
+    if (iov.iov_len == 0) {
+        return 0;
+    }
+    n = bn_conn_sendv(c, &iov, 1);
+    if (n == BN_AGAIN) {
+        return 0;
+    }
+    if (n < 0) {
+        return BN_ERROR;
+    }
+    b->pos += n;
+    if (b->pos == b->last) {
+        b->pos = b->last = b->start;
+    } else {
+        c->writable = false;
+    }
+    return n;
+}
+
+
+void
+bn_pipe_init(bn_pipe_t *p, bn_buf_t *buf, int in_mode, int64_t length, bool out_chunked)
+{
+    memset(p, 0, sizeof(*p));
+    p->buf = buf;
+    p->in_mode = in_mode;
+    p->left = length;
+    p->out_chunked = out_chunked;
+    if (in_mode == BN_BODY_NONE || (in_mode == BN_BODY_LENGTH && length == 0)) {
+        p->in_done = true;
+        p->done = true; /* no body, so no terminator either */
+    }
+}
+
+static void
+pipe_frame(bn_pipe_t *p, const char *data, size_t len)
+{
+    p->frame = true;
+    p->data = data;
+    p->data_len = len;
+    p->sent = 0;
+    if (p->out_chunked) {
+        p->hdr_len = (size_t) snprintf(p->hdr, sizeof(p->hdr), "%zx\r\n", len);
+        p->tail = true;
+    } else {
+        p->hdr_len = 0;
+        p->tail = false;
+    }
+}
+
+/* Returns BN_OK when the frame is out, BN_AGAIN, or BN_ERROR. */
+static int
+frame_send(bn_pipe_t *p, bn_conn_t *dst)
+{
+    struct iovec iov[3];
+    size_t skip = p->sent, total = p->hdr_len + p->data_len + (p->tail ? 2 : 0);
+    const char *parts[3] = { p->hdr, p->data, "\r\n" };
+    size_t lens[3] = { p->hdr_len, p->data_len, p->tail ? 2 : 0 };
+    int n = 0;
+    ssize_t w;
+
+    for (int i = 0; i < 3; i++) {
+        if (skip >= lens[i]) {
+            skip -= lens[i];
+            continue;
+        }
+        iov[n].iov_base = (char *) parts[i] + skip;
+        iov[n].iov_len = lens[i] - skip;
+        skip = 0;
+        n++;
+    }
+    if (n == 0) {
+        return BN_OK;
+    }
+    w = bn_conn_sendv(dst, iov, n);
+    if (w == BN_AGAIN) {
+        return BN_AGAIN;
+    }
+    if (w < 0) {
+        return BN_ERROR;
+    }
+    p->sent += (size_t) w;
+    p->bytes_out += (uint64_t) w;
+    if (p->sent < total) {
+        dst->writable = false;
+        return BN_AGAIN;
+    }
+    return BN_OK;
+}
+
+/*
+ * Moves body bytes from src through p->buf to dst until one side would
+ * block.  Returns 1 after progress, 0 when blocked (need_read/need_write say
+ * on what), BN_PIPE_SRC_ERROR or BN_PIPE_DST_ERROR with *why set.
+ */
+int
+bn_pipe_run(bn_pipe_t *p, bn_conn_t *src, bn_conn_t *dst, const char **why)
+{
+    int progress = 0;
+    bn_buf_t *b = p->buf;
+    ssize_t n;
+
+    p->need_read = p->need_write = false;
+    while (!p->done) {
+        if (p->frame) {
+            int rc = frame_send(p, dst);
+            if (rc == BN_ERROR) {
+                *why = "send() failed";
+                return BN_PIPE_DST_ERROR;
+            }
+            if (rc == BN_AGAIN) {
+                p->need_write = true;
+                return progress;
+            }
+            b->pos += p->data_len;
+            if (p->data == NULL && p->in_done) {
+                p->done = true; /* that was the terminator */
+            }
+            p->frame = false;
+            progress = 1;
+            continue;
+        }
+        if (p->in_done) {
+            if (p->out_chunked) {
+                p->frame = true;
+                p->data = NULL;
+                p->data_len = 0;
+                p->hdr_len = 5;
+                memcpy(p->hdr, "0\r\n\r\n", 5);
+                p->tail = false;
+                p->sent = 0;
+                continue;
+            }
+            p->done = true;
+            break;
+        }
+        if (bn_buf_len(b) > 0) {
+            size_t avail = bn_buf_len(b), take, consumed;
+            const char *data;
+            int rc;
+
+            switch (p->in_mode) {
+            case BN_BODY_LENGTH:
+                take = (size_t) BN_MIN((int64_t) avail, p->left);
+                p->left -= (int64_t) take;
+                if (p->left == 0) {
+                    p->in_done = true;
+                }
+                pipe_frame(p, b->pos, take);
+                break;
+            case BN_BODY_CHUNKED:
+                rc = bn_http_parse_chunked(&p->chunk, b->pos, avail, &consumed, &data, &take);
+                if (rc == BN_ERROR) {
+                    *why = "invalid chunked body";
+                    return BN_PIPE_SRC_ERROR;
+                }
+                b->pos += consumed - take; /* the framing; the data stays until sent */
+                if (rc == BN_DONE) {
+                    p->in_done = true;
+                }
+                if (take > 0) {
+                    p->body_in += take;
+                    if (p->max_body != 0 && p->body_in > p->max_body) {
+                        *why = "body too large";
+                        return BN_PIPE_TOO_LARGE;
+                    }
+                    pipe_frame(p, data, take);
+                }
+                break;
+            default:
+                pipe_frame(p, b->pos, avail);
+                break;
+            }
+            continue;
+        }
+        if (b->pos == b->last) {
+            b->pos = b->last = b->start;
+        }
+        n = bn_conn_recv(src, b->last, bn_buf_room(b));
+        if (n == BN_AGAIN) {
+            p->need_read = true;
+            return progress;
+        }
+        if (n == BN_ERROR) {
+            *why = "recv() failed";
+            return BN_PIPE_SRC_ERROR;
+        }
+        if (n == 0) {
+            if (p->in_mode == BN_BODY_CLOSE) {
+                p->in_done = true;
+                continue;
+            }
+            *why = "connection closed prematurely";
+            return BN_PIPE_SRC_ERROR;
+        }
+        b->last += n;
+        progress = 1;
+    }
+    return progress;
+}

@@ -1,0 +1,207 @@
+/*
+ * route.c: where a request goes: the server block its Host names on the
+ * listener it came in on, the first route of that block that matches its
+ * path and method, whether the client may use it, and the rewritten target.
+ */
+#include "http.h"
+
+#include <strings.h>
+
+/* Host without port, lower case; NULL when it is not a valid host. */
+char *
+bn_route_host(bn_request_t *r, const char *h, size_t len)
+{
+    char *s;
+    size_t n = len;
+
+    if (len > 0 && h[0] == '[') {
+        const char *rb = memchr(h, ']', len);
+        if (rb == NULL) {
+            return NULL;
+        }
+        n = (size_t) (rb - h) + 1;
+    } else {
+        const char *colon = memchr(h, ':', len);
+        if (colon != NULL) {
+            n = (size_t) (colon - h);
+        }
+    }
+    s = bn_pstrndup(r->pool, h, n);
+    if (s == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char) s[i];
+        if (ch >= 'A' && ch <= 'Z') {
+            s[i] = (char) (ch | 0x20);
+        } else if (!(ch == '-' || ch == '.' || ch == '_' || ch == '[' || ch == ']' || ch == ':'
+                     || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))) {
+            return NULL;
+        }
+    }
+    if (n > 0 && s[n - 1] == '.') {
+        s[n - 1] = '\0';
+    }
+    return s;
+}
+
+static bool
+server_has_listen(const bn_conf_server_t *s, const bn_conf_listen_t *l)
+{
+    for (size_t i = 0; i < s->nlistens; i++) {
+        if (s->listens[i] == l) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool
+name_matches(const char *pattern, const char *host)
+{
+    size_t hl, pl;
+
+    if (pattern[0] != '*') {
+        return strcasecmp(pattern, host) == 0;
+    }
+    /* "*.example.com" matches "a.example.com" and "a.b.example.com". */
+    hl = strlen(host);
+    pl = strlen(pattern + 1);
+    return hl > pl && strcasecmp(host + hl - pl, pattern + 1) == 0;
+}
+
+bn_conf_server_t *
+bn_route_server(bn_conf_listen_t *l, const char *host)
+{
+    bn_conf_t *conf = bn_heritage.conf;
+
+    if (host != NULL) {
+        for (int wild = 0; wild < 2; wild++) {
+            for (size_t i = 0; i < conf->nservers; i++) {
+                bn_conf_server_t *s = &conf->servers[i];
+                if (!server_has_listen(s, l)) {
+                    continue;
+                }
+                for (size_t k = 0; k < s->nnames; k++) {
+                    if ((s->names[k][0] == '*') == wild && name_matches(s->names[k], host)) {
+                        return s;
+                    }
+                }
+            }
+        }
+    }
+    return l->default_server;
+}
+
+static bool
+method_allowed(const bn_conf_route_t *rt, const char *method)
+{
+    if (rt->methods == NULL) {
+        return true;
+    }
+    for (size_t i = 0; i < rt->nmethods; i++) {
+        if (strcmp(rt->methods[i], method) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bn_conf_route_t *
+bn_route_find(bn_request_t *r)
+{
+    size_t plen = strlen(r->path);
+
+    for (size_t i = 0; i < r->server->nroutes; i++) {
+        bn_conf_route_t *rt = &r->server->routes[i];
+        bool match = false;
+
+        switch (rt->match_kind) {
+        case BN_MATCH_EXACT:
+            match = plen == rt->match_len && memcmp(r->path, rt->match, plen) == 0;
+            break;
+        case BN_MATCH_PREFIX:
+            match = plen >= rt->match_len && memcmp(r->path, rt->match, rt->match_len) == 0;
+            break;
+        case BN_MATCH_REGEX: {
+            pcre2_match_data *md = pcre2_match_data_create_from_pattern(rt->regex, NULL);
+            if (md == NULL) {
+                return NULL;
+            }
+            match = pcre2_match(rt->regex, (PCRE2_SPTR) r->path, plen, 0, 0, md, NULL) >= 0;
+            pcre2_match_data_free(md);
+            break;
+        }
+        }
+        if (match && method_allowed(rt, r->method)) {
+            return rt;
+        }
+    }
+    return NULL;
+}
+
+static bool
+cidrs_match(const bn_cidr_t *list, size_t n, const struct sockaddr *sa)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (bn_cidr_match(&list[i], sa)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Applies the route's rewrite to the path; the query string is kept. */
+int
+bn_route_rewrite(bn_request_t *r)
+{
+    const bn_conf_route_t *rt = r->route;
+    const char *q = strchr(r->target, '?');
+    PCRE2_UCHAR out[8192];
+    PCRE2_SIZE outlen = sizeof(out);
+    int rc;
+
+    rc = pcre2_substitute(rt->rewrite, (PCRE2_SPTR) r->path, PCRE2_ZERO_TERMINATED, 0, 0, NULL,
+                          NULL, (PCRE2_SPTR) rt->rewrite_replace, PCRE2_ZERO_TERMINATED, out,
+                          &outlen);
+    if (rc < 0) {
+        return BN_ERROR;
+    }
+    if (rc == 0) {
+        return BN_OK;
+    }
+    if (outlen == 0 || out[0] != '/') {
+        r->target = bn_psprintf(r->pool, "/%.*s%s", (int) outlen, (char *) out, q ? q : "");
+    } else {
+        r->target = bn_psprintf(r->pool, "%.*s%s", (int) outlen, (char *) out, q ? q : "");
+    }
+    return r->target != NULL ? BN_OK : BN_ERROR;
+}
+
+
+bool
+bn_route_allowed(const bn_conf_route_t *rt, const struct sockaddr *peer)
+{
+    if (rt->ndeny > 0 && cidrs_match(rt->deny, rt->ndeny, peer)) {
+        return false;
+    }
+    return rt->nallow == 0 || cidrs_match(rt->allow, rt->nallow, peer);
+}
+
+/* Turns "http://host/path" (RFC 9112 3.2.2) into origin-form and a host. */
+int
+bn_route_absolute_form(bn_request_t *r)
+{
+    const char *t = r->target, *slash;
+
+    if (strncasecmp(t, "http://", 7) != 0) {
+        return BN_DECLINED;
+    }
+    slash = strchr(t + 7, '/');
+    r->host = bn_route_host(r, t + 7, slash ? (size_t) (slash - t - 7) : strlen(t + 7));
+    if (r->host == NULL || r->host[0] == '\0') {
+        return BN_ERROR;
+    }
+    r->target = bn_pstrdup(r->pool, slash ? slash : "/");
+    return BN_OK;
+}
