@@ -881,6 +881,50 @@ upstream_timeout(bn_timer_t *t)
     bn_http_upstream_failed(r, 504, "upstream timed out");
 }
 
+/* RFC 9110 9.2.2. */
+static bool
+idempotent(const char *method)
+{
+    static const char *const m[] = { "GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE" };
+
+    for (size_t i = 0; i < BN_NELEMS(m); i++) {
+        if (strcmp(method, m[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Copies the upstream's interim response, less hop-by-hop headers, to rout. */
+static void
+interim_response(bn_request_t *r)
+{
+    const char *buf = r->rbuf.start;
+    const bn_http_head_t *h = &r->rhead;
+    char *mark = r->rout.last;
+
+    if (append(&r->rout, "HTTP/1.1 %d %s\r\n", h->status, status_reason(h->status)) != BN_OK) {
+        goto none;
+    }
+    for (unsigned i = 0; i < h->nheaders; i++) {
+        const bn_http_header_t *hd = &h->headers[i];
+        if (header_in(buf + hd->name, hd->name_len, hop_by_hop, BN_NELEMS(hop_by_hop))
+            || named_in_connection(h, buf, buf + hd->name, hd->name_len)) {
+            continue;
+        }
+        if (append(&r->rout, "%.*s: %.*s\r\n", (int) hd->name_len, buf + hd->name,
+                   (int) hd->value_len, buf + hd->value) != BN_OK) {
+            goto none;
+        }
+    }
+    if (append(&r->rout, "\r\n") == BN_OK) {
+        return;
+    }
+none:
+    /* No room: an interim response is advisory, the final one is not. */
+    r->rout.last = mark;
+}
+
 static const char *
 upstream_header(bn_request_t *r, const char *name, size_t *len)
 {
@@ -999,7 +1043,11 @@ read_response_head(bn_request_t *r)
                 bn_http_upstream_failed(r, 502, "upstream switched protocols unasked");
                 return BN_ERROR;
             }
-            /* An interim response: bouncer answered 100 itself, drop it. */
+            /* An interim response (100, 103 Early Hints): the client gets it
+             * too, when it speaks HTTP/1.1 (RFC 9110 15.2). */
+            if (r->version == 11) {
+                interim_response(r);
+            }
             r->rbuf.pos = r->rbuf.start + r->rhead.head_len;
             bn_buf_compact(&r->rbuf);
             bn_http_head_init(&r->rhead, BN_HTTP_PARSE_RESPONSE);
@@ -1028,14 +1076,19 @@ read_response_head(bn_request_t *r)
         if (n <= 0) {
             int err = n == 0 ? 0 : errno;
             r->client->log.action = "reading response header from upstream";
-            if (n == 0 && bn_buf_len(&r->rbuf) == 0 && u->reused && r->body_sent == 0
-                && r->tries <= r->upstream->retries + 1) {
-                /* A pooled connection the upstream closed as we reused it:
-                 * nothing of the body went, so a fresh connection is safe. */
-                bn_upstream_release(r, false);
+            if ((n == 0 || err == ECONNRESET || err == EPIPE) && bn_buf_len(&r->rbuf) == 0
+                && u->reused && r->req_pipe.in_mode == BN_BODY_NONE && idempotent(r->method)
+                && !r->stale_retried) {
+                /* A pooled connection the upstream closed as we reused it.
+                 * The request is idempotent and has no body: it is safe to
+                 * send it again, once, on a fresh connection. */
+                bn_log_error(BN_LOG_INFO, &r->client->log, err,
+                             "a pooled upstream connection was closed; retrying on a new one");
+                r->stale_retried = true;
                 r->out.pos = r->out.start;
                 r->state = BN_REQ_CONNECTING;
-                bn_upstream_connect(r);
+                r->req_pipe.done = true;
+                bn_upstream_reconnect(r);
                 return BN_ERROR;
             }
             bn_upstream_peer_failed(r);

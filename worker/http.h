@@ -137,6 +137,7 @@ struct bn_request_s {
     uint64_t body_sent;
     bn_upconn_t *up;
     unsigned tries;
+    bool stale_retried;        /* sent again after a pooled connection failed */
     uint64_t tried_mask;       /* peers tried, by index modulo 64 */
     bn_timer_t up_timer;
 
@@ -208,6 +209,8 @@ int bn_upstream_init(bn_conf_t *conf);
 void bn_upstream_done(void);
 /* Gives r a connection (pooled or new); calls back into http.c when ready. */
 void bn_upstream_connect(bn_request_t *r);
+/* Sends r again to the same server on a new connection (not the pool). */
+void bn_upstream_reconnect(bn_request_t *r);
 /* Returns the connection to the pool when reusable, else closes it. */
 void bn_upstream_release(bn_request_t *r, bool reusable);
 /* Counts a failure of the peer of r->up (passive health). */

@@ -215,6 +215,8 @@ upconn_event(bn_io_t *io, uint32_t events)
     bn_http_run(r);
 }
 
+static void connect_peer(bn_request_t *r, unsigned peer);
+
 static void
 try_connect(bn_request_t *r)
 {
@@ -222,8 +224,7 @@ try_connect(bn_request_t *r)
     upstream_rt_t *rt = &rts[up->index];
     uint64_t tried = 0;
     bn_upconn_t *u;
-    bn_conf_peer_t *p;
-    int peer, fd, one = 1;
+    int peer;
 
     tried = r->tried_mask;
     peer = pick_peer(rt, tried);
@@ -235,7 +236,6 @@ try_connect(bn_request_t *r)
     }
     r->tries++;
     r->tried_mask |= 1ULL << (peer % 64);
-    p = &up->peers[peer];
 
     for (u = rt->idle; u != NULL; u = u->next) {
         if (u->peer == (unsigned) peer) {
@@ -248,6 +248,26 @@ try_connect(bn_request_t *r)
             return;
         }
     }
+    connect_peer(r, (unsigned) peer);
+}
+
+void
+bn_upstream_reconnect(bn_request_t *r)
+{
+    unsigned peer = r->up->peer;
+
+    bn_upstream_release(r, false);
+    connect_peer(r, peer);
+}
+
+/* Opens a new connection to one server of r's upstream. */
+static void
+connect_peer(bn_request_t *r, unsigned peer)
+{
+    bn_conf_upstream_t *up = r->upstream;
+    bn_conf_peer_t *p = &up->peers[peer];
+    bn_upconn_t *u;
+    int fd, one = 1;
 
     u = calloc(1, sizeof(*u));
     if (u == NULL) {
@@ -272,7 +292,7 @@ try_connect(bn_request_t *r)
     u->conn.io.fd = fd;
     u->conn.io.handler = upconn_event;
     u->upstream = up;
-    u->peer = (unsigned) peer;
+    u->peer = peer;
     u->req = r;
     u->timer.handler = idle_timeout;
     u->timer.data = u;
