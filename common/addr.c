@@ -222,3 +222,36 @@ bn_cidr_match(const bn_cidr_t *c, const struct sockaddr *sa)
     }
     return true;
 }
+
+bool
+bn_cidr_list_match(const bn_cidr_t *list, size_t n, const struct sockaddr *sa)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (bn_cidr_match(&list[i], sa)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+int
+bn_ip_parse(const char *s, size_t len, struct sockaddr_storage *ss)
+{
+    char buf[INET6_ADDRSTRLEN + 2];
+
+    if (len == 0 || len >= sizeof(buf)) {
+        return BN_ERROR;
+    }
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    memset(ss, 0, sizeof(*ss));
+    if (inet_pton(AF_INET, buf, &((struct sockaddr_in *) ss)->sin_addr) == 1) {
+        ss->ss_family = AF_INET;
+        return BN_OK;
+    }
+    if (inet_pton(AF_INET6, buf, &((struct sockaddr_in6 *) ss)->sin6_addr) == 1) {
+        ss->ss_family = AF_INET6;
+        return BN_OK;
+    }
+    return BN_ERROR;
+}

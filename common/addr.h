@@ -46,5 +46,10 @@ int bn_cidr_parse(const char *s, bn_cidr_t *c);
 
 /* IPv4-mapped IPv6 peers (::ffff:a.b.c.d) match IPv4 networks. */
 bool bn_cidr_match(const bn_cidr_t *c, const struct sockaddr *sa);
+/* Whether sa is in any of the n networks of list. */
+bool bn_cidr_list_match(const bn_cidr_t *list, size_t n, const struct sockaddr *sa);
+
+/* Parses a bare IPv4 or IPv6 address (no port) into ss; BN_OK or BN_ERROR. */
+int bn_ip_parse(const char *s, size_t len, struct sockaddr_storage *ss);
 
 #endif

@@ -651,6 +651,7 @@ load_headers(loader_t *ld, const config_setting_t *g, const char *name, bn_conf_
     config_setting_t *hg = want_group(ld, g, name);
     const char **v;
     size_t n;
+    char e[512];
 
     memset(h, 0, sizeof(*h));
     if (hg == NULL) {
@@ -696,13 +697,13 @@ load_headers(loader_t *ld, const config_setting_t *g, const char *name, bn_conf_
                     break;
                 }
             }
-            if (strchr(val, '$') != NULL) {
-                err(ld, es, "variables in header values are not supported yet by this version of "
-                            "bouncer");
-            }
             out[i].name = bn_pstrndup(ld->conf->pool, v[i], nl);
             out[i].name_len = nl;
             out[i].value = val;
+            if (bn_template_compile(ld->conf->pool, val, false, &out[i].tpl, e, sizeof(e))
+                != BN_OK) {
+                err(ld, es, "%s", e);
+            }
         }
         if (verb == 0) {
             h->set = out;
@@ -733,6 +734,7 @@ load_route(loader_t *ld, config_setting_t *g, bn_conf_route_t *r)
     config_setting_t *m, *s;
     int nkinds = 0, nactions = 0;
     const char *up;
+    char e[512];
 
     check_known(ld, g, keys);
     not_yet(ld, g, "cache");
@@ -784,6 +786,11 @@ load_route(loader_t *ld, config_setting_t *g, bn_conf_route_t *r)
         r->redirect_to = get_string(ld, s, "to", NULL);
         if (r->redirect_to == NULL) {
             err_at(ld, s, "to", "required");
+        } else if (bn_template_compile(ld->conf->pool, r->redirect_to,
+                                       r->match_kind == BN_MATCH_REGEX, &r->redirect_tpl, e,
+                                       sizeof(e))
+                   != BN_OK) {
+            err(ld, member(s, "to"), "%s", e);
         }
         r->status = get_uint(ld, s, "status", 301, 301, 308);
         if (r->status != 301 && r->status != 302 && r->status != 303 && r->status != 307

@@ -11,6 +11,7 @@
 #include "addr.h"
 #include "bouncer.h"
 #include "pool.h"
+#include "template.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -55,7 +56,8 @@ typedef struct {
 typedef struct {
     const char *name;  /* "X-Env" */
     size_t name_len;
-    const char *value; /* "prod" */
+    const char *value; /* "prod", or "$remote_addr" */
+    bn_template_t tpl;
 } bn_conf_header_t;
 
 typedef struct {
@@ -79,6 +81,7 @@ typedef struct {
     int action;
     bn_conf_upstream_t *upstream;
     const char *redirect_to;
+    bn_template_t redirect_tpl; /* may use the match regex's $1..$9 */
     unsigned status; /* redirect or respond */
     const char *body;
     const char *content_type;

@@ -6,20 +6,15 @@
 #include "http.h"
 #include "../common/clock.h"
 
-#include <sys/random.h>
 
 static int log_fd = -1;
 static int log_format = BN_ACCESS_COMBINED;
-static uint64_t id_seed, id_counter;
 
 void
 bn_access_log_set_fd(int fd, int format)
 {
     log_fd = fd;
     log_format = format;
-    if (id_seed == 0 && getrandom(&id_seed, sizeof(id_seed), GRND_NONBLOCK) != sizeof(id_seed)) {
-        id_seed = (uint64_t) getpid() << 32 ^ bn_current_msec;
-    }
 }
 
 int
@@ -107,15 +102,16 @@ bn_access_log_write(bn_request_t *r)
         escape(b, sizeof(b), r->referer ? r->referer : "-", false);
         escape(c2, sizeof(c2), r->user_agent ? r->user_agent : "-", false);
         n = snprintf(line, sizeof(line), "%s - - [%s] \"%s\" %d %" PRIu64 " \"%s\" \"%s\"\n",
-                     c->peer_text, bn_time_combined(), a, r->status, r->bytes_sent, b, c2);
+                     r->remote_addr ? r->remote_addr : c->peer_text, bn_time_combined(), a,
+                     r->status, r->bytes_sent, b, c2);
     } else {
-        char id[33], proto[16];
+        char proto[16];
         len = 0;
-        snprintf(id, sizeof(id), "%016" PRIx64 "%016" PRIx64, id_seed, ++id_counter);
         snprintf(proto, sizeof(proto), "HTTP/1.%d", r->version == 10 ? 0 : 1);
         len += (size_t) snprintf(line, sizeof(line), "{\"time\":\"%s\"", bn_time_iso8601());
-        len += json_str(line + len, sizeof(line) - len, "remote_addr", c->peer_text);
-        len += json_str(line + len, sizeof(line) - len, "request_id", id);
+        len += json_str(line + len, sizeof(line) - len, "remote_addr",
+                        r->remote_addr ? r->remote_addr : c->peer_text);
+        len += json_str(line + len, sizeof(line) - len, "request_id", bn_request_id(r));
         len += json_str(line + len, sizeof(line) - len, "method", r->method);
         len += json_str(line + len, sizeof(line) - len, "uri", r->target);
         len += json_str(line + len, sizeof(line) - len, "protocol", r->method ? proto : NULL);

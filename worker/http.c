@@ -439,34 +439,43 @@ append(bn_buf_t *b, const char *fmt, ...)
     return BN_OK;
 }
 
-static int
-append_headers(bn_buf_t *b, const bn_conf_headers_t *h)
+/*
+ * The "Name: value\r\n" lines that a route's set and add rules make for r,
+ * variables expanded, in r's pool ("" when there are none; NULL when memory
+ * runs out).  They are made once, at the start, so the buffers that carry
+ * them can be sized exactly.
+ */
+static char *
+header_lines(bn_request_t *r, const bn_conf_headers_t *h)
 {
-    for (size_t i = 0; i < h->nset; i++) {
-        if (append(b, "%s: %s\r\n", h->set[i].name, h->set[i].value) != BN_OK) {
-            return BN_ERROR;
-        }
-    }
-    for (size_t i = 0; i < h->nadd; i++) {
-        if (append(b, "%s: %s\r\n", h->add[i].name, h->add[i].value) != BN_OK) {
-            return BN_ERROR;
-        }
-    }
-    return BN_OK;
-}
+    size_t total = 0, n = h->nset + h->nadd;
+    const char **vals;
+    char *out, *p;
 
-static size_t
-headers_size(const bn_conf_headers_t *h)
-{
-    size_t n = 0;
-
-    for (size_t i = 0; i < h->nset; i++) {
-        n += h->set[i].name_len + strlen(h->set[i].value) + 4;
+    if (n == 0) {
+        return "";
     }
-    for (size_t i = 0; i < h->nadd; i++) {
-        n += h->add[i].name_len + strlen(h->add[i].value) + 4;
+    vals = bn_palloc(r->pool, n * sizeof(char *));
+    if (vals == NULL) {
+        return NULL;
     }
-    return n;
+    for (size_t i = 0; i < n; i++) {
+        const bn_conf_header_t *hd = i < h->nset ? &h->set[i] : &h->add[i - h->nset];
+        vals[i] = hd->tpl.has_vars ? bn_var_expand(r, &hd->tpl) : hd->value;
+        if (vals[i] == NULL) {
+            return NULL;
+        }
+        total += hd->name_len + strlen(vals[i]) + 4;
+    }
+    out = p = bn_palloc(r->pool, total + 1);
+    if (out == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const bn_conf_header_t *hd = i < h->nset ? &h->set[i] : &h->add[i - h->nset];
+        p += sprintf(p, "%s: %s\r\n", hd->name, vals[i]);
+    }
+    return out;
 }
 
 /* Hop-by-hop (RFC 9110 7.6.1) and framing headers bouncer writes itself. */
@@ -513,9 +522,10 @@ build_upstream_head(bn_request_t *r)
     char *xff = NULL;
     const char *host_value;
     int hi = r->head.host;
+    bool have_proto = false, have_host = false;
     char *m;
 
-    size = r->head.head_len + strlen(r->target) + 1024 + headers_size(&rt->request_headers)
+    size = r->head.head_len + strlen(r->target) + 1024 + strlen(r->req_header_lines)
            + (u->host_header ? strlen(u->host_header) : 0) + (r->host ? 2 * strlen(r->host) : 0);
     m = bn_palloc(r->pool, size);
     if (m == NULL) {
@@ -544,13 +554,24 @@ build_upstream_head(bn_request_t *r)
                                                 buf + hd->value);
                 continue;
             }
-            if (bn_strncaseeq(name, nl, "x-real-ip", 9)
-                || bn_strncaseeq(name, nl, "x-forwarded-proto", 17)
-                || bn_strncaseeq(name, nl, "x-forwarded-host", 16)) {
+            if (bn_strncaseeq(name, nl, "x-real-ip", 9)) {
                 continue;
             }
+            if (bn_strncaseeq(name, nl, "x-forwarded-proto", 17)
+                || bn_strncaseeq(name, nl, "x-forwarded-host", 16)) {
+                /* A trusted proxy in front knows these better than we do. */
+                if (!r->peer_trusted) {
+                    continue;
+                }
+                if (name[12] == 'p' || name[12] == 'P') {
+                    have_proto = true;
+                } else {
+                    have_host = true;
+                }
+            }
         }
-        if ((r->server->forwarded & BN_FORWARDED_RFC7239) && bn_strncaseeq(name, nl, "forwarded", 9)) {
+        if ((r->server->forwarded & BN_FORWARDED_RFC7239) && bn_strncaseeq(name, nl, "forwarded", 9)
+            && !r->peer_trusted) {
             continue;
         }
         if (append(&r->out, "%.*s: %.*s\r\n", (int) nl, name, (int) hd->value_len,
@@ -570,12 +591,16 @@ build_upstream_head(bn_request_t *r)
         return BN_ERROR;
     }
     if (r->server->forwarded & BN_FORWARDED_X) {
-        if (append(&r->out, "X-Forwarded-For: %s%s%s\r\nX-Real-IP: %s\r\nX-Forwarded-Proto: http\r\n",
-                   xff ? xff : "", xff ? ", " : "", c->peer_text, c->peer_text)
+        if (append(&r->out, "X-Forwarded-For: %s%s%s\r\nX-Real-IP: %s\r\n", xff ? xff : "",
+                   xff ? ", " : "", c->peer_text, r->remote_addr)
             != BN_OK) {
             return BN_ERROR;
         }
-        if (r->host != NULL && append(&r->out, "X-Forwarded-Host: %s\r\n", r->host) != BN_OK) {
+        if (!have_proto && append(&r->out, "X-Forwarded-Proto: http\r\n") != BN_OK) {
+            return BN_ERROR;
+        }
+        if (!have_host && r->host != NULL
+            && append(&r->out, "X-Forwarded-Host: %s\r\n", r->host) != BN_OK) {
             return BN_ERROR;
         }
     }
@@ -588,7 +613,7 @@ build_upstream_head(bn_request_t *r)
             return BN_ERROR;
         }
     }
-    if (append_headers(&r->out, &rt->request_headers) != BN_OK) {
+    if (append(&r->out, "%s", r->req_header_lines) != BN_OK) {
         return BN_ERROR;
     }
     if (r->head.chunked) {
@@ -604,6 +629,53 @@ build_upstream_head(bn_request_t *r)
         return BN_ERROR;
     }
     return append(&r->out, "\r\n");
+}
+
+/*
+ * The client's address when the peer is a trusted proxy (real_ip.from): the
+ * header's list read right to left, skipping trusted hops, so the first
+ * address not ours is the client; a client cannot choose its own address by
+ * sending the header itself, because whatever it sent is left of that.
+ */
+static const char *
+real_ip(bn_request_t *r)
+{
+    const bn_conf_server_t *s = r->server;
+    const char *buf = r->client->in.start, *found = NULL;
+    size_t flen = 0;
+    struct sockaddr_storage ss;
+
+    for (int i = (int) r->head.nheaders - 1; i >= 0; i--) {
+        const bn_http_header_t *h = &r->head.headers[i];
+        const char *v = buf + h->value, *end = v + h->value_len;
+
+        if (!bn_strncaseeq(buf + h->name, h->name_len, s->real_ip_header,
+                           strlen(s->real_ip_header))) {
+            continue;
+        }
+        while (end > v) {
+            const char *e = end, *b;
+            while (e > v && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == ',')) {
+                e--;
+            }
+            b = e;
+            while (b > v && b[-1] != ',' && b[-1] != ' ' && b[-1] != '\t') {
+                b--;
+            }
+            end = b;
+            if (e == b || bn_ip_parse(b, (size_t) (e - b), &ss) != BN_OK) {
+                /* Not an address: stop trusting the rest of the list. */
+                goto done;
+            }
+            found = b;
+            flen = (size_t) (e - b);
+            if (!bn_cidr_list_match(s->real_ip_from, s->nreal_ip_from, (struct sockaddr *) &ss)) {
+                goto done;
+            }
+        }
+    }
+done:
+    return found != NULL ? bn_pstrndup(r->pool, found, flen) : r->client->peer_text;
 }
 
 static void
@@ -665,6 +737,7 @@ start_request(bn_client_t *c)
         respond(r, 400, NULL, NULL, NULL);
         return;
     }
+    r->request_uri = r->target;
     if (rc == BN_DECLINED && r->head.host >= 0) {
         bn_http_header_t *h = &r->head.headers[r->head.host];
         r->host = bn_route_host(r, c->in.start + h->value, h->value_len);
@@ -681,6 +754,11 @@ start_request(bn_client_t *c)
     }
     q = strchr(r->target, '?');
     r->path = q ? bn_pstrndup(r->pool, r->target, (size_t) (q - r->target)) : r->target;
+    if (bn_route_normalize(r) != BN_OK) {
+        bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent an invalid path");
+        respond(r, 400, NULL, NULL, NULL);
+        return;
+    }
 
     /* The head is parsed; what the request needs of it stays at its offsets
      * until the request ends.  The body starts after it. */
@@ -694,6 +772,9 @@ start_request(bn_client_t *c)
     }
 
     r->server = bn_route_server(c->listen, r->host);
+    r->peer_trusted = bn_cidr_list_match(r->server->real_ip_from, r->server->nreal_ip_from,
+                                         (struct sockaddr *) &c->peer);
+    r->remote_addr = r->peer_trusted ? real_ip(r) : c->peer_text;
     r->route = bn_route_find(r);
     if (r->route == NULL) {
         respond(r, 404, NULL, NULL, NULL);
@@ -719,7 +800,8 @@ start_request(bn_client_t *c)
         return;
     }
     if (r->route->action == BN_ROUTE_REDIRECT) {
-        char *loc = bn_psprintf(r->pool, "Location: %s\r\n", r->route->redirect_to);
+        char *to = bn_var_expand(r, &r->route->redirect_tpl);
+        char *loc = to ? bn_psprintf(r->pool, "Location: %s\r\n", to) : NULL;
         respond(r, (int) r->route->status, loc, NULL, NULL);
         return;
     }
@@ -728,6 +810,12 @@ start_request(bn_client_t *c)
         return;
     }
     r->upstream = r->route->upstream;
+    r->req_header_lines = header_lines(r, &r->route->request_headers);
+    r->resp_header_lines = header_lines(r, &r->route->response_headers);
+    if (r->req_header_lines == NULL || r->resp_header_lines == NULL) {
+        respond(r, 500, NULL, NULL, NULL);
+        return;
+    }
     if (build_upstream_head(r) != BN_OK) {
         bn_log_error(BN_LOG_ERR, &c->log, 0, "the upstream request head does not fit");
         respond(r, 500, NULL, NULL, NULL);
@@ -737,14 +825,14 @@ start_request(bn_client_t *c)
         size_t rsize = BN_MAX(conf->limits.max_upstream_header_size, BN_BODY_BUF_SIZE);
         char *m = bn_palloc(r->pool, rsize);
         char *o = bn_palloc(r->pool, conf->limits.max_upstream_header_size + 1024
-                                         + headers_size(&r->route->response_headers));
+                                         + strlen(r->resp_header_lines));
         if (m == NULL || o == NULL) {
             respond(r, 500, NULL, NULL, NULL);
             return;
         }
         bn_buf_init(&r->rbuf, m, rsize);
         bn_buf_init(&r->rout, o, conf->limits.max_upstream_header_size + 1024
-                                     + headers_size(&r->route->response_headers));
+                                     + strlen(r->resp_header_lines));
     }
     if (r->head.expect_continue && r->version == 11 && !r->req_pipe.in_done
         && bn_buf_len(&c->in) == 0) {
@@ -1002,7 +1090,7 @@ build_response_head(bn_request_t *r)
     if (append(&r->rout, "Server: bouncer\r\n") != BN_OK
         || (upstream_header(r, "date", &len) == NULL
             && append(&r->rout, "Date: %s\r\n", bn_time_http()) != BN_OK)
-        || append_headers(&r->rout, rh) != BN_OK) {
+        || append(&r->rout, "%s", r->resp_header_lines) != BN_OK) {
         return BN_ERROR;
     }
     if (mode == BN_BODY_LENGTH) {

@@ -18,6 +18,7 @@
 #include "../common/http_parse.h"
 #include "../common/log.h"
 #include "../common/pool.h"
+#include "../common/template.h"
 #include "event.h"
 
 #include <sys/uio.h>
@@ -123,6 +124,12 @@ struct bn_request_s {
     char *host;                /* lower case, no port */
     char *user_agent;
     char *referer;
+    char *request_uri;         /* the target as the client sent it */
+    const char *remote_addr;   /* the client, after real_ip */
+    bool peer_trusted;         /* the peer is in real_ip.from */
+    char request_id[33];       /* made when first asked for */
+    size_t captures[20];       /* the route regex's ovector, for $1..$9 */
+    size_t ncaptures;
     int version;
     bool keepalive;            /* the client connection may serve another request */
     bool head_method;
@@ -130,6 +137,8 @@ struct bn_request_s {
     bn_conf_server_t *server;
     bn_conf_route_t *route;
     bn_conf_upstream_t *upstream;
+    char *req_header_lines;    /* the route's set/add lines, expanded */
+    char *resp_header_lines;
 
     /* Client to upstream. */
     bn_buf_t out;              /* the request head for the upstream */
@@ -184,6 +193,8 @@ int bn_pipe_run(bn_pipe_t *p, bn_conn_t *src, bn_conn_t *dst, const char **why);
 /* Host without port, lower case, in r's pool; NULL when it is not valid. */
 char *bn_route_host(bn_request_t *r, const char *h, size_t len);
 bn_conf_server_t *bn_route_server(bn_conf_listen_t *l, const char *host);
+/* Normalises r->path for matching; BN_ERROR means 400. */
+int bn_route_normalize(bn_request_t *r);
 /* The first route matching r->path and r->method, or NULL (404). */
 bn_conf_route_t *bn_route_find(bn_request_t *r);
 bool bn_route_allowed(const bn_conf_route_t *rt, const struct sockaddr *peer);
@@ -216,6 +227,11 @@ void bn_upstream_release(bn_request_t *r, bool reusable);
 /* Counts a failure of the peer of r->up (passive health). */
 void bn_upstream_peer_failed(bn_request_t *r);
 void bn_upstream_close_idle(void);
+
+/* variables.c */
+/* The value of template t for r, in r's pool; NULL when memory runs out. */
+char *bn_var_expand(bn_request_t *r, const bn_template_t *t);
+const char *bn_request_id(bn_request_t *r);
 
 /* access_log.c */
 void bn_access_log_write(bn_request_t *r);

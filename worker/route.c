@@ -5,6 +5,7 @@
  */
 #include "http.h"
 
+#include <ctype.h>
 #include <strings.h>
 
 /* Host without port, lower case; NULL when it is not a valid host. */
@@ -129,6 +130,15 @@ bn_route_find(bn_request_t *r)
                 return NULL;
             }
             match = pcre2_match(rt->regex, (PCRE2_SPTR) r->path, plen, 0, 0, md, NULL) >= 0;
+            if (match && method_allowed(rt, r->method)) {
+                /* Kept for "$1" in a redirect. */
+                PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+                uint32_t n = BN_MIN(pcre2_get_ovector_count(md), BN_NELEMS(r->captures) / 2);
+                for (uint32_t k = 0; k < 2 * n; k++) {
+                    r->captures[k] = ov[k];
+                }
+                r->ncaptures = n;
+            }
             pcre2_match_data_free(md);
             break;
         }
@@ -140,16 +150,6 @@ bn_route_find(bn_request_t *r)
     return NULL;
 }
 
-static bool
-cidrs_match(const bn_cidr_t *list, size_t n, const struct sockaddr *sa)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (bn_cidr_match(&list[i], sa)) {
-            return true;
-        }
-    }
-    return false;
-}
 
 /* Applies the route's rewrite to the path; the query string is kept. */
 int
@@ -182,10 +182,10 @@ bn_route_rewrite(bn_request_t *r)
 bool
 bn_route_allowed(const bn_conf_route_t *rt, const struct sockaddr *peer)
 {
-    if (rt->ndeny > 0 && cidrs_match(rt->deny, rt->ndeny, peer)) {
+    if (rt->ndeny > 0 && bn_cidr_list_match(rt->deny, rt->ndeny, peer)) {
         return false;
     }
-    return rt->nallow == 0 || cidrs_match(rt->allow, rt->nallow, peer);
+    return rt->nallow == 0 || bn_cidr_list_match(rt->allow, rt->nallow, peer);
 }
 
 /* Turns "http://host/path" (RFC 9112 3.2.2) into origin-form and a host. */
@@ -203,5 +203,92 @@ bn_route_absolute_form(bn_request_t *r)
         return BN_ERROR;
     }
     r->target = bn_pstrdup(r->pool, slash ? slash : "/");
+    return BN_OK;
+}
+
+static int
+hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    c |= 0x20;
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/*
+ * The path routes are matched against: percent-encoded unreserved
+ * characters decoded (RFC 3986 6.2.2.2), repeated slashes merged, "." and
+ * ".." segments resolved (5.2.4), so "/x/../admin", "/%61dmin" and
+ * "//admin" all meet a route written for "/admin".  Only matching uses it;
+ * the target forwarded stays as the client wrote it.  Returns BN_ERROR
+ * (400) for a broken escape or a ".." above the root.
+ */
+int
+bn_route_normalize(bn_request_t *r)
+{
+    const char *in = r->path;
+    size_t n = strlen(in);
+    char *out = bn_palloc(r->pool, n + 1), *o;
+
+    if (out == NULL) {
+        return BN_ERROR;
+    }
+    o = out;
+    for (size_t i = 0; i < n; i++) {
+        char ch = in[i];
+        if (ch == '%') {
+            int hi = i + 2 < n + 1 ? hex_digit(in[i + 1]) : -1;
+            int lo = hi >= 0 ? hex_digit(in[i + 2]) : -1;
+            char d;
+            if (hi < 0 || lo < 0) {
+                return BN_ERROR;
+            }
+            d = (char) (hi * 16 + lo);
+            if ((d >= 'a' && d <= 'z') || (d >= 'A' && d <= 'Z') || (d >= '0' && d <= '9')
+                || d == '-' || d == '.' || d == '_' || d == '~') {
+                ch = d;
+                i += 2;
+            } else {
+                /* Reserved or unsafe: stays encoded, hex in upper case. */
+                *o++ = '%';
+                *o++ = (char) toupper((unsigned char) in[i + 1]);
+                *o++ = (char) toupper((unsigned char) in[i + 2]);
+                i += 2;
+                continue;
+            }
+        }
+        if (ch == '/' && o > out && o[-1] == '/') {
+            continue;
+        }
+        *o++ = ch;
+        /* A segment just ended (or the path did): resolve it if it is dots. */
+        if (ch == '/' || i + 1 == n) {
+            char *seg_end = ch == '/' ? o - 1 : o;
+            char *seg = seg_end;
+            while (seg > out && seg[-1] != '/') {
+                seg--;
+            }
+            size_t sl = (size_t) (seg_end - seg);
+            if (sl == 1 && seg[0] == '.') {
+                o = seg;
+            } else if (sl == 2 && seg[0] == '.' && seg[1] == '.') {
+                char *prev;
+                if (seg - 1 <= out) {
+                    return BN_ERROR;
+                }
+                prev = seg - 1;
+                while (prev > out && prev[-1] != '/') {
+                    prev--;
+                }
+                o = prev;
+            }
+        }
+    }
+    if (o == out) {
+        *o++ = '/';
+    }
+    *o = '\0';
+    r->path = out;
     return BN_OK;
 }

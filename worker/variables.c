@@ -1,0 +1,195 @@
+/*
+ * variables.c: the values of template variables for one request.
+ */
+#include "http.h"
+#include "../common/str.h"
+
+#include <strings.h>
+#include <sys/random.h>
+
+static uint64_t id_seed, id_counter;
+
+const char *
+bn_request_id(bn_request_t *r)
+{
+    if (r->request_id[0] == '\0') {
+        if (id_seed == 0
+            && getrandom(&id_seed, sizeof(id_seed), GRND_NONBLOCK) != sizeof(id_seed)) {
+            id_seed = ((uint64_t) getpid() << 32) ^ (uint64_t) bn_current_msec;
+        }
+        snprintf(r->request_id, sizeof(r->request_id), "%016" PRIx64 "%016" PRIx64, id_seed,
+                 ++id_counter);
+    }
+    return r->request_id;
+}
+
+/* The values of every request header named name, joined with ", ". */
+static void
+header_values(bn_request_t *r, const char *name, size_t nlen, const char **v, size_t *len,
+              char sep)
+{
+    const char *buf = r->client->in.start;
+    char *joined = NULL;
+    size_t jl = 0;
+
+    *v = NULL;
+    *len = 0;
+    for (unsigned i = 0; i < r->head.nheaders; i++) {
+        const bn_http_header_t *h = &r->head.headers[i];
+        if (!bn_strncaseeq(buf + h->name, h->name_len, name, nlen)) {
+            continue;
+        }
+        if (*v == NULL) {
+            *v = buf + h->value;
+            *len = h->value_len;
+            continue;
+        }
+        /* A second line: join into the pool (RFC 9110 5.3). */
+        joined = bn_palloc(r->pool, jl = *len + 2 + h->value_len);
+        if (joined == NULL) {
+            return;
+        }
+        memcpy(joined, *v, *len);
+        joined[*len] = sep;
+        joined[*len + 1] = ' ';
+        memcpy(joined + *len + 2, buf + h->value, h->value_len);
+        *v = joined;
+        *len = jl;
+    }
+}
+
+/* Finds name=value in a list "a=1; b=2" (cookies) or "a=1&b=2" (query). */
+static void
+list_value(const char *s, size_t slen, char sep, const char *name, size_t nlen, const char **v,
+           size_t *len)
+{
+    const char *p = s, *end = s + slen;
+
+    *v = NULL;
+    *len = 0;
+    while (p < end) {
+        const char *item, *eq, *next;
+        while (p < end && (*p == ' ' || *p == sep)) {
+            p++;
+        }
+        item = p;
+        next = memchr(p, sep, (size_t) (end - p));
+        if (next == NULL) {
+            next = end;
+        }
+        eq = memchr(item, '=', (size_t) (next - item));
+        if (eq != NULL && (size_t) (eq - item) == nlen && memcmp(item, name, nlen) == 0) {
+            *v = eq + 1;
+            *len = (size_t) (next - eq - 1);
+            return;
+        }
+        p = next;
+    }
+}
+
+static void
+value_of(bn_request_t *r, const bn_template_part_t *part, const char **v, size_t *len)
+{
+    const char *q, *c;
+    size_t cl;
+
+    *v = "";
+    *len = 0;
+    switch (part->kind) {
+    case BN_VAR_LITERAL:
+        *v = part->text;
+        *len = part->len;
+        return;
+    case BN_VAR_REMOTE_ADDR:
+        *v = r->remote_addr;
+        break;
+    case BN_VAR_HOST:
+        *v = r->host ? r->host
+                     : (r->server && r->server->nnames ? r->server->names[0] : "");
+        break;
+    case BN_VAR_URI:
+        *v = r->path;
+        break;
+    case BN_VAR_REQUEST_URI:
+        *v = r->request_uri;
+        break;
+    case BN_VAR_ARGS:
+        q = strchr(r->request_uri, '?');
+        *v = q ? q + 1 : "";
+        break;
+    case BN_VAR_METHOD:
+        *v = r->method;
+        break;
+    case BN_VAR_SCHEME:
+        *v = "http";
+        break;
+    case BN_VAR_SERVER_NAME:
+        *v = r->server && r->server->nnames ? r->server->names[0] : "";
+        break;
+    case BN_VAR_SSL_CLIENT_SUBJECT:
+        *v = "";
+        break;
+    case BN_VAR_REQUEST_ID:
+        *v = bn_request_id(r);
+        break;
+    case BN_VAR_HTTP:
+        header_values(r, part->text, part->len, v, len, ',');
+        if (*v == NULL) {
+            *v = "";
+        }
+        return;
+    case BN_VAR_COOKIE:
+        header_values(r, "cookie", 6, &c, &cl, ';');
+        if (c != NULL) {
+            list_value(c, cl, ';', part->text, part->len, v, len);
+        }
+        if (*v == NULL) {
+            *v = "";
+        }
+        return;
+    case BN_VAR_ARG:
+        q = strchr(r->request_uri, '?');
+        if (q != NULL) {
+            list_value(q + 1, strlen(q + 1), '&', part->text, part->len, v, len);
+        }
+        if (*v == NULL) {
+            *v = "";
+        }
+        return;
+    case BN_VAR_CAPTURE:
+        if (part->len < r->ncaptures) {
+            size_t s = r->captures[2 * part->len], e = r->captures[2 * part->len + 1];
+            if (s != (size_t) -1 && e >= s) {
+                *v = r->path + s;
+                *len = e - s;
+            }
+        }
+        return;
+    }
+    *len = strlen(*v);
+}
+
+char *
+bn_var_expand(bn_request_t *r, const bn_template_t *t)
+{
+    size_t total = 0, len;
+    const char *v;
+    char *out, *p;
+
+    for (size_t i = 0; i < t->nparts; i++) {
+        value_of(r, &t->parts[i], &v, &len);
+        total += len;
+    }
+    out = bn_palloc(r->pool, total + 1);
+    if (out == NULL) {
+        return NULL;
+    }
+    p = out;
+    for (size_t i = 0; i < t->nparts; i++) {
+        value_of(r, &t->parts[i], &v, &len);
+        memcpy(p, v, len);
+        p += len;
+    }
+    *p = '\0';
+    return out;
+}
