@@ -102,5 +102,22 @@ $j = decode_json(get($p2, '/none', host => 'other.test', headers => ['X-Forwarde
 is($j->{headers}{'x-forwarded-for'}, '9.9.9.9', 'forwarded = none passes the header untouched');
 ok(!exists $j->{headers}{'x-real-ip'}, 'and adds nothing');
 
+# Normalised matching: these all meet the /admin route (403 for us), yet the
+# target forwarded elsewhere is the one the client wrote.
+for my $path ('/x/../admin', '/%61dmin', '//admin', '/./admin', '/admin/./x/..', '/%2e%2e/x/../admin/') {
+    my $x = get($p, $path, host => 'example.com');
+    if ($path eq '/%2e%2e/x/../admin/') {
+        is($x->{status}, 400, "$path: .. above the root is 400");
+    } else {
+        is($x->{status}, 403, "$path is matched as /admin");
+    }
+}
+is(get($p, '/admi%6E', host => 'example.com')->{status}, 403, 'lower-case hex escape decoded too');
+is(get($p, '/bad%zz', host => 'example.com')->{status}, 400, 'a broken escape: 400');
+$j = decode_json(get($p, '/api/a/../b%2Fc?x', host => 'example.com')->{body});
+is($j->{path}, '/v2/b%2Fc?x', 'rewrite works on the normalised path; %2F stays encoded');
+$j = decode_json(get($p, '/named/./x', host => 'example.com')->{body});
+is($j->{path}, '/named/./x', 'without a rewrite the original target is forwarded');
+
 $t->done;
 done_testing;

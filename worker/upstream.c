@@ -299,18 +299,24 @@ connect_peer(bn_request_t *r, unsigned peer)
     r->up = u;
     bn_sockaddr_text((struct sockaddr *) &p->addr.sa, p->addr.len, r->upstream_addr,
                      sizeof(r->upstream_addr));
-    if (bn_event_add(&u->conn.io) != BN_OK) {
-        connect_failed(r, errno, "cannot watch the upstream connection");
-        return;
-    }
+    /* Watched only once connect() has begun: an unconnected socket reports
+     * EPOLLOUT|EPOLLHUP, which would read as a finished connect. */
     if (connect(fd, (struct sockaddr *) &p->addr.sa, p->addr.len) == -1) {
         if (errno != EINPROGRESS) {
             connect_failed(r, errno, "connect() to upstream failed");
             return;
         }
+        if (bn_event_add(&u->conn.io) != BN_OK) {
+            connect_failed(r, errno, "cannot watch the upstream connection");
+            return;
+        }
         r->up_timer.handler = connect_timeout;
         bn_timer_set(&r->up_timer, r->route->connect_timeout ? r->route->connect_timeout
                                                               : up->connect_timeout);
+        return;
+    }
+    if (bn_event_add(&u->conn.io) != BN_OK) {
+        connect_failed(r, errno, "cannot watch the upstream connection");
         return;
     }
     u->connected = true;

@@ -334,6 +334,19 @@ sub serve_connection {
         if (ref $res eq 'HASH') {
             sleep $res->{sleep} if $res->{sleep};
             return if $res->{close};
+            if (my $n = $res->{stream}) {
+                # A large body written in pieces, never held whole.
+                my $head = "HTTP/1.1 200 OK\r\nContent-Length: $n\r\n\r\n";
+                syswrite($c, $head) or return;
+                my $piece = 'z' x 65536;
+                while ($n > 0) {
+                    my $k = $n < 65536 ? $n : 65536;
+                    my $w = syswrite($c, $piece, $k);
+                    return if !defined $w;
+                    $n -= $w;
+                }
+                next;
+            }
             if (defined $res->{raw}) {
                 syswrite $c, $res->{raw};
                 return if $res->{then_close};
