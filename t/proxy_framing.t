@@ -26,13 +26,29 @@ my $handler = sub {
     if ($r->{path} eq '/bad-chunk') {
         return { raw => "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", then_close => 1 };
     }
+    if ($r->{path} eq '/early-hints') {
+        return { raw => "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nhint" };
+    }
+    if ($r->{path} eq '/hop') {
+        return { raw => "HTTP/1.1 200 OK\r\nConnection: X-Private, keep-alive\r\nX-Private: secret\r\nKeep-Alive: timeout=5\r\nTrailer: X-T\r\nUpgrade: h2c\r\nProxy-Connection: keep-alive\r\nX-Public: yes\r\nContent-Length: 2\r\n\r\nok" };
+    }
+    if ($r->{path} eq '/no-body-304') {
+        return { raw => "HTTP/1.1 304 Not Modified\r\nContent-Length: 100\r\nETag: \"x\"\r\n\r\n" };
+    }
+    if ($r->{path} eq '/no-body-204') {
+        return { raw => "HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n" };
+    }
+    if ($r->{path} eq '/huge-head') {
+        return { raw => "HTTP/1.1 200 OK\r\nX-Big: " . ('h' x 20000) . "\r\nContent-Length: 0\r\n\r\n", then_close => 1 };
+    }
     if ($r->{path} eq '/garbage') {
         return { raw => "NOT HTTP\r\n\r\n", then_close => 1 };
     }
     return [200, [], encode_json({ path => $r->{path}, body => $r->{body}, conn => $r->{conn},
                                    te => $r->{headers}{'transfer-encoding'},
                                    cl => $r->{headers}{'content-length'},
-                                   expect => $r->{headers}{expect} })];
+                                   expect => $r->{headers}{expect},
+                                   h => $r->{headers} })];
 };
 $t->backend($be, $handler);
 $t->backend($sock, sub { [200, [], "over unix\n"] });
@@ -114,6 +130,7 @@ $out = raw_request($p, "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunke
 is(parse_response($out)->{status}, 413, 'a chunked body over max_body_size: 413');
 is(http_request($p, 'GET', '/' . ('u' x 300))->{status}, 414, 'long URI: 414');
 is(http_request($p, 'GET', '/', headers => ['X-Big' => 'h' x 2100])->{status}, 431, 'large head: 431');
+is(http_request($p, 'GET', '/', headers => [map { ("X-$_" => 1) } 1 .. 101])->{status}, 431, 'more than max_headers: 431');
 $out = raw_request($p, "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello");
 is(parse_response($out)->{status}, 400, 'two Content-Length: 400');
 $out = raw_request($p, "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n");
@@ -140,6 +157,54 @@ $b =~ s/^HTTP\/1.1 100 Continue\r\n\r\n//;
 $j = decode_json(parse_response($b)->{body});
 is($j->{body}, 'hello', 'the body followed');
 ok(!defined $j->{expect}, 'Expect is not forwarded');
+
+# 1xx interim responses reach HTTP/1.1 clients.
+$out = raw_request($p, "GET /early-hints HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+like($out, qr/^HTTP\/1.1 103 Early Hints\r\nLink: <\/a.css>; rel=preload\r\n\r\nHTTP\/1.1 200 OK\r\n/, '103 Early Hints passed through before the final response');
+like($out, qr/\r\n\r\nhint$/, 'and then the final response');
+$out = raw_request($p, "GET /early-hints HTTP/1.0\r\n\r\n");
+unlike($out, qr/103/, 'but not to HTTP/1.0 clients');
+
+# Hop-by-hop headers are removed both ways.
+$out = raw_request($p, "GET /echo HTTP/1.1\r\nHost: a\r\nConnection: close, X-Mine\r\nX-Mine: 1\r\nKeep-Alive: 300\r\nTE: trailers\r\nTrailer: X\r\nProxy-Connection: keep-alive\r\nUpgrade: websocket\r\nX-Other: 2\r\n\r\n");
+$j = decode_json(parse_response($out)->{body});
+my @seen = grep { exists $j->{h}{$_} } qw(x-mine keep-alive te trailer proxy-connection upgrade);
+is("@seen", '', 'request: Connection-named and hop-by-hop headers removed');
+is($j->{h}{'x-other'}, '2', 'other headers kept');
+$r = http_request($p, 'GET', '/hop');
+my @rseen = grep { exists $r->{headers}{$_} } qw(x-private keep-alive trailer upgrade proxy-connection);
+is("@rseen", '', 'response: Connection-named and hop-by-hop headers removed');
+is($r->{headers}{'x-public'}, 'yes', 'other response headers kept');
+
+# HEAD, 204 and 304 have no body, whatever the headers say.
+$out = raw_request($p, "GET /no-body-304 HTTP/1.1\r\nHost: a\r\n\r\nGET /no-body-204 HTTP/1.1\r\nHost: a\r\n\r\nGET /a HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+$r1 = parse_response($out);
+is($r1->{status}, 304, 'a 304 response');
+is($r1->{headers}{'content-length'}, '100', '304 keeps the Content-Length of the representation');
+$r2 = parse_response($r1->{rest});
+is($r2->{status}, 204, '204 right after: the 304 had no body');
+ok(!exists $r2->{headers}{'transfer-encoding'}, '204 has no framing headers');
+like(parse_response($r2->{rest})->{body}, qr/"\/a"/, 'and the next response follows the 204 directly');
+
+# An upstream head over max_upstream_header_size: 502.
+is(http_request($p, 'GET', '/huge-head')->{status}, 502, 'upstream head too large: 502');
+
+# A pooled connection the backend closed while idle: an idempotent request
+# is sent again on a new connection, and no client sees an error.
+my $be2 = $t->port;
+$t->backend($be2, sub { my $r = shift;
+    return { raw => "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\none", then_close => 1 } if $r->{path} eq '/first';
+    return [200, [], "fresh"] });
+$t->stop;
+$t->config(<<C2);
+upstreams = ( { name = "app"; servers = ( { address = "127.0.0.1:$be2"; } ); } );
+servers = ( { listen = [ "127.0.0.1:$p" ]; routes = ( { match = { prefix = "/"; }; upstream = "app"; } ); } );
+C2
+$t->start(ports => [$p]);
+is(http_request($p, 'GET', '/first')->{body}, 'one', 'the first response leaves a connection the backend then closes');
+my $ok = 0;
+for (1 .. 5) { my $x = http_request($p, 'GET', '/next'); $ok++ if $x && $x->{body} eq 'fresh' }
+is($ok, 5, 'later requests never see the dead pooled connection');
 
 $t->done;
 done_testing;

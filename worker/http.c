@@ -36,6 +36,7 @@ status_reason(int status)
     switch (status) {
     case 100: return "Continue";
     case 101: return "Switching Protocols";
+    case 103: return "Early Hints";
     case 200: return "OK";
     case 201: return "Created";
     case 202: return "Accepted";
