@@ -202,6 +202,9 @@ bn_http_client_event(bn_io_t *io, uint32_t events)
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
         c->conn.readable = true;
     }
+    if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+        c->conn.rdhup = true;
+    }
     if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
         c->conn.writable = true;
     }
@@ -942,8 +945,16 @@ bn_http_upstream_failed(bn_request_t *r, int status, const char *why)
 
     c->log.action = NULL;
     bn_log_error(BN_LOG_ERR, &c->log, 0, "%s", why);
-    r->upstream_status = status;
+    if (r->upstream_status == 0) {
+        r->upstream_status = status;
+    }
     r->upstream_msec = (int64_t) (bn_current_msec - r->upstream_start_msec);
+    if (r->resp_started && r->resp_pipe.bytes_out == 0 && r->rhead_done) {
+        /* The head was made but not one byte of it sent: the client can
+         * still have an honest 502 instead of a cut response. */
+        r->rout.pos = r->rout.last = r->rout.start;
+        r->resp_started = false;
+    }
     if (r->resp_started) {
         bn_access_log_write(r);
         bn_http_close_client(c);
@@ -1113,6 +1124,7 @@ build_response_head(bn_request_t *r)
     }
     r->rbuf.pos = r->rbuf.start + h->head_len;
     bn_pipe_init(&r->resp_pipe, &r->rbuf, mode, h->content_length, chunk_out);
+    r->resp_pipe.prefix = &r->rout;
     return BN_OK;
 }
 
@@ -1259,7 +1271,8 @@ proxy_run(bn_request_t *r)
     for (;;) {
         bool progress = false;
 
-        n = bn_conn_send_buf(&c->conn, &r->rout);
+        /* While the response body pipe runs, it sends rout as its prefix. */
+        n = r->rhead_done && !r->resp_pipe.done ? 0 : bn_conn_send_buf(&c->conn, &r->rout);
         if (n == BN_ERROR) {
             abort_request(r, 499, errno, "client closed the connection");
             return;
@@ -1326,7 +1339,7 @@ proxy_run(bn_request_t *r)
                     progress = uprog = true;
                 }
             }
-            if (r->rhead_done && bn_buf_len(&r->rout) == 0 && !r->resp_pipe.done) {
+            if (r->rhead_done && !r->resp_pipe.done) {
                 uint64_t before = r->resp_pipe.bytes_out;
                 rc = bn_pipe_run(&r->resp_pipe, &u->conn, &c->conn, &why);
                 r->bytes_sent += r->resp_pipe.bytes_out - before;

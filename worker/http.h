@@ -91,6 +91,8 @@ typedef struct {
     bool done;                 /* ... and written, terminator included */
     bool need_read;            /* blocked: waiting for the source */
     bool need_write;           /* blocked: waiting for the sink */
+    bool terminator;           /* the chunked terminator is (being) sent */
+    bn_buf_t *prefix;          /* sent before the first frame (the head) */
 
     /* The frame being written: hdr, data, then "\r\n" when tail. */
     bool frame;

@@ -30,6 +30,13 @@ bn_conn_recv(bn_conn_t *c, char *p, size_t n)
         }
         return BN_ERROR;
     }
+    if (r > 0 && (size_t) r < n && !c->rdhup) {
+        /* The socket is drained: skip the recv() that would say EAGAIN.
+         * Edge-triggered epoll reports every later arrival anew; a FIN
+         * that came with this data showed as EPOLLRDHUP (rdhup), and then
+         * we do read on to see it. */
+        c->readable = false;
+    }
     return r;
 }
 
@@ -113,17 +120,27 @@ pipe_frame(bn_pipe_t *p, const char *data, size_t len)
     }
 }
 
-/* Returns BN_OK when the frame is out, BN_AGAIN, or BN_ERROR. */
+/*
+ * Sends what is left of the prefix (the response head, so that head and
+ * first body bytes leave in one writev) and of the frame.  Returns BN_OK
+ * when both are out, BN_AGAIN, or BN_ERROR.
+ */
 static int
 frame_send(bn_pipe_t *p, bn_conn_t *dst)
 {
-    struct iovec iov[3];
+    struct iovec iov[4];
     size_t skip = p->sent, total = p->hdr_len + p->data_len + (p->tail ? 2 : 0);
+    size_t plen = p->prefix != NULL ? bn_buf_len(p->prefix) : 0;
     const char *parts[3] = { p->hdr, p->data, "\r\n" };
     size_t lens[3] = { p->hdr_len, p->data_len, p->tail ? 2 : 0 };
     int n = 0;
     ssize_t w;
 
+    if (plen > 0) {
+        iov[n].iov_base = p->prefix->pos;
+        iov[n].iov_len = plen;
+        n++;
+    }
     for (int i = 0; i < 3; i++) {
         if (skip >= lens[i]) {
             skip -= lens[i];
@@ -144,9 +161,17 @@ frame_send(bn_pipe_t *p, bn_conn_t *dst)
     if (w < 0) {
         return BN_ERROR;
     }
-    p->sent += (size_t) w;
     p->bytes_out += (uint64_t) w;
-    if (p->sent < total) {
+    if (plen > 0) {
+        size_t k = BN_MIN((size_t) w, plen);
+        p->prefix->pos += k;
+        if (p->prefix->pos == p->prefix->last) {
+            p->prefix->pos = p->prefix->last = p->prefix->start;
+        }
+        w -= (ssize_t) k;
+    }
+    p->sent += (size_t) w;
+    if (p->sent < total || (p->prefix != NULL && bn_buf_len(p->prefix) > 0)) {
         dst->writable = false;
         return BN_AGAIN;
     }
@@ -178,15 +203,16 @@ bn_pipe_run(bn_pipe_t *p, bn_conn_t *src, bn_conn_t *dst, const char **why)
                 return progress;
             }
             b->pos += p->data_len;
-            if (p->data == NULL && p->in_done) {
-                p->done = true; /* that was the terminator */
+            if (p->terminator) {
+                p->done = true;
             }
             p->frame = false;
             progress = 1;
             continue;
         }
         if (p->in_done) {
-            if (p->out_chunked) {
+            if (p->out_chunked && !p->terminator) {
+                p->terminator = true;
                 p->frame = true;
                 p->data = NULL;
                 p->data_len = 0;
@@ -194,6 +220,12 @@ bn_pipe_run(bn_pipe_t *p, bn_conn_t *src, bn_conn_t *dst, const char **why)
                 memcpy(p->hdr, "0\r\n\r\n", 5);
                 p->tail = false;
                 p->sent = 0;
+                continue;
+            }
+            if (p->prefix != NULL && bn_buf_len(p->prefix) > 0) {
+                pipe_frame(p, NULL, 0);
+                p->hdr_len = 0;
+                p->tail = false;
                 continue;
             }
             p->done = true;
@@ -236,6 +268,13 @@ bn_pipe_run(bn_pipe_t *p, bn_conn_t *src, bn_conn_t *dst, const char **why)
                 pipe_frame(p, b->pos, avail);
                 break;
             }
+            continue;
+        }
+        if (p->prefix != NULL && bn_buf_len(p->prefix) > 0) {
+            /* No body bytes yet: the head must not wait for them. */
+            pipe_frame(p, NULL, 0);
+            p->hdr_len = 0;
+            p->tail = false;
             continue;
         }
         if (b->pos == b->last) {

@@ -186,6 +186,9 @@ upconn_event(bn_io_t *io, uint32_t events)
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
         u->conn.readable = true;
     }
+    if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+        u->conn.rdhup = true;
+    }
     if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
         u->conn.writable = true;
     }
