@@ -139,7 +139,7 @@ bn_palloc(bn_pool_t *p, size_t size)
     return alloc_large(p, size ? size : 1);
 #endif
     n = align_up(size ? size : 1);
-    if (n > p->block_size / 4) {
+    if (n > p->block_size / 2) {
         return alloc_large(p, size);
     }
     b = p->current;

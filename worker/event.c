@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <sys/epoll.h>
 
+#define BN_TIMER_LAZY_MSEC 25
+
 static int ep = -1;
 static struct epoll_event *events;
 static unsigned nevents;
@@ -155,7 +157,9 @@ bn_timer_set(bn_timer_t *t, bn_msec_t msec)
     bn_msec_t deadline = bn_current_msec + msec;
 
     if (t->slot != 0) {
-        if (t->deadline == deadline) {
+        /* Progress re-arms timeouts many times a second; moving a deadline
+         * later by a few ms is not worth two heap walks. */
+        if (deadline >= t->deadline && deadline - t->deadline < BN_TIMER_LAZY_MSEC) {
             return;
         }
         t->deadline = deadline;
