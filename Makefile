@@ -7,7 +7,7 @@ CONF_DIR = $(dir $(CONF_PATH))
 PID_DIR = $(dir $(PID_PATH))
 
 COMMON_SRCS = common/addr.c common/conf.c common/heritage.c common/http_parse.c common/log.c \
-	common/pool.c common/proctitle.c common/str.c common/template.c common/clock.c
+	common/pool.c common/proctitle.c common/str.c common/template.c common/uri.c common/clock.c
 WORKER_SRCS = worker/access_log.c worker/event.c worker/http.c worker/pipe.c worker/route.c \
 	worker/upstream.c worker/variables.c worker/worker.c
 MASTER_SRCS = master/control.c master/listen.c master/main.c master/master.c master/process.c
@@ -44,11 +44,15 @@ unit: $(UNIT_BINS)
 
 # libFuzzer targets (clang): make fuzz && objs/fuzz_http_parse t/fuzz/corpus/http_parse
 FUZZ_CC ?= clang
-fuzz: objs/fuzz_http_parse
+fuzz: objs/fuzz_http_parse objs/fuzz_uri
 
 objs/fuzz_http_parse: t/fuzz/http_parse.c common/http_parse.c common/http_parse.h objs/config.h
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 		$(CPPFLAGS) -o $@ t/fuzz/http_parse.c common/http_parse.c
+
+objs/fuzz_uri: t/fuzz/uri.c common/uri.c common/uri.h objs/config.h
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		$(CPPFLAGS) -o $@ t/fuzz/uri.c common/uri.c
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(CONF_DIR) $(DESTDIR)$(LOG_PATH) \

@@ -321,6 +321,11 @@ reload(int reply_fd)
     gid_t gid;
     bool drop;
 
+    if (quitting || stopping) {
+        bn_log_error(BN_LOG_NOTICE, NULL, 0, "not reloading: bouncer is shutting down");
+        answer(reply_fd, "error not reloading: bouncer is shutting down");
+        return BN_ERROR;
+    }
     bn_log_error(BN_LOG_NOTICE, NULL, 0, "reloading configuration \"%s\"", conf->file);
     nc = bn_conf_load(conf->file, &errs);
     if (nc == NULL) {

@@ -4,8 +4,8 @@
  * path and method, whether the client may use it, and the rewritten target.
  */
 #include "http.h"
+#include "../common/uri.h"
 
-#include <ctype.h>
 #include <strings.h>
 
 /* Host without port, lower case; NULL when it is not a valid host. */
@@ -206,89 +206,17 @@ bn_route_absolute_form(bn_request_t *r)
     return BN_OK;
 }
 
-static int
-hex_digit(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    c |= 0x20;
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/*
- * The path routes are matched against: percent-encoded unreserved
- * characters decoded (RFC 3986 6.2.2.2), repeated slashes merged, "." and
- * ".." segments resolved (5.2.4), so "/x/../admin", "/%61dmin" and
- * "//admin" all meet a route written for "/admin".  Only matching uses it;
- * the target forwarded stays as the client wrote it.  Returns BN_ERROR
- * (400) for a broken escape or a ".." above the root.
- */
+/* Only matching uses the normalised path; the target forwarded stays as the
+ * client wrote it (common/uri.c says how). */
 int
 bn_route_normalize(bn_request_t *r)
 {
-    const char *in = r->path;
-    size_t n = strlen(in);
-    char *out = bn_palloc(r->pool, n + 1), *o;
+    size_t n = strlen(r->path);
+    char *out = bn_palloc(r->pool, n + 2);
 
-    if (out == NULL) {
+    if (out == NULL || bn_uri_normalize(r->path, n, out) < 0) {
         return BN_ERROR;
     }
-    o = out;
-    for (size_t i = 0; i < n; i++) {
-        char ch = in[i];
-        if (ch == '%') {
-            int hi = i + 2 < n + 1 ? hex_digit(in[i + 1]) : -1;
-            int lo = hi >= 0 ? hex_digit(in[i + 2]) : -1;
-            char d;
-            if (hi < 0 || lo < 0) {
-                return BN_ERROR;
-            }
-            d = (char) (hi * 16 + lo);
-            if ((d >= 'a' && d <= 'z') || (d >= 'A' && d <= 'Z') || (d >= '0' && d <= '9')
-                || d == '-' || d == '.' || d == '_' || d == '~') {
-                ch = d;
-                i += 2;
-            } else {
-                /* Reserved or unsafe: stays encoded, hex in upper case. */
-                *o++ = '%';
-                *o++ = (char) toupper((unsigned char) in[i + 1]);
-                *o++ = (char) toupper((unsigned char) in[i + 2]);
-                i += 2;
-                continue;
-            }
-        }
-        if (ch == '/' && o > out && o[-1] == '/') {
-            continue;
-        }
-        *o++ = ch;
-        /* A segment just ended (or the path did): resolve it if it is dots. */
-        if (ch == '/' || i + 1 == n) {
-            char *seg_end = ch == '/' ? o - 1 : o;
-            char *seg = seg_end;
-            while (seg > out && seg[-1] != '/') {
-                seg--;
-            }
-            size_t sl = (size_t) (seg_end - seg);
-            if (sl == 1 && seg[0] == '.') {
-                o = seg;
-            } else if (sl == 2 && seg[0] == '.' && seg[1] == '.') {
-                char *prev;
-                if (seg - 1 <= out) {
-                    return BN_ERROR;
-                }
-                prev = seg - 1;
-                while (prev > out && prev[-1] != '/') {
-                    prev--;
-                }
-                o = prev;
-            }
-        }
-    }
-    if (o == out) {
-        *o++ = '/';
-    }
-    *o = '\0';
     r->path = out;
     return BN_OK;
 }

@@ -5,6 +5,7 @@
 #include "../../common/addr.h"
 #include "../../common/pool.h"
 #include "../../common/str.h"
+#include "../../common/uri.h"
 #include "tap.h"
 
 #include <arpa/inet.h>
@@ -112,6 +113,42 @@ test_pool(void)
     ok(1, "destroyed");
 }
 
+static void
+norm_is(const char *in, const char *want)
+{
+    char out[256];
+    ssize_t n = bn_uri_normalize(in, strlen(in), out);
+
+    if (want == NULL) {
+        ok(n == -1, "%s is refused", in);
+    } else {
+        ok(n >= 0 && strcmp(out, want) == 0, "%s -> %s (got %s)", in, want, n >= 0 ? out : "-1");
+    }
+}
+
+static void
+test_uri(void)
+{
+    norm_is("/", "/");
+    norm_is("/a/b", "/a/b");
+    norm_is("/a/./b", "/a/b");
+    norm_is("/a/../b", "/b");
+    norm_is("/x/../admin", "/admin");
+    norm_is("/%61dmin", "/admin");
+    norm_is("/%7euser", "/~user");
+    norm_is("//admin//x", "/admin/x");
+    norm_is("/a/b/..", "/a/");
+    norm_is("/a/b/.", "/a/b/");
+    norm_is("/a%2fb", "/a%2Fb");
+    norm_is("/%2e%2e/x", NULL);
+    norm_is("/..", NULL);
+    norm_is("/a/../..", NULL);
+    norm_is("/bad%zz", NULL);
+    norm_is("/bad%2", NULL);
+    norm_is("/a/.../b", "/a/.../b");
+    norm_is("/a/..b/c", "/a/..b/c");
+}
+
 int
 main(void)
 {
@@ -119,5 +156,6 @@ main(void)
     test_addrs();
     test_cidrs();
     test_pool();
+    test_uri();
     return done_testing();
 }
