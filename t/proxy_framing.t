@@ -10,6 +10,7 @@ use BouncerTest;
 use IO::Socket::INET;
 use JSON::PP;
 use Test::More;
+use Time::HiRes qw(time);
 
 my $t = BouncerTest->new;
 my $d = $t->dir;
@@ -140,6 +141,20 @@ $out = raw_request($p, "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, ch
 is(parse_response($out)->{status}, 501, 'unsupported Transfer-Encoding: 501');
 $out = raw_request($p, "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
 is(parse_response($out)->{status}, 400, 'malformed chunked request: 400');
+
+# A head that arrives in pieces is read on as the pieces come.
+{
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $p) or die;
+    my $t0 = time;
+    for my $piece ("GET /pie", "ces HTTP/1.1\r\nHo", "st: a\r\nConnection: close\r\n", "\r\n") {
+        syswrite $s, $piece;
+        select undef, undef, undef, 0.2;
+    }
+    my $b = '';
+    while (sysread($s, $b, 4096, length $b)) { }
+    like($b, qr/^HTTP\/1.1 200 .*"\/pieces"/s, 'a head sent in four pieces is answered');
+    cmp_ok(time - $t0, '<', 1.5, 'as soon as it is whole, not at header_timeout');
+}
 
 # Header timeout: a head that never completes gets 408.
 $out = raw_request($p, "GET / HTTP/1.1\r\nHost: a\r\n", timeout => 5);

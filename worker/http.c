@@ -17,7 +17,7 @@
 #include <sys/uio.h>
 
 
-static void start_request(bn_client_t *c);
+static int start_request(bn_client_t *c);
 static void proxy_run(bn_request_t *r);
 static void finalize_request(bn_request_t *r);
 static void respond(bn_request_t *r, int status, const char *extra_headers,
@@ -124,12 +124,37 @@ bn_http_init_client(bn_client_t *c)
     read_head(c);
 }
 
+/* Request head buffers, cached for the next connection or request. */
+#define HEAD_BUF_CACHE 64
+
+static char *head_buf_cache[HEAD_BUF_CACHE];
+static unsigned nhead_buf_cache;
+
+static char *
+head_buf_get(size_t size)
+{
+    return nhead_buf_cache > 0 ? head_buf_cache[--nhead_buf_cache] : malloc(size);
+}
+
+static void
+head_buf_put(char *b)
+{
+    if (b == NULL) {
+        return;
+    }
+    if (nhead_buf_cache == HEAD_BUF_CACHE) {
+        free(b);
+        return;
+    }
+    head_buf_cache[nhead_buf_cache++] = b;
+}
+
 static void
 client_free(void *data)
 {
     bn_client_t *c = data;
 
-    free(c->in.start);
+    head_buf_put(c->in.start);
     c->magic = 0;
     free(c);
 }
@@ -297,7 +322,11 @@ read_head(bn_client_t *c)
     ssize_t n;
 
     if (c->in.start == NULL) {
-        char *m = malloc(conf->limits.max_header_size);
+        char *m;
+        if (!c->conn.readable) {
+            return; /* an idle connection holds no buffer until bytes come */
+        }
+        m = head_buf_get(conf->limits.max_header_size);
         if (m == NULL) {
             bn_log_error(BN_LOG_CRIT, &c->log, 0, "out of memory for a request buffer");
             bn_http_close_client(c);
@@ -311,15 +340,16 @@ read_head(bn_client_t *c)
                 c->state = BN_CLIENT_READING;
                 bn_timer_set(&c->timer, conf->limits.header_timeout);
             }
-            start_request(c);
-            return;
-        }
-        if (bn_buf_room(&c->in) == 0) {
-            start_request(c);
-            return;
+            if (start_request(c) != BN_AGAIN) {
+                return;
+            }
         }
         n = bn_conn_recv(&c->conn, c->in.last, bn_buf_room(&c->in));
         if (n == BN_AGAIN) {
+            if (bn_buf_len(&c->in) == 0) {
+                head_buf_put(c->in.start);
+                memset(&c->in, 0, sizeof(c->in));
+            }
             return;
         }
         if (n <= 0) {
@@ -779,7 +809,12 @@ done:
     return found != NULL ? bn_pstrndup(r->pool, found, flen) : r->client->peer_text;
 }
 
-static void
+/*
+ * Parses what the client buffer holds and, once the head is whole, starts
+ * the request.  Returns BN_AGAIN when the head is not complete yet (read
+ * more and call again), else BN_OK: the request runs, or was answered.
+ */
+static int
 start_request(bn_client_t *c)
 {
     bn_conf_t *conf = bn_heritage.conf;
@@ -791,7 +826,7 @@ start_request(bn_client_t *c)
     if (r == NULL && (r = new_request(c)) == NULL) {
         bn_log_error(BN_LOG_CRIT, &c->log, 0, "out of memory for a request");
         bn_http_close_client(c);
-        return;
+        return BN_OK;
     }
     rc = bn_http_parse_head(&r->head, c->in.start, (size_t) (c->in.last - c->in.start));
     if (rc == BN_AGAIN) {
@@ -800,7 +835,7 @@ start_request(bn_client_t *c)
             r->head.reason = "request head too large";
             rc = BN_ERROR;
         } else if (bn_timer_armed(&c->timer)) {
-            return;
+            return BN_AGAIN;
         } else {
             /* client_timeout() got here: the head never completed. */
             r->head.error = 408;
@@ -825,7 +860,7 @@ start_request(bn_client_t *c)
                          r->head.reason);
         }
         respond(r, r->head.error, NULL, NULL, NULL);
-        return;
+        return BN_OK;
     }
 
     r->head_method = strcmp(r->method, "HEAD") == 0;
@@ -836,7 +871,7 @@ start_request(bn_client_t *c)
     rc = bn_route_absolute_form(r);
     if (rc == BN_ERROR) {
         respond(r, 400, NULL, NULL, NULL);
-        return;
+        return BN_OK;
     }
     r->request_uri = r->target;
     if (rc == BN_DECLINED && r->head.host >= 0) {
@@ -845,20 +880,20 @@ start_request(bn_client_t *c)
         if (r->host == NULL) {
             bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent an invalid Host header");
             respond(r, 400, NULL, NULL, NULL);
-            return;
+            return BN_OK;
         }
     }
     if (r->target[0] != '/') {
         bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent an unsupported request-target");
         respond(r, 400, NULL, NULL, NULL);
-        return;
+        return BN_OK;
     }
     q = strchr(r->target, '?');
     r->path = q ? bn_pstrndup(r->pool, r->target, (size_t) (q - r->target)) : r->target;
     if (bn_route_normalize(r) != BN_OK) {
         bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent an invalid path");
         respond(r, 400, NULL, NULL, NULL);
-        return;
+        return BN_OK;
     }
 
     /* The head is parsed; what the request needs of it stays at its offsets
@@ -879,11 +914,11 @@ start_request(bn_client_t *c)
     r->route = bn_route_find(r);
     if (r->route == NULL) {
         respond(r, 404, NULL, NULL, NULL);
-        return;
+        return BN_OK;
     }
     if (!bn_route_allowed(r->route, (struct sockaddr *) &c->peer)) {
         respond(r, 403, NULL, NULL, NULL);
-        return;
+        return BN_OK;
     }
     max_body = r->route->max_body_size >= 0 ? r->route->max_body_size
                                             : (int64_t) conf->limits.max_body_size;
@@ -891,36 +926,36 @@ start_request(bn_client_t *c)
         bn_log_error(BN_LOG_INFO, &c->log, 0, "client intended to send too large body: %" PRId64
                      " bytes", r->head.content_length);
         respond(r, 413, NULL, NULL, NULL);
-        return;
+        return BN_OK;
     }
     /* A chunked body announces no length: it is counted as it streams. */
     r->req_pipe.max_body = max_body > 0 ? (uint64_t) max_body : 0;
 
     if (r->route->action == BN_ROUTE_RESPOND) {
         respond(r, (int) r->route->status, NULL, r->route->content_type, r->route->body);
-        return;
+        return BN_OK;
     }
     if (r->route->action == BN_ROUTE_REDIRECT) {
         char *to = bn_var_expand(r, &r->route->redirect_tpl);
         char *loc = to ? bn_psprintf(r->pool, "Location: %s\r\n", to) : NULL;
         respond(r, (int) r->route->status, loc, NULL, NULL);
-        return;
+        return BN_OK;
     }
     if (r->route->rewrite != NULL && bn_route_rewrite(r) != BN_OK) {
         respond(r, 500, NULL, NULL, NULL);
-        return;
+        return BN_OK;
     }
     r->upstream = r->route->upstream;
     r->req_header_lines = header_lines(r, &r->route->request_headers);
     r->resp_header_lines = header_lines(r, &r->route->response_headers);
     if (r->req_header_lines == NULL || r->resp_header_lines == NULL) {
         respond(r, 500, NULL, NULL, NULL);
-        return;
+        return BN_OK;
     }
     if (build_upstream_head(r) != BN_OK) {
         bn_log_error(BN_LOG_ERR, &c->log, 0, "the upstream request head does not fit");
         respond(r, 500, NULL, NULL, NULL);
-        return;
+        return BN_OK;
     }
     {
         size_t rsize = BN_MAX(conf->limits.max_upstream_header_size, BN_BODY_BUF_SIZE);
@@ -929,7 +964,7 @@ start_request(bn_client_t *c)
                                          + strlen(r->resp_header_lines));
         if (m == NULL || o == NULL) {
             respond(r, 500, NULL, NULL, NULL);
-            return;
+            return BN_OK;
         }
         bn_buf_init(&r->rbuf, m, rsize);
         bn_buf_init(&r->rout, o, conf->limits.max_upstream_header_size + 1024
@@ -945,12 +980,13 @@ start_request(bn_client_t *c)
     r->rhead.headers = bn_palloc(r->pool, sizeof(bn_http_header_t) * conf->limits.max_headers);
     if (r->rhead.headers == NULL) {
         respond(r, 500, NULL, NULL, NULL);
-        return;
+        return BN_OK;
     }
     bn_http_head_init(&r->rhead, BN_HTTP_PARSE_RESPONSE);
     r->state = BN_REQ_CONNECTING;
     r->upstream_start_msec = bn_current_msec;
     bn_upstream_connect(r);
+    return BN_OK;
 }
 
 /* ---- responses made by bouncer ------------------------------------------------------ */
@@ -1495,7 +1531,13 @@ finalize_request(bn_request_t *r)
         }
         return;
     }
-    bn_buf_compact(&c->in);
+    if (bn_buf_len(&c->in) == 0) {
+        /* Idle keep-alive connections may be many: they keep no buffer. */
+        head_buf_put(c->in.start);
+        memset(&c->in, 0, sizeof(c->in));
+    } else {
+        bn_buf_compact(&c->in);
+    }
     c->state = BN_CLIENT_IDLE;
     bn_timer_set(&c->timer, conf->limits.keepalive_timeout);
     read_head(c);
