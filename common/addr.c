@@ -56,7 +56,8 @@ bn_addr_parse(const char *s, bool passive, bn_addr_t *a, char *err, size_t errle
     } else {
         colon = strrchr(s, ':');
         if (colon == NULL) {
-            return fail(err, errlen, "\"%s\": expected \"host:port\", \"[IPv6]:port\" or \"unix:/path\"", s);
+            return fail(err, errlen,
+                        "\"%s\": expected \"host:port\", \"[IPv6]:port\" or \"unix:/path\"", s);
         }
         if (strchr(s, ':') != colon) {
             return fail(err, errlen, "\"%s\": an IPv6 address needs brackets: \"[addr]:port\"", s);

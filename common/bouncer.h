@@ -22,8 +22,8 @@
 
 #define BN_OK 0
 #define BN_ERROR -1
-#define BN_AGAIN -2     /* would block: call again when the fd is ready */
-#define BN_DECLINED -3  /* not mine: try the next handler */
+#define BN_AGAIN -2    /* would block: call again when the fd is ready */
+#define BN_DECLINED -3 /* not mine: try the next handler */
 #define BN_DONE -4
 
 #define BN_NELEMS(a) (sizeof(a) / sizeof((a)[0]))
@@ -34,20 +34,19 @@
  * Assertions stay on in release builds: a worker that trips one dies and the
  * master respawns it, which is better than running on with corrupt state.
  */
-#define BN_ASSERT(e)                                                        \
-    do {                                                                    \
-        if (__builtin_expect(!(e), 0)) {                                    \
-            bn_assert_fail(__FILE__, __LINE__, __func__, #e);               \
-        }                                                                   \
+#define BN_ASSERT(e)                                                                               \
+    do {                                                                                           \
+        if (__builtin_expect(!(e), 0)) {                                                           \
+            bn_assert_fail(__FILE__, __LINE__, __func__, #e);                                      \
+        }                                                                                          \
     } while (0)
 
-#define BN_CHECK_OBJ(p, m)                                                  \
-    do {                                                                    \
-        BN_ASSERT((p) != NULL);                                             \
-        BN_ASSERT((p)->magic == (m));                                       \
+#define BN_CHECK_OBJ(p, m)                                                                         \
+    do {                                                                                           \
+        BN_ASSERT((p) != NULL);                                                                    \
+        BN_ASSERT((p)->magic == (m));                                                              \
     } while (0)
 
-_Noreturn void bn_assert_fail(const char *file, int line, const char *func,
-                              const char *expr);
+_Noreturn void bn_assert_fail(const char *file, int line, const char *func, const char *expr);
 
 #endif

@@ -43,8 +43,8 @@ bn_time_update(void)
     strftime(combined_str, sizeof(combined_str), "%d/%b/%Y:%H:%M:%S %z", &lt);
     strftime(iso_base, sizeof(iso_base), "%Y-%m-%dT%H:%M:%S", &lt);
     off = lt.tm_gmtoff / 60;
-    snprintf(iso_tz, sizeof(iso_tz), "%c%02ld:%02ld", off < 0 ? '-' : '+',
-             labs(off) / 60 % 100, labs(off) % 60);
+    snprintf(iso_tz, sizeof(iso_tz), "%c%02ld:%02ld", off < 0 ? '-' : '+', labs(off) / 60 % 100,
+             labs(off) % 60);
 }
 
 const char *

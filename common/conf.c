@@ -325,7 +325,8 @@ get_enum(loader_t *ld, const config_setting_t *g, const char *name, const char *
         n += (size_t) snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "", choices[i]);
     }
     if (config_setting_type(s) == CONFIG_TYPE_STRING) {
-        err(ld, s, "unknown value \"%s\" (expected one of: %s)", config_setting_get_string(s), list);
+        err(ld, s, "unknown value \"%s\" (expected one of: %s)", config_setting_get_string(s),
+            list);
     } else {
         err(ld, s, "expected a string, one of: %s", list);
     }
@@ -479,10 +480,19 @@ static void
 load_limits(loader_t *ld, const config_setting_t *root)
 {
     static const char *const keys[] = {
-        "header_timeout", "body_timeout", "send_timeout", "keepalive_timeout",
-        "keepalive_requests", "max_uri_size", "max_header_size", "max_headers",
-        "max_body_size", "max_upstream_header_size", "tls_handshake_timeout",
-        "lingering_timeout", NULL,
+        "header_timeout",
+        "body_timeout",
+        "send_timeout",
+        "keepalive_timeout",
+        "keepalive_requests",
+        "max_uri_size",
+        "max_header_size",
+        "max_headers",
+        "max_body_size",
+        "max_upstream_header_size",
+        "tls_handshake_timeout",
+        "lingering_timeout",
+        NULL,
     };
     bn_conf_limits_t *l = &ld->conf->limits;
     config_setting_t *g = want_group(ld, root, "limits");
@@ -509,13 +519,11 @@ load_limits(loader_t *ld, const config_setting_t *root)
         l->max_header_size = 16384;
     }
     if (l->max_upstream_header_size < 1024 || l->max_upstream_header_size > 1024 * 1024) {
-        err(ld, member(g, "max_upstream_header_size"),
-            "expected from \"1k\" to \"1m\"");
+        err(ld, member(g, "max_upstream_header_size"), "expected from \"1k\" to \"1m\"");
         l->max_upstream_header_size = 16384;
     }
     if (l->max_uri_size < 16 || l->max_uri_size > l->max_header_size) {
-        err(ld, member(g, "max_uri_size") ?: g,
-            "expected from \"16\" to max_header_size");
+        err(ld, member(g, "max_uri_size") ?: g, "expected from \"16\" to max_header_size");
         l->max_uri_size = BN_MIN(8192, l->max_header_size);
     }
 }
@@ -524,17 +532,32 @@ static void
 load_upstream(loader_t *ld, config_setting_t *g, bn_conf_upstream_t *u)
 {
     static const char *const keys[] = {
-        "name", "balance", "hash_key", "servers", "host_header", "keepalive",
-        "keepalive_timeout", "connect_timeout", "read_timeout", "send_timeout", "retries",
-        "passive_fail_on", "queue", "resolve_interval", "resolver", "health_check", "sticky",
-        "tls", NULL,
+        "name",
+        "balance",
+        "hash_key",
+        "servers",
+        "host_header",
+        "keepalive",
+        "keepalive_timeout",
+        "connect_timeout",
+        "read_timeout",
+        "send_timeout",
+        "retries",
+        "passive_fail_on",
+        "queue",
+        "resolve_interval",
+        "resolver",
+        "health_check",
+        "sticky",
+        "tls",
+        NULL,
     };
     static const char *const peer_keys[] = {
-        "address", "weight", "max_fails", "fail_timeout", "max_conns", "slow_start",
-        "backup", "down", "resolve", NULL,
+        "address",    "weight", "max_fails", "fail_timeout", "max_conns",
+        "slow_start", "backup", "down",      "resolve",      NULL,
     };
-    static const char *const balances[] = { "round_robin", "least_conn", "ip_hash", "hash",
-                                            "random2", NULL };
+    static const char *const balances[] = { "round_robin", "least_conn", "ip_hash",
+                                            "hash",        "random2",    NULL };
     config_setting_t *servers, *s;
     const char *str;
     char e[256];
@@ -573,7 +596,7 @@ load_upstream(loader_t *ld, config_setting_t *g, bn_conf_upstream_t *u)
     u->send_timeout = get_duration(ld, g, "send_timeout", "60s");
     u->retries = get_uint(ld, g, "retries", 1, 0, 100);
     {
-        static const char *const fail_on[] = { "error", "timeout", "http_500", "http_502",
+        static const char *const fail_on[] = { "error",    "timeout",  "http_500", "http_502",
                                                "http_503", "http_504", NULL };
         const char **v;
         size_t nv = get_strings(ld, g, "passive_fail_on", &v);
@@ -720,9 +743,23 @@ static void
 load_route(loader_t *ld, config_setting_t *g, bn_conf_route_t *r)
 {
     static const char *const keys[] = {
-        "match", "upstream", "redirect", "respond", "rewrite", "request_headers",
-        "response_headers", "max_body_size", "timeouts", "cache", "rate_limit", "allow", "deny",
-        "auth", "waf", "websocket", NULL,
+        "match",
+        "upstream",
+        "redirect",
+        "respond",
+        "rewrite",
+        "request_headers",
+        "response_headers",
+        "max_body_size",
+        "timeouts",
+        "cache",
+        "rate_limit",
+        "allow",
+        "deny",
+        "auth",
+        "waf",
+        "websocket",
+        NULL,
     };
     static const char *const match_keys[] = { "exact", "prefix", "regex", "methods", NULL };
     static const char *const redirect_keys[] = { "to", "status", NULL };
@@ -795,8 +832,7 @@ load_route(loader_t *ld, config_setting_t *g, bn_conf_route_t *r)
         r->status = get_uint(ld, s, "status", 301, 301, 308);
         if (r->status != 301 && r->status != 302 && r->status != 303 && r->status != 307
             && r->status != 308) {
-            err(ld, member(s, "status"),
-                "expected one of 301, 302, 303, 307, 308");
+            err(ld, member(s, "status"), "expected one of 301, 302, 303, 307, 308");
         }
     }
     if ((s = want_group(ld, g, "respond")) != NULL) {
@@ -825,9 +861,8 @@ load_route(loader_t *ld, config_setting_t *g, bn_conf_route_t *r)
     load_headers(ld, g, "request_headers", &r->request_headers);
     load_headers(ld, g, "response_headers", &r->response_headers);
 
-    r->max_body_size = member(g, "max_body_size")
-                           ? (int64_t) get_size(ld, g, "max_body_size", "0")
-                           : -1;
+    r->max_body_size =
+        member(g, "max_body_size") ? (int64_t) get_size(ld, g, "max_body_size", "0") : -1;
     if ((s = want_group(ld, g, "timeouts")) != NULL) {
         check_known(ld, s, timeout_keys);
         r->read_timeout = get_duration(ld, s, "read", "0s");
@@ -877,8 +912,8 @@ add_listen(loader_t *ld, config_setting_t *s, const char *text, bn_conf_server_t
 static void
 load_server(loader_t *ld, config_setting_t *g, bn_conf_server_t *srv, size_t max_listens)
 {
-    static const char *const keys[] = { "listen", "tls_listen", "names", "forwarded", "real_ip",
-                                        "tls", "routes", NULL };
+    static const char *const keys[] = { "listen",  "tls_listen", "names",  "forwarded",
+                                        "real_ip", "tls",        "routes", NULL };
     static const char *const real_ip_keys[] = { "from", "header", NULL };
     static const char *const forwarded[] = { "x-forwarded", "rfc7239", "both", "none", NULL };
     static const unsigned forwarded_bits[] = { BN_FORWARDED_X, BN_FORWARDED_RFC7239,
@@ -984,12 +1019,10 @@ load_processes(loader_t *ld, const config_setting_t *root)
     /* Only root changes user; checking the names elsewhere would fail for nothing. */
     if (geteuid() == 0) {
         if (getpwnam(c->user) == NULL) {
-            err(ld, member(root, "user") ?: root,
-                "no user \"%s\" on this system", c->user);
+            err(ld, member(root, "user") ?: root, "no user \"%s\" on this system", c->user);
         }
         if (getgrnam(c->group) == NULL) {
-            err(ld, member(root, "group") ?: root,
-                "no group \"%s\" on this system", c->group);
+            err(ld, member(root, "group") ?: root, "no group \"%s\" on this system", c->group);
         }
     }
     c->pid_file = abs_path(ld, get_string(ld, root, "pid_file", BN_PID_PATH));
@@ -1009,9 +1042,24 @@ static void
 load_root(loader_t *ld, config_setting_t *root)
 {
     static const char *const keys[] = {
-        "daemon", "workers", "user", "group", "pid_file", "control_socket",
-        "worker_connections", "backlog", "shutdown_timeout", "max_draining_generations",
-        "log", "limits", "status", "cache_zones", "rate_limits", "upstreams", "servers", NULL,
+        "daemon",
+        "workers",
+        "user",
+        "group",
+        "pid_file",
+        "control_socket",
+        "worker_connections",
+        "backlog",
+        "shutdown_timeout",
+        "max_draining_generations",
+        "log",
+        "limits",
+        "status",
+        "cache_zones",
+        "rate_limits",
+        "upstreams",
+        "servers",
+        NULL,
     };
     bn_conf_t *c = ld->conf;
     config_setting_t *ups, *srvs;
@@ -1038,8 +1086,7 @@ load_root(loader_t *ld, config_setting_t *root)
         }
         load_upstream(ld, g, u);
         if (find_upstream(c, u->name) != NULL) {
-            err(ld, member(g, "name") ?: g,
-                "another upstream is already named \"%s\"", u->name);
+            err(ld, member(g, "name") ?: g, "another upstream is already named \"%s\"", u->name);
         }
         u->index = (unsigned) c->nupstreams++;
     }
@@ -1055,8 +1102,7 @@ load_root(loader_t *ld, config_setting_t *root)
         return;
     }
     for (int i = 0; i < n; i++) {
-        config_setting_t *l =
-            member(config_setting_get_elem(srvs, (unsigned) i), "listen");
+        config_setting_t *l = member(config_setting_get_elem(srvs, (unsigned) i), "listen");
         max_listens += l ? (size_t) config_setting_length(l) : 0;
     }
     c->listens = bn_pcalloc(c->pool, sizeof(bn_conf_listen_t) * (max_listens + 1));

@@ -54,7 +54,7 @@ typedef struct {
 } bn_conf_upstream_t;
 
 typedef struct {
-    const char *name;  /* "X-Env" */
+    const char *name; /* "X-Env" */
     size_t name_len;
     const char *value; /* "prod", or "$remote_addr" */
     bn_template_t tpl;
@@ -82,7 +82,7 @@ typedef struct {
     bn_conf_upstream_t *upstream;
     const char *redirect_to;
     bn_template_t redirect_tpl; /* may use the match regex's $1..$9 */
-    unsigned status; /* redirect or respond */
+    unsigned status;            /* redirect or respond */
     const char *body;
     const char *content_type;
 
@@ -92,7 +92,7 @@ typedef struct {
     bn_conf_headers_t request_headers;
     bn_conf_headers_t response_headers;
 
-    int64_t max_body_size; /* -1: limits.max_body_size */
+    int64_t max_body_size;                                /* -1: limits.max_body_size */
     uint64_t read_timeout, send_timeout, connect_timeout; /* 0: the upstream's */
 
     bn_cidr_t *allow, *deny;
@@ -105,7 +105,7 @@ typedef struct {
 /* One listening address, shared by every server block that lists it. */
 typedef struct {
     bn_addr_t addr;
-    int fd;                          /* bound by the master; -1 until then */
+    int fd;                           /* bound by the master; -1 until then */
     bn_conf_server_t *default_server; /* the first server that lists it */
 } bn_conf_listen_t;
 

@@ -10,11 +10,11 @@
 #include "conf.h"
 
 typedef struct {
-    bn_conf_t *conf;        /* the generation's config, inherited by fork */
+    bn_conf_t *conf; /* the generation's config, inherited by fork */
     unsigned generation;
-    unsigned slot;          /* this worker's number within the generation */
-    int access_log_fd;      /* opened by the master, before privileges drop */
-    bool drop_privileges;   /* started as root: become conf->user/group */
+    unsigned slot;        /* this worker's number within the generation */
+    int access_log_fd;    /* opened by the master, before privileges drop */
+    bool drop_privileges; /* started as root: become conf->user/group */
     uid_t uid;
     gid_t gid;
 } bn_heritage_t;

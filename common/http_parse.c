@@ -25,6 +25,7 @@ enum {
     S_DONE,
 };
 
+/* clang-format off */
 #define T 1
 const uint8_t bn_http_token_char[256] = {
     ['!'] = T, ['#'] = T, ['$'] = T, ['%'] = T, ['&'] = T, ['\''] = T, ['*'] = T, ['+'] = T,
@@ -63,6 +64,7 @@ static const uint8_t target_char[256] = {
     ['y'] = T, ['z'] = T,
 };
 #undef T
+/* clang-format on */
 
 void
 bn_http_head_init(bn_http_head_t *h, int kind)

@@ -24,8 +24,8 @@ enum { BN_HTTP_PARSE_REQUEST = 0, BN_HTTP_PARSE_RESPONSE };
 typedef struct {
     /* Set by the caller before the first call. */
     int kind;
-    size_t max_head;   /* request: 431 above it; response: error */
-    size_t max_uri;    /* request: 414 above it */
+    size_t max_head; /* request: 431 above it; response: error */
+    size_t max_uri;  /* request: 414 above it */
     unsigned max_headers;
     bn_http_header_t *headers; /* room for max_headers */
 
@@ -38,11 +38,11 @@ typedef struct {
     /* Results. */
     uint32_t method, method_len;
     uint32_t target, target_len;
-    int version;       /* 10 or 11 */
-    int status;        /* response status code */
+    int version; /* 10 or 11 */
+    int status;  /* response status code */
     unsigned nheaders;
-    size_t head_len;   /* bytes of the whole head, final CRLF included */
-    int error;         /* the status to answer with when parsing failed */
+    size_t head_len;    /* bytes of the whole head, final CRLF included */
+    int error;          /* the status to answer with when parsing failed */
     const char *reason; /* why, for the info log */
 
     int64_t content_length; /* -1: none */
@@ -50,8 +50,8 @@ typedef struct {
     bool conn_close;
     bool conn_keepalive;
     bool conn_upgrade;
-    int host;          /* header index of Host, -1 when absent */
-    int upgrade;       /* header index of Upgrade, -1 when absent */
+    int host;    /* header index of Host, -1 when absent */
+    int upgrade; /* header index of Upgrade, -1 when absent */
     bool expect_continue;
 } bn_http_head_t;
 
@@ -70,8 +70,8 @@ int bn_http_find_header(const bn_http_head_t *h, const char *buf, const char *na
 
 typedef struct {
     int state;
-    uint64_t size;      /* bytes left in the current chunk */
-    unsigned ext_len;   /* chunk extension bytes, bounded */
+    uint64_t size;    /* bytes left in the current chunk */
+    unsigned ext_len; /* chunk extension bytes, bounded */
     unsigned trailer_len;
 } bn_http_chunked_t;
 

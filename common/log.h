@@ -27,8 +27,8 @@ typedef struct bn_log_s bn_log_t;
 typedef size_t (*bn_log_handler_pt)(const bn_log_t *log, char *buf, size_t len);
 
 struct bn_log_s {
-    uint64_t conn;          /* connection number, 0 for none */
-    const char *action;     /* "while ..." */
+    uint64_t conn;      /* connection number, 0 for none */
+    const char *action; /* "while ..." */
     bn_log_handler_pt handler;
     void *data;
 };
@@ -41,11 +41,11 @@ extern bool bn_log_stderr_too; /* master in the foreground also echoes to stderr
 void bn_log_error(int level, const bn_log_t *log, int err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-#define bn_log_debug(log, ...)                                              \
-    do {                                                                    \
-        if (bn_log_level >= BN_LOG_DEBUG) {                                 \
-            bn_log_error(BN_LOG_DEBUG, log, 0, __VA_ARGS__);                \
-        }                                                                   \
+#define bn_log_debug(log, ...)                                                                     \
+    do {                                                                                           \
+        if (bn_log_level >= BN_LOG_DEBUG) {                                                        \
+            bn_log_error(BN_LOG_DEBUG, log, 0, __VA_ARGS__);                                       \
+        }                                                                                          \
     } while (0)
 
 /* Returns the level, or -1 for an unknown name. */

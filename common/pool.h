@@ -22,8 +22,7 @@ void *bn_palloc(bn_pool_t *pool, size_t size);
 void *bn_pcalloc(bn_pool_t *pool, size_t size);
 char *bn_pstrdup(bn_pool_t *pool, const char *s);
 char *bn_pstrndup(bn_pool_t *pool, const char *s, size_t n);
-char *bn_psprintf(bn_pool_t *pool, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+char *bn_psprintf(bn_pool_t *pool, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Returns BN_OK, or BN_ERROR when memory is exhausted (fn is not called). */
 int bn_pool_cleanup_add(bn_pool_t *pool, bn_pool_cleanup_pt fn, void *data);

@@ -63,8 +63,9 @@ bn_proctitle_set(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(title_start, title_size, fmt, ap);
     va_end(ap);
-    snprintf(name, sizeof(name), "%s", strstr(title_start, "worker") ? "bouncer: worker"
-                                       : strstr(title_start, "master") ? "bouncer: master"
-                                                                       : "bouncer");
+    snprintf(name, sizeof(name), "%s",
+             strstr(title_start, "worker")   ? "bouncer: worker"
+             : strstr(title_start, "master") ? "bouncer: master"
+                                             : "bouncer");
     prctl(PR_SET_NAME, name, 0, 0, 0);
 }

@@ -12,7 +12,10 @@ typedef struct {
     size_t len;
 } bn_str_t;
 
-#define bn_string(s) { (s), sizeof(s) - 1 }
+#define bn_string(s)                                                                               \
+    {                                                                                              \
+        (s), sizeof(s) - 1                                                                         \
+    }
 
 /*
  * "512", "16k", "64m", "1g": bytes.  Returns BN_OK, or BN_ERROR for anything

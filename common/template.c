@@ -110,7 +110,8 @@ bn_template_compile(bn_pool_t *pool, const char *src, bool allow_captures, bn_te
             return BN_ERROR;
         }
         for (size_t i = 0; kind == BN_VAR_LITERAL && i < BN_NELEMS(simple_vars); i++) {
-            if (strlen(simple_vars[i].name) == nlen && memcmp(simple_vars[i].name, name, nlen) == 0) {
+            if (strlen(simple_vars[i].name) == nlen
+                && memcmp(simple_vars[i].name, name, nlen) == 0) {
                 kind = simple_vars[i].kind;
             }
         }

@@ -22,10 +22,10 @@ typedef enum {
     BN_VAR_SERVER_NAME,
     BN_VAR_SSL_CLIENT_SUBJECT,
     BN_VAR_REQUEST_ID,
-    BN_VAR_HTTP,      /* $http_<name>: a request header */
-    BN_VAR_COOKIE,    /* $cookie_<name> */
-    BN_VAR_ARG,       /* $arg_<name>: a query argument */
-    BN_VAR_CAPTURE,   /* $1 .. $9: a capture of the route's regex */
+    BN_VAR_HTTP,    /* $http_<name>: a request header */
+    BN_VAR_COOKIE,  /* $cookie_<name> */
+    BN_VAR_ARG,     /* $arg_<name>: a query argument */
+    BN_VAR_CAPTURE, /* $1 .. $9: a capture of the route's regex */
 } bn_var_kind_t;
 
 typedef struct {

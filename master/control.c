@@ -33,8 +33,7 @@ bn_control_listen(const char *path, char *err, size_t errlen)
     old = umask(0077);
     if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) == -1) {
         umask(old);
-        snprintf(err, errlen, "cannot create the control socket \"%s\": %s", path,
-                 strerror(errno));
+        snprintf(err, errlen, "cannot create the control socket \"%s\": %s", path, strerror(errno));
         close(fd);
         return -1;
     }

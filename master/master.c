@@ -17,12 +17,12 @@
 
 int bn_pidfile_fd(void);
 
-#define RESPAWN_FAST_MSEC 1000      /* dying sooner than this counts as a crash loop */
+#define RESPAWN_FAST_MSEC 1000 /* dying sooner than this counts as a crash loop */
 #define RESPAWN_MAX_DELAY_MSEC 10000
-#define KILL_GRACE_MSEC 2000        /* after shutdown_timeout, before SIGKILL */
+#define KILL_GRACE_MSEC 2000 /* after shutdown_timeout, before SIGKILL */
 
 typedef struct {
-    pid_t pid;                /* 0: slot free */
+    pid_t pid; /* 0: slot free */
     unsigned generation;
     unsigned slot;
     bn_msec_t started;
@@ -32,7 +32,7 @@ typedef struct {
 
 typedef struct {
     unsigned fast_deaths;
-    bn_msec_t respawn_at;     /* 0: nothing pending */
+    bn_msec_t respawn_at; /* 0: nothing pending */
 } slot_t;
 
 static bn_conf_t *conf;
@@ -41,12 +41,12 @@ static proc_t *procs;
 static size_t nprocs, procs_cap;
 static slot_t *slots;
 static int sig_fd = -1, ctl_fd = -1;
-static int client_fd = -1;    /* the control client being answered, if any */
-static int ready_fd = -1;     /* to the `bouncer start` that daemonized us */
+static int client_fd = -1; /* the control client being answered, if any */
+static int ready_fd = -1;  /* to the `bouncer start` that daemonized us */
 static int error_fd = -1, access_fd = -1;
 static time_t started_at;
 static bool stopping, quitting;
-static int *waiters;          /* control clients of stop/quit, answered by exit */
+static int *waiters; /* control clients of stop/quit, answered by exit */
 static size_t nwaiters;
 static uid_t w_uid;
 static gid_t w_gid;
@@ -196,8 +196,8 @@ reap(void)
                          (int) pid, signal_name(WTERMSIG(status)),
                          WCOREDUMP(status) ? " (core dumped)" : "");
         } else if (WEXITSTATUS(status) != 0) {
-            bn_log_error(BN_LOG_ALERT, NULL, 0, "worker process %d exited with code %d",
-                         (int) pid, WEXITSTATUS(status));
+            bn_log_error(BN_LOG_ALERT, NULL, 0, "worker process %d exited with code %d", (int) pid,
+                         WEXITSTATUS(status));
         } else {
             bn_log_error(BN_LOG_NOTICE, NULL, 0, "worker process %d exited unexpectedly",
                          (int) pid);
@@ -278,8 +278,7 @@ set_master_logs(int efd, int afd)
 }
 
 /* Writes one answer line to a control client. */
-static void
-answer(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void answer(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
 answer(int fd, const char *fmt, ...)
@@ -333,8 +332,10 @@ reload(int reply_fd)
     }
     if (strcmp(nc->pid_file, conf->pid_file) != 0
         || strcmp(nc->control_socket, conf->control_socket) != 0) {
-        bn_conf_errors_add(&errs, "%s: pid_file and control_socket cannot change on reload "
-                                  "(restart bouncer for that)", nc->file);
+        bn_conf_errors_add(&errs,
+                           "%s: pid_file and control_socket cannot change on reload "
+                           "(restart bouncer for that)",
+                           nc->file);
         goto failed;
     }
     if (bn_worker_identity(nc, &uid, &gid, &drop) != BN_OK) {
@@ -360,7 +361,7 @@ reload(int reply_fd)
             kill(procs[i].pid, SIGQUIT);
         }
     }
-    bn_listen_close_all(conf);  /* only those the new config did not take */
+    bn_listen_close_all(conf); /* only those the new config did not take */
     bn_conf_free(conf);
     conf = nc;
     w_uid = uid;

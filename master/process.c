@@ -83,8 +83,8 @@ bn_pidfile_lock(const char *path, char *err, size_t errlen)
     if (flock(pid_fd, LOCK_EX | LOCK_NB) == -1) {
         pid_t pid = bn_pidfile_read(path);
         if (errno == EWOULDBLOCK) {
-            snprintf(err, errlen, "bouncer is already running (pid %d, pid file \"%s\")",
-                     (int) pid, path);
+            snprintf(err, errlen, "bouncer is already running (pid %d, pid file \"%s\")", (int) pid,
+                     path);
         } else {
             snprintf(err, errlen, "cannot lock the pid file \"%s\": %s", path, strerror(errno));
         }
@@ -199,11 +199,12 @@ bn_raise_nofile(bn_conf_t *conf)
         }
     }
     if (rl.rlim_cur < (rlim_t) conf->worker_connections + 32) {
-        bn_log_error(BN_LOG_WARN, NULL, 0,
-                     "the descriptor limit (%llu, hard limit %llu) is below what "
-                     "worker_connections = %u needs; workers will pause accepting when they run out",
-                     (unsigned long long) rl.rlim_cur, (unsigned long long) rl.rlim_max,
-                     conf->worker_connections);
+        bn_log_error(
+            BN_LOG_WARN, NULL, 0,
+            "the descriptor limit (%llu, hard limit %llu) is below what "
+            "worker_connections = %u needs; workers will pause accepting when they run out",
+            (unsigned long long) rl.rlim_cur, (unsigned long long) rl.rlim_max,
+            conf->worker_connections);
     }
 }
 
@@ -250,8 +251,8 @@ open_log(const char *path, uid_t uid, gid_t gid, bool chown_it, char *err, size_
 }
 
 int
-bn_open_logs(bn_conf_t *conf, uid_t uid, gid_t gid, bool chown_them, int *error_fd,
-             int *access_fd, char *err, size_t errlen)
+bn_open_logs(bn_conf_t *conf, uid_t uid, gid_t gid, bool chown_them, int *error_fd, int *access_fd,
+             char *err, size_t errlen)
 {
     *access_fd = -1;
     *error_fd = open_log(conf->error_log, uid, gid, chown_them, err, errlen);

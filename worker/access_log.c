@@ -6,7 +6,6 @@
 #include "http.h"
 #include "../common/clock.h"
 
-
 static int log_fd = -1;
 static int log_format = BN_ACCESS_COMBINED;
 

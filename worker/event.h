@@ -16,7 +16,7 @@ typedef void (*bn_io_handler_pt)(bn_io_t *io, uint32_t events);
 /* The head of every object registered with epoll. */
 struct bn_io_s {
     int fd;
-    bool closed;          /* events for it are dropped until it is freed */
+    bool closed; /* events for it are dropped until it is freed */
     bn_io_handler_pt handler;
 };
 
@@ -25,7 +25,7 @@ typedef void (*bn_timer_handler_pt)(bn_timer_t *t);
 
 struct bn_timer_s {
     bn_msec_t deadline;
-    size_t slot;          /* heap position + 1; 0 when not armed */
+    size_t slot; /* heap position + 1; 0 when not armed */
     bn_timer_handler_pt handler;
     void *data;
 };

@@ -16,60 +16,95 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-
 static int start_request(bn_client_t *c);
 static void proxy_run(bn_request_t *r);
 static void finalize_request(bn_request_t *r);
-static void respond(bn_request_t *r, int status, const char *extra_headers,
-                    const char *ctype, const char *body);
+static void respond(bn_request_t *r, int status, const char *extra_headers, const char *ctype,
+                    const char *body);
 static void free_request(bn_request_t *r);
 static void client_timeout(bn_timer_t *t);
 static void upstream_timeout(bn_timer_t *t);
 static void read_head(bn_client_t *c);
 static void linger(bn_client_t *c);
 
-static bn_client_t *clients;   /* every open client connection of this worker */
+static bn_client_t *clients; /* every open client connection of this worker */
 
 static const char *
 status_reason(int status)
 {
     switch (status) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 103: return "Early Hints";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 421: return "Misdirected Request";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "";
+    case 100:
+        return "Continue";
+    case 101:
+        return "Switching Protocols";
+    case 103:
+        return "Early Hints";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 206:
+        return "Partial Content";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 303:
+        return "See Other";
+    case 304:
+        return "Not Modified";
+    case 307:
+        return "Temporary Redirect";
+    case 308:
+        return "Permanent Redirect";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 421:
+        return "Misdirected Request";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "";
     }
 }
 
@@ -85,7 +120,8 @@ client_log_context(const bn_log_t *log, char *buf, size_t len)
     if (r == NULL || r->method == NULL) {
         n = snprintf(buf, len, ", client: %s", c->peer_text);
     } else if (r->up != NULL || r->upstream_addr[0] != '\0') {
-        n = snprintf(buf, len, ", client: %s, server: %s, request: \"%s %s HTTP/1.%d\", upstream: \"%s\"",
+        n = snprintf(buf, len,
+                     ", client: %s, server: %s, request: \"%s %s HTTP/1.%d\", upstream: \"%s\"",
                      c->peer_text, r->host ? r->host : "", r->method, r->target,
                      r->version == 10 ? 0 : 1, r->upstream_addr);
     } else {
@@ -482,8 +518,7 @@ header_in_set(const char *name, size_t len, const bn_conf_headers_t *h)
     return header_in(name, len, h->remove, h->nremove);
 }
 
-static int
-append(bn_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int append(bn_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int
 append(bn_buf_t *b, const char *fmt, ...)
@@ -605,8 +640,8 @@ header_lines(bn_request_t *r, const bn_conf_headers_t *h)
 
 /* Hop-by-hop (RFC 9110 7.6.1) and framing headers bouncer writes itself. */
 static const char *const hop_by_hop[] = {
-    "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
-    "upgrade", "content-length",
+    "connection", "keep-alive",        "proxy-connection", "te",
+    "trailer",    "transfer-encoding", "upgrade",          "content-length",
 };
 
 /* RFC 9110 7.6.1: the headers a Connection header names are hop-by-hop too. */
@@ -669,16 +704,17 @@ build_upstream_head(bn_request_t *r)
 
         if (header_in(name, nl, hop_by_hop, BN_NELEMS(hop_by_hop))
             || named_in_connection(&r->head, buf, name, nl)
-            || header_in_set(name, nl, &rt->request_headers)
-            || bn_strncaseeq(name, nl, "expect", 6) || (int) i == hi) {
+            || header_in_set(name, nl, &rt->request_headers) || bn_strncaseeq(name, nl, "expect", 6)
+            || (int) i == hi) {
             continue;
         }
         if (r->server->forwarded & BN_FORWARDED_X) {
             if (bn_strncaseeq(name, nl, "x-forwarded-for", 15)) {
                 /* Several lines fold into one list, in order (RFC 9110 5.3). */
-                xff = xff == NULL ? bn_psprintf(r->pool, "%.*s", (int) hd->value_len, buf + hd->value)
-                                  : bn_psprintf(r->pool, "%s, %.*s", xff, (int) hd->value_len,
-                                                buf + hd->value);
+                xff = xff == NULL
+                          ? bn_psprintf(r->pool, "%.*s", (int) hd->value_len, buf + hd->value)
+                          : bn_psprintf(r->pool, "%s, %.*s", xff, (int) hd->value_len,
+                                        buf + hd->value);
                 continue;
             }
             if (bn_strncaseeq(name, nl, "x-real-ip", 9)) {
@@ -718,8 +754,8 @@ build_upstream_head(bn_request_t *r)
     }
     if (r->server->forwarded & BN_FORWARDED_X) {
         if (put_lit(&r->out, "X-Forwarded-For: ") != BN_OK
-            || (xff != NULL && (put(&r->out, xff, strlen(xff)) != BN_OK
-                                || put_lit(&r->out, ", ") != BN_OK))
+            || (xff != NULL
+                && (put(&r->out, xff, strlen(xff)) != BN_OK || put_lit(&r->out, ", ") != BN_OK))
             || put(&r->out, c->peer_text, strlen(c->peer_text)) != BN_OK
             || put_lit(&r->out, "\r\n") != BN_OK
             || put_header(&r->out, "X-Real-IP", 9, r->remote_addr, strlen(r->remote_addr))
@@ -923,8 +959,9 @@ start_request(bn_client_t *c)
     max_body = r->route->max_body_size >= 0 ? r->route->max_body_size
                                             : (int64_t) conf->limits.max_body_size;
     if (max_body > 0 && r->head.content_length > max_body) {
-        bn_log_error(BN_LOG_INFO, &c->log, 0, "client intended to send too large body: %" PRId64
-                     " bytes", r->head.content_length);
+        bn_log_error(BN_LOG_INFO, &c->log, 0,
+                     "client intended to send too large body: %" PRId64 " bytes",
+                     r->head.content_length);
         respond(r, 413, NULL, NULL, NULL);
         return BN_OK;
     }
@@ -967,8 +1004,8 @@ start_request(bn_client_t *c)
             return BN_OK;
         }
         bn_buf_init(&r->rbuf, m, rsize);
-        bn_buf_init(&r->rout, o, conf->limits.max_upstream_header_size + 1024
-                                     + strlen(r->resp_header_lines));
+        bn_buf_init(&r->rout, o,
+                    conf->limits.max_upstream_header_size + 1024 + strlen(r->resp_header_lines));
     }
     if (r->head.expect_continue && r->version == 11 && !r->req_pipe.in_done
         && bn_buf_len(&c->in) == 0) {
@@ -1107,7 +1144,8 @@ upstream_timeout(bn_timer_t *t)
 {
     bn_request_t *r = t->data;
 
-    r->client->log.action = r->rhead_done ? "reading upstream" : "reading response header from upstream";
+    r->client->log.action =
+        r->rhead_done ? "reading upstream" : "reading response header from upstream";
     if (r->up != NULL) {
         bn_upstream_peer_failed(r);
     }
@@ -1198,8 +1236,8 @@ build_response_head(bn_request_t *r)
             r->keepalive = false; /* HTTP/1.0 gets a body delimited by close */
         }
     }
-    r->up_keepalive = mode != BN_BODY_CLOSE && !h->conn_close
-                      && (h->version == 11 || h->conn_keepalive);
+    r->up_keepalive =
+        mode != BN_BODY_CLOSE && !h->conn_close && (h->version == 11 || h->conn_keepalive);
     if (!r->req_pipe.done) {
         /* The upstream answered before the whole body was read. */
         r->keepalive = false;
@@ -1222,8 +1260,7 @@ build_response_head(bn_request_t *r)
         if (bn_strncaseeq(name, nl, "content-length", 14) && no_body && h->status != 204) {
             /* HEAD and 304 describe the representation: keep its length. */
         } else if (header_in(name, nl, hop_by_hop, BN_NELEMS(hop_by_hop))
-                   || named_in_connection(h, buf, name, nl)
-                   || bn_strncaseeq(name, nl, "server", 6)
+                   || named_in_connection(h, buf, name, nl) || bn_strncaseeq(name, nl, "server", 6)
                    || bn_strncaseeq(name, nl, "x-powered-by", 12) || header_in_set(name, nl, rh)) {
             continue;
         }
@@ -1299,8 +1336,9 @@ read_response_head(bn_request_t *r)
         }
         if (rc == BN_ERROR || bn_buf_room(&r->rbuf) == 0) {
             r->client->log.action = "reading response header from upstream";
-            bn_http_upstream_failed(r, 502, rc == BN_ERROR ? "upstream sent an invalid response head"
-                                                           : "upstream sent too big a header");
+            bn_http_upstream_failed(r, 502,
+                                    rc == BN_ERROR ? "upstream sent an invalid response head"
+                                                   : "upstream sent too big a header");
             return BN_ERROR;
         }
         n = bn_conn_recv(&u->conn, r->rbuf.last, bn_buf_room(&r->rbuf));
@@ -1329,8 +1367,9 @@ read_response_head(bn_request_t *r)
             if (err != 0) {
                 bn_log_error(BN_LOG_ERR, &r->client->log, err, "recv() failed");
             }
-            bn_http_upstream_failed(r, 502, n == 0 ? "upstream prematurely closed connection"
-                                                   : "upstream connection failed");
+            bn_http_upstream_failed(r, 502,
+                                    n == 0 ? "upstream prematurely closed connection"
+                                           : "upstream connection failed");
             return BN_ERROR;
         }
         r->rbuf.last += n;
@@ -1446,7 +1485,8 @@ proxy_run(bn_request_t *r)
                 }
                 if (rc == BN_PIPE_SRC_ERROR) {
                     if (!r->resp_started && strcmp(why, "invalid chunked body") == 0) {
-                        bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent an invalid chunked body");
+                        bn_log_error(BN_LOG_INFO, &c->log, 0,
+                                     "client sent an invalid chunked body");
                         r->keepalive = false;
                         respond(r, 400, NULL, NULL, NULL);
                         return;
@@ -1512,8 +1552,8 @@ finalize_request(bn_request_t *r)
 {
     bn_client_t *c = r->client;
     bn_conf_t *conf = bn_heritage.conf;
-    bool keepalive = r->keepalive && !bn_worker_quitting
-                     && c->nrequests < conf->limits.keepalive_requests;
+    bool keepalive =
+        r->keepalive && !bn_worker_quitting && c->nrequests < conf->limits.keepalive_requests;
     bool early_error = r->state == BN_REQ_RESPONDING && r->status >= 400 && !r->req_pipe.in_done;
     bool error = r->status >= 400;
 

@@ -36,9 +36,9 @@ typedef struct bn_upconn_s bn_upconn_t;
 /* What both sides of a proxied request have: an fd and its readiness. */
 typedef struct {
     bn_io_t io;
-    bool readable;  /* EPOLLIN seen and recv() has not said EAGAIN since */
+    bool readable; /* EPOLLIN seen and recv() has not said EAGAIN since */
     bool writable;
-    bool rdhup;     /* the peer shut its side */
+    bool rdhup; /* the peer shut its side */
 } bn_conn_t;
 
 typedef enum {
@@ -56,9 +56,9 @@ typedef struct bn_client_s {
     bn_log_t log;
     struct sockaddr_storage peer;
     socklen_t peer_len;
-    char peer_text[64];        /* address without port, for logs and headers */
+    char peer_text[64]; /* address without port, for logs and headers */
     bn_conf_listen_t *listen;
-    bn_buf_t in;               /* request heads and bodies, pipelined bytes */
+    bn_buf_t in; /* request heads and bodies, pipelined bytes */
     unsigned nrequests;
     bn_timer_t timer;
     bn_request_t *req;
@@ -69,13 +69,13 @@ struct bn_upconn_s {
     bn_conn_t conn;
     unsigned magic;
     bn_conf_upstream_t *upstream;
-    unsigned peer;             /* index into upstream->peers */
+    unsigned peer; /* index into upstream->peers */
     bool connected;
-    bool reused;               /* taken from the keep-alive pool */
-    bool pooled;               /* idle, on its upstream's pool list */
-    bn_timer_t timer;          /* idle timeout while pooled */
-    bn_request_t *req;         /* NULL while pooled */
-    bn_upconn_t *next, *prev;  /* the pool's list */
+    bool reused;              /* taken from the keep-alive pool */
+    bool pooled;              /* idle, on its upstream's pool list */
+    bn_timer_t timer;         /* idle timeout while pooled */
+    bn_request_t *req;        /* NULL while pooled */
+    bn_upconn_t *next, *prev; /* the pool's list */
 };
 
 enum { BN_BODY_NONE = 0, BN_BODY_LENGTH, BN_BODY_CHUNKED, BN_BODY_CLOSE };
@@ -83,16 +83,16 @@ enum { BN_BODY_NONE = 0, BN_BODY_LENGTH, BN_BODY_CHUNKED, BN_BODY_CLOSE };
 /* One direction of a proxied exchange, see the top of this file. */
 typedef struct {
     bn_buf_t *buf;
-    int in_mode;               /* BN_BODY_*: how the source frames its body */
-    int64_t left;              /* BN_BODY_LENGTH: bytes still to read */
+    int in_mode;  /* BN_BODY_*: how the source frames its body */
+    int64_t left; /* BN_BODY_LENGTH: bytes still to read */
     bn_http_chunked_t chunk;
-    bool out_chunked;          /* re-frame as chunked for the sink */
-    bool in_done;              /* the whole body was read */
-    bool done;                 /* ... and written, terminator included */
-    bool need_read;            /* blocked: waiting for the source */
-    bool need_write;           /* blocked: waiting for the sink */
-    bool terminator;           /* the chunked terminator is (being) sent */
-    bn_buf_t *prefix;          /* sent before the first frame (the head) */
+    bool out_chunked; /* re-frame as chunked for the sink */
+    bool in_done;     /* the whole body was read */
+    bool done;        /* ... and written, terminator included */
+    bool need_read;   /* blocked: waiting for the source */
+    bool need_write;  /* blocked: waiting for the sink */
+    bool terminator;  /* the chunked terminator is (being) sent */
+    bn_buf_t *prefix; /* sent before the first frame (the head) */
 
     /* The frame being written: hdr, data, then "\r\n" when tail. */
     bool frame;
@@ -103,14 +103,14 @@ typedef struct {
     bool tail;
     size_t sent;
     uint64_t bytes_out;
-    uint64_t body_in;          /* body bytes read (decoded) so far */
-    uint64_t max_body;         /* 0: no limit; above it: PIPE_TOO_LARGE */
+    uint64_t body_in;  /* body bytes read (decoded) so far */
+    uint64_t max_body; /* 0: no limit; above it: PIPE_TOO_LARGE */
 } bn_pipe_t;
 
 typedef enum {
     BN_REQ_CONNECTING = 0,
     BN_REQ_PROXYING,
-    BN_REQ_RESPONDING,         /* a response made by bouncer */
+    BN_REQ_RESPONDING, /* a response made by bouncer */
 } bn_req_state_t;
 
 struct bn_request_s {
@@ -121,44 +121,44 @@ struct bn_request_s {
 
     bn_http_head_t head;
     char *method;
-    char *target;              /* as sent, for the upstream and the log */
-    char *path;                /* target without the query, for routing */
-    char *host;                /* lower case, no port */
+    char *target; /* as sent, for the upstream and the log */
+    char *path;   /* target without the query, for routing */
+    char *host;   /* lower case, no port */
     char *user_agent;
     char *referer;
-    char *request_uri;         /* the target as the client sent it */
-    const char *remote_addr;   /* the client, after real_ip */
-    bool peer_trusted;         /* the peer is in real_ip.from */
-    char request_id[33];       /* made when first asked for */
-    size_t captures[20];       /* the route regex's ovector, for $1..$9 */
+    char *request_uri;       /* the target as the client sent it */
+    const char *remote_addr; /* the client, after real_ip */
+    bool peer_trusted;       /* the peer is in real_ip.from */
+    char request_id[33];     /* made when first asked for */
+    size_t captures[20];     /* the route regex's ovector, for $1..$9 */
     size_t ncaptures;
     int version;
-    bool keepalive;            /* the client connection may serve another request */
+    bool keepalive; /* the client connection may serve another request */
     bool head_method;
 
     bn_conf_server_t *server;
     bn_conf_route_t *route;
     bn_conf_upstream_t *upstream;
-    char *req_header_lines;    /* the route's set/add lines, expanded */
+    char *req_header_lines; /* the route's set/add lines, expanded */
     char *resp_header_lines;
 
     /* Client to upstream. */
-    bn_buf_t out;              /* the request head for the upstream */
+    bn_buf_t out; /* the request head for the upstream */
     bn_pipe_t req_pipe;
     uint64_t body_sent;
     bn_upconn_t *up;
     unsigned tries;
-    bool stale_retried;        /* sent again after a pooled connection failed */
-    uint64_t tried_mask;       /* peers tried, by index modulo 64 */
+    bool stale_retried;  /* sent again after a pooled connection failed */
+    uint64_t tried_mask; /* peers tried, by index modulo 64 */
     bn_timer_t up_timer;
 
     /* Upstream to client. */
-    bn_buf_t rbuf;             /* upstream bytes: response head, then body */
+    bn_buf_t rbuf; /* upstream bytes: response head, then body */
     bn_http_head_t rhead;
     bool rhead_done;
-    bn_buf_t rout;             /* response head (and small bodies) for the client */
+    bn_buf_t rout; /* response head (and small bodies) for the client */
     bn_pipe_t resp_pipe;
-    bool resp_started;         /* a byte of the final response went to the client */
+    bool resp_started; /* a byte of the final response went to the client */
     bool up_keepalive;
 
     /* For the access log. */
@@ -167,7 +167,7 @@ struct bn_request_s {
     uint64_t bytes_sent;
     bn_msec_t start_msec;
     bn_msec_t upstream_start_msec;
-    int64_t upstream_msec;     /* -1: no upstream */
+    int64_t upstream_msec; /* -1: no upstream */
     char upstream_addr[BN_ADDR_TEXT_LEN];
 };
 
@@ -241,7 +241,7 @@ int bn_access_log_fd(void);
 void bn_access_log_set_fd(int fd, int format);
 
 /* worker.c */
-extern uint64_t bn_worker_conn_count;  /* client and upstream descriptors */
+extern uint64_t bn_worker_conn_count; /* client and upstream descriptors */
 extern bool bn_worker_quitting;
 uint64_t bn_worker_next_conn_id(void);
 

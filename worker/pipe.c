@@ -89,7 +89,6 @@ bn_conn_send_buf(bn_conn_t *c, bn_buf_t *b)
     return n;
 }
 
-
 void
 bn_pipe_init(bn_pipe_t *p, bn_buf_t *buf, int in_mode, int64_t length, bool out_chunked)
 {

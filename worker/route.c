@@ -150,7 +150,6 @@ bn_route_find(bn_request_t *r)
     return NULL;
 }
 
-
 /* Applies the route's rewrite to the path; the query string is kept. */
 int
 bn_route_rewrite(bn_request_t *r)
@@ -161,9 +160,9 @@ bn_route_rewrite(bn_request_t *r)
     PCRE2_SIZE outlen = sizeof(out);
     int rc;
 
-    rc = pcre2_substitute(rt->rewrite, (PCRE2_SPTR) r->path, PCRE2_ZERO_TERMINATED, 0, 0, NULL,
-                          NULL, (PCRE2_SPTR) rt->rewrite_replace, PCRE2_ZERO_TERMINATED, out,
-                          &outlen);
+    rc =
+        pcre2_substitute(rt->rewrite, (PCRE2_SPTR) r->path, PCRE2_ZERO_TERMINATED, 0, 0, NULL, NULL,
+                         (PCRE2_SPTR) rt->rewrite_replace, PCRE2_ZERO_TERMINATED, out, &outlen);
     if (rc < 0) {
         return BN_ERROR;
     }
@@ -177,7 +176,6 @@ bn_route_rewrite(bn_request_t *r)
     }
     return r->target != NULL ? BN_OK : BN_ERROR;
 }
-
 
 bool
 bn_route_allowed(const bn_conf_route_t *rt, const struct sockaddr *peer)

@@ -13,10 +13,10 @@
 
 typedef struct {
     bn_conf_upstream_t *conf;
-    int *current;              /* smooth weighted round robin state, per peer */
-    unsigned *fails;           /* passive health, per peer (this worker's view) */
+    int *current;    /* smooth weighted round robin state, per peer */
+    unsigned *fails; /* passive health, per peer (this worker's view) */
     bn_msec_t *down_until;
-    bn_upconn_t *idle;         /* pooled connections, most recent first */
+    bn_upconn_t *idle; /* pooled connections, most recent first */
     unsigned nidle;
 } upstream_rt_t;
 
@@ -163,7 +163,8 @@ connect_failed(bn_request_t *r, int err, const char *what)
         return;
     }
     bn_http_upstream_failed(r, err == ETIMEDOUT ? 504 : 502,
-                            err == ETIMEDOUT ? "upstream timed out" : "no upstream could be reached");
+                            err == ETIMEDOUT ? "upstream timed out"
+                                             : "no upstream could be reached");
 }
 
 static void
@@ -233,8 +234,8 @@ try_connect(bn_request_t *r)
     peer = pick_peer(rt, tried);
     if (peer == -1) {
         r->client->log.action = "connecting to upstream";
-        bn_http_upstream_failed(r, 502, r->tries == 0 ? "no live upstreams"
-                                                      : "no further upstream to try");
+        bn_http_upstream_failed(r, 502,
+                                r->tries == 0 ? "no live upstreams" : "no further upstream to try");
         return;
     }
     r->tries++;
@@ -314,8 +315,8 @@ connect_peer(bn_request_t *r, unsigned peer)
             return;
         }
         r->up_timer.handler = connect_timeout;
-        bn_timer_set(&r->up_timer, r->route->connect_timeout ? r->route->connect_timeout
-                                                              : up->connect_timeout);
+        bn_timer_set(&r->up_timer,
+                     r->route->connect_timeout ? r->route->connect_timeout : up->connect_timeout);
         return;
     }
     if (bn_event_add(&u->conn.io) != BN_OK) {
@@ -394,8 +395,9 @@ bn_upstream_peer_failed(bn_request_t *r)
     if (++rt->fails[u->peer] >= p->max_fails) {
         rt->fails[u->peer] = 0;
         rt->down_until[u->peer] = bn_current_msec + p->fail_timeout;
-        bn_log_error(BN_LOG_WARN, NULL, 0, "upstream server %s of \"%s\" is marked down for %" PRIu64 "ms",
-                     p->address, u->upstream->name, p->fail_timeout);
+        bn_log_error(BN_LOG_WARN, NULL, 0,
+                     "upstream server %s of \"%s\" is marked down for %" PRIu64 "ms", p->address,
+                     u->upstream->name, p->fail_timeout);
     }
 }
 

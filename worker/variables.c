@@ -25,8 +25,7 @@ bn_request_id(bn_request_t *r)
 
 /* The values of every request header named name, joined with ", ". */
 static void
-header_values(bn_request_t *r, const char *name, size_t nlen, const char **v, size_t *len,
-              char sep)
+header_values(bn_request_t *r, const char *name, size_t nlen, const char **v, size_t *len, char sep)
 {
     const char *buf = r->client->in.start;
     char *joined = NULL;
@@ -104,8 +103,7 @@ value_of(bn_request_t *r, const bn_template_part_t *part, const char **v, size_t
         *v = r->remote_addr;
         break;
     case BN_VAR_HOST:
-        *v = r->host ? r->host
-                     : (r->server && r->server->nnames ? r->server->names[0] : "");
+        *v = r->host ? r->host : (r->server && r->server->nnames ? r->server->names[0] : "");
         break;
     case BN_VAR_URI:
         *v = r->path;

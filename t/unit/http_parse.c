@@ -66,19 +66,23 @@ test_requests(void)
     is_int(req_status("GET / HTTP/1.1\nHost: a\n\n"), 0, "bare LF line endings accepted");
     is_int(req_status("GET / HTTP/1.1\r\n\r\n"), 400, "HTTP/1.1 without Host: 400");
     is_int(req_status("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), 400, "two Host: 400");
-    is_int(req_status("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n"),
-           400, "two Content-Length: 400");
+    is_int(
+        req_status("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n"),
+        400, "two Content-Length: 400");
     is_int(req_status("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1, 1\r\n\r\n"), 400,
            "Content-Length list: 400");
     is_int(req_status("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: +1\r\n\r\n"), 400,
            "Content-Length sign: 400");
     is_int(req_status("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n"),
            400, "Content-Length overflow: 400");
-    is_int(req_status("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n"),
-           400, "TE and CL: 400");
+    is_int(
+        req_status(
+            "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n"),
+        400, "TE and CL: 400");
     is_int(req_status("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"), 501,
            "TE other than chunked: 501");
-    is_int(req_status("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"),
+    is_int(req_status("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: "
+                      "chunked\r\nTransfer-Encoding: chunked\r\n\r\n"),
            501, "duplicated TE: 501");
     is_int(req_status("GET / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"), 400,
            "TE in HTTP/1.0: 400");
@@ -105,7 +109,8 @@ test_requests(void)
         char big[8192];
         size_t n = (size_t) snprintf(big, sizeof(big), "GET / HTTP/1.1\r\nHost: a\r\n");
         while (n < 5000) {
-            n += (size_t) snprintf(big + n, sizeof(big) - n, "X-Pad: %s\r\n", "0123456789012345678901234567890123456789");
+            n += (size_t) snprintf(big + n, sizeof(big) - n, "X-Pad: %s\r\n",
+                                   "0123456789012345678901234567890123456789");
         }
         strcpy(big + n, "\r\n");
         is_int(req_status(big), 431, "head over max_head: 431");
@@ -166,8 +171,8 @@ test_chunked(void)
            "chunked body decoded, %zu bytes at a time", step);
     }
 
-    const char *bad[] = { "0x5\r\nhello\r\n0\r\n\r\n", "-5\r\n", " 5\r\n", "5\r\nhelloX\r\n",
-                          "fffffffffffffffff\r\n", "5\nhello\r\n" };
+    const char *bad[] = { "0x5\r\nhello\r\n0\r\n\r\n", "-5\r\n",      " 5\r\n", "5\r\nhelloX\r\n",
+                          "fffffffffffffffff\r\n",     "5\nhello\r\n" };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         bn_http_chunked_t c = { 0 };
         size_t pos = 0, len = strlen(bad[i]), consumed, dlen;

@@ -9,25 +9,25 @@
 
 static int tap_n, tap_failed;
 
-#define ok(cond, ...)                                                       \
-    do {                                                                    \
-        int ok_ = (cond) ? 1 : 0;                                           \
-        printf("%sok %d - ", ok_ ? "" : "not ", ++tap_n);                   \
-        printf(__VA_ARGS__);                                                \
-        printf("\n");                                                       \
-        if (!ok_) {                                                         \
-            tap_failed++;                                                   \
-            printf("#   failed at %s line %d\n", __FILE__, __LINE__);       \
-        }                                                                   \
+#define ok(cond, ...)                                                                              \
+    do {                                                                                           \
+        int ok_ = (cond) ? 1 : 0;                                                                  \
+        printf("%sok %d - ", ok_ ? "" : "not ", ++tap_n);                                          \
+        printf(__VA_ARGS__);                                                                       \
+        printf("\n");                                                                              \
+        if (!ok_) {                                                                                \
+            tap_failed++;                                                                          \
+            printf("#   failed at %s line %d\n", __FILE__, __LINE__);                              \
+        }                                                                                          \
     } while (0)
 
-#define is_int(got, want, ...)                                              \
-    do {                                                                    \
-        long long g_ = (long long) (got), w_ = (long long) (want);          \
-        ok(g_ == w_, __VA_ARGS__);                                          \
-        if (g_ != w_) {                                                     \
-            printf("#   got %lld, want %lld\n", g_, w_);                    \
-        }                                                                   \
+#define is_int(got, want, ...)                                                                     \
+    do {                                                                                           \
+        long long g_ = (long long) (got), w_ = (long long) (want);                                 \
+        ok(g_ == w_, __VA_ARGS__);                                                                 \
+        if (g_ != w_) {                                                                            \
+            printf("#   got %lld, want %lld\n", g_, w_);                                           \
+        }                                                                                          \
     } while (0)
 
 static inline int

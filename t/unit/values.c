@@ -47,17 +47,22 @@ test_addrs(void)
     char err[256];
 
     ok(bn_addr_parse("127.0.0.1:80", false, &a, err, sizeof(err)) == BN_OK
-           && strcmp(a.text, "127.0.0.1:80") == 0, "IPv4");
+           && strcmp(a.text, "127.0.0.1:80") == 0,
+       "IPv4");
     ok(bn_addr_parse("[::1]:8080", false, &a, err, sizeof(err)) == BN_OK
-           && strcmp(a.text, "[::1]:8080") == 0, "IPv6");
+           && strcmp(a.text, "[::1]:8080") == 0,
+       "IPv6");
     ok(bn_addr_parse("unix:/run/x.sock", false, &a, err, sizeof(err)) == BN_OK
-           && a.sa.ss_family == AF_UNIX, "unix socket");
+           && a.sa.ss_family == AF_UNIX,
+       "unix socket");
     ok(bn_addr_parse("*:80", true, &a, err, sizeof(err)) == BN_OK
-           && strcmp(a.text, "0.0.0.0:80") == 0, "wildcard listener");
+           && strcmp(a.text, "0.0.0.0:80") == 0,
+       "wildcard listener");
     ok(bn_addr_parse("127.0.0.1", false, &a, err, sizeof(err)) == BN_ERROR, "no port");
     ok(bn_addr_parse("127.0.0.1:0", false, &a, err, sizeof(err)) == BN_ERROR, "port 0");
     ok(bn_addr_parse("::1:80", false, &a, err, sizeof(err)) == BN_ERROR
-           && strstr(err, "brackets") != NULL, "IPv6 without brackets");
+           && strstr(err, "brackets") != NULL,
+       "IPv6 without brackets");
     ok(bn_addr_parse("unix:rel", false, &a, err, sizeof(err)) == BN_ERROR, "relative unix path");
 }
 
@@ -79,7 +84,8 @@ test_cidrs(void)
     ok(bn_cidr_parse("10.0.0.0/8", &c) == BN_OK && bn_cidr_match(&c, (struct sockaddr *) &s6),
        "an IPv4-mapped address matches the IPv4 network");
     inet_pton(AF_INET6, "::1", &s6.sin6_addr);
-    ok(bn_cidr_parse("::1/128", &c) == BN_OK && bn_cidr_match(&c, (struct sockaddr *) &s6), "::1/128");
+    ok(bn_cidr_parse("::1/128", &c) == BN_OK && bn_cidr_match(&c, (struct sockaddr *) &s6),
+       "::1/128");
     ok(bn_cidr_parse("10.0.0.0/33", &c) == BN_ERROR, "/33 refused");
     ok(bn_cidr_parse("10.0.0/8", &c) == BN_ERROR, "short address refused");
     ok(bn_cidr_parse("0.0.0.0/0", &c) == BN_OK && bn_cidr_match(&c, (struct sockaddr *) &s4),
