@@ -71,6 +71,12 @@ is($e->{headers}{'content-type'}, 'text/x-test', 'respond content_type');
 is(get($p, '/exact/', host => 'example.com')->{status}, 404, 'exact does not match a longer path; nothing else does: 404');
 like(get($p, '/exact/', host => 'example.com')->{body}, qr/404 Not Found/, 'bouncer-made 404 page');
 is(get($p, '/only-post', host => 'example.com', method => 'POST', body => 'x')->{status}, 201, 'method listed: match');
+# A fixed answer to a request whose body was not read: the connection ends
+# after it, or the body would be read as the next request.
+my $raw = raw_request($p, "POST /exact HTTP/1.1\r\nHost: example.com\r\nContent-Length: 30\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
+my @st = $raw =~ /^HTTP\/1.1 (\d+)/mg;
+is("@st", '200', 'a body left unread is never parsed as a request');
+like($raw, qr/Connection: close/, 'the response says the connection closes');
 is(get($p, '/only-post', host => 'example.com')->{body}, "not a post\n", 'method not listed: the next route');
 is(get($p, '/static/a/b.css', host => 'example.com')->{body}, "static\n", 'regex route');
 is(get($p, '/static/a/b.png', host => 'example.com')->{status}, 404, 'regex does not match');

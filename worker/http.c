@@ -29,83 +29,57 @@ static void linger(bn_client_t *c);
 
 static bn_client_t *clients; /* every open client connection of this worker */
 
+static const struct {
+    int status;
+    const char *reason;
+} reasons[] = {
+    { 100, "Continue" },
+    { 101, "Switching Protocols" },
+    { 103, "Early Hints" },
+    { 200, "OK" },
+    { 201, "Created" },
+    { 202, "Accepted" },
+    { 204, "No Content" },
+    { 206, "Partial Content" },
+    { 301, "Moved Permanently" },
+    { 302, "Found" },
+    { 303, "See Other" },
+    { 304, "Not Modified" },
+    { 307, "Temporary Redirect" },
+    { 308, "Permanent Redirect" },
+    { 400, "Bad Request" },
+    { 401, "Unauthorized" },
+    { 403, "Forbidden" },
+    { 404, "Not Found" },
+    { 405, "Method Not Allowed" },
+    { 408, "Request Timeout" },
+    { 409, "Conflict" },
+    { 410, "Gone" },
+    { 411, "Length Required" },
+    { 413, "Content Too Large" },
+    { 414, "URI Too Long" },
+    { 415, "Unsupported Media Type" },
+    { 421, "Misdirected Request" },
+    { 429, "Too Many Requests" },
+    { 431, "Request Header Fields Too Large" },
+    { 500, "Internal Server Error" },
+    { 501, "Not Implemented" },
+    { 502, "Bad Gateway" },
+    { 503, "Service Unavailable" },
+    { 504, "Gateway Timeout" },
+    { 505, "HTTP Version Not Supported" },
+};
+
+/* RFC 9110 15: the reason phrase; "" for codes without one here. */
 static const char *
 status_reason(int status)
 {
-    switch (status) {
-    case 100:
-        return "Continue";
-    case 101:
-        return "Switching Protocols";
-    case 103:
-        return "Early Hints";
-    case 200:
-        return "OK";
-    case 201:
-        return "Created";
-    case 202:
-        return "Accepted";
-    case 204:
-        return "No Content";
-    case 206:
-        return "Partial Content";
-    case 301:
-        return "Moved Permanently";
-    case 302:
-        return "Found";
-    case 303:
-        return "See Other";
-    case 304:
-        return "Not Modified";
-    case 307:
-        return "Temporary Redirect";
-    case 308:
-        return "Permanent Redirect";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 408:
-        return "Request Timeout";
-    case 409:
-        return "Conflict";
-    case 410:
-        return "Gone";
-    case 411:
-        return "Length Required";
-    case 413:
-        return "Content Too Large";
-    case 414:
-        return "URI Too Long";
-    case 415:
-        return "Unsupported Media Type";
-    case 421:
-        return "Misdirected Request";
-    case 429:
-        return "Too Many Requests";
-    case 431:
-        return "Request Header Fields Too Large";
-    case 500:
-        return "Internal Server Error";
-    case 501:
-        return "Not Implemented";
-    case 502:
-        return "Bad Gateway";
-    case 503:
-        return "Service Unavailable";
-    case 504:
-        return "Gateway Timeout";
-    case 505:
-        return "HTTP Version Not Supported";
-    default:
-        return "";
+    for (size_t i = 0; i < BN_NELEMS(reasons); i++) {
+        if (reasons[i].status == status) {
+            return reasons[i].reason;
+        }
     }
+    return "";
 }
 
 /* ---- log context ------------------------------------------------------------- */
@@ -1054,7 +1028,7 @@ respond(bn_request_t *r, int status, const char *extra, const char *ctype, const
         }
     }
     blen = strlen(body);
-    if (status >= 400 && !r->req_pipe.in_done) {
+    if (!r->req_pipe.in_done) {
         /* The rest of the body is unread: this connection cannot go on. */
         r->keepalive = false;
     }
@@ -1554,7 +1528,7 @@ finalize_request(bn_request_t *r)
     bn_conf_t *conf = bn_heritage.conf;
     bool keepalive =
         r->keepalive && !bn_worker_quitting && c->nrequests < conf->limits.keepalive_requests;
-    bool early_error = r->state == BN_REQ_RESPONDING && r->status >= 400 && !r->req_pipe.in_done;
+    bool early = r->state == BN_REQ_RESPONDING && !r->req_pipe.in_done;
     bool error = r->status >= 400;
 
     if (r->up != NULL) {
@@ -1564,7 +1538,7 @@ finalize_request(bn_request_t *r)
     free_request(r);
     c->log.action = NULL;
     if (!keepalive) {
-        if (early_error || (error && bn_buf_len(&c->in) > 0)) {
+        if (early || (error && bn_buf_len(&c->in) > 0)) {
             start_lingering(c);
         } else {
             bn_http_close_client(c);
