@@ -234,15 +234,7 @@ bn_http_client_event(bn_io_t *io, uint32_t events)
     bn_client_t *c = (bn_client_t *) io;
 
     BN_CHECK_OBJ(c, BN_CLIENT_MAGIC);
-    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-        c->conn.readable = true;
-    }
-    if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-        c->conn.rdhup = true;
-    }
-    if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
-        c->conn.writable = true;
-    }
+    bn_conn_ready(&c->conn, events);
     switch (c->state) {
     case BN_CLIENT_READING:
     case BN_CLIENT_IDLE:

@@ -176,6 +176,8 @@ struct bn_request_s {
 #define BN_PIPE_DST_ERROR -2
 #define BN_PIPE_TOO_LARGE -3
 
+/* Records what an epoll event says of c's readiness (edge-triggered). */
+void bn_conn_ready(bn_conn_t *c, uint32_t events);
 /* Returns bytes read, 0 at EOF, BN_AGAIN or BN_ERROR (errno set). */
 ssize_t bn_conn_recv(bn_conn_t *c, char *p, size_t n);
 /* Returns bytes written, BN_AGAIN or BN_ERROR (errno set). */

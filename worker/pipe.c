@@ -8,8 +8,23 @@
  */
 #include "http.h"
 
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+
+void
+bn_conn_ready(bn_conn_t *c, uint32_t events)
+{
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+        c->readable = true;
+    }
+    if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+        c->rdhup = true;
+    }
+    if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
+        c->writable = true;
+    }
+}
 
 /* Returns bytes read, 0 at EOF, BN_AGAIN or BN_ERROR (errno set). */
 ssize_t

@@ -184,15 +184,7 @@ upconn_event(bn_io_t *io, uint32_t events)
     socklen_t len = sizeof(err);
 
     BN_CHECK_OBJ(u, BN_UPCONN_MAGIC);
-    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-        u->conn.readable = true;
-    }
-    if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-        u->conn.rdhup = true;
-    }
-    if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
-        u->conn.writable = true;
-    }
+    bn_conn_ready(&u->conn, events);
     if (r == NULL) {
         /* Pooled: anything but writability means the upstream closed it or
          * sent bytes no request asked for.  Either way it is unusable. */
