@@ -101,6 +101,11 @@ is($r->{headers}{'x-frame-options'}, 'DENY', 'response header set');
 is($r->{headers}{'x-added'}, '1', 'response header added');
 is($r->{headers}{'x-keep'}, 'k', 'other response headers pass');
 
+$j = decode_json(parse_response(raw_request($p, "GET http://Example.com:8080/api/abs HTTP/1.1\r\nHost: default.test\r\nConnection: close\r\n\r\n"))->{body});
+is($j->{headers}{host}, 'Example.com:8080', 'absolute-form: its authority is the Host sent upstream');
+is($j->{path}, '/v2/abs', 'and its path the target');
+$j = decode_json(parse_response(raw_request($p2, "GET /api/old HTTP/1.0\r\n\r\n"))->{body});
+is($j->{headers}{host}, 'app', 'no Host from an HTTP/1.0 client: the upstream name is sent');
 $j = decode_json(get($p, '/named', host => 'example.com')->{body});
 is($j->{headers}{host}, 'backend.internal', 'host_header replaces Host');
 

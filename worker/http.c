@@ -709,10 +709,14 @@ build_upstream_head(bn_request_t *r)
     }
     if (u->host_header != NULL) {
         host_value = u->host_header;
+    } else if (r->authority != NULL) {
+        host_value = r->authority;
     } else if (hi >= 0) {
         host_value = head_str(r, r->head.headers[hi].value, r->head.headers[hi].value_len);
     } else {
-        host_value = r->host ? r->host : "";
+        /* An HTTP/1.0 client sent none; HTTP/1.1 to the upstream needs one
+         * (RFC 9112 3.2): the upstream's name, as nginx's $proxy_host. */
+        host_value = u->name;
     }
     if (host_value != NULL && host_value[0] != '\0'
         && put_header(&r->out, "Host", 4, host_value, strlen(host_value)) != BN_OK) {

@@ -124,6 +124,7 @@ struct bn_request_s {
     char *target; /* as sent, for the upstream and the log */
     char *path;   /* target without the query, for routing */
     char *host;   /* lower case, no port */
+    char *authority; /* of an absolute-form target: the Host to send */
     char *user_agent;
     char *referer;
     char *request_uri;       /* the target as the client sent it */

@@ -200,8 +200,10 @@ bn_route_absolute_form(bn_request_t *r)
     if (r->host == NULL || r->host[0] == '\0') {
         return BN_ERROR;
     }
+    /* RFC 9112 3.2.2: the authority replaces Host, port and all. */
+    r->authority = bn_pstrndup(r->pool, t + 7, slash ? (size_t) (slash - t - 7) : strlen(t + 7));
     r->target = bn_pstrdup(r->pool, slash ? slash : "/");
-    return BN_OK;
+    return r->authority != NULL && r->target != NULL ? BN_OK : BN_ERROR;
 }
 
 /* Only matching uses the normalised path; the target forwarded stays as the
