@@ -127,6 +127,7 @@ spawn_worker(unsigned slot)
         bn_heritage.conf = conf;
         bn_heritage.generation = generation;
         bn_heritage.slot = slot;
+        bn_heritage.master_pid = getppid();
         bn_heritage.access_log_fd = access_fd;
         bn_heritage.drop_privileges = w_drop;
         bn_heritage.uid = w_uid;

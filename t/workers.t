@@ -80,5 +80,16 @@ is($? >> 8, 0, 'quit exited 0 after the master was done');
 ok(wait_until(sub { waitpid($master, POSIX::WNOHANG()) == $master }, 10), 'the master exited');
 $t->{pid} = undef;
 
+# A master killed outright: its workers (no longer root) still notice, finish
+# what they have, and exit instead of holding the listeners forever.
+$t->start(ports => [$p]);
+ok(wait_until(sub { $t->worker_pids == 2 }), 'started again');
+my @orphans = $t->worker_pids;
+$master = $t->master_pid;
+kill 'KILL', $master;
+waitpid $master, 0;
+$t->{pid} = undef;
+ok(wait_until(sub { !grep { kill 0, $_ } @orphans }, 10), 'workers exit when the master dies');
+
 $t->done;
 done_testing;

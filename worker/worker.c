@@ -276,9 +276,13 @@ bn_worker_main(void)
 
     bn_proctitle_set("bouncer: worker process");
     setup_signals();
-    /* Should the master vanish without telling us, finish and go. */
-    prctl(PR_SET_PDEATHSIG, SIGQUIT, 0, 0, 0);
     drop_privileges();
+    /* Should the master vanish without telling us, finish and go.  Set
+     * after the privilege drop, which clears it. */
+    prctl(PR_SET_PDEATHSIG, SIGQUIT, 0, 0, 0);
+    if (getppid() != bn_heritage.master_pid) {
+        raise(SIGQUIT); /* it went before we could ask */
+    }
     bn_log_level = conf->error_log_level;
     bn_access_log_set_fd(bn_heritage.access_log_fd, conf->access_format);
     bn_time_update();
