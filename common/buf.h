@@ -55,6 +55,9 @@ bn_buf_append(bn_buf_t *b, const void *p, size_t n)
     return BN_OK;
 }
 
+/* Appends printf output; BN_ERROR (and nothing appended) when it does not fit. */
+int bn_buf_printf(bn_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Sets up b over size bytes of memory m. */
 static inline void
 bn_buf_init(bn_buf_t *b, char *m, size_t size)

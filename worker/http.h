@@ -121,9 +121,9 @@ struct bn_request_s {
 
     bn_http_head_t head;
     char *method;
-    char *target; /* as sent, for the upstream and the log */
-    char *path;   /* target without the query, for routing */
-    char *host;   /* lower case, no port */
+    char *target;    /* as sent, for the upstream and the log */
+    char *path;      /* target without the query, for routing */
+    char *host;      /* lower case, no port */
     char *authority; /* of an absolute-form target: the Host to send */
     char *user_agent;
     char *referer;
@@ -208,6 +208,20 @@ int bn_route_rewrite(bn_request_t *r);
 /* "http://host/path" (RFC 9112 3.2.2): sets r->host and r->target.
  * Returns BN_OK, BN_DECLINED (origin-form) or BN_ERROR. */
 int bn_route_absolute_form(bn_request_t *r);
+
+/* headers.c */
+/* RFC 9110 15: the reason phrase; "" for codes without one here. */
+const char *bn_http_status_reason(int status);
+/* The route's set/add header lines for r, variables expanded (r's pool). */
+char *bn_http_header_lines(bn_request_t *r, const bn_conf_headers_t *h);
+/* Writes r->out: the request head for the upstream.  BN_OK or BN_ERROR. */
+int bn_http_build_upstream_head(bn_request_t *r);
+/* The client address when the peer is a trusted proxy (real_ip). */
+const char *bn_http_real_ip(bn_request_t *r);
+/* Copies the upstream's 1xx response to r->rout for the client. */
+void bn_http_interim_response(bn_request_t *r);
+/* Writes the client's response head to r->rout and sets up the body pipe. */
+int bn_http_build_response_head(bn_request_t *r);
 
 /* http.c */
 void bn_http_init_client(bn_client_t *c);

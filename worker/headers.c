@@ -1,0 +1,533 @@
+/*
+ * headers.c: the heads bouncer writes.  The request head for the upstream
+ * (hop-by-hop headers out, X-Forwarded-* or Forwarded in, the route's rules
+ * applied, framing of bouncer's own), and the response head for the client
+ * (the same the other way, plus the body framing it will get).  Built with
+ * memcpy into buffers sized beforehand: this runs for every request.
+ */
+#include "http.h"
+#include "../common/clock.h"
+#include "../common/str.h"
+
+#include <strings.h>
+
+static const struct {
+    int status;
+    const char *reason;
+} reasons[] = {
+    { 100, "Continue" },
+    { 101, "Switching Protocols" },
+    { 103, "Early Hints" },
+    { 200, "OK" },
+    { 201, "Created" },
+    { 202, "Accepted" },
+    { 204, "No Content" },
+    { 206, "Partial Content" },
+    { 301, "Moved Permanently" },
+    { 302, "Found" },
+    { 303, "See Other" },
+    { 304, "Not Modified" },
+    { 307, "Temporary Redirect" },
+    { 308, "Permanent Redirect" },
+    { 400, "Bad Request" },
+    { 401, "Unauthorized" },
+    { 403, "Forbidden" },
+    { 404, "Not Found" },
+    { 405, "Method Not Allowed" },
+    { 408, "Request Timeout" },
+    { 409, "Conflict" },
+    { 410, "Gone" },
+    { 411, "Length Required" },
+    { 413, "Content Too Large" },
+    { 414, "URI Too Long" },
+    { 415, "Unsupported Media Type" },
+    { 421, "Misdirected Request" },
+    { 429, "Too Many Requests" },
+    { 431, "Request Header Fields Too Large" },
+    { 500, "Internal Server Error" },
+    { 501, "Not Implemented" },
+    { 502, "Bad Gateway" },
+    { 503, "Service Unavailable" },
+    { 504, "Gateway Timeout" },
+    { 505, "HTTP Version Not Supported" },
+};
+
+/* RFC 9110 15: the reason phrase; "" for codes without one here. */
+const char *
+bn_http_status_reason(int status)
+{
+    for (size_t i = 0; i < BN_NELEMS(reasons); i++) {
+        if (reasons[i].status == status) {
+            return reasons[i].reason;
+        }
+    }
+    return "";
+}
+
+static bool
+header_in(const char *name, size_t len, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (bn_strncaseeq(name, len, list[i], strlen(list[i]))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool
+header_in_set(const char *name, size_t len, const bn_conf_headers_t *h)
+{
+    for (size_t i = 0; i < h->nset; i++) {
+        if (bn_strncaseeq(name, len, h->set[i].name, h->set[i].name_len)) {
+            return true;
+        }
+    }
+    return header_in(name, len, h->remove, h->nremove);
+}
+
+/*
+ * The "Name: value\r\n" lines that a route's set and add rules make for r,
+ * variables expanded, in r's pool ("" when there are none; NULL when memory
+ * runs out).  They are made once, at the start, so the buffers that carry
+ * them can be sized exactly.
+ */
+/* bn_buf_printf() for what needs no formatting: the hot path of head building. */
+static int
+put(bn_buf_t *b, const char *s, size_t n)
+{
+    return bn_buf_append(b, s, n);
+}
+
+#define put_lit(b, s) put(b, s, sizeof(s) - 1)
+
+/* Appends "name: value\r\n". */
+static int
+put_header(bn_buf_t *b, const char *name, size_t nl, const char *value, size_t vl)
+{
+    if (bn_buf_room(b) < nl + vl + 4) {
+        return BN_ERROR;
+    }
+    memcpy(b->last, name, nl);
+    b->last += nl;
+    *b->last++ = ':';
+    *b->last++ = ' ';
+    memcpy(b->last, value, vl);
+    b->last += vl;
+    *b->last++ = '\r';
+    *b->last++ = '\n';
+    return BN_OK;
+}
+
+/* Appends "name: N\r\n". */
+static int
+put_number_header(bn_buf_t *b, const char *name, size_t nl, uint64_t n)
+{
+    char digits[24], *d = digits + sizeof(digits);
+
+    do {
+        *--d = (char) ('0' + n % 10);
+        n /= 10;
+    } while (n != 0);
+    return put_header(b, name, nl, d, (size_t) (digits + sizeof(digits) - d));
+}
+
+/* Appends "HTTP/1.1 NNN Reason\r\n". */
+static int
+put_status_line(bn_buf_t *b, int status)
+{
+    const char *reason = bn_http_status_reason(status);
+    size_t rl = strlen(reason);
+
+    if (status < 100 || status > 999 || bn_buf_room(b) < 15 + rl) {
+        return BN_ERROR;
+    }
+    memcpy(b->last, "HTTP/1.1 ", 9);
+    b->last[9] = (char) ('0' + status / 100);
+    b->last[10] = (char) ('0' + status / 10 % 10);
+    b->last[11] = (char) ('0' + status % 10);
+    b->last[12] = ' ';
+    b->last += 13;
+    memcpy(b->last, reason, rl);
+    b->last += rl;
+    *b->last++ = '\r';
+    *b->last++ = '\n';
+    return BN_OK;
+}
+
+char *
+bn_http_header_lines(bn_request_t *r, const bn_conf_headers_t *h)
+{
+    size_t total = 0, n = h->nset + h->nadd;
+    const char **vals;
+    char *out, *p;
+
+    if (n == 0) {
+        return "";
+    }
+    vals = bn_palloc(r->pool, n * sizeof(char *));
+    if (vals == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const bn_conf_header_t *hd = i < h->nset ? &h->set[i] : &h->add[i - h->nset];
+        vals[i] = hd->tpl.has_vars ? bn_var_expand(r, &hd->tpl) : hd->value;
+        if (vals[i] == NULL) {
+            return NULL;
+        }
+        total += hd->name_len + strlen(vals[i]) + 4;
+    }
+    out = p = bn_palloc(r->pool, total + 1);
+    if (out == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const bn_conf_header_t *hd = i < h->nset ? &h->set[i] : &h->add[i - h->nset];
+        p += sprintf(p, "%s: %s\r\n", hd->name, vals[i]);
+    }
+    return out;
+}
+
+/* Hop-by-hop (RFC 9110 7.6.1) and framing headers bouncer writes itself. */
+static const char *const hop_by_hop[] = {
+    "connection", "keep-alive",        "proxy-connection", "te",
+    "trailer",    "transfer-encoding", "upgrade",          "content-length",
+};
+
+/* RFC 9110 7.6.1: the headers a Connection header names are hop-by-hop too. */
+static bool
+named_in_connection(const bn_http_head_t *h, const char *buf, const char *name, size_t len)
+{
+    for (unsigned i = 0; i < h->nheaders; i++) {
+        const bn_http_header_t *hd = &h->headers[i];
+        const char *v = buf + hd->value, *end = v + hd->value_len;
+        if (!bn_strncaseeq(buf + hd->name, hd->name_len, "connection", 10)) {
+            continue;
+        }
+        while (v < end) {
+            const char *s;
+            while (v < end && (*v == ' ' || *v == '\t' || *v == ',')) {
+                v++;
+            }
+            s = v;
+            while (v < end && *v != ',' && *v != ' ' && *v != '\t') {
+                v++;
+            }
+            if (bn_strncaseeq(s, (size_t) (v - s), name, len)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+int
+bn_http_build_upstream_head(bn_request_t *r)
+{
+    bn_client_t *c = r->client;
+    const char *buf = c->in.start;
+    const bn_conf_route_t *rt = r->route;
+    bn_conf_upstream_t *u = r->upstream;
+    size_t size;
+    char *xff = NULL;
+    const char *host_value;
+    int hi = r->head.host;
+    bool have_proto = false, have_host = false;
+    char *m;
+
+    size = r->head.head_len + strlen(r->target) + 1024 + strlen(r->req_header_lines)
+           + (u->host_header ? strlen(u->host_header) : 0) + (r->host ? 2 * strlen(r->host) : 0);
+    m = bn_palloc(r->pool, size);
+    if (m == NULL) {
+        return BN_ERROR;
+    }
+    bn_buf_init(&r->out, m, size);
+    if (put(&r->out, r->method, strlen(r->method)) != BN_OK || put_lit(&r->out, " ") != BN_OK
+        || put(&r->out, r->target, strlen(r->target)) != BN_OK
+        || put_lit(&r->out, " HTTP/1.1\r\n") != BN_OK) {
+        return BN_ERROR;
+    }
+    for (unsigned i = 0; i < r->head.nheaders; i++) {
+        const bn_http_header_t *hd = &r->head.headers[i];
+        const char *name = buf + hd->name;
+        size_t nl = hd->name_len;
+
+        if (header_in(name, nl, hop_by_hop, BN_NELEMS(hop_by_hop))
+            || named_in_connection(&r->head, buf, name, nl)
+            || header_in_set(name, nl, &rt->request_headers) || bn_strncaseeq(name, nl, "expect", 6)
+            || (int) i == hi) {
+            continue;
+        }
+        if (r->server->forwarded & BN_FORWARDED_X) {
+            if (bn_strncaseeq(name, nl, "x-forwarded-for", 15)) {
+                /* Several lines fold into one list, in order (RFC 9110 5.3). */
+                xff = xff == NULL
+                          ? bn_psprintf(r->pool, "%.*s", (int) hd->value_len, buf + hd->value)
+                          : bn_psprintf(r->pool, "%s, %.*s", xff, (int) hd->value_len,
+                                        buf + hd->value);
+                continue;
+            }
+            if (bn_strncaseeq(name, nl, "x-real-ip", 9)) {
+                continue;
+            }
+            if (bn_strncaseeq(name, nl, "x-forwarded-proto", 17)
+                || bn_strncaseeq(name, nl, "x-forwarded-host", 16)) {
+                /* A trusted proxy in front knows these better than we do. */
+                if (!r->peer_trusted) {
+                    continue;
+                }
+                if (name[12] == 'p' || name[12] == 'P') {
+                    have_proto = true;
+                } else {
+                    have_host = true;
+                }
+            }
+        }
+        if ((r->server->forwarded & BN_FORWARDED_RFC7239) && bn_strncaseeq(name, nl, "forwarded", 9)
+            && !r->peer_trusted) {
+            continue;
+        }
+        if (put_header(&r->out, name, nl, buf + hd->value, hd->value_len) != BN_OK) {
+            return BN_ERROR;
+        }
+    }
+    if (u->host_header != NULL) {
+        host_value = u->host_header;
+    } else if (r->authority != NULL) {
+        host_value = r->authority;
+    } else if (hi >= 0) {
+        host_value =
+            bn_pstrndup(r->pool, buf + r->head.headers[hi].value, r->head.headers[hi].value_len);
+    } else {
+        /* An HTTP/1.0 client sent none; HTTP/1.1 to the upstream needs one
+         * (RFC 9112 3.2): the upstream's name, as nginx's $proxy_host. */
+        host_value = u->name;
+    }
+    if (host_value != NULL && host_value[0] != '\0'
+        && put_header(&r->out, "Host", 4, host_value, strlen(host_value)) != BN_OK) {
+        return BN_ERROR;
+    }
+    if (r->server->forwarded & BN_FORWARDED_X) {
+        if (put_lit(&r->out, "X-Forwarded-For: ") != BN_OK
+            || (xff != NULL
+                && (put(&r->out, xff, strlen(xff)) != BN_OK || put_lit(&r->out, ", ") != BN_OK))
+            || put(&r->out, c->peer_text, strlen(c->peer_text)) != BN_OK
+            || put_lit(&r->out, "\r\n") != BN_OK
+            || put_header(&r->out, "X-Real-IP", 9, r->remote_addr, strlen(r->remote_addr))
+                   != BN_OK) {
+            return BN_ERROR;
+        }
+        if (!have_proto && put_lit(&r->out, "X-Forwarded-Proto: http\r\n") != BN_OK) {
+            return BN_ERROR;
+        }
+        if (!have_host && r->host != NULL
+            && put_header(&r->out, "X-Forwarded-Host", 16, r->host, strlen(r->host)) != BN_OK) {
+            return BN_ERROR;
+        }
+    }
+    if (r->server->forwarded & BN_FORWARDED_RFC7239) {
+        bool v6 = c->peer.ss_family == AF_INET6;
+        if (bn_buf_printf(&r->out, "Forwarded: for=%s%s%s%s;proto=http%s%s%s\r\n", v6 ? "\"[" : "",
+                          c->peer_text, v6 ? "]\"" : "", "", r->host ? ";host=\"" : "",
+                          r->host ? r->host : "", r->host ? "\"" : "")
+            != BN_OK) {
+            return BN_ERROR;
+        }
+    }
+    if (put(&r->out, r->req_header_lines, strlen(r->req_header_lines)) != BN_OK) {
+        return BN_ERROR;
+    }
+    if (r->head.chunked) {
+        if (put_lit(&r->out, "Transfer-Encoding: chunked\r\n") != BN_OK) {
+            return BN_ERROR;
+        }
+    } else if (r->head.content_length >= 0) {
+        if (put_number_header(&r->out, "Content-Length", 14, (uint64_t) r->head.content_length)
+            != BN_OK) {
+            return BN_ERROR;
+        }
+    }
+    if (u->keepalive == 0 && put_lit(&r->out, "Connection: close\r\n") != BN_OK) {
+        return BN_ERROR;
+    }
+    return put_lit(&r->out, "\r\n");
+}
+
+/*
+ * The client's address when the peer is a trusted proxy (real_ip.from): the
+ * header's list read right to left, skipping trusted hops, so the first
+ * address not ours is the client; a client cannot choose its own address by
+ * sending the header itself, because whatever it sent is left of that.
+ */
+const char *
+bn_http_real_ip(bn_request_t *r)
+{
+    const bn_conf_server_t *s = r->server;
+    const char *buf = r->client->in.start, *found = NULL;
+    size_t flen = 0;
+    struct sockaddr_storage ss;
+
+    for (int i = (int) r->head.nheaders - 1; i >= 0; i--) {
+        const bn_http_header_t *h = &r->head.headers[i];
+        const char *v = buf + h->value, *end = v + h->value_len;
+
+        if (!bn_strncaseeq(buf + h->name, h->name_len, s->real_ip_header,
+                           strlen(s->real_ip_header))) {
+            continue;
+        }
+        while (end > v) {
+            const char *e = end, *b;
+            while (e > v && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == ',')) {
+                e--;
+            }
+            b = e;
+            while (b > v && b[-1] != ',' && b[-1] != ' ' && b[-1] != '\t') {
+                b--;
+            }
+            end = b;
+            if (e == b || bn_ip_parse(b, (size_t) (e - b), &ss) != BN_OK) {
+                /* Not an address: stop trusting the rest of the list. */
+                goto done;
+            }
+            found = b;
+            flen = (size_t) (e - b);
+            if (!bn_cidr_list_match(s->real_ip_from, s->nreal_ip_from, (struct sockaddr *) &ss)) {
+                goto done;
+            }
+        }
+    }
+done:
+    return found != NULL ? bn_pstrndup(r->pool, found, flen) : r->client->peer_text;
+}
+
+/* Copies the upstream's interim response, less hop-by-hop headers, to rout. */
+void
+bn_http_interim_response(bn_request_t *r)
+{
+    const char *buf = r->rbuf.start;
+    const bn_http_head_t *h = &r->rhead;
+    char *mark = r->rout.last;
+
+    if (put_status_line(&r->rout, h->status) != BN_OK) {
+        goto none;
+    }
+    for (unsigned i = 0; i < h->nheaders; i++) {
+        const bn_http_header_t *hd = &h->headers[i];
+        if (header_in(buf + hd->name, hd->name_len, hop_by_hop, BN_NELEMS(hop_by_hop))
+            || named_in_connection(h, buf, buf + hd->name, hd->name_len)) {
+            continue;
+        }
+        if (put_header(&r->rout, buf + hd->name, hd->name_len, buf + hd->value, hd->value_len)
+            != BN_OK) {
+            goto none;
+        }
+    }
+    if (bn_buf_printf(&r->rout, "\r\n") == BN_OK) {
+        return;
+    }
+none:
+    /* No room: an interim response is advisory, the final one is not. */
+    r->rout.last = mark;
+}
+
+static const char *
+upstream_header(bn_request_t *r, const char *name, size_t *len)
+{
+    int i = bn_http_find_header(&r->rhead, r->rbuf.start, name);
+
+    if (i < 0) {
+        return NULL;
+    }
+    *len = r->rhead.headers[i].value_len;
+    return r->rbuf.start + r->rhead.headers[i].value;
+}
+
+/* Writes the client's response head into rout and sets up the body pipe. */
+int
+bn_http_build_response_head(bn_request_t *r)
+{
+    const char *buf = r->rbuf.start;
+    bn_http_head_t *h = &r->rhead;
+    const bn_conf_headers_t *rh = &r->route->response_headers;
+    int mode;
+    bool no_body = r->head_method || h->status == 204 || h->status == 304;
+    bool chunk_out = false;
+    size_t len;
+
+    if (no_body) {
+        mode = BN_BODY_NONE;
+    } else if (h->chunked) {
+        mode = BN_BODY_CHUNKED;
+    } else if (h->content_length >= 0) {
+        mode = BN_BODY_LENGTH;
+    } else {
+        mode = BN_BODY_CLOSE;
+    }
+    if (mode == BN_BODY_CHUNKED || mode == BN_BODY_CLOSE) {
+        if (r->version == 11) {
+            chunk_out = true;
+        } else {
+            r->keepalive = false; /* HTTP/1.0 gets a body delimited by close */
+        }
+    }
+    r->up_keepalive =
+        mode != BN_BODY_CLOSE && !h->conn_close && (h->version == 11 || h->conn_keepalive);
+    if (!r->req_pipe.done) {
+        /* The upstream answered before the whole body was read. */
+        r->keepalive = false;
+        r->up_keepalive = false;
+    }
+    if (bn_worker_quitting || r->client->nrequests >= bn_heritage.conf->limits.keepalive_requests) {
+        r->keepalive = false;
+    }
+
+    r->status = h->status;
+    r->upstream_status = h->status;
+    if (put_status_line(&r->rout, h->status) != BN_OK) {
+        return BN_ERROR;
+    }
+    for (unsigned i = 0; i < h->nheaders; i++) {
+        const bn_http_header_t *hd = &h->headers[i];
+        const char *name = buf + hd->name;
+        size_t nl = hd->name_len;
+
+        if (bn_strncaseeq(name, nl, "content-length", 14) && no_body && h->status != 204) {
+            /* HEAD and 304 describe the representation: keep its length. */
+        } else if (header_in(name, nl, hop_by_hop, BN_NELEMS(hop_by_hop))
+                   || named_in_connection(h, buf, name, nl) || bn_strncaseeq(name, nl, "server", 6)
+                   || bn_strncaseeq(name, nl, "x-powered-by", 12) || header_in_set(name, nl, rh)) {
+            continue;
+        }
+        if (put_header(&r->rout, name, nl, buf + hd->value, hd->value_len) != BN_OK) {
+            return BN_ERROR;
+        }
+    }
+    if (put_lit(&r->rout, "Server: bouncer\r\n") != BN_OK
+        || (upstream_header(r, "date", &len) == NULL
+            && bn_buf_printf(&r->rout, "Date: %s\r\n", bn_time_http()) != BN_OK)
+        || put(&r->rout, r->resp_header_lines, strlen(r->resp_header_lines)) != BN_OK) {
+        return BN_ERROR;
+    }
+    if (mode == BN_BODY_LENGTH) {
+        if (put_number_header(&r->rout, "Content-Length", 14, (uint64_t) h->content_length)
+            != BN_OK) {
+            return BN_ERROR;
+        }
+    } else if (chunk_out && put_lit(&r->rout, "Transfer-Encoding: chunked\r\n") != BN_OK) {
+        return BN_ERROR;
+    }
+    if (!r->keepalive) {
+        if (put_lit(&r->rout, "Connection: close\r\n") != BN_OK) {
+            return BN_ERROR;
+        }
+    } else if (r->version == 10 && put_lit(&r->rout, "Connection: keep-alive\r\n") != BN_OK) {
+        return BN_ERROR;
+    }
+    if (put_lit(&r->rout, "\r\n") != BN_OK) {
+        return BN_ERROR;
+    }
+    r->rbuf.pos = r->rbuf.start + h->head_len;
+    bn_pipe_init(&r->resp_pipe, &r->rbuf, mode, h->content_length, chunk_out);
+    r->resp_pipe.prefix = &r->rout;
+    return BN_OK;
+}
