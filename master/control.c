@@ -56,7 +56,6 @@ bn_control_command(const char *sock_path, const char *cmd, unsigned wait_secs)
     ssize_t n;
     size_t got = 0;
     struct pollfd pfd;
-    bool first = true;
 
     memset(&sa, 0, sizeof(sa));
     sa.sun_family = AF_UNIX;
@@ -113,7 +112,6 @@ bn_control_command(const char *sock_path, const char *cmd, unsigned wait_secs)
             } else {
                 fprintf(stderr, "%s\n", buf);
             }
-            first = false;
             got -= (size_t) (nl + 1 - buf);
             memmove(buf, nl + 1, got + 1);
         }
@@ -121,7 +119,6 @@ bn_control_command(const char *sock_path, const char *cmd, unsigned wait_secs)
             got = 0;
         }
     }
-    (void) first;
     close(fd);
     return status;
 }

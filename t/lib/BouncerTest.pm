@@ -125,7 +125,6 @@ sub start {
     if ($pid == 0) {
         if ($opt{nofile}) {
             # A low hard limit, for the EMFILE test.
-            require BSD::Resource if 0;
             exec 'sh', '-c', "ulimit -n $opt{nofile} && exec \"\$0\" \"\$@\" >>'$d/stderr.log' 2>&1",
                 $self->{bin}, '-c', $self->{conf}, 'start', '--foreground';
         }

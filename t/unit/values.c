@@ -92,11 +92,19 @@ test_cidrs(void)
        "/0 matches all");
 }
 
+static int cleanups_run;
+
+static void
+count_cleanup(void *data)
+{
+    cleanups_run += *(int *) data;
+}
+
 static void
 test_pool(void)
 {
+    static int one = 1;
     bn_pool_t *p = bn_pool_create(1024);
-    int cleaned = 0;
     char *a, *b, *big;
 
     ok(p != NULL, "pool created");
@@ -111,12 +119,13 @@ test_pool(void)
     }
     ok(strcmp(bn_psprintf(p, "%d-%s", 42, "x"), "42-x") == 0, "psprintf");
     ok(strcmp(bn_pstrndup(p, "abcdef", 3), "abc") == 0, "pstrndup");
-    bn_pool_cleanup_add(p, (bn_pool_cleanup_pt) (void (*)(void *)) free, malloc(1));
+    bn_pool_cleanup_add(p, count_cleanup, &one);
+    bn_pool_cleanup_add(p, count_cleanup, &one);
     bn_pool_reset(p);
+    is_int(cleanups_run, 2, "reset runs the cleanups");
     ok(bn_palloc(p, 10) != NULL, "usable after reset");
-    (void) cleaned;
     bn_pool_destroy(p);
-    ok(1, "destroyed");
+    is_int(cleanups_run, 2, "and they do not run twice");
 }
 
 static void
