@@ -120,6 +120,8 @@ parse_connection(bn_http_head_t *h, const char *v, size_t len)
             h->conn_keepalive = true;
         } else if (i - s == 7 && strncasecmp(v + s, "upgrade", 7) == 0) {
             h->conn_upgrade = true;
+        } else if (i > s) {
+            h->conn_other = true;
         }
     }
 }

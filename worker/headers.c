@@ -198,6 +198,9 @@ static const char *const hop_by_hop[] = {
 static bool
 named_in_connection(const bn_http_head_t *h, const char *buf, const char *name, size_t len)
 {
+    if (!h->conn_other) {
+        return false; /* the usual case: nothing to look up per header */
+    }
     for (unsigned i = 0; i < h->nheaders; i++) {
         const bn_http_header_t *hd = &h->headers[i];
         const char *v = buf + hd->value, *end = v + hd->value_len;
