@@ -503,6 +503,10 @@ start_request(bn_client_t *c)
         bn_pipe_init(&r->req_pipe, &c->in, BN_BODY_CHUNKED, 0, true);
     } else if (r->head.content_length > 0) {
         bn_pipe_init(&r->req_pipe, &c->in, BN_BODY_LENGTH, r->head.content_length, false);
+        /* A body that came whole with its head stays in the buffer until
+         * the request ends: it can be sent again if a pooled upstream
+         * connection turns out dead. */
+        r->body_replayable = (int64_t) bn_buf_len(&c->in) >= r->head.content_length;
     } else {
         bn_pipe_init(&r->req_pipe, &c->in, BN_BODY_NONE, 0, false);
     }
@@ -558,6 +562,8 @@ start_request(bn_client_t *c)
         respond(r, 500, NULL, NULL, NULL);
         return BN_OK;
     }
+    /* Kept: bn_conn_send_buf() empties the buffer once it is sent. */
+    r->out_len = bn_buf_len(&r->out);
     {
         size_t rsize = BN_MAX(conf->limits.max_upstream_header_size, BN_BODY_BUF_SIZE);
         char *m = bn_palloc(r->pool, rsize);
@@ -781,17 +787,23 @@ read_response_head(bn_request_t *r)
             int err = n == 0 ? 0 : errno;
             r->client->log.action = "reading response header from upstream";
             if ((n == 0 || err == ECONNRESET || err == EPIPE) && bn_buf_len(&r->rbuf) == 0
-                && u->reused && r->req_pipe.in_mode == BN_BODY_NONE && idempotent(r->method)
-                && !r->stale_retried) {
+                && u->reused && idempotent(r->method) && !r->stale_retried
+                && (r->req_pipe.in_mode == BN_BODY_NONE || r->body_replayable)) {
                 /* A pooled connection the upstream closed as we reused it.
-                 * The request is idempotent and has no body: it is safe to
-                 * send it again, once, on a fresh connection. */
+                 * The request is idempotent and all of it is still here: it
+                 * is safe to send it again, once, on a fresh connection. */
                 bn_log_error(BN_LOG_INFO, &r->client->log, err,
                              "a pooled upstream connection was closed; retrying on a new one");
                 r->stale_retried = true;
                 r->out.pos = r->out.start;
+                r->out.last = r->out.start + r->out_len;
                 r->state = BN_REQ_CONNECTING;
-                r->req_pipe.done = true;
+                if (r->body_replayable) {
+                    r->client->in.pos = r->client->in.start + r->head.head_len;
+                    bn_pipe_init(&r->req_pipe, &r->client->in, BN_BODY_LENGTH,
+                                 r->head.content_length, false);
+                    r->body_sent = 0;
+                }
                 bn_upstream_reconnect(r);
                 return BN_ERROR;
             }

@@ -145,12 +145,14 @@ struct bn_request_s {
 
     /* Client to upstream. */
     bn_buf_t out; /* the request head for the upstream */
+    size_t out_len; /* its length, to send it again */
     bn_pipe_t req_pipe;
     uint64_t body_sent;
     bn_upconn_t *up;
     unsigned tries;
-    bool stale_retried;  /* sent again after a pooled connection failed */
-    uint64_t tried_mask; /* peers tried, by index modulo 64 */
+    bool stale_retried;   /* sent again after a pooled connection failed */
+    bool body_replayable; /* the whole body is still in the client buffer */
+    uint64_t tried_mask;  /* peers tried, by index modulo 64 */
     bn_timer_t up_timer;
 
     /* Upstream to client. */

@@ -292,6 +292,7 @@ sub serve_connection {
     my ($c, $handler, $log, $port) = @_;
     my $buf = '';
     my $conn = $c->can('peerport') && $c->peerport ? $c->peerport : "$$";
+    my $nth = 0;
     binmode $c;
     while (1) {
         my $line = read_line($c, \$buf) // return;
@@ -323,7 +324,8 @@ sub serve_connection {
             $body = read_exact($c, \$buf, $len) // return;
         }
         my $req = { method => $method, path => $path, version => $version, headers => \%h,
-                    raw_headers => \@raw, body => $body, port => $port, conn => $conn };
+                    raw_headers => \@raw, body => $body, port => $port, conn => $conn,
+                    nth => ++$nth };
         if (open my $f, '>>', $log) {
             flock $f, LOCK_EX;
             print $f encode_json($req), "\n";
