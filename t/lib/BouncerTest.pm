@@ -336,16 +336,28 @@ sub serve_connection {
             sleep $res->{sleep} if $res->{sleep};
             return if $res->{close};
             if (my $n = $res->{stream}) {
-                # A large body written in pieces, never held whole.
-                my $head = "HTTP/1.1 200 OK\r\nContent-Length: $n\r\n\r\n";
+                # A large body written in pieces, never held whole; chunked
+                # in pieces of odd sizes when asked.
+                my $head = $res->{chunked}
+                    ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    : "HTTP/1.1 200 OK\r\nContent-Length: $n\r\n\r\n";
                 syswrite($c, $head) or return;
                 my $piece = 'z' x 65536;
+                my $i = 0;
                 while ($n > 0) {
-                    my $k = $n < 65536 ? $n : 65536;
-                    my $w = syswrite($c, $piece, $k);
-                    return if !defined $w;
-                    $n -= $w;
+                    my $k = $res->{chunked} ? 1000 + ($i++ * 7919) % 60000 : 65536;
+                    $k = $n if $k > $n;
+                    my $out = $res->{chunked} ? sprintf("%x\r\n", $k) . substr($piece, 0, $k) . "\r\n"
+                                              : substr($piece, 0, $k);
+                    my $off = 0;
+                    while ($off < length $out) {
+                        my $w = syswrite($c, $out, length($out) - $off, $off);
+                        return if !defined $w;
+                        $off += $w;
+                    }
+                    $n -= $k;
                 }
+                syswrite($c, "0\r\n\r\n") if $res->{chunked};
                 next;
             }
             if (defined $res->{raw}) {
