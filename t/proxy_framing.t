@@ -42,6 +42,9 @@ my $handler = sub {
     if ($r->{path} eq '/huge-head') {
         return { raw => "HTTP/1.1 200 OK\r\nX-Big: " . ('h' x 20000) . "\r\nContent-Length: 0\r\n\r\n", then_close => 1 };
     }
+    if ($r->{path} eq '/short') {
+        return { raw => "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten..", then_close => 1 };
+    }
     if ($r->{path} eq '/garbage') {
         return { raw => "NOT HTTP\r\n\r\n", then_close => 1 };
     }
@@ -124,6 +127,9 @@ $out = raw_request($p, "GET /bad-chunk HTTP/1.1\r\nHost: a\r\nConnection: close\
 ok($out =~ /^HTTP\/1.1 502 / || ($out =~ /^HTTP\/1.1 200 / && $out !~ /\r\n0\r\n\r\n$/),
    'a bad chunk from the upstream: 502 while nothing was sent, else a cut response, never a complete one');
 is(http_request($p, 'GET', '/garbage')->{status}, 502, 'an invalid upstream head: 502');
+$out = raw_request($p, "GET /short HTTP/1.1\r\nHost: a\r\n\r\n", timeout => 5);
+like($out, qr/^HTTP\/1.1 200 .*\r\n\r\nonly ten\.\.$/s, 'a body cut by the upstream: the client gets what came, then the close');
+like($t->error_log, qr/\[error\].*connection closed prematurely.*GET \/short/, 'and the error log says so');
 
 # Limits.
 $r = http_request($p, 'POST', '/x', body => 'x' x 2000);
