@@ -54,7 +54,6 @@ void
 bn_proctitle_set(const char *fmt, ...)
 {
     va_list ap;
-    char name[16];
 
     if (title_start == NULL) {
         return;
@@ -63,9 +62,6 @@ bn_proctitle_set(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(title_start, title_size, fmt, ap);
     va_end(ap);
-    snprintf(name, sizeof(name), "%s",
-             strstr(title_start, "worker")   ? "bouncer: worker"
-             : strstr(title_start, "master") ? "bouncer: master"
-                                             : "bouncer");
-    prctl(PR_SET_NAME, name, 0, 0, 0);
+    /* The kernel's name (top, /proc/PID/stat) keeps 15 bytes: "bouncer: worker". */
+    prctl(PR_SET_NAME, title_start, 0, 0, 0);
 }

@@ -15,8 +15,6 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-int bn_pidfile_fd(void);
-
 #define RESPAWN_FAST_MSEC 1000 /* dying sooner than this counts as a crash loop */
 #define RESPAWN_MAX_DELAY_MSEC 10000
 #define KILL_GRACE_MSEC 2000 /* after shutdown_timeout, before SIGKILL */

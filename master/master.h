@@ -22,6 +22,9 @@ int bn_pidfile_lock(const char *path, char *err, size_t errlen);
 int bn_pidfile_write(void);
 void bn_pidfile_remove(void);
 pid_t bn_pidfile_read(const char *path);
+/* The locked pid file's descriptor: children close it, so the lock goes
+ * with the master. */
+int bn_pidfile_fd(void);
 int bn_daemonize(int *ready_fd);
 void bn_raise_nofile(bn_conf_t *conf);
 int bn_worker_identity(bn_conf_t *conf, uid_t *uid, gid_t *gid, bool *drop);

@@ -122,8 +122,6 @@ bn_pidfile_remove(void)
     }
 }
 
-/* For children: they must not keep the lock after the master is gone. */
-int bn_pidfile_fd(void);
 int
 bn_pidfile_fd(void)
 {

@@ -55,7 +55,6 @@ typedef struct bn_client_s {
     uint64_t id;
     bn_log_t log;
     struct sockaddr_storage peer;
-    socklen_t peer_len;
     char peer_text[64]; /* address without port, for logs and headers */
     bn_conf_listen_t *listen;
     bn_buf_t in; /* request heads and bodies, pipelined bytes */

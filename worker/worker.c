@@ -192,7 +192,6 @@ listener_event(bn_io_t *io, uint32_t events)
         }
         c->conn.io.fd = fd;
         c->peer = ss;
-        c->peer_len = len;
         c->listen = l->conf;
         bn_worker_conn_count++;
         if (bn_event_add(&c->conn.io) != BN_OK) {
