@@ -5,6 +5,7 @@
 #include "../../common/addr.h"
 #include "../../common/pool.h"
 #include "../../common/str.h"
+#include "../../common/template.h"
 #include "../../common/uri.h"
 #include "tap.h"
 
@@ -164,6 +165,40 @@ test_uri(void)
     norm_is("/a/..b/c", "/a/..b/c");
 }
 
+static void
+test_templates(void)
+{
+    bn_pool_t *p = bn_pool_create(4096);
+    bn_template_t t;
+    char err[256];
+
+    ok(bn_template_compile(p, "plain", false, &t, err, sizeof(err)) == BN_OK && t.nparts == 1
+           && !t.has_vars,
+       "a literal");
+    ok(bn_template_compile(p, "a$host-${http_x_req_id}b", false, &t, err, sizeof(err)) == BN_OK,
+       "variables and ${name}");
+    ok(t.nparts == 5 && t.parts[1].kind == BN_VAR_HOST && t.parts[3].kind == BN_VAR_HTTP
+           && strcmp(t.parts[3].text, "x-req-id") == 0 && t.parts[4].len == 1,
+       "parts: literal, $host, literal, $http_x_req_id as x-req-id, literal");
+    ok(bn_template_compile(p, "$cookie_sid/$arg_q", false, &t, err, sizeof(err)) == BN_OK
+           && t.parts[0].kind == BN_VAR_COOKIE && t.parts[2].kind == BN_VAR_ARG,
+       "$cookie_ and $arg_");
+    ok(bn_template_compile(p, "/$1/$2", true, &t, err, sizeof(err)) == BN_OK
+           && t.parts[1].kind == BN_VAR_CAPTURE && t.parts[1].len == 1 && t.parts[3].len == 2,
+       "captures where allowed");
+    ok(bn_template_compile(p, "/$1", false, &t, err, sizeof(err)) == BN_ERROR
+           && strstr(err, "not available here") != NULL,
+       "captures refused elsewhere");
+    ok(bn_template_compile(p, "$nope", false, &t, err, sizeof(err)) == BN_ERROR
+           && strstr(err, "unknown variable \"$nope\"") != NULL,
+       "unknown variable named");
+    ok(bn_template_compile(p, "a$", false, &t, err, sizeof(err)) == BN_ERROR, "lone $");
+    ok(bn_template_compile(p, "${host", false, &t, err, sizeof(err)) == BN_ERROR, "unclosed ${");
+    ok(bn_template_compile(p, "$http_", false, &t, err, sizeof(err)) == BN_ERROR,
+       "$http_ without a name");
+    bn_pool_destroy(p);
+}
+
 int
 main(void)
 {
@@ -172,5 +207,6 @@ main(void)
     test_cidrs();
     test_pool();
     test_uri();
+    test_templates();
     return done_testing();
 }
