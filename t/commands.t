@@ -114,6 +114,23 @@ is(http_request($p, 'GET', '/')->{body}, "two\n", 'the old config still serves')
 is(http_request($p2, 'GET', '/')->{body}, "two\n", 'its listeners stay open');
 close $blocker;
 
+# Reload refuses what cannot change while running, and a config that is gone.
+my $cur = BouncerTest::slurp("$d/bouncer.conf");
+$t->write_file('bouncer.conf', $cur =~ s{pid_file = "[^"]*";}{pid_file = "$d/other.pid";}r);
+# (The command would look for the master at the new path: signal it instead.)
+kill 'HUP', $t->master_pid;
+ok($t->wait_log(qr/\[error\].*pid_file and control_socket cannot change on reload/),
+   'reload with a new pid_file is refused, and the log says why');
+ok($t->wait_log(qr/reload failed; the running configuration is unchanged/), 'nothing changed');
+rename "$d/bouncer.conf", "$d/bouncer.conf.away";
+$t->write_file('probe.conf', $cur);
+($rc, undef, $err) = $t->cmd('-c', "$d/probe.conf", 'reload');
+is($rc, 1, 'reload when the config file is gone fails');
+like($err, qr/bouncer\.conf: cannot open: No such file or directory/, 'naming the file');
+rename "$d/bouncer.conf.away", "$d/bouncer.conf";
+$t->write_file('bouncer.conf', $cur);
+is(http_request($p, 'GET', '/')->{body}, "two\n", 'still serving the running config');
+
 # A reload that removes a listener closes it once the old workers are gone.
 $t->config(conf_text(ports => [$p], body => 'respond = { status = 200; body = "five\n"; };'), workers => 2);
 ($rc, undef, $err) = $t->cmd('reload');
