@@ -72,8 +72,11 @@ bn_control_command(const char *sock_path, const char *cmd, unsigned wait_secs)
             printf("bouncer is not running\n");
             return 3;
         }
-        fprintf(stderr, "bouncer: bouncer is not running (cannot reach \"%s\": %s)\n", sock_path,
-                strerror(e));
+        fprintf(stderr,
+                "bouncer: bouncer is not running (cannot reach \"%s\": %s)\n"
+                "bouncer: a master started with another pid_file or control_socket is reached "
+                "with -c and the config it runs, or with a signal\n",
+                sock_path, strerror(e));
         return 1;
     }
     snprintf(line, sizeof(line), "%s\n", cmd);
