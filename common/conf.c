@@ -601,11 +601,14 @@ load_upstream(loader_t *ld, config_setting_t *g, bn_conf_upstream_t *u)
         const char **v;
         size_t nv = get_strings(ld, g, "passive_fail_on", &v);
         config_setting_t *pf = member(g, "passive_fail_on");
+        u->fail_on = pf == NULL ? BN_FAIL_ERROR | BN_FAIL_TIMEOUT : 0;
         for (size_t i = 0; i < nv; i++) {
             size_t k;
             for (k = 0; fail_on[k] != NULL && strcmp(fail_on[k], v[i]) != 0; k++) {
             }
-            if (fail_on[k] == NULL) {
+            if (fail_on[k] != NULL) {
+                u->fail_on |= 1u << k; /* BN_FAIL_* follow the order of fail_on[] */
+            } else {
                 err(ld, config_setting_get_elem(pf, (unsigned) i),
                     "unknown value \"%s\" (expected one of: error, timeout, http_500, http_502, "
                     "http_503, http_504)",

@@ -21,6 +21,16 @@ typedef struct bn_conf_server_s bn_conf_server_t;
 
 enum { BN_BALANCE_ROUND_ROBIN = 0 };
 
+/* passive_fail_on: what counts against max_fails. */
+enum {
+    BN_FAIL_ERROR = 1 << 0,
+    BN_FAIL_TIMEOUT = 1 << 1,
+    BN_FAIL_HTTP_500 = 1 << 2,
+    BN_FAIL_HTTP_502 = 1 << 3,
+    BN_FAIL_HTTP_503 = 1 << 4,
+    BN_FAIL_HTTP_504 = 1 << 5,
+};
+
 enum {
     BN_FORWARDED_X = 1,       /* X-Forwarded-For, -Proto, -Host, X-Real-IP */
     BN_FORWARDED_RFC7239 = 2, /* Forwarded */
@@ -51,6 +61,7 @@ typedef struct {
     uint64_t read_timeout;
     uint64_t send_timeout;
     unsigned retries;
+    unsigned fail_on; /* BN_FAIL_* bits */
 } bn_conf_upstream_t;
 
 typedef struct {

@@ -716,9 +716,7 @@ upstream_timeout(bn_timer_t *t)
 
     r->client->log.action =
         r->rhead_done ? "reading upstream" : "reading response header from upstream";
-    if (r->up != NULL) {
-        bn_upstream_peer_failed(r);
-    }
+    bn_upstream_peer_failed(r, BN_FAIL_TIMEOUT);
     bn_http_upstream_failed(r, 504, "upstream timed out");
 }
 
@@ -763,6 +761,18 @@ read_response_head(bn_request_t *r)
             continue;
         }
         if (rc == BN_OK) {
+            static const struct {
+                int status;
+                unsigned bit;
+            } fail_statuses[] = { { 500, BN_FAIL_HTTP_500 },
+                                  { 502, BN_FAIL_HTTP_502 },
+                                  { 503, BN_FAIL_HTTP_503 },
+                                  { 504, BN_FAIL_HTTP_504 } };
+            for (size_t i = 0; i < BN_NELEMS(fail_statuses); i++) {
+                if (r->rhead.status == fail_statuses[i].status) {
+                    bn_upstream_peer_failed(r, fail_statuses[i].bit);
+                }
+            }
             r->rhead_done = true;
             r->upstream_msec = (int64_t) (bn_current_msec - r->upstream_start_msec);
             if (bn_http_build_response_head(r) != BN_OK) {
@@ -807,7 +817,7 @@ read_response_head(bn_request_t *r)
                 bn_upstream_reconnect(r);
                 return BN_ERROR;
             }
-            bn_upstream_peer_failed(r);
+            bn_upstream_peer_failed(r, BN_FAIL_ERROR);
             if (err != 0) {
                 bn_log_error(BN_LOG_ERR, &r->client->log, err, "recv() failed");
             }

@@ -143,15 +143,16 @@ struct bn_request_s {
     char *resp_header_lines;
 
     /* Client to upstream. */
-    bn_buf_t out; /* the request head for the upstream */
+    bn_buf_t out;   /* the request head for the upstream */
     size_t out_len; /* its length, to send it again */
     bn_pipe_t req_pipe;
     uint64_t body_sent;
     bn_upconn_t *up;
     unsigned tries;
-    bool stale_retried;   /* sent again after a pooled connection failed */
-    bool body_replayable; /* the whole body is still in the client buffer */
-    uint64_t tried_mask;  /* peers tried, by index modulo 64 */
+    bool peer_failure_counted; /* passive health counted this try */
+    bool stale_retried;        /* sent again after a pooled connection failed */
+    bool body_replayable;      /* the whole body is still in the client buffer */
+    uint64_t tried_mask;       /* peers tried, by index modulo 64 */
     bn_timer_t up_timer;
 
     /* Upstream to client. */
@@ -244,8 +245,9 @@ void bn_upstream_connect(bn_request_t *r);
 void bn_upstream_reconnect(bn_request_t *r);
 /* Returns the connection to the pool when reusable, else closes it. */
 void bn_upstream_release(bn_request_t *r, bool reusable);
-/* Counts a failure of the peer of r->up (passive health). */
-void bn_upstream_peer_failed(bn_request_t *r);
+/* Counts a failure of the peer of r->up (passive health), when its
+ * upstream's passive_fail_on lists why (a BN_FAIL_* bit). */
+void bn_upstream_peer_failed(bn_request_t *r, unsigned why);
 void bn_upstream_close_idle(void);
 
 /* variables.c */

@@ -153,7 +153,7 @@ connect_failed(bn_request_t *r, int err, const char *what)
 
     r->client->log.action = "connecting to upstream";
     bn_log_error(BN_LOG_ERR, &r->client->log, err, "%s", what);
-    bn_upstream_peer_failed(r);
+    bn_upstream_peer_failed(r, err == ETIMEDOUT ? BN_FAIL_TIMEOUT : BN_FAIL_ERROR);
     r->up = NULL;
     u->req = NULL;
     upconn_close(u);
@@ -340,7 +340,7 @@ bn_upstream_release(bn_request_t *r, bool reusable)
     u->req = NULL;
     bn_timer_del(&r->up_timer);
     rt = &rts[u->upstream->index];
-    if (reusable && u->connected) {
+    if (reusable && u->connected && !r->peer_failure_counted) {
         /* The upstream works: forget its failures. */
         rt->fails[u->peer] = 0;
     }
@@ -368,15 +368,16 @@ bn_upstream_release(bn_request_t *r, bool reusable)
 }
 
 void
-bn_upstream_peer_failed(bn_request_t *r)
+bn_upstream_peer_failed(bn_request_t *r, unsigned why)
 {
     bn_upconn_t *u = r->up;
     bn_conf_peer_t *p;
     upstream_rt_t *rt;
 
-    if (u == NULL) {
+    if (u == NULL || !(u->upstream->fail_on & why)) {
         return;
     }
+    r->peer_failure_counted = true;
     rt = &rts[u->upstream->index];
     p = &u->upstream->peers[u->peer];
     /* With nowhere else to go, marking the only server down would only turn
