@@ -16,15 +16,6 @@ static const char *level_names[] = {
     "emerg", "alert", "crit", "error", "warn", "notice", "info", "debug",
 };
 
-const char *
-bn_log_level_name(int level)
-{
-    if (level < 0 || level >= (int) BN_NELEMS(level_names)) {
-        return "unknown";
-    }
-    return level_names[level];
-}
-
 int
 bn_log_level_parse(const char *name)
 {

@@ -50,7 +50,6 @@ void bn_log_error(int level, const bn_log_t *log, int err, const char *fmt, ...)
 
 /* Returns the level, or -1 for an unknown name. */
 int bn_log_level_parse(const char *name);
-const char *bn_log_level_name(int level);
 
 /*
  * Opens path for appending (O_APPEND, 0644, created if absent) and returns

@@ -40,23 +40,6 @@ bn_event_init(unsigned max_events)
     return BN_OK;
 }
 
-void
-bn_event_done(void)
-{
-    if (ep != -1) {
-        close(ep);
-        ep = -1;
-    }
-    free(events);
-    events = NULL;
-    free(heap);
-    heap = NULL;
-    heap_len = heap_cap = 0;
-    free(deferred);
-    deferred = NULL;
-    ndeferred = deferred_cap = 0;
-}
-
 int
 bn_event_add(bn_io_t *io)
 {

@@ -31,7 +31,6 @@ struct bn_timer_s {
 };
 
 int bn_event_init(unsigned max_events);
-void bn_event_done(void);
 
 /* Edge-triggered EPOLLIN|EPOLLOUT|EPOLLRDHUP: one stable interest set. */
 int bn_event_add(bn_io_t *io);

@@ -17,7 +17,6 @@
 #include <sys/uio.h>
 
 static int start_request(bn_client_t *c);
-static void proxy_run(bn_request_t *r);
 static void finalize_request(bn_request_t *r);
 static void respond(bn_request_t *r, int status, const char *extra_headers, const char *ctype,
                     const char *body);
@@ -188,7 +187,7 @@ bn_http_client_event(bn_io_t *io, uint32_t events)
         read_head(c);
         break;
     case BN_CLIENT_BUSY:
-        proxy_run(c->req);
+        bn_http_run(c->req);
         break;
     case BN_CLIENT_LINGERING:
         linger(c);
@@ -661,7 +660,7 @@ respond(bn_request_t *r, int status, const char *extra, const char *ctype, const
     r->resp_started = true;
     bn_pipe_init(&r->resp_pipe, NULL, BN_BODY_NONE, 0, false);
     c->state = BN_CLIENT_BUSY;
-    proxy_run(r);
+    bn_http_run(r);
 }
 
 /* ---- the upstream side --------------------------------------------------------------- */
@@ -675,7 +674,7 @@ bn_http_upstream_ready(bn_request_t *r)
     bn_sockaddr_text((struct sockaddr *) &r->upstream->peers[r->up->peer].addr.sa,
                      r->upstream->peers[r->up->peer].addr.len, r->upstream_addr,
                      sizeof(r->upstream_addr));
-    proxy_run(r);
+    bn_http_run(r);
 }
 
 void
@@ -880,12 +879,6 @@ abort_request(bn_request_t *r, int status, int err, const char *why)
 
 void
 bn_http_run(bn_request_t *r)
-{
-    proxy_run(r);
-}
-
-static void
-proxy_run(bn_request_t *r)
 {
     bn_client_t *c = r->client;
     bool cprog = false, uprog = false;

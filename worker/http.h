@@ -2,7 +2,7 @@
  * http.h: the worker's HTTP objects: client connections, upstream
  * connections and the request that joins them.
  *
- * A request is driven by one function, proxy_run() in http.c, that moves
+ * A request is driven by one function, bn_http_run() in http.c, that moves
  * bytes in both directions until nothing more can move without waiting;
  * every event on either connection just calls it again.  Each direction is
  * a bn_pipe_t: a source buffer, the framing of what is read, and the framing
@@ -238,7 +238,6 @@ void bn_http_upstream_failed(bn_request_t *r, int status, const char *why);
 
 /* upstream.c */
 int bn_upstream_init(bn_conf_t *conf);
-void bn_upstream_done(void);
 /* Gives r a connection (pooled or new); calls back into http.c when ready. */
 void bn_upstream_connect(bn_request_t *r);
 /* Sends r again to the same server on a new connection (not the pool). */

@@ -44,20 +44,6 @@ bn_upstream_init(bn_conf_t *conf)
     return BN_OK;
 }
 
-void
-bn_upstream_done(void)
-{
-    bn_upstream_close_idle();
-    for (size_t i = 0; i < nrts; i++) {
-        free(rts[i].current);
-        free(rts[i].fails);
-        free(rts[i].down_until);
-    }
-    free(rts);
-    rts = NULL;
-    nrts = 0;
-}
-
 static bool
 peer_usable(upstream_rt_t *rt, unsigned i, uint64_t tried)
 {
@@ -143,7 +129,6 @@ idle_timeout(bn_timer_t *t)
     upconn_close(t->data);
 }
 
-static void try_connect(bn_request_t *r);
 
 static void
 connect_failed(bn_request_t *r, int err, const char *what)
@@ -159,7 +144,7 @@ connect_failed(bn_request_t *r, int err, const char *what)
     upconn_close(u);
     r->client->log.action = NULL;
     if (r->tries <= up->retries) {
-        try_connect(r);
+        bn_upstream_connect(r);
         return;
     }
     bn_http_upstream_failed(r, err == ETIMEDOUT ? 504 : 502,
@@ -213,17 +198,15 @@ upconn_event(bn_io_t *io, uint32_t events)
 
 static void connect_peer(bn_request_t *r, unsigned peer);
 
-static void
-try_connect(bn_request_t *r)
+void
+bn_upstream_connect(bn_request_t *r)
 {
     bn_conf_upstream_t *up = r->upstream;
     upstream_rt_t *rt = &rts[up->index];
-    uint64_t tried = 0;
     bn_upconn_t *u;
     int peer;
 
-    tried = r->tried_mask;
-    peer = pick_peer(rt, tried);
+    peer = pick_peer(rt, r->tried_mask);
     if (peer == -1) {
         r->client->log.action = "connecting to upstream";
         bn_http_upstream_failed(r, 502,
@@ -320,11 +303,6 @@ connect_peer(bn_request_t *r, unsigned peer)
     bn_http_upstream_ready(r);
 }
 
-void
-bn_upstream_connect(bn_request_t *r)
-{
-    try_connect(r);
-}
 
 void
 bn_upstream_release(bn_request_t *r, bool reusable)
