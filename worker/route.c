@@ -111,7 +111,14 @@ method_allowed(const bn_conf_route_t *rt, const char *method)
 bn_conf_route_t *
 bn_route_find(bn_request_t *r)
 {
+    /* One per worker, made once: $0..$9 is all a route can use. */
+    static pcre2_match_data *md;
     size_t plen = strlen(r->path);
+    int rc = 0;
+
+    if (md == NULL && (md = pcre2_match_data_create(BN_NELEMS(r->captures) / 2, NULL)) == NULL) {
+        return NULL;
+    }
 
     for (size_t i = 0; i < r->server->nroutes; i++) {
         bn_conf_route_t *rt = &r->server->routes[i];
@@ -124,26 +131,21 @@ bn_route_find(bn_request_t *r)
         case BN_MATCH_PREFIX:
             match = plen >= rt->match_len && memcmp(r->path, rt->match, rt->match_len) == 0;
             break;
-        case BN_MATCH_REGEX: {
-            pcre2_match_data *md = pcre2_match_data_create_from_pattern(rt->regex, NULL);
-            if (md == NULL) {
-                return NULL;
-            }
-            match = pcre2_match(rt->regex, (PCRE2_SPTR) r->path, plen, 0, 0, md, NULL) >= 0;
-            if (match && method_allowed(rt, r->method)) {
-                /* Kept for "$1" in a redirect. */
-                PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-                uint32_t n = BN_MIN(pcre2_get_ovector_count(md), BN_NELEMS(r->captures) / 2);
-                for (uint32_t k = 0; k < 2 * n; k++) {
-                    r->captures[k] = ov[k];
-                }
-                r->ncaptures = n;
-            }
-            pcre2_match_data_free(md);
+        case BN_MATCH_REGEX:
+            rc = pcre2_match(rt->regex, (PCRE2_SPTR) r->path, plen, 0, 0, md, NULL);
+            match = rc >= 0;
             break;
         }
-        }
         if (match && method_allowed(rt, r->method)) {
+            if (rt->match_kind == BN_MATCH_REGEX) {
+                /* Kept for "$1" in a redirect.  rc counts the pairs set (0:
+                 * more groups than room, so all the room is set). */
+                PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+                r->ncaptures = rc == 0 ? BN_NELEMS(r->captures) / 2 : (size_t) rc;
+                for (size_t k = 0; k < 2 * r->ncaptures; k++) {
+                    r->captures[k] = ov[k];
+                }
+            }
             return rt;
         }
     }
