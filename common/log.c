@@ -6,7 +6,6 @@
 #include "clock.h"
 
 #include <fcntl.h>
-#include <signal.h>
 
 int bn_log_level = BN_LOG_NOTICE;
 int bn_log_fd = STDERR_FILENO;

@@ -6,7 +6,6 @@
  */
 #include "master.h"
 
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>

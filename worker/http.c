@@ -10,9 +10,7 @@
 #include "../common/str.h"
 #include "../common/clock.h"
 
-#include <netinet/tcp.h>
 #include <strings.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 

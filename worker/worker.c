@@ -9,7 +9,6 @@
 
 #include <grp.h>
 #include <netinet/tcp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
