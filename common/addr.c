@@ -16,15 +16,25 @@ fail(char *err, size_t errlen, const char *fmt, const char *s)
 int
 bn_addr_parse(const char *s, bool passive, bn_addr_t *a, char *err, size_t errlen)
 {
+    unsigned n;
+
+    return bn_addr_parse_all(s, passive, a, 1, &n, err, errlen);
+}
+
+int
+bn_addr_parse_all(const char *s, bool passive, bn_addr_t *a, unsigned max, unsigned *n,
+                  char *err, size_t errlen)
+{
     char host[256];
     const char *port, *colon;
     size_t hlen;
     char *end;
     long pn;
-    struct addrinfo hints, *res;
+    struct addrinfo hints, *res, *ai;
     int rc;
 
     memset(a, 0, sizeof(*a));
+    *n = 1;
     if (strncmp(s, "unix:", 5) == 0) {
         struct sockaddr_un *un = (struct sockaddr_un *) &a->sa;
         const char *path = s + 5;
@@ -93,10 +103,24 @@ bn_addr_parse(const char *s, bool passive, bn_addr_t *a, char *err, size_t errle
         snprintf(err, errlen, "\"%s\": cannot resolve \"%s\": %s", s, host, gai_strerror(rc));
         return BN_ERROR;
     }
-    memcpy(&a->sa, res->ai_addr, res->ai_addrlen);
-    a->len = res->ai_addrlen;
+    *n = 0;
+    for (ai = res; ai != NULL && *n < max; ai = ai->ai_next) {
+        bn_addr_t *x = &a[*n];
+        bool dup = false;
+        for (unsigned k = 0; k < *n; k++) {
+            dup = dup
+                  || (a[k].len == ai->ai_addrlen && memcmp(&a[k].sa, ai->ai_addr, a[k].len) == 0);
+        }
+        if (dup) {
+            continue;
+        }
+        memset(x, 0, sizeof(*x));
+        memcpy(&x->sa, ai->ai_addr, ai->ai_addrlen);
+        x->len = ai->ai_addrlen;
+        bn_sockaddr_text((struct sockaddr *) &x->sa, x->len, x->text, sizeof(x->text));
+        (*n)++;
+    }
     freeaddrinfo(res);
-    bn_sockaddr_text((struct sockaddr *) &a->sa, a->len, a->text, sizeof(a->text));
     return BN_OK;
 }
 

@@ -26,6 +26,10 @@ typedef struct {
  * message in err.
  */
 int bn_addr_parse(const char *s, bool passive, bn_addr_t *a, char *err, size_t errlen);
+/* The same, keeping up to max addresses of a name (distinct, in the
+ * resolver's order) in a[0..*n). */
+int bn_addr_parse_all(const char *s, bool passive, bn_addr_t *a, unsigned max, unsigned *n,
+                      char *err, size_t errlen);
 
 /* Writes "1.2.3.4", "::1" or "unix:" (no port) into buf; returns buf. */
 char *bn_sockaddr_host(const struct sockaddr *sa, char *buf, size_t len);

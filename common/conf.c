@@ -528,6 +528,134 @@ load_limits(loader_t *ld, const config_setting_t *root)
     }
 }
 
+/* "host:port": the parts, and every address the name has now. */
+static void
+load_peer_address(loader_t *ld, config_setting_t *s, bn_conf_peer_t *p)
+{
+    bn_addr_t addrs[BN_PEER_MAX_ADDRS];
+    const char *colon;
+    char e[256];
+    unsigned n;
+
+    if (bn_addr_parse_all(p->address, false, addrs, BN_PEER_MAX_ADDRS, &n, e, sizeof(e))
+        != BN_OK) {
+        err(ld, member(s, "address"), "%s", e);
+        return;
+    }
+    p->addr = addrs[0];
+    p->addrs = bn_palloc(ld->conf->pool, sizeof(bn_addr_t) * n);
+    if (p->addrs != NULL) {
+        memcpy(p->addrs, addrs, sizeof(bn_addr_t) * n);
+        p->naddrs = n;
+    }
+    colon = strrchr(p->address, ':');
+    if (strncmp(p->address, "unix:", 5) != 0 && colon != NULL) {
+        const char *h = p->address, *he = colon;
+        if (h[0] == '[') {
+            h++;
+            he--;
+        }
+        p->host = bn_pstrndup(ld->conf->pool, h, (size_t) (he - h));
+        p->port = bn_pstrdup(ld->conf->pool, colon + 1);
+    }
+}
+
+static void
+load_health(loader_t *ld, const config_setting_t *g, bn_conf_health_t *h)
+{
+    static const char *const keys[] = { "path", "interval", "timeout", "fails",
+                                        "passes", "expect", NULL };
+    config_setting_t *s = want_group(ld, g, "health_check"), *ex;
+    const char **v;
+    size_t n;
+
+    if (s == NULL) {
+        return;
+    }
+    check_known(ld, s, keys);
+    h->enabled = true;
+    h->path = get_string(ld, s, "path", NULL);
+    if (h->path == NULL || h->path[0] != '/' || strpbrk(h->path, " \t\r\n") != NULL) {
+        if (h->path == NULL) {
+            err_at(ld, s, "path", "required: the path to probe, such as \"/healthz\"");
+        } else {
+            err(ld, member(s, "path"), "expected a path starting with \"/\", without spaces");
+        }
+        h->path = "/";
+    }
+    h->interval = get_duration(ld, s, "interval", "5s");
+    h->timeout = get_duration(ld, s, "timeout", "2s");
+    if (h->interval < 100 || h->timeout < 10) {
+        err(ld, s, "interval must be at least \"100ms\" and timeout at least \"10ms\"");
+        h->interval = 5000;
+        h->timeout = 2000;
+    }
+    h->fails = get_uint(ld, s, "fails", 3, 1, 1000);
+    h->passes = get_uint(ld, s, "passes", 2, 1, 1000);
+    ex = member(s, "expect");
+    n = get_strings(ld, s, "expect", &v);
+    if (ex == NULL) {
+        h->expect_classes = 1u << 2 | 1u << 3;
+        return;
+    }
+    h->expect_status = bn_palloc(ld->conf->pool, sizeof(unsigned) * (n + 1));
+    for (size_t i = 0; i < n && h->expect_status != NULL; i++) {
+        const char *x = v[i];
+        if (strlen(x) == 3 && x[0] >= '1' && x[0] <= '5' && x[1] == 'x' && x[2] == 'x') {
+            h->expect_classes |= 1u << (x[0] - '0');
+        } else if (strlen(x) == 3 && x[0] >= '1' && x[0] <= '5' && x[1] >= '0' && x[1] <= '9'
+                   && x[2] >= '0' && x[2] <= '9') {
+            h->expect_status[h->nexpect_status++] = (unsigned) atoi(x);
+        } else {
+            err(ld, config_setting_get_elem(ex, (unsigned) i),
+                "expected a status (\"200\") or a class (\"2xx\"), not \"%s\"", x);
+        }
+    }
+    if (n == 0) {
+        err(ld, ex, "expected at least one status or class");
+    }
+}
+
+static void
+load_sticky(loader_t *ld, const config_setting_t *g, bn_conf_sticky_t *st)
+{
+    static const char *const keys[] = { "cookie", "path",     "max_age", "secure",
+                                        "httponly", "samesite", NULL };
+    static const char *const samesites[] = { "Lax", "Strict", "None", "", NULL };
+    config_setting_t *s = want_group(ld, g, "sticky");
+
+    if (s == NULL) {
+        return;
+    }
+    check_known(ld, s, keys);
+    st->enabled = true;
+    st->cookie = get_string(ld, s, "cookie", NULL);
+    if (st->cookie == NULL || st->cookie[0] == '\0'
+        || strspn(st->cookie, "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz"
+                              "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+               != strlen(st->cookie)) {
+        if (st->cookie == NULL) {
+            err_at(ld, s, "cookie", "required: the cookie's name");
+        } else {
+            err(ld, member(s, "cookie"),
+                "a cookie name is a token: letters, digits and !#$%%&'*+-.^_`|~");
+        }
+        st->cookie = "bouncer_srv";
+    }
+    st->path = get_string(ld, s, "path", "/");
+    if (st->path[0] != '/' || strpbrk(st->path, ";, \t\r\n") != NULL) {
+        err(ld, member(s, "path"), "expected a path starting with \"/\", without ; , or spaces");
+        st->path = "/";
+    }
+    st->max_age = get_duration(ld, s, "max_age", "0s");
+    st->secure = get_bool(ld, s, "secure", false);
+    st->httponly = get_bool(ld, s, "httponly", true);
+    st->samesite = samesites[get_enum(ld, s, "samesite", samesites, 0)];
+    if (strcmp(st->samesite, "None") == 0 && !st->secure) {
+        err(ld, member(s, "samesite"), "browsers ignore SameSite=None without secure = true");
+    }
+}
+
 static void
 load_upstream(loader_t *ld, config_setting_t *g, bn_conf_upstream_t *u)
 {
@@ -543,6 +671,7 @@ load_upstream(loader_t *ld, config_setting_t *g, bn_conf_upstream_t *u)
         "read_timeout",
         "send_timeout",
         "retries",
+        "retry_timeout",
         "passive_fail_on",
         "queue",
         "resolve_interval",
@@ -570,21 +699,41 @@ load_upstream(loader_t *ld, config_setting_t *g, bn_conf_upstream_t *u)
         u->name = "";
     }
     u->balance = get_enum(ld, g, "balance", balances, BN_BALANCE_ROUND_ROBIN);
-    if (u->balance != BN_BALANCE_ROUND_ROBIN) {
-        err(ld, member(g, "balance"),
-            "\"%s\" is not supported yet by this version of bouncer (round_robin is)",
-            balances[u->balance]);
+    str = get_string(ld, g, "hash_key", "");
+    if (u->balance == BN_BALANCE_HASH && str[0] == '\0') {
+        err_at(ld, g, member(g, "hash_key") ? NULL : "hash_key",
+               "required with balance = \"hash\" (for example \"$request_uri\")");
+    } else if (str[0] != '\0' && u->balance != BN_BALANCE_HASH) {
+        err(ld, member(g, "hash_key"), "used only with balance = \"hash\"");
+    } else if (str[0] != '\0'
+               && bn_template_compile(ld->conf->pool, str, false, &u->hash_key, e, sizeof(e))
+                      != BN_OK) {
+        err(ld, member(g, "hash_key"), "%s", e);
     }
-    not_yet(ld, g, "hash_key");
-    not_yet(ld, g, "queue");
-    not_yet(ld, g, "health_check");
-    not_yet(ld, g, "sticky");
+    u->queue_fd = -1;
+    u->queue_timeout = 10000;
+    if ((s = want_group(ld, g, "queue")) != NULL) {
+        static const char *const queue_keys[] = { "size", "timeout", NULL };
+        check_known(ld, s, queue_keys);
+        u->queue_size = get_uint(ld, s, "size", 0, 0, 1000000);
+        u->queue_timeout = get_duration(ld, s, "timeout", "10s");
+    }
+    load_health(ld, g, &u->health);
+    load_sticky(ld, g, &u->sticky);
     not_yet(ld, g, "tls");
     str = get_string(ld, g, "resolver", "");
     if (str[0] != '\0') {
-        err(ld, member(g, "resolver"), "not supported yet by this version of bouncer");
+        if (bn_addr_parse(str, false, &u->resolver, e, sizeof(e)) != BN_OK
+            || (u->resolver.sa.ss_family != AF_INET && u->resolver.sa.ss_family != AF_INET6)) {
+            err(ld, member(g, "resolver"), "expected \"IP:port\" of a DNS server");
+            memset(&u->resolver, 0, sizeof(u->resolver));
+        }
     }
-    get_duration(ld, g, "resolve_interval", "30s");
+    u->resolve_interval = get_duration(ld, g, "resolve_interval", "30s");
+    if (u->resolve_interval < 1000) {
+        err(ld, member(g, "resolve_interval"), "expected at least \"1s\"");
+        u->resolve_interval = 30000;
+    }
     u->host_header = get_string(ld, g, "host_header", "");
     if (u->host_header[0] == '\0') {
         u->host_header = NULL;
@@ -595,6 +744,7 @@ load_upstream(loader_t *ld, config_setting_t *g, bn_conf_upstream_t *u)
     u->read_timeout = get_duration(ld, g, "read_timeout", "60s");
     u->send_timeout = get_duration(ld, g, "send_timeout", "60s");
     u->retries = get_uint(ld, g, "retries", 1, 0, 100);
+    u->retry_timeout = get_duration(ld, g, "retry_timeout", "60s");
     {
         static const char *const fail_on[] = { "error",    "timeout",  "http_500", "http_502",
                                                "http_503", "http_504", NULL };
@@ -638,22 +788,26 @@ load_upstream(loader_t *ld, config_setting_t *g, bn_conf_upstream_t *u)
         p->address = get_string(ld, s, "address", NULL);
         if (p->address == NULL) {
             err_at(ld, s, "address", "required");
-        } else if (bn_addr_parse(p->address, false, &p->addr, e, sizeof(e)) != BN_OK) {
-            err(ld, member(s, "address"), "%s", e);
+        } else {
+            load_peer_address(ld, s, p);
         }
         p->weight = get_uint(ld, s, "weight", 1, 0, 1000);
         p->max_fails = get_uint(ld, s, "max_fails", 1, 0, 1000);
         p->fail_timeout = get_duration(ld, s, "fail_timeout", "10s");
         p->backup = get_bool(ld, s, "backup", false);
         p->down = get_bool(ld, s, "down", false);
-        if (get_uint(ld, s, "max_conns", 0, 0, INT_MAX) != 0) {
-            err(ld, member(s, "max_conns"), "not supported yet by this version of bouncer");
+        p->max_conns = get_uint(ld, s, "max_conns", 0, 0, INT_MAX);
+        p->slow_start = get_duration(ld, s, "slow_start", "0s");
+        p->resolve = get_bool(ld, s, "resolve", false);
+        u->has_resolve = u->has_resolve || p->resolve;
+        if (p->resolve && p->address != NULL && strncmp(p->address, "unix:", 5) == 0) {
+            err(ld, member(s, "resolve"), "a unix socket has no name to resolve");
+            p->resolve = false;
         }
-        if (get_duration(ld, s, "slow_start", "0s") != 0) {
-            err(ld, member(s, "slow_start"), "not supported yet by this version of bouncer");
-        }
-        if (get_bool(ld, s, "resolve", false)) {
-            err(ld, member(s, "resolve"), "not supported yet by this version of bouncer");
+        if (p->backup && (u->balance == BN_BALANCE_HASH || u->balance == BN_BALANCE_IP_HASH)) {
+            /* As nginx: a key must map to the same server whatever is down. */
+            err(ld, member(s, "backup"), "backup servers cannot be used with balance = \"%s\"",
+                balances[u->balance]);
         }
     }
 }
@@ -1186,9 +1340,15 @@ bn_conf_load(const char *path, bn_conf_errors_t *errs)
 void
 bn_conf_free(bn_conf_t *c)
 {
-    if (c != NULL) {
-        bn_pool_destroy(c->pool);
+    if (c == NULL) {
+        return;
     }
+    for (size_t i = 0; i < c->nupstreams; i++) {
+        if (c->upstreams[i].queue_fd != -1) {
+            close(c->upstreams[i].queue_fd);
+        }
+    }
+    bn_pool_destroy(c->pool);
 }
 
 /*

@@ -19,7 +19,19 @@
 typedef struct bn_conf_s bn_conf_t;
 typedef struct bn_conf_server_s bn_conf_server_t;
 
-enum { BN_BALANCE_ROUND_ROBIN = 0 };
+/* In the order of the spec's list of balance values. */
+enum {
+    BN_BALANCE_ROUND_ROBIN = 0,
+    BN_BALANCE_LEAST_CONN,
+    BN_BALANCE_IP_HASH,
+    BN_BALANCE_HASH,
+    BN_BALANCE_RANDOM2,
+};
+
+/* Where the state every worker must agree on lives: common/peers.h. */
+typedef struct bn_peer_state_s bn_peer_state_t;
+
+#define BN_PEER_MAX_ADDRS 8 /* addresses kept of a name that resolves to more */
 
 /* passive_fail_on: what counts against max_fails. */
 enum {
@@ -40,13 +52,43 @@ enum { BN_ACCESS_COMBINED = 0, BN_ACCESS_JSON, BN_ACCESS_OFF };
 
 typedef struct {
     const char *address; /* as written */
-    bn_addr_t addr;
+    const char *host;    /* the name or address part, without the port */
+    const char *port;
+    bn_addr_t addr;      /* the first address it resolved to at load */
+    bn_addr_t *addrs;    /* all of them (up to BN_PEER_MAX_ADDRS) */
+    unsigned naddrs;
     unsigned weight;
     unsigned max_fails;
     uint64_t fail_timeout;
+    unsigned max_conns; /* 0: unlimited */
+    uint64_t slow_start;
     bool backup;
     bool down;
+    bool resolve;           /* re-resolved by the helper; addresses in state */
+    bn_peer_state_t *state; /* shared memory; set by the master */
 } bn_conf_peer_t;
+
+typedef struct {
+    bool enabled;
+    const char *path;
+    uint64_t interval;
+    uint64_t timeout;
+    unsigned fails;
+    unsigned passes;
+    uint32_t expect_classes; /* bit n: status class nxx */
+    unsigned *expect_status; /* single statuses listed */
+    size_t nexpect_status;
+} bn_conf_health_t;
+
+typedef struct {
+    bool enabled;
+    const char *cookie;
+    const char *path;
+    uint64_t max_age; /* 0: a session cookie */
+    bool secure;
+    bool httponly;
+    const char *samesite; /* "" : none sent */
+} bn_conf_sticky_t;
 
 typedef struct {
     const char *name;
@@ -61,7 +103,18 @@ typedef struct {
     uint64_t read_timeout;
     uint64_t send_timeout;
     unsigned retries;
-    unsigned fail_on; /* BN_FAIL_* bits */
+    uint64_t retry_timeout; /* no further try starts this long after the first */
+    unsigned fail_on;       /* BN_FAIL_* bits */
+    bn_template_t hash_key;
+    unsigned queue_size; /* 0: no queue */
+    uint64_t queue_timeout;
+    int queue_fd; /* eventfd shared by the workers: a slot freed; -1 without a queue */
+    uint64_t resolve_interval;
+    bn_addr_t resolver; /* family 0: the system's resolver */
+    bool has_resolve;   /* some server has resolve = true */
+    bn_conf_health_t health;
+    bn_conf_sticky_t sticky;
+    bn_peer_state_t *state; /* the upstream's own shared slot (queue length) */
 } bn_conf_upstream_t;
 
 typedef struct {

@@ -18,6 +18,7 @@ typedef struct {
     bool drop_privileges; /* started as root: become conf->user/group */
     uid_t uid;
     gid_t gid;
+    unsigned char secret[32]; /* keys sticky cookies; kept across restarts */
 } bn_heritage_t;
 
 extern bn_heritage_t bn_heritage;

@@ -8,6 +8,9 @@
 #include "master.h"
 #include "../common/heritage.h"
 #include "../common/clock.h"
+#include "../common/peers.h"
+
+#include <sys/eventfd.h>
 
 #include <poll.h>
 #include <signal.h>
@@ -276,6 +279,34 @@ set_master_logs(int efd, int afd)
     bn_log_fd = efd;
 }
 
+/*
+ * What the workers of a config share besides the config: its servers' slots
+ * in the peer table, and an eventfd per upstream with a queue (a slot was
+ * freed: every worker's queued requests may go).
+ */
+static int
+prepare_shared(bn_conf_t *c, bn_conf_errors_t *errs)
+{
+    char err[256];
+
+    if (bn_peers_assign(c, err, sizeof(err)) != BN_OK) {
+        bn_conf_errors_add(errs, "%s: %s", c->file, err);
+        return BN_ERROR;
+    }
+    for (size_t i = 0; i < c->nupstreams; i++) {
+        bn_conf_upstream_t *u = &c->upstreams[i];
+        if (u->queue_size == 0) {
+            continue;
+        }
+        u->queue_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (u->queue_fd == -1) {
+            bn_conf_errors_add(errs, "%s: eventfd() failed: %s", c->file, strerror(errno));
+            return BN_ERROR;
+        }
+    }
+    return BN_OK;
+}
+
 /* Writes one answer line to a control client. */
 static void answer(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -340,6 +371,9 @@ reload(int reply_fd)
     if (bn_worker_identity(nc, &uid, &gid, &drop) != BN_OK) {
         bn_conf_errors_add(&errs, "%s: no user \"%s\" or group \"%s\"", nc->file, nc->user,
                            nc->group);
+        goto failed;
+    }
+    if (prepare_shared(nc, &errs) != BN_OK) {
         goto failed;
     }
     if (bn_listen_open(nc, conf, &errs) != BN_OK) {
@@ -635,7 +669,12 @@ bn_master_start(const char *conf_path, bool foreground)
     if (bn_worker_identity(conf, &w_uid, &w_gid, &w_drop) != BN_OK) {
         return 1;
     }
-    if (bn_listen_open(conf, NULL, &errs) != BN_OK) {
+    if (bn_peers_create() != BN_OK) {
+        fprintf(stderr, "bouncer: cannot map shared memory: %s\n", strerror(errno));
+        bn_pidfile_remove();
+        return 1;
+    }
+    if (prepare_shared(conf, &errs) != BN_OK || bn_listen_open(conf, NULL, &errs) != BN_OK) {
         for (size_t i = 0; i < errs.n; i++) {
             fprintf(stderr, "%s\n", errs.lines[i]);
         }
@@ -684,6 +723,7 @@ bn_master_start(const char *conf_path, bool foreground)
         return 1;
     }
 
+    bn_load_secret(conf, bn_heritage.secret, sizeof(bn_heritage.secret));
     bn_proctitle_set("bouncer: master process -c %s", conf->file);
     started_at = time(NULL);
     generation = 1;

@@ -31,6 +31,7 @@ int bn_worker_identity(bn_conf_t *conf, uid_t *uid, gid_t *gid, bool *drop);
 int bn_open_logs(bn_conf_t *conf, uid_t uid, gid_t gid, bool chown_them, int *error_fd,
                  int *access_fd, char *err, size_t errlen);
 void bn_save_last_good(bn_conf_t *conf);
+void bn_load_secret(bn_conf_t *conf, unsigned char *key, size_t len);
 
 /* control.c: the control socket, both ends. */
 int bn_control_listen(const char *path, char *err, size_t errlen);

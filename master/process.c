@@ -5,6 +5,8 @@
  */
 #include "master.h"
 
+#include <openssl/rand.h>
+
 #include <fcntl.h>
 #include <grp.h>
 #include <libgen.h>
@@ -300,4 +302,47 @@ bn_save_last_good(bn_conf_t *conf)
     }
     close(in);
     close(out);
+}
+
+/*
+ * The key of sticky cookies, beside the pid file: kept there so a restart
+ * does not move every pinned client.  Made on first start (root-only file).
+ */
+void
+bn_load_secret(bn_conf_t *conf, unsigned char *key, size_t len)
+{
+    char path[4096], *copy = strdup(conf->pid_file);
+    int fd;
+
+    if (RAND_bytes(key, (int) len) != 1) {
+        bn_log_error(BN_LOG_WARN, NULL, 0, "RAND_bytes() failed; sticky cookies are weakly keyed");
+    }
+    if (copy == NULL) {
+        return;
+    }
+    snprintf(path, sizeof(path), "%s/bouncer.secret", dirname(copy));
+    free(copy);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd != -1) {
+        unsigned char buf[64];
+        ssize_t n = read(fd, buf, sizeof(buf));
+        close(fd);
+        if (n == (ssize_t) len) {
+            memcpy(key, buf, len);
+            return;
+        }
+        bn_log_error(BN_LOG_WARN, NULL, 0, "\"%s\" is not a %zu-byte key; making a new one",
+                     path, len);
+        unlink(path);
+    }
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd == -1 || write(fd, key, len) != (ssize_t) len) {
+        bn_log_error(BN_LOG_WARN, NULL, errno,
+                     "cannot keep the sticky cookie key in \"%s\": cookies will not survive "
+                     "a restart",
+                     path);
+    }
+    if (fd != -1) {
+        close(fd);
+    }
 }

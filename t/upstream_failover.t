@@ -50,7 +50,7 @@ my @f = map { http_request($p, 'GET', '/f') } 1 .. 6;
 is(scalar(grep { $_->{status} == 200 && $_->{body} eq $a } @f), 6, 'a refused connect is retried on the next server: no client sees it');
 my @refused = $t->error_log =~ /connect\(\) to upstream failed.*Connection refused/g;
 is(scalar @refused, 1, 'after max_fails the dead server is not tried again within fail_timeout');
-like($t->error_log, qr/\[warn\].*upstream server 127\.0\.0\.1:$dead of "flaky" is marked down for 30000ms/, 'marking it down is logged');
+like($t->error_log, qr/\[notice\].*upstream server 127\.0\.0\.1:$dead of "flaky" is down: 1 failure within 30000ms/, 'marking it down is logged');
 
 my $r = http_request($p, 'GET', '/b');
 is($r->{body}, $bk, 'down, weight 0 and dead primaries: the backup answers');
@@ -59,7 +59,7 @@ is($r->{body}, $bk, 'down, weight 0 and dead primaries: the backup answers');
 my @picky = map { http_request($p, 'GET', '/picky')->{status} } 1 .. 10;
 is(scalar(grep { $_ == 503 } @picky), 2, 'with http_503 listed, the sick server answers twice (max_fails = 2)...');
 is(join(',', @picky[4 .. 9]), '200,200,200,200,200,200', '...and then no more');
-like($t->error_log, qr/upstream server 127\.0\.0\.1:$sick of "picky" is marked down/, 'marked down by its 503s');
+like($t->error_log, qr/upstream server 127\.0\.0\.1:$sick of "picky" is down: 2 failures/, 'marked down by its 503s');
 # Without http_503 in the list, a 503 is an answer like any other.
 my @tolerant = map { http_request($p, 'GET', '/tolerant')->{status} } 1 .. 6;
 is(scalar(grep { $_ == 503 } @tolerant), 3, 'by default 5xx answers do not count against a server');

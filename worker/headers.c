@@ -445,6 +445,29 @@ upstream_header(bn_request_t *r, const char *name, size_t *len)
     return r->rbuf.start + r->rhead.headers[i].value;
 }
 
+/* Pins the client to the server that answered, when the upstream is sticky
+ * and the request did not already carry a cookie for a live server. */
+static int
+put_sticky_cookie(bn_request_t *r)
+{
+    const bn_conf_sticky_t *st = &r->upstream->sticky;
+    const char *v = bn_upstream_sticky_value(r);
+
+    if (v == NULL) {
+        return BN_OK;
+    }
+    if (bn_buf_printf(&r->rout, "Set-Cookie: %s=%s; Path=%s", st->cookie, v, st->path) != BN_OK
+        || (st->max_age > 0
+            && bn_buf_printf(&r->rout, "; Max-Age=%" PRIu64, st->max_age / 1000) != BN_OK)
+        || (st->secure && put_lit(&r->rout, "; Secure") != BN_OK)
+        || (st->httponly && put_lit(&r->rout, "; HttpOnly") != BN_OK)
+        || (st->samesite[0] != '\0'
+            && bn_buf_printf(&r->rout, "; SameSite=%s", st->samesite) != BN_OK)) {
+        return BN_ERROR;
+    }
+    return put_lit(&r->rout, "\r\n");
+}
+
 /* Writes the client's response head into rout and sets up the body pipe. */
 int
 bn_http_build_response_head(bn_request_t *r)
@@ -508,7 +531,8 @@ bn_http_build_response_head(bn_request_t *r)
     if (put_lit(&r->rout, "Server: bouncer\r\n") != BN_OK
         || (upstream_header(r, "date", &len) == NULL
             && bn_buf_printf(&r->rout, "Date: %s\r\n", bn_time_http()) != BN_OK)
-        || put(&r->rout, r->resp_header_lines, strlen(r->resp_header_lines)) != BN_OK) {
+        || put(&r->rout, r->resp_header_lines, strlen(r->resp_header_lines)) != BN_OK
+        || put_sticky_cookie(r) != BN_OK) {
         return BN_ERROR;
     }
     if (mode == BN_BODY_LENGTH) {

@@ -380,9 +380,7 @@ free_request(bn_request_t *r)
     bn_client_t *c = r->client;
 
     BN_CHECK_OBJ(r, BN_REQUEST_MAGIC);
-    if (r->up != NULL) {
-        bn_upstream_release(r, false);
-    }
+    bn_upstream_release(r, false);
     bn_timer_del(&r->up_timer);
     c->req = NULL;
     r->magic = 0;
@@ -603,9 +601,7 @@ respond(bn_request_t *r, int status, const char *extra, const char *ctype, const
     size_t blen, size;
     char *m;
 
-    if (r->up != NULL) {
-        bn_upstream_release(r, false);
-    }
+    bn_upstream_release(r, false);
     bn_timer_del(&r->up_timer);
     if (body == NULL) {
         if (status >= 400 || status < 200) {
@@ -669,9 +665,7 @@ bn_http_upstream_ready(bn_request_t *r)
     r->state = BN_REQ_PROXYING;
     bn_timer_del(&r->up_timer);
     r->up_timer.handler = upstream_timeout;
-    bn_sockaddr_text((struct sockaddr *) &r->upstream->peers[r->up->peer].addr.sa,
-                     r->upstream->peers[r->up->peer].addr.len, r->upstream_addr,
-                     sizeof(r->upstream_addr));
+    memcpy(r->upstream_addr, r->up->addr_text, sizeof(r->upstream_addr));
     bn_http_run(r);
 }
 
@@ -714,21 +708,10 @@ upstream_timeout(bn_timer_t *t)
     r->client->log.action =
         r->rhead_done ? "reading upstream" : "reading response header from upstream";
     bn_upstream_peer_failed(r, BN_FAIL_TIMEOUT);
-    bn_http_upstream_failed(r, 504, "upstream timed out");
-}
-
-/* RFC 9110 9.2.2. */
-static bool
-idempotent(const char *method)
-{
-    static const char *const m[] = { "GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE" };
-
-    for (size_t i = 0; i < BN_NELEMS(m); i++) {
-        if (strcmp(method, m[i]) == 0) {
-            return true;
-        }
+    if (!r->rhead_done && bn_upstream_retry(r, 504, "upstream timed out")) {
+        return;
     }
-    return false;
+    bn_http_upstream_failed(r, 504, "upstream timed out");
 }
 
 /* Reads and parses the upstream's response head.  Returns 1 after progress,
@@ -794,7 +777,7 @@ read_response_head(bn_request_t *r)
             int err = n == 0 ? 0 : errno;
             r->client->log.action = "reading response header from upstream";
             if ((n == 0 || err == ECONNRESET || err == EPIPE) && bn_buf_len(&r->rbuf) == 0
-                && u->reused && idempotent(r->method) && !r->stale_retried
+                && u->reused && bn_http_idempotent(r->method) && !r->stale_retried
                 && (r->req_pipe.in_mode == BN_BODY_NONE || r->body_replayable)) {
                 /* A pooled connection the upstream closed as we reused it.
                  * The request is idempotent and all of it is still here: it
@@ -817,6 +800,11 @@ read_response_head(bn_request_t *r)
             bn_upstream_peer_failed(r, BN_FAIL_ERROR);
             if (err != 0) {
                 bn_log_error(BN_LOG_ERR, &r->client->log, err, "recv() failed");
+            }
+            if (bn_buf_len(&r->rbuf) == 0
+                && bn_upstream_retry(r, 502, n == 0 ? "upstream prematurely closed connection"
+                                               : "upstream connection failed")) {
+                return BN_ERROR;
             }
             bn_http_upstream_failed(r, 502,
                                     n == 0 ? "upstream prematurely closed connection"
@@ -910,6 +898,7 @@ bn_http_run(bn_request_t *r)
                     r->out.pos = r->out.last;
                     r->keepalive = false;
                 } else if (n > 0) {
+                    r->sent_any = true;
                     progress = uprog = true;
                 }
             }
@@ -1002,9 +991,7 @@ finalize_request(bn_request_t *r)
     bool early = r->state == BN_REQ_RESPONDING && !r->req_pipe.in_done;
     bool error = r->status >= 400;
 
-    if (r->up != NULL) {
-        bn_upstream_release(r, r->up_keepalive && r->req_pipe.done && bn_buf_len(&r->rbuf) == 0);
-    }
+    bn_upstream_release(r, r->up_keepalive && r->req_pipe.done && bn_buf_len(&r->rbuf) == 0);
     bn_access_log_write(r);
     free_request(r);
     c->log.action = NULL;

@@ -73,6 +73,7 @@ struct bn_upconn_s {
     bool reused;              /* taken from the keep-alive pool */
     bool pooled;              /* idle, on its upstream's pool list */
     bn_timer_t timer;         /* idle timeout while pooled */
+    char addr_text[BN_ADDR_TEXT_LEN];
     bn_request_t *req;        /* NULL while pooled */
     bn_upconn_t *next, *prev; /* the pool's list */
 };
@@ -149,6 +150,14 @@ struct bn_request_s {
     uint64_t body_sent;
     bn_upconn_t *up;
     unsigned tries;
+    int peer;                  /* index + 1 of the server whose slot r holds; 0: none */
+    uint32_t hash;             /* hash and ip_hash: the key's */
+    bool trial;                /* this try is the trial of a server that was down */
+    bool sticky_ok;            /* the sticky cookie chose the server: no new cookie */
+    bool queued;               /* waiting for a server below max_conns */
+    bn_request_t *qnext, *qprev;
+    bool sent_any;             /* a byte of this try reached the upstream */
+    int fail_status;           /* how the last try failed (502, 504), if no other works */
     bool peer_failure_counted; /* passive health counted this try */
     bool stale_retried;        /* sent again after a pooled connection failed */
     bool body_replayable;      /* the whole body is still in the client buffer */
@@ -248,11 +257,23 @@ void bn_upstream_release(bn_request_t *r, bool reusable);
  * upstream's passive_fail_on lists why (a BN_FAIL_* bit). */
 void bn_upstream_peer_failed(bn_request_t *r, unsigned why);
 void bn_upstream_close_idle(void);
+/* Sends r to the server pick_peer() gave it (queue dispatch, connect). */
+void bn_upstream_connect_picked(bn_request_t *r);
+/* Tries r on another server when that is safe (see the function), logging
+ * why; false when it is not, and the caller answers the client. */
+bool bn_upstream_retry(bn_request_t *r, int status, const char *why);
+void bn_upstream_dequeue(bn_request_t *r);
+/* The sticky cookie value to set on r's response, or NULL. */
+const char *bn_upstream_sticky_value(bn_request_t *r);
+/* RFC 9110 9.2.2: a method whose request may be sent twice. */
+bool bn_http_idempotent(const char *method);
 
 /* variables.c */
 /* The value of template t for r, in r's pool; NULL when memory runs out. */
 char *bn_var_expand(bn_request_t *r, const bn_template_t *t);
 const char *bn_request_id(bn_request_t *r);
+/* The value of cookie name in r's Cookie headers; *v NULL when absent. */
+void bn_var_cookie(bn_request_t *r, const char *name, const char **v, size_t *len);
 
 /* access_log.c */
 void bn_access_log_write(bn_request_t *r);

@@ -1,27 +1,601 @@
 /*
- * upstream.c: the upstream side of a worker: choosing a server (smooth
- * weighted round robin), connecting without blocking, failing over to the
- * next server when a connect fails, and the per-worker pool of idle
- * keep-alive connections.
+ * upstream.c: the upstream side of a worker: choosing a server, connecting
+ * without blocking, trying the next server when that is safe, the queue of
+ * requests waiting for a server below its max_conns, and the per-worker pool
+ * of idle keep-alive connections.
+ *
+ * What every worker must agree on (connections in flight, health, slow
+ * start) is in the shared table of common/peers.h; what only steers this
+ * worker's own choices (the round-robin counters, the hash ring, the pool,
+ * the queue) is here.
  */
 #include "http.h"
 #include "../common/clock.h"
+#include "../common/peers.h"
 
 #include <netinet/tcp.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 
+#define WEIGHT_SCALE 1000 /* weights are scaled so slow_start can ramp smoothly */
+#define RING_POINTS 160   /* ketama points per unit of weight */
+#define TRIAL_MSEC 60000  /* a trial request's claim lapses if its worker died */
+
 typedef struct {
+    uint32_t hash;
+    unsigned peer;
+} ring_point_t;
+
+typedef struct {
+    bn_io_t io; /* the upstream's queue eventfd: a server slot was freed */
     bn_conf_upstream_t *conf;
-    int *current;    /* smooth weighted round robin state, per peer */
-    unsigned *fails; /* passive health, per peer (this worker's view) */
-    bn_msec_t *down_until;
-    bn_upconn_t *idle; /* pooled connections, most recent first */
+    int64_t *current; /* smooth weighted round robin state, per peer */
+    ring_point_t *ring; /* hash and ip_hash: sorted points */
+    size_t nring;
+    char (*sticky)[33]; /* cookie value per peer */
+    bn_upconn_t *idle;  /* pooled connections, most recent first */
     unsigned nidle;
+    bn_request_t *queue_head, *queue_tail; /* this worker's waiting requests */
 } upstream_rt_t;
+
+typedef enum { PICK_OK = 0, PICK_FULL, PICK_NONE } pick_rc_t;
 
 static upstream_rt_t *rts;
 static size_t nrts;
+
+static void dispatch_queue(upstream_rt_t *rt);
+static void connect_peer(bn_request_t *r, unsigned peer);
+
+/* ---- choosing a server ------------------------------------------------------------- */
+
+static uint32_t
+hash32(const void *data, size_t len, uint32_t out[4])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned mdlen = 0;
+
+    /* MD5 as ketama: its 16 bytes give four well-spread ring points. */
+    EVP_Digest(data, len, md, &mdlen, EVP_md5(), NULL);
+    for (int i = 0; i < 4; i++) {
+        out[i] = (uint32_t) md[i * 4] | (uint32_t) md[i * 4 + 1] << 8
+                 | (uint32_t) md[i * 4 + 2] << 16 | (uint32_t) md[i * 4 + 3] << 24;
+    }
+    return out[0];
+}
+
+static int
+ring_cmp(const void *a, const void *b)
+{
+    const ring_point_t *x = a, *y = b;
+
+    return x->hash < y->hash ? -1 : x->hash > y->hash;
+}
+
+/*
+ * A consistent-hash ring (ketama): each server gets points placed by the
+ * hash of its address, so the points of one server do not depend on the
+ * others, and removing a server moves only the keys that were on it.
+ */
+static int
+build_ring(upstream_rt_t *rt)
+{
+    bn_conf_upstream_t *up = rt->conf;
+    size_t n = 0, total = 0;
+    char name[BN_ADDR_TEXT_LEN + 32];
+
+    for (size_t i = 0; i < up->npeers; i++) {
+        total += (size_t) up->peers[i].weight * RING_POINTS;
+    }
+    rt->ring = calloc(total + 1, sizeof(ring_point_t));
+    if (rt->ring == NULL) {
+        return BN_ERROR;
+    }
+    for (size_t i = 0; i < up->npeers; i++) {
+        for (unsigned j = 0; j < up->peers[i].weight * RING_POINTS / 4; j++) {
+            uint32_t h[4];
+            int len = snprintf(name, sizeof(name), "%s-%u", up->peers[i].address, j);
+            hash32(name, (size_t) len, h);
+            for (int k = 0; k < 4; k++) {
+                rt->ring[n].hash = h[k];
+                rt->ring[n++].peer = (unsigned) i;
+            }
+        }
+    }
+    qsort(rt->ring, n, sizeof(ring_point_t), ring_cmp);
+    rt->nring = n;
+    return BN_OK;
+}
+
+static void
+sticky_values(upstream_rt_t *rt)
+{
+    bn_conf_upstream_t *up = rt->conf;
+
+    for (size_t i = 0; i < up->npeers; i++) {
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned mdlen = 0;
+        char msg[512];
+        int len = snprintf(msg, sizeof(msg), "%s\n%s", up->name, up->peers[i].address);
+
+        /* Keyed: the cookie names a server without saying its address, and
+         * nobody without the key can make one for a server of their choice. */
+        HMAC(EVP_sha256(), bn_heritage.secret, sizeof(bn_heritage.secret),
+             (unsigned char *) msg, (size_t) BN_MIN(len, (int) sizeof(msg) - 1), md, &mdlen);
+        for (unsigned k = 0; k < 16; k++) {
+            snprintf(rt->sticky[i] + k * 2, 3, "%02x", md[k]);
+        }
+    }
+}
+
+/* The passive-health view of p now: up, down, or due a trial request. */
+typedef enum { HEALTH_UP = 0, HEALTH_DOWN, HEALTH_TRIAL } health_t;
+
+static health_t
+peer_health(const bn_conf_peer_t *p)
+{
+    bn_peer_state_t *st = p->state;
+    uint64_t until = atomic_load_explicit(&st->down_until, memory_order_relaxed);
+
+    if (atomic_load_explicit(&st->checked_down, memory_order_relaxed)) {
+        return HEALTH_DOWN;
+    }
+    if (until == 0) {
+        return HEALTH_UP;
+    }
+    if (until > bn_current_msec
+        || atomic_load_explicit(&st->trial, memory_order_relaxed) > bn_current_msec) {
+        return HEALTH_DOWN;
+    }
+    return HEALTH_TRIAL;
+}
+
+/* Weight now, scaled; slow_start ramps it from (almost) zero after recovery. */
+static int64_t
+effective_weight(const bn_conf_peer_t *p)
+{
+    int64_t w = (int64_t) p->weight * WEIGHT_SCALE;
+    uint64_t since = atomic_load_explicit(&p->state->up_since, memory_order_relaxed);
+
+    if (p->slow_start > 0 && since != 0 && bn_current_msec - since < p->slow_start) {
+        w = w * (int64_t) (bn_current_msec - since) / (int64_t) p->slow_start;
+        w = BN_MAX(w, 1);
+    }
+    return w;
+}
+
+typedef enum { PEER_USABLE = 0, PEER_FULL, PEER_OUT } usable_t;
+
+static usable_t
+peer_usable(const bn_request_t *r, unsigned i)
+{
+    const bn_conf_peer_t *p = &r->upstream->peers[i];
+
+    if (p->down || p->weight == 0 || (r->tried_mask & (1ULL << (i % 64)))
+        || peer_health(p) == HEALTH_DOWN) {
+        return PEER_OUT;
+    }
+    if (p->max_conns != 0
+        && atomic_load_explicit(&p->state->conns, memory_order_relaxed) >= p->max_conns) {
+        return PEER_FULL;
+    }
+    return PEER_USABLE;
+}
+
+static uint32_t
+rand32(void)
+{
+    static uint64_t s;
+
+    if (s == 0) {
+        s = ((uint64_t) getpid() << 32) ^ bn_current_msec ^ 0x9e3779b97f4a7c15ULL;
+    }
+    /* xorshift64*: enough to spread load, nothing depends on it being secret. */
+    s ^= s >> 12;
+    s ^= s << 25;
+    s ^= s >> 27;
+    return (uint32_t) ((s * 0x2545f4914f6cdd1dULL) >> 32);
+}
+
+/* conns/weight, compared without division. */
+static bool
+less_loaded(const bn_conf_peer_t *a, const bn_conf_peer_t *b)
+{
+    uint64_t ca = atomic_load_explicit(&a->state->conns, memory_order_relaxed);
+    uint64_t cb = atomic_load_explicit(&b->state->conns, memory_order_relaxed);
+
+    return ca * (uint64_t) effective_weight(b) < cb * (uint64_t) effective_weight(a);
+}
+
+/*
+ * One pass over the primary (or backup) servers with the upstream's
+ * algorithm.  *full is set when a server was left out only because it is
+ * at max_conns.
+ */
+static int
+pick_among(upstream_rt_t *rt, bn_request_t *r, bool backup, bool *full)
+{
+    bn_conf_upstream_t *up = rt->conf;
+    int best = -1, cand[2] = { -1, -1 };
+    int64_t total = 0, seen = 0;
+
+    switch (up->balance) {
+    case BN_BALANCE_HASH:
+    case BN_BALANCE_IP_HASH: {
+        if (rt->nring == 0) {
+            return -1;
+        }
+        size_t lo = 0, hi = rt->nring;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (rt->ring[mid].hash < r->hash) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        /* Walk on from the key's point to the first server that can take it. */
+        for (size_t k = 0; k < rt->nring; k++) {
+            unsigned i = rt->ring[(lo + k) % rt->nring].peer;
+            usable_t u = peer_usable(r, i);
+            if (u == PEER_USABLE) {
+                return (int) i;
+            }
+            *full = *full || u == PEER_FULL;
+        }
+        return -1;
+    }
+    default:
+        break;
+    }
+
+    for (unsigned i = 0; i < up->npeers; i++) {
+        usable_t u;
+        if (up->peers[i].backup != backup) {
+            continue;
+        }
+        u = peer_usable(r, i);
+        if (u != PEER_USABLE) {
+            *full = *full || u == PEER_FULL;
+            continue;
+        }
+        int64_t w = effective_weight(&up->peers[i]);
+        switch (up->balance) {
+        case BN_BALANCE_LEAST_CONN:
+            /* Ties go round robin, so equal servers share the load. */
+            rt->current[i] += w;
+            if (best == -1 || less_loaded(&up->peers[i], &up->peers[best])
+                || (!less_loaded(&up->peers[best], &up->peers[i])
+                    && rt->current[i] > rt->current[best])) {
+                best = (int) i;
+            }
+            total += w;
+            break;
+        case BN_BALANCE_RANDOM2:
+            /* Two weighted random choices (reservoir sampling), then the
+             * less loaded of the two. */
+            seen += w;
+            if ((int64_t) (rand32() % (uint64_t) seen) < w) {
+                cand[1] = cand[0];
+                cand[0] = (int) i;
+            } else if (cand[1] == -1 || (int64_t) (rand32() % (uint64_t) seen) < w) {
+                cand[1] = (int) i;
+            }
+            break;
+        default:
+            /* Smooth weighted round robin (as nginx): each pick adds every
+             * server's weight to its current value and takes the largest,
+             * which then pays back the total: 5:1:1 gives a a b a c a a. */
+            rt->current[i] += w;
+            total += w;
+            if (best == -1 || rt->current[i] > rt->current[best]) {
+                best = (int) i;
+            }
+        }
+    }
+    if (up->balance == BN_BALANCE_RANDOM2) {
+        best = cand[0];
+        if (cand[1] != -1 && less_loaded(&up->peers[cand[1]], &up->peers[cand[0]])) {
+            best = cand[1];
+        }
+    } else if (best != -1) {
+        rt->current[best] -= total;
+    }
+    return best;
+}
+
+/* Takes a connection slot on peer i; false when max_conns was reached first. */
+static bool
+take_slot(const bn_conf_peer_t *p)
+{
+    atomic_uint *c = &p->state->conns;
+    unsigned cur = atomic_load_explicit(c, memory_order_relaxed);
+
+    do {
+        if (p->max_conns != 0 && cur >= p->max_conns) {
+            return false;
+        }
+    } while (!atomic_compare_exchange_weak_explicit(c, &cur, cur + 1, memory_order_relaxed,
+                                                    memory_order_relaxed));
+    return true;
+}
+
+static int
+sticky_peer(upstream_rt_t *rt, bn_request_t *r)
+{
+    const char *v;
+    size_t len;
+
+    bn_var_cookie(r, rt->conf->sticky.cookie, &v, &len);
+    if (v == NULL || len != 32) {
+        return -1;
+    }
+    for (unsigned i = 0; i < rt->conf->npeers; i++) {
+        /* A value naming no server (forged, or of a removed one) is ignored. */
+        if (memcmp(rt->sticky[i], v, 32) == 0) {
+            return peer_usable(r, i) == PEER_USABLE ? (int) i : -1;
+        }
+    }
+    return -1;
+}
+
+/*
+ * Chooses r's server and takes a slot on it: r->peer is set.  PICK_FULL:
+ * servers are up but all at max_conns; PICK_NONE: none is up.
+ */
+static pick_rc_t
+pick_peer(upstream_rt_t *rt, bn_request_t *r)
+{
+    bn_conf_upstream_t *up = rt->conf;
+
+    for (unsigned attempt = 0; attempt < up->npeers + 2; attempt++) {
+        bool full = false;
+        int i = -1;
+
+        if (up->sticky.enabled && r->tries == 0 && attempt == 0) {
+            i = sticky_peer(rt, r);
+            r->sticky_ok = i != -1;
+        }
+        if (i == -1) {
+            i = pick_among(rt, r, false, &full);
+        }
+        if (i == -1 && !full && up->balance != BN_BALANCE_HASH
+            && up->balance != BN_BALANCE_IP_HASH) {
+            i = pick_among(rt, r, true, &full);
+        }
+        if (i == -1) {
+            return full ? PICK_FULL : PICK_NONE;
+        }
+        bn_conf_peer_t *p = &up->peers[i];
+        if (peer_health(p) == HEALTH_TRIAL) {
+            /* One trial request decides; other workers wait for its outcome. */
+            uint64_t prev = atomic_load(&p->state->trial);
+            if (prev > bn_current_msec
+                || !atomic_compare_exchange_strong(&p->state->trial, &prev,
+                                                   bn_current_msec + TRIAL_MSEC)) {
+                r->tried_mask |= 1ULL << (i % 64);
+                continue;
+            }
+            r->trial = true;
+        }
+        if (!take_slot(p)) {
+            if (r->trial) {
+                atomic_store(&p->state->trial, 0);
+                r->trial = false;
+            }
+            continue; /* another worker took the last slot: choose again */
+        }
+        r->peer = i + 1;
+        return PICK_OK;
+    }
+    return PICK_FULL;
+}
+
+/* ---- health ------------------------------------------------------------------------ */
+
+/* The server of r answered well: a trial ends, its failures are forgiven. */
+static void
+peer_succeeded(bn_request_t *r)
+{
+    bn_conf_peer_t *p = &r->upstream->peers[r->peer - 1];
+    bn_peer_state_t *st = p->state;
+    uint64_t until = atomic_load(&st->down_until);
+
+    if (r->trial) {
+        r->trial = false;
+        atomic_store(&st->trial, 0);
+    }
+    if (until != 0 && until <= bn_current_msec
+        && atomic_compare_exchange_strong(&st->down_until, &until, 0)) {
+        atomic_store(&st->up_since, bn_current_msec);
+        bn_log_error(BN_LOG_NOTICE, NULL, 0, "upstream server %s of \"%s\" is up again",
+                     p->address, r->upstream->name);
+    }
+    if (atomic_load_explicit(&st->fails, memory_order_relaxed) != 0) {
+        atomic_store_explicit(&st->fails, 0, memory_order_relaxed);
+    }
+}
+
+void
+bn_upstream_peer_failed(bn_request_t *r, unsigned why)
+{
+    bn_conf_upstream_t *up = r->upstream;
+    bn_conf_peer_t *p;
+    bn_peer_state_t *st;
+    uint64_t start, until;
+
+    if (r->peer == 0 || r->peer_failure_counted || !(up->fail_on & why)) {
+        return;
+    }
+    r->peer_failure_counted = true;
+    p = &up->peers[r->peer - 1];
+    st = p->state;
+    if (r->trial) {
+        /* The trial failed: down for another fail_timeout, said once. */
+        r->trial = false;
+        atomic_store(&st->down_until, bn_current_msec + p->fail_timeout);
+        atomic_store(&st->trial, 0);
+        bn_log_error(BN_LOG_INFO, NULL, 0,
+                     "upstream server %s of \"%s\" failed its trial request; down for %" PRIu64
+                     "ms more",
+                     p->address, up->name, p->fail_timeout);
+        return;
+    }
+    /* With nowhere else to go, marking the only server down would only turn
+     * one failure into fail_timeout of 502s. */
+    if (p->max_fails == 0 || up->npeers == 1) {
+        return;
+    }
+    start = atomic_load(&st->fail_start);
+    if (bn_current_msec - start > p->fail_timeout
+        && atomic_compare_exchange_strong(&st->fail_start, &start, bn_current_msec)) {
+        atomic_store(&st->fails, 0);
+    }
+    if (atomic_fetch_add(&st->fails, 1) + 1 < p->max_fails) {
+        return;
+    }
+    until = atomic_load(&st->down_until);
+    if ((until == 0 || until <= bn_current_msec)
+        && atomic_compare_exchange_strong(&st->down_until, &until,
+                                          bn_current_msec + p->fail_timeout)) {
+        atomic_store(&st->fails, 0);
+        if (until == 0) {
+            bn_log_error(BN_LOG_NOTICE, NULL, 0,
+                         "upstream server %s of \"%s\" is down: %u failure%s within %" PRIu64
+                         "ms; next try in %" PRIu64 "ms",
+                         p->address, up->name, p->max_fails, p->max_fails == 1 ? "" : "s",
+                         p->fail_timeout, p->fail_timeout);
+        }
+    }
+}
+
+/* Gives back r's slot on its server, and lets a queued request have it. */
+static void
+put_slot(bn_request_t *r)
+{
+    bn_conf_upstream_t *up = r->upstream;
+    bn_conf_peer_t *p;
+    uint64_t one = 1;
+
+    if (r->peer == 0) {
+        return;
+    }
+    p = &up->peers[r->peer - 1];
+    if (r->trial) {
+        /* Ended with no verdict (the client left): let another request try. */
+        r->trial = false;
+        atomic_store(&p->state->trial, 0);
+    }
+    bn_atomic_dec(&p->state->conns);
+    r->peer = 0;
+    if (up->queue_fd != -1 && atomic_load_explicit(&up->state->queued, memory_order_relaxed) > 0) {
+        /* Every worker with queued requests wakes; the eventfd is never
+         * read, so each write is an edge for all of them. */
+        if (write(up->queue_fd, &one, sizeof(one)) == -1) {
+            /* Only at 2^64 writes: the queue timeout still bounds the wait. */
+        }
+    }
+}
+
+/* ---- the queue ----------------------------------------------------------------------- */
+
+static void
+queue_unlink(upstream_rt_t *rt, bn_request_t *r)
+{
+    if (r->qprev != NULL) {
+        r->qprev->qnext = r->qnext;
+    } else {
+        rt->queue_head = r->qnext;
+    }
+    if (r->qnext != NULL) {
+        r->qnext->qprev = r->qprev;
+    } else {
+        rt->queue_tail = r->qprev;
+    }
+    r->qnext = r->qprev = NULL;
+    r->queued = false;
+    bn_atomic_dec(&rt->conf->state->queued);
+}
+
+void
+bn_upstream_dequeue(bn_request_t *r)
+{
+    if (r->queued) {
+        queue_unlink(&rts[r->upstream->index], r);
+    }
+}
+
+static void
+queue_timeout(bn_timer_t *t)
+{
+    bn_request_t *r = t->data;
+
+    bn_upstream_dequeue(r);
+    r->client->log.action = "waiting in the upstream queue";
+    bn_http_upstream_failed(r, 503, "upstream queue timed out: every server is at max_conns");
+}
+
+static void
+enqueue(upstream_rt_t *rt, bn_request_t *r)
+{
+    bn_conf_upstream_t *up = rt->conf;
+    unsigned q = atomic_load(&up->state->queued);
+
+    do {
+        if (q >= up->queue_size) {
+            r->client->log.action = "connecting to upstream";
+            bn_http_upstream_failed(r, 503,
+                                    up->queue_size ? "every upstream server is at max_conns and "
+                                                     "the queue is full"
+                                                   : "every upstream server is at max_conns");
+            return;
+        }
+    } while (!atomic_compare_exchange_weak(&up->state->queued, &q, q + 1));
+    r->queued = true;
+    r->qprev = rt->queue_tail;
+    r->qnext = NULL;
+    if (rt->queue_tail != NULL) {
+        rt->queue_tail->qnext = r;
+    } else {
+        rt->queue_head = r;
+    }
+    rt->queue_tail = r;
+    r->up_timer.handler = queue_timeout;
+    bn_timer_set(&r->up_timer, up->queue_timeout);
+}
+
+static void
+queue_event(bn_io_t *io, uint32_t events)
+{
+    dispatch_queue((upstream_rt_t *) io);
+}
+
+/* Gives freed slots to this worker's queued requests, oldest first. */
+static void
+dispatch_queue(upstream_rt_t *rt)
+{
+    while (rt->queue_head != NULL) {
+        bn_request_t *r = rt->queue_head;
+        pick_rc_t rc = pick_peer(rt, r);
+        if (rc == PICK_FULL) {
+            return;
+        }
+        queue_unlink(rt, r);
+        bn_timer_del(&r->up_timer);
+        if (rc == PICK_NONE) {
+            r->client->log.action = "connecting to upstream";
+            bn_http_upstream_failed(r, 502, "no live upstreams");
+            continue;
+        }
+        r->tries++;
+        r->tried_mask |= 1ULL << ((r->peer - 1) % 64);
+        bn_upstream_connect_picked(r);
+    }
+}
+
+/* ---- connections --------------------------------------------------------------------- */
 
 int
 bn_upstream_init(bn_conf_t *conf)
@@ -32,54 +606,39 @@ bn_upstream_init(bn_conf_t *conf)
         return BN_ERROR;
     }
     for (size_t i = 0; i < nrts; i++) {
-        size_t n = conf->upstreams[i].npeers;
-        rts[i].conf = &conf->upstreams[i];
-        rts[i].current = calloc(n, sizeof(int));
-        rts[i].fails = calloc(n, sizeof(unsigned));
-        rts[i].down_until = calloc(n, sizeof(bn_msec_t));
-        if (rts[i].current == NULL || rts[i].fails == NULL || rts[i].down_until == NULL) {
+        upstream_rt_t *rt = &rts[i];
+        bn_conf_upstream_t *up = &conf->upstreams[i];
+        rt->conf = up;
+        rt->current = calloc(up->npeers, sizeof(int64_t));
+        rt->sticky = calloc(up->npeers, sizeof(*rt->sticky));
+        if (rt->current == NULL || rt->sticky == NULL) {
             return BN_ERROR;
+        }
+        if ((up->balance == BN_BALANCE_HASH || up->balance == BN_BALANCE_IP_HASH)
+            && build_ring(rt) != BN_OK) {
+            return BN_ERROR;
+        }
+        if (up->sticky.enabled) {
+            sticky_values(rt);
+        }
+        if (up->queue_fd != -1) {
+            rt->io.fd = up->queue_fd;
+            rt->io.handler = queue_event;
+            if (bn_event_add(&rt->io) != BN_OK) {
+                return BN_ERROR;
+            }
         }
     }
     return BN_OK;
 }
 
-static bool
-peer_usable(upstream_rt_t *rt, unsigned i, uint64_t tried)
+const char *
+bn_upstream_sticky_value(bn_request_t *r)
 {
-    bn_conf_peer_t *p = &rt->conf->peers[i];
-
-    return !p->down && p->weight > 0 && !(tried & (1ULL << (i % 64)))
-           && rt->down_until[i] <= bn_current_msec;
-}
-
-/*
- * Smooth weighted round robin (as nginx): each pick adds every usable
- * peer's weight to its current value and takes the largest, which then
- * pays back the total.  5:1:1 gives a a b a c a a, never five in a row.
- */
-static int
-pick_peer(upstream_rt_t *rt, uint64_t tried)
-{
-    int best = -1, total = 0;
-
-    for (int pass = 0; pass < 2 && best == -1; pass++) {
-        bool want_backup = pass == 1;
-        for (unsigned i = 0; i < rt->conf->npeers; i++) {
-            if (rt->conf->peers[i].backup != want_backup || !peer_usable(rt, i, tried)) {
-                continue;
-            }
-            rt->current[i] += (int) rt->conf->peers[i].weight;
-            total += (int) rt->conf->peers[i].weight;
-            if (best == -1 || rt->current[i] > rt->current[best]) {
-                best = (int) i;
-            }
-        }
+    if (!r->upstream->sticky.enabled || r->sticky_ok || r->up == NULL) {
+        return NULL;
     }
-    if (best != -1) {
-        rt->current[best] -= total;
-    }
-    return best;
+    return rts[r->upstream->index].sticky[r->up->peer];
 }
 
 static void
@@ -129,22 +688,75 @@ idle_timeout(bn_timer_t *t)
     upconn_close(t->data);
 }
 
+/* RFC 9110 9.2.2. */
+bool
+bn_http_idempotent(const char *method)
+{
+    static const char *const m[] = { "GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE" };
+
+    for (size_t i = 0; i < BN_NELEMS(m); i++) {
+        if (strcmp(method, m[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool
+bn_upstream_retry(bn_request_t *r, int status, const char *why)
+{
+    bn_conf_upstream_t *up = r->upstream;
+    bool body_here = r->req_pipe.in_mode == BN_BODY_NONE || r->body_replayable;
+
+    /* Safe: nothing reached the server, or the method may be repeated and
+     * all of the request is still here to send again. */
+    if (!(r->sent_any == false || (bn_http_idempotent(r->method) && body_here))) {
+        return false;
+    }
+    if (r->tries > up->retries || r->resp_started
+        || bn_current_msec - r->upstream_start_msec >= up->retry_timeout
+        || (r->sent_any && !body_here)) {
+        return false;
+    }
+    bn_log_error(BN_LOG_WARN, &r->client->log, 0, "%s; trying another server", why);
+    r->fail_status = status;
+    r->sticky_ok = false; /* a pinned server that failed: the cookie must change */
+    bn_upstream_release(r, false);
+    r->out.pos = r->out.start;
+    r->out.last = r->out.start + r->out_len;
+    r->sent_any = false;
+    if (r->body_replayable) {
+        r->client->in.pos = r->client->in.start + r->head.head_len;
+        bn_pipe_init(&r->req_pipe, &r->client->in, BN_BODY_LENGTH, r->head.content_length, false);
+        r->body_sent = 0;
+    } else if (r->req_pipe.in_mode == BN_BODY_NONE) {
+        bn_pipe_init(&r->req_pipe, &r->client->in, BN_BODY_NONE, 0, false);
+    }
+    r->rbuf.pos = r->rbuf.last = r->rbuf.start;
+    bn_http_head_init(&r->rhead, BN_HTTP_PARSE_RESPONSE);
+    r->state = BN_REQ_CONNECTING;
+    bn_upstream_connect(r);
+    return true;
+}
 
 static void
 connect_failed(bn_request_t *r, int err, const char *what)
 {
     bn_upconn_t *u = r->up;
-    bn_conf_upstream_t *up = r->upstream;
 
     r->client->log.action = "connecting to upstream";
     bn_log_error(BN_LOG_ERR, &r->client->log, err, "%s", what);
     bn_upstream_peer_failed(r, err == ETIMEDOUT ? BN_FAIL_TIMEOUT : BN_FAIL_ERROR);
-    r->up = NULL;
-    u->req = NULL;
-    upconn_close(u);
+    if (u != NULL) {
+        r->up = NULL;
+        u->req = NULL;
+        upconn_close(u);
+    }
+    put_slot(r);
     r->client->log.action = NULL;
-    if (r->tries <= up->retries) {
-        bn_upstream_connect(r);
+    /* Nothing was sent: any request may go to the next server. */
+    r->sent_any = false;
+    if (bn_upstream_retry(r, err == ETIMEDOUT ? 504 : 502, "upstream could not be reached")) {
         return;
     }
     bn_http_upstream_failed(r, err == ETIMEDOUT ? 504 : 502,
@@ -196,28 +808,45 @@ upconn_event(bn_io_t *io, uint32_t events)
     bn_http_run(r);
 }
 
-static void connect_peer(bn_request_t *r, unsigned peer);
-
 void
 bn_upstream_connect(bn_request_t *r)
 {
-    bn_conf_upstream_t *up = r->upstream;
-    upstream_rt_t *rt = &rts[up->index];
-    bn_upconn_t *u;
-    int peer;
+    upstream_rt_t *rt = &rts[r->upstream->index];
+    pick_rc_t rc;
 
-    peer = pick_peer(rt, r->tried_mask);
-    if (peer == -1) {
+    if (r->tries == 0 && rt->conf->balance == BN_BALANCE_HASH) {
+        const char *key = bn_var_expand(r, &rt->conf->hash_key);
+        uint32_t h[4];
+        r->hash = key ? hash32(key, strlen(key), h) : 0;
+    } else if (r->tries == 0 && rt->conf->balance == BN_BALANCE_IP_HASH) {
+        uint32_t h[4];
+        r->hash = hash32(r->remote_addr, strlen(r->remote_addr), h);
+    }
+    rc = pick_peer(rt, r);
+    if (rc == PICK_FULL && r->tries == 0) {
+        enqueue(rt, r);
+        return;
+    }
+    if (rc != PICK_OK) {
         r->client->log.action = "connecting to upstream";
-        bn_http_upstream_failed(r, 502,
-                                r->tries == 0 ? "no live upstreams" : "no further upstream to try");
+        bn_http_upstream_failed(r, r->fail_status ? r->fail_status : 502,
+                                r->tries == 0 ? "no live upstreams: every server is down"
+                                              : "no further upstream to try");
         return;
     }
     r->tries++;
-    r->tried_mask |= 1ULL << (peer % 64);
+    r->tried_mask |= 1ULL << ((r->peer - 1) % 64);
+    bn_upstream_connect_picked(r);
+}
 
-    for (u = rt->idle; u != NULL; u = u->next) {
-        if (u->peer == (unsigned) peer) {
+void
+bn_upstream_connect_picked(bn_request_t *r)
+{
+    upstream_rt_t *rt = &rts[r->upstream->index];
+    unsigned peer = (unsigned) r->peer - 1;
+
+    for (bn_upconn_t *u = rt->idle; u != NULL; u = u->next) {
+        if (u->peer == peer) {
             pool_unlink(rt, u);
             bn_timer_del(&u->timer);
             u->req = r;
@@ -227,15 +856,20 @@ bn_upstream_connect(bn_request_t *r)
             return;
         }
     }
-    connect_peer(r, (unsigned) peer);
+    connect_peer(r, peer);
 }
 
 void
 bn_upstream_reconnect(bn_request_t *r)
 {
     unsigned peer = r->up->peer;
+    bn_upconn_t *u = r->up;
 
-    bn_upstream_release(r, false);
+    /* The slot stays taken: the request goes on with the same server. */
+    r->up = NULL;
+    u->req = NULL;
+    upconn_close(u);
+    bn_timer_del(&r->up_timer);
     connect_peer(r, peer);
 }
 
@@ -245,25 +879,32 @@ connect_peer(bn_request_t *r, unsigned peer)
 {
     bn_conf_upstream_t *up = r->upstream;
     bn_conf_peer_t *p = &up->peers[peer];
+    bn_addr_t addr;
     bn_upconn_t *u;
     int fd, one = 1;
 
+    if (!bn_peer_pick_addr(p, &addr)) {
+        connect_failed(r, 0, "the upstream server has no address");
+        return;
+    }
     u = calloc(1, sizeof(*u));
     if (u == NULL) {
         bn_log_error(BN_LOG_CRIT, &r->client->log, 0, "out of memory for an upstream connection");
+        put_slot(r);
         bn_http_upstream_failed(r, 502, "out of memory");
         return;
     }
-    fd = socket(p->addr.sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    fd = socket(addr.sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd == -1) {
         int err = errno;
         free(u);
         bn_log_error(err == EMFILE || err == ENFILE ? BN_LOG_CRIT : BN_LOG_ERR, &r->client->log,
                      err, "socket() failed");
+        put_slot(r);
         bn_http_upstream_failed(r, 502, "cannot open a connection to the upstream");
         return;
     }
-    if (p->addr.sa.ss_family != AF_UNIX) {
+    if (addr.sa.ss_family != AF_UNIX) {
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     }
     bn_worker_conn_count++;
@@ -275,12 +916,12 @@ connect_peer(bn_request_t *r, unsigned peer)
     u->req = r;
     u->timer.handler = idle_timeout;
     u->timer.data = u;
+    memcpy(u->addr_text, addr.text, sizeof(u->addr_text));
     r->up = u;
-    bn_sockaddr_text((struct sockaddr *) &p->addr.sa, p->addr.len, r->upstream_addr,
-                     sizeof(r->upstream_addr));
+    snprintf(r->upstream_addr, sizeof(r->upstream_addr), "%s", addr.text);
     /* Watched only once connect() has begun: an unconnected socket reports
      * EPOLLOUT|EPOLLHUP, which would read as a finished connect. */
-    if (connect(fd, (struct sockaddr *) &p->addr.sa, p->addr.len) == -1) {
+    if (connect(fd, (struct sockaddr *) &addr.sa, addr.len) == -1) {
         if (errno != EINPROGRESS) {
             connect_failed(r, errno, "connect() to upstream failed");
             return;
@@ -303,13 +944,18 @@ connect_peer(bn_request_t *r, unsigned peer)
     bn_http_upstream_ready(r);
 }
 
-
 void
 bn_upstream_release(bn_request_t *r, bool reusable)
 {
     bn_upconn_t *u = r->up;
     upstream_rt_t *rt;
 
+    bn_upstream_dequeue(r);
+    if (r->peer != 0 && r->rhead_done && !r->peer_failure_counted) {
+        /* The server answered: it works. */
+        peer_succeeded(r);
+    }
+    put_slot(r);
     if (u == NULL) {
         return;
     }
@@ -318,57 +964,29 @@ bn_upstream_release(bn_request_t *r, bool reusable)
     u->req = NULL;
     bn_timer_del(&r->up_timer);
     rt = &rts[u->upstream->index];
-    if (reusable && u->connected && !r->peer_failure_counted) {
-        /* The upstream works: forget its failures. */
-        rt->fails[u->peer] = 0;
-    }
     if (!reusable || !u->connected || u->upstream->keepalive == 0 || bn_worker_quitting) {
         upconn_close(u);
-        return;
-    }
-    if (rt->nidle >= u->upstream->keepalive) {
-        /* The pool is full: the least recently used connection makes room. */
-        bn_upconn_t *old = rt->idle;
-        while (old->next != NULL) {
-            old = old->next;
+    } else {
+        if (rt->nidle >= u->upstream->keepalive) {
+            /* The pool is full: the least recently used connection makes room. */
+            bn_upconn_t *old = rt->idle;
+            while (old->next != NULL) {
+                old = old->next;
+            }
+            upconn_close(old);
         }
-        upconn_close(old);
+        u->next = rt->idle;
+        u->prev = NULL;
+        if (rt->idle != NULL) {
+            rt->idle->prev = u;
+        }
+        rt->idle = u;
+        rt->nidle++;
+        u->pooled = true;
+        bn_timer_set(&u->timer, u->upstream->keepalive_timeout);
     }
-    u->next = rt->idle;
-    u->prev = NULL;
-    if (rt->idle != NULL) {
-        rt->idle->prev = u;
-    }
-    rt->idle = u;
-    rt->nidle++;
-    u->pooled = true;
-    bn_timer_set(&u->timer, u->upstream->keepalive_timeout);
-}
-
-void
-bn_upstream_peer_failed(bn_request_t *r, unsigned why)
-{
-    bn_upconn_t *u = r->up;
-    bn_conf_peer_t *p;
-    upstream_rt_t *rt;
-
-    if (u == NULL || !(u->upstream->fail_on & why)) {
-        return;
-    }
-    r->peer_failure_counted = true;
-    rt = &rts[u->upstream->index];
-    p = &u->upstream->peers[u->peer];
-    /* With nowhere else to go, marking the only server down would only turn
-     * one failure into fail_timeout of 502s. */
-    if (p->max_fails == 0 || u->upstream->npeers == 1) {
-        return;
-    }
-    if (++rt->fails[u->peer] >= p->max_fails) {
-        rt->fails[u->peer] = 0;
-        rt->down_until[u->peer] = bn_current_msec + p->fail_timeout;
-        bn_log_error(BN_LOG_WARN, NULL, 0,
-                     "upstream server %s of \"%s\" is marked down for %" PRIu64 "ms", p->address,
-                     u->upstream->name, p->fail_timeout);
+    if (rt->queue_head != NULL) {
+        dispatch_queue(rt);
     }
 }
 

@@ -87,10 +87,29 @@ list_value(const char *s, size_t slen, char sep, const char *name, size_t nlen, 
 }
 
 static void
+cookie_value(bn_request_t *r, const char *name, size_t nlen, const char **v, size_t *len)
+{
+    const char *c;
+    size_t cl;
+
+    *v = NULL;
+    *len = 0;
+    header_values(r, "cookie", 6, &c, &cl, ';');
+    if (c != NULL) {
+        list_value(c, cl, ';', name, nlen, v, len);
+    }
+}
+
+void
+bn_var_cookie(bn_request_t *r, const char *name, const char **v, size_t *len)
+{
+    cookie_value(r, name, strlen(name), v, len);
+}
+
+static void
 value_of(bn_request_t *r, const bn_template_part_t *part, const char **v, size_t *len)
 {
-    const char *q, *c;
-    size_t cl;
+    const char *q;
 
     *v = "";
     *len = 0;
@@ -137,10 +156,7 @@ value_of(bn_request_t *r, const bn_template_part_t *part, const char **v, size_t
         }
         return;
     case BN_VAR_COOKIE:
-        header_values(r, "cookie", 6, &c, &cl, ';');
-        if (c != NULL) {
-            list_value(c, cl, ';', part->text, part->len, v, len);
-        }
+        cookie_value(r, part->text, part->len, v, len);
         if (*v == NULL) {
             *v = "";
         }

@@ -19,7 +19,7 @@ use POSIX qw(:sys_wait_h);
 use Test::More;
 use Time::HiRes qw(sleep time);
 
-our @EXPORT = qw(http_request raw_request parse_response wait_until);
+our @EXPORT = qw(http_request http_parallel raw_request parse_response wait_until);
 
 my $ROOT = abs_path(dirname(__FILE__) . '/../..');
 
@@ -474,6 +474,38 @@ sub http_request {
     $req .= $body if defined $body;
     my $out = raw_request($port, $req, timeout => $opt{timeout});
     return parse_response($out, head => $method eq 'HEAD');
+}
+
+# Sends every request at once, each on its own connection, then reads all
+# the answers: [ [method, path, headers], ... ] -> parsed responses, in order.
+sub http_parallel {
+    my ($port, $reqs, %opt) = @_;
+    my @socks;
+    for my $q (@$reqs) {
+        my ($method, $path, $headers) = @$q;
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 5)
+            or die "connect: $!";
+        binmode $s;
+        my $req = "$method $path HTTP/1.1\r\nHost: localhost\r\n";
+        $headers ||= [];
+        for (my $i = 0; $i < @$headers; $i += 2) {
+            $req .= "$headers->[$i]: $headers->[$i + 1]\r\n";
+        }
+        syswrite $s, "${req}Connection: close\r\n\r\n";
+        push @socks, { s => $s, out => '', open => 1 };
+    }
+    my $end = time + ($opt{timeout} // 20);
+    while (time < $end && grep { $_->{open} } @socks) {
+        my $rin = '';
+        vec($rin, fileno($_->{s}), 1) = 1 for grep { $_->{open} } @socks;
+        next unless select(my $rout = $rin, undef, undef, 0.2) > 0;
+        for my $k (grep { $_->{open} } @socks) {
+            next unless vec($rout, fileno($k->{s}), 1);
+            my $n = sysread($k->{s}, $k->{out}, 65536, length $k->{out});
+            if (!$n) { $k->{open} = 0; close $k->{s} }
+        }
+    }
+    return map { parse_response($_->{out}) } @socks;
 }
 
 # ---- teardown ------------------------------------------------------------------

@@ -1,0 +1,168 @@
+/*
+ * peers.c: the shared upstream state table (see peers.h).
+ */
+#include "peers.h"
+
+#include <sys/mman.h>
+
+static bn_peer_state_t *table;
+
+int
+bn_peers_create(void)
+{
+    void *p = mmap(NULL, sizeof(bn_peer_state_t) * BN_PEERS_MAX, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+    if (p == MAP_FAILED) {
+        return BN_ERROR;
+    }
+    table = p;
+    return BN_OK;
+}
+
+/* FNV-1a, 64 bits; never 0, which marks a free slot. */
+static uint64_t
+slot_key(const char *upstream, const char *address)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+
+    for (const char *s = upstream; *s != '\0'; s++) {
+        h = (h ^ (unsigned char) *s) * 0x100000001b3ULL;
+    }
+    h = (h ^ 0xff) * 0x100000001b3ULL; /* separator: no byte of a name */
+    for (const char *s = address; s != NULL && *s != '\0'; s++) {
+        h = (h ^ (unsigned char) *s) * 0x100000001b3ULL;
+    }
+    return h ? h : 1;
+}
+
+static bn_peer_state_t *
+find_slot(uint64_t key, const uint64_t *wanted, size_t nwanted)
+{
+    bn_peer_state_t *free_slot = NULL, *stale = NULL;
+
+    for (size_t i = 0; i < BN_PEERS_MAX; i++) {
+        uint64_t k = atomic_load(&table[i].key);
+        if (k == key) {
+            return &table[i];
+        }
+        if (k == 0 && free_slot == NULL) {
+            free_slot = &table[i];
+        }
+        if (k != 0 && stale == NULL) {
+            bool in_use = false;
+            for (size_t w = 0; w < nwanted && !in_use; w++) {
+                in_use = wanted[w] == k;
+            }
+            stale = in_use ? NULL : &table[i];
+        }
+    }
+    if (free_slot == NULL) {
+        /* Full: take one the new config does not name.  Workers still
+         * draining with an old config may count on it a little longer;
+         * bn_atomic_dec() keeps that from wrapping. */
+        free_slot = stale;
+    }
+    if (free_slot != NULL) {
+        memset(free_slot, 0, sizeof(*free_slot));
+        atomic_store(&free_slot->key, key);
+    }
+    return free_slot;
+}
+
+int
+bn_peers_assign(bn_conf_t *conf, char *err, size_t errlen)
+{
+    uint64_t *wanted;
+    size_t n = 0, total = 0;
+
+    for (size_t i = 0; i < conf->nupstreams; i++) {
+        total += conf->upstreams[i].npeers + 1;
+    }
+    if (total > BN_PEERS_MAX) {
+        snprintf(err, errlen, "%zu upstream servers and upstreams: at most %d are supported",
+                 total, BN_PEERS_MAX);
+        return BN_ERROR;
+    }
+    wanted = malloc(sizeof(uint64_t) * (total + 1));
+    if (wanted == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return BN_ERROR;
+    }
+    for (size_t i = 0; i < conf->nupstreams; i++) {
+        bn_conf_upstream_t *u = &conf->upstreams[i];
+        wanted[n++] = slot_key(u->name, NULL);
+        for (size_t k = 0; k < u->npeers; k++) {
+            wanted[n++] = slot_key(u->name, u->peers[k].address);
+        }
+    }
+    n = 0;
+    for (size_t i = 0; i < conf->nupstreams; i++) {
+        bn_conf_upstream_t *u = &conf->upstreams[i];
+        u->state = find_slot(wanted[n++], wanted, total);
+        for (size_t k = 0; k < u->npeers; k++) {
+            u->peers[k].state = find_slot(wanted[n++], wanted, total);
+        }
+    }
+    free(wanted);
+    return BN_OK;
+}
+
+unsigned
+bn_peer_addrs(const bn_conf_peer_t *p, bn_addr_t *out, unsigned max)
+{
+    bn_peer_state_t *st = p->state;
+    unsigned seq, n;
+
+    if (p->resolve && st != NULL) {
+        do {
+            seq = atomic_load_explicit(&st->addr_seq, memory_order_acquire);
+            n = BN_MIN(st->naddrs, max);
+            memcpy(out, st->addrs, sizeof(bn_addr_t) * n);
+            atomic_thread_fence(memory_order_acquire);
+        } while ((seq & 1) || seq != atomic_load_explicit(&st->addr_seq, memory_order_relaxed));
+        if (n > 0) {
+            return n;
+        }
+    }
+    n = BN_MIN(p->naddrs, max);
+    memcpy(out, p->addrs, sizeof(bn_addr_t) * n);
+    return n;
+}
+
+void
+bn_peer_set_addrs(bn_conf_peer_t *p, const bn_addr_t *addrs, unsigned n)
+{
+    bn_peer_state_t *st = p->state;
+
+    atomic_fetch_add_explicit(&st->addr_seq, 1, memory_order_acq_rel);
+    atomic_thread_fence(memory_order_release);
+    st->naddrs = BN_MIN(n, BN_PEER_MAX_ADDRS);
+    memcpy(st->addrs, addrs, sizeof(bn_addr_t) * st->naddrs);
+    atomic_fetch_add_explicit(&st->addr_seq, 1, memory_order_release);
+}
+
+bool
+bn_peer_pick_addr(const bn_conf_peer_t *p, bn_addr_t *out)
+{
+    bn_addr_t all[BN_PEER_MAX_ADDRS];
+    unsigned n = bn_peer_addrs(p, all, BN_PEER_MAX_ADDRS), i;
+
+    if (n == 0) {
+        return false;
+    }
+    i = n == 1 ? 0 : atomic_fetch_add_explicit(&p->state->next_addr, 1, memory_order_relaxed) % n;
+    *out = all[i];
+    return true;
+}
+
+void
+bn_atomic_dec(atomic_uint *v)
+{
+    unsigned cur = atomic_load_explicit(v, memory_order_relaxed);
+
+    while (cur > 0
+           && !atomic_compare_exchange_weak_explicit(v, &cur, cur - 1, memory_order_relaxed,
+                                                     memory_order_relaxed)) {
+    }
+}

@@ -1,0 +1,73 @@
+/*
+ * peers.h: the upstream state every worker must agree on, in one shared
+ * memory table the master maps before it forks anything.  Each server of
+ * each upstream owns a slot, found by a hash of the upstream's name and the
+ * server's address, so a reload (which makes new config structs) and a
+ * worker crash (which loses a process) both find the same slot again:
+ * connection counts, health and slow-start progress carry over.
+ *
+ * Every field is an atomic: workers update counts on every request, and a
+ * lock would put all of them in one line.  The address set of a server that
+ * is re-resolved is the one multi-word value; it is guarded by a sequence
+ * counter (written only by the helper process, read by the workers).
+ */
+#ifndef BN_PEERS_H
+#define BN_PEERS_H
+
+#include "addr.h"
+#include "bouncer.h"
+#include "conf.h"
+
+#define BN_PEERS_MAX 4096 /* slots: servers of all upstreams, plus one per upstream */
+
+struct bn_peer_state_s {
+    _Atomic uint64_t key; /* 0: free */
+    atomic_uint conns;    /* requests on this server now, all workers */
+    atomic_uint queued;   /* an upstream's slot: requests in its queue */
+
+    /* Passive health: fails counted since fail_start; down until down_until,
+     * then one trial request (trial set) decides. */
+    atomic_uint fails;
+    _Atomic uint64_t fail_start;
+    _Atomic uint64_t down_until;
+    _Atomic uint64_t trial; /* a trial request is out until then */
+
+    /* Active health, written by the helper process only. */
+    atomic_bool checked_down;
+    atomic_uint check_fails, check_passes;
+
+    _Atomic uint64_t up_since; /* when it last came back: slow_start ramps from here */
+    atomic_uint next_addr;     /* rotates new connections over its addresses */
+
+    /* Addresses of a re-resolved name: odd addr_seq while they change. */
+    atomic_uint addr_seq;
+    unsigned naddrs;
+    bn_addr_t addrs[BN_PEER_MAX_ADDRS];
+};
+
+/* Maps the table (master, once); BN_OK or BN_ERROR with errno. */
+int bn_peers_create(void);
+
+/*
+ * Gives every server and upstream of conf its slot: the one it had under
+ * the same name and address, or a fresh one.  Slots no config uses any more
+ * are reused only when the table is full.  BN_ERROR when conf has more
+ * servers than the table holds.
+ */
+int bn_peers_assign(bn_conf_t *conf, char *err, size_t errlen);
+
+/* The addresses to connect to: the re-resolved set when p->resolve and the
+ * helper has one, else those found at load.  Copies up to max into out. */
+unsigned bn_peer_addrs(const bn_conf_peer_t *p, bn_addr_t *out, unsigned max);
+
+/* Publishes a new address set (helper). */
+void bn_peer_set_addrs(bn_conf_peer_t *p, const bn_addr_t *addrs, unsigned n);
+
+/* A server's address as a connection should use it now (rotating over a
+ * name's several addresses). */
+bool bn_peer_pick_addr(const bn_conf_peer_t *p, bn_addr_t *out);
+
+/* Decrements without wrapping: a slot reset by a reload must not go to 4G. */
+void bn_atomic_dec(atomic_uint *v);
+
+#endif
