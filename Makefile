@@ -10,7 +10,7 @@ COMMON_SRCS = common/addr.c common/buf.c common/conf.c common/heritage.c common/
 	common/pool.c common/proctitle.c common/str.c common/template.c common/uri.c common/clock.c \
 	common/peers.c
 WORKER_SRCS = worker/access_log.c worker/event.c worker/headers.c worker/http.c worker/pipe.c worker/route.c \
-	worker/upstream.c worker/variables.c worker/worker.c
+	worker/tunnel.c worker/upstream.c worker/variables.c worker/worker.c
 MASTER_SRCS = master/control.c master/listen.c master/main.c master/master.c master/process.c
 
 COMMON_OBJS = $(COMMON_SRCS:%.c=objs/%.o)

@@ -340,6 +340,9 @@ bn_http_build_upstream_head(bn_request_t *r)
     if (put(&r->out, r->req_header_lines, strlen(r->req_header_lines)) != BN_OK) {
         return BN_ERROR;
     }
+    if (r->websocket && put_lit(&r->out, "Upgrade: websocket\r\nConnection: upgrade\r\n") != BN_OK) {
+        return BN_ERROR;
+    }
     if (r->head.chunked) {
         if (put_lit(&r->out, "Transfer-Encoding: chunked\r\n") != BN_OK) {
             return BN_ERROR;
@@ -443,6 +446,41 @@ upstream_header(bn_request_t *r, const char *name, size_t *len)
     }
     *len = r->rhead.headers[i].value_len;
     return r->rbuf.start + r->rhead.headers[i].value;
+}
+
+/* The upstream accepted the upgrade: the client gets its 101, with the
+ * end-to-end headers (Sec-WebSocket-Accept, -Protocol, -Extensions). */
+int
+bn_http_build_switch_head(bn_request_t *r)
+{
+    const char *buf = r->rbuf.start;
+    const bn_http_head_t *h = &r->rhead;
+
+    r->status = 101;
+    r->upstream_status = 101;
+    if (put_status_line(&r->rout, 101) != BN_OK) {
+        return BN_ERROR;
+    }
+    for (unsigned i = 0; i < h->nheaders; i++) {
+        const bn_http_header_t *hd = &h->headers[i];
+        const char *name = buf + hd->name;
+        if (header_in(name, hd->name_len, hop_by_hop, BN_NELEMS(hop_by_hop))
+            || named_in_connection(h, buf, name, hd->name_len)
+            || bn_strncaseeq(name, hd->name_len, "server", 6)
+            || bn_strncaseeq(name, hd->name_len, "x-powered-by", 12)) {
+            continue;
+        }
+        if (put_header(&r->rout, name, hd->name_len, buf + hd->value, hd->value_len) != BN_OK) {
+            return BN_ERROR;
+        }
+    }
+    if (put_lit(&r->rout, "Server: bouncer\r\n") != BN_OK
+        || put(&r->rout, r->resp_header_lines, strlen(r->resp_header_lines)) != BN_OK
+        || put_lit(&r->rout, "Upgrade: websocket\r\nConnection: upgrade\r\n\r\n") != BN_OK) {
+        return BN_ERROR;
+    }
+    r->rbuf.pos = r->rbuf.start + h->head_len;
+    return BN_OK;
 }
 
 /* Pins the client to the server that answered, when the upstream is sticky

@@ -546,6 +546,21 @@ start_request(bn_client_t *c)
         return BN_OK;
     }
     r->upstream = r->route->upstream;
+    if (r->route->websocket && r->head.upgrade >= 0 && r->head.conn_upgrade
+        && bn_strncaseeq(c->in.start + r->head.headers[r->head.upgrade].value,
+                         r->head.headers[r->head.upgrade].value_len, "websocket", 9)) {
+        const char *key = header_value(r, "sec-websocket-key");
+        /* RFC 6455 4.1: GET, HTTP/1.1, a 16-byte key in base64, no body. */
+        if (r->version != 11 || strcmp(r->method, "GET") != 0 || key == NULL
+            || strlen(key) != 24 || key[22] != '=' || key[23] != '='
+            || r->req_pipe.in_mode != BN_BODY_NONE) {
+            bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent an invalid websocket handshake");
+            r->keepalive = false;
+            respond(r, 400, NULL, NULL, NULL);
+            return BN_OK;
+        }
+        r->websocket = true;
+    }
     r->req_header_lines = bn_http_header_lines(r, &r->route->request_headers);
     r->resp_header_lines = bn_http_header_lines(r, &r->route->response_headers);
     if (r->req_header_lines == NULL || r->resp_header_lines == NULL) {
@@ -694,6 +709,21 @@ bn_http_upstream_failed(bn_request_t *r, int status, const char *why)
     respond(r, status, NULL, NULL, NULL);
 }
 
+void
+bn_http_finish_closing(bn_request_t *r)
+{
+    bn_client_t *c = r->client;
+
+    if (r->state == BN_REQ_TUNNEL) {
+        bn_log_error(BN_LOG_INFO, &c->log, 0,
+                     "websocket tunnel closed after %" PRIu64 "ms: %" PRIu64
+                     " bytes from the client, %" PRIu64 " bytes to it",
+                     bn_current_msec - r->start_msec, r->bytes_received, r->bytes_sent);
+    }
+    bn_access_log_write(r);
+    bn_http_close_client(c);
+}
+
 static uint64_t
 route_timeout(uint64_t route, uint64_t upstream)
 {
@@ -726,6 +756,17 @@ read_response_head(bn_request_t *r)
     for (;;) {
         rc = bn_http_parse_head(&r->rhead, r->rbuf.start, bn_buf_len(&r->rbuf));
         if (rc == BN_OK && r->rhead.status >= 100 && r->rhead.status < 200) {
+            if (r->rhead.status == 101 && r->websocket) {
+                r->rhead_done = true;
+                r->resp_started = true;
+                r->upstream_msec = (int64_t) (bn_current_msec - r->upstream_start_msec);
+                if (bn_http_build_switch_head(r) != BN_OK) {
+                    bn_http_upstream_failed(r, 502, "upstream response head too large");
+                    return BN_ERROR;
+                }
+                bn_tunnel_start(r);
+                return BN_DONE;
+            }
             if (r->rhead.status == 101) {
                 bn_http_upstream_failed(r, 502, "upstream switched protocols unasked");
                 return BN_ERROR;
@@ -758,6 +799,11 @@ read_response_head(bn_request_t *r)
             if (bn_http_build_response_head(r) != BN_OK) {
                 bn_http_upstream_failed(r, 502, "upstream response head too large");
                 return BN_ERROR;
+            }
+            if (r->websocket) {
+                /* Refused the upgrade: an ordinary answer, but the
+                 * connection was offered an upgrade; do not reuse it. */
+                r->up_keepalive = false;
             }
             r->resp_started = true;
             return 1;
@@ -873,6 +919,10 @@ bn_http_run(bn_request_t *r)
     int rc;
 
     BN_CHECK_OBJ(r, BN_REQUEST_MAGIC);
+    if (r->state == BN_REQ_TUNNEL) {
+        bn_tunnel_run(r);
+        return;
+    }
     for (;;) {
         bool progress = false;
 
@@ -939,8 +989,8 @@ bn_http_run(bn_request_t *r)
             }
             if (!r->rhead_done) {
                 rc = read_response_head(r);
-                if (rc == BN_ERROR) {
-                    return;
+                if (rc == BN_ERROR || rc == BN_DONE) {
+                    return; /* answered, or now a tunnel */
                 }
                 if (rc > 0) {
                     progress = uprog = true;

@@ -111,6 +111,7 @@ typedef enum {
     BN_REQ_CONNECTING = 0,
     BN_REQ_PROXYING,
     BN_REQ_RESPONDING, /* a response made by bouncer */
+    BN_REQ_TUNNEL,     /* after 101: bytes both ways (tunnel.c) */
 } bn_req_state_t;
 
 struct bn_request_s {
@@ -135,6 +136,7 @@ struct bn_request_s {
     size_t ncaptures;
     int version;
     bool keepalive; /* the client connection may serve another request */
+    bool websocket; /* a valid WebSocket handshake on a route that tunnels */
     bool head_method;
 
     bn_conf_server_t *server;
@@ -180,6 +182,9 @@ struct bn_request_s {
     bn_msec_t start_msec;
     bn_msec_t upstream_start_msec;
     int64_t upstream_msec; /* -1: no upstream */
+    uint64_t bytes_received; /* tunnel: from the client */
+    bool tunnel_client_eof, tunnel_up_eof;
+    bool tunnel_client_shut, tunnel_up_shut;
     char upstream_addr[BN_ADDR_TEXT_LEN];
 };
 
@@ -233,6 +238,13 @@ const char *bn_http_real_ip(bn_request_t *r);
 void bn_http_interim_response(bn_request_t *r);
 /* Writes the client's response head to r->rout and sets up the body pipe. */
 int bn_http_build_response_head(bn_request_t *r);
+/* Writes the 101 head for a WebSocket the upstream accepted. */
+int bn_http_build_switch_head(bn_request_t *r);
+
+/* tunnel.c */
+/* Turns r into a two-way tunnel (after 101) and runs it. */
+void bn_tunnel_start(bn_request_t *r);
+void bn_tunnel_run(bn_request_t *r);
 
 /* http.c */
 void bn_http_init_client(bn_client_t *c);
@@ -244,6 +256,8 @@ void bn_http_run(bn_request_t *r);
 void bn_http_close_idle_clients(void);
 bool bn_http_have_clients(void);
 void bn_http_upstream_failed(bn_request_t *r, int status, const char *why);
+/* Ends r's tunnel or exchange: access log, both connections closed. */
+void bn_http_finish_closing(bn_request_t *r);
 
 /* upstream.c */
 int bn_upstream_init(bn_conf_t *conf);
