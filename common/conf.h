@@ -110,7 +110,6 @@ typedef struct {
     uint64_t queue_timeout;
     int queue_fd; /* eventfd shared by the workers: a slot freed; -1 without a queue */
     uint64_t resolve_interval;
-    bn_addr_t resolver; /* family 0: the system's resolver */
     bool has_resolve;   /* some server has resolve = true */
     bn_conf_health_t health;
     bn_conf_sticky_t sticky;

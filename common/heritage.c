@@ -1,6 +1,35 @@
 /*
- * heritage.c: the one instance of what the master hands its workers.
+ * heritage.c: the one instance of what the master hands its children, and
+ * the first steps every child (worker or helper) takes with it.
  */
 #include "heritage.h"
+#include "log.h"
+
+#include <grp.h>
+#include <signal.h>
+#include <sys/prctl.h>
 
 bn_heritage_t bn_heritage;
+
+void
+bn_child_init(void)
+{
+    bn_conf_t *conf = bn_heritage.conf;
+
+    if (bn_heritage.drop_privileges) {
+        if (setgid(bn_heritage.gid) == -1 || initgroups(conf->user, bn_heritage.gid) == -1
+            || setuid(bn_heritage.uid) == -1) {
+            bn_log_error(BN_LOG_EMERG, NULL, errno, "cannot switch to user \"%s\" group \"%s\"",
+                         conf->user, conf->group);
+            exit(2);
+        }
+        /* setuid() clears it; a crashing child should still leave a core. */
+        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+    }
+    /* Should the master vanish without telling us, finish and go.  Set
+     * after the privilege drop, which clears it. */
+    prctl(PR_SET_PDEATHSIG, SIGQUIT, 0, 0, 0);
+    if (getppid() != bn_heritage.master_pid) {
+        raise(SIGQUIT); /* it went before we could ask */
+    }
+}

@@ -28,6 +28,7 @@ typedef struct {
     unsigned slot;
     bn_msec_t started;
     bool draining;
+    bool helper;              /* the helper process, not a worker */
     bn_msec_t drain_deadline; /* SIGKILL after this */
 } proc_t;
 
@@ -133,6 +134,9 @@ spawn_worker(unsigned slot)
         bn_heritage.drop_privileges = w_drop;
         bn_heritage.uid = w_uid;
         bn_heritage.gid = w_gid;
+        if (slot == conf->workers) {
+            bn_helper_main();
+        }
         bn_worker_main();
     }
     p->pid = pid;
@@ -140,9 +144,23 @@ spawn_worker(unsigned slot)
     p->slot = slot;
     p->started = bn_current_msec;
     p->draining = false;
-    bn_log_error(BN_LOG_INFO, NULL, 0, "started worker process %d (generation %u)", (int) pid,
-                 generation);
+    p->helper = slot == conf->workers;
+    bn_log_error(BN_LOG_INFO, NULL, 0, "started %s process %d (generation %u)",
+                 p->helper ? "helper" : "worker", (int) pid, generation);
     return BN_OK;
+}
+
+/* The workers of the current config, and its helper when it needs one (the
+ * slot after the workers'). */
+static void
+spawn_generation(void)
+{
+    for (unsigned i = 0; i < conf->workers; i++) {
+        spawn_worker(i);
+    }
+    if (bn_helper_needed(conf)) {
+        spawn_worker(conf->workers);
+    }
 }
 
 static void
@@ -171,6 +189,7 @@ reap(void)
 {
     int status;
     pid_t pid;
+    const char *kind;
 
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         proc_t *p = NULL;
@@ -184,24 +203,25 @@ reap(void)
             continue;
         }
         p->pid = 0;
+        kind = p->helper ? "helper" : "worker";
         if (p->draining || stopping || quitting) {
             if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL) {
-                bn_log_error(BN_LOG_ALERT, NULL, 0, "worker process %d exited on signal %s",
-                             (int) pid, signal_name(WTERMSIG(status)));
+                bn_log_error(BN_LOG_ALERT, NULL, 0, "%s process %d exited on signal %s",
+                             kind, (int) pid, signal_name(WTERMSIG(status)));
             } else {
-                bn_log_error(BN_LOG_INFO, NULL, 0, "worker process %d exited", (int) pid);
+                bn_log_error(BN_LOG_INFO, NULL, 0, "%s process %d exited", kind, (int) pid);
             }
             continue;
         }
         if (WIFSIGNALED(status)) {
-            bn_log_error(BN_LOG_ALERT, NULL, 0, "worker process %d exited on signal %s%s",
-                         (int) pid, signal_name(WTERMSIG(status)),
+            bn_log_error(BN_LOG_ALERT, NULL, 0, "%s process %d exited on signal %s%s",
+                         kind, (int) pid, signal_name(WTERMSIG(status)),
                          WCOREDUMP(status) ? " (core dumped)" : "");
         } else if (WEXITSTATUS(status) != 0) {
-            bn_log_error(BN_LOG_ALERT, NULL, 0, "worker process %d exited with code %d", (int) pid,
+            bn_log_error(BN_LOG_ALERT, NULL, 0, "%s process %d exited with code %d", kind, (int) pid,
                          WEXITSTATUS(status));
         } else {
-            bn_log_error(BN_LOG_NOTICE, NULL, 0, "worker process %d exited unexpectedly",
+            bn_log_error(BN_LOG_NOTICE, NULL, 0, "%s process %d exited unexpectedly", kind,
                          (int) pid);
         }
         /* Respawn at once, unless it is dying in a loop: then back off. */
@@ -217,9 +237,9 @@ reap(void)
             bn_msec_t delay = BN_MIN((bn_msec_t) 100 << BN_MIN(s->fast_deaths, 10),
                                      (bn_msec_t) RESPAWN_MAX_DELAY_MSEC);
             bn_log_error(BN_LOG_ALERT, NULL, 0,
-                         "worker process died %u times in a row right after starting; "
+                         "%s process died %u times in a row right after starting; "
                          "respawning in %" PRIu64 "ms",
-                         s->fast_deaths, delay);
+                         kind, s->fast_deaths, delay);
             s->respawn_at = bn_current_msec + delay;
         }
     }
@@ -404,10 +424,8 @@ reload(int reply_fd)
     bn_log_level = conf->error_log_level;
     generation++;
     free(slots);
-    slots = calloc(conf->workers, sizeof(slot_t));
-    for (unsigned i = 0; i < conf->workers; i++) {
-        spawn_worker(i);
-    }
+    slots = calloc(conf->workers + 1, sizeof(slot_t));
+    spawn_generation();
     limit_draining();
     bn_save_last_good(conf);
     bn_log_error(BN_LOG_NOTICE, NULL, 0, "reloaded: generation %u", generation);
@@ -481,8 +499,9 @@ status_answer(int fd)
     pids[0] = '\0';
     for (size_t i = 0; i < nprocs; i++) {
         if (procs[i].pid != 0 && n < sizeof(pids) - 32) {
-            n += (size_t) snprintf(pids + n, sizeof(pids) - n, "%s%d%s", n ? " " : "",
-                                   (int) procs[i].pid, procs[i].draining ? "(draining)" : "");
+            n += (size_t) snprintf(pids + n, sizeof(pids) - n, "%s%d%s%s", n ? " " : "",
+                                   (int) procs[i].pid, procs[i].helper ? "(helper)" : "",
+                                   procs[i].draining ? "(draining)" : "");
         }
     }
     answer(fd, "| bouncer is running");
@@ -575,7 +594,7 @@ next_deadline(void)
 {
     bn_msec_t next = 0;
 
-    for (unsigned i = 0; slots != NULL && i < conf->workers; i++) {
+    for (unsigned i = 0; slots != NULL && i <= conf->workers; i++) {
         if (slots[i].respawn_at != 0 && (next == 0 || slots[i].respawn_at < next)) {
             next = slots[i].respawn_at;
         }
@@ -595,7 +614,7 @@ next_deadline(void)
 static void
 run_deadlines(void)
 {
-    for (unsigned i = 0; slots != NULL && i < conf->workers; i++) {
+    for (unsigned i = 0; slots != NULL && i <= conf->workers; i++) {
         if (slots[i].respawn_at != 0 && slots[i].respawn_at <= bn_current_msec) {
             slots[i].respawn_at = 0;
             if (!stopping && !quitting) {
@@ -727,10 +746,8 @@ bn_master_start(const char *conf_path, bool foreground)
     bn_proctitle_set("bouncer: master process -c %s", conf->file);
     started_at = time(NULL);
     generation = 1;
-    slots = calloc(conf->workers, sizeof(slot_t));
-    for (unsigned i = 0; i < conf->workers; i++) {
-        spawn_worker(i);
-    }
+    slots = calloc(conf->workers + 1, sizeof(slot_t));
+    spawn_generation();
     bn_save_last_good(conf);
     bn_log_error(BN_LOG_NOTICE, NULL, 0, "bouncer %s started: pid %d, %u workers", BN_VERSION,
                  (int) getpid(), conf->workers);

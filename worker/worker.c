@@ -7,11 +7,9 @@
 #include "../common/heritage.h"
 #include "../common/clock.h"
 
-#include <grp.h>
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 
 #define ACCEPT_PAUSE_MSEC 100
@@ -78,24 +76,6 @@ setup_signals(void)
     sigaction(SIGCHLD, &sa, NULL);
     /* Signals stay blocked; bn_event_process() lets them in only while it
      * waits, so none is lost between a check of the flags and the wait. */
-}
-
-static void
-drop_privileges(void)
-{
-    bn_conf_t *conf = bn_heritage.conf;
-
-    if (!bn_heritage.drop_privileges) {
-        return;
-    }
-    if (setgid(bn_heritage.gid) == -1 || initgroups(conf->user, bn_heritage.gid) == -1
-        || setuid(bn_heritage.uid) == -1) {
-        bn_log_error(BN_LOG_EMERG, NULL, errno, "cannot switch to user \"%s\" group \"%s\"",
-                     conf->user, conf->group);
-        exit(2);
-    }
-    /* setuid() clears it; a crashing worker should still leave a core. */
-    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 }
 
 static void listener_event(bn_io_t *io, uint32_t events);
@@ -274,13 +254,7 @@ bn_worker_main(void)
 
     bn_proctitle_set("bouncer: worker process");
     setup_signals();
-    drop_privileges();
-    /* Should the master vanish without telling us, finish and go.  Set
-     * after the privilege drop, which clears it. */
-    prctl(PR_SET_PDEATHSIG, SIGQUIT, 0, 0, 0);
-    if (getppid() != bn_heritage.master_pid) {
-        raise(SIGQUIT); /* it went before we could ask */
-    }
+    bn_child_init();
     bn_log_level = conf->error_log_level;
     bn_access_log_set_fd(bn_heritage.access_log_fd, conf->access_format);
     bn_time_update();
