@@ -22,8 +22,8 @@ bn_addr_parse(const char *s, bool passive, bn_addr_t *a, char *err, size_t errle
 }
 
 int
-bn_addr_parse_all(const char *s, bool passive, bn_addr_t *a, unsigned max, unsigned *n,
-                  char *err, size_t errlen)
+bn_addr_parse_all(const char *s, bool passive, bn_addr_t *a, unsigned max, unsigned *n, char *err,
+                  size_t errlen)
 {
     char host[256];
     const char *port, *colon;
@@ -108,8 +108,8 @@ bn_addr_parse_all(const char *s, bool passive, bn_addr_t *a, unsigned max, unsig
         bn_addr_t *x = &a[*n];
         bool dup = false;
         for (unsigned k = 0; k < *n; k++) {
-            dup = dup
-                  || (a[k].len == ai->ai_addrlen && memcmp(&a[k].sa, ai->ai_addr, a[k].len) == 0);
+            dup =
+                dup || (a[k].len == ai->ai_addrlen && memcmp(&a[k].sa, ai->ai_addr, a[k].len) == 0);
         }
         if (dup) {
             continue;

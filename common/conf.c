@@ -537,8 +537,7 @@ load_peer_address(loader_t *ld, config_setting_t *s, bn_conf_peer_t *p)
     char e[256];
     unsigned n;
 
-    if (bn_addr_parse_all(p->address, false, addrs, BN_PEER_MAX_ADDRS, &n, e, sizeof(e))
-        != BN_OK) {
+    if (bn_addr_parse_all(p->address, false, addrs, BN_PEER_MAX_ADDRS, &n, e, sizeof(e)) != BN_OK) {
         err(ld, member(s, "address"), "%s", e);
         return;
     }
@@ -563,8 +562,8 @@ load_peer_address(loader_t *ld, config_setting_t *s, bn_conf_peer_t *p)
 static void
 load_health(loader_t *ld, const config_setting_t *g, bn_conf_health_t *h)
 {
-    static const char *const keys[] = { "path", "interval", "timeout", "fails",
-                                        "passes", "expect", NULL };
+    static const char *const keys[] = { "path",   "interval", "timeout", "fails",
+                                        "passes", "expect",   NULL };
     config_setting_t *s = want_group(ld, g, "health_check"), *ex;
     const char **v;
     size_t n;
@@ -619,7 +618,7 @@ load_health(loader_t *ld, const config_setting_t *g, bn_conf_health_t *h)
 static void
 load_sticky(loader_t *ld, const config_setting_t *g, bn_conf_sticky_t *st)
 {
-    static const char *const keys[] = { "cookie", "path",     "max_age", "secure",
+    static const char *const keys[] = { "cookie",   "path",     "max_age", "secure",
                                         "httponly", "samesite", NULL };
     static const char *const samesites[] = { "Lax", "Strict", "None", "", NULL };
     config_setting_t *s = want_group(ld, g, "sticky");
@@ -660,26 +659,10 @@ static void
 load_upstream(loader_t *ld, config_setting_t *g, bn_conf_upstream_t *u)
 {
     static const char *const keys[] = {
-        "name",
-        "balance",
-        "hash_key",
-        "servers",
-        "host_header",
-        "keepalive",
-        "keepalive_timeout",
-        "connect_timeout",
-        "read_timeout",
-        "send_timeout",
-        "retries",
-        "retry_timeout",
-        "passive_fail_on",
-        "queue",
-        "resolve_interval",
-        "resolver",
-        "health_check",
-        "sticky",
-        "tls",
-        NULL,
+        "name",      "balance",           "hash_key",        "servers",      "host_header",
+        "keepalive", "keepalive_timeout", "connect_timeout", "read_timeout", "send_timeout",
+        "retries",   "retry_timeout",     "passive_fail_on", "queue",        "resolve_interval",
+        "resolver",  "health_check",      "sticky",          "tls",          NULL,
     };
     static const char *const peer_keys[] = {
         "address",    "weight", "max_fails", "fail_timeout", "max_conns",

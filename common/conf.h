@@ -54,8 +54,8 @@ typedef struct {
     const char *address; /* as written */
     const char *host;    /* the name or address part, without the port */
     const char *port;
-    bn_addr_t addr;      /* the first address it resolved to at load */
-    bn_addr_t *addrs;    /* all of them (up to BN_PEER_MAX_ADDRS) */
+    bn_addr_t addr;   /* the first address it resolved to at load */
+    bn_addr_t *addrs; /* all of them (up to BN_PEER_MAX_ADDRS) */
     unsigned naddrs;
     unsigned weight;
     unsigned max_fails;
@@ -110,7 +110,7 @@ typedef struct {
     uint64_t queue_timeout;
     int queue_fd; /* eventfd shared by the workers: a slot freed; -1 without a queue */
     uint64_t resolve_interval;
-    bool has_resolve;   /* some server has resolve = true */
+    bool has_resolve; /* some server has resolve = true */
     bn_conf_health_t health;
     bn_conf_sticky_t sticky;
     bn_peer_state_t *state; /* the upstream's own shared slot (queue length) */

@@ -12,7 +12,7 @@
 typedef struct {
     bn_conf_t *conf; /* the generation's config, inherited by fork */
     unsigned generation;
-    unsigned slot;        /* this worker's number within the generation */
+    unsigned slot; /* this worker's number within the generation */
     pid_t master_pid;
     int access_log_fd;    /* opened by the master, before privileges drop */
     bool drop_privileges; /* started as root: become conf->user/group */

@@ -50,9 +50,9 @@ typedef struct {
     bool conn_close;
     bool conn_keepalive;
     bool conn_upgrade;
-    bool conn_other;  /* Connection names headers beyond those three */
-    int host;    /* header index of Host, -1 when absent */
-    int upgrade; /* header index of Upgrade, -1 when absent */
+    bool conn_other; /* Connection names headers beyond those three */
+    int host;        /* header index of Host, -1 when absent */
+    int upgrade;     /* header index of Upgrade, -1 when absent */
     bool expect_continue;
 } bn_http_head_t;
 

@@ -80,8 +80,8 @@ bn_peers_assign(bn_conf_t *conf, char *err, size_t errlen)
         total += conf->upstreams[i].npeers + 1;
     }
     if (total > BN_PEERS_MAX) {
-        snprintf(err, errlen, "%zu upstream servers and upstreams: at most %d are supported",
-                 total, BN_PEERS_MAX);
+        snprintf(err, errlen, "%zu upstream servers and upstreams: at most %d are supported", total,
+                 BN_PEERS_MAX);
         return BN_ERROR;
     }
     wanted = malloc(sizeof(uint64_t) * (total + 1));

@@ -102,8 +102,7 @@ verdict(probe_t *pr, bool ok, const char *why)
     atomic_store(&st->check_passes, 0);
     bn_log_error(BN_LOG_INFO, NULL, 0, "health check of %s (%s) of \"%s\" failed: %s",
                  pr->peer->address, pr->addr, pr->up->name, why);
-    if (atomic_fetch_add(&st->check_fails, 1) + 1 >= h->fails
-        && !atomic_load(&st->checked_down)) {
+    if (atomic_fetch_add(&st->check_fails, 1) + 1 >= h->fails && !atomic_load(&st->checked_down)) {
         atomic_store(&st->checked_down, true);
         bn_log_error(BN_LOG_NOTICE, NULL, 0,
                      "upstream server %s of \"%s\" is down: %u health check%s failed, the last: %s",
@@ -115,7 +114,7 @@ static void
 probe_start(probe_t *pr)
 {
     bn_conf_upstream_t *up = pr->up;
-    const char *host = up->host_header ? up->host_header
+    const char *host = up->host_header  ? up->host_header
                        : pr->peer->host ? pr->peer->host
                                         : "localhost";
     bn_addr_t a;

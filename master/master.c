@@ -206,20 +206,20 @@ reap(void)
         kind = p->helper ? "helper" : "worker";
         if (p->draining || stopping || quitting) {
             if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL) {
-                bn_log_error(BN_LOG_ALERT, NULL, 0, "%s process %d exited on signal %s",
-                             kind, (int) pid, signal_name(WTERMSIG(status)));
+                bn_log_error(BN_LOG_ALERT, NULL, 0, "%s process %d exited on signal %s", kind,
+                             (int) pid, signal_name(WTERMSIG(status)));
             } else {
                 bn_log_error(BN_LOG_INFO, NULL, 0, "%s process %d exited", kind, (int) pid);
             }
             continue;
         }
         if (WIFSIGNALED(status)) {
-            bn_log_error(BN_LOG_ALERT, NULL, 0, "%s process %d exited on signal %s%s",
-                         kind, (int) pid, signal_name(WTERMSIG(status)),
+            bn_log_error(BN_LOG_ALERT, NULL, 0, "%s process %d exited on signal %s%s", kind,
+                         (int) pid, signal_name(WTERMSIG(status)),
                          WCOREDUMP(status) ? " (core dumped)" : "");
         } else if (WEXITSTATUS(status) != 0) {
-            bn_log_error(BN_LOG_ALERT, NULL, 0, "%s process %d exited with code %d", kind, (int) pid,
-                         WEXITSTATUS(status));
+            bn_log_error(BN_LOG_ALERT, NULL, 0, "%s process %d exited with code %d", kind,
+                         (int) pid, WEXITSTATUS(status));
         } else {
             bn_log_error(BN_LOG_NOTICE, NULL, 0, "%s process %d exited unexpectedly", kind,
                          (int) pid);

@@ -331,8 +331,8 @@ bn_load_secret(bn_conf_t *conf, unsigned char *key, size_t len)
             memcpy(key, buf, len);
             return;
         }
-        bn_log_error(BN_LOG_WARN, NULL, 0, "\"%s\" is not a %zu-byte key; making a new one",
-                     path, len);
+        bn_log_error(BN_LOG_WARN, NULL, 0, "\"%s\" is not a %zu-byte key; making a new one", path,
+                     len);
         unlink(path);
     }
     fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

@@ -340,7 +340,8 @@ bn_http_build_upstream_head(bn_request_t *r)
     if (put(&r->out, r->req_header_lines, strlen(r->req_header_lines)) != BN_OK) {
         return BN_ERROR;
     }
-    if (r->websocket && put_lit(&r->out, "Upgrade: websocket\r\nConnection: upgrade\r\n") != BN_OK) {
+    if (r->websocket
+        && put_lit(&r->out, "Upgrade: websocket\r\nConnection: upgrade\r\n") != BN_OK) {
         return BN_ERROR;
     }
     if (r->head.chunked) {

@@ -551,9 +551,8 @@ start_request(bn_client_t *c)
                          r->head.headers[r->head.upgrade].value_len, "websocket", 9)) {
         const char *key = header_value(r, "sec-websocket-key");
         /* RFC 6455 4.1: GET, HTTP/1.1, a 16-byte key in base64, no body. */
-        if (r->version != 11 || strcmp(r->method, "GET") != 0 || key == NULL
-            || strlen(key) != 24 || key[22] != '=' || key[23] != '='
-            || r->req_pipe.in_mode != BN_BODY_NONE) {
+        if (r->version != 11 || strcmp(r->method, "GET") != 0 || key == NULL || strlen(key) != 24
+            || key[22] != '=' || key[23] != '=' || r->req_pipe.in_mode != BN_BODY_NONE) {
             bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent an invalid websocket handshake");
             r->keepalive = false;
             respond(r, 400, NULL, NULL, NULL);
@@ -848,8 +847,9 @@ read_response_head(bn_request_t *r)
                 bn_log_error(BN_LOG_ERR, &r->client->log, err, "recv() failed");
             }
             if (bn_buf_len(&r->rbuf) == 0
-                && bn_upstream_retry(r, 502, n == 0 ? "upstream prematurely closed connection"
-                                               : "upstream connection failed")) {
+                && bn_upstream_retry(r, 502,
+                                     n == 0 ? "upstream prematurely closed connection"
+                                            : "upstream connection failed")) {
                 return BN_ERROR;
             }
             bn_http_upstream_failed(r, 502,

@@ -70,9 +70,9 @@ struct bn_upconn_s {
     bn_conf_upstream_t *upstream;
     unsigned peer; /* index into upstream->peers */
     bool connected;
-    bool reused;              /* taken from the keep-alive pool */
-    bool pooled;              /* idle, on its upstream's pool list */
-    bn_timer_t timer;         /* idle timeout while pooled */
+    bool reused;      /* taken from the keep-alive pool */
+    bool pooled;      /* idle, on its upstream's pool list */
+    bn_timer_t timer; /* idle timeout while pooled */
     char addr_text[BN_ADDR_TEXT_LEN];
     bn_request_t *req;        /* NULL while pooled */
     bn_upconn_t *next, *prev; /* the pool's list */
@@ -152,11 +152,11 @@ struct bn_request_s {
     uint64_t body_sent;
     bn_upconn_t *up;
     unsigned tries;
-    int peer;                  /* index + 1 of the server whose slot r holds; 0: none */
-    uint32_t hash;             /* hash and ip_hash: the key's */
-    bool trial;                /* this try is the trial of a server that was down */
-    bool sticky_ok;            /* the sticky cookie chose the server: no new cookie */
-    bool queued;               /* waiting for a server below max_conns */
+    int peer;       /* index + 1 of the server whose slot r holds; 0: none */
+    uint32_t hash;  /* hash and ip_hash: the key's */
+    bool trial;     /* this try is the trial of a server that was down */
+    bool sticky_ok; /* the sticky cookie chose the server: no new cookie */
+    bool queued;    /* waiting for a server below max_conns */
     bn_request_t *qnext, *qprev;
     bool sent_any;             /* a byte of this try reached the upstream */
     int fail_status;           /* how the last try failed (502, 504), if no other works */
@@ -181,7 +181,7 @@ struct bn_request_s {
     uint64_t bytes_sent;
     bn_msec_t start_msec;
     bn_msec_t upstream_start_msec;
-    int64_t upstream_msec; /* -1: no upstream */
+    int64_t upstream_msec;   /* -1: no upstream */
     uint64_t bytes_received; /* tunnel: from the client */
     bool tunnel_client_eof, tunnel_up_eof;
     bool tunnel_client_shut, tunnel_up_shut;

@@ -19,7 +19,8 @@ tunnel_timeout(bn_timer_t *t)
 {
     bn_request_t *r = t->data;
 
-    bn_log_error(BN_LOG_INFO, &r->client->log, 0, "websocket tunnel idle for %" PRIu64 "ms; closing",
+    bn_log_error(BN_LOG_INFO, &r->client->log, 0,
+                 "websocket tunnel idle for %" PRIu64 "ms; closing",
                  r->route->websocket_idle_timeout);
     bn_http_finish_closing(r);
 }

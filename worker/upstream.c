@@ -32,7 +32,7 @@ typedef struct {
 typedef struct {
     bn_io_t io; /* the upstream's queue eventfd: a server slot was freed */
     bn_conf_upstream_t *conf;
-    int64_t *current; /* smooth weighted round robin state, per peer */
+    int64_t *current;   /* smooth weighted round robin state, per peer */
     ring_point_t *ring; /* hash and ip_hash: sorted points */
     size_t nring;
     char (*sticky)[33]; /* cookie value per peer */
@@ -122,8 +122,8 @@ sticky_values(upstream_rt_t *rt)
 
         /* Keyed: the cookie names a server without saying its address, and
          * nobody without the key can make one for a server of their choice. */
-        HMAC(EVP_sha256(), bn_heritage.secret, sizeof(bn_heritage.secret),
-             (unsigned char *) msg, (size_t) BN_MIN(len, (int) sizeof(msg) - 1), md, &mdlen);
+        HMAC(EVP_sha256(), bn_heritage.secret, sizeof(bn_heritage.secret), (unsigned char *) msg,
+             (size_t) BN_MIN(len, (int) sizeof(msg) - 1), md, &mdlen);
         for (unsigned k = 0; k < 16; k++) {
             snprintf(rt->sticky[i] + k * 2, 3, "%02x", md[k]);
         }
@@ -410,8 +410,8 @@ peer_succeeded(bn_request_t *r)
     if (until != 0 && until <= bn_current_msec
         && atomic_compare_exchange_strong(&st->down_until, &until, 0)) {
         atomic_store(&st->up_since, bn_current_msec);
-        bn_log_error(BN_LOG_NOTICE, NULL, 0, "upstream server %s of \"%s\" is up again",
-                     p->address, r->upstream->name);
+        bn_log_error(BN_LOG_NOTICE, NULL, 0, "upstream server %s of \"%s\" is up again", p->address,
+                     r->upstream->name);
     }
     if (atomic_load_explicit(&st->fails, memory_order_relaxed) != 0) {
         atomic_store_explicit(&st->fails, 0, memory_order_relaxed);
