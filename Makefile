@@ -11,7 +11,8 @@ COMMON_SRCS = common/addr.c common/buf.c common/conf.c common/heritage.c common/
 	common/peers.c
 WORKER_SRCS = worker/access_log.c worker/event.c worker/headers.c worker/http.c worker/pipe.c worker/route.c \
 	worker/tunnel.c worker/upstream.c worker/variables.c worker/worker.c
-MASTER_SRCS = master/control.c master/helper.c master/listen.c master/main.c master/master.c master/process.c
+MASTER_SRCS = master/control.c master/helper.c master/listen.c master/main.c master/master.c master/process.c \
+	master/resolve.c
 
 COMMON_OBJS = $(COMMON_SRCS:%.c=objs/%.o)
 WORKER_OBJS = $(WORKER_SRCS:%.c=objs/%.o)

@@ -705,8 +705,11 @@ load_upstream(loader_t *ld, config_setting_t *g, bn_conf_upstream_t *u)
     load_sticky(ld, g, &u->sticky);
     not_yet(ld, g, "tls");
     str = get_string(ld, g, "resolver", "");
-    if (str[0] != '\0') {
-        err(ld, member(g, "resolver"), "not supported yet by this version of bouncer");
+    if (str[0] != '\0'
+        && (bn_addr_parse(str, false, &u->resolver, e, sizeof(e)) != BN_OK
+            || (u->resolver.sa.ss_family != AF_INET && u->resolver.sa.ss_family != AF_INET6))) {
+        err(ld, member(g, "resolver"), "expected \"IP:port\" of a DNS server");
+        memset(&u->resolver, 0, sizeof(u->resolver));
     }
     u->resolve_interval = get_duration(ld, g, "resolve_interval", "30s");
     if (u->resolve_interval < 1000) {
@@ -778,9 +781,6 @@ load_upstream(loader_t *ld, config_setting_t *g, bn_conf_upstream_t *u)
         p->max_conns = get_uint(ld, s, "max_conns", 0, 0, INT_MAX);
         p->slow_start = get_duration(ld, s, "slow_start", "0s");
         p->resolve = get_bool(ld, s, "resolve", false);
-        if (p->resolve) {
-            err(ld, member(s, "resolve"), "not supported yet by this version of bouncer");
-        }
         u->has_resolve = u->has_resolve || p->resolve;
         if (p->resolve && p->address != NULL && strncmp(p->address, "unix:", 5) == 0) {
             err(ld, member(s, "resolve"), "a unix socket has no name to resolve");

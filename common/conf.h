@@ -110,7 +110,8 @@ typedef struct {
     uint64_t queue_timeout;
     int queue_fd; /* eventfd shared by the workers: a slot freed; -1 without a queue */
     uint64_t resolve_interval;
-    bool has_resolve; /* some server has resolve = true */
+    bn_addr_t resolver; /* family 0: the nameserver of /etc/resolv.conf */
+    bool has_resolve;   /* some server has resolve = true */
     bn_conf_health_t health;
     bn_conf_sticky_t sticky;
     bn_peer_state_t *state; /* the upstream's own shared slot (queue length) */

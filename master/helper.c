@@ -1,6 +1,7 @@
 /*
  * helper.c: the helper process, forked by the master next to the workers
- * of each generation when the config has active health checks.  It never
+ * of each generation when the config has active health checks or servers
+ * whose names are re-resolved (resolve.c).  It never
  * handles a request.  It probes every server once per interval (not once
  * per worker, as a per-worker checker would), and writes its verdicts into
  * the shared peer table, where every worker reads them.
@@ -53,7 +54,7 @@ bool
 bn_helper_needed(const bn_conf_t *conf)
 {
     for (size_t i = 0; i < conf->nupstreams; i++) {
-        if (conf->upstreams[i].health.enabled) {
+        if (conf->upstreams[i].health.enabled || conf->upstreams[i].has_resolve) {
             return true;
         }
     }
@@ -228,6 +229,8 @@ bn_helper_main(void)
     struct sigaction sa;
     struct pollfd *pfd;
     probe_t **owner;
+    bn_lookup_t **lowner;
+    size_t nlookups;
     sigset_t unblocked;
 
     bn_proctitle_set("bouncer: helper process");
@@ -254,10 +257,12 @@ bn_helper_main(void)
             nprobes += conf->upstreams[i].npeers;
         }
     }
+    nlookups = bn_resolve_init(conf);
     probes = calloc(nprobes + 1, sizeof(probe_t));
-    pfd = calloc(nprobes + 1, sizeof(struct pollfd));
+    pfd = calloc(nprobes + nlookups + 1, sizeof(struct pollfd));
     owner = calloc(nprobes + 1, sizeof(probe_t *));
-    if (probes == NULL || pfd == NULL || owner == NULL) {
+    lowner = calloc(nlookups + 1, sizeof(bn_lookup_t *));
+    if (probes == NULL || pfd == NULL || owner == NULL || lowner == NULL) {
         bn_log_error(BN_LOG_EMERG, NULL, ENOMEM, "helper initialisation failed");
         exit(2);
     }
@@ -278,7 +283,7 @@ bn_helper_main(void)
 
     for (;;) {
         bn_msec_t next = bn_current_msec + 60000;
-        nfds_t n = 0;
+        nfds_t n = 0, nl = 0;
         int timeout;
 
         if (sig_quit) {
@@ -304,17 +309,23 @@ bn_helper_main(void)
                 next = BN_MIN(next, pr->next_at);
             }
         }
+        next = BN_MIN(next, bn_resolve_poll(pfd + n, lowner, &nl));
         timeout = next > bn_current_msec ? (int) (next - bn_current_msec) : 0;
         struct timespec ts = { .tv_sec = timeout / 1000, .tv_nsec = (timeout % 1000) * 1000000L };
         /* Signals are let in only while waiting, so none slips between the
          * check of the flags above and the wait. */
-        if (ppoll(pfd, n, &ts, &unblocked) == -1 && errno != EINTR) {
+        if (ppoll(pfd, n + nl, &ts, &unblocked) == -1 && errno != EINTR) {
             bn_log_error(BN_LOG_ALERT, NULL, errno, "ppoll() failed");
         }
         bn_time_update();
         for (nfds_t i = 0; i < n; i++) {
             if (pfd[i].revents != 0) {
                 probe_event(owner[i], pfd[i].revents);
+            }
+        }
+        for (nfds_t i = 0; i < nl; i++) {
+            if (pfd[n + i].revents != 0) {
+                bn_resolve_event(lowner[i]);
             }
         }
     }

@@ -9,6 +9,8 @@
 #include "../common/conf.h"
 #include "../common/log.h"
 
+#include <poll.h>
+
 /* master.c: start, the master loop, reload and worker supervision. */
 int bn_master_start(const char *conf_path, bool foreground);
 
@@ -32,6 +34,15 @@ int bn_open_logs(bn_conf_t *conf, uid_t uid, gid_t gid, bool chown_them, int *er
                  int *access_fd, char *err, size_t errlen);
 void bn_save_last_good(bn_conf_t *conf);
 void bn_load_secret(bn_conf_t *conf, unsigned char *key, size_t len);
+
+/* resolve.c (helper process): re-resolving names of servers with resolve. */
+typedef struct bn_lookup_s bn_lookup_t;
+/* Sets up a lookup per such server; returns how many. */
+size_t bn_resolve_init(bn_conf_t *conf);
+/* Starts due lookups, ends timed-out ones; adds the sockets waiting for an
+ * answer to pfd/owner at *n; returns when it next needs to run. */
+uint64_t bn_resolve_poll(struct pollfd *pfd, bn_lookup_t **owner, nfds_t *n);
+void bn_resolve_event(bn_lookup_t *l);
 
 /* control.c: the control socket, both ends. */
 int bn_control_listen(const char *path, char *err, size_t errlen);

@@ -839,13 +839,37 @@ bn_upstream_connect(bn_request_t *r)
     bn_upstream_connect_picked(r);
 }
 
+/* Whether pooled connection u goes to an address its server still has. */
+static bool
+still_resolves(const bn_conf_peer_t *p, const bn_upconn_t *u)
+{
+    bn_addr_t all[BN_PEER_MAX_ADDRS];
+    unsigned n;
+
+    if (!p->resolve) {
+        return true;
+    }
+    n = bn_peer_addrs(p, all, BN_PEER_MAX_ADDRS);
+    for (unsigned i = 0; i < n; i++) {
+        if (strcmp(all[i].text, u->addr_text) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void
 bn_upstream_connect_picked(bn_request_t *r)
 {
     upstream_rt_t *rt = &rts[r->upstream->index];
     unsigned peer = (unsigned) r->peer - 1;
 
-    for (bn_upconn_t *u = rt->idle; u != NULL; u = u->next) {
+    for (bn_upconn_t *u = rt->idle, *next; u != NULL; u = next) {
+        next = u->next;
+        if (u->peer == peer && !still_resolves(&r->upstream->peers[peer], u)) {
+            upconn_close(u); /* to an address the name no longer has */
+            continue;
+        }
         if (u->peer == peer) {
             pool_unlink(rt, u);
             bn_timer_del(&u->timer);

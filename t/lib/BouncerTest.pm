@@ -226,7 +226,7 @@ sub backend {
         chmod 0777, $port;
         $log = "$self->{dir}/backend-unix.log";
     } else {
-        $listen = IO::Socket::INET->new(Listen => 128, LocalAddr => '127.0.0.1',
+        $listen = IO::Socket::INET->new(Listen => 128, LocalAddr => $opt{addr} // '127.0.0.1',
                                         LocalPort => $port, ReuseAddr => 1)
             or die "backend on $port: $!";
     }
@@ -248,7 +248,7 @@ sub backend {
         }
     }
     close $listen;
-    push @{ $self->{backends} }, { pid => $pid, port => $port };
+    push @{ $self->{backends} }, { pid => $pid, port => $port, addr => $opt{addr} };
     return $pid;
 }
 
