@@ -101,7 +101,7 @@ bn_addr_parse_all(const char *s, bool passive, bn_addr_t *a, unsigned max, unsig
     rc = getaddrinfo(host, port, &hints, &res);
     if (rc != 0) {
         snprintf(err, errlen, "\"%s\": cannot resolve \"%s\": %s", s, host, gai_strerror(rc));
-        return BN_ERROR;
+        return BN_DECLINED;
     }
     *n = 0;
     for (ai = res; ai != NULL && *n < max; ai = ai->ai_next) {

@@ -27,7 +27,8 @@ typedef struct {
  */
 int bn_addr_parse(const char *s, bool passive, bn_addr_t *a, char *err, size_t errlen);
 /* The same, keeping up to max addresses of a name (distinct, in the
- * resolver's order) in a[0..*n). */
+ * resolver's order) in a[0..*n).  BN_DECLINED: well-formed, but the name
+ * does not resolve now. */
 int bn_addr_parse_all(const char *s, bool passive, bn_addr_t *a, unsigned max, unsigned *n,
                       char *err, size_t errlen);
 

@@ -528,7 +528,8 @@ load_limits(loader_t *ld, const config_setting_t *root)
     }
 }
 
-/* "host:port": the parts, and every address the name has now. */
+/* "host:port": the parts, and every address the name has now (none yet is
+ * fine for a server with resolve = true). */
 static void
 load_peer_address(loader_t *ld, config_setting_t *s, bn_conf_peer_t *p)
 {
@@ -537,11 +538,16 @@ load_peer_address(loader_t *ld, config_setting_t *s, bn_conf_peer_t *p)
     char e[256];
     unsigned n;
 
-    if (bn_addr_parse_all(p->address, false, addrs, BN_PEER_MAX_ADDRS, &n, e, sizeof(e)) != BN_OK) {
+    int rc = bn_addr_parse_all(p->address, false, addrs, BN_PEER_MAX_ADDRS, &n, e, sizeof(e));
+
+    if (rc == BN_DECLINED && p->resolve) {
+        /* The helper will keep asking; until a name resolves, its server
+         * is skipped like one that is down. */
+        n = 0;
+    } else if (rc != BN_OK) {
         err(ld, member(s, "address"), "%s", e);
         return;
     }
-    p->addr = addrs[0];
     p->addrs = bn_palloc(ld->conf->pool, sizeof(bn_addr_t) * n);
     if (p->addrs != NULL) {
         memcpy(p->addrs, addrs, sizeof(bn_addr_t) * n);
@@ -768,6 +774,7 @@ load_upstream(loader_t *ld, config_setting_t *g, bn_conf_upstream_t *u)
         }
         check_known(ld, s, peer_keys);
         p->address = get_string(ld, s, "address", NULL);
+        p->resolve = get_bool(ld, s, "resolve", false);
         if (p->address == NULL) {
             err_at(ld, s, "address", "required");
         } else {
@@ -780,7 +787,6 @@ load_upstream(loader_t *ld, config_setting_t *g, bn_conf_upstream_t *u)
         p->down = get_bool(ld, s, "down", false);
         p->max_conns = get_uint(ld, s, "max_conns", 0, 0, INT_MAX);
         p->slow_start = get_duration(ld, s, "slow_start", "0s");
-        p->resolve = get_bool(ld, s, "resolve", false);
         u->has_resolve = u->has_resolve || p->resolve;
         if (p->resolve && p->address != NULL && strncmp(p->address, "unix:", 5) == 0) {
             err(ld, member(s, "resolve"), "a unix socket has no name to resolve");

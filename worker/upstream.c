@@ -177,6 +177,9 @@ peer_usable(const bn_request_t *r, unsigned i)
         || peer_health(p) == HEALTH_DOWN) {
         return PEER_OUT;
     }
+    if (p->naddrs == 0 && atomic_load_explicit(&p->state->addr_seq, memory_order_relaxed) == 0) {
+        return PEER_OUT; /* a name that has not resolved yet */
+    }
     if (p->max_conns != 0
         && atomic_load_explicit(&p->state->conns, memory_order_relaxed) >= p->max_conns) {
         return PEER_FULL;

@@ -130,7 +130,9 @@ sub start {
         }
         open STDOUT, '>>', "$d/stderr.log" or die;
         open STDERR, '>>', "$d/stderr.log" or die;
-        exec $self->{bin}, '-c', $self->{conf}, 'start', '--foreground' or die "exec: $!";
+        # wrap: a command line bouncer runs under (a namespace, say).
+        exec @{ $opt{wrap} || [] }, $self->{bin}, '-c', $self->{conf}, 'start', '--foreground'
+            or die "exec: $!";
     }
     $self->{pid} = $pid;
     my $ok = wait_until(sub {
