@@ -13,6 +13,7 @@ typedef struct {
     bn_conf_t *conf; /* the generation's config, inherited by fork */
     unsigned generation;
     unsigned slot; /* this worker's number within the generation */
+    int proc;      /* index for what it holds in shared memory (peers.h); -1: none */
     pid_t master_pid;
     int access_log_fd;    /* opened by the master, before privileges drop */
     bool drop_privileges; /* started as root: become conf->user/group */

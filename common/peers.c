@@ -6,18 +6,54 @@
 #include <sys/mman.h>
 
 static bn_peer_state_t *table;
+static atomic_uint (*held)[BN_PEERS_MAX]; /* [process][slot] */
 
 int
 bn_peers_create(void)
 {
     void *p = mmap(NULL, sizeof(bn_peer_state_t) * BN_PEERS_MAX, PROT_READ | PROT_WRITE,
                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    /* 4 MiB of address space; only the pages of live processes are touched. */
+    void *h = mmap(NULL, sizeof(atomic_uint) * BN_PEERS_MAX * BN_PEERS_PROCS,
+                   PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
-    if (p == MAP_FAILED) {
+    if (p == MAP_FAILED || h == MAP_FAILED) {
         return BN_ERROR;
     }
     table = p;
+    held = h;
     return BN_OK;
+}
+
+void
+bn_peer_hold(bn_peer_state_t *st, int proc)
+{
+    if (proc >= 0 && proc < BN_PEERS_PROCS) {
+        atomic_fetch_add_explicit(&held[proc][st - table], 1, memory_order_relaxed);
+    }
+}
+
+void
+bn_peer_unhold(bn_peer_state_t *st, int proc)
+{
+    if (proc >= 0 && proc < BN_PEERS_PROCS) {
+        bn_atomic_dec(&held[proc][st - table]);
+    }
+}
+
+void
+bn_peers_release_proc(int proc)
+{
+    if (table == NULL || proc < 0 || proc >= BN_PEERS_PROCS) {
+        return;
+    }
+    for (size_t i = 0; i < BN_PEERS_MAX; i++) {
+        unsigned n = atomic_exchange_explicit(&held[proc][i], 0, memory_order_relaxed);
+        atomic_uint *v = table[i].upstream ? &table[i].queued : &table[i].conns;
+        while (n-- > 0) {
+            bn_atomic_dec(v);
+        }
+    }
 }
 
 /* FNV-1a, 64 bits; never 0, which marks a free slot. */
@@ -65,6 +101,9 @@ find_slot(uint64_t key, const uint64_t *wanted, size_t nwanted)
     }
     if (free_slot != NULL) {
         memset(free_slot, 0, sizeof(*free_slot));
+        for (size_t p = 0; p < BN_PEERS_PROCS; p++) {
+            atomic_store_explicit(&held[p][free_slot - table], 0, memory_order_relaxed);
+        }
         atomic_store(&free_slot->key, key);
     }
     return free_slot;
@@ -100,6 +139,9 @@ bn_peers_assign(bn_conf_t *conf, char *err, size_t errlen)
     for (size_t i = 0; i < conf->nupstreams; i++) {
         bn_conf_upstream_t *u = &conf->upstreams[i];
         u->state = find_slot(wanted[n++], wanted, total);
+        if (u->state != NULL) {
+            u->state->upstream = true;
+        }
         for (size_t k = 0; k < u->npeers; k++) {
             u->peers[k].state = find_slot(wanted[n++], wanted, total);
         }

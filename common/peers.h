@@ -19,9 +19,11 @@
 #include "conf.h"
 
 #define BN_PEERS_MAX 4096 /* slots: servers of all upstreams, plus one per upstream */
+#define BN_PEERS_PROCS 256 /* worker processes whose counts are tracked (all generations) */
 
 struct bn_peer_state_s {
     _Atomic uint64_t key; /* 0: free */
+    bool upstream;        /* an upstream's own slot (queued), not a server's */
     atomic_uint conns;    /* requests on this server now, all workers */
     atomic_uint queued;   /* an upstream's slot: requests in its queue */
 
@@ -66,6 +68,18 @@ void bn_peer_set_addrs(bn_conf_peer_t *p, const bn_addr_t *addrs, unsigned n);
 /* A server's address as a connection should use it now (rotating over a
  * name's several addresses). */
 bool bn_peer_pick_addr(const bn_conf_peer_t *p, bn_addr_t *out);
+
+/*
+ * What one process holds, counted a second time per process so that the
+ * master can give it back when the process dies without doing so itself:
+ * a SIGKILLed worker must not keep its servers' max_conns slots (or queue
+ * places) taken forever.  proc is the process's tracking index (the
+ * heritage's), -1 when it has none.
+ */
+void bn_peer_hold(bn_peer_state_t *st, int proc);
+void bn_peer_unhold(bn_peer_state_t *st, int proc);
+/* Master: returns everything process proc held. */
+void bn_peers_release_proc(int proc);
 
 /* Decrements without wrapping: a slot reset by a reload must not go to 4G. */
 void bn_atomic_dec(atomic_uint *v);

@@ -129,6 +129,7 @@ spawn_worker(unsigned slot)
         bn_heritage.conf = conf;
         bn_heritage.generation = generation;
         bn_heritage.slot = slot;
+        bn_heritage.proc = p - procs < BN_PEERS_PROCS ? (int) (p - procs) : -1;
         bn_heritage.master_pid = getppid();
         bn_heritage.access_log_fd = access_fd;
         bn_heritage.drop_privileges = w_drop;
@@ -204,6 +205,9 @@ reap(void)
         }
         p->pid = 0;
         kind = p->helper ? "helper" : "worker";
+        /* Whatever it held (in-flight counts, queue places) is given back:
+         * nobody else would ever release it. */
+        bn_peers_release_proc((int) (p - procs));
         if (p->draining || stopping || quitting) {
             if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL) {
                 bn_log_error(BN_LOG_ALERT, NULL, 0, "%s process %d exited on signal %s", kind,

@@ -9,6 +9,7 @@ use BouncerTest;
 use Test::More;
 use Time::HiRes qw(time sleep);
 use Fcntl qw(:flock);
+use IO::Socket::INET;
 
 my $t = BouncerTest->new;
 my $d = $t->dir;
@@ -180,4 +181,29 @@ like($moved_to->{headers}{'set-cookie'} // '', qr/^srv=[0-9a-f]{32};/, '...and t
 isnt(($moved_to->{headers}{'set-cookie'} =~ /^srv=([0-9a-f]+)/)[0], $val, '...naming the new server');
 
 $t->done;
+
+# A worker killed while it holds the only max_conns slot: the master gives
+# the slot back, so the server is not blocked forever.
+{
+    my $t3 = BouncerTest->new;
+    my ($p3, $held) = map { $t3->port } 1 .. 2;
+    $t3->backend($held, sub { $_[0]{path} eq '/hang' ? { sleep => 30, response => [200, [], 'late'] } : [200, [], 'ok'] });
+    $t3->config(<<C);
+upstreams = ( { name = "one"; servers = ( { address = "127.0.0.1:$held"; max_conns = 1; } ); } );
+servers = ( { listen = [ "127.0.0.1:$p3" ]; routes = ( { match = { prefix = "/"; }; upstream = "one"; } ); } );
+C
+    $t3->start(ports => [$p3]);
+    $t3->expect_alert(qr/worker process \d+ exited on signal SIGKILL/);
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $p3) or die;
+    syswrite $s, "GET /hang HTTP/1.1\r\nHost: x\r\n\r\n";
+    ok(wait_until(sub { grep { $_->{path} eq '/hang' } $t3->backend_requests($held) }, 5), 'a request holds the only slot');
+    is(http_request($p3, 'GET', '/')->{status}, 503, 'meanwhile the server is at max_conns: 503');
+    my ($w) = $t3->worker_pids;
+    sleep 1.1; # older than the master's crash-loop window: an ordinary crash
+    kill 'KILL', $w;
+    close $s;
+    ok(wait_until(sub { my @w = $t3->worker_pids; @w && $w[0] != $w }, 5), 'the killed worker is replaced');
+    ok(wait_until(sub { (http_request($p3, 'GET', '/') // {})->{status} == 200 }, 5), 'and its slot was given back: the server takes a request again');
+    $t3->done;
+}
 done_testing;

@@ -322,6 +322,7 @@ take_slot(const bn_conf_peer_t *p)
         }
     } while (!atomic_compare_exchange_weak_explicit(c, &cur, cur + 1, memory_order_relaxed,
                                                     memory_order_relaxed));
+    bn_peer_hold(p->state, bn_heritage.proc);
     return true;
 }
 
@@ -492,6 +493,7 @@ put_slot(bn_request_t *r)
         atomic_store(&p->state->trial, 0);
     }
     bn_atomic_dec(&p->state->conns);
+    bn_peer_unhold(p->state, bn_heritage.proc);
     r->peer = 0;
     if (up->queue_fd != -1 && atomic_load_explicit(&up->state->queued, memory_order_relaxed) > 0) {
         /* Every worker with queued requests wakes; the eventfd is never
@@ -520,6 +522,7 @@ queue_unlink(upstream_rt_t *rt, bn_request_t *r)
     r->qnext = r->qprev = NULL;
     r->queued = false;
     bn_atomic_dec(&rt->conf->state->queued);
+    bn_peer_unhold(rt->conf->state, bn_heritage.proc);
 }
 
 void
@@ -556,6 +559,7 @@ enqueue(upstream_rt_t *rt, bn_request_t *r)
             return;
         }
     } while (!atomic_compare_exchange_weak(&up->state->queued, &q, q + 1));
+    bn_peer_hold(up->state, bn_heritage.proc);
     r->queued = true;
     r->qprev = rt->queue_tail;
     r->qnext = NULL;
