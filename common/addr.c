@@ -280,3 +280,16 @@ bn_ip_parse(const char *s, size_t len, struct sockaddr_storage *ss)
     }
     return BN_ERROR;
 }
+
+unsigned
+bn_addr_port(const bn_addr_t *a)
+{
+    switch (a->sa.ss_family) {
+    case AF_INET:
+        return ntohs(((const struct sockaddr_in *) &a->sa)->sin_port);
+    case AF_INET6:
+        return ntohs(((const struct sockaddr_in6 *) &a->sa)->sin6_port);
+    default:
+        return 0;
+    }
+}

@@ -40,6 +40,9 @@ char *bn_sockaddr_text(const struct sockaddr *sa, socklen_t salen, char *buf, si
 
 bool bn_sockaddr_equal(const bn_addr_t *a, const bn_addr_t *b);
 
+/* The port of an IPv4 or IPv6 address; 0 for a unix socket. */
+unsigned bn_addr_port(const bn_addr_t *a);
+
 typedef struct {
     int family;
     uint8_t addr[16];

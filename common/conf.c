@@ -1026,8 +1026,122 @@ load_route(loader_t *ld, config_setting_t *g, bn_conf_route_t *r)
     }
 }
 
+/* The tls group of a server block; the context is made here, so a bad
+ * certificate fails `check` and `reload`. */
+static void
+load_server_tls(loader_t *ld, config_setting_t *g, bn_conf_server_t *srv, bool has_tls_listen)
+{
+    static const char *const keys[] = {
+        "certificates",    "protocols",           "ciphers", "redirect_http", "hsts", "client_ca",
+        "session_tickets", "ticket_key_rotation", NULL
+    };
+    static const char *const cert_keys[] = { "cert", "key", "ocsp_file", NULL };
+    bn_conf_server_tls_t *t = &srv->tls;
+    config_setting_t *tg = want_group(ld, g, "tls"), *certs, *pr;
+    const char **protos, *str;
+    char e[512], ctxname[32];
+    size_t np, nerrs = ld->errs->n;
+    int nc;
+
+    if (tg == NULL) {
+        if (has_tls_listen) {
+            err_at(ld, g, "tls", "required with tls_listen: the certificates to serve");
+        }
+        return;
+    }
+    check_known(ld, tg, keys);
+    if (!has_tls_listen) {
+        err(ld, tg, "this server has no tls_listen address to use it on");
+        return;
+    }
+    t->enabled = true;
+    t->conf.min_version = TLS1_2_VERSION;
+    t->conf.max_version = TLS1_3_VERSION;
+    pr = member(tg, "protocols");
+    np = get_strings(ld, tg, "protocols", &protos);
+    if (pr != NULL) {
+        t->conf.min_version = TLS1_3_VERSION + 1;
+        t->conf.max_version = 0;
+        for (size_t i = 0; i < np; i++) {
+            int v = strcmp(protos[i], "TLSv1.2") == 0   ? TLS1_2_VERSION
+                    : strcmp(protos[i], "TLSv1.3") == 0 ? TLS1_3_VERSION
+                                                        : 0;
+            if (v == 0) {
+                err(ld, config_setting_get_elem(pr, (unsigned) i),
+                    "\"%s\": expected \"TLSv1.2\" or \"TLSv1.3\" (older versions are not offered)",
+                    protos[i]);
+                continue;
+            }
+            t->conf.min_version = BN_MIN(t->conf.min_version, v);
+            t->conf.max_version = BN_MAX(t->conf.max_version, v);
+        }
+        if (t->conf.max_version == 0) {
+            err(ld, pr, "expected at least one of \"TLSv1.2\", \"TLSv1.3\"");
+            return;
+        }
+    }
+    str = get_string(ld, tg, "ciphers", "");
+    t->conf.ciphers = str[0] != '\0' ? str : BN_TLS_INTERMEDIATE_CIPHERS;
+    t->redirect_http = get_bool(ld, tg, "redirect_http", false);
+    str = get_string(ld, tg, "hsts", "");
+    t->hsts = str[0] != '\0' ? str : NULL;
+    if (t->hsts != NULL && strpbrk(t->hsts, "\r\n") != NULL) {
+        err(ld, member(tg, "hsts"), "a header value cannot hold a line break");
+        t->hsts = NULL;
+    }
+    str = get_string(ld, tg, "client_ca", "");
+    t->conf.client_ca = str[0] != '\0' ? abs_path(ld, str) : NULL;
+    t->conf.session_tickets = get_bool(ld, tg, "session_tickets", true);
+    t->ticket_key_rotation = get_duration(ld, tg, "ticket_key_rotation", "12h");
+    if (t->ticket_key_rotation < 60000) {
+        err(ld, member(tg, "ticket_key_rotation"), "expected at least \"1m\"");
+        t->ticket_key_rotation = 12 * 3600 * 1000;
+    }
+    snprintf(ctxname, sizeof(ctxname), "bouncer-server-%u", srv->index);
+    t->conf.session_context = bn_pstrdup(ld->conf->pool, ctxname);
+
+    certs = want_list(ld, tg, "certificates");
+    nc = certs ? config_setting_length(certs) : 0;
+    if (nc == 0) {
+        err_at(ld, tg, certs ? NULL : "certificates",
+               "at least one { cert = \"...\"; key = \"...\"; } is needed");
+        return;
+    }
+    t->conf.certs = bn_pcalloc(ld->conf->pool, sizeof(bn_tls_cert_t) * (size_t) nc);
+    if (t->conf.certs == NULL) {
+        return;
+    }
+    for (int i = 0; i < nc; i++) {
+        config_setting_t *cs = config_setting_get_elem(certs, (unsigned) i);
+        bn_tls_cert_t *c = &t->conf.certs[t->conf.ncerts];
+        if (config_setting_type(cs) != CONFIG_TYPE_GROUP) {
+            err(ld, cs, "expected a group { cert = \"...\"; key = \"...\"; }");
+            continue;
+        }
+        check_known(ld, cs, cert_keys);
+        c->cert = get_string(ld, cs, "cert", NULL);
+        c->key = get_string(ld, cs, "key", NULL);
+        str = get_string(ld, cs, "ocsp_file", "");
+        if (c->cert == NULL || c->key == NULL) {
+            err_at(ld, cs, c->cert ? "key" : "cert", "required");
+            continue;
+        }
+        c->cert = abs_path(ld, c->cert);
+        c->key = abs_path(ld, c->key);
+        c->ocsp_file = str[0] != '\0' ? abs_path(ld, str) : NULL;
+        t->conf.ncerts++;
+    }
+    if (ld->errs->n > nerrs) {
+        return; /* the file errors below would only repeat what is wrong */
+    }
+    t->ctx = bn_tls_server_ctx(&t->conf, e, sizeof(e));
+    if (t->ctx == NULL) {
+        err(ld, tg, "%s", e);
+    }
+}
+
 static bn_conf_listen_t *
-add_listen(loader_t *ld, config_setting_t *s, const char *text, bn_conf_server_t *srv)
+add_listen(loader_t *ld, config_setting_t *s, const char *text, bn_conf_server_t *srv, bool tls)
 {
     bn_conf_t *c = ld->conf;
     bn_addr_t a;
@@ -1045,9 +1159,15 @@ add_listen(loader_t *ld, config_setting_t *s, const char *text, bn_conf_server_t
     }
     for (size_t i = 0; i < c->nlistens; i++) {
         if (bn_sockaddr_equal(&c->listens[i].addr, &a)) {
+            if (c->listens[i].tls != tls) {
+                err(ld, s, "\"%s\" is a %s listener in another server block", text,
+                    tls ? "plain" : "TLS");
+                return NULL;
+            }
             return &c->listens[i];
         }
     }
+    c->listens[c->nlistens].tls = tls;
     c->listens[c->nlistens].addr = a;
     c->listens[c->nlistens].fd = -1;
     c->listens[c->nlistens].default_server = srv;
@@ -1064,30 +1184,36 @@ load_server(loader_t *ld, config_setting_t *g, bn_conf_server_t *srv, size_t max
     static const unsigned forwarded_bits[] = { BN_FORWARDED_X, BN_FORWARDED_RFC7239,
                                                BN_FORWARDED_X | BN_FORWARDED_RFC7239, 0 };
     config_setting_t *ls, *routes, *ri;
-    const char **addrs;
-    size_t n;
+    const char **addrs, **tls_addrs;
+    size_t n, ntls;
     int nr;
 
     check_known(ld, g, keys);
-    not_yet(ld, g, "tls_listen");
-    not_yet(ld, g, "tls");
 
     n = get_strings(ld, g, "listen", &addrs);
+    ntls = get_strings(ld, g, "tls_listen", &tls_addrs);
     ls = member(g, "listen");
-    if (n == 0) {
-        err_at(ld, g, ls ? NULL : "listen", "a server needs at least one listen address");
+    if (n + ntls == 0) {
+        err_at(ld, g, ls ? NULL : "listen",
+               "a server needs at least one listen or tls_listen address");
     }
-    srv->listens = bn_pcalloc(ld->conf->pool, sizeof(bn_conf_listen_t *) * (n + 1));
+    srv->listens = bn_pcalloc(ld->conf->pool, sizeof(bn_conf_listen_t *) * (n + ntls + 1));
     if (srv->listens == NULL) {
         return;
     }
-    for (size_t i = 0; i < n && ld->conf->nlistens < max_listens; i++) {
-        bn_conf_listen_t *l =
-            add_listen(ld, config_setting_get_elem(ls, (unsigned) i), addrs[i], srv);
+    for (size_t i = 0; i < n + ntls && ld->conf->nlistens < max_listens; i++) {
+        bool tls = i >= n;
+        config_setting_t *at = config_setting_get_elem(member(g, tls ? "tls_listen" : "listen"),
+                                                       (unsigned) (tls ? i - n : i));
+        bn_conf_listen_t *l = add_listen(ld, at, tls ? tls_addrs[i - n] : addrs[i], srv, tls);
         if (l != NULL) {
             srv->listens[srv->nlistens++] = l;
+            if (tls && srv->tls.https_port == 0) {
+                srv->tls.https_port = bn_addr_port(&l->addr);
+            }
         }
     }
+    load_server_tls(ld, g, srv, ntls > 0);
     srv->nnames = get_strings(ld, g, "names", &srv->names);
     for (size_t i = 0; i < srv->nnames; i++) {
         const char *nm = srv->names[i];
@@ -1248,7 +1374,9 @@ load_root(loader_t *ld, config_setting_t *root)
     }
     for (int i = 0; i < n; i++) {
         config_setting_t *l = member(config_setting_get_elem(srvs, (unsigned) i), "listen");
+        config_setting_t *tl = member(config_setting_get_elem(srvs, (unsigned) i), "tls_listen");
         max_listens += l ? (size_t) config_setting_length(l) : 0;
+        max_listens += tl ? (size_t) config_setting_length(tl) : 0;
     }
     c->listens = bn_pcalloc(c->pool, sizeof(bn_conf_listen_t) * (max_listens + 1));
     c->servers = bn_pcalloc(c->pool, sizeof(bn_conf_server_t) * (size_t) n);
@@ -1334,6 +1462,13 @@ bn_conf_free(bn_conf_t *c)
     for (size_t i = 0; i < c->nupstreams; i++) {
         if (c->upstreams[i].queue_fd != -1) {
             close(c->upstreams[i].queue_fd);
+        }
+    }
+    for (size_t i = 0; i < c->nservers; i++) {
+        bn_conf_server_tls_t *t = &c->servers[i].tls;
+        SSL_CTX_free(t->ctx);
+        for (size_t k = 0; k < t->conf.ncerts; k++) {
+            OPENSSL_free(t->conf.certs[k].ocsp);
         }
     }
     bn_pool_destroy(c->pool);

@@ -12,6 +12,7 @@
 #include "bouncer.h"
 #include "pool.h"
 #include "template.h"
+#include "tls.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -169,12 +170,24 @@ typedef struct {
 /* One listening address, shared by every server block that lists it. */
 typedef struct {
     bn_addr_t addr;
+    bool tls;                         /* a tls_listen address */
     int fd;                           /* bound by the master; -1 until then */
     bn_conf_server_t *default_server; /* the first server that lists it */
 } bn_conf_listen_t;
 
+typedef struct {
+    bool enabled;
+    bn_tls_server_conf_t conf;
+    SSL_CTX *ctx;
+    bool redirect_http;
+    const char *hsts;    /* NULL: no Strict-Transport-Security */
+    unsigned https_port; /* of the first tls_listen, for redirect_http */
+    uint64_t ticket_key_rotation;
+} bn_conf_server_tls_t;
+
 struct bn_conf_server_s {
     unsigned index;
+    bn_conf_server_tls_t tls;
     const char **names;
     size_t nnames;
     bn_conf_listen_t **listens;

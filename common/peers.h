@@ -18,7 +18,7 @@
 #include "bouncer.h"
 #include "conf.h"
 
-#define BN_PEERS_MAX 4096 /* slots: servers of all upstreams, plus one per upstream */
+#define BN_PEERS_MAX 4096  /* slots: servers of all upstreams, plus one per upstream */
 #define BN_PEERS_PROCS 256 /* worker processes whose counts are tracked (all generations) */
 
 struct bn_peer_state_s {

@@ -1,10 +1,12 @@
 #!/bin/sh
 # Installs what the test suite needs and this machine lacks: perl with its
-# core modules and prove.  As root on Debian/Ubuntu it uses apt-get, as
+# core modules and prove, openssl (test certificates) and curl (a TLS client).  As root on Debian/Ubuntu it uses apt-get, as
 # ./configure does; otherwise it prints the command to run.
 set -u
 missing=""
 command -v prove >/dev/null 2>&1 || missing="$missing perl"
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+command -v curl >/dev/null 2>&1 || missing="$missing curl"
 for m in Test::More JSON::PP IO::Socket::INET Time::HiRes File::Temp; do
     perl -M"$m" -e 1 >/dev/null 2>&1 || { missing="$missing perl"; break; }
 done

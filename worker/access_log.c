@@ -135,10 +135,15 @@ bn_access_log_write(bn_request_t *r)
         len += json_str(line + len, sizeof(line) - len, "cache", NULL);
         len += json_str(line + len, sizeof(line) - len, "user_agent", r->user_agent);
         len += json_str(line + len, sizeof(line) - len, "referer", r->referer);
-        len += (size_t) snprintf(line + len, sizeof(line) - len,
-                                 ",\"worker_pid\":%d,\"tls_protocol\":null,\"tls_resumed\":null,"
-                                 "\"tls_client_subject\":null}\n",
-                                 (int) getpid());
+        len +=
+            (size_t) snprintf(line + len, sizeof(line) - len, ",\"worker_pid\":%d", (int) getpid());
+        len += json_str(line + len, sizeof(line) - len, "tls_protocol", bn_tls_protocol(&c->conn));
+        len += (size_t) snprintf(line + len, sizeof(line) - len, ",\"tls_resumed\":%s",
+                                 c->conn.ssl == NULL        ? "null"
+                                 : bn_tls_resumed(&c->conn) ? "true"
+                                                            : "false");
+        len += json_str(line + len, sizeof(line) - len, "tls_client_subject", c->client_subject);
+        len += (size_t) snprintf(line + len, sizeof(line) - len, "}\n");
         n = (int) BN_MIN(len, sizeof(line) - 1);
         if (line[n - 1] != '\n') {
             line[n - 1] = '\n';

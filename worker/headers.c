@@ -320,7 +320,9 @@ bn_http_build_upstream_head(bn_request_t *r)
                    != BN_OK) {
             return BN_ERROR;
         }
-        if (!have_proto && put_lit(&r->out, "X-Forwarded-Proto: http\r\n") != BN_OK) {
+        if (!have_proto
+            && bn_buf_printf(&r->out, "X-Forwarded-Proto: %s\r\n", c->conn.ssl ? "https" : "http")
+                   != BN_OK) {
             return BN_ERROR;
         }
         if (!have_host && r->host != NULL
@@ -330,9 +332,9 @@ bn_http_build_upstream_head(bn_request_t *r)
     }
     if (r->server->forwarded & BN_FORWARDED_RFC7239) {
         bool v6 = c->peer.ss_family == AF_INET6;
-        if (bn_buf_printf(&r->out, "Forwarded: for=%s%s%s%s;proto=http%s%s%s\r\n", v6 ? "\"[" : "",
-                          c->peer_text, v6 ? "]\"" : "", "", r->host ? ";host=\"" : "",
-                          r->host ? r->host : "", r->host ? "\"" : "")
+        if (bn_buf_printf(&r->out, "Forwarded: for=%s%s%s;proto=%s%s%s%s\r\n", v6 ? "\"[" : "",
+                          c->peer_text, v6 ? "]\"" : "", c->conn.ssl ? "https" : "http",
+                          r->host ? ";host=\"" : "", r->host ? r->host : "", r->host ? "\"" : "")
             != BN_OK) {
             return BN_ERROR;
         }
@@ -484,6 +486,15 @@ bn_http_build_switch_head(bn_request_t *r)
     return BN_OK;
 }
 
+/* Strict-Transport-Security on https responses of a server with hsts. */
+static int
+put_hsts(bn_request_t *r)
+{
+    const char *v = bn_http_hsts(r);
+
+    return v == NULL ? BN_OK : bn_buf_printf(&r->rout, "Strict-Transport-Security: %s\r\n", v);
+}
+
 /* Pins the client to the server that answered, when the upstream is sticky
  * and the request did not already carry a cookie for a live server. */
 static int
@@ -571,7 +582,7 @@ bn_http_build_response_head(bn_request_t *r)
         || (upstream_header(r, "date", &len) == NULL
             && bn_buf_printf(&r->rout, "Date: %s\r\n", bn_time_http()) != BN_OK)
         || put(&r->rout, r->resp_header_lines, strlen(r->resp_header_lines)) != BN_OK
-        || put_sticky_cookie(r) != BN_OK) {
+        || put_sticky_cookie(r) != BN_OK || put_hsts(r) != BN_OK) {
         return BN_ERROR;
     }
     if (mode == BN_BODY_LENGTH) {

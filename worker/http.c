@@ -23,6 +23,7 @@ static void client_timeout(bn_timer_t *t);
 static void upstream_timeout(bn_timer_t *t);
 static void read_head(bn_client_t *c);
 static void linger(bn_client_t *c);
+static void handshake(bn_client_t *c);
 
 static bn_client_t *clients; /* every open client connection of this worker */
 
@@ -69,12 +70,39 @@ bn_http_init_client(bn_client_t *c)
     c->timer.data = c;
     bn_sockaddr_host((struct sockaddr *) &c->peer, c->peer_text, sizeof(c->peer_text));
     c->state = BN_CLIENT_READING;
-    bn_timer_set(&c->timer, conf->limits.header_timeout);
     c->next = clients;
     if (clients != NULL) {
         clients->prev = c;
     }
     clients = c;
+    if (c->listen->tls) {
+        if (bn_tls_accept(c) != BN_OK) {
+            bn_http_close_client(c);
+            return;
+        }
+        c->state = BN_CLIENT_HANDSHAKE;
+        bn_timer_set(&c->timer, conf->limits.tls_handshake_timeout);
+        handshake(c);
+        return;
+    }
+    bn_timer_set(&c->timer, conf->limits.header_timeout);
+    read_head(c);
+}
+
+static void
+handshake(bn_client_t *c)
+{
+    int rc = bn_tls_handshake(c);
+
+    if (rc == BN_AGAIN) {
+        return;
+    }
+    if (rc != BN_OK) {
+        bn_http_close_client(c);
+        return;
+    }
+    c->state = BN_CLIENT_READING;
+    bn_timer_set(&c->timer, bn_heritage.conf->limits.header_timeout);
     read_head(c);
 }
 
@@ -125,6 +153,9 @@ bn_http_close_client(bn_client_t *c)
     }
     bn_timer_del(&c->timer);
     bn_event_del(&c->conn.io);
+    bn_tls_close(&c->conn);
+    free(c->client_subject);
+    c->client_subject = NULL;
     close(c->conn.io.fd);
     c->conn.io.fd = -1;
     c->conn.io.closed = true;
@@ -180,6 +211,9 @@ bn_http_client_event(bn_io_t *io, uint32_t events)
     BN_CHECK_OBJ(c, BN_CLIENT_MAGIC);
     bn_conn_ready(&c->conn, events);
     switch (c->state) {
+    case BN_CLIENT_HANDSHAKE:
+        handshake(c);
+        break;
     case BN_CLIENT_READING:
     case BN_CLIENT_IDLE:
         read_head(c);
@@ -200,6 +234,10 @@ client_timeout(bn_timer_t *t)
     bn_request_t *r = c->req;
 
     switch (c->state) {
+    case BN_CLIENT_HANDSHAKE:
+        bn_log_error(BN_LOG_INFO, &c->log, 0, "TLS handshake timed out");
+        bn_http_close_client(c);
+        return;
     case BN_CLIENT_IDLE:
     case BN_CLIENT_LINGERING:
         bn_http_close_client(c);
@@ -409,6 +447,16 @@ header_value(bn_request_t *r, const char *name)
  * the request.  Returns BN_AGAIN when the head is not complete yet (read
  * more and call again), else BN_OK: the request runs, or was answered.
  */
+/* Whether a handshake made for block b lets a request reach block a: only
+ * when a asks nothing more of the client's certificate than b did. */
+static bool
+same_client_rules(const bn_conf_server_t *a, const bn_conf_server_t *b)
+{
+    const char *ca = a->tls.conf.client_ca, *cb = b->tls.conf.client_ca;
+
+    return ca == NULL || (cb != NULL && strcmp(ca, cb) == 0);
+}
+
 static int
 start_request(bn_client_t *c)
 {
@@ -510,6 +558,27 @@ start_request(bn_client_t *c)
     r->peer_trusted = bn_cidr_list_match(r->server->real_ip_from, r->server->nreal_ip_from,
                                          (struct sockaddr *) &c->peer);
     r->remote_addr = r->peer_trusted ? bn_http_real_ip(r) : c->peer_text;
+    if (c->conn.ssl != NULL && r->server != c->tls_server
+        && (c->sni || !same_client_rules(r->server, c->tls_server))) {
+        /* The handshake was made under another block's rules (its client
+         * certificates above all): this block must not be reached with it. */
+        bn_log_error(BN_LOG_INFO, &c->log, 0,
+                     "Host names another server than the TLS handshake chose");
+        respond(r, 421, NULL, NULL, NULL);
+        return BN_OK;
+    }
+    if (c->conn.ssl == NULL && r->server->tls.redirect_http) {
+        const char *h = r->host ? r->host : r->server->nnames ? r->server->names[0] : NULL;
+        if (h != NULL) {
+            unsigned port = r->server->tls.https_port;
+            char *loc = port == 443
+                            ? bn_psprintf(r->pool, "Location: https://%s%s\r\n", h, r->request_uri)
+                            : bn_psprintf(r->pool, "Location: https://%s:%u%s\r\n", h, port,
+                                          r->request_uri);
+            respond(r, 308, loc, NULL, NULL);
+            return BN_OK;
+        }
+    }
     r->route = bn_route_find(r);
     if (r->route == NULL) {
         respond(r, 404, NULL, NULL, NULL);
@@ -605,6 +674,12 @@ start_request(bn_client_t *c)
     return BN_OK;
 }
 
+const char *
+bn_http_hsts(const bn_request_t *r)
+{
+    return r->client->conn.ssl != NULL && r->server != NULL ? r->server->tls.hsts : NULL;
+}
+
 /* ---- responses made by bouncer ------------------------------------------------------ */
 
 static void
@@ -643,7 +718,8 @@ respond(bn_request_t *r, int status, const char *extra, const char *ctype, const
     if (bn_worker_quitting || c->nrequests >= bn_heritage.conf->limits.keepalive_requests) {
         r->keepalive = false;
     }
-    size = 512 + (extra ? strlen(extra) : 0) + (ctype ? strlen(ctype) : 0) + blen;
+    size = 512 + (extra ? strlen(extra) : 0) + (ctype ? strlen(ctype) : 0) + blen
+           + (bn_http_hsts(r) ? strlen(bn_http_hsts(r)) : 0);
     if (r->rout.start == NULL || bn_buf_room(&r->rout) < size) {
         m = bn_palloc(r->pool, size);
         if (m == NULL) {
@@ -657,6 +733,9 @@ respond(bn_request_t *r, int status, const char *extra, const char *ctype, const
                   bn_http_status_reason(status), bn_time_http());
     if (ctype != NULL && (blen > 0 || status == 200)) {
         bn_buf_printf(&r->rout, "Content-Type: %s\r\n", ctype);
+    }
+    if (bn_http_hsts(r) != NULL) {
+        bn_buf_printf(&r->rout, "Strict-Transport-Security: %s\r\n", bn_http_hsts(r));
     }
     bn_buf_printf(&r->rout, "Content-Length: %zu\r\n%s%s\r\n", blen, extra ? extra : "",
                   r->keepalive ? (r->version == 10 ? "Connection: keep-alive\r\n" : "")

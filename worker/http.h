@@ -36,6 +36,7 @@ typedef struct bn_upconn_s bn_upconn_t;
 /* What both sides of a proxied request have: an fd and its readiness. */
 typedef struct {
     bn_io_t io;
+    SSL *ssl;      /* a TLS connection (worker/tls.c); NULL: plain */
     bool readable; /* EPOLLIN seen and recv() has not said EAGAIN since */
     bool writable;
     bool rdhup; /* the peer shut its side */
@@ -46,6 +47,7 @@ typedef enum {
     BN_CLIENT_IDLE,        /* keep-alive, no byte of the next request yet */
     BN_CLIENT_BUSY,        /* a request is in progress */
     BN_CLIENT_LINGERING,   /* after an error response: drain, then close */
+    BN_CLIENT_HANDSHAKE,   /* TLS handshake in progress */
 } bn_client_state_t;
 
 typedef struct bn_client_s {
@@ -57,7 +59,10 @@ typedef struct bn_client_s {
     struct sockaddr_storage peer;
     char peer_text[64]; /* address without port, for logs and headers */
     bn_conf_listen_t *listen;
-    bn_buf_t in; /* request heads and bodies, pipelined bytes */
+    bn_conf_server_t *tls_server; /* the block whose certificate the handshake used */
+    bool sni;                     /* ... chosen by the client's SNI */
+    char *client_subject;         /* verified client certificate (malloc'd), or NULL */
+    bn_buf_t in;                  /* request heads and bodies, pipelined bytes */
     unsigned nrequests;
     bn_timer_t timer;
     bn_request_t *req;
@@ -256,6 +261,8 @@ void bn_http_run(bn_request_t *r);
 void bn_http_close_idle_clients(void);
 bool bn_http_have_clients(void);
 void bn_http_upstream_failed(bn_request_t *r, int status, const char *why);
+/* The Strict-Transport-Security value for r's responses, or NULL. */
+const char *bn_http_hsts(const bn_request_t *r);
 /* Ends r's tunnel or exchange: access log, both connections closed. */
 void bn_http_finish_closing(bn_request_t *r);
 
@@ -288,6 +295,21 @@ char *bn_var_expand(bn_request_t *r, const bn_template_t *t);
 const char *bn_request_id(bn_request_t *r);
 /* The value of cookie name in r's Cookie headers; *v NULL when absent. */
 void bn_var_cookie(bn_request_t *r, const char *name, const char **v, size_t *len);
+
+/* tls.c */
+int bn_tls_init(bn_conf_t *conf);
+/* Starts TLS on a client of a tls_listen listener; BN_OK or BN_ERROR. */
+int bn_tls_accept(bn_client_t *c);
+/* Moves the handshake on: BN_OK when done, BN_AGAIN, BN_ERROR (logged). */
+int bn_tls_handshake(bn_client_t *c);
+ssize_t bn_tls_recv(bn_conn_t *c, char *p, size_t n);
+ssize_t bn_tls_sendv(bn_conn_t *c, struct iovec *iov, int n);
+/* Sends close_notify (one try) and frees the TLS state. */
+void bn_tls_close(bn_conn_t *c);
+/* Ends the sending side: close_notify when TLS, then a FIN. */
+void bn_conn_shutdown_write(bn_conn_t *c);
+const char *bn_tls_protocol(const bn_conn_t *c); /* NULL: plain */
+bool bn_tls_resumed(const bn_conn_t *c);
 
 /* access_log.c */
 void bn_access_log_write(bn_request_t *r);

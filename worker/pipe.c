@@ -32,6 +32,11 @@ bn_conn_recv(bn_conn_t *c, char *p, size_t n)
 {
     ssize_t r;
 
+    if (c->ssl != NULL) {
+        /* Records read with the handshake's last flight may be waiting in
+         * OpenSSL with no event to come for them. */
+        return c->readable || SSL_has_pending(c->ssl) ? bn_tls_recv(c, p, n) : BN_AGAIN;
+    }
     if (!c->readable) {
         return BN_AGAIN;
     }
@@ -64,6 +69,9 @@ bn_conn_sendv(bn_conn_t *c, struct iovec *iov, int n)
 
     if (!c->writable) {
         return BN_AGAIN;
+    }
+    if (c->ssl != NULL) {
+        return bn_tls_sendv(c, iov, n);
     }
     do {
         r = sendmsg(c->io.fd, &m, MSG_NOSIGNAL);

@@ -119,11 +119,11 @@ bn_tunnel_run(bn_request_t *r)
     }
     /* A side that ended, once its bytes are delivered: pass the FIN on. */
     if (r->tunnel_client_eof && bn_buf_len(&c->in) == 0 && !r->tunnel_up_shut) {
-        shutdown(u->conn.io.fd, SHUT_WR);
+        bn_conn_shutdown_write(&u->conn);
         r->tunnel_up_shut = true;
     }
     if (r->tunnel_up_eof && bn_buf_len(&r->rbuf) == 0 && !r->tunnel_client_shut) {
-        shutdown(c->conn.io.fd, SHUT_WR);
+        bn_conn_shutdown_write(&c->conn);
         r->tunnel_client_shut = true;
     }
     if (r->tunnel_up_shut && r->tunnel_client_shut) {

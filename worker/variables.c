@@ -138,13 +138,13 @@ value_of(bn_request_t *r, const bn_template_part_t *part, const char **v, size_t
         *v = r->method;
         break;
     case BN_VAR_SCHEME:
-        *v = "http";
+        *v = r->client->conn.ssl != NULL ? "https" : "http";
         break;
     case BN_VAR_SERVER_NAME:
         *v = r->server && r->server->nnames ? r->server->names[0] : "";
         break;
     case BN_VAR_SSL_CLIENT_SUBJECT:
-        *v = "";
+        *v = r->client->client_subject ? r->client->client_subject : "";
         break;
     case BN_VAR_REQUEST_ID:
         *v = bn_request_id(r);

@@ -1,0 +1,54 @@
+/*
+ * tls.h: OpenSSL contexts made from the config.  The master builds them at
+ * load (so private keys may be readable by root only, and `check` and
+ * `reload` find a bad certificate before anything changes); workers
+ * inherit them with the config.
+ */
+#ifndef BN_TLS_H
+#define BN_TLS_H
+
+#include "bouncer.h"
+
+#include <openssl/ssl.h>
+
+typedef struct {
+    const char *cert;
+    const char *key;
+    const char *ocsp_file;
+    unsigned char *ocsp; /* the stapled response, DER; NULL: none */
+    size_t ocsp_len;
+    X509 *leaf; /* to tell which certificate a handshake uses */
+} bn_tls_cert_t;
+
+typedef struct {
+    bn_tls_cert_t *certs;
+    size_t ncerts;
+    int min_version, max_version; /* TLS1_2_VERSION, TLS1_3_VERSION */
+    const char *ciphers;          /* TLS 1.2 cipher list */
+    const char *client_ca;        /* NULL: no client certificates asked */
+    bool session_tickets;
+    const char *session_context; /* keeps sessions of one server block to it */
+} bn_tls_server_conf_t;
+
+/* Mozilla's "intermediate" TLS 1.2 ciphers (TLS 1.3 suites are OpenSSL's). */
+#define BN_TLS_INTERMEDIATE_CIPHERS                                                                \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                                   \
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                                   \
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"                                   \
+    "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305"
+
+#define BN_TLS_GROUPS "X25519:P-256:P-384"
+
+/*
+ * A server context for t: certificates with their chains (each checked
+ * against its key, and for its validity dates), protocols, ciphers,
+ * groups, ALPN http/1.1, no compression, no renegotiation, client
+ * certificates when client_ca is set, OCSP responses read.  NULL with a
+ * message naming the file in err.
+ */
+SSL_CTX *bn_tls_server_ctx(bn_tls_server_conf_t *t, char *err, size_t errlen);
+
+/* The first OpenSSL error queued, as text (and the queue cleared). */
+const char *bn_tls_error(void);
+
+#endif

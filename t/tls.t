@@ -1,0 +1,194 @@
+# TLS termination: protocol floor, SNI picking the server block and its
+# certificate (exact, wildcard, default), RSA and ECDSA side by side, the
+# chain from the PEM file, ALPN, client certificates (mTLS), 421 for a Host
+# of another block, redirect_http and HSTS, the handshake timeout, bad
+# certificates at check and reload, and a reload with a renewed certificate.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use BouncerTest;
+use TestCerts qw(new_ca new_cert);
+use Test::More;
+use JSON::PP;
+use IO::Socket::INET;
+
+my $t = BouncerTest->new;
+my $d = $t->dir;
+my ($pp, $tp, $be) = map { $t->port } 1 .. 3;
+
+my $root = new_ca($d, 'root');
+my $inter = new_ca($d, 'inter', $root);
+my $a_rsa = new_cert($inter, 'a-rsa', names => ['a.test'], chain => [$inter]);
+my $a_ec = new_cert($inter, 'a-ec', names => ['a.test'], type => 'ec', chain => [$inter]);
+my $b = new_cert($root, 'b', names => ['b.test']);
+my $w = new_cert($root, 'w', names => ['*.w.test']);
+my $clients = new_ca($d, 'clients');
+my $alice = new_cert($clients, 'alice', cn => 'alice', client => 1);
+my $mallory_ca = new_ca($d, 'mallory-ca');
+my $mallory = new_cert($mallory_ca, 'mallory', cn => 'mallory', client => 1);
+
+$t->backend($be, sub { $_[0]{path} =~ m{^/slow} ? { sleep => 2, response => [200, [], 'slow done'] } : BouncerTest::echo_handler(@_) });
+my $conf = sub {
+    my ($b_cert) = @_;
+    return <<C;
+limits = { tls_handshake_timeout = "1s"; };
+upstreams = ( { name = "be"; servers = ( { address = "127.0.0.1:$be"; } ); } );
+servers = (
+  { listen = [ "127.0.0.1:$pp" ]; tls_listen = [ "127.0.0.1:$tp" ]; names = [ "a.test" ];
+    tls = { certificates = ( { cert = "$a_rsa->{cert}"; key = "$a_rsa->{key}"; },
+                             { cert = "$a_ec->{cert}"; key = "$a_ec->{key}"; } );
+            redirect_http = true; hsts = "max-age=31536000"; };
+    routes = ( { match = { prefix = "/"; }; upstream = "be"; } ); },
+  { tls_listen = [ "127.0.0.1:$tp" ]; names = [ "b.test" ];
+    tls = { certificates = ( { cert = "$b_cert->{cert}"; key = "$b_cert->{key}"; } );
+            client_ca = "$clients->{cert}"; };
+    routes = ( { match = { prefix = "/"; }; upstream = "be";
+                 request_headers = { set = [ "X-Client-Subject: \$ssl_client_subject" ]; }; } ); },
+  { tls_listen = [ "127.0.0.1:$tp" ]; names = [ "*.w.test" ];
+    tls = { certificates = ( { cert = "$w->{cert}"; key = "$w->{key}"; } ); protocols = [ "TLSv1.3" ]; };
+    routes = ( { match = { prefix = "/"; }; respond = { status = 200; body = "wild\\n"; }; } ); }
+);
+C
+};
+$t->config($conf->($b), access_format => 'json', workers => 2);
+$t->start(ports => [$pp, $tp]);
+
+# curl over TLS: (exit code, status, headers text, body).
+sub curl {
+    my ($host, $path, @extra) = @_;
+    my $out = `curl -sS --max-time 10 --resolve $host:$tp:127.0.0.1 --cacert $root->{cert} -D $d/h -o $d/b -w '%{http_code}' @extra https://$host:$tp$path 2>$d/curl.err`;
+    my $rc = $? >> 8;
+    return ($rc, $out, BouncerTest::slurp("$d/h"), BouncerTest::slurp("$d/b"));
+}
+
+# openssl s_client: what it printed (stdout and stderr).
+sub s_client {
+    my ($args, $input) = @_;
+    $input //= '';
+    open my $f, '>', "$d/in" or die;
+    print $f $input;
+    close $f;
+    return `timeout 10 openssl s_client -connect 127.0.0.1:$tp $args < $d/in 2>&1`;
+}
+
+sub peer_cert_text {
+    my ($args) = @_;
+    my $out = s_client("$args -showcerts");
+    my ($pem) = $out =~ /(-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----)/s;
+    return '' unless $pem;
+    open my $f, '>', "$d/peer.pem" or die;
+    print $f $pem;
+    close $f;
+    return `openssl x509 -in $d/peer.pem -noout -text -subject 2>&1`;
+}
+
+# --- basics, chain, HSTS, access log fields
+my ($rc, $code, $h, $body) = curl('a.test', '/hello?x=1');
+is($rc, 0, 'curl verifies a.test against the root: the intermediate came from the PEM file') or diag(BouncerTest::slurp("$d/curl.err"));
+is($code, '200', 'https request proxied');
+like($h, qr/^Strict-Transport-Security: max-age=31536000\r$/mi, 'hsts on https responses');
+my $seen = decode_json($body);
+is($seen->{headers}{'x-forwarded-proto'}, 'https', 'the backend is told the scheme was https');
+ok(wait_until(sub { $t->access_log =~ /"tls_protocol":"TLSv1\.3"/ }, 5), 'the access log has tls_protocol');
+like($t->access_log, qr/"tls_resumed":false/, 'and tls_resumed');
+
+# --- protocol floor: TLS 1.0 and 1.1 refused by the server
+for my $v ('tls1', 'tls1_1') {
+    my $out = s_client("-servername a.test -$v -cipher 'DEFAULT\@SECLEVEL=0'");
+    like($out, qr/alert protocol version.*Cipher is \(NONE\)/s, "-$v: refused with a protocol_version alert");
+}
+ok($t->wait_log(qr/TLS handshake failed: .*(unsupported protocol|no protocols available|version too low)/), 'the server refused the old version (logged at info)');
+my $out = s_client('-servername a.test -tls1_2 -brief', '');
+like($out, qr/Protocol version: TLSv1\.2/, 'TLS 1.2 is accepted');
+
+# --- RSA and ECDSA for the same name
+like(peer_cert_text("-servername a.test -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256"), qr/id-ecPublicKey/, 'an ECDSA-only client gets the ECDSA certificate');
+like(peer_cert_text("-servername a.test -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256"), qr/rsaEncryption/, 'an RSA-only client gets the RSA certificate');
+
+# --- SNI: exact, wildcard, unknown and none get the default
+like(peer_cert_text('-servername b.test'), qr/subject=.*CN\s*=\s*b\.test/, 'SNI b.test: its certificate');
+like(peer_cert_text('-servername x.w.test'), qr/subject=.*CN\s*=\s*\*\.w\.test/, 'SNI x.w.test: the wildcard certificate');
+like(peer_cert_text('-servername nobody.test'), qr/subject=.*CN\s*=\s*a\.test/, 'an unknown name: the default server\'s certificate');
+like(peer_cert_text('-noservername'), qr/subject=.*CN\s*=\s*a\.test/, 'no SNI: the default server\'s certificate');
+($rc, $code, $h, $body) = curl('x.w.test', '/');
+is("$code $body", "200 wild\n", 'the wildcard block serves its routes');
+$out = s_client('-servername x.w.test -tls1_2', '');
+like($out, qr/alert protocol version|no protocols available|wrong version|unsupported protocol/i, 'that block allows TLS 1.3 only: its protocols apply after SNI');
+
+# --- ALPN
+like(s_client('-servername a.test -alpn http/1.1'), qr/ALPN protocol: http\/1\.1/, 'ALPN: http/1.1 chosen');
+like(s_client('-servername a.test -alpn h2'), qr/No ALPN negotiated/, 'ALPN h2 only: none chosen, the handshake goes on');
+
+# --- 421: a Host of another block than the handshake's
+$out = s_client('-servername a.test -quiet', "GET / HTTP/1.1\r\nHost: x.w.test\r\nConnection: close\r\n\r\n");
+like($out, qr{^HTTP/1\.1 421 }m, 'SNI a.test, Host of another block: 421');
+$out = s_client('-noservername -quiet', "GET / HTTP/1.1\r\nHost: b.test\r\nConnection: close\r\n\r\n");
+like($out, qr{^HTTP/1\.1 421 }m, 'no SNI, Host of the block with client_ca: 421, its certificate rules cannot be skipped');
+$out = s_client('-noservername -quiet', "GET / HTTP/1.1\r\nHost: x.w.test\r\nConnection: close\r\n\r\n");
+like($out, qr{^HTTP/1\.1 200 .*wild}ms, 'no SNI: Host picks a block that asks nothing more');
+
+# --- mTLS
+my $before = () = $t->backend_requests($be);
+($rc) = curl('b.test', '/');
+isnt($rc, 0, 'no client certificate: the handshake fails');
+($rc) = curl('b.test', '/', '--cert', $mallory->{cert}, '--key', $mallory->{key});
+isnt($rc, 0, 'a certificate from another CA: the handshake fails');
+my $after = () = $t->backend_requests($be);
+is($after, $before, 'neither reached the backend');
+($rc, $code, $h, $body) = curl('b.test', '/me', '--cert', $alice->{cert}, '--key', $alice->{key});
+is($code, '200', 'a valid client certificate: served');
+$seen = decode_json($body);
+is($seen->{headers}{'x-client-subject'}, 'CN=alice,O=Bouncer Test', '$ssl_client_subject (RFC 2253) reaches the backend');
+ok(wait_until(sub { $t->access_log =~ /"tls_client_subject":"CN=alice,O=Bouncer Test"/ }, 5), 'tls_client_subject in the access log');
+
+# --- redirect_http on the plain listener
+my $r = http_request($pp, 'GET', '/path?q=1', host => 'a.test');
+is($r->{status}, 308, 'plain request to a redirect_http server: 308');
+is($r->{headers}{location}, "https://a.test:$tp/path?q=1", 'to the same host and path on the tls_listen port');
+ok(!defined $r->{headers}{'strict-transport-security'}, 'no HSTS over plain http');
+
+# --- handshake timeout
+my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $tp) or die;
+my $got = '';
+my $t0 = time;
+sysread($s, $got, 10);
+ok(time - $t0 <= 4, 'a client that never handshakes is closed (tls_handshake_timeout 1s)');
+ok($t->wait_log(qr/TLS handshake timed out/), 'and it is logged');
+close $s;
+
+# --- bad certificates: check fails naming the file, reload changes nothing
+my $expired = new_cert($root, 'expired', names => ['b.test'], expired => 1);
+my $cfg = $t->config($conf->($expired), access_format => 'json', workers => 2, file => 'bad.conf');
+my ($crc, undef, $cerr) = $t->cmd('-c', $cfg, 'check');
+isnt($crc, 0, 'an expired certificate fails check');
+like($cerr, qr/servers\[1\]\.tls: certificate "\Q$expired->{cert}\E" has expired/, 'naming the file');
+$cfg = $t->config($conf->({ cert => $b->{cert}, key => $a_rsa->{key} }), file => 'bad.conf');
+($crc, undef, $cerr) = $t->cmd('-c', $cfg, 'check');
+like($cerr, qr/private key "\Q$a_rsa->{key}\E" does not match certificate "\Q$b->{cert}\E"/, 'a key that does not match its certificate');
+$cfg = $t->config($conf->({ cert => "$d/nope.pem", key => $b->{key} }), file => 'bad.conf');
+($crc, undef, $cerr) = $t->cmd('-c', $cfg, 'check');
+like($cerr, qr{cannot read certificate "\Q$d\E/nope\.pem": No such file}, 'a missing certificate file');
+$t->config($conf->({ cert => $b->{cert}, key => $a_rsa->{key} }), access_format => 'json', workers => 2);
+my ($rrc, undef, $rerr) = $t->cmd('reload');
+isnt($rrc, 0, 'reload with a bad key fails');
+like($rerr, qr/does not match/, 'and says why');
+($rc, $code) = curl('a.test', '/');
+is($code, '200', 'the running configuration keeps serving');
+
+# --- reload with a renewed certificate, without dropping a request in flight
+open my $slow, '-|', "curl -sS --max-time 15 --resolve a.test:$tp:127.0.0.1 --cacert $root->{cert} https://a.test:$tp/slow 2>&1" or die;
+ok(wait_until(sub { grep { $_->{path} eq '/slow' } $t->backend_requests($be) }, 5), 'a slow https request is in flight');
+my $old_serial = (peer_cert_text('-servername b.test') =~ /Serial Number:\s*\n?\s*([0-9a-f:]+)/i)[0];
+my $renewed = new_cert($root, 'b', names => ['b.test']);    # same files, new certificate
+$t->config($conf->($renewed), access_format => 'json', workers => 2);
+($rrc, undef, $rerr) = $t->cmd('reload');
+is($rrc, 0, 'reload with the renewed certificate (same file names, as certbot leaves them)') or diag($rerr);
+my $new_serial;
+ok(wait_until(sub { $new_serial = (peer_cert_text('-servername b.test') =~ /Serial Number:\s*\n?\s*([0-9a-f:]+)/i)[0]; $new_serial && $new_serial ne $old_serial }, 10), 'new connections get the renewed certificate');
+my $slow_out = do { local $/; <$slow> };
+close $slow;
+is($slow_out, 'slow done', 'the request in flight during the reload completed');
+
+$t->done;
+done_testing;
