@@ -3,10 +3,227 @@
  */
 #include "tls.h"
 
+#include "clock.h"
+
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
+#include <pthread.h>
+#include <sys/mman.h>
+
+#define TICKET_KEYS 3              /* current, previous, and the one being made */
+#define SESSION_SLOTS 4096         /* shared session cache entries */
+#define SESSION_MAX_DER 2048       /* larger sessions (big client chains) are not shared */
+
+typedef struct {
+    unsigned char name[16];
+    unsigned char aes[32];
+    unsigned char hmac[32];
+} ticket_key_t;
+
+typedef struct {
+    uint64_t expires; /* wall clock seconds; 0: free */
+    unsigned char id[SSL_MAX_SSL_SESSION_ID_LENGTH];
+    unsigned id_len;
+    unsigned der_len;
+    unsigned char der[SESSION_MAX_DER];
+} session_slot_t;
+
+/*
+ * Ticket keys need no lock: readers use the current and previous slots,
+ * and the master writes a new key into the third before it advances
+ * `current`.  The session cache is small critical sections (a copy of at
+ * most 2 KiB) under one process-shared mutex, robust so that a worker
+ * killed while holding it cannot stop the others.
+ */
+typedef struct {
+    atomic_uint current;
+    ticket_key_t keys[TICKET_KEYS];
+    pthread_mutex_t lock; /* process-shared and robust: a worker killed holding it */
+    session_slot_t sessions[SESSION_SLOTS];
+} tls_shared_t;
+
+static tls_shared_t *shared;
+
+int
+bn_tls_shared_create(void)
+{
+    void *p = mmap(NULL, sizeof(tls_shared_t), PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    pthread_mutexattr_t a;
+
+    if (p == MAP_FAILED) {
+        return BN_ERROR;
+    }
+    shared = p;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+    if (pthread_mutex_init(&shared->lock, &a) != 0) {
+        pthread_mutexattr_destroy(&a);
+        return BN_ERROR;
+    }
+    pthread_mutexattr_destroy(&a);
+    for (unsigned i = 0; i < TICKET_KEYS; i++) {
+        if (RAND_bytes((unsigned char *) &shared->keys[i], sizeof(ticket_key_t)) != 1) {
+            return BN_ERROR;
+        }
+    }
+    atomic_store(&shared->current, 1); /* keys[0] stands for the previous key */
+    return BN_OK;
+}
+
+void
+bn_tls_rotate_ticket_keys(void)
+{
+    unsigned cur = atomic_load(&shared->current), next = (cur + 1) % TICKET_KEYS;
+
+    if (RAND_bytes((unsigned char *) &shared->keys[next], sizeof(ticket_key_t)) != 1) {
+        return; /* keep the current key a while longer */
+    }
+    atomic_store(&shared->current, next);
+}
+
+static int
+ticket_key(SSL *ssl, unsigned char name[16], unsigned char *iv, EVP_CIPHER_CTX *cctx,
+           EVP_MAC_CTX *hctx, int enc)
+{
+    unsigned cur;
+    const ticket_key_t *k = NULL;
+    OSSL_PARAM params[3];
+    int rc = 1;
+
+    if (shared == NULL) {
+        return enc ? -1 : 0;
+    }
+    cur = atomic_load(&shared->current);
+    if (enc) {
+        k = &shared->keys[cur];
+        if (RAND_bytes(iv, EVP_MAX_IV_LENGTH) != 1) {
+            return -1;
+        }
+        memcpy(name, k->name, 16);
+    } else {
+        unsigned prev = (cur + TICKET_KEYS - 1) % TICKET_KEYS;
+        if (memcmp(name, shared->keys[cur].name, 16) == 0) {
+            k = &shared->keys[cur];
+        } else if (memcmp(name, shared->keys[prev].name, 16) == 0) {
+            k = &shared->keys[prev];
+            rc = 2; /* good, but made with the previous key: issue a new ticket */
+        } else {
+            return 0; /* unknown or expired key: a full handshake */
+        }
+    }
+    params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, (void *) k->hmac,
+                                                  sizeof(k->hmac));
+    params[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *) "SHA256", 0);
+    params[2] = OSSL_PARAM_construct_end();
+    if (EVP_MAC_CTX_set_params(hctx, params) != 1) {
+        return -1;
+    }
+    if (enc) {
+        return EVP_EncryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k->aes, iv) == 1 ? 1 : -1;
+    }
+    return EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k->aes, iv) == 1 ? rc : -1;
+}
+
+static void
+cache_lock(void)
+{
+    if (pthread_mutex_lock(&shared->lock) == EOWNERDEAD) {
+        /* Its holder died mid-copy: at worst one slot is garbage, which
+         * d2i rejects and the next session overwrites. */
+        pthread_mutex_consistent(&shared->lock);
+    }
+}
+
+static void
+cache_unlock(void)
+{
+    pthread_mutex_unlock(&shared->lock);
+}
+
+static size_t
+session_slot(const unsigned char *id, unsigned len)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+
+    for (unsigned i = 0; i < len; i++) {
+        h = (h ^ id[i]) * 0x100000001b3ULL;
+    }
+    return (size_t) (h % SESSION_SLOTS);
+}
+
+/* A new session: into its slot (a direct-mapped cache: a newer session
+ * simply replaces an older one in the same slot). */
+static int
+session_new(SSL *ssl, SSL_SESSION *sess)
+{
+    unsigned char der[SESSION_MAX_DER], *p = der;
+    unsigned id_len;
+    const unsigned char *id = SSL_SESSION_get_id(sess, &id_len);
+    int len = i2d_SSL_SESSION(sess, NULL);
+    session_slot_t *e;
+
+    if (shared == NULL || len <= 0 || len > SESSION_MAX_DER || id_len == 0) {
+        return 0;
+    }
+    i2d_SSL_SESSION(sess, &p);
+    e = &shared->sessions[session_slot(id, id_len)];
+    cache_lock();
+    memcpy(e->id, id, id_len);
+    e->id_len = id_len;
+    e->der_len = (unsigned) len;
+    memcpy(e->der, der, (size_t) len);
+    e->expires = (uint64_t) time(NULL) + (uint64_t) SSL_SESSION_get_timeout(sess);
+    cache_unlock();
+    return 0; /* we kept a copy, not the reference */
+}
+
+static SSL_SESSION *
+session_get(SSL *ssl, const unsigned char *id, int id_len, int *copy)
+{
+    unsigned char der[SESSION_MAX_DER];
+    const unsigned char *p = der;
+    session_slot_t *e;
+    unsigned len = 0;
+
+    *copy = 0;
+    if (shared == NULL || id_len <= 0 || id_len > SSL_MAX_SSL_SESSION_ID_LENGTH) {
+        return NULL;
+    }
+    e = &shared->sessions[session_slot(id, (unsigned) id_len)];
+    cache_lock();
+    if (e->id_len == (unsigned) id_len && memcmp(e->id, id, (size_t) id_len) == 0
+        && e->expires > (uint64_t) time(NULL)) {
+        len = e->der_len;
+        memcpy(der, e->der, len);
+    }
+    cache_unlock();
+    return len > 0 ? d2i_SSL_SESSION(NULL, &p, (long) len) : NULL;
+}
+
+static void
+session_remove(SSL_CTX *ctx, SSL_SESSION *sess)
+{
+    unsigned id_len;
+    const unsigned char *id = SSL_SESSION_get_id(sess, &id_len);
+    session_slot_t *e;
+
+    if (shared == NULL || id_len == 0) {
+        return;
+    }
+    e = &shared->sessions[session_slot(id, id_len)];
+    cache_lock();
+    if (e->id_len == id_len && memcmp(e->id, id, id_len) == 0) {
+        e->expires = 0;
+        e->id_len = 0;
+    }
+    cache_unlock();
+}
 
 const char *
 bn_tls_error(void)
@@ -200,6 +417,15 @@ bn_tls_server_ctx(bn_tls_server_conf_t *t, char *err, size_t errlen)
         ctx, (const unsigned char *) t->session_context,
         (unsigned) BN_MIN(strlen(t->session_context), SSL_MAX_SID_CTX_LENGTH));
     SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
+    /* Sessions resume on any worker: tickets under keys all workers share,
+     * and, for clients without tickets, the shared session cache. */
+    if (t->session_tickets) {
+        SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_key);
+    }
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL);
+    SSL_CTX_sess_set_new_cb(ctx, session_new);
+    SSL_CTX_sess_set_get_cb(ctx, session_get);
+    SSL_CTX_sess_set_remove_cb(ctx, session_remove);
     for (size_t i = 0; i < t->ncerts; i++) {
         if (use_certificate(ctx, &t->certs[i], err, errlen) != BN_OK) {
             goto failed;

@@ -48,6 +48,16 @@ typedef struct {
  */
 SSL_CTX *bn_tls_server_ctx(bn_tls_server_conf_t *t, char *err, size_t errlen);
 
+/*
+ * What lets a session made by one worker resume on another, in shared
+ * memory the master maps before it forks: the session ticket keys (made by
+ * the master, rotated every ticket_key_rotation, the previous one still
+ * accepted) and a session cache for clients without tickets.
+ */
+int bn_tls_shared_create(void);
+/* Master: a new ticket key becomes current, the current one previous. */
+void bn_tls_rotate_ticket_keys(void);
+
 /* The first OpenSSL error queued, as text (and the queue cleared). */
 const char *bn_tls_error(void);
 

@@ -53,6 +53,7 @@ static size_t nwaiters;
 static uid_t w_uid;
 static gid_t w_gid;
 static bool w_drop;
+static bn_msec_t ticket_rotate_at; /* 0: no server uses session tickets */
 
 static const char *
 signal_name(int s)
@@ -331,6 +332,23 @@ prepare_shared(bn_conf_t *c, bn_conf_errors_t *errs)
     return BN_OK;
 }
 
+/* When the shared ticket keys next rotate: the shortest ticket_key_rotation
+ * of the servers that use tickets. */
+static void
+schedule_ticket_rotation(void)
+{
+    uint64_t every = 0;
+
+    for (size_t i = 0; i < conf->nservers; i++) {
+        const bn_conf_server_tls_t *t = &conf->servers[i].tls;
+        if (t->enabled && t->conf.session_tickets
+            && (every == 0 || t->ticket_key_rotation < every)) {
+            every = t->ticket_key_rotation;
+        }
+    }
+    ticket_rotate_at = every ? bn_current_msec + every : 0;
+}
+
 /* Writes one answer line to a control client. */
 static void answer(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -421,6 +439,9 @@ reload(int reply_fd)
     bn_listen_close_all(conf); /* only those the new config did not take */
     bn_conf_free(conf);
     conf = nc;
+    if (ticket_rotate_at == 0) {
+        schedule_ticket_rotation();
+    }
     w_uid = uid;
     w_gid = gid;
     w_drop = drop;
@@ -609,6 +630,9 @@ next_deadline(void)
             next = procs[i].drain_deadline;
         }
     }
+    if (ticket_rotate_at != 0 && (next == 0 || ticket_rotate_at < next)) {
+        next = ticket_rotate_at;
+    }
     if (next == 0) {
         return 60000;
     }
@@ -618,6 +642,11 @@ next_deadline(void)
 static void
 run_deadlines(void)
 {
+    if (ticket_rotate_at != 0 && ticket_rotate_at <= bn_current_msec) {
+        bn_tls_rotate_ticket_keys();
+        bn_log_error(BN_LOG_INFO, NULL, 0, "TLS session ticket keys rotated");
+        schedule_ticket_rotation();
+    }
     for (unsigned i = 0; slots != NULL && i <= conf->workers; i++) {
         if (slots[i].respawn_at != 0 && slots[i].respawn_at <= bn_current_msec) {
             slots[i].respawn_at = 0;
@@ -692,7 +721,7 @@ bn_master_start(const char *conf_path, bool foreground)
     if (bn_worker_identity(conf, &w_uid, &w_gid, &w_drop) != BN_OK) {
         return 1;
     }
-    if (bn_peers_create() != BN_OK) {
+    if (bn_peers_create() != BN_OK || bn_tls_shared_create() != BN_OK) {
         fprintf(stderr, "bouncer: cannot map shared memory: %s\n", strerror(errno));
         bn_pidfile_remove();
         return 1;
@@ -747,6 +776,7 @@ bn_master_start(const char *conf_path, bool foreground)
     }
 
     bn_load_secret(conf, bn_heritage.secret, sizeof(bn_heritage.secret));
+    schedule_ticket_rotation();
     bn_proctitle_set("bouncer: master process -c %s", conf->file);
     started_at = time(NULL);
     generation = 1;

@@ -23,6 +23,7 @@ my $a_rsa = new_cert($inter, 'a-rsa', names => ['a.test'], chain => [$inter]);
 my $a_ec = new_cert($inter, 'a-ec', names => ['a.test'], type => 'ec', chain => [$inter]);
 my $b = new_cert($root, 'b', names => ['b.test']);
 my $w = new_cert($root, 'w', names => ['*.w.test']);
+my $cc = new_cert($root, 'c', names => ['c.test']);
 my $clients = new_ca($d, 'clients');
 my $alice = new_cert($clients, 'alice', cn => 'alice', client => 1);
 my $mallory_ca = new_ca($d, 'mallory-ca');
@@ -47,7 +48,10 @@ servers = (
                  request_headers = { set = [ "X-Client-Subject: \$ssl_client_subject" ]; }; } ); },
   { tls_listen = [ "127.0.0.1:$tp" ]; names = [ "*.w.test" ];
     tls = { certificates = ( { cert = "$w->{cert}"; key = "$w->{key}"; } ); protocols = [ "TLSv1.3" ]; };
-    routes = ( { match = { prefix = "/"; }; respond = { status = 200; body = "wild\\n"; }; } ); }
+    routes = ( { match = { prefix = "/"; }; respond = { status = 200; body = "wild\\n"; }; } ); },
+  { tls_listen = [ "127.0.0.1:$tp" ]; names = [ "c.test" ];
+    tls = { certificates = ( { cert = "$cc->{cert}"; key = "$cc->{key}"; } ); session_tickets = false; };
+    routes = ( { match = { prefix = "/"; }; respond = { status = 200; body = "c\\n"; }; } ); }
 );
 C
 };
@@ -157,6 +161,27 @@ ok(time - $t0 <= 4, 'a client that never handshakes is closed (tls_handshake_tim
 ok($t->wait_log(qr/TLS handshake timed out/), 'and it is logged');
 close $s;
 
+# --- sessions resume in other processes: tickets (TLS 1.3) and the shared
+# session cache (TLS 1.2 without tickets), across a reload, so on workers
+# that did not make them.
+my $req = "GET /resume HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n";
+$out = s_client("-servername a.test -sess_out $d/sess13 -ign_eof", sprintf($req, 'a.test'));
+like($out, qr/^New, TLSv1\.3/m, 'a first TLS 1.3 connection: a new session');
+$out = s_client("-servername c.test -tls1_2 -sess_out $d/sess12 -ign_eof", sprintf($req, 'c.test'));
+like($out, qr/^New, TLSv1\.2/m, 'a first TLS 1.2 connection to a server without tickets');
+my @pids_before = $t->worker_pids;
+my ($rrc, undef, $rerr) = $t->cmd('reload');
+is($rrc, 0, 'reload: new worker processes') or diag($rerr);
+ok(wait_until(sub { my @now = $t->worker_pids; !grep { my $o = $_; grep { $_ == $o } @now } @pids_before }, 10), 'the old workers are gone');
+$out = s_client("-servername a.test -sess_in $d/sess13 -ign_eof", sprintf($req, 'a.test'));
+like($out, qr/^Reused, TLSv1\.3/m, 'the ticket resumes on a worker that did not make it');
+$out = s_client("-servername c.test -tls1_2 -sess_in $d/sess12 -ign_eof", sprintf($req, 'c.test'));
+like($out, qr/^Reused, TLSv1\.2/m, 'the session id resumes from the shared cache on another worker');
+ok(wait_until(sub { $t->access_log =~ /"tls_resumed":true/ }, 5), 'the access log says tls_resumed');
+my %made = map { $_ => 1 } @pids_before;
+my @resumed = grep { /"tls_resumed":true/ } split /\n/, $t->access_log;
+ok(scalar(grep { /"worker_pid":(\d+)/ && !$made{$1} } @resumed) >= 2, 'both resumed on workers other than those that made them');
+
 # --- bad certificates: check fails naming the file, reload changes nothing
 my $expired = new_cert($root, 'expired', names => ['b.test'], expired => 1);
 my $cfg = $t->config($conf->($expired), access_format => 'json', workers => 2, file => 'bad.conf');
@@ -170,7 +195,7 @@ $cfg = $t->config($conf->({ cert => "$d/nope.pem", key => $b->{key} }), file => 
 ($crc, undef, $cerr) = $t->cmd('-c', $cfg, 'check');
 like($cerr, qr{cannot read certificate "\Q$d\E/nope\.pem": No such file}, 'a missing certificate file');
 $t->config($conf->({ cert => $b->{cert}, key => $a_rsa->{key} }), access_format => 'json', workers => 2);
-my ($rrc, undef, $rerr) = $t->cmd('reload');
+($rrc, undef, $rerr) = $t->cmd('reload');
 isnt($rrc, 0, 'reload with a bad key fails');
 like($rerr, qr/does not match/, 'and says why');
 ($rc, $code) = curl('a.test', '/');
