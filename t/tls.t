@@ -24,6 +24,16 @@ my $a_ec = new_cert($inter, 'a-ec', names => ['a.test'], type => 'ec', chain => 
 my $b = new_cert($root, 'b', names => ['b.test']);
 my $w = new_cert($root, 'w', names => ['*.w.test']);
 my $cc = new_cert($root, 'c', names => ['c.test']);
+
+# An OCSP response for the RSA certificate of a.test, made by the intermediate.
+sub make_ocsp {
+    TestCerts::run("openssl ocsp -issuer $inter->{cert} -cert $a_rsa->{cert} -reqout $d/ocsp.req -no_nonce");
+    open my $i, '>', "$d/ocsp-index.txt" or die;
+    close $i;
+    TestCerts::run("openssl ocsp -index $d/ocsp-index.txt -rsigner $inter->{cert} -rkey $inter->{key} "
+                   . "-CA $inter->{cert} -reqin $d/ocsp.req -respout $d/a.ocsp -ndays 1");
+}
+make_ocsp();
 my $clients = new_ca($d, 'clients');
 my $alice = new_cert($clients, 'alice', cn => 'alice', client => 1);
 my $mallory_ca = new_ca($d, 'mallory-ca');
@@ -37,7 +47,7 @@ limits = { tls_handshake_timeout = "1s"; };
 upstreams = ( { name = "be"; servers = ( { address = "127.0.0.1:$be"; } ); } );
 servers = (
   { listen = [ "127.0.0.1:$pp" ]; tls_listen = [ "127.0.0.1:$tp" ]; names = [ "a.test" ];
-    tls = { certificates = ( { cert = "$a_rsa->{cert}"; key = "$a_rsa->{key}"; },
+    tls = { certificates = ( { cert = "$a_rsa->{cert}"; key = "$a_rsa->{key}"; ocsp_file = "$d/a.ocsp"; },
                              { cert = "$a_ec->{cert}"; key = "$a_ec->{key}"; } );
             redirect_http = true; hsts = "max-age=31536000"; };
     routes = ( { match = { prefix = "/"; }; upstream = "be"; } ); },
@@ -109,6 +119,13 @@ like($out, qr/Protocol version: TLSv1\.2/, 'TLS 1.2 is accepted');
 # --- RSA and ECDSA for the same name
 like(peer_cert_text("-servername a.test -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256"), qr/id-ecPublicKey/, 'an ECDSA-only client gets the ECDSA certificate');
 like(peer_cert_text("-servername a.test -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256"), qr/rsaEncryption/, 'an RSA-only client gets the RSA certificate');
+
+# --- OCSP stapling, per certificate
+my $st = s_client("-servername a.test -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256 -status");
+like($st, qr/OCSP Response Status: successful/, 'the RSA certificate comes with its stapled OCSP response');
+my ($produced_first) = $st =~ /Produced At: (.*)/;
+$st = s_client("-servername a.test -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256 -status");
+like($st, qr/OCSP response: no response sent/, 'the ECDSA one has none configured: none sent');
 
 # --- SNI: exact, wildcard, unknown and none get the default
 like(peer_cert_text('-servername b.test'), qr/subject=.*CN\s*=\s*b\.test/, 'SNI b.test: its certificate');
@@ -209,11 +226,16 @@ my $renewed = new_cert($root, 'b', names => ['b.test']);    # same files, new ce
 $t->config($conf->($renewed), access_format => 'json', workers => 2);
 ($rrc, undef, $rerr) = $t->cmd('reload');
 is($rrc, 0, 'reload with the renewed certificate (same file names, as certbot leaves them)') or diag($rerr);
+sleep 1;
+make_ocsp();
 my $new_serial;
 ok(wait_until(sub { $new_serial = (peer_cert_text('-servername b.test') =~ /Serial Number:\s*\n?\s*([0-9a-f:]+)/i)[0]; $new_serial && $new_serial ne $old_serial }, 10), 'new connections get the renewed certificate');
 my $slow_out = do { local $/; <$slow> };
 close $slow;
 is($slow_out, 'slow done', 'the request in flight during the reload completed');
+$st = s_client("-servername a.test -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256 -status");
+my ($produced) = $st =~ /Produced At: (.*)/;
+ok($produced && $produced ne $produced_first, "after the reload the OCSP file is read again ($produced_first, then $produced)");
 
 $t->done;
 done_testing;
