@@ -223,11 +223,11 @@ open my $slow, '-|', "curl -sS --max-time 15 --resolve a.test:$tp:127.0.0.1 --ca
 ok(wait_until(sub { grep { $_->{path} eq '/slow' } $t->backend_requests($be) }, 5), 'a slow https request is in flight');
 my $old_serial = (peer_cert_text('-servername b.test') =~ /Serial Number:\s*\n?\s*([0-9a-f:]+)/i)[0];
 my $renewed = new_cert($root, 'b', names => ['b.test']);    # same files, new certificate
+sleep 1;
+make_ocsp();                                                # and a fresh OCSP response
 $t->config($conf->($renewed), access_format => 'json', workers => 2);
 ($rrc, undef, $rerr) = $t->cmd('reload');
 is($rrc, 0, 'reload with the renewed certificate (same file names, as certbot leaves them)') or diag($rerr);
-sleep 1;
-make_ocsp();
 my $new_serial;
 ok(wait_until(sub { $new_serial = (peer_cert_text('-servername b.test') =~ /Serial Number:\s*\n?\s*([0-9a-f:]+)/i)[0]; $new_serial && $new_serial ne $old_serial }, 10), 'new connections get the renewed certificate');
 my $slow_out = do { local $/; <$slow> };
