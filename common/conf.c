@@ -662,6 +662,36 @@ load_sticky(loader_t *ld, const config_setting_t *g, bn_conf_sticky_t *st)
 }
 
 static void
+load_upstream_tls(loader_t *ld, const config_setting_t *g, bn_conf_upstream_t *u)
+{
+    static const char *const keys[] = { "verify", "ca", "sni", "cert", "key", NULL };
+    config_setting_t *tg = want_group(ld, g, "tls");
+    const char *str;
+    char e[512];
+
+    if (tg == NULL) {
+        return;
+    }
+    check_known(ld, tg, keys);
+    u->tls.verify = get_bool(ld, tg, "verify", true);
+    u->tls.ca = abs_path(ld, get_string(ld, tg, "ca", "/etc/ssl/certs/ca-certificates.crt"));
+    str = get_string(ld, tg, "sni", "");
+    u->tls.sni = str[0] != '\0' ? str : NULL;
+    str = get_string(ld, tg, "cert", "");
+    u->tls.cert = str[0] != '\0' ? abs_path(ld, str) : NULL;
+    str = get_string(ld, tg, "key", "");
+    u->tls.key = str[0] != '\0' ? abs_path(ld, str) : NULL;
+    if ((u->tls.cert == NULL) != (u->tls.key == NULL)) {
+        err(ld, tg, "cert and key go together");
+        return;
+    }
+    u->tls_ctx = bn_tls_client_ctx(&u->tls, e, sizeof(e));
+    if (u->tls_ctx == NULL) {
+        err(ld, tg, "%s", e);
+    }
+}
+
+static void
 load_upstream(loader_t *ld, config_setting_t *g, bn_conf_upstream_t *u)
 {
     static const char *const keys[] = {
@@ -709,7 +739,7 @@ load_upstream(loader_t *ld, config_setting_t *g, bn_conf_upstream_t *u)
     }
     load_health(ld, g, &u->health);
     load_sticky(ld, g, &u->sticky);
-    not_yet(ld, g, "tls");
+    load_upstream_tls(ld, g, u);
     str = get_string(ld, g, "resolver", "");
     if (str[0] != '\0'
         && (bn_addr_parse(str, false, &u->resolver, e, sizeof(e)) != BN_OK
@@ -1463,6 +1493,7 @@ bn_conf_free(bn_conf_t *c)
         if (c->upstreams[i].queue_fd != -1) {
             close(c->upstreams[i].queue_fd);
         }
+        SSL_CTX_free(c->upstreams[i].tls_ctx);
     }
     for (size_t i = 0; i < c->nservers; i++) {
         bn_conf_server_tls_t *t = &c->servers[i].tls;

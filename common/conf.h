@@ -116,6 +116,8 @@ typedef struct {
     bn_conf_health_t health;
     bn_conf_sticky_t sticky;
     bn_peer_state_t *state; /* the upstream's own shared slot (queue length) */
+    bn_tls_client_conf_t tls;
+    SSL_CTX *tls_ctx; /* NULL: plain HTTP to the servers */
 } bn_conf_upstream_t;
 
 typedef struct {

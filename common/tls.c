@@ -14,9 +14,9 @@
 #include <pthread.h>
 #include <sys/mman.h>
 
-#define TICKET_KEYS 3              /* current, previous, and the one being made */
-#define SESSION_SLOTS 4096         /* shared session cache entries */
-#define SESSION_MAX_DER 2048       /* larger sessions (big client chains) are not shared */
+#define TICKET_KEYS 3        /* current, previous, and the one being made */
+#define SESSION_SLOTS 4096   /* shared session cache entries */
+#define SESSION_MAX_DER 2048 /* larger sessions (big client chains) are not shared */
 
 typedef struct {
     unsigned char name[16];
@@ -51,8 +51,8 @@ static tls_shared_t *shared;
 int
 bn_tls_shared_create(void)
 {
-    void *p = mmap(NULL, sizeof(tls_shared_t), PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    void *p =
+        mmap(NULL, sizeof(tls_shared_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     pthread_mutexattr_t a;
 
     if (p == MAP_FAILED) {
@@ -117,8 +117,8 @@ ticket_key(SSL *ssl, unsigned char name[16], unsigned char *iv, EVP_CIPHER_CTX *
             return 0; /* unknown or expired key: a full handshake */
         }
     }
-    params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, (void *) k->hmac,
-                                                  sizeof(k->hmac));
+    params[0] =
+        OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, (void *) k->hmac, sizeof(k->hmac));
     params[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *) "SHA256", 0);
     params[2] = OSSL_PARAM_construct_end();
     if (EVP_MAC_CTX_set_params(hctx, params) != 1) {
@@ -445,6 +445,42 @@ bn_tls_server_ctx(bn_tls_server_conf_t *t, char *err, size_t errlen)
         }
         SSL_CTX_set_client_CA_list(ctx, names);
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    }
+    return ctx;
+
+failed:
+    SSL_CTX_free(ctx);
+    return NULL;
+}
+
+SSL_CTX *
+bn_tls_client_ctx(const bn_tls_client_conf_t *t, char *err, size_t errlen)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+    if (ctx == NULL) {
+        fail(err, errlen, "%s", "SSL_CTX_new() failed");
+        return NULL;
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION
+                                 | SSL_OP_IGNORE_UNEXPECTED_EOF);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER
+                              | SSL_MODE_RELEASE_BUFFERS);
+    /* Sessions are kept by the worker, per server (worker/upstream.c). */
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    if (t->verify) {
+        if (SSL_CTX_load_verify_locations(ctx, t->ca, NULL) != 1) {
+            fail(err, errlen, "cannot read ca \"%s\"", t->ca);
+            goto failed;
+        }
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    }
+    if (t->cert != NULL) {
+        bn_tls_cert_t c = { .cert = t->cert, .key = t->key };
+        if (use_certificate(ctx, &c, err, errlen) != BN_OK) {
+            goto failed;
+        }
     }
     return ctx;
 

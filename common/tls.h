@@ -30,6 +30,14 @@ typedef struct {
     const char *session_context; /* keeps sessions of one server block to it */
 } bn_tls_server_conf_t;
 
+typedef struct {
+    bool verify;
+    const char *ca;   /* trusted roots for the servers' certificates */
+    const char *sni;  /* NULL: each server's host name, when it has one */
+    const char *cert; /* a client certificate, or NULL */
+    const char *key;
+} bn_tls_client_conf_t;
+
 /* Mozilla's "intermediate" TLS 1.2 ciphers (TLS 1.3 suites are OpenSSL's). */
 #define BN_TLS_INTERMEDIATE_CIPHERS                                                                \
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                                   \
@@ -47,6 +55,11 @@ typedef struct {
  * message naming the file in err.
  */
 SSL_CTX *bn_tls_server_ctx(bn_tls_server_conf_t *t, char *err, size_t errlen);
+
+/* A client context for an upstream: TLS 1.2 and 1.3, the servers'
+ * certificates verified against ca (unless verify is off), an optional
+ * client certificate.  NULL with a message naming the file in err. */
+SSL_CTX *bn_tls_client_ctx(const bn_tls_client_conf_t *t, char *err, size_t errlen);
 
 /*
  * What lets a session made by one worker resume on another, in shared

@@ -75,6 +75,7 @@ struct bn_upconn_s {
     bn_conf_upstream_t *upstream;
     unsigned peer; /* index into upstream->peers */
     bool connected;
+    bool handshaking; /* TLS to the upstream, not done yet */
     bool reused;      /* taken from the keep-alive pool */
     bool pooled;      /* idle, on its upstream's pool list */
     bn_timer_t timer; /* idle timeout while pooled */

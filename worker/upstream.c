@@ -13,8 +13,11 @@
 #include "../common/clock.h"
 #include "../common/peers.h"
 
+#include <arpa/inet.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/x509v3.h>
 #include <openssl/hmac.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -35,8 +38,9 @@ typedef struct {
     int64_t *current;   /* smooth weighted round robin state, per peer */
     ring_point_t *ring; /* hash and ip_hash: sorted points */
     size_t nring;
-    char (*sticky)[33]; /* cookie value per peer */
-    bn_upconn_t *idle;  /* pooled connections, most recent first */
+    char (*sticky)[33];     /* cookie value per peer */
+    SSL_SESSION **sessions; /* TLS: the last session of each server, to resume */
+    bn_upconn_t *idle;      /* pooled connections, most recent first */
     unsigned nidle;
     bn_request_t *queue_head, *queue_tail; /* this worker's waiting requests */
 } upstream_rt_t;
@@ -48,6 +52,7 @@ static size_t nrts;
 
 static void dispatch_queue(upstream_rt_t *rt);
 static void connect_peer(bn_request_t *r, unsigned peer);
+static int tls_new_session(SSL *ssl, SSL_SESSION *sess);
 
 /* ---- choosing a server ------------------------------------------------------------- */
 
@@ -604,6 +609,24 @@ dispatch_queue(upstream_rt_t *rt)
 
 /* ---- connections --------------------------------------------------------------------- */
 
+/* A session the server gave us (TLS 1.3: after the handshake): kept for
+ * the next connection to the same server.  The context is the upstream's,
+ * so a session never crosses to servers trusted under other settings. */
+static int
+tls_new_session(SSL *ssl, SSL_SESSION *sess)
+{
+    bn_upconn_t *u = SSL_get_app_data(ssl);
+    upstream_rt_t *rt;
+
+    if (u == NULL) {
+        return 0;
+    }
+    rt = &rts[u->upstream->index];
+    SSL_SESSION_free(rt->sessions[u->peer]);
+    rt->sessions[u->peer] = sess;
+    return 1; /* the reference is ours now */
+}
+
 int
 bn_upstream_init(bn_conf_t *conf)
 {
@@ -627,6 +650,13 @@ bn_upstream_init(bn_conf_t *conf)
         }
         if (up->sticky.enabled) {
             sticky_values(rt);
+        }
+        if (up->tls_ctx != NULL) {
+            rt->sessions = calloc(up->npeers, sizeof(SSL_SESSION *));
+            if (rt->sessions == NULL) {
+                return BN_ERROR;
+            }
+            SSL_CTX_sess_set_new_cb(up->tls_ctx, tls_new_session);
         }
         if (up->queue_fd != -1) {
             rt->io.fd = up->queue_fd;
@@ -682,6 +712,7 @@ upconn_close(bn_upconn_t *u)
     }
     bn_timer_del(&u->timer);
     bn_event_del(&u->conn.io);
+    bn_tls_close(&u->conn);
     close(u->conn.io.fd);
     u->conn.io.fd = -1;
     u->conn.io.closed = true;
@@ -780,6 +811,91 @@ connect_timeout(bn_timer_t *t)
 }
 
 static void
+tls_handshake(bn_request_t *r, bn_upconn_t *u)
+{
+    SSL *ssl = u->conn.ssl;
+    char msg[320];
+    int rc, e;
+    long vr;
+
+    ERR_clear_error();
+    rc = SSL_do_handshake(ssl);
+    if (rc == 1) {
+        u->handshaking = false;
+        bn_http_upstream_ready(r);
+        return;
+    }
+    e = SSL_get_error(ssl, rc);
+    if (e == SSL_ERROR_WANT_READ) {
+        u->conn.readable = false;
+        return;
+    }
+    if (e == SSL_ERROR_WANT_WRITE) {
+        u->conn.writable = false;
+        return;
+    }
+    vr = SSL_get_verify_result(ssl);
+    snprintf(msg, sizeof(msg), "TLS handshake with upstream failed: %s",
+             vr != X509_V_OK ? X509_verify_cert_error_string(vr) : bn_tls_error());
+    ERR_clear_error();
+    connect_failed(r, 0, msg);
+}
+
+/* TCP is up: plain, the request goes; TLS, the handshake starts (still
+ * under connect_timeout). */
+static void
+connected(bn_request_t *r, bn_upconn_t *u)
+{
+    bn_conf_upstream_t *up = u->upstream;
+    bn_conf_peer_t *p = &up->peers[u->peer];
+    upstream_rt_t *rt = &rts[up->index];
+    struct in6_addr ip;
+    const char *name;
+    SSL *ssl;
+
+    u->connected = true;
+    if (up->tls_ctx == NULL) {
+        bn_http_upstream_ready(r);
+        return;
+    }
+    ssl = SSL_new(up->tls_ctx);
+    if (ssl == NULL || SSL_set_fd(ssl, u->conn.io.fd) != 1) {
+        SSL_free(ssl);
+        connect_failed(r, ENOMEM, "SSL_new() failed");
+        return;
+    }
+    u->conn.ssl = ssl;
+    SSL_set_app_data(ssl, u);
+    SSL_set_connect_state(ssl);
+    name = up->tls.sni ? up->tls.sni : p->host;
+    if (name != NULL) {
+        bool literal = inet_pton(AF_INET, name, &ip) == 1 || inet_pton(AF_INET6, name, &ip) == 1;
+        /* An address is no name to send (RFC 6066 3), but still one to check. */
+        if (!literal) {
+            SSL_set_tlsext_host_name(ssl, name);
+        }
+        if (up->tls.verify) {
+            if (literal) {
+                X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name);
+            } else {
+                SSL_set1_host(ssl, name);
+            }
+        }
+    }
+    if (rt->sessions[u->peer] != NULL) {
+        SSL_set_session(ssl, rt->sessions[u->peer]);
+    }
+    u->handshaking = true;
+    if (!bn_timer_armed(&r->up_timer)) {
+        /* Connected at once: the handshake still has connect_timeout. */
+        r->up_timer.handler = connect_timeout;
+        bn_timer_set(&r->up_timer,
+                     r->route->connect_timeout ? r->route->connect_timeout : up->connect_timeout);
+    }
+    tls_handshake(r, u);
+}
+
+static void
 upconn_event(bn_io_t *io, uint32_t events)
 {
     bn_upconn_t *u = (bn_upconn_t *) io;
@@ -808,8 +924,11 @@ upconn_event(bn_io_t *io, uint32_t events)
             connect_failed(r, err, "connect() to upstream failed");
             return;
         }
-        u->connected = true;
-        bn_http_upstream_ready(r);
+        connected(r, u);
+        return;
+    }
+    if (u->handshaking) {
+        tls_handshake(r, u);
         return;
     }
     bn_http_run(r);
@@ -970,9 +1089,8 @@ connect_peer(bn_request_t *r, unsigned peer)
         connect_failed(r, errno, "cannot watch the upstream connection");
         return;
     }
-    u->connected = true;
     u->conn.writable = true;
-    bn_http_upstream_ready(r);
+    connected(r, u);
 }
 
 void

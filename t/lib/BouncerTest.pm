@@ -232,6 +232,16 @@ sub backend {
                                         LocalPort => $port, ReuseAddr => 1)
             or die "backend on $port: $!";
     }
+    my $tls_ctx;
+    if (my $o = $opt{tls}) {
+        # Made before the connections fork, so that every one of them
+        # shares its ticket keys: sessions can resume.
+        require IO::Socket::SSL;
+        $tls_ctx = IO::Socket::SSL::SSL_Context->new(SSL_server => 1,
+            SSL_cert_file => $o->{cert}, SSL_key_file => $o->{key},
+            $o->{client_ca} ? (SSL_ca_file => $o->{client_ca}, SSL_verify_mode => 0x03) : ())
+            or die "backend TLS context: $IO::Socket::SSL::SSL_ERROR";
+    }
     my $pid = fork // die "fork: $!";
     if ($pid == 0) {
         # Its own process group, so stopping it ends its connections too.
@@ -243,7 +253,18 @@ sub backend {
             my $child = fork;
             if (defined $child && $child == 0) {
                 close $listen;
-                serve_connection($c, $handler, $log, $port);
+                my %tls;
+                if (my $o = $opt{tls}) {
+                    # HTTPS: the test certificate; what the handshake was
+                    # like goes into each request's record.
+                    IO::Socket::SSL->start_SSL($c, SSL_server => 1, SSL_reuse_ctx => $tls_ctx)
+                        or POSIX::_exit(0);
+                    my $ssl = $c->_get_ssl_object;
+                    %tls = (tls_sni => $c->get_servername,
+                            tls_reused => Net::SSLeay::session_reused($ssl) ? 1 : 0,
+                            tls_client => $c->peer_certificate('subject'));
+                }
+                serve_connection($c, $handler, $log, $port, \%tls);
                 POSIX::_exit(0);
             }
             close $c;
@@ -291,7 +312,7 @@ sub read_exact {
 }
 
 sub serve_connection {
-    my ($c, $handler, $log, $port) = @_;
+    my ($c, $handler, $log, $port, $tls) = @_;
     my $buf = '';
     my $conn = $c->can('peerport') && $c->peerport ? $c->peerport : "$$";
     my $nth = 0;
@@ -327,7 +348,7 @@ sub serve_connection {
         }
         my $req = { method => $method, path => $path, version => $version, headers => \%h,
                     raw_headers => \@raw, body => $body, port => $port, conn => $conn,
-                    nth => ++$nth };
+                    nth => ++$nth, %{ $tls || {} } };
         if (open my $f, '>>', $log) {
             flock $f, LOCK_EX;
             print $f encode_json($req), "\n";
