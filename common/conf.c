@@ -1477,7 +1477,7 @@ bn_conf_load(const char *path, bn_conf_errors_t *errs)
     load_root(&ld, config_root_setting(&cfg));
     config_destroy(&cfg);
     if (errs->n != ld.nerrs_at_start) {
-        bn_pool_destroy(pool);
+        bn_conf_free(c); /* the TLS contexts made before the error too */
         return NULL;
     }
     return c;

@@ -398,8 +398,10 @@ bn_tls_server_ctx(bn_tls_server_conf_t *t, char *err, size_t errlen)
     SSL_CTX_set_max_proto_version(ctx, t->max_version);
     /* A client that closes without close_notify ends its stream, as over
      * plain TCP (HTTP frames its own messages). */
+    /* Server cipher order: every cipher of the list is strong, and a
+     * client that ranks a weaker one first still gets the best. */
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION
-                                 | SSL_OP_IGNORE_UNEXPECTED_EOF
+                                 | SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_CIPHER_SERVER_PREFERENCE
                                  | (t->session_tickets ? 0 : SSL_OP_NO_TICKET));
     /* Buffers may move between retries of a write (the pipe compacts). */
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER
