@@ -116,6 +116,10 @@ ok($t->wait_log(qr/TLS handshake failed: .*(unsupported protocol|no protocols av
 my $out = s_client('-servername a.test -tls1_2 -brief', '');
 like($out, qr/Protocol version: TLSv1\.2/, 'TLS 1.2 is accepted');
 
+# --- renegotiation refused
+$out = `(printf 'R\n'; sleep 1) | timeout 10 openssl s_client -connect 127.0.0.1:$tp -servername a.test -tls1_2 2>&1`;
+like($out, qr/RENEGOTIATING.*no renegotiation/s, 'a client asking to renegotiate gets a no_renegotiation alert');
+
 # --- RSA and ECDSA for the same name
 like(peer_cert_text("-servername a.test -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256"), qr/id-ecPublicKey/, 'an ECDSA-only client gets the ECDSA certificate');
 like(peer_cert_text("-servername a.test -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256"), qr/rsaEncryption/, 'an RSA-only client gets the RSA certificate');

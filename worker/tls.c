@@ -203,9 +203,24 @@ bn_tls_recv(bn_conn_t *c, char *p, size_t n)
 ssize_t
 bn_tls_sendv(bn_conn_t *c, struct iovec *iov, int n)
 {
-    size_t total = 0;
+    static char staging[16384]; /* one TLS record's worth */
+    size_t total = 0, len = 0;
 
     ERR_clear_error();
+    if (n > 1) {
+        /* A head and a body (or chunk framing) in one record, one write():
+         * half the encryption calls and syscalls of a record per piece.  A
+         * retry after WANT_WRITE presents the same bytes again, as OpenSSL
+         * requires (the buffer may move: ACCEPT_MOVING_WRITE_BUFFER). */
+        for (int i = 0; i < n && len + iov[i].iov_len <= sizeof(staging); i++) {
+            memcpy(staging + len, iov[i].iov_base, iov[i].iov_len);
+            len += iov[i].iov_len;
+        }
+        if (len > 0) {
+            struct iovec one = { .iov_base = staging, .iov_len = len };
+            return bn_tls_sendv(c, &one, 1);
+        }
+    }
     for (int i = 0; i < n; i++) {
         size_t done = 0;
         int e;
