@@ -60,7 +60,8 @@ servers = (
     tls = { certificates = ( { cert = "$w->{cert}"; key = "$w->{key}"; } ); protocols = [ "TLSv1.3" ]; };
     routes = ( { match = { prefix = "/"; }; respond = { status = 200; body = "wild\\n"; }; } ); },
   { tls_listen = [ "127.0.0.1:$tp" ]; names = [ "c.test" ];
-    tls = { certificates = ( { cert = "$cc->{cert}"; key = "$cc->{key}"; } ); session_tickets = false; };
+    tls = { certificates = ( { cert = "$cc->{cert}"; key = "$cc->{key}"; } ); session_tickets = false;
+            ciphers = "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES256-GCM-SHA384"; };
     routes = ( { match = { prefix = "/"; }; respond = { status = 200; body = "c\\n"; }; } ); }
 );
 C
@@ -140,6 +141,11 @@ like(peer_cert_text('-noservername'), qr/subject=.*CN\s*=\s*a\.test/, 'no SNI: t
 is("$code $body", "200 wild\n", 'the wildcard block serves its routes');
 $out = s_client('-servername x.w.test -tls1_2', '');
 like($out, qr/alert protocol version|no protocols available|wrong version|unsupported protocol/i, 'that block allows TLS 1.3 only: its protocols apply after SNI');
+
+# --- ciphers of a block (TLS 1.2)
+$out = s_client('-servername c.test -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256');
+like($out, qr/Cipher is \(NONE\)/, 'a cipher the block does not list: no handshake');
+like(s_client('-servername c.test -tls1_2 -brief'), qr/Ciphersuite: ECDHE-RSA-AES256-GCM-SHA384/, 'the block\'s own list decides');
 
 # --- ALPN
 like(s_client('-servername a.test -alpn http/1.1'), qr/ALPN protocol: http\/1\.1/, 'ALPN: http/1.1 chosen');

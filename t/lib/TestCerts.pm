@@ -15,6 +15,8 @@ sub run {
     return $out;
 }
 
+# Keys are 0600: run as root, bouncer's master reads them before its
+# workers become the unprivileged user, who never needs them.
 sub keygen {
     my ($key, $type) = @_;
     if (($type // 'rsa') eq 'ec') {
@@ -22,6 +24,7 @@ sub keygen {
     } else {
         run("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out '$key'");
     }
+    chmod 0600, $key;
 }
 
 # A CA: { dir, name, key, cert }.  With $parent, an intermediate signed by it.
