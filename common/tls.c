@@ -47,6 +47,7 @@ typedef struct {
 } tls_shared_t;
 
 static tls_shared_t *shared;
+static EVP_CIPHER *aes256cbc; /* fetched once: OpenSSL 3 looks names up under locks */
 
 int
 bn_tls_shared_create(void)
@@ -124,10 +125,13 @@ ticket_key(SSL *ssl, unsigned char name[16], unsigned char *iv, EVP_CIPHER_CTX *
     if (EVP_MAC_CTX_set_params(hctx, params) != 1) {
         return -1;
     }
-    if (enc) {
-        return EVP_EncryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k->aes, iv) == 1 ? 1 : -1;
+    if (aes256cbc == NULL && (aes256cbc = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL)) == NULL) {
+        return -1;
     }
-    return EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k->aes, iv) == 1 ? rc : -1;
+    if (enc) {
+        return EVP_EncryptInit_ex(cctx, aes256cbc, NULL, k->aes, iv) == 1 ? 1 : -1;
+    }
+    return EVP_DecryptInit_ex(cctx, aes256cbc, NULL, k->aes, iv) == 1 ? rc : -1;
 }
 
 static void
@@ -423,6 +427,9 @@ bn_tls_server_ctx(bn_tls_server_conf_t *t, char *err, size_t errlen)
      * and, for clients without tickets, the shared session cache. */
     if (t->session_tickets) {
         SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_key);
+        /* One ticket per handshake: an HTTP/1.1 client resumes one
+         * connection at a time (OpenSSL's default of two doubles the work). */
+        SSL_CTX_set_num_tickets(ctx, 1);
     }
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL);
     SSL_CTX_sess_set_new_cb(ctx, session_new);
