@@ -915,6 +915,127 @@ load_headers(loader_t *ld, const config_setting_t *g, const char *name, bn_conf_
 }
 
 static void
+load_cache_zones(loader_t *ld, const config_setting_t *root)
+{
+    static const char *const keys[] = { "name", "path", "memory", "max_size", "inactive", NULL };
+    config_setting_t *zs = want_list(ld, root, "cache_zones");
+    bn_conf_t *c = ld->conf;
+    int n = zs ? config_setting_length(zs) : 0;
+
+    c->cache_zones = bn_pcalloc(c->pool, sizeof(bn_conf_cache_zone_t) * (size_t) (n + 1));
+    for (int i = 0; c->cache_zones != NULL && i < n; i++) {
+        config_setting_t *g = config_setting_get_elem(zs, (unsigned) i);
+        bn_conf_cache_zone_t *z = &c->cache_zones[c->ncache_zones];
+        if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+            err(ld, g, "expected a group { name = ...; path = ...; }");
+            continue;
+        }
+        check_known(ld, g, keys);
+        z->name = get_string(ld, g, "name", NULL);
+        z->path = get_string(ld, g, "path", NULL);
+        if (z->name == NULL || z->path == NULL) {
+            err_at(ld, g, z->name ? "path" : "name", "required");
+            continue;
+        }
+        z->path = abs_path(ld, z->path);
+        if (strlen(z->path) >= PATH_MAX - 96) {
+            err(ld, member(g, "path"), "too long");
+        }
+        z->memory = get_size(ld, g, "memory", "10m");
+        z->max_size = get_size(ld, g, "max_size", "0");
+        z->inactive = get_duration(ld, g, "inactive", "10m");
+        if (z->memory < 256 * 1024) {
+            err(ld, member(g, "memory"), "expected at least \"256k\"");
+            z->memory = 10 * 1024 * 1024;
+        }
+        for (size_t k = 0; k < c->ncache_zones; k++) {
+            if (strcmp(c->cache_zones[k].name, z->name) == 0) {
+                err(ld, member(g, "name"), "another cache zone is named \"%s\"", z->name);
+            }
+            if (strcmp(c->cache_zones[k].path, z->path) == 0) {
+                err(ld, member(g, "path"), "cache zone \"%s\" uses this path already",
+                    c->cache_zones[k].name);
+            }
+        }
+        c->ncache_zones++;
+    }
+}
+
+static void
+load_route_cache(loader_t *ld, const config_setting_t *g, bn_conf_route_t *r)
+{
+    static const char *const keys[] = { "zone",          "key",          "valid",
+                                        "lock",          "lock_timeout", "use_stale",
+                                        "status_header", "purge_allow",  NULL };
+    config_setting_t *cg = want_group(ld, g, "cache"), *vs;
+    bn_conf_cache_t *cc = &r->cache;
+    const char *name, *key;
+    char e[512];
+    int nv;
+
+    if (cg == NULL) {
+        return;
+    }
+    check_known(ld, cg, keys);
+    not_yet(ld, cg, "lock");
+    not_yet(ld, cg, "lock_timeout");
+    not_yet(ld, cg, "use_stale");
+    not_yet(ld, cg, "purge_allow");
+    name = get_string(ld, cg, "zone", NULL);
+    if (name == NULL) {
+        err_at(ld, cg, "zone", "required: the cache zone to use");
+        return;
+    }
+    for (size_t i = 0; i < ld->conf->ncache_zones; i++) {
+        if (strcmp(ld->conf->cache_zones[i].name, name) == 0) {
+            cc->zone = &ld->conf->cache_zones[i];
+        }
+    }
+    if (cc->zone == NULL) {
+        err(ld, member(cg, "zone"), "no cache zone is named \"%s\"", name);
+    }
+    key = get_string(ld, cg, "key", "$scheme$host$request_uri");
+    if (bn_template_compile(ld->conf->pool, key, true, &cc->key, e, sizeof(e)) != BN_OK) {
+        err(ld, member(cg, "key"), "%s", e);
+    }
+    cc->status_header = get_bool(ld, cg, "status_header", true);
+    vs = want_list(ld, cg, "valid");
+    nv = vs ? config_setting_length(vs) : 0;
+    cc->valid = bn_pcalloc(ld->conf->pool, sizeof(bn_conf_cache_valid_t) * (size_t) (nv + 1));
+    for (int i = 0; cc->valid != NULL && i < nv; i++) {
+        static const char *const vkeys[] = { "status", "ttl", NULL };
+        config_setting_t *v = config_setting_get_elem(vs, (unsigned) i), *sl;
+        bn_conf_cache_valid_t *cv = &cc->valid[cc->nvalid];
+        const char **st;
+        size_t ns;
+        if (config_setting_type(v) != CONFIG_TYPE_GROUP) {
+            err(ld, v, "expected a group { status = [ \"200\" ]; ttl = \"10m\"; }");
+            continue;
+        }
+        check_known(ld, v, vkeys);
+        sl = member(v, "status");
+        ns = get_strings(ld, v, "status", &st);
+        if (ns == 0 || member(v, "ttl") == NULL) {
+            err_at(ld, v, ns == 0 ? "status" : "ttl", "required");
+            continue;
+        }
+        cv->ttl = get_duration(ld, v, "ttl", "0s");
+        cv->statuses = bn_palloc(ld->conf->pool, sizeof(unsigned) * ns);
+        for (size_t k = 0; cv->statuses != NULL && k < ns; k++) {
+            char *end;
+            long code = strtol(st[k], &end, 10);
+            if (*end != '\0' || code < 200 || code > 599) {
+                err(ld, config_setting_get_elem(sl, (unsigned) k),
+                    "expected a final status from \"200\" to \"599\", not \"%s\"", st[k]);
+                continue;
+            }
+            cv->statuses[cv->nstatuses++] = (unsigned) code;
+        }
+        cc->nvalid++;
+    }
+}
+
+static void
 load_route(loader_t *ld, config_setting_t *g, bn_conf_route_t *r)
 {
     static const char *const keys[] = {
@@ -949,7 +1070,7 @@ load_route(loader_t *ld, config_setting_t *g, bn_conf_route_t *r)
     char e[512];
 
     check_known(ld, g, keys);
-    not_yet(ld, g, "cache");
+    load_route_cache(ld, g, r);
     not_yet(ld, g, "rate_limit");
     not_yet(ld, g, "auth");
     not_yet(ld, g, "waf");
@@ -1369,7 +1490,7 @@ load_root(loader_t *ld, config_setting_t *root)
 
     check_known(ld, root, keys);
     not_yet(ld, root, "status");
-    not_yet(ld, root, "cache_zones");
+    load_cache_zones(ld, root);
     not_yet(ld, root, "rate_limits");
     load_processes(ld, root);
     load_log(ld, root);

@@ -134,6 +134,29 @@ typedef struct {
     size_t nremove;
 } bn_conf_headers_t;
 
+typedef struct {
+    const char *name;
+    const char *path;
+    uint64_t memory;
+    uint64_t max_size; /* 0: only memory bounds the zone */
+    uint64_t inactive;
+    struct bn_cache_zone_s *zone; /* the shared index; made by the master */
+} bn_conf_cache_zone_t;
+
+typedef struct {
+    unsigned *statuses;
+    size_t nstatuses;
+    uint64_t ttl;
+} bn_conf_cache_valid_t;
+
+typedef struct {
+    bn_conf_cache_zone_t *zone; /* NULL: the route does not cache */
+    bn_template_t key;
+    bn_conf_cache_valid_t *valid;
+    size_t nvalid;
+    bool status_header;
+} bn_conf_cache_t;
+
 enum { BN_MATCH_PREFIX = 0, BN_MATCH_EXACT, BN_MATCH_REGEX };
 enum { BN_ROUTE_UPSTREAM = 0, BN_ROUTE_REDIRECT, BN_ROUTE_RESPOND };
 
@@ -167,6 +190,7 @@ typedef struct {
 
     bool websocket;
     uint64_t websocket_idle_timeout;
+    bn_conf_cache_t cache;
 } bn_conf_route_t;
 
 /* One listening address, shared by every server block that lists it. */
@@ -239,6 +263,8 @@ struct bn_conf_s {
 
     bn_conf_limits_t limits;
 
+    bn_conf_cache_zone_t *cache_zones;
+    size_t ncache_zones;
     bn_conf_upstream_t *upstreams;
     size_t nupstreams;
     bn_conf_server_t *servers;

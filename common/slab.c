@@ -5,7 +5,7 @@
 
 #include <sys/mman.h>
 
-#define MIN_SHIFT 4 /* 16-byte chunks */
+#define MIN_SHIFT 4  /* 16-byte chunks */
 #define MAX_SHIFT 11 /* 2048: half a page */
 #define NCLASSES (MAX_SHIFT - MIN_SHIFT + 1)
 #define NONE UINT32_MAX
@@ -16,7 +16,7 @@ typedef struct {
     uint32_t prev, next; /* in its class's list of pages with free chunks, or the free pages */
     uint32_t free_chunk; /* offset in the page of the first free chunk; NONE: full */
     uint16_t nfree;
-    int8_t cls;          /* size class; -1: a free page */
+    int8_t cls; /* size class; -1: a free page */
     uint8_t on_list;
 } page_t;
 
@@ -191,7 +191,8 @@ bn_slab_alloc_locked(bn_slab_t *s, size_t size)
         p->nfree = (uint16_t) (BN_SLAB_PAGE / chunk);
         p->free_chunk = 0;
         for (size_t off = 0; off < BN_SLAB_PAGE; off += chunk) {
-            *(uint32_t *) (page + off) = off + chunk < BN_SLAB_PAGE ? (uint32_t) (off + chunk) : NONE;
+            *(uint32_t *) (page + off) =
+                off + chunk < BN_SLAB_PAGE ? (uint32_t) (off + chunk) : NONE;
         }
         push_page(s, &s->partial[c], i);
     }

@@ -9,8 +9,10 @@
 #include "../common/heritage.h"
 #include "../common/clock.h"
 #include "../common/peers.h"
+#include "../common/cache.h"
 
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 
 #include <poll.h>
 #include <signal.h>
@@ -309,10 +311,63 @@ set_master_logs(int efd, int afd)
  * in the peer table, and an eventfd per upstream with a queue (a slot was
  * freed: every worker's queued requests may go).
  */
+/* Cache zones outlive configs: a reload with a zone of the same name keeps
+ * its index (and the files under it). */
+static bn_cache_zone_t **zones;
+static size_t nzones;
+
 static int
-prepare_shared(bn_conf_t *c, bn_conf_errors_t *errs)
+prepare_cache_zone(bn_conf_t *c, bn_conf_cache_zone_t *cz, uid_t uid, gid_t gid, bool drop,
+                   bn_conf_errors_t *errs)
+{
+    bn_cache_zone_t *z, **nz;
+
+    for (size_t i = 0; i < nzones; i++) {
+        if (strcmp(bn_cache_zone_name(zones[i]), cz->name) == 0) {
+            if (strcmp(bn_cache_zone_path(zones[i]), cz->path) != 0) {
+                bn_conf_errors_add(errs,
+                                   "%s: cache zone \"%s\": its path cannot change on reload "
+                                   "(restart bouncer for that)",
+                                   c->file, cz->name);
+                return BN_ERROR;
+            }
+            cz->zone = zones[i];
+            return BN_OK;
+        }
+    }
+    if (mkdir(cz->path, 0700) == -1 && errno != EEXIST) {
+        bn_conf_errors_add(errs, "%s: cache zone \"%s\": cannot create \"%s\": %s", c->file,
+                           cz->name, cz->path, strerror(errno));
+        return BN_ERROR;
+    }
+    if (drop && chown(cz->path, uid, gid) == -1) {
+        bn_conf_errors_add(errs, "%s: cache zone \"%s\": cannot give \"%s\" to the workers: %s",
+                           c->file, cz->name, cz->path, strerror(errno));
+        return BN_ERROR;
+    }
+    z = bn_cache_zone_create(cz->name, cz->path, cz->memory, cz->max_size, cz->inactive);
+    nz = realloc(zones, (nzones + 1) * sizeof(*zones));
+    if (z == NULL || nz == NULL) {
+        bn_conf_errors_add(errs, "%s: cache zone \"%s\": cannot map %" PRIu64 " bytes: %s", c->file,
+                           cz->name, cz->memory, strerror(errno));
+        return BN_ERROR;
+    }
+    zones = nz;
+    zones[nzones++] = z;
+    cz->zone = z;
+    return BN_OK;
+}
+
+static int
+prepare_shared(bn_conf_t *c, uid_t uid, gid_t gid, bool drop, bn_conf_errors_t *errs)
 {
     char err[256];
+
+    for (size_t i = 0; i < c->ncache_zones; i++) {
+        if (prepare_cache_zone(c, &c->cache_zones[i], uid, gid, drop, errs) != BN_OK) {
+            return BN_ERROR;
+        }
+    }
 
     if (bn_peers_assign(c, err, sizeof(err)) != BN_OK) {
         bn_conf_errors_add(errs, "%s: %s", c->file, err);
@@ -415,7 +470,7 @@ reload(int reply_fd)
                            nc->group);
         goto failed;
     }
-    if (prepare_shared(nc, &errs) != BN_OK) {
+    if (prepare_shared(nc, uid, gid, drop, &errs) != BN_OK) {
         goto failed;
     }
     if (bn_listen_open(nc, conf, &errs) != BN_OK) {
@@ -726,7 +781,8 @@ bn_master_start(const char *conf_path, bool foreground)
         bn_pidfile_remove();
         return 1;
     }
-    if (prepare_shared(conf, &errs) != BN_OK || bn_listen_open(conf, NULL, &errs) != BN_OK) {
+    if (prepare_shared(conf, w_uid, w_gid, w_drop, &errs) != BN_OK
+        || bn_listen_open(conf, NULL, &errs) != BN_OK) {
         for (size_t i = 0; i < errs.n; i++) {
             fprintf(stderr, "%s\n", errs.lines[i]);
         }

@@ -132,7 +132,7 @@ bn_access_log_write(bn_request_t *r)
         } else {
             len += (size_t) snprintf(line + len, sizeof(line) - len, ",\"upstream_status\":null");
         }
-        len += json_str(line + len, sizeof(line) - len, "cache", NULL);
+        len += json_str(line + len, sizeof(line) - len, "cache", r->cache_status);
         len += json_str(line + len, sizeof(line) - len, "user_agent", r->user_agent);
         len += json_str(line + len, sizeof(line) - len, "referer", r->referer);
         len +=

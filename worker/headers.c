@@ -486,6 +486,98 @@ bn_http_build_switch_head(bn_request_t *r)
     return BN_OK;
 }
 
+static int put_hsts(bn_request_t *r);
+
+/* Connection (what the client must know of this connection's future) and
+ * the blank line that ends a response head. */
+static int
+put_head_end(bn_request_t *r)
+{
+    if (!r->keepalive) {
+        if (put_lit(&r->rout, "Connection: close\r\n") != BN_OK) {
+            return BN_ERROR;
+        }
+    } else if (r->version == 10 && put_lit(&r->rout, "Connection: keep-alive\r\n") != BN_OK) {
+        return BN_ERROR;
+    }
+    return put_lit(&r->rout, "\r\n");
+}
+
+/* X-Cache-Status, on routes that cache (unless status_header = false). */
+static int
+put_cache_status(bn_request_t *r)
+{
+    if (r->cache_status == NULL || !r->route->cache.status_header) {
+        return BN_OK;
+    }
+    return bn_buf_printf(&r->rout, "X-Cache-Status: %s\r\n", r->cache_status);
+}
+
+/*
+ * The upstream's header lines worth keeping with a cached body: not the
+ * hop-by-hop ones, nor the framing (bouncer frames what it serves), nor
+ * what bouncer hides.
+ */
+int
+bn_http_cacheable_lines(bn_request_t *r, bn_buf_t *out)
+{
+    const char *buf = r->rbuf.start;
+    const bn_http_head_t *h = &r->rhead;
+
+    for (unsigned i = 0; i < h->nheaders; i++) {
+        const bn_http_header_t *hd = &h->headers[i];
+        const char *name = buf + hd->name;
+        size_t nl = hd->name_len;
+        if (header_in(name, nl, hop_by_hop, BN_NELEMS(hop_by_hop))
+            || named_in_connection(h, buf, name, nl) || bn_strncaseeq(name, nl, "server", 6)
+            || bn_strncaseeq(name, nl, "x-powered-by", 12) || bn_strncaseeq(name, nl, "age", 3)) {
+            continue;
+        }
+        if (put_header(out, name, nl, buf + hd->value, hd->value_len) != BN_OK) {
+            return BN_ERROR;
+        }
+    }
+    return BN_OK;
+}
+
+/* The head of a response served from the cache: the stored lines, and what
+ * bouncer adds to any response. */
+int
+bn_http_build_cached_head(bn_request_t *r, int status, const char *lines, size_t len, int64_t age,
+                          uint64_t length, bool body)
+{
+    const bn_conf_headers_t *rh = &r->route->response_headers;
+    const char *p = lines, *end = lines + len;
+
+    r->status = status;
+    if (put_status_line(&r->rout, status) != BN_OK) {
+        return BN_ERROR;
+    }
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t) (end - p));
+        const char *colon = memchr(p, ':', (size_t) (end - p));
+        if (eol == NULL || colon == NULL || colon > eol) {
+            break;
+        }
+        if (!header_in_set(p, (size_t) (colon - p), rh)
+            && !(status == 304 && bn_strncaseeq(p, (size_t) (colon - p), "content-type", 12))
+            && put(&r->rout, p, (size_t) (eol - p + 1)) != BN_OK) {
+            return BN_ERROR;
+        }
+        p = eol + 1;
+    }
+    if (bn_buf_printf(&r->rout, "Age: %" PRId64 "\r\nServer: bouncer\r\n", age) != BN_OK
+        || put(&r->rout, r->resp_header_lines, strlen(r->resp_header_lines)) != BN_OK
+        || put_hsts(r) != BN_OK || put_cache_status(r) != BN_OK) {
+        return BN_ERROR;
+    }
+    if (status != 304 && (body || r->head_method)
+        && put_number_header(&r->rout, "Content-Length", 14, length) != BN_OK) {
+        return BN_ERROR;
+    }
+    return put_head_end(r);
+}
+
 /* Strict-Transport-Security on https responses of a server with hsts. */
 static int
 put_hsts(bn_request_t *r)
@@ -582,7 +674,7 @@ bn_http_build_response_head(bn_request_t *r)
         || (upstream_header(r, "date", &len) == NULL
             && bn_buf_printf(&r->rout, "Date: %s\r\n", bn_time_http()) != BN_OK)
         || put(&r->rout, r->resp_header_lines, strlen(r->resp_header_lines)) != BN_OK
-        || put_sticky_cookie(r) != BN_OK || put_hsts(r) != BN_OK) {
+        || put_sticky_cookie(r) != BN_OK || put_hsts(r) != BN_OK || put_cache_status(r) != BN_OK) {
         return BN_ERROR;
     }
     if (mode == BN_BODY_LENGTH) {
@@ -593,14 +685,7 @@ bn_http_build_response_head(bn_request_t *r)
     } else if (chunk_out && put_lit(&r->rout, "Transfer-Encoding: chunked\r\n") != BN_OK) {
         return BN_ERROR;
     }
-    if (!r->keepalive) {
-        if (put_lit(&r->rout, "Connection: close\r\n") != BN_OK) {
-            return BN_ERROR;
-        }
-    } else if (r->version == 10 && put_lit(&r->rout, "Connection: keep-alive\r\n") != BN_OK) {
-        return BN_ERROR;
-    }
-    if (put_lit(&r->rout, "\r\n") != BN_OK) {
+    if (put_head_end(r) != BN_OK) {
         return BN_ERROR;
     }
     r->rbuf.pos = r->rbuf.start + h->head_len;

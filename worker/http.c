@@ -419,6 +419,9 @@ free_request(bn_request_t *r)
 
     BN_CHECK_OBJ(r, BN_REQUEST_MAGIC);
     bn_upstream_release(r, false);
+    if (r->cache_status != NULL) {
+        bn_cache_finish(r, false); /* ended before its response did */
+    }
     bn_timer_del(&r->up_timer);
     c->req = NULL;
     r->magic = 0;
@@ -431,8 +434,8 @@ head_str(bn_request_t *r, uint32_t off, uint32_t len)
     return bn_pstrndup(r->pool, r->client->in.start + off, len);
 }
 
-static char *
-header_value(bn_request_t *r, const char *name)
+char *
+bn_http_header(bn_request_t *r, const char *name)
 {
     int i = bn_http_find_header(&r->head, r->client->in.start, name);
 
@@ -508,8 +511,8 @@ start_request(bn_client_t *c)
 
     r->head_method = strcmp(r->method, "HEAD") == 0;
     r->keepalive = r->version == 11 ? !r->head.conn_close : r->head.conn_keepalive;
-    r->user_agent = header_value(r, "user-agent");
-    r->referer = header_value(r, "referer");
+    r->user_agent = bn_http_header(r, "user-agent");
+    r->referer = bn_http_header(r, "referer");
 
     rc = bn_route_absolute_form(r);
     if (rc == BN_ERROR) {
@@ -618,7 +621,7 @@ start_request(bn_client_t *c)
     if (r->route->websocket && r->head.upgrade >= 0 && r->head.conn_upgrade
         && bn_strncaseeq(c->in.start + r->head.headers[r->head.upgrade].value,
                          r->head.headers[r->head.upgrade].value_len, "websocket", 9)) {
-        const char *key = header_value(r, "sec-websocket-key");
+        const char *key = bn_http_header(r, "sec-websocket-key");
         /* RFC 6455 4.1: GET, HTTP/1.1, a 16-byte key in base64, no body. */
         if (r->version != 11 || strcmp(r->method, "GET") != 0 || key == NULL || strlen(key) != 24
             || key[22] != '=' || key[23] != '=' || r->req_pipe.in_mode != BN_BODY_NONE) {
@@ -668,6 +671,10 @@ start_request(bn_client_t *c)
         return BN_OK;
     }
     bn_http_head_init(&r->rhead, BN_HTTP_PARSE_RESPONSE);
+    if (r->route->cache.zone != NULL && bn_cache_request(r) == BN_DONE) {
+        bn_http_run(r); /* answered from the cache */
+        return BN_OK;
+    }
     r->state = BN_REQ_CONNECTING;
     r->upstream_start_msec = bn_current_msec;
     bn_upstream_connect(r);
@@ -692,6 +699,9 @@ respond(bn_request_t *r, int status, const char *extra, const char *ctype, const
 
     bn_upstream_release(r, false);
     bn_timer_del(&r->up_timer);
+    if (r->cache_store) {
+        bn_cache_finish(r, false); /* this answer replaces the one being stored */
+    }
     if (body == NULL) {
         if (status >= 400 || status < 200) {
             /* Bouncer's own page: the status and nothing about the backends. */
@@ -883,6 +893,9 @@ read_response_head(bn_request_t *r)
                  * connection was offered an upgrade; do not reuse it. */
                 r->up_keepalive = false;
             }
+            if (r->cache_status != NULL) {
+                bn_cache_response(r);
+            }
             r->resp_started = true;
             return 1;
         }
@@ -1000,6 +1013,17 @@ bn_http_run(bn_request_t *r)
     BN_CHECK_OBJ(r, BN_REQUEST_MAGIC);
     if (r->state == BN_REQ_TUNNEL) {
         bn_tunnel_run(r);
+        return;
+    }
+    if (r->state == BN_REQ_CACHED) {
+        rc = bn_cache_send(r);
+        if (rc == BN_ERROR) {
+            abort_request(r, r->status, errno, "client closed the connection");
+        } else if (rc == BN_DONE) {
+            finalize_request(r);
+        } else {
+            set_timers(r, rc > 0, false);
+        }
         return;
     }
     for (;;) {
@@ -1121,6 +1145,9 @@ finalize_request(bn_request_t *r)
     bool error = r->status >= 400;
 
     bn_upstream_release(r, r->up_keepalive && r->req_pipe.done && bn_buf_len(&r->rbuf) == 0);
+    if (r->cache_status != NULL) {
+        bn_cache_finish(r, true);
+    }
     bn_access_log_write(r);
     free_request(r);
     c->log.action = NULL;

@@ -109,7 +109,9 @@ typedef struct {
     bool tail;
     size_t sent;
     uint64_t bytes_out;
-    uint64_t body_in;  /* body bytes read (decoded) so far */
+    uint64_t body_in; /* body bytes read (decoded) so far */
+    int tee_fd;       /* a copy of the decoded body goes here (the cache); -1: none */
+    bool tee_failed;
     uint64_t max_body; /* 0: no limit; above it: PIPE_TOO_LARGE */
 } bn_pipe_t;
 
@@ -118,6 +120,7 @@ typedef enum {
     BN_REQ_PROXYING,
     BN_REQ_RESPONDING, /* a response made by bouncer */
     BN_REQ_TUNNEL,     /* after 101: bytes both ways (tunnel.c) */
+    BN_REQ_CACHED,     /* served from the cache (cache.c) */
 } bn_req_state_t;
 
 struct bn_request_s {
@@ -189,6 +192,17 @@ struct bn_request_s {
     bn_msec_t upstream_start_msec;
     int64_t upstream_msec;   /* -1: no upstream */
     uint64_t bytes_received; /* tunnel: from the client */
+
+    /* The cache (cache.c). */
+    const char *cache_status; /* X-Cache-Status; NULL: the route does not cache */
+    unsigned char cache_key[16];
+    bool cache_lookup; /* the request may be answered from, or stored in, the cache */
+    bool cache_store;  /* the response is being written to cache_tmp */
+    bool cache_done;   /* bn_cache_finish() ran */
+    int cache_fd;      /* the file being written or served; -1: none */
+    char *cache_tmp;
+    int64_t cache_expires;
+    uint64_t cache_off, cache_left; /* serving: where the body is, what is left */
     bool tunnel_client_eof, tunnel_up_eof;
     bool tunnel_client_shut, tunnel_up_shut;
     char upstream_addr[BN_ADDR_TEXT_LEN];
@@ -244,6 +258,11 @@ const char *bn_http_real_ip(bn_request_t *r);
 void bn_http_interim_response(bn_request_t *r);
 /* Writes the client's response head to r->rout and sets up the body pipe. */
 int bn_http_build_response_head(bn_request_t *r);
+/* The upstream's header lines to keep with a cached body, into out. */
+int bn_http_cacheable_lines(bn_request_t *r, bn_buf_t *out);
+/* Writes to r->rout the head of a response served from the cache. */
+int bn_http_build_cached_head(bn_request_t *r, int status, const char *lines, size_t len,
+                              int64_t age, uint64_t length, bool body);
 /* Writes the 101 head for a WebSocket the upstream accepted. */
 int bn_http_build_switch_head(bn_request_t *r);
 
@@ -262,6 +281,9 @@ void bn_http_run(bn_request_t *r);
 void bn_http_close_idle_clients(void);
 bool bn_http_have_clients(void);
 void bn_http_upstream_failed(bn_request_t *r, int status, const char *why);
+/* The value of r's request header name (the first line), in r's pool; NULL
+ * when absent. */
+char *bn_http_header(bn_request_t *r, const char *name);
 /* The Strict-Transport-Security value for r's responses, or NULL. */
 const char *bn_http_hsts(const bn_request_t *r);
 /* Ends r's tunnel or exchange: access log, both connections closed. */
@@ -311,6 +333,19 @@ void bn_tls_close(bn_conn_t *c);
 void bn_conn_shutdown_write(bn_conn_t *c);
 const char *bn_tls_protocol(const bn_conn_t *c); /* NULL: plain */
 bool bn_tls_resumed(const bn_conn_t *c);
+
+/* cache.c */
+/* For a request on a caching route: answers it from the cache (BN_DONE),
+ * or marks it to be stored (BN_DECLINED: go upstream). */
+int bn_cache_request(bn_request_t *r);
+/* The upstream's head arrived: starts storing when the response may be. */
+void bn_cache_response(bn_request_t *r);
+/* Moves a cached response to the client: 1 progress, 0 blocked, BN_DONE,
+ * BN_ERROR (the client is gone). */
+int bn_cache_send(bn_request_t *r);
+/* The request ends: a complete stored response enters the index, anything
+ * else is thrown away. */
+void bn_cache_finish(bn_request_t *r, bool complete);
 
 /* access_log.c */
 void bn_access_log_write(bn_request_t *r);

@@ -18,7 +18,8 @@ main(void)
     int status;
 
     ok(s != NULL, "a 1 MiB zone");
-    ok(bn_slab_create(8192, 0) == NULL && errno == EINVAL, "a zone too small to hold anything is refused");
+    ok(bn_slab_create(8192, 0) == NULL && errno == EINVAL,
+       "a zone too small to hold anything is refused");
     ok(bn_slab_data(s) != NULL, "the reserved area");
     memset(bn_slab_data(s), 0xab, 1000);
 
@@ -39,7 +40,8 @@ main(void)
     memset(a, 1, 10);
     memset(b, 2, 16);
     bn_slab_free_locked(s, a);
-    ok(*(unsigned char *) b == 2 && ((unsigned char *) b)[15] == 2, "freeing a neighbour leaves a chunk intact");
+    ok(*(unsigned char *) b == 2 && ((unsigned char *) b)[15] == 2,
+       "freeing a neighbour leaves a chunk intact");
     void *a2 = bn_slab_alloc_locked(s, 12);
     ok(a2 == a, "a freed chunk is reused first");
     ok(((unsigned char *) a2)[0] == 0, "and comes back zeroed");
@@ -86,7 +88,8 @@ main(void)
     }
     waitpid(pid, &status, 0);
     bn_slab_lock(s);
-    ok(strcmp(*(char **) bn_slab_data(s), "from the child") == 0, "a chunk allocated in a child is seen by the parent");
+    ok(strcmp(*(char **) bn_slab_data(s), "from the child") == 0,
+       "a chunk allocated in a child is seen by the parent");
     ok(1, "a lock held by a process that died is taken over");
     bn_slab_unlock(s);
     bn_slab_destroy(s);

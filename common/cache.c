@@ -1,0 +1,233 @@
+/*
+ * cache.c: the shared index of a cache zone (see cache.h).
+ */
+#include "cache.h"
+#include "slab.h"
+
+#include <limits.h>
+#include <sys/stat.h>
+
+typedef struct entry_s {
+    bn_cache_meta_t m;
+    int64_t last_used; /* wall-clock seconds */
+    struct entry_s *hnext;
+    struct entry_s *prev, *next; /* LRU: head most recent */
+} entry_t;
+
+struct bn_cache_zone_s {
+    bn_slab_t *slab;
+    char name[64];
+    char path[PATH_MAX - 96]; /* room for /ab/ and a 32-digit name */
+    uint64_t max_size;
+    int64_t inactive; /* seconds */
+    size_t nbuckets;
+    size_t nentries;
+    uint64_t bytes;
+    entry_t *head, *tail;
+    entry_t *buckets[]; /* in the slab's reserved area, like all of this */
+};
+
+bn_cache_zone_t *
+bn_cache_zone_create(const char *name, const char *path, size_t memory, uint64_t max_size,
+                     uint64_t inactive_msec)
+{
+    /* One bucket per 256 bytes of zone: chains stay short at any fill. */
+    size_t nbuckets = BN_MAX(memory / 256, 64);
+    size_t reserve = sizeof(bn_cache_zone_t) + nbuckets * sizeof(entry_t *);
+    bn_slab_t *slab;
+    bn_cache_zone_t *z;
+
+    if (reserve >= memory / 2) {
+        errno = EINVAL;
+        return NULL;
+    }
+    slab = bn_slab_create(memory, reserve);
+    if (slab == NULL) {
+        return NULL;
+    }
+    z = bn_slab_data(slab);
+    memset(z, 0, reserve);
+    z->slab = slab;
+    snprintf(z->name, sizeof(z->name), "%s", name);
+    snprintf(z->path, sizeof(z->path), "%s", path);
+    z->max_size = max_size;
+    z->inactive = (int64_t) (inactive_msec / 1000);
+    z->nbuckets = nbuckets;
+    return z;
+}
+
+const char *
+bn_cache_zone_name(const bn_cache_zone_t *z)
+{
+    return z->name;
+}
+
+const char *
+bn_cache_zone_path(const bn_cache_zone_t *z)
+{
+    return z->path;
+}
+
+void
+bn_cache_file(const bn_cache_zone_t *z, const unsigned char *key, char *buf, size_t len)
+{
+    char hex[BN_CACHE_KEY_LEN * 2 + 1];
+
+    for (int i = 0; i < BN_CACHE_KEY_LEN; i++) {
+        snprintf(hex + i * 2, 3, "%02x", key[i]);
+    }
+    /* Two hex digits of directory keep any one folder from growing huge. */
+    snprintf(buf, len, "%s/%.2s/%s", z->path, hex, hex);
+}
+
+static entry_t **
+bucket(bn_cache_zone_t *z, const unsigned char *key)
+{
+    uint64_t h;
+
+    memcpy(&h, key, sizeof(h)); /* the key is already a cryptographic hash */
+    return &z->buckets[h % z->nbuckets];
+}
+
+static void
+lru_unlink(bn_cache_zone_t *z, entry_t *e)
+{
+    if (e->prev != NULL) {
+        e->prev->next = e->next;
+    } else {
+        z->head = e->next;
+    }
+    if (e->next != NULL) {
+        e->next->prev = e->prev;
+    } else {
+        z->tail = e->prev;
+    }
+    e->prev = e->next = NULL;
+}
+
+static void
+lru_push(bn_cache_zone_t *z, entry_t *e)
+{
+    e->prev = NULL;
+    e->next = z->head;
+    if (z->head != NULL) {
+        z->head->prev = e;
+    }
+    z->head = e;
+    if (z->tail == NULL) {
+        z->tail = e;
+    }
+}
+
+static entry_t *
+find(bn_cache_zone_t *z, const unsigned char *key)
+{
+    for (entry_t *e = *bucket(z, key); e != NULL; e = e->hnext) {
+        if (memcmp(e->m.key, key, BN_CACHE_KEY_LEN) == 0) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/* Unlinks e everywhere and frees it; its file goes too unless keep_file. */
+static void
+drop(bn_cache_zone_t *z, entry_t *e, bool keep_file)
+{
+    entry_t **pp = bucket(z, e->m.key);
+    char file[PATH_MAX];
+
+    while (*pp != e) {
+        pp = &(*pp)->hnext;
+    }
+    *pp = e->hnext;
+    lru_unlink(z, e);
+    z->nentries--;
+    z->bytes -= e->m.size;
+    if (!keep_file) {
+        /* Under the lock on purpose: a new file of the same key renamed in
+         * meanwhile would otherwise be the one unlinked. */
+        bn_cache_file(z, e->m.key, file, sizeof(file));
+        unlink(file);
+    }
+    bn_slab_free_locked(z->slab, e);
+}
+
+bool
+bn_cache_lookup(bn_cache_zone_t *z, const unsigned char *key, bn_cache_meta_t *m)
+{
+    entry_t *e;
+
+    bn_slab_lock(z->slab);
+    e = find(z, key);
+    if (e != NULL) {
+        *m = e->m;
+        e->last_used = (int64_t) time(NULL);
+        lru_unlink(z, e);
+        lru_push(z, e);
+    }
+    bn_slab_unlock(z->slab);
+    return e != NULL;
+}
+
+void
+bn_cache_insert(bn_cache_zone_t *z, const bn_cache_meta_t *m)
+{
+    int64_t now = (int64_t) time(NULL);
+    entry_t *e;
+
+    bn_slab_lock(z->slab);
+    e = find(z, m->key);
+    if (e != NULL) {
+        /* The new file already replaced the old one (rename). */
+        drop(z, e, true);
+    }
+    /* Unused too long: gone, oldest first, whatever the room. */
+    while (z->tail != NULL && z->inactive > 0 && z->tail->last_used + z->inactive < now) {
+        drop(z, z->tail, false);
+    }
+    while ((e = bn_slab_alloc_locked(z->slab, sizeof(entry_t))) == NULL && z->tail != NULL) {
+        drop(z, z->tail, false); /* the index is full: least recently used out */
+    }
+    if (e == NULL) {
+        char file[PATH_MAX];
+        bn_cache_file(z, m->key, file, sizeof(file));
+        unlink(file);
+        bn_slab_unlock(z->slab);
+        return;
+    }
+    e->m = *m;
+    e->last_used = now;
+    e->hnext = *bucket(z, m->key);
+    *bucket(z, m->key) = e;
+    lru_push(z, e);
+    z->nentries++;
+    z->bytes += m->size;
+    while (z->max_size > 0 && z->bytes > z->max_size && z->tail != NULL) {
+        drop(z, z->tail, false); /* over the disk bound: least recently used out */
+    }
+    bn_slab_unlock(z->slab);
+}
+
+bool
+bn_cache_remove(bn_cache_zone_t *z, const unsigned char *key)
+{
+    entry_t *e;
+
+    bn_slab_lock(z->slab);
+    e = find(z, key);
+    if (e != NULL) {
+        drop(z, e, false);
+    }
+    bn_slab_unlock(z->slab);
+    return e != NULL;
+}
+
+void
+bn_cache_usage(bn_cache_zone_t *z, size_t *entries, uint64_t *bytes)
+{
+    bn_slab_lock(z->slab);
+    *entries = z->nentries;
+    *bytes = z->bytes;
+    bn_slab_unlock(z->slab);
+}

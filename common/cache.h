@@ -1,0 +1,54 @@
+/*
+ * cache.h: the index of a cache zone, in shared memory.  Every worker
+ * finds entries here; bodies are files under the zone's path, one per
+ * entry, named by the key's hash.  The index holds what a lookup needs
+ * without opening the file: freshness, size, status.
+ *
+ * Entries live in the zone's slab (common/slab.h) and are found through a
+ * hash table in its reserved area; a least-recently-used list orders them
+ * for eviction when the index's memory or the disk bound (max_size) runs
+ * out.  All of it under the zone's lock.
+ */
+#ifndef BN_CACHE_H
+#define BN_CACHE_H
+
+#include "bouncer.h"
+
+#define BN_CACHE_KEY_LEN 16 /* bytes of SHA-256 kept: the key's identity */
+
+typedef struct bn_cache_zone_s bn_cache_zone_t;
+
+typedef struct {
+    unsigned char key[BN_CACHE_KEY_LEN];
+    int64_t stored;  /* wall-clock seconds, when the response arrived */
+    int64_t expires; /* fresh until (wall-clock seconds) */
+    uint64_t size;   /* of the file: metadata line, head and body */
+    uint16_t status;
+} bn_cache_meta_t;
+
+/* Maps a zone (master, before forking).  NULL with errno on failure. */
+bn_cache_zone_t *bn_cache_zone_create(const char *name, const char *path, size_t memory,
+                                      uint64_t max_size, uint64_t inactive_msec);
+const char *bn_cache_zone_name(const bn_cache_zone_t *z);
+const char *bn_cache_zone_path(const bn_cache_zone_t *z);
+
+/* Finds key; on a hit copies its metadata to *m and marks it used. */
+bool bn_cache_lookup(bn_cache_zone_t *z, const unsigned char *key, bn_cache_meta_t *m);
+
+/*
+ * Records an entry whose file is in place (replacing one of the same key).
+ * Entries evicted to make room (memory, max_size) or unused for longer than
+ * inactive are removed from the index, and their files too.
+ */
+void bn_cache_insert(bn_cache_zone_t *z, const bn_cache_meta_t *m);
+
+/* Drops key from the index and unlinks its file; false when it was not there. */
+bool bn_cache_remove(bn_cache_zone_t *z, const unsigned char *key);
+
+/* The file of key: PATH/ab/abcdef... (hex).  buf holds PATH_MAX. */
+void bn_cache_file(const bn_cache_zone_t *z, const unsigned char *key, char *buf, size_t len);
+
+/* Entries and bytes on disk now, for tests and status. */
+void bn_cache_usage(bn_cache_zone_t *z, size_t *entries, uint64_t *bytes);
+
+#endif

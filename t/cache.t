@@ -1,0 +1,196 @@
+# The shared cache: what is stored and what never is (a 500, Set-Cookie,
+# private, an answer to Authorization), freshness from s-maxage, max-age,
+# Expires or `valid`, hits in every worker, HEAD from a stored GET, 304
+# from a fresh entry, expiry, unsafe methods invalidating, bodies of any
+# size or framing, a cut body never stored, the disk bound, and the cache
+# kept across a reload and a killed worker.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use BouncerTest;
+use Test::More;
+use Time::HiRes qw(sleep);
+
+my $t = BouncerTest->new;
+my $d = $t->dir;
+my ($p, $be) = map { $t->port } 1 .. 2;
+
+# The backend answers by path; every answer carries a serial number, so a
+# test can tell a stored answer from a fresh one.
+my $serial = 0;
+$t->backend($be, sub {
+    my ($r) = @_;
+    my $n = "$$-" . ++$serial;
+    my $path = $r->{path};
+    return [200, ['Cache-Control' => 'max-age=60', 'ETag' => '"v1"',
+                  'Last-Modified' => 'Wed, 01 Jan 2025 00:00:00 GMT', 'X-Serial' => $n], "fresh $path"]
+        if $path =~ m{^/c/(fresh|head|cond|post)};
+    return [200, ['Cache-Control' => 's-maxage=60, max-age=0', 'X-Serial' => $n], "shared $n"] if $path =~ m{^/c/smaxage};
+    return [500, ['Cache-Control' => 'max-age=60'], "error $n"] if $path =~ m{^/c/error};
+    return [503, [], "unavailable $n"] if $path =~ m{^/c/listed503};
+    return [200, ['Cache-Control' => 'max-age=60', 'Set-Cookie' => 'sid=secret'], "cookie $n"] if $path =~ m{^/c/cookie};
+    return [200, ['Cache-Control' => 'private, max-age=60'], "private $n"] if $path =~ m{^/c/private};
+    return [200, ['Cache-Control' => 'no-store'], "nostore $n"] if $path =~ m{^/c/nostore};
+    return [200, ['Cache-Control' => 'max-age=60'], "auth $n"] if $path =~ m{^/c/auth-plain};
+    return [200, ['Cache-Control' => 'public, max-age=60'], "auth-public $n"] if $path =~ m{^/c/auth-public};
+    return [200, [], "none $n"] if $path =~ m{^/c/nofresh};
+    return [200, [], "listed $n"] if $path =~ m{^/c/listed200};
+    return [200, ['Cache-Control' => 'max-age=1'], "own $n"] if $path =~ m{^/c/ownttl};
+    return [200, ['Date' => 'Thu, 01 Jan 2026 00:00:00 GMT', 'Expires' => 'Thu, 01 Jan 2026 00:01:00 GMT'], "expires $n"] if $path =~ m{^/c/expires};
+    return [200, ['Cache-Control' => 'max-age=1'], "short $n"] if $path =~ m{^/c/short};
+    return [200, ['Cache-Control' => 'max-age=60', 'Vary' => 'Accept-Language'], "vary $n"] if $path =~ m{^/c/vary};
+    return { stream => 1024 * 1024 + 7 } if $path =~ m{^/c/big};
+    return { stream => 300_000, chunked => 1 } if $path =~ m{^/c/chunked};
+    return { raw => "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nContent-Length: 100\r\n\r\nonly part", then_close => 1 } if $path =~ m{^/c/cut};
+    return [200, ['Cache-Control' => 'max-age=60'], 'x' x 3000 . " $n"] if $path =~ m{^/c/disk};
+    return [200, [], "plain $n"];
+});
+$t->config(<<C, workers => 2, access_format => 'json');
+cache_zones = ( { name = "main"; path = "$d/cache"; memory = "1m"; },
+                { name = "small"; path = "$d/small"; memory = "1m"; max_size = "20k"; } );
+upstreams = ( { name = "be"; servers = ( { address = "127.0.0.1:$be"; } ); } );
+servers = ( { listen = [ "127.0.0.1:$p" ];
+  routes = ( { match = { prefix = "/c/disk"; }; upstream = "be"; cache = { zone = "small"; }; },
+             { match = { prefix = "/c/"; }; upstream = "be";
+               cache = { zone = "main"; valid = ( { status = [ "200", "503" ]; ttl = "10m"; } ); }; },
+             { match = { prefix = "/quiet/"; }; upstream = "be"; rewrite = { regex = "^/quiet/(.*)"; replace = "/c/\$1"; };
+               cache = { zone = "main"; status_header = false; }; },
+             { match = { prefix = "/"; }; upstream = "be"; } ); } );
+C
+$t->start(ports => [$p]);
+
+sub get {
+    my ($path, @h) = @_;
+    return http_request($p, 'GET', $path, headers => \@h);
+}
+sub seen { scalar grep { $_->{path} eq $_[0] } $t->backend_requests($be) }
+
+# --- miss, then hits in every worker
+my $r = get('/c/fresh');
+is($r->{headers}{'x-cache-status'}, 'MISS', 'first request: MISS');
+is($r->{body}, 'fresh /c/fresh', 'the upstream body');
+my $first = $r->{headers}{'x-serial'};
+my %statuses;
+for (1 .. 8) {
+    $r = get('/c/fresh');
+    $statuses{$r->{headers}{'x-cache-status'}}++;
+    is($r->{headers}{'x-serial'}, $first, 'the stored answer') if $_ == 1;
+}
+is_deeply(\%statuses, { HIT => 8 }, 'eight more: all HIT, whichever worker took them');
+is(seen('/c/fresh'), 1, 'the backend saw one request');
+like($r->{headers}{age}, qr/^\d+$/, 'hits carry Age');
+is($r->{headers}{server}, 'bouncer', 'and bouncer\'s Server');
+is($r->{body}, 'fresh /c/fresh', 'the stored body');
+my @pids = map { /"worker_pid":(\d+)/ ? $1 : () } grep { /"cache":"HIT"/ } split /\n/, $t->access_log;
+my %wp = map { $_ => 1 } @pids;
+ok(scalar(keys %wp) >= 1, 'the access log has cache HIT lines with the worker pid');
+
+# --- never stored
+for my $case (['/c/error', 'a 500 with max-age (no valid entry lists 500)'],
+              ['/c/cookie', 'a response with Set-Cookie'],
+              ['/c/private', 'Cache-Control: private'],
+              ['/c/nostore', 'Cache-Control: no-store'],
+              ['/c/nofresh', 'no freshness, status not listed in valid... (200 is listed: see below)'],
+              ['/c/vary', 'Vary (variants are not stored yet)']) {
+    my ($path, $what) = @$case;
+    next if $path eq '/c/nofresh';
+    my $a = get($path);
+    my $b = get($path);
+    isnt($b->{body}, $a->{body}, "$what: not stored") ;
+}
+my $a1 = get('/c/auth-plain', Authorization => 'Basic dTpw');
+my $a2 = get('/c/auth-plain', Authorization => 'Basic dTpw');
+isnt($a2->{body}, $a1->{body}, 'an answer to Authorization is not shared');
+is(get('/c/auth-plain')->{headers}{'x-cache-status'}, 'MISS', 'not even with requests without it');
+$a1 = get('/c/auth-public', Authorization => 'Basic dTpw');
+$a2 = get('/c/auth-public');
+is($a2->{body}, $a1->{body}, '...unless the response says public');
+my $s1 = get('/c/smaxage');
+is(get('/c/smaxage')->{body}, $s1->{body}, 's-maxage wins over max-age=0 for a shared cache');
+
+# --- valid: TTLs for answers without their own
+$r = get('/c/listed200');
+is(get('/c/listed200')->{body}, $r->{body}, 'no freshness, but 200 listed in valid: stored');
+$r = get('/c/listed503');
+is(get('/c/listed503')->{body}, $r->{body}, 'a 503 listed in valid: stored');
+$r = get('/quiet/nofresh');
+isnt(get('/quiet/nofresh')->{body}, $r->{body}, 'no freshness and no valid list: not stored');
+ok(!exists $r->{headers}{'x-cache-status'}, 'status_header = false: no X-Cache-Status');
+$r = get('/c/expires');
+is(get('/c/expires')->{body}, $r->{body}, 'Expires - Date gives freshness');
+
+# --- expiry: the response's own max-age=1 beats valid's 10m
+$r = get('/c/ownttl');
+is(get('/c/ownttl')->{headers}{'x-cache-status'}, 'HIT', 'fresh for a second');
+sleep 1.6;
+my $e = get('/c/ownttl');
+is($e->{headers}{'x-cache-status'}, 'EXPIRED', 'then EXPIRED');
+isnt($e->{body}, $r->{body}, 'and fetched again');
+is(get('/c/ownttl')->{body}, $e->{body}, 'the new answer is stored');
+
+# --- HEAD from a stored GET; conditional requests
+get('/c/head');
+$r = http_request($p, 'HEAD', '/c/head');
+is($r->{headers}{'x-cache-status'}, 'HIT', 'HEAD is answered from the stored GET');
+is($r->{headers}{'content-length'}, length('fresh /c/head'), 'with its Content-Length');
+is(scalar(grep { $_->{method} eq 'HEAD' } $t->backend_requests($be)), 0, 'the backend never saw the HEAD');
+get('/c/cond');
+$r = get('/c/cond', 'If-None-Match' => '"v0", "v1"');
+is($r->{status}, 304, 'If-None-Match with the stored ETag: 304 from the cache');
+is($r->{headers}{etag}, '"v1"', 'with the ETag');
+is($r->{body}, '', 'and no body');
+is(get('/c/cond', 'If-None-Match' => '"v2"')->{status}, 200, 'another ETag: 200');
+is(get('/c/cond', 'If-Modified-Since' => 'Thu, 01 May 2025 00:00:00 GMT')->{status}, 304, 'If-Modified-Since after Last-Modified: 304');
+is(get('/c/cond', 'If-Modified-Since' => 'Sun, 01 Dec 2024 00:00:00 GMT')->{status}, 200, 'before it: 200');
+is(seen('/c/cond'), 1, 'all from one upstream request');
+
+# --- request no-cache goes upstream; unsafe methods invalidate
+$r = get('/c/fresh', 'Cache-Control' => 'no-cache');
+is($r->{headers}{'x-cache-status'}, 'EXPIRED', 'request no-cache: fetched again');
+is(seen('/c/fresh'), 2, 'the backend saw it');
+get('/c/post');
+is(get('/c/post')->{headers}{'x-cache-status'}, 'HIT', 'stored');
+is(http_request($p, 'POST', '/c/post', body => 'x')->{headers}{'x-cache-status'}, 'BYPASS', 'POST: BYPASS');
+is(get('/c/post')->{headers}{'x-cache-status'}, 'MISS', 'and the stored answer is gone (RFC 9111 4.4)');
+
+# --- bodies: 1 MiB, chunked, cut short
+my $big = get('/c/big');
+is(length($big->{body}), 1024 * 1024 + 7, 'a 1 MiB body on the miss');
+my $big2 = get('/c/big');
+is($big2->{headers}{'x-cache-status'}, 'HIT', 'stored');
+ok($big2->{body} eq $big->{body}, 'and served whole, byte for byte');
+is(seen('/c/big'), 1, 'from one upstream request');
+$r = get('/c/chunked');
+# The stream handler sends no Cache-Control: the valid list (200, 10m) applies.
+my $r2 = get('/c/chunked');
+is($r2->{headers}{'x-cache-status'}, 'HIT', 'a chunked body is stored');
+is(length($r2->{body}), 300_000, 'and served with its length');
+$r = get('/c/cut');
+$r2 = get('/c/cut');
+is($r2->{headers}{'x-cache-status'} // '', 'MISS', 'a body cut short is not stored');
+my @tmp = glob("$d/cache/.tmp-*");
+is(scalar @tmp, 0, 'and no temporary file stays behind');
+
+# --- the disk bound: 20k holds about six 3 KiB answers
+get("/c/disk$_") for 1 .. 12;
+my $du = 0;
+$du += -s $_ for grep { -f } glob("$d/small/*/*");
+cmp_ok($du, '<=', 20 * 1024, "max_size bounds the files on disk ($du bytes)");
+is(get('/c/disk12')->{headers}{'x-cache-status'}, 'HIT', 'the newest entries stay');
+is(get('/c/disk1')->{headers}{'x-cache-status'}, 'MISS', 'the least recently used went');
+
+# --- kept across a reload and a killed worker
+my ($rc, undef, $err) = $t->cmd('reload');
+is($rc, 0, 'reload') or diag($err);
+ok(wait_until(sub { get('/c/fresh')->{headers}{'x-cache-status'} eq 'HIT' }, 5), 'a reload keeps the cache');
+my ($w) = $t->worker_pids;
+sleep 1.1;
+$t->expect_alert(qr/worker process \d+ exited on signal SIGKILL/);
+kill 'KILL', $w;
+ok(wait_until(sub { !grep { $_ == $w } $t->worker_pids }, 5), 'a worker killed');
+is(get('/c/fresh')->{headers}{'x-cache-status'}, 'HIT', 'the cache is still there');
+is(seen('/c/fresh'), 2, 'and nothing more reached the backend');
+
+$t->done;
+done_testing;

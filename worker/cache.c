@@ -1,0 +1,511 @@
+/*
+ * cache.c: HTTP caching on a worker (RFC 9111), over the shared index of
+ * common/cache.c.
+ *
+ * A stored response is one file: a fixed 128-byte metadata line, the
+ * upstream's header lines (bn_http_cacheable_lines), then the body as
+ * decoded from the upstream's framing.  It is written to a temporary name
+ * while the response streams to the client (the pipe tees each frame into
+ * it), and renamed into place only once the whole body has arrived, so a
+ * partial file is never served.  Writes go to the page cache with write(2);
+ * a hit is read back with pread(2), which the page cache serves without a
+ * disk wait for anything recently stored or read (see README).
+ *
+ * Safety first: nothing is stored without explicit freshness (or a status
+ * the route lists in `valid`); no 5xx unless listed; never no-store,
+ * private, no-cache, Set-Cookie, Vary: *, or an answer to a request with
+ * Authorization unless the response says public or s-maxage.
+ */
+#include "http.h"
+#include "../common/cache.h"
+#include "../common/clock.h"
+#include "../common/str.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+
+#define META_LEN 128
+#define MAX_STORED_HEAD 65536
+
+static uint64_t tmp_counter;
+
+/* ---- request side -------------------------------------------------------------------- */
+
+/* Finds directive name in a Cache-Control value; its argument (or "") in
+ * *arg.  Case-insensitive, as RFC 9111 5.2 asks. */
+static bool
+cc_has(const char *v, const char *name, const char **arg, size_t *arglen)
+{
+    size_t nl = strlen(name);
+
+    while (v != NULL && *v != '\0') {
+        while (*v == ' ' || *v == '\t' || *v == ',') {
+            v++;
+        }
+        const char *end = v + strcspn(v, ",");
+        const char *eq = memchr(v, '=', (size_t) (end - v));
+        size_t len = (size_t) ((eq ? eq : end) - v);
+        while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t')) {
+            len--;
+        }
+        if (len == nl && strncasecmp(v, name, nl) == 0) {
+            if (arg != NULL) {
+                *arg = eq ? eq + 1 : "";
+                *arglen = eq ? (size_t) (end - eq - 1) : 0;
+                if (*arglen >= 2 && **arg == '"') {
+                    (*arg)++;
+                    *arglen -= 2;
+                }
+            }
+            return true;
+        }
+        v = end;
+    }
+    return false;
+}
+
+static int64_t
+cc_seconds(const char *v, const char *name)
+{
+    const char *a;
+    size_t al;
+    int64_t n = 0;
+
+    if (!cc_has(v, name, &a, &al) || al == 0) {
+        return -1;
+    }
+    for (size_t i = 0; i < al; i++) {
+        if (a[i] < '0' || a[i] > '9') {
+            return -1;
+        }
+        n = n > INT64_MAX / 10 ? INT64_MAX / 10 : n * 10 + (a[i] - '0');
+    }
+    return n;
+}
+
+static void
+cache_key(bn_request_t *r, const char *key)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+
+    EVP_Digest(key, strlen(key), md, &len, EVP_sha256(), NULL);
+    memcpy(r->cache_key, md, sizeof(r->cache_key));
+}
+
+/* Reads the file's metadata line and header lines into r's pool. */
+static int
+read_stored(bn_request_t *r, int fd, int *status, char **lines, size_t *lines_len,
+            uint64_t *body_len)
+{
+    char meta[META_LEN + 1];
+    long long stored, expires;
+    unsigned st;
+    size_t hl;
+    struct stat sb;
+
+    if (pread(fd, meta, META_LEN, 0) != META_LEN || fstat(fd, &sb) == -1) {
+        return BN_ERROR;
+    }
+    meta[META_LEN] = '\0';
+    if (sscanf(meta, "BNC1 %lld %lld %u %zu", &stored, &expires, &st, &hl) != 4
+        || hl > MAX_STORED_HEAD || (uint64_t) sb.st_size < META_LEN + hl) {
+        return BN_ERROR;
+    }
+    *lines = bn_palloc(r->pool, hl + 1);
+    if (*lines == NULL || pread(fd, *lines, hl, META_LEN) != (ssize_t) hl) {
+        return BN_ERROR;
+    }
+    (*lines)[hl] = '\0';
+    *lines_len = hl;
+    *status = (int) st;
+    *body_len = (uint64_t) sb.st_size - META_LEN - hl;
+    r->cache_off = META_LEN + hl;
+    return BN_OK;
+}
+
+/* The value of a stored header line, copied into r's pool; NULL if absent. */
+static char *
+stored_header(bn_request_t *r, const char *lines, const char *name)
+{
+    size_t nl = strlen(name);
+
+    for (const char *p = lines; *p != '\0';) {
+        const char *eol = strchr(p, '\n');
+        if (eol == NULL) {
+            break;
+        }
+        if ((size_t) (eol - p) > nl && p[nl] == ':' && strncasecmp(p, name, nl) == 0) {
+            const char *v = p + nl + 1;
+            while (*v == ' ') {
+                v++;
+            }
+            return bn_pstrndup(r->pool, v, (size_t) (eol - v - (eol[-1] == '\r')));
+        }
+        p = eol + 1;
+    }
+    return NULL;
+}
+
+/* RFC 9110 13.1.2 and 13.1.3: may the client keep what it has? */
+static bool
+not_modified(bn_request_t *r, const char *lines)
+{
+    const char *inm = bn_http_header(r, "if-none-match");
+    const char *ims = bn_http_header(r, "if-modified-since");
+
+    if (inm != NULL) {
+        const char *etag = stored_header(r, lines, "etag");
+        if (etag == NULL) {
+            return false;
+        }
+        if (strcmp(inm, "*") == 0) {
+            return true;
+        }
+        /* Weak comparison (13.1.2): W/ prefixes do not matter. */
+        const char *e = strncmp(etag, "W/", 2) == 0 ? etag + 2 : etag;
+        for (const char *p = inm; *p != '\0';) {
+            while (*p == ' ' || *p == ',') {
+                p++;
+            }
+            const char *end = p + strcspn(p, ",");
+            const char *q = strncmp(p, "W/", 2) == 0 ? p + 2 : p;
+            size_t ql = (size_t) (end - q);
+            while (ql > 0 && q[ql - 1] == ' ') {
+                ql--;
+            }
+            if (ql == strlen(e) && strncmp(q, e, ql) == 0) {
+                return true;
+            }
+            p = end;
+        }
+        return false;
+    }
+    if (ims != NULL) {
+        const char *lm = stored_header(r, lines, "last-modified");
+        struct tm a = { 0 }, b = { 0 };
+        if (lm == NULL || strptime(ims, "%a, %d %b %Y %H:%M:%S GMT", &a) == NULL
+            || strptime(lm, "%a, %d %b %Y %H:%M:%S GMT", &b) == NULL) {
+            return false;
+        }
+        return timegm(&b) <= timegm(&a);
+    }
+    return false;
+}
+
+int
+bn_cache_request(bn_request_t *r)
+{
+    const bn_conf_cache_t *cc = &r->route->cache;
+    const char *rcc = bn_http_header(r, "cache-control");
+    const char *pragma = bn_http_header(r, "pragma");
+    bn_cache_meta_t m;
+    char *key, file[PATH_MAX], *lines;
+    size_t lines_len;
+    uint64_t body_len;
+    int status, fd;
+    bool get = strcmp(r->method, "GET") == 0;
+
+    r->cache_fd = -1;
+    r->cache_status = "BYPASS";
+    key = bn_var_expand(r, &cc->key);
+    if (!r->req_pipe.in_done || bn_worker_quitting
+        || r->client->nrequests >= bn_heritage.conf->limits.keepalive_requests) {
+        r->keepalive = false; /* as for any response bouncer makes itself */
+    }
+    if (key == NULL) {
+        return BN_DECLINED;
+    }
+    cache_key(r, key);
+    if (!get && !r->head_method) {
+        return BN_DECLINED; /* unsafe methods invalidate, once answered */
+    }
+    if (rcc != NULL && cc_has(rcc, "no-store", NULL, NULL)) {
+        return BN_DECLINED;
+    }
+    r->cache_lookup = get; /* a HEAD is answered from a stored GET, never stored */
+    if ((rcc != NULL && cc_has(rcc, "no-cache", NULL, NULL))
+        || (rcc == NULL && pragma != NULL && strcasecmp(pragma, "no-cache") == 0)) {
+        /* The client insists on the origin's word: fetch, store anew. */
+        r->cache_status = "EXPIRED";
+        return BN_DECLINED;
+    }
+    if (!bn_cache_lookup(cc->zone->zone, r->cache_key, &m)) {
+        r->cache_status = "MISS";
+        return BN_DECLINED;
+    }
+    if (m.expires <= (int64_t) bn_current_sec) {
+        r->cache_status = "EXPIRED";
+        return BN_DECLINED;
+    }
+    bn_cache_file(cc->zone->zone, r->cache_key, file, sizeof(file));
+    fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd == -1 || read_stored(r, fd, &status, &lines, &lines_len, &body_len) != BN_OK) {
+        if (fd != -1) {
+            close(fd);
+        }
+        bn_log_error(BN_LOG_WARN, &r->client->log, 0, "cache file \"%s\" is missing or damaged",
+                     file);
+        bn_cache_remove(cc->zone->zone, r->cache_key);
+        r->cache_status = "MISS";
+        return BN_DECLINED;
+    }
+    r->cache_status = "HIT";
+    r->cache_fd = fd;
+    if (not_modified(r, lines)) {
+        status = 304;
+    }
+    r->cache_left = status == 304 || r->head_method ? 0 : body_len;
+    r->rout.pos = r->rout.last = r->rout.start;
+    if (bn_http_build_cached_head(r, status, lines, lines_len,
+                                  BN_MAX((int64_t) bn_current_sec - m.stored, 0), body_len,
+                                  status != 304 && status != 204)
+        != BN_OK) {
+        close(fd);
+        r->cache_fd = -1;
+        r->cache_status = "MISS";
+        r->rout.pos = r->rout.last = r->rout.start;
+        return BN_DECLINED;
+    }
+    r->upstream_status = 0;
+    r->state = BN_REQ_CACHED;
+    r->resp_started = true;
+    bn_pipe_init(&r->resp_pipe, NULL, BN_BODY_NONE, 0, false);
+    r->resp_pipe.done = false;
+    return BN_DONE;
+}
+
+int
+bn_cache_send(bn_request_t *r)
+{
+    bn_client_t *c = r->client;
+    int progress = 0;
+    ssize_t n;
+
+    for (;;) {
+        if (bn_buf_len(&r->rout) > 0) {
+            n = bn_conn_send_buf(&c->conn, &r->rout);
+            if (n == BN_ERROR) {
+                return BN_ERROR;
+            }
+            r->bytes_sent += (uint64_t) n;
+            if (bn_buf_len(&r->rout) > 0) {
+                return progress;
+            }
+            progress = 1;
+        }
+        if (r->cache_left == 0) {
+            r->resp_pipe.done = true;
+            return BN_DONE;
+        }
+        /* The next piece of body into rout (now empty), from the page cache. */
+        n = pread(r->cache_fd, r->rout.start,
+                  (size_t) BN_MIN(r->cache_left, (uint64_t) (r->rout.end - r->rout.start)),
+                  (off_t) r->cache_off);
+        if (n <= 0) {
+            bn_log_error(BN_LOG_ERR, &c->log, n == 0 ? 0 : errno, "reading a cached body failed");
+            return BN_ERROR;
+        }
+        r->rout.pos = r->rout.start;
+        r->rout.last = r->rout.start + n;
+        r->cache_off += (uint64_t) n;
+        r->cache_left -= (uint64_t) n;
+    }
+}
+
+/* ---- response side ------------------------------------------------------------------- */
+
+static bool
+status_listed(const bn_conf_cache_t *cc, int status, uint64_t *ttl)
+{
+    for (size_t i = 0; i < cc->nvalid; i++) {
+        for (size_t k = 0; k < cc->valid[i].nstatuses; k++) {
+            if ((int) cc->valid[i].statuses[k] == status) {
+                *ttl = cc->valid[i].ttl;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static const char *
+response_header(bn_request_t *r, const char *name)
+{
+    int i = bn_http_find_header(&r->rhead, r->rbuf.start, name);
+
+    if (i < 0) {
+        return NULL;
+    }
+    return bn_pstrndup(r->pool, r->rbuf.start + r->rhead.headers[i].value,
+                       r->rhead.headers[i].value_len);
+}
+
+/* How long the response stays fresh (seconds), or -1: it must not be stored. */
+static int64_t
+freshness(bn_request_t *r)
+{
+    const bn_conf_cache_t *cc = &r->route->cache;
+    const char *rcc = response_header(r, "cache-control");
+    const char *vary = response_header(r, "vary");
+    const char *expires, *date;
+    int status = r->rhead.status;
+    int64_t ttl;
+    uint64_t listed_ttl = 0;
+    bool listed = status_listed(cc, status, &listed_ttl);
+    struct tm tm;
+
+    if (rcc != NULL
+        && (cc_has(rcc, "no-store", NULL, NULL) || cc_has(rcc, "private", NULL, NULL)
+            || cc_has(rcc, "no-cache", NULL, NULL))) {
+        return -1;
+    }
+    if (bn_http_find_header(&r->rhead, r->rbuf.start, "set-cookie") >= 0) {
+        return -1; /* one user's cookie must never reach another */
+    }
+    if (vary != NULL && strchr(vary, '*') != NULL) {
+        return -1;
+    }
+    if (vary != NULL) {
+        return -1; /* variants are not stored yet: never serve the wrong one */
+    }
+    if (bn_http_header(r, "authorization") != NULL
+        && !(rcc != NULL
+             && (cc_has(rcc, "public", NULL, NULL) || cc_has(rcc, "s-maxage", NULL, NULL)))) {
+        return -1; /* RFC 9111 3.5 */
+    }
+    if (status == 206 || status == 304 || status < 200) {
+        return -1;
+    }
+    if (status >= 500 && !listed) {
+        return -1; /* a 5xx is stored only when `valid` lists it */
+    }
+    ttl = rcc != NULL ? cc_seconds(rcc, "s-maxage") : -1;
+    if (ttl < 0 && rcc != NULL) {
+        ttl = cc_seconds(rcc, "max-age");
+    }
+    if (ttl < 0 && (expires = response_header(r, "expires")) != NULL) {
+        time_t base = bn_current_sec;
+        memset(&tm, 0, sizeof(tm));
+        date = response_header(r, "date");
+        if (date != NULL && strptime(date, "%a, %d %b %Y %H:%M:%S GMT", &tm) != NULL) {
+            base = timegm(&tm);
+        }
+        memset(&tm, 0, sizeof(tm));
+        /* An Expires that does not parse means "already expired" (RFC 9111 5.3). */
+        ttl = strptime(expires, "%a, %d %b %Y %H:%M:%S GMT", &tm) != NULL
+                  ? BN_MAX((int64_t) (timegm(&tm) - base), 0)
+                  : 0;
+    }
+    if (ttl < 0 && listed) {
+        ttl = (int64_t) (listed_ttl / 1000);
+    }
+    return ttl > 0 ? ttl : -1;
+}
+
+void
+bn_cache_response(bn_request_t *r)
+{
+    const bn_conf_cache_t *cc = &r->route->cache;
+    char dir[PATH_MAX], meta[META_LEN + 1];
+    bn_buf_t lines;
+    char *m;
+    int64_t ttl;
+    int fd;
+
+    if (!r->cache_lookup) {
+        return;
+    }
+    ttl = freshness(r);
+    if (ttl <= 0) {
+        return;
+    }
+    m = bn_palloc(r->pool, MAX_STORED_HEAD);
+    if (m == NULL) {
+        return;
+    }
+    bn_buf_init(&lines, m, MAX_STORED_HEAD);
+    if (bn_http_cacheable_lines(r, &lines) != BN_OK) {
+        return; /* too big a head to keep */
+    }
+    r->cache_tmp = bn_psprintf(r->pool, "%s/.tmp-%d-%" PRIu64, bn_cache_zone_path(cc->zone->zone),
+                               (int) getpid(), ++tmp_counter);
+    if (r->cache_tmp == NULL) {
+        return;
+    }
+    fd = open(r->cache_tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd == -1) {
+        bn_log_error(BN_LOG_ERR, &r->client->log, errno, "cannot create \"%s\"", r->cache_tmp);
+        return;
+    }
+    r->cache_expires = (int64_t) bn_current_sec + ttl;
+    snprintf(meta, sizeof(meta), "BNC1 %lld %lld %d %zu", (long long) bn_current_sec,
+             (long long) r->cache_expires, r->rhead.status, bn_buf_len(&lines));
+    memset(meta + strlen(meta), ' ', META_LEN - 1 - strlen(meta));
+    meta[META_LEN - 1] = '\n';
+    if (write(fd, meta, META_LEN) != META_LEN
+        || write(fd, lines.pos, bn_buf_len(&lines)) != (ssize_t) bn_buf_len(&lines)) {
+        bn_log_error(BN_LOG_ERR, &r->client->log, errno, "cannot write \"%s\"", r->cache_tmp);
+        close(fd);
+        unlink(r->cache_tmp);
+        return;
+    }
+    bn_cache_file(cc->zone->zone, r->cache_key, dir, sizeof(dir));
+    *strrchr(dir, '/') = '\0';
+    mkdir(dir, 0700); /* the two-digit folder, made on first use */
+    r->cache_fd = fd;
+    r->cache_store = true;
+    r->resp_pipe.tee_fd = fd;
+}
+
+void
+bn_cache_finish(bn_request_t *r, bool complete)
+{
+    const bn_conf_cache_t *cc = &r->route->cache;
+    char file[PATH_MAX];
+    struct stat sb;
+
+    if (r->cache_done) {
+        return;
+    }
+    r->cache_done = true;
+    if (r->cache_fd == -1) {
+        if (complete && r->status >= 200 && r->status < 400 && strcmp(r->method, "GET") != 0
+            && !r->head_method) {
+            /* An unsafe method succeeded: what was stored is stale now
+             * (RFC 9111 4.4). */
+            bn_cache_remove(cc->zone->zone, r->cache_key);
+        }
+        return;
+    }
+    if (!r->cache_store) {
+        close(r->cache_fd); /* a hit being served */
+        r->cache_fd = -1;
+        return;
+    }
+    r->cache_store = false;
+    r->resp_pipe.tee_fd = -1;
+    complete = complete && !r->resp_pipe.tee_failed && r->resp_pipe.in_done;
+    if (complete && fstat(r->cache_fd, &sb) == 0) {
+        bn_cache_meta_t m = { .stored = (int64_t) bn_current_sec,
+                              .expires = r->cache_expires,
+                              .size = (uint64_t) sb.st_size,
+                              .status = (uint16_t) r->rhead.status };
+        memcpy(m.key, r->cache_key, sizeof(m.key));
+        bn_cache_file(cc->zone->zone, r->cache_key, file, sizeof(file));
+        close(r->cache_fd);
+        r->cache_fd = -1;
+        /* Whole, then visible: a reader opens the old file or the new one. */
+        if (rename(r->cache_tmp, file) == 0) {
+            bn_cache_insert(cc->zone->zone, &m);
+            return;
+        }
+        bn_log_error(BN_LOG_ERR, &r->client->log, errno, "cannot rename \"%s\"", r->cache_tmp);
+    } else {
+        close(r->cache_fd);
+        r->cache_fd = -1;
+    }
+    unlink(r->cache_tmp);
+}
