@@ -4,7 +4,9 @@
 #include "cache.h"
 #include "slab.h"
 
+#include <dirent.h>
 #include <limits.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 typedef struct entry_s {
@@ -23,6 +25,7 @@ struct bn_cache_zone_s {
     size_t nbuckets;
     size_t nentries;
     uint64_t bytes;
+    atomic_bool loaded; /* the loader went through the files once */
     entry_t *head, *tail;
     entry_t *buckets[]; /* in the slab's reserved area, like all of this */
 };
@@ -221,6 +224,110 @@ bn_cache_remove(bn_cache_zone_t *z, const unsigned char *key)
     }
     bn_slab_unlock(z->slab);
     return e != NULL;
+}
+
+void
+bn_cache_expire_inactive(bn_cache_zone_t *z)
+{
+    int64_t now = (int64_t) time(NULL);
+
+    bn_slab_lock(z->slab);
+    while (z->tail != NULL && z->inactive > 0 && z->tail->last_used + z->inactive < now) {
+        drop(z, z->tail, false);
+    }
+    bn_slab_unlock(z->slab);
+}
+
+/* Parses a file's metadata line and hex name into m; false if not ours. */
+static bool
+load_file(const char *dir, const char *name, bn_cache_meta_t *m)
+{
+    char path[PATH_MAX + 64], meta[129];
+    long long stored, expires;
+    unsigned status;
+    size_t hl;
+    struct stat sb;
+    int fd;
+
+    if (strlen(name) != BN_CACHE_KEY_LEN * 2) {
+        return false;
+    }
+    for (int i = 0; i < BN_CACHE_KEY_LEN; i++) {
+        unsigned v;
+        if (sscanf(name + i * 2, "%2x", &v) != 1) {
+            return false;
+        }
+        m->key[i] = (unsigned char) v;
+    }
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        return false;
+    }
+    if (pread(fd, meta, 128, 0) != 128 || fstat(fd, &sb) == -1) {
+        close(fd);
+        return false;
+    }
+    close(fd);
+    meta[128] = '\0';
+    if (sscanf(meta, "BNC1 %lld %lld %u %zu", &stored, &expires, &status, &hl) != 4) {
+        return false;
+    }
+    m->stored = stored;
+    m->expires = expires;
+    m->status = (uint16_t) status;
+    m->size = (uint64_t) sb.st_size;
+    return true;
+}
+
+size_t
+bn_cache_zone_load(bn_cache_zone_t *z)
+{
+    DIR *top = opendir(z->path), *sub;
+    struct dirent *de, *fe;
+    char dir[PATH_MAX];
+    size_t n = 0;
+
+    if (atomic_load(&z->loaded)) {
+        if (top != NULL) {
+            closedir(top);
+        }
+        return 0; /* a reload's new helper: the index already has them */
+    }
+    if (top == NULL) {
+        return 0;
+    }
+    while ((de = readdir(top)) != NULL) {
+        if (strncmp(de->d_name, ".tmp-", 5) == 0) {
+            /* Left by a writer that died mid-body: never complete. */
+            snprintf(dir, sizeof(dir), "%s/%s", z->path, de->d_name);
+            unlink(dir);
+            continue;
+        }
+        if (strlen(de->d_name) != 2 || de->d_name[0] == '.') {
+            continue;
+        }
+        snprintf(dir, sizeof(dir), "%s/%s", z->path, de->d_name);
+        if ((sub = opendir(dir)) == NULL) {
+            continue;
+        }
+        while ((fe = readdir(sub)) != NULL) {
+            bn_cache_meta_t m;
+            bn_cache_meta_t seen;
+            if (fe->d_name[0] == '.' || !load_file(dir, fe->d_name, &m)) {
+                continue;
+            }
+            /* An entry a worker stored meanwhile is newer than the file we saw. */
+            if (!bn_cache_lookup(z, m.key, &seen)) {
+                bn_cache_insert(z, &m);
+                n++;
+            }
+        }
+        closedir(sub);
+    }
+    closedir(top);
+    atomic_store(&z->loaded, true);
+    return n;
 }
 
 void

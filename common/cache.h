@@ -48,6 +48,17 @@ bool bn_cache_remove(bn_cache_zone_t *z, const unsigned char *key);
 /* The file of key: PATH/ab/abcdef... (hex).  buf holds PATH_MAX. */
 void bn_cache_file(const bn_cache_zone_t *z, const unsigned char *key, char *buf, size_t len);
 
+/*
+ * The loader: indexes the files already under the zone's path (a restart
+ * keeps the cache) and removes temporary files of writers that died.
+ * Returns the number of entries indexed.  Blocking on the disk: the helper
+ * process runs it, never a worker.
+ */
+size_t bn_cache_zone_load(bn_cache_zone_t *z);
+
+/* The manager: drops entries unused for longer than inactive. */
+void bn_cache_expire_inactive(bn_cache_zone_t *z);
+
 /* Entries and bytes on disk now, for tests and status. */
 void bn_cache_usage(bn_cache_zone_t *z, size_t *entries, uint64_t *bytes);
 

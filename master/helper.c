@@ -1,7 +1,8 @@
 /*
  * helper.c: the helper process, forked by the master next to the workers
- * of each generation when the config has active health checks or servers
- * whose names are re-resolved (resolve.c).  It never
+ * of each generation when the config has active health checks, servers
+ * whose names are re-resolved (resolve.c), or cache zones (their loader
+ * and manager).  It never
  * handles a request.  It probes every server once per interval (not once
  * per worker, as a per-worker checker would), and writes its verdicts into
  * the shared peer table, where every worker reads them.
@@ -13,12 +14,14 @@
 #include "../common/clock.h"
 #include "../common/heritage.h"
 #include "../common/peers.h"
+#include "../common/cache.h"
 
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 
 #define PROBE_MAX_RESPONSE 512
+#define CACHE_MANAGER_MSEC 5000 /* how often unused cache entries are looked for */
 
 typedef enum { PROBE_IDLE = 0, PROBE_CONNECTING, PROBE_SENDING, PROBE_READING } phase_t;
 
@@ -58,7 +61,7 @@ bn_helper_needed(const bn_conf_t *conf)
             return true;
         }
     }
-    return false;
+    return conf->ncache_zones > 0;
 }
 
 static bool
@@ -231,6 +234,7 @@ bn_helper_main(void)
     probe_t **owner;
     bn_lookup_t **lowner;
     size_t nlookups;
+    bn_msec_t manager_at;
     sigset_t unblocked;
 
     bn_proctitle_set("bouncer: helper process");
@@ -280,6 +284,17 @@ bn_helper_main(void)
         }
     }
     sigemptyset(&unblocked);
+    /* The cache loader: what earlier runs stored is indexed again.  It
+     * reads the disk; here it delays only health checks, never a request. */
+    for (size_t i = 0; i < conf->ncache_zones; i++) {
+        size_t n = bn_cache_zone_load(conf->cache_zones[i].zone);
+        if (n > 0) {
+            bn_log_error(BN_LOG_NOTICE, NULL, 0, "cache zone \"%s\": %zu entries loaded from disk",
+                         conf->cache_zones[i].name, n);
+        }
+    }
+    bn_time_update();
+    manager_at = bn_current_msec + CACHE_MANAGER_MSEC;
 
     for (;;) {
         bn_msec_t next = bn_current_msec + 60000;
@@ -308,6 +323,15 @@ bn_helper_main(void)
             } else {
                 next = BN_MIN(next, pr->next_at);
             }
+        }
+        if (conf->ncache_zones > 0) {
+            if (manager_at <= bn_current_msec) {
+                for (size_t i = 0; i < conf->ncache_zones; i++) {
+                    bn_cache_expire_inactive(conf->cache_zones[i].zone);
+                }
+                manager_at = bn_current_msec + CACHE_MANAGER_MSEC;
+            }
+            next = BN_MIN(next, manager_at);
         }
         next = BN_MIN(next, bn_resolve_poll(pfd + n, lowner, &nl));
         timeout = next > bn_current_msec ? (int) (next - bn_current_msec) : 0;

@@ -48,10 +48,13 @@ $t->backend($be, sub {
 });
 $t->config(<<C, workers => 2, access_format => 'json');
 cache_zones = ( { name = "main"; path = "$d/cache"; memory = "1m"; },
+                { name = "brief"; path = "$d/brief"; memory = "1m"; inactive = "1s"; },
                 { name = "small"; path = "$d/small"; memory = "1m"; max_size = "20k"; } );
 upstreams = ( { name = "be"; servers = ( { address = "127.0.0.1:$be"; } ); } );
 servers = ( { listen = [ "127.0.0.1:$p" ];
   routes = ( { match = { prefix = "/c/disk"; }; upstream = "be"; cache = { zone = "small"; }; },
+             { match = { prefix = "/c/brief"; }; upstream = "be"; rewrite = { regex = "^/c/brief"; replace = "/c/fresh-brief"; };
+               cache = { zone = "brief"; }; },
              { match = { prefix = "/c/"; }; upstream = "be";
                cache = { zone = "main"; valid = ( { status = [ "200", "503" ]; ttl = "10m"; } ); }; },
              { match = { prefix = "/quiet/"; }; upstream = "be"; rewrite = { regex = "^/quiet/(.*)"; replace = "/c/\$1"; };
@@ -191,6 +194,23 @@ kill 'KILL', $w;
 ok(wait_until(sub { !grep { $_ == $w } $t->worker_pids }, 5), 'a worker killed');
 is(get('/c/fresh')->{headers}{'x-cache-status'}, 'HIT', 'the cache is still there');
 is(seen('/c/fresh'), 2, 'and nothing more reached the backend');
+
+# --- the manager drops entries unused for longer than inactive (1s here)
+get('/c/brief');
+is(get('/c/brief')->{headers}{'x-cache-status'}, 'HIT', 'stored in the zone with inactive = 1s');
+ok(wait_until(sub { !grep { -f } glob("$d/brief/*/*") }, 15), 'left unused, it is evicted and its file removed');
+is(get('/c/brief')->{headers}{'x-cache-status'}, 'MISS', 'so the next request misses');
+
+# --- a restart keeps the cache: the loader indexes the files again, and
+# throws away the temporary files of a writer that died
+$t->stop;
+$t->write_file("$d/cache/.tmp-99999-1", 'half a body');
+$t->start(ports => [$p]);
+ok($t->wait_log(qr/cache zone "main": \d+ entries loaded from disk/), 'the loader indexed the zone at start');
+is(get('/c/fresh')->{headers}{'x-cache-status'}, 'HIT', 'a stored answer survives a restart');
+is(get('/c/big')->{headers}{'x-cache-status'}, 'HIT', 'a large one too');
+ok(!-e "$d/cache/.tmp-99999-1", 'a dead writer\'s temporary file is gone');
+is(seen('/c/fresh'), 2, 'still nothing more at the backend');
 
 $t->done;
 done_testing;
