@@ -979,7 +979,24 @@ load_route_cache(loader_t *ld, const config_setting_t *g, bn_conf_route_t *r)
     check_known(ld, cg, keys);
     not_yet(ld, cg, "lock");
     not_yet(ld, cg, "lock_timeout");
-    not_yet(ld, cg, "use_stale");
+    {
+        static const char *const stale[] = { "error", "timeout", "http_5xx", "updating", NULL };
+        config_setting_t *us = member(cg, "use_stale");
+        const char **v;
+        size_t nus = get_strings(ld, cg, "use_stale", &v);
+        for (size_t i = 0; i < nus; i++) {
+            size_t k;
+            for (k = 0; stale[k] != NULL && strcmp(stale[k], v[i]) != 0; k++) {
+            }
+            if (stale[k] == NULL) {
+                err(ld, config_setting_get_elem(us, (unsigned) i),
+                    "unknown value \"%s\" (expected any of: error, timeout, http_5xx, updating)",
+                    v[i]);
+                continue;
+            }
+            cc->use_stale |= 1u << k; /* BN_STALE_* follow the order of stale[] */
+        }
+    }
     not_yet(ld, cg, "purge_allow");
     name = get_string(ld, cg, "zone", NULL);
     if (name == NULL) {

@@ -155,7 +155,16 @@ typedef struct {
     bn_conf_cache_valid_t *valid;
     size_t nvalid;
     bool status_header;
+    unsigned use_stale; /* BN_STALE_* bits */
 } bn_conf_cache_t;
+
+/* cache.use_stale: when a stale entry may answer. */
+enum {
+    BN_STALE_ERROR = 1 << 0,
+    BN_STALE_TIMEOUT = 1 << 1,
+    BN_STALE_HTTP_5XX = 1 << 2,
+    BN_STALE_UPDATING = 1 << 3,
+};
 
 enum { BN_MATCH_PREFIX = 0, BN_MATCH_EXACT, BN_MATCH_REGEX };
 enum { BN_ROUTE_UPSTREAM = 0, BN_ROUTE_REDIRECT, BN_ROUTE_RESPOND };

@@ -23,6 +23,16 @@ $t->backend($be, sub {
     my ($r) = @_;
     my $n = "$$-" . ++$serial;
     my $path = $r->{path};
+    if ($path =~ m{^/(c|s)/(reval|stale|sie)}) {
+        my $mode = BouncerTest::slurp("$d/mode") || 'ok';
+        return { close => 1 } if $mode eq 'close';
+        return { sleep => 2, response => [200, [], 'late'] } if $mode eq 'slow';
+        return [500, [], "broken $n"] if $mode eq '500';
+        return [304, ['Cache-Control' => 'max-age=60', 'ETag' => '"r1"']]
+            if ($r->{headers}{'if-none-match'} // '') eq '"r1"';
+        return [200, ['Cache-Control' => ($path =~ /sie/ ? 'max-age=1, stale-if-error=60' : 'max-age=1'),
+                      'ETag' => '"r1"', 'X-Serial' => $n], "body of $path $n"];
+    }
     return [200, ['Cache-Control' => 'max-age=60', 'ETag' => '"v1"',
                   'Last-Modified' => 'Wed, 01 Jan 2025 00:00:00 GMT', 'X-Serial' => $n], "fresh $path"]
         if $path =~ m{^/c/(fresh|head|cond|post)};
@@ -50,11 +60,14 @@ $t->config(<<C, workers => 2, access_format => 'json');
 cache_zones = ( { name = "main"; path = "$d/cache"; memory = "1m"; },
                 { name = "brief"; path = "$d/brief"; memory = "1m"; inactive = "1s"; },
                 { name = "small"; path = "$d/small"; memory = "1m"; max_size = "20k"; } );
-upstreams = ( { name = "be"; servers = ( { address = "127.0.0.1:$be"; } ); } );
+upstreams = ( { name = "be"; servers = ( { address = "127.0.0.1:$be"; } ); },
+              { name = "impatient"; read_timeout = "1s"; retries = 0; servers = ( { address = "127.0.0.1:$be"; } ); } );
 servers = ( { listen = [ "127.0.0.1:$p" ];
   routes = ( { match = { prefix = "/c/disk"; }; upstream = "be"; cache = { zone = "small"; }; },
              { match = { prefix = "/c/brief"; }; upstream = "be"; rewrite = { regex = "^/c/brief"; replace = "/c/fresh-brief"; };
                cache = { zone = "brief"; }; },
+             { match = { prefix = "/s/"; }; upstream = "impatient";
+               cache = { zone = "main"; use_stale = [ "error", "timeout", "http_5xx" ]; }; },
              { match = { prefix = "/c/"; }; upstream = "be";
                cache = { zone = "main"; valid = ( { status = [ "200", "503" ]; ttl = "10m"; } ); }; },
              { match = { prefix = "/quiet/"; }; upstream = "be"; rewrite = { regex = "^/quiet/(.*)"; replace = "/c/\$1"; };
@@ -131,6 +144,42 @@ my $e = get('/c/ownttl');
 is($e->{headers}{'x-cache-status'}, 'EXPIRED', 'then EXPIRED');
 isnt($e->{body}, $r->{body}, 'and fetched again');
 is(get('/c/ownttl')->{body}, $e->{body}, 'the new answer is stored');
+
+# --- revalidation: a stale entry is checked with its validators; a 304 refreshes it
+my $v1 = get('/c/reval');
+is($v1->{headers}{'x-cache-status'}, 'MISS', 'stored with max-age=1');
+sleep 1.6;
+my $v2 = get('/c/reval');
+is($v2->{headers}{'x-cache-status'}, 'REVALIDATED', 'expired: revalidated upstream');
+is($v2->{body}, $v1->{body}, 'the stored body is served');
+my ($cond) = grep { $_->{path} eq '/c/reval' && $_->{headers}{'if-none-match'} } $t->backend_requests($be);
+is($cond && $cond->{headers}{'if-none-match'}, '"r1"', 'the upstream got If-None-Match with the stored ETag');
+is(get('/c/reval')->{headers}{'x-cache-status'}, 'HIT', 'the 304 gave the entry a new lease (max-age=60)');
+is(get('/c/reval', 'Cache-Control' => 'no-cache')->{headers}{'x-cache-status'}, 'REVALIDATED', 'request no-cache forces a revalidation');
+
+# --- use_stale: error, timeout, http_5xx
+for my $case (['500', 'http_5xx'], ['close', 'error'], ['slow', 'timeout']) {
+    my ($mode, $what) = @$case;
+    unlink "$d/mode";
+    my $fresh = get("/s/stale-$mode");
+    sleep 1.6;
+    $t->write_file('mode', $mode);
+    my $st = get("/s/stale-$mode");
+    is($st->{headers}{'x-cache-status'} // '', 'STALE', "use_stale $what: the stale entry answers");
+    is($st->{status} . ' ' . $st->{body}, "200 $fresh->{body}", "...with its status and body");
+}
+unlink "$d/mode";
+my $nos = get('/c/stale-nouse');
+sleep 1.6;
+$t->write_file('mode', '500');
+my $passed = get('/c/stale-nouse');
+is($passed->{status}, 500, 'without use_stale the 500 goes to the client');
+unlink "$d/mode";
+my $sie = get('/c/sie');
+sleep 1.6;
+$t->write_file('mode', '500');
+is(get('/c/sie')->{headers}{'x-cache-status'} // '', 'STALE', 'the response\'s own stale-if-error lets a stale entry answer');
+unlink "$d/mode";
 
 # --- HEAD from a stored GET; conditional requests
 get('/c/head');

@@ -195,6 +195,97 @@ not_modified(bn_request_t *r, const char *lines)
     return false;
 }
 
+/* Opens the stored entry m for r: the file stays open for serving (a hit,
+ * or a stale entry held back in case the upstream fails). */
+static int
+open_stored(bn_request_t *r, const bn_cache_meta_t *m)
+{
+    const bn_conf_cache_t *cc = &r->route->cache;
+    char file[PATH_MAX];
+    int fd;
+
+    bn_cache_file(cc->zone->zone, r->cache_key, file, sizeof(file));
+    fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd == -1
+        || read_stored(r, fd, &r->cache_stored_status, &r->cache_lines, &r->cache_lines_len,
+                       &r->cache_body_len)
+               != BN_OK) {
+        if (fd != -1) {
+            close(fd);
+        }
+        bn_log_error(BN_LOG_WARN, &r->client->log, 0, "cache file \"%s\" is missing or damaged",
+                     file);
+        bn_cache_remove(cc->zone->zone, r->cache_key);
+        return BN_ERROR;
+    }
+    r->cache_fd = fd;
+    r->cache_meta = *m;
+    return BN_OK;
+}
+
+/* Answers r from its open stored entry; label is its X-Cache-Status. */
+static int
+serve_stored(bn_request_t *r, const char *label)
+{
+    int status = r->cache_stored_status;
+
+    r->cache_status = label;
+    if (not_modified(r, r->cache_lines)) {
+        status = 304;
+    }
+    r->cache_off = META_LEN + r->cache_lines_len;
+    r->cache_left = status == 304 || r->head_method ? 0 : r->cache_body_len;
+    r->rout.pos = r->rout.last = r->rout.start;
+    if (bn_http_build_cached_head(r, status, r->cache_lines, r->cache_lines_len,
+                                  BN_MAX((int64_t) bn_current_sec - r->cache_meta.stored, 0),
+                                  r->cache_body_len, status != 304 && status != 204)
+        != BN_OK) {
+        return BN_ERROR;
+    }
+    r->state = BN_REQ_CACHED;
+    r->resp_started = true;
+    bn_pipe_init(&r->resp_pipe, NULL, BN_BODY_NONE, 0, false);
+    r->resp_pipe.done = false;
+    return BN_DONE;
+}
+
+/* The seconds a stored response's own Cache-Control grants past its
+ * expiry for directive (stale-while-revalidate, stale-if-error). */
+static bool
+stale_allowed(bn_request_t *r, const char *directive)
+{
+    const char *cc = stored_header(r, r->cache_lines, "cache-control");
+    int64_t n = cc != NULL ? cc_seconds(cc, directive) : -1;
+
+    return n >= 0 && r->cache_meta.expires + n >= (int64_t) bn_current_sec;
+}
+
+/* Asks the upstream whether the stale entry still holds (RFC 9111 4.3.1),
+ * with its validators, unless the client brought conditions of its own. */
+static void
+add_validators(bn_request_t *r)
+{
+    const char *etag = stored_header(r, r->cache_lines, "etag");
+    const char *lm = stored_header(r, r->cache_lines, "last-modified");
+    char *v;
+
+    if (bn_http_header(r, "if-none-match") != NULL || bn_http_header(r, "if-modified-since") != NULL
+        || (etag == NULL && lm == NULL)) {
+        return;
+    }
+    v = bn_psprintf(r->pool, "%s%s%s%s%s%s%s", r->req_header_lines, etag ? "If-None-Match: " : "",
+                    etag ? etag : "", etag ? "\r\n" : "", lm ? "If-Modified-Since: " : "",
+                    lm ? lm : "", lm ? "\r\n" : "");
+    if (v == NULL) {
+        return;
+    }
+    r->req_header_lines = v;
+    if (bn_http_build_upstream_head(r) == BN_OK) {
+        r->out_len = bn_buf_len(&r->out);
+        r->cache_revalidating = true;
+    }
+}
+
 int
 bn_cache_request(bn_request_t *r)
 {
@@ -202,10 +293,7 @@ bn_cache_request(bn_request_t *r)
     const char *rcc = bn_http_header(r, "cache-control");
     const char *pragma = bn_http_header(r, "pragma");
     bn_cache_meta_t m;
-    char *key, file[PATH_MAX], *lines;
-    size_t lines_len;
-    uint64_t body_len;
-    int status, fd;
+    char *key;
     bool get = strcmp(r->method, "GET") == 0;
 
     r->cache_fd = -1;
@@ -226,55 +314,105 @@ bn_cache_request(bn_request_t *r)
         return BN_DECLINED;
     }
     r->cache_lookup = get; /* a HEAD is answered from a stored GET, never stored */
+    if (!bn_cache_lookup(cc->zone->zone, r->cache_key, &m) || open_stored(r, &m) != BN_OK) {
+        r->cache_status = "MISS";
+        return BN_DECLINED;
+    }
     if ((rcc != NULL && cc_has(rcc, "no-cache", NULL, NULL))
         || (rcc == NULL && pragma != NULL && strcasecmp(pragma, "no-cache") == 0)) {
-        /* The client insists on the origin's word: fetch, store anew. */
+        /* The client insists on the origin's word: revalidate. */
         r->cache_status = "EXPIRED";
+        add_validators(r);
         return BN_DECLINED;
     }
-    if (!bn_cache_lookup(cc->zone->zone, r->cache_key, &m)) {
-        r->cache_status = "MISS";
-        return BN_DECLINED;
-    }
-    if (m.expires <= (int64_t) bn_current_sec) {
-        r->cache_status = "EXPIRED";
-        return BN_DECLINED;
-    }
-    bn_cache_file(cc->zone->zone, r->cache_key, file, sizeof(file));
-    fd = open(file, O_RDONLY | O_CLOEXEC);
-    if (fd == -1 || read_stored(r, fd, &status, &lines, &lines_len, &body_len) != BN_OK) {
-        if (fd != -1) {
-            close(fd);
+    if (m.expires > (int64_t) bn_current_sec) {
+        if (serve_stored(r, "HIT") == BN_DONE) {
+            return BN_DONE;
         }
-        bn_log_error(BN_LOG_WARN, &r->client->log, 0, "cache file \"%s\" is missing or damaged",
-                     file);
-        bn_cache_remove(cc->zone->zone, r->cache_key);
-        r->cache_status = "MISS";
         return BN_DECLINED;
     }
-    r->cache_status = "HIT";
-    r->cache_fd = fd;
-    if (not_modified(r, lines)) {
-        status = 304;
+    r->cache_status = "EXPIRED";
+    add_validators(r);
+    return BN_DECLINED;
+}
+
+/* A fresh lease for a stored entry the upstream said still holds (304):
+ * the new expiry goes into the file's metadata line and the index. */
+static void
+refresh(bn_request_t *r, int64_t ttl)
+{
+    const bn_conf_cache_t *cc = &r->route->cache;
+    char file[PATH_MAX], meta[META_LEN + 1];
+    bn_cache_meta_t m = r->cache_meta;
+    int fd;
+
+    m.stored = (int64_t) bn_current_sec;
+    m.expires = (int64_t) bn_current_sec + ttl;
+    bn_cache_file(cc->zone->zone, r->cache_key, file, sizeof(file));
+    fd = open(file, O_WRONLY | O_CLOEXEC);
+    if (fd == -1) {
+        return;
     }
-    r->cache_left = status == 304 || r->head_method ? 0 : body_len;
-    r->rout.pos = r->rout.last = r->rout.start;
-    if (bn_http_build_cached_head(r, status, lines, lines_len,
-                                  BN_MAX((int64_t) bn_current_sec - m.stored, 0), body_len,
-                                  status != 304 && status != 204)
-        != BN_OK) {
-        close(fd);
-        r->cache_fd = -1;
-        r->cache_status = "MISS";
-        r->rout.pos = r->rout.last = r->rout.start;
-        return BN_DECLINED;
+    snprintf(meta, sizeof(meta), "BNC1 %lld %lld %d %zu", (long long) m.stored,
+             (long long) m.expires, r->cache_stored_status, r->cache_lines_len);
+    memset(meta + strlen(meta), ' ', META_LEN - 1 - strlen(meta));
+    meta[META_LEN - 1] = '\n';
+    if (pwrite(fd, meta, META_LEN, 0) == META_LEN) {
+        bn_cache_insert(cc->zone->zone, &m);
     }
-    r->upstream_status = 0;
-    r->state = BN_REQ_CACHED;
-    r->resp_started = true;
-    bn_pipe_init(&r->resp_pipe, NULL, BN_BODY_NONE, 0, false);
-    r->resp_pipe.done = false;
-    return BN_DONE;
+    close(fd);
+    r->cache_meta = m;
+}
+
+static int64_t freshness(bn_request_t *r);
+static bool status_listed(const bn_conf_cache_t *cc, int status, uint64_t *ttl);
+
+int
+bn_cache_upstream_head(bn_request_t *r)
+{
+    const bn_conf_cache_t *cc = &r->route->cache;
+    int status = r->rhead.status;
+
+    if (r->cache_fd == -1 || r->cache_store) {
+        return BN_OK;
+    }
+    if (status == 304 && r->cache_revalidating) {
+        int64_t ttl = freshness(r);
+        uint64_t listed;
+        if (ttl <= 0 && status_listed(cc, r->cache_stored_status, &listed)) {
+            ttl = (int64_t) (listed / 1000);
+        }
+        if (ttl > 0) {
+            refresh(r, ttl);
+        }
+        bn_upstream_release(r, false);
+        return serve_stored(r, "REVALIDATED");
+    }
+    if (status >= 500
+        && ((cc->use_stale & BN_STALE_HTTP_5XX) || stale_allowed(r, "stale-if-error"))) {
+        bn_log_error(BN_LOG_INFO, &r->client->log, 0,
+                     "upstream answered %d: serving the stale cached response", status);
+        bn_upstream_release(r, false);
+        return serve_stored(r, "STALE");
+    }
+    /* A new answer: the stale file is of no more use to this request. */
+    close(r->cache_fd);
+    r->cache_fd = -1;
+    return BN_OK;
+}
+
+bool
+bn_cache_stale_on_failure(bn_request_t *r, int status)
+{
+    const bn_conf_cache_t *cc = &r->route->cache;
+    unsigned want = status == 504 ? BN_STALE_TIMEOUT : BN_STALE_ERROR;
+
+    if (r->cache_status == NULL || r->cache_fd == -1 || r->cache_store || r->resp_started
+        || !((cc->use_stale & want) || stale_allowed(r, "stale-if-error"))) {
+        return false;
+    }
+    bn_upstream_release(r, false);
+    return serve_stored(r, "STALE") == BN_DONE;
 }
 
 int
@@ -376,7 +514,7 @@ freshness(bn_request_t *r)
              && (cc_has(rcc, "public", NULL, NULL) || cc_has(rcc, "s-maxage", NULL, NULL)))) {
         return -1; /* RFC 9111 3.5 */
     }
-    if (status == 206 || status == 304 || status < 200) {
+    if (status == 206 || status < 200 || (status == 304 && !r->cache_revalidating)) {
         return -1;
     }
     if (status >= 500 && !listed) {
@@ -415,7 +553,7 @@ bn_cache_response(bn_request_t *r)
     int64_t ttl;
     int fd;
 
-    if (!r->cache_lookup) {
+    if (!r->cache_lookup || r->cache_fd != -1 || r->rhead.status == 304) {
         return;
     }
     ttl = freshness(r);

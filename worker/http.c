@@ -783,6 +783,10 @@ bn_http_upstream_failed(bn_request_t *r, int status, const char *why)
         r->upstream_status = status;
     }
     r->upstream_msec = (int64_t) (bn_current_msec - r->upstream_start_msec);
+    if (bn_cache_stale_on_failure(r, status)) {
+        bn_http_run(r);
+        return;
+    }
     if (r->resp_started && r->resp_pipe.bytes_out == 0 && r->rhead_done) {
         /* The head was made but not one byte of it sent: the client can
          * still have an honest 502 instead of a cut response. */
@@ -884,6 +888,11 @@ read_response_head(bn_request_t *r)
             }
             r->rhead_done = true;
             r->upstream_msec = (int64_t) (bn_current_msec - r->upstream_start_msec);
+            r->upstream_status = r->rhead.status;
+            if (r->cache_status != NULL && bn_cache_upstream_head(r) == BN_DONE) {
+                bn_http_run(r); /* answered from the cache after all */
+                return BN_DONE;
+            }
             if (bn_http_build_response_head(r) != BN_OK) {
                 bn_http_upstream_failed(r, 502, "upstream response head too large");
                 return BN_ERROR;

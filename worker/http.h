@@ -14,6 +14,7 @@
 #include "../common/addr.h"
 #include "../common/bouncer.h"
 #include "../common/buf.h"
+#include "../common/cache.h"
 #include "../common/conf.h"
 #include "../common/http_parse.h"
 #include "../common/log.h"
@@ -203,6 +204,12 @@ struct bn_request_s {
     char *cache_tmp;
     int64_t cache_expires;
     uint64_t cache_off, cache_left; /* serving: where the body is, what is left */
+    bool cache_revalidating;        /* the upstream was sent the entry's validators */
+    bn_cache_meta_t cache_meta;     /* the stored entry (cache_fd open on it) */
+    int cache_stored_status;
+    char *cache_lines; /* its header lines */
+    size_t cache_lines_len;
+    uint64_t cache_body_len;
     bool tunnel_client_eof, tunnel_up_eof;
     bool tunnel_client_shut, tunnel_up_shut;
     char upstream_addr[BN_ADDR_TEXT_LEN];
@@ -338,6 +345,12 @@ bool bn_tls_resumed(const bn_conn_t *c);
 /* For a request on a caching route: answers it from the cache (BN_DONE),
  * or marks it to be stored (BN_DECLINED: go upstream). */
 int bn_cache_request(bn_request_t *r);
+/* The upstream's head arrived, with a stale entry in hand: a 304 to its
+ * validators refreshes and serves it, a 5xx may let it answer (use_stale).
+ * BN_DONE when the cache took over the response, else BN_OK. */
+int bn_cache_upstream_head(bn_request_t *r);
+/* The upstream failed (status 502 or 504): true when a stale entry answers. */
+bool bn_cache_stale_on_failure(bn_request_t *r, int status);
 /* The upstream's head arrived: starts storing when the response may be. */
 void bn_cache_response(bn_request_t *r);
 /* Moves a cached response to the client: 1 progress, 0 blocked, BN_DONE,
