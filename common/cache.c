@@ -26,6 +26,10 @@ struct bn_cache_zone_s {
     size_t nentries;
     uint64_t bytes;
     atomic_bool loaded; /* the loader went through the files once */
+    struct {
+        unsigned char key[BN_CACHE_KEY_LEN];
+        uint64_t until; /* monotonic msec; 0: free */
+    } locks[256];       /* keys being filled (cache.lock) */
     entry_t *head, *tail;
     entry_t *buckets[]; /* in the slab's reserved area, like all of this */
 };
@@ -328,6 +332,43 @@ bn_cache_zone_load(bn_cache_zone_t *z)
     closedir(top);
     atomic_store(&z->loaded, true);
     return n;
+}
+
+bool
+bn_cache_lock(bn_cache_zone_t *z, const unsigned char *key, uint64_t now_msec, uint64_t hold_msec)
+{
+    size_t free_slot = BN_NELEMS(z->locks);
+    bool mine = true;
+
+    bn_slab_lock(z->slab);
+    for (size_t i = 0; i < BN_NELEMS(z->locks); i++) {
+        if (z->locks[i].until > now_msec && memcmp(z->locks[i].key, key, BN_CACHE_KEY_LEN) == 0) {
+            mine = false;
+            break;
+        }
+        if (z->locks[i].until <= now_msec && free_slot == BN_NELEMS(z->locks)) {
+            free_slot = i;
+        }
+    }
+    if (mine && free_slot < BN_NELEMS(z->locks)) {
+        memcpy(z->locks[free_slot].key, key, BN_CACHE_KEY_LEN);
+        z->locks[free_slot].until = now_msec + hold_msec;
+    }
+    /* All 256 taken: this key fills without a lock rather than wait. */
+    bn_slab_unlock(z->slab);
+    return mine;
+}
+
+void
+bn_cache_unlock(bn_cache_zone_t *z, const unsigned char *key)
+{
+    bn_slab_lock(z->slab);
+    for (size_t i = 0; i < BN_NELEMS(z->locks); i++) {
+        if (z->locks[i].until != 0 && memcmp(z->locks[i].key, key, BN_CACHE_KEY_LEN) == 0) {
+            z->locks[i].until = 0;
+        }
+    }
+    bn_slab_unlock(z->slab);
 }
 
 void

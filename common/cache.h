@@ -59,6 +59,15 @@ size_t bn_cache_zone_load(bn_cache_zone_t *z);
 /* The manager: drops entries unused for longer than inactive. */
 void bn_cache_expire_inactive(bn_cache_zone_t *z);
 
+/*
+ * The fill lock of a key (cache.lock): true when the caller may fetch it
+ * (nobody else is, or their claim is older than hold_msec), false while
+ * another request holds it.  bn_cache_unlock() gives it up.
+ */
+bool bn_cache_lock(bn_cache_zone_t *z, const unsigned char *key, uint64_t now_msec,
+                   uint64_t hold_msec);
+void bn_cache_unlock(bn_cache_zone_t *z, const unsigned char *key);
+
 /* Entries and bytes on disk now, for tests and status. */
 void bn_cache_usage(bn_cache_zone_t *z, size_t *entries, uint64_t *bytes);
 

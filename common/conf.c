@@ -977,8 +977,8 @@ load_route_cache(loader_t *ld, const config_setting_t *g, bn_conf_route_t *r)
         return;
     }
     check_known(ld, cg, keys);
-    not_yet(ld, cg, "lock");
-    not_yet(ld, cg, "lock_timeout");
+    cc->lock = get_bool(ld, cg, "lock", false);
+    cc->lock_timeout = get_duration(ld, cg, "lock_timeout", "5s");
     {
         static const char *const stale[] = { "error", "timeout", "http_5xx", "updating", NULL };
         config_setting_t *us = member(cg, "use_stale");

@@ -156,6 +156,8 @@ typedef struct {
     size_t nvalid;
     bool status_header;
     unsigned use_stale; /* BN_STALE_* bits */
+    bool lock;
+    uint64_t lock_timeout;
 } bn_conf_cache_t;
 
 /* cache.use_stale: when a stale entry may answer. */

@@ -23,6 +23,12 @@ $t->backend($be, sub {
     my ($r) = @_;
     my $n = "$$-" . ++$serial;
     my $path = $r->{path};
+    return { sleep => 0.7, response => [200, ['Cache-Control' => 'max-age=60'], "locked $n"] } if $path =~ m{^/l/};
+    return { sleep => 1.5, response => [200, ['Cache-Control' => 'max-age=60'], "slowfill $n"] } if $path =~ m{^/lt/};
+    if ($path =~ m{^/u/}) {
+        my $slow = -e "$d/u-slow";
+        return { sleep => ($slow ? 1 : 0), response => [200, ['Cache-Control' => 'max-age=1'], "updating $n"] };
+    }
     if ($path =~ m{^/(c|s)/(reval|stale|sie)}) {
         my $mode = BouncerTest::slurp("$d/mode") || 'ok';
         return { close => 1 } if $mode eq 'close';
@@ -66,6 +72,9 @@ servers = ( { listen = [ "127.0.0.1:$p" ];
   routes = ( { match = { prefix = "/c/disk"; }; upstream = "be"; cache = { zone = "small"; }; },
              { match = { prefix = "/c/brief"; }; upstream = "be"; rewrite = { regex = "^/c/brief"; replace = "/c/fresh-brief"; };
                cache = { zone = "brief"; }; },
+             { match = { prefix = "/l/"; }; upstream = "be"; cache = { zone = "main"; lock = true; }; },
+             { match = { prefix = "/lt/"; }; upstream = "be"; cache = { zone = "main"; lock = true; lock_timeout = "300ms"; }; },
+             { match = { prefix = "/u/"; }; upstream = "be"; cache = { zone = "main"; use_stale = [ "updating" ]; }; },
              { match = { prefix = "/s/"; }; upstream = "impatient";
                cache = { zone = "main"; use_stale = [ "error", "timeout", "http_5xx" ]; }; },
              { match = { prefix = "/c/"; }; upstream = "be";
@@ -180,6 +189,32 @@ sleep 1.6;
 $t->write_file('mode', '500');
 is(get('/c/sie')->{headers}{'x-cache-status'} // '', 'STALE', 'the response\'s own stale-if-error lets a stale entry answer');
 unlink "$d/mode";
+
+# --- lock: fifty concurrent misses for one cold key make one upstream request
+my @r = http_parallel($p, [ map { ['GET', '/l/cold'] } 1 .. 50 ], timeout => 30);
+is(scalar(grep { $_ && $_->{status} == 200 } @r), 50, 'fifty concurrent requests for a cold key: all answered');
+is(seen('/l/cold'), 1, 'and the backend saw one');
+my %ls;
+$ls{$_->{headers}{'x-cache-status'}}++ for @r;
+is_deeply(\%ls, { MISS => 1, HIT => 49 }, 'one MISS filled it, forty-nine waited for it');
+is(scalar(keys %{{ map { $_->{body} => 1 } @r }}), 1, 'all got the same answer');
+# lock_timeout shorter than the fill: the waiters go upstream themselves.
+@r = http_parallel($p, [ map { ['GET', '/lt/cold'] } 1 .. 4 ], timeout => 30);
+is(scalar(grep { $_ && $_->{status} == 200 } @r), 4, 'with a short lock_timeout all are answered');
+cmp_ok(seen('/lt/cold'), '>', 1, 'after lock_timeout the waiters fetched for themselves');
+
+# --- use_stale updating: one request refreshes, the others get the stale entry
+my $u0 = get('/u/page');
+sleep 1.6;
+$t->write_file('u-slow', '1');
+@r = http_parallel($p, [ map { ['GET', '/u/page'] } 1 .. 5 ], timeout => 30);
+unlink "$d/u-slow";
+my %us;
+$us{$_->{headers}{'x-cache-status'}}++ for @r;
+is($us{UPDATING}, 4, 'four get the stale entry at once (UPDATING)');
+is($us{EXPIRED}, 1, 'one refreshes it');
+is(scalar(grep { $_->{body} eq $u0->{body} } @r), 4, 'the UPDATING answers are the stale body');
+is(get('/u/page')->{headers}{'x-cache-status'}, 'HIT', 'and the refreshed entry is fresh');
 
 # --- HEAD from a stored GET; conditional requests
 get('/c/head');

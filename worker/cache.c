@@ -260,6 +260,8 @@ stale_allowed(bn_request_t *r, const char *directive)
     return n >= 0 && r->cache_meta.expires + n >= (int64_t) bn_current_sec;
 }
 
+static int fill_or_wait(bn_request_t *r);
+
 /* Asks the upstream whether the stale entry still holds (RFC 9111 4.3.1),
  * with its validators, unless the client brought conditions of its own. */
 static void
@@ -316,7 +318,7 @@ bn_cache_request(bn_request_t *r)
     r->cache_lookup = get; /* a HEAD is answered from a stored GET, never stored */
     if (!bn_cache_lookup(cc->zone->zone, r->cache_key, &m) || open_stored(r, &m) != BN_OK) {
         r->cache_status = "MISS";
-        return BN_DECLINED;
+        return fill_or_wait(r);
     }
     if ((rcc != NULL && cc_has(rcc, "no-cache", NULL, NULL))
         || (rcc == NULL && pragma != NULL && strcasecmp(pragma, "no-cache") == 0)) {
@@ -332,8 +334,85 @@ bn_cache_request(bn_request_t *r)
         return BN_DECLINED;
     }
     r->cache_status = "EXPIRED";
-    add_validators(r);
-    return BN_DECLINED;
+    return fill_or_wait(r);
+}
+
+/* Waiting for another request to fill the key: every 50 ms, look again. */
+static void
+cache_wait(bn_timer_t *t)
+{
+    bn_request_t *r = t->data;
+    const bn_conf_cache_t *cc = &r->route->cache;
+    bn_cache_meta_t m;
+
+    if (bn_cache_lookup(cc->zone->zone, r->cache_key, &m) && m.expires > (int64_t) bn_current_sec) {
+        if (r->cache_fd != -1) {
+            close(r->cache_fd);
+            r->cache_fd = -1;
+        }
+        if (open_stored(r, &m) == BN_OK && serve_stored(r, "HIT") == BN_DONE) {
+            bn_http_run(r);
+            return;
+        }
+    }
+    if (bn_current_msec < r->cache_wait_until
+        && !bn_cache_lock(cc->zone->zone, r->cache_key, bn_current_msec, cc->lock_timeout)) {
+        bn_timer_set(t, 50);
+        return;
+    }
+    /* The filler is done without storing anything, or lock_timeout passed:
+     * this request goes upstream itself (as the new filler, if it got the
+     * lock just now). */
+    r->cache_locked = bn_current_msec < r->cache_wait_until;
+    if (r->cache_fd != -1) {
+        add_validators(r);
+    }
+    r->state = BN_REQ_CONNECTING;
+    r->upstream_start_msec = bn_current_msec;
+    bn_upstream_connect(r);
+}
+
+/*
+ * A miss or a stale entry: with `lock`, one request fills the key and the
+ * others wait for it; with use_stale updating (or the response's own
+ * stale-while-revalidate), the others get the stale entry meanwhile.
+ * BN_DECLINED: go upstream; BN_DONE: answered; BN_AGAIN: waiting.
+ */
+static int
+fill_or_wait(bn_request_t *r)
+{
+    const bn_conf_cache_t *cc = &r->route->cache;
+    bool stale = r->cache_fd != -1;
+    bool updating =
+        stale
+        && ((cc->use_stale & BN_STALE_UPDATING) || stale_allowed(r, "stale-while-revalidate"));
+
+    if ((!cc->lock && !updating) || !r->cache_lookup) {
+        if (stale) {
+            add_validators(r);
+        }
+        return BN_DECLINED;
+    }
+    if (bn_cache_lock(cc->zone->zone, r->cache_key, bn_current_msec, cc->lock_timeout)) {
+        r->cache_locked = true;
+        if (stale) {
+            add_validators(r);
+        }
+        return BN_DECLINED;
+    }
+    if (updating && serve_stored(r, "UPDATING") == BN_DONE) {
+        return BN_DONE;
+    }
+    if (!cc->lock) {
+        if (stale) {
+            add_validators(r);
+        }
+        return BN_DECLINED;
+    }
+    r->cache_wait_until = bn_current_msec + cc->lock_timeout;
+    r->up_timer.handler = cache_wait;
+    bn_timer_set(&r->up_timer, 50);
+    return BN_AGAIN;
 }
 
 /* A fresh lease for a stored entry the upstream said still holds (304):
@@ -609,6 +688,12 @@ bn_cache_finish(bn_request_t *r, bool complete)
         return;
     }
     r->cache_done = true;
+    if (r->cache_locked) {
+        /* After the insert below would be better for the waiters, but they
+         * look again every 50 ms and find either. */
+        bn_cache_unlock(cc->zone->zone, r->cache_key);
+        r->cache_locked = false;
+    }
     if (r->cache_fd == -1) {
         if (complete && r->status >= 200 && r->status < 400 && strcmp(r->method, "GET") != 0
             && !r->head_method) {

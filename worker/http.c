@@ -671,9 +671,15 @@ start_request(bn_client_t *c)
         return BN_OK;
     }
     bn_http_head_init(&r->rhead, BN_HTTP_PARSE_RESPONSE);
-    if (r->route->cache.zone != NULL && bn_cache_request(r) == BN_DONE) {
-        bn_http_run(r); /* answered from the cache */
-        return BN_OK;
+    if (r->route->cache.zone != NULL) {
+        rc = bn_cache_request(r);
+        if (rc == BN_DONE) {
+            bn_http_run(r); /* answered from the cache */
+            return BN_OK;
+        }
+        if (rc == BN_AGAIN) {
+            return BN_OK; /* waiting for another request to fill the key */
+        }
     }
     r->state = BN_REQ_CONNECTING;
     r->upstream_start_msec = bn_current_msec;

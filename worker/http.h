@@ -205,6 +205,8 @@ struct bn_request_s {
     int64_t cache_expires;
     uint64_t cache_off, cache_left; /* serving: where the body is, what is left */
     bool cache_revalidating;        /* the upstream was sent the entry's validators */
+    bool cache_locked;              /* this request fills the key (cache.lock) */
+    bn_msec_t cache_wait_until;     /* waiting for another's fill until then */
     bn_cache_meta_t cache_meta;     /* the stored entry (cache_fd open on it) */
     int cache_stored_status;
     char *cache_lines; /* its header lines */
@@ -343,7 +345,8 @@ bool bn_tls_resumed(const bn_conn_t *c);
 
 /* cache.c */
 /* For a request on a caching route: answers it from the cache (BN_DONE),
- * or marks it to be stored (BN_DECLINED: go upstream). */
+ * waits for another request to fill the key (BN_AGAIN: the cache goes on
+ * with it later), or marks it to be stored (BN_DECLINED: go upstream). */
 int bn_cache_request(bn_request_t *r);
 /* The upstream's head arrived, with a stale entry in hand: a 304 to its
  * validators refreshes and serves it, a 5xx may let it answer (use_stale).
