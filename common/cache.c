@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <limits.h>
+#include <openssl/evp.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -33,6 +34,16 @@ struct bn_cache_zone_s {
     entry_t *head, *tail;
     entry_t *buckets[]; /* in the slab's reserved area, like all of this */
 };
+
+void
+bn_cache_key(const char *key, size_t len, unsigned char *out)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned mdlen = 0;
+
+    EVP_Digest(key, len, md, &mdlen, EVP_sha256(), NULL);
+    memcpy(out, md, BN_CACHE_KEY_LEN);
+}
 
 bn_cache_zone_t *
 bn_cache_zone_create(const char *name, const char *path, size_t memory, uint64_t max_size,

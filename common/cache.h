@@ -26,6 +26,9 @@ typedef struct {
     uint16_t status;
 } bn_cache_meta_t;
 
+/* The identity of a cache key: the first 16 bytes of its SHA-256. */
+void bn_cache_key(const char *key, size_t len, unsigned char *out);
+
 /* Maps a zone (master, before forking).  NULL with errno on failure. */
 bn_cache_zone_t *bn_cache_zone_create(const char *name, const char *path, size_t memory,
                                       uint64_t max_size, uint64_t inactive_msec);

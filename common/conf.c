@@ -997,7 +997,7 @@ load_route_cache(loader_t *ld, const config_setting_t *g, bn_conf_route_t *r)
             cc->use_stale |= 1u << k; /* BN_STALE_* follow the order of stale[] */
         }
     }
-    not_yet(ld, cg, "purge_allow");
+    cc->npurge_allow = get_cidrs(ld, cg, "purge_allow", &cc->purge_allow);
     name = get_string(ld, cg, "zone", NULL);
     if (name == NULL) {
         err_at(ld, cg, "zone", "required: the cache zone to use");

@@ -158,6 +158,8 @@ typedef struct {
     unsigned use_stale; /* BN_STALE_* bits */
     bool lock;
     uint64_t lock_timeout;
+    bn_cidr_t *purge_allow; /* who may send PURGE */
+    size_t npurge_allow;
 } bn_conf_cache_t;
 
 /* cache.use_stale: when a stale entry may answer. */

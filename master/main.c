@@ -24,6 +24,10 @@ usage(FILE *f)
             "  reopen                reopen the log files (after logrotate)\n"
             "  status                is bouncer running: pid, workers, generation, uptime\n"
             "  check                 validate the config and exit\n"
+            "  purge URL             drop URL from every cache zone (routes with the default\n"
+            "                        key, $scheme$host$request_uri)\n"
+            "  purge --key KEY       drop the entry of a cache key, in every zone\n"
+            "        [--zone NAME]   ... or only in that zone\n"
             "  version               version and configure options\n"
             "\n"
             "options:\n"
@@ -50,6 +54,61 @@ check(const char *path)
     return 0;
 }
 
+/*
+ * `purge URL` makes the default key, $scheme$host$request_uri, from the URL:
+ * "https://Example.com:8443/a?b" is "https" "example.com" "/a?b".
+ */
+static int
+purge(const char *conf_arg, const char *url, const char *key, const char *zone)
+{
+    char line[4200], built[4096], *sock;
+    int rc;
+
+    if ((url == NULL) == (key == NULL) || strpbrk(zone, " \r\n") != NULL) {
+        fprintf(stderr, "bouncer: purge needs a URL or --key KEY (and maybe --zone NAME)\n");
+        return 2;
+    }
+    if (url != NULL) {
+        const char *host, *end, *path;
+        size_t scheme_len = strncmp(url, "https://", 8) == 0  ? 5
+                            : strncmp(url, "http://", 7) == 0 ? 4
+                                                              : 0;
+        if (scheme_len == 0) {
+            fprintf(stderr, "bouncer: purge: \"%s\" is not an http:// or https:// URL\n", url);
+            return 2;
+        }
+        host = url + scheme_len + 3;
+        path = host + strcspn(host, "/?");
+        end = memchr(host, ':', (size_t) (path - host));
+        if (end == NULL) {
+            end = path;
+        }
+        if (end == host || (size_t) (end - host) + strlen(path) + 8 >= sizeof(built)) {
+            fprintf(stderr, "bouncer: purge: \"%s\" has no host\n", url);
+            return 2;
+        }
+        int n = snprintf(built, sizeof(built), "%.*s%.*s%s%s", (int) scheme_len, url,
+                         (int) (end - host), host, path[0] == '/' ? "" : "/", path);
+        for (int i = (int) scheme_len; i < n && built[i] != '/'; i++) {
+            built[i] = (char) (built[i] >= 'A' && built[i] <= 'Z' ? built[i] + 32 : built[i]);
+        }
+        key = built;
+    }
+    if (strpbrk(key, "\r\n") != NULL || strlen(key) >= sizeof(built)) {
+        fprintf(stderr, "bouncer: purge: a key is one line, under 4 KiB\n");
+        return 2;
+    }
+    snprintf(line, sizeof(line), "purge %s %s", zone, key);
+    sock = bn_conf_control_socket(conf_arg);
+    if (sock == NULL) {
+        fprintf(stderr, "bouncer: out of memory\n");
+        return 1;
+    }
+    rc = bn_control_command(sock, line, 10);
+    free(sock);
+    return rc;
+}
+
 static int
 version(void)
 {
@@ -65,6 +124,7 @@ int
 main(int argc, char **argv)
 {
     const char *conf_arg = BN_CONF_PATH, *cmd = NULL;
+    const char *purge_url = NULL, *purge_key = NULL, *purge_zone = "*";
     char *conf_path;
     bool foreground = false;
     char *sock;
@@ -74,6 +134,15 @@ main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
             conf_arg = argv[++i];
+        } else if (cmd != NULL && strcmp(cmd, "purge") == 0 && strcmp(argv[i], "--key") == 0
+                   && i + 1 < argc) {
+            purge_key = argv[++i];
+        } else if (cmd != NULL && strcmp(cmd, "purge") == 0 && strcmp(argv[i], "--zone") == 0
+                   && i + 1 < argc) {
+            purge_zone = argv[++i];
+        } else if (cmd != NULL && strcmp(cmd, "purge") == 0 && argv[i][0] != '-'
+                   && purge_url == NULL) {
+            purge_url = argv[i];
         } else if (strcmp(argv[i], "--foreground") == 0 || strcmp(argv[i], "-f") == 0) {
             foreground = true;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0
@@ -111,6 +180,9 @@ main(int argc, char **argv)
         rc = bn_master_start(conf_path, foreground);
         free(conf_path);
         return rc;
+    }
+    if (strcmp(cmd, "purge") == 0) {
+        return purge(conf_arg, purge_url, purge_key, purge_zone);
     }
     if (strcmp(cmd, "stop") != 0 && strcmp(cmd, "quit") != 0 && strcmp(cmd, "reload") != 0
         && strcmp(cmd, "reopen") != 0 && strcmp(cmd, "status") != 0) {

@@ -593,10 +593,47 @@ status_answer(int fd)
     answer(fd, "ok");
 }
 
+/* "purge ZONE KEY" (ZONE "*": every zone). */
+static void
+purge_answer(int fd, const char *args)
+{
+    const char *sp = strchr(args, ' ');
+    unsigned char key[BN_CACHE_KEY_LEN];
+    size_t zlen, purged = 0, matched = 0;
+
+    if (sp == NULL || sp[1] == '\0') {
+        answer(fd, "error purge: expected a zone and a key");
+        return;
+    }
+    zlen = (size_t) (sp - args);
+    bn_cache_key(sp + 1, strlen(sp + 1), key);
+    for (size_t i = 0; i < conf->ncache_zones; i++) {
+        bn_conf_cache_zone_t *z = &conf->cache_zones[i];
+        if (!(zlen == 1 && args[0] == '*')
+            && !(strlen(z->name) == zlen && strncmp(z->name, args, zlen) == 0)) {
+            continue;
+        }
+        matched++;
+        if (bn_cache_remove(z->zone, key)) {
+            answer(fd, "| purged from cache zone \"%s\"", z->name);
+            purged++;
+        }
+    }
+    if (matched == 0) {
+        answer(fd, "error no cache zone named \"%.*s\"", (int) zlen, args);
+    } else if (purged == 0) {
+        answer(fd, "error nothing cached under \"%s\"", sp + 1);
+    } else {
+        bn_log_error(BN_LOG_NOTICE, NULL, 0, "purged \"%s\" from %zu cache zone%s", sp + 1, purged,
+                     purged == 1 ? "" : "s");
+        answer(fd, "ok");
+    }
+}
+
 static void
 control_client(void)
 {
-    char cmd[64];
+    char cmd[4352];
     ssize_t n;
     struct timeval tv = { .tv_sec = 2 };
     int fd = accept4(ctl_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -621,6 +658,8 @@ control_client(void)
         answer(fd, "ok");
     } else if (strcmp(cmd, "status") == 0) {
         status_answer(fd);
+    } else if (strncmp(cmd, "purge ", 6) == 0) {
+        purge_answer(fd, cmd + 6);
     } else if (strcmp(cmd, "stop") == 0 || strcmp(cmd, "quit") == 0) {
         int *w = realloc(waiters, (nwaiters + 1) * sizeof(int));
         if (w != NULL) {

@@ -78,7 +78,8 @@ servers = ( { listen = [ "127.0.0.1:$p" ];
              { match = { prefix = "/s/"; }; upstream = "impatient";
                cache = { zone = "main"; use_stale = [ "error", "timeout", "http_5xx" ]; }; },
              { match = { prefix = "/c/"; }; upstream = "be";
-               cache = { zone = "main"; valid = ( { status = [ "200", "503" ]; ttl = "10m"; } ); }; },
+               cache = { zone = "main"; valid = ( { status = [ "200", "503" ]; ttl = "10m"; } );
+                         purge_allow = [ "127.0.0.0/8" ]; }; },
              { match = { prefix = "/quiet/"; }; upstream = "be"; rewrite = { regex = "^/quiet/(.*)"; replace = "/c/\$1"; };
                cache = { zone = "main"; status_header = false; }; },
              { match = { prefix = "/"; }; upstream = "be"; } ); } );
@@ -240,6 +241,31 @@ get('/c/post');
 is(get('/c/post')->{headers}{'x-cache-status'}, 'HIT', 'stored');
 is(http_request($p, 'POST', '/c/post', body => 'x')->{headers}{'x-cache-status'}, 'BYPASS', 'POST: BYPASS');
 is(get('/c/post')->{headers}{'x-cache-status'}, 'MISS', 'and the stored answer is gone (RFC 9111 4.4)');
+
+# --- purge: the PURGE method from purge_allow, and `bouncer purge`
+get('/c/purgeme');
+is(get('/c/purgeme')->{headers}{'x-cache-status'}, 'HIT', 'stored');
+is(http_request($p, 'PURGE', '/c/purgeme')->{status}, 200, 'PURGE from an allowed network: 200');
+is(get('/c/purgeme')->{headers}{'x-cache-status'}, 'MISS', 'the entry is gone');
+is(http_request($p, 'PURGE', '/c/nothing-here')->{status}, 404, 'PURGE of what is not cached: 404');
+is(http_request($p, 'PURGE', '/l/cold')->{status}, 403, 'PURGE on a route without purge_allow: 403');
+is(get('/l/cold')->{headers}{'x-cache-status'}, 'HIT', 'and nothing was purged there');
+get('/c/purge2');
+my ($prc, $pout, $perr) = $t->cmd('purge', "http://LOCALHOST:$p/c/purge2");
+is($prc, 0, 'bouncer purge URL: exit 0') or diag($perr);
+like($pout, qr/purged from cache zone "main"/, 'and says where from');
+is(get('/c/purge2')->{headers}{'x-cache-status'}, 'MISS', 'the URL\'s entry is gone');
+get('/c/purge3');
+($prc, $pout, $perr) = $t->cmd('purge', '--key', 'httplocalhost/c/purge3', '--zone', 'main');
+is($prc, 0, 'bouncer purge --key KEY --zone NAME') or diag($perr);
+is(get('/c/purge3')->{headers}{'x-cache-status'}, 'MISS', 'the key\'s entry is gone');
+($prc, undef, $perr) = $t->cmd('purge', "http://localhost/c/never");
+is($prc, 1, 'purging what is not cached: exit 1');
+like($perr, qr/nothing cached under "httplocalhost\/c\/never"/, 'with a message');
+($prc, undef, $perr) = $t->cmd('purge', '--key', 'x', '--zone', 'nope');
+like($perr, qr/no cache zone named "nope"/, 'an unknown zone');
+($prc, undef, $perr) = $t->cmd('purge', 'ftp://x/y');
+is($prc, 2, 'not an http URL: a usage error');
 
 # --- bodies: 1 MiB, chunked, cut short
 my $big = get('/c/big');

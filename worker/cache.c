@@ -23,7 +23,6 @@
 
 #include <fcntl.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #define META_LEN 128
@@ -83,16 +82,6 @@ cc_seconds(const char *v, const char *name)
         n = n > INT64_MAX / 10 ? INT64_MAX / 10 : n * 10 + (a[i] - '0');
     }
     return n;
-}
-
-static void
-cache_key(bn_request_t *r, const char *key)
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned len = 0;
-
-    EVP_Digest(key, strlen(key), md, &len, EVP_sha256(), NULL);
-    memcpy(r->cache_key, md, sizeof(r->cache_key));
 }
 
 /* Reads the file's metadata line and header lines into r's pool. */
@@ -308,7 +297,7 @@ bn_cache_request(bn_request_t *r)
     if (key == NULL) {
         return BN_DECLINED;
     }
-    cache_key(r, key);
+    bn_cache_key(key, strlen(key), r->cache_key);
     if (!get && !r->head_method) {
         return BN_DECLINED; /* unsafe methods invalidate, once answered */
     }
@@ -530,6 +519,33 @@ bn_cache_send(bn_request_t *r)
         r->cache_off += (uint64_t) n;
         r->cache_left -= (uint64_t) n;
     }
+}
+
+int
+bn_cache_purge(bn_request_t *r)
+{
+    const bn_conf_cache_t *cc = &r->route->cache;
+    char *key;
+
+    r->cache_status = "BYPASS";
+    r->cache_done = true;
+    r->cache_fd = -1;
+    if (!bn_cidr_list_match(cc->purge_allow, cc->npurge_allow,
+                            (struct sockaddr *) &r->client->peer)) {
+        bn_log_error(BN_LOG_INFO, &r->client->log, 0, "PURGE from a network not in purge_allow");
+        return 403;
+    }
+    key = bn_var_expand(r, &cc->key);
+    if (key == NULL) {
+        return 500;
+    }
+    bn_cache_key(key, strlen(key), r->cache_key);
+    if (!bn_cache_remove(cc->zone->zone, r->cache_key)) {
+        return 404;
+    }
+    bn_log_error(BN_LOG_INFO, &r->client->log, 0, "purged \"%s\" from cache zone \"%s\"", key,
+                 cc->zone->name);
+    return 200;
 }
 
 /* ---- response side ------------------------------------------------------------------- */

@@ -671,6 +671,10 @@ start_request(bn_client_t *c)
         return BN_OK;
     }
     bn_http_head_init(&r->rhead, BN_HTTP_PARSE_RESPONSE);
+    if (r->route->cache.zone != NULL && strcmp(r->method, "PURGE") == 0) {
+        respond(r, bn_cache_purge(r), NULL, NULL, NULL);
+        return BN_OK;
+    }
     if (r->route->cache.zone != NULL) {
         rc = bn_cache_request(r);
         if (rc == BN_DONE) {

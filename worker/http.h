@@ -356,6 +356,9 @@ int bn_cache_upstream_head(bn_request_t *r);
 bool bn_cache_stale_on_failure(bn_request_t *r, int status);
 /* The upstream's head arrived: starts storing when the response may be. */
 void bn_cache_response(bn_request_t *r);
+/* A PURGE request: 200 when an entry went, 404 when there was none, 403
+ * from outside purge_allow. */
+int bn_cache_purge(bn_request_t *r);
 /* Moves a cached response to the client: 1 progress, 0 blocked, BN_DONE,
  * BN_ERROR (the client is gone). */
 int bn_cache_send(bn_request_t *r);
