@@ -55,7 +55,9 @@ $t->backend($be, sub {
     return [200, ['Cache-Control' => 'max-age=1'], "own $n"] if $path =~ m{^/c/ownttl};
     return [200, ['Date' => 'Thu, 01 Jan 2026 00:00:00 GMT', 'Expires' => 'Thu, 01 Jan 2026 00:01:00 GMT'], "expires $n"] if $path =~ m{^/c/expires};
     return [200, ['Cache-Control' => 'max-age=1'], "short $n"] if $path =~ m{^/c/short};
-    return [200, ['Cache-Control' => 'max-age=60', 'Vary' => 'Accept-Language'], "vary $n"] if $path =~ m{^/c/vary};
+    return [200, ['Cache-Control' => 'max-age=60', 'Vary' => '*'], "varystar $n"] if $path =~ m{^/c/varystar};
+    return [200, ['Cache-Control' => 'max-age=60', 'Vary' => 'Accept-Language, Accept-Encoding'],
+            "vary " . ($r->{headers}{'accept-language'} // '-') . " $n"] if $path =~ m{^/c/vary};
     return { stream => 1024 * 1024 + 7 } if $path =~ m{^/c/big};
     return { stream => 300_000, chunked => 1 } if $path =~ m{^/c/chunked};
     return { raw => "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nContent-Length: 100\r\n\r\nonly part", then_close => 1 } if $path =~ m{^/c/cut};
@@ -117,14 +119,27 @@ for my $case (['/c/error', 'a 500 with max-age (no valid entry lists 500)'],
               ['/c/cookie', 'a response with Set-Cookie'],
               ['/c/private', 'Cache-Control: private'],
               ['/c/nostore', 'Cache-Control: no-store'],
-              ['/c/nofresh', 'no freshness, status not listed in valid... (200 is listed: see below)'],
-              ['/c/vary', 'Vary (variants are not stored yet)']) {
+              ['/c/varystar', 'Vary: *']) {
     my ($path, $what) = @$case;
     next if $path eq '/c/nofresh';
     my $a = get($path);
     my $b = get($path);
     isnt($b->{body}, $a->{body}, "$what: not stored") ;
 }
+# --- Vary: one stored variant per combination of the named request headers
+my $en = get('/c/vary', 'Accept-Language' => 'en');
+is($en->{headers}{'x-cache-status'}, 'MISS', 'Vary: the en variant is fetched');
+my $fr = get('/c/vary', 'Accept-Language' => 'fr');
+is($fr->{headers}{'x-cache-status'}, 'MISS', 'the fr variant is another entry');
+my $en2 = get('/c/vary', 'Accept-Language' => 'en');
+is($en2->{headers}{'x-cache-status'}, 'HIT', 'en again: HIT');
+is($en2->{body}, $en->{body}, 'with the en body');
+my $fr2 = get('/c/vary', 'Accept-Language' => 'fr');
+is("$fr2->{headers}{'x-cache-status'} $fr2->{body}", "HIT $fr->{body}", 'fr again: HIT, with the fr body');
+is(get('/c/vary', 'Accept-Language' => 'en', 'Accept-Encoding' => 'gzip')->{headers}{'x-cache-status'}, 'MISS',
+   'a difference in the second named header is a third variant');
+is(get('/c/vary')->{headers}{'x-cache-status'}, 'MISS', 'no Accept-Language at all: a variant of its own');
+
 my $a1 = get('/c/auth-plain', Authorization => 'Basic dTpw');
 my $a2 = get('/c/auth-plain', Authorization => 'Basic dTpw');
 isnt($a2->{body}, $a1->{body}, 'an answer to Authorization is not shared');

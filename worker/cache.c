@@ -250,6 +250,42 @@ stale_allowed(bn_request_t *r, const char *directive)
 }
 
 static int fill_or_wait(bn_request_t *r);
+static int write_meta(int fd, int64_t stored, int64_t expires, int status, size_t lines_len);
+
+/*
+ * The key of r's variant (RFC 9111 4.1): the route's key, then each header
+ * the stored Vary names with the value this request has for it.
+ */
+static void
+variant_key(bn_request_t *r)
+{
+    const char *base = bn_var_expand(r, &r->route->cache.key);
+    char *k = bn_psprintf(r->pool, "%s\n", base ? base : "");
+    const char *p = r->cache_vary;
+
+    while (k != NULL && *p != '\0') {
+        char name[128];
+        size_t n;
+        while (*p == ' ' || *p == ',') {
+            p++;
+        }
+        n = strcspn(p, ", ");
+        if (n == 0 || n >= sizeof(name)) {
+            p += n;
+            continue;
+        }
+        for (size_t i = 0; i < n; i++) {
+            name[i] = (char) (p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
+        }
+        name[n] = '\0';
+        const char *v = bn_http_header(r, name);
+        k = bn_psprintf(r->pool, "%s%s:%s\n", k, name, v ? v : "");
+        p += n;
+    }
+    if (k != NULL) {
+        bn_cache_key(k, strlen(k), r->cache_key);
+    }
+}
 
 /* Asks the upstream whether the stale entry still holds (RFC 9111 4.3.1),
  * with its validators, unless the client brought conditions of its own. */
@@ -285,7 +321,7 @@ bn_cache_request(bn_request_t *r)
     const char *pragma = bn_http_header(r, "pragma");
     bn_cache_meta_t m;
     char *key;
-    bool get = strcmp(r->method, "GET") == 0;
+    bool get = strcmp(r->method, "GET") == 0, found;
 
     r->cache_fd = -1;
     r->cache_status = "BYPASS";
@@ -305,7 +341,24 @@ bn_cache_request(bn_request_t *r)
         return BN_DECLINED;
     }
     r->cache_lookup = get; /* a HEAD is answered from a stored GET, never stored */
-    if (!bn_cache_lookup(cc->zone->zone, r->cache_key, &m) || open_stored(r, &m) != BN_OK) {
+    memcpy(r->cache_base, r->cache_key, sizeof(r->cache_base));
+    found = bn_cache_lookup(cc->zone->zone, r->cache_key, &m);
+    if (found && m.status == 0) {
+        /* A Vary marker: the variants are keyed by the request headers it
+         * names as well. */
+        found = false;
+        if (open_stored(r, &m) == BN_OK) {
+            char *vary = stored_header(r, r->cache_lines, "vary");
+            close(r->cache_fd);
+            r->cache_fd = -1;
+            if (vary != NULL) {
+                r->cache_vary = vary;
+                variant_key(r);
+                found = bn_cache_lookup(cc->zone->zone, r->cache_key, &m) && m.status != 0;
+            }
+        }
+    }
+    if (!found || open_stored(r, &m) != BN_OK) {
         r->cache_status = "MISS";
         return fill_or_wait(r);
     }
@@ -410,7 +463,7 @@ static void
 refresh(bn_request_t *r, int64_t ttl)
 {
     const bn_conf_cache_t *cc = &r->route->cache;
-    char file[PATH_MAX], meta[META_LEN + 1];
+    char file[PATH_MAX];
     bn_cache_meta_t m = r->cache_meta;
     int fd;
 
@@ -421,11 +474,7 @@ refresh(bn_request_t *r, int64_t ttl)
     if (fd == -1) {
         return;
     }
-    snprintf(meta, sizeof(meta), "BNC1 %lld %lld %d %zu", (long long) m.stored,
-             (long long) m.expires, r->cache_stored_status, r->cache_lines_len);
-    memset(meta + strlen(meta), ' ', META_LEN - 1 - strlen(meta));
-    meta[META_LEN - 1] = '\n';
-    if (pwrite(fd, meta, META_LEN, 0) == META_LEN) {
+    if (write_meta(fd, m.stored, m.expires, r->cache_stored_status, r->cache_lines_len) == BN_OK) {
         bn_cache_insert(cc->zone->zone, &m);
     }
     close(fd);
@@ -601,9 +650,6 @@ freshness(bn_request_t *r)
     if (vary != NULL && strchr(vary, '*') != NULL) {
         return -1;
     }
-    if (vary != NULL) {
-        return -1; /* variants are not stored yet: never serve the wrong one */
-    }
     if (bn_http_header(r, "authorization") != NULL
         && !(rcc != NULL
              && (cc_has(rcc, "public", NULL, NULL) || cc_has(rcc, "s-maxage", NULL, NULL)))) {
@@ -638,11 +684,66 @@ freshness(bn_request_t *r)
     return ttl > 0 ? ttl : -1;
 }
 
+/* Writes the metadata line of a stored file. */
+static int
+write_meta(int fd, int64_t stored, int64_t expires, int status, size_t lines_len)
+{
+    char meta[META_LEN + 1];
+
+    snprintf(meta, sizeof(meta), "BNC1 %lld %lld %d %zu", (long long) stored, (long long) expires,
+             status, lines_len);
+    memset(meta + strlen(meta), ' ', META_LEN - 1 - strlen(meta));
+    meta[META_LEN - 1] = '\n';
+    return pwrite(fd, meta, META_LEN, 0) == META_LEN ? BN_OK : BN_ERROR;
+}
+
+/* The marker under the route's own key: this resource varies on these
+ * request headers (status 0, no body). */
+static int
+write_marker(bn_request_t *r, const char *vary, int64_t ttl)
+{
+    const bn_conf_cache_t *cc = &r->route->cache;
+    char *tmp, file[PATH_MAX], *line = bn_psprintf(r->pool, "Vary: %s\r\n", vary);
+    bn_cache_meta_t m = { .stored = (int64_t) bn_current_sec,
+                          .expires = (int64_t) bn_current_sec + ttl };
+    int fd;
+
+    tmp = bn_psprintf(r->pool, "%s/.tmp-%d-%" PRIu64, bn_cache_zone_path(cc->zone->zone),
+                      (int) getpid(), ++tmp_counter);
+    if (tmp == NULL || line == NULL) {
+        return BN_ERROR;
+    }
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd == -1) {
+        return BN_ERROR;
+    }
+    if (write_meta(fd, m.stored, m.expires, 0, strlen(line)) != BN_OK
+        || pwrite(fd, line, strlen(line), META_LEN) != (ssize_t) strlen(line)) {
+        close(fd);
+        unlink(tmp);
+        return BN_ERROR;
+    }
+    close(fd);
+    memcpy(m.key, r->cache_base, sizeof(m.key));
+    m.size = META_LEN + strlen(line);
+    bn_cache_file(cc->zone->zone, m.key, file, sizeof(file));
+    *strrchr(file, '/') = '\0';
+    mkdir(file, 0700);
+    bn_cache_file(cc->zone->zone, m.key, file, sizeof(file));
+    if (rename(tmp, file) != 0) {
+        unlink(tmp);
+        return BN_ERROR;
+    }
+    bn_cache_insert(cc->zone->zone, &m);
+    return BN_OK;
+}
+
 void
 bn_cache_response(bn_request_t *r)
 {
     const bn_conf_cache_t *cc = &r->route->cache;
-    char dir[PATH_MAX], meta[META_LEN + 1];
+    char dir[PATH_MAX];
+    const char *vary;
     bn_buf_t lines;
     char *m;
     int64_t ttl;
@@ -663,6 +764,14 @@ bn_cache_response(bn_request_t *r)
     if (bn_http_cacheable_lines(r, &lines) != BN_OK) {
         return; /* too big a head to keep */
     }
+    vary = response_header(r, "vary");
+    if (vary != NULL) {
+        r->cache_vary = vary;
+        variant_key(r);
+        if (write_marker(r, vary, ttl) != BN_OK) {
+            return;
+        }
+    }
     r->cache_tmp = bn_psprintf(r->pool, "%s/.tmp-%d-%" PRIu64, bn_cache_zone_path(cc->zone->zone),
                                (int) getpid(), ++tmp_counter);
     if (r->cache_tmp == NULL) {
@@ -674,12 +783,11 @@ bn_cache_response(bn_request_t *r)
         return;
     }
     r->cache_expires = (int64_t) bn_current_sec + ttl;
-    snprintf(meta, sizeof(meta), "BNC1 %lld %lld %d %zu", (long long) bn_current_sec,
-             (long long) r->cache_expires, r->rhead.status, bn_buf_len(&lines));
-    memset(meta + strlen(meta), ' ', META_LEN - 1 - strlen(meta));
-    meta[META_LEN - 1] = '\n';
-    if (write(fd, meta, META_LEN) != META_LEN
-        || write(fd, lines.pos, bn_buf_len(&lines)) != (ssize_t) bn_buf_len(&lines)) {
+    if (write_meta(fd, (int64_t) bn_current_sec, r->cache_expires, r->rhead.status,
+                   bn_buf_len(&lines))
+            != BN_OK
+        || pwrite(fd, lines.pos, bn_buf_len(&lines), META_LEN) != (ssize_t) bn_buf_len(&lines)
+        || lseek(fd, (off_t) (META_LEN + bn_buf_len(&lines)), SEEK_SET) == -1) {
         bn_log_error(BN_LOG_ERR, &r->client->log, errno, "cannot write \"%s\"", r->cache_tmp);
         close(fd);
         unlink(r->cache_tmp);

@@ -195,12 +195,14 @@ struct bn_request_s {
     uint64_t bytes_received; /* tunnel: from the client */
 
     /* The cache (cache.c). */
-    const char *cache_status; /* X-Cache-Status; NULL: the route does not cache */
-    unsigned char cache_key[16];
-    bool cache_lookup; /* the request may be answered from, or stored in, the cache */
-    bool cache_store;  /* the response is being written to cache_tmp */
-    bool cache_done;   /* bn_cache_finish() ran */
-    int cache_fd;      /* the file being written or served; -1: none */
+    const char *cache_status;     /* X-Cache-Status; NULL: the route does not cache */
+    unsigned char cache_key[16];  /* the entry's: the variant's when Vary applies */
+    unsigned char cache_base[16]; /* the route key's own */
+    const char *cache_vary;       /* the Vary list in force, or NULL */
+    bool cache_lookup;            /* the request may be answered from, or stored in, the cache */
+    bool cache_store;             /* the response is being written to cache_tmp */
+    bool cache_done;              /* bn_cache_finish() ran */
+    int cache_fd;                 /* the file being written or served; -1: none */
     char *cache_tmp;
     int64_t cache_expires;
     uint64_t cache_off, cache_left; /* serving: where the body is, what is left */
