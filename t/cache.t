@@ -10,7 +10,8 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use BouncerTest;
 use Test::More;
-use Time::HiRes qw(sleep);
+use Time::HiRes qw(sleep time);
+use IO::Socket::INET;
 
 my $t = BouncerTest->new;
 my $d = $t->dir;
@@ -23,6 +24,7 @@ $t->backend($be, sub {
     my ($r) = @_;
     my $n = "$$-" . ++$serial;
     my $path = $r->{path};
+    return [200, ['Cache-Control' => 'max-age=600'], 'm'] if $path =~ m{^/m/};
     return { sleep => 0.7, response => [200, ['Cache-Control' => 'max-age=60'], "locked $n"] } if $path =~ m{^/l/};
     return { sleep => 1.5, response => [200, ['Cache-Control' => 'max-age=60'], "slowfill $n"] } if $path =~ m{^/lt/};
     if ($path =~ m{^/u/}) {
@@ -65,8 +67,10 @@ $t->backend($be, sub {
     return [200, [], "plain $n"];
 });
 $t->config(<<C, workers => 2, access_format => 'json');
+limits = { keepalive_requests = 10000; };
 cache_zones = ( { name = "main"; path = "$d/cache"; memory = "1m"; },
                 { name = "brief"; path = "$d/brief"; memory = "1m"; inactive = "1s"; },
+                { name = "tiny"; path = "$d/tiny"; memory = "256k"; },
                 { name = "small"; path = "$d/small"; memory = "1m"; max_size = "20k"; } );
 upstreams = ( { name = "be"; servers = ( { address = "127.0.0.1:$be"; } ); },
               { name = "impatient"; read_timeout = "1s"; retries = 0; servers = ( { address = "127.0.0.1:$be"; } ); } );
@@ -75,6 +79,7 @@ servers = ( { listen = [ "127.0.0.1:$p" ];
              { match = { prefix = "/c/brief"; }; upstream = "be"; rewrite = { regex = "^/c/brief"; replace = "/c/fresh-brief"; };
                cache = { zone = "brief"; }; },
              { match = { prefix = "/l/"; }; upstream = "be"; cache = { zone = "main"; lock = true; }; },
+             { match = { prefix = "/m/"; }; upstream = "be"; cache = { zone = "tiny"; }; },
              { match = { prefix = "/lt/"; }; upstream = "be"; cache = { zone = "main"; lock = true; lock_timeout = "300ms"; }; },
              { match = { prefix = "/u/"; }; upstream = "be"; cache = { zone = "main"; use_stale = [ "updating" ]; }; },
              { match = { prefix = "/s/"; }; upstream = "impatient";
@@ -299,6 +304,36 @@ $r2 = get('/c/cut');
 is($r2->{headers}{'x-cache-status'} // '', 'MISS', 'a body cut short is not stored');
 my @tmp = glob("$d/cache/.tmp-*");
 is(scalar @tmp, 0, 'and no temporary file stays behind');
+
+# --- the memory bound: a 256k index holds fewer than 2500 entries; the
+# least recently used go (with their files), the newest stay
+{
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $p) or die;
+    my $n = 2500;
+    my $req = join '', map { "GET /m/$_ HTTP/1.1\r\nHost: localhost\r\n\r\n" } 1 .. $n;
+    my $off = 0;
+    my $in = '';
+    my $got = 0;
+    binmode $s;
+    $s->blocking(0);
+    my $end = time + 60;
+    while ($got < $n && time < $end) {
+        if ($off < length $req) {
+            my $w = syswrite($s, $req, 65536, $off);
+            $off += $w if $w;
+        }
+        my $r = sysread($s, $in, 65536, length $in);
+        $got = () = $in =~ m{HTTP/1\.1 200}g if $r;
+        select(undef, undef, undef, 0.001) unless $r;
+    }
+    close $s;
+    is($got, $n, "$n different entries into the 256k zone");
+}
+my @files = grep { -f } glob("$d/tiny/*/*");
+cmp_ok(scalar @files, '<', 2500, 'the index bound evicted entries (' . scalar(@files) . ' files left)');
+cmp_ok(scalar @files, '>', 1000, 'while keeping as many as fit');
+is(get('/m/2500')->{headers}{'x-cache-status'}, 'HIT', 'the newest entry stays');
+is(get('/m/1')->{headers}{'x-cache-status'}, 'MISS', 'the least recently used went');
 
 # --- the disk bound: 20k holds about six 3 KiB answers
 get("/c/disk$_") for 1 .. 12;
