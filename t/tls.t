@@ -44,13 +44,16 @@ my $conf = sub {
     my ($b_cert) = @_;
     return <<C;
 limits = { tls_handshake_timeout = "1s"; };
+cache_zones = ( { name = "z"; path = "$d/cache"; } );
 upstreams = ( { name = "be"; servers = ( { address = "127.0.0.1:$be"; } ); } );
 servers = (
   { listen = [ "127.0.0.1:$pp" ]; tls_listen = [ "127.0.0.1:$tp" ]; names = [ "a.test" ];
     tls = { certificates = ( { cert = "$a_rsa->{cert}"; key = "$a_rsa->{key}"; ocsp_file = "$d/a.ocsp"; },
                              { cert = "$a_ec->{cert}"; key = "$a_ec->{key}"; } );
             redirect_http = true; hsts = "max-age=31536000"; };
-    routes = ( { match = { prefix = "/"; }; upstream = "be"; } ); },
+    routes = ( { match = { prefix = "/cached"; }; upstream = "be";
+                 cache = { zone = "z"; valid = ( { status = [ "200" ]; ttl = "1m"; } ); }; },
+               { match = { prefix = "/"; }; upstream = "be"; } ); },
   { tls_listen = [ "127.0.0.1:$tp" ]; names = [ "b.test" ];
     tls = { certificates = ( { cert = "$b_cert->{cert}"; key = "$b_cert->{key}"; } );
             client_ca = "$clients->{cert}"; };
@@ -107,6 +110,12 @@ my $seen = decode_json($body);
 is($seen->{headers}{'x-forwarded-proto'}, 'https', 'the backend is told the scheme was https');
 ok(wait_until(sub { $t->access_log =~ /"tls_protocol":"TLSv1\.3"/ }, 5), 'the access log has tls_protocol');
 like($t->access_log, qr/"tls_resumed":false/, 'and tls_resumed');
+
+# --- a cache hit over TLS (read and encrypted, not sendfile)
+my ($c1rc, $c1code, $c1h, $c1body) = curl('a.test', '/cached/x');
+my ($c2rc, $c2code, $c2h, $c2body) = curl('a.test', '/cached/x');
+like($c2h, qr/^X-Cache-Status: HIT\r$/mi, 'a cached response over https: HIT');
+ok(length($c2body) > 0 && $c2body eq $c1body, 'with the stored body');
 
 # --- protocol floor: TLS 1.0 and 1.1 refused by the server
 for my $v ('tls1', 'tls1_1') {
