@@ -14,6 +14,7 @@ Try, in another terminal:
   curl -i http://127.0.0.1:8080/            # round robin: run it twice
   curl -i http://127.0.0.1:8080/healthz     # answered by bouncer itself
   curl -i http://127.0.0.1:8080/old         # a redirect
+  curl -i http://127.0.0.1:8080/cached/x    # twice: X-Cache-Status MISS, then HIT
   objs/bouncer -c $dir/demo.conf status
   objs/bouncer -c $dir/demo.conf reload
   tail -f $dir/access.log
