@@ -1261,8 +1261,8 @@ load_server_tls(loader_t *ld, config_setting_t *g, bn_conf_server_t *srv, bool h
     t->conf.client_ca = str[0] != '\0' ? abs_path(ld, str) : NULL;
     t->conf.session_tickets = get_bool(ld, tg, "session_tickets", true);
     t->ticket_key_rotation = get_duration(ld, tg, "ticket_key_rotation", "12h");
-    if (t->ticket_key_rotation < 60000) {
-        err(ld, member(tg, "ticket_key_rotation"), "expected at least \"1m\"");
+    if (t->ticket_key_rotation < 1000) {
+        err(ld, member(tg, "ticket_key_rotation"), "expected at least \"1s\"");
         t->ticket_key_rotation = 12 * 3600 * 1000;
     }
     snprintf(ctxname, sizeof(ctxname), "bouncer-server-%u", srv->index);

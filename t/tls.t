@@ -257,4 +257,33 @@ my ($produced) = $st =~ /Produced At: (.*)/;
 ok($produced && $produced ne $produced_first, "after the reload the OCSP file is read again ($produced_first, then $produced)");
 
 $t->done;
+
+# --- ticket keys rotate every ticket_key_rotation; a ticket made under the
+# previous key still resumes, one two rotations old does not
+{
+    my $t2 = BouncerTest->new;
+    my $tp2 = $t2->port;
+    $t2->config(<<C);
+upstreams = ( { name = "be"; servers = ( { address = "127.0.0.1:1"; } ); } );
+servers = ( { tls_listen = [ "127.0.0.1:$tp2" ]; names = [ "a.test" ];
+  tls = { certificates = ( { cert = "$a_rsa->{cert}"; key = "$a_rsa->{key}"; } ); ticket_key_rotation = "2s"; };
+  routes = ( { match = { prefix = "/"; }; respond = { status = 200; body = "ok\\n"; }; } ); } );
+C
+    $t2->start(ports => [$tp2]);
+    my $sc = sub {
+        my ($args) = @_;
+        open my $f, '>', "$d/in2" or die;
+        print $f "GET / HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n";
+        close $f;
+        return `timeout 10 openssl s_client -connect 127.0.0.1:$tp2 -servername a.test -ign_eof $args < $d/in2 2>&1`;
+    };
+    like($sc->("-sess_out $d/rot.sess"), qr/^New, TLSv1\.3/m, 'a ticket under the current key');
+    ok($t2->wait_log(qr/TLS session ticket keys rotated/), 'the master rotates the keys');
+    like($sc->("-sess_in $d/rot.sess"), qr/^Reused, TLSv1\.3/m, 'a ticket made under the previous key still resumes');
+    like($sc->("-sess_out $d/rot2.sess"), qr/^New/m, 'another ticket');
+    my $n = () = $t2->error_log =~ /TLS session ticket keys rotated/g;
+    ok(wait_until(sub { my $m = () = $t2->error_log =~ /TLS session ticket keys rotated/g; $m >= $n + 2 }, 10), 'two more rotations');
+    like($sc->("-sess_in $d/rot2.sess"), qr/^New, TLSv1\.3/m, 'a ticket two rotations old no longer resumes: a full handshake');
+    $t2->done;
+}
 done_testing;
