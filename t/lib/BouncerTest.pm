@@ -260,9 +260,9 @@ sub backend {
                     IO::Socket::SSL->start_SSL($c, SSL_server => 1, SSL_reuse_ctx => $tls_ctx)
                         or POSIX::_exit(0);
                     my $ssl = $c->_get_ssl_object;
-                    %tls = (tls_sni => $c->get_servername,
+                    %tls = (tls_sni => scalar($c->get_servername),
                             tls_reused => Net::SSLeay::session_reused($ssl) ? 1 : 0,
-                            tls_client => $c->peer_certificate('subject'));
+                            tls_client => scalar($c->peer_certificate("subject")));
                 }
                 serve_connection($c, $handler, $log, $port, \%tls);
                 POSIX::_exit(0);
