@@ -39,11 +39,14 @@ my $alice = new_cert($clients, 'alice', cn => 'alice', client => 1);
 my $mallory_ca = new_ca($d, 'mallory-ca');
 my $mallory = new_cert($mallory_ca, 'mallory', cn => 'mallory', client => 1);
 
-$t->backend($be, sub { $_[0]{path} =~ m{^/slow} ? { sleep => 2, response => [200, [], 'slow done'] } : BouncerTest::echo_handler(@_) });
+$t->backend($be, sub {
+    return { stream => 3 * 1024 * 1024 + 5 } if $_[0]{path} eq '/c/big';
+    return $_[0]{path} =~ m{^/slow} ? { sleep => 2, response => [200, [], 'slow done'] } : BouncerTest::echo_handler(@_);
+});
 my $conf = sub {
     my ($b_cert) = @_;
     return <<C;
-limits = { tls_handshake_timeout = "1s"; };
+limits = { tls_handshake_timeout = "1s"; max_body_size = "4m"; };
 cache_zones = ( { name = "z"; path = "$d/cache"; } );
 upstreams = ( { name = "be"; servers = ( { address = "127.0.0.1:$be"; } ); } );
 servers = (
@@ -110,6 +113,24 @@ my $seen = decode_json($body);
 is($seen->{headers}{'x-forwarded-proto'}, 'https', 'the backend is told the scheme was https');
 ok(wait_until(sub { $t->access_log =~ /"tls_protocol":"TLSv1\.3"/ }, 5), 'the access log has tls_protocol');
 like($t->access_log, qr/"tls_resumed":false/, 'and tls_resumed');
+
+# --- pipelined requests and a 2 MiB upload over TLS
+my $pout = s_client('-servername a.test -quiet', join('', map { "GET /p$_ HTTP/1.1\r\nHost: a.test\r\n\r\n" } 1 .. 3)
+                . "GET /p4 HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n");
+my @paths = $pout =~ /"path":"(\/p\d)"/g;
+is("@paths", '/p1 /p2 /p3 /p4', 'four pipelined requests over TLS, answered in order');
+{
+    open my $f, '>', "$d/upload" or die;
+    print $f join('', map { sprintf("%07d\n", $_) } 1 .. 262144);
+    close $f;
+    my ($urc, $ucode, $uh, $ubody) = curl('a.test', '/upload', '--data-binary', "\@$d/upload");
+    my $echo = eval { decode_json($ubody) } // {};
+    is(length($echo->{body} // ''), 2 * 1024 * 1024, 'a 2 MiB upload over TLS reaches the backend whole');
+    ok(($echo->{body} // '') eq BouncerTest::slurp("$d/upload"), 'byte for byte');
+}
+
+my ($drc, $dcode, $dh, $dbody) = curl('a.test', '/c/big');
+is(length($dbody), 3 * 1024 * 1024 + 5, 'a 3 MiB download over TLS arrives whole');
 
 # --- a cache hit over TLS (read and encrypted, not sendfile)
 my ($c1rc, $c1code, $c1h, $c1body) = curl('a.test', '/cached/x');

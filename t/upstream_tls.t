@@ -20,7 +20,11 @@ my $rogue = new_cert($rogue_ca, 'rogue-app', names => ['app.internal']);
 my $clients = new_ca($d, 'clients');
 my $me = new_cert($clients, 'bouncer-client', cn => 'bouncer', client => 1);
 
-my $h = sub { [200, [], "$_[0]{port} sni=" . ($_[0]{tls_sni} // '-') . " reused=$_[0]{tls_reused}"] };
+my $h = sub {
+    return { stream => 2 * 1024 * 1024 + 3 } if $_[0]{path} =~ m{/big$};
+    return [200, [], length($_[0]{body}) . ' bytes'] if $_[0]{method} eq 'POST';
+    return [200, [], "$_[0]{port} sni=" . ($_[0]{tls_sni} // '-') . " reused=$_[0]{tls_reused}"];
+};
 $t->backend($good, $h, tls => $srv);
 $t->backend($other, $h, tls => $rogue);
 $t->backend($mtls, sub { [200, [], 'client=' . ($_[0]{tls_client} // '-')] },
@@ -61,6 +65,10 @@ is($r->{status}, 200, 'a server whose certificate the ca vouches for: 200');
 like($r->{body}, qr/^$good sni=app\.internal reused=0$/, 'SNI from the upstream\'s sni setting; a first, full handshake');
 $r = http_request($p, 'GET', '/trusted');
 like($r->{body}, qr/reused=1$/, 'the next connection to that server resumes the session');
+$r = http_request($p, 'GET', '/trusted/big');
+is(length($r->{body}), 2 * 1024 * 1024 + 3, 'a 2 MiB response from an HTTPS upstream arrives whole');
+$r = http_request($p, 'POST', '/trusted/up', body => 'u' x (900 * 1024));
+is($r->{body}, (900 * 1024) . ' bytes', 'a 900 KiB upload to an HTTPS upstream arrives whole');
 $r = http_request($p, 'GET', '/byname');
 like($r->{body}, qr/sni=localhost /, 'without sni, the server\'s host name is sent and checked');
 

@@ -212,26 +212,37 @@ bn_tls_sendv(bn_conn_t *c, struct iovec *iov, int n)
          * half the encryption calls and syscalls of a record per piece.  A
          * retry after WANT_WRITE presents the same bytes again, as OpenSSL
          * requires (the buffer may move: ACCEPT_MOVING_WRITE_BUFFER). */
-        for (int i = 0; i < n && len + iov[i].iov_len <= sizeof(staging); i++) {
-            memcpy(staging + len, iov[i].iov_base, iov[i].iov_len);
-            len += iov[i].iov_len;
+        int k = 0;
+        for (; k < n && len + iov[k].iov_len <= sizeof(staging); k++) {
+            memcpy(staging + len, iov[k].iov_base, iov[k].iov_len);
+            len += iov[k].iov_len;
         }
         if (len > 0) {
             struct iovec one = { .iov_base = staging, .iov_len = len };
-            return bn_tls_sendv(c, &one, 1);
+            ssize_t w = bn_tls_sendv(c, &one, 1), more;
+            if (w != (ssize_t) len || k == n) {
+                return w;
+            }
+            /* What did not fit: the caller must get a short count only
+             * when the socket is full (see below). */
+            more = bn_tls_sendv(c, iov + k, n - k);
+            return more == BN_AGAIN ? w : more < 0 ? more : w + more;
         }
     }
     for (int i = 0; i < n; i++) {
-        size_t done = 0;
-        int e;
-        if (iov[i].iov_len == 0) {
-            continue;
-        }
-        if (SSL_write_ex(c->ssl, iov[i].iov_base, iov[i].iov_len, &done) == 1) {
+        size_t off = 0, done = 0;
+        int e = SSL_ERROR_NONE;
+        /* With partial writes on, SSL_write_ex() returns after each record
+         * sent: that says nothing of the socket, so go on until it is
+         * all out or OpenSSL wants the socket writable (only then may the
+         * caller wait for EPOLLOUT, an edge that a free socket never gives). */
+        while (off < iov[i].iov_len
+               && SSL_write_ex(c->ssl, (char *) iov[i].iov_base + off, iov[i].iov_len - off, &done)
+                      == 1) {
+            off += done;
             total += done;
-            if (done < iov[i].iov_len) {
-                break;
-            }
+        }
+        if (off == iov[i].iov_len) {
             continue;
         }
         e = SSL_get_error(c->ssl, 0);
