@@ -122,4 +122,44 @@ unlike($seen[-1], qr/Upgrade:/i, 'and the upstream never saw Upgrade');
 close $s;
 
 $t->done;
+
+# --- the same over TLS (wss://): the tunnel reads and writes records, and
+# a close passes on as close_notify then FIN
+{
+    require TestCerts;
+    require IO::Socket::SSL;
+    my $t2 = BouncerTest->new;
+    my $d2 = $t2->dir;
+    my ($tp, $ws2) = map { $t2->port } 1 .. 2;
+    my $ca = TestCerts::new_ca($d2, 'ca');
+    my $crt = TestCerts::new_cert($ca, 'ws', names => ['ws.test']);
+    my $srv2 = ws_echo_server($ws2, "$d2/ws.log");
+    push @{ $t2->{backends} }, { pid => $srv2, port => $ws2 };
+    $t2->config(<<C);
+upstreams = ( { name = "ws"; servers = ( { address = "127.0.0.1:$ws2"; } ); } );
+servers = ( { tls_listen = [ "127.0.0.1:$tp" ]; names = [ "ws.test" ];
+  tls = { certificates = ( { cert = "$crt->{cert}"; key = "$crt->{key}"; } ); };
+  routes = ( { match = { prefix = "/"; }; upstream = "ws"; } ); } );
+C
+    $t2->start(ports => [$tp]);
+    my $s2 = IO::Socket::SSL->new(PeerAddr => '127.0.0.1', PeerPort => $tp, SSL_hostname => 'ws.test',
+                                  SSL_ca_file => $ca->{cert}) or die "wss: $IO::Socket::SSL::SSL_ERROR";
+    syswrite $s2, "GET /chat HTTP/1.1\r\nHost: ws.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                . "Sec-WebSocket-Key: $key\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    my $b2 = '';
+    while ($b2 !~ /\r\n\r\n/) { sysread($s2, $b2, 65536, length $b2) or last }
+    like($b2, qr{^HTTP/1\.1 101 }, 'wss: 101 over TLS');
+    $b2 =~ s/^.*?\r\n\r\n//s;
+    my $msg = join '', map { chr(($_ * 7) % 256) } 1 .. 300_000;
+    syswrite($s2, $_) for unpack('(a16384)*', ws_frame(2, $msg, mask => 1));
+    my ($f2, $o2, $p2) = ws_read_frame($s2, \$b2);
+    ok(defined $p2 && $p2 eq $msg, 'wss: a 300 KB message echoed intact');
+    syswrite $s2, ws_frame(8, pack('n', 1000), mask => 1);
+    ($f2, $o2, $p2) = ws_read_frame($s2, \$b2);
+    is($o2, 8, 'wss: close answered');
+    my $rest2 = '';
+    ok(!sysread($s2, $rest2, 10), 'wss: then the connection ends');
+    close $s2;
+    $t2->done;
+}
 done_testing;
