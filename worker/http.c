@@ -933,23 +933,13 @@ read_response_head(bn_request_t *r)
             int err = n == 0 ? 0 : errno;
             r->client->log.action = "reading response header from upstream";
             if ((n == 0 || err == ECONNRESET || err == EPIPE) && bn_buf_len(&r->rbuf) == 0
-                && u->reused && bn_http_idempotent(r->method) && !r->stale_retried
-                && (r->req_pipe.in_mode == BN_BODY_NONE || r->body_replayable)) {
+                && u->reused && !r->stale_retried && bn_upstream_replayable(r)) {
                 /* A pooled connection the upstream closed as we reused it.
                  * The request is idempotent and all of it is still here: it
                  * is safe to send it again, once, on a fresh connection. */
                 bn_log_error(BN_LOG_INFO, &r->client->log, err,
                              "a pooled upstream connection was closed; retrying on a new one");
                 r->stale_retried = true;
-                r->out.pos = r->out.start;
-                r->out.last = r->out.start + r->out_len;
-                r->state = BN_REQ_CONNECTING;
-                if (r->body_replayable) {
-                    r->client->in.pos = r->client->in.start + r->head.head_len;
-                    bn_pipe_init(&r->req_pipe, &r->client->in, BN_BODY_LENGTH,
-                                 r->head.content_length, false);
-                    r->body_sent = 0;
-                }
                 bn_upstream_reconnect(r);
                 return BN_ERROR;
             }

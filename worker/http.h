@@ -304,7 +304,8 @@ void bn_http_finish_closing(bn_request_t *r);
 int bn_upstream_init(bn_conf_t *conf);
 /* Gives r a connection (pooled or new); calls back into http.c when ready. */
 void bn_upstream_connect(bn_request_t *r);
-/* Sends r again to the same server on a new connection (not the pool). */
+/* Sends r again, from its first byte, to the same server on a new
+ * connection (not the pool). */
 void bn_upstream_reconnect(bn_request_t *r);
 /* Returns the connection to the pool when reusable, else closes it. */
 void bn_upstream_release(bn_request_t *r, bool reusable);
@@ -318,10 +319,11 @@ void bn_upstream_connect_picked(bn_request_t *r);
  * why; false when it is not, and the caller answers the client. */
 bool bn_upstream_retry(bn_request_t *r, int status, const char *why);
 void bn_upstream_dequeue(bn_request_t *r);
+/* Whether all of r may be sent again: an idempotent method whose whole
+ * body (if any) is still in the client buffer. */
+bool bn_upstream_replayable(const bn_request_t *r);
 /* The sticky cookie value to set on r's response, or NULL. */
 const char *bn_upstream_sticky_value(bn_request_t *r);
-/* RFC 9110 9.2.2: a method whose request may be sent twice. */
-bool bn_http_idempotent(const char *method);
 
 /* variables.c */
 /* The value of template t for r, in r's pool; NULL when memory runs out. */

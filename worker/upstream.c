@@ -726,9 +726,9 @@ idle_timeout(bn_timer_t *t)
     upconn_close(t->data);
 }
 
-/* RFC 9110 9.2.2. */
-bool
-bn_http_idempotent(const char *method)
+/* RFC 9110 9.2.2: a method whose request may be sent twice. */
+static bool
+idempotent(const char *method)
 {
     static const char *const m[] = { "GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE" };
 
@@ -741,25 +741,16 @@ bn_http_idempotent(const char *method)
 }
 
 bool
-bn_upstream_retry(bn_request_t *r, int status, const char *why)
+bn_upstream_replayable(const bn_request_t *r)
 {
-    bn_conf_upstream_t *up = r->upstream;
-    bool body_here = r->req_pipe.in_mode == BN_BODY_NONE || r->body_replayable;
+    return idempotent(r->method) && (r->req_pipe.in_mode == BN_BODY_NONE || r->body_replayable);
+}
 
-    /* Safe: nothing reached the server, or the method may be repeated and
-     * all of the request is still here to send again. */
-    if (!(r->sent_any == false || (bn_http_idempotent(r->method) && body_here))) {
-        return false;
-    }
-    if (r->tries > up->retries || r->resp_started
-        || bn_current_msec - r->upstream_start_msec >= up->retry_timeout
-        || (r->sent_any && !body_here)) {
-        return false;
-    }
-    bn_log_error(BN_LOG_WARN, &r->client->log, 0, "%s; trying another server", why);
-    r->fail_status = status;
-    r->sticky_ok = false; /* a pinned server that failed: the cookie must change */
-    bn_upstream_release(r, false);
+/* Puts r back as it was before its first byte went upstream: head and body
+ * to send again, no response read. */
+static void
+rewind_request(bn_request_t *r)
+{
     r->out.pos = r->out.start;
     r->out.last = r->out.start + r->out_len;
     r->sent_any = false;
@@ -773,6 +764,24 @@ bn_upstream_retry(bn_request_t *r, int status, const char *why)
     r->rbuf.pos = r->rbuf.last = r->rbuf.start;
     bn_http_head_init(&r->rhead, BN_HTTP_PARSE_RESPONSE);
     r->state = BN_REQ_CONNECTING;
+}
+
+bool
+bn_upstream_retry(bn_request_t *r, int status, const char *why)
+{
+    bn_conf_upstream_t *up = r->upstream;
+
+    /* Safe: nothing reached the server, or the method may be repeated and
+     * all of the request is still here to send again. */
+    if ((r->sent_any && !bn_upstream_replayable(r)) || r->tries > up->retries || r->resp_started
+        || bn_current_msec - r->upstream_start_msec >= up->retry_timeout) {
+        return false;
+    }
+    bn_log_error(BN_LOG_WARN, &r->client->log, 0, "%s; trying another server", why);
+    r->fail_status = status;
+    r->sticky_ok = false; /* a pinned server that failed: the cookie must change */
+    bn_upstream_release(r, false);
+    rewind_request(r);
     bn_upstream_connect(r);
     return true;
 }
@@ -1020,6 +1029,7 @@ bn_upstream_reconnect(bn_request_t *r)
     u->req = NULL;
     upconn_close(u);
     bn_timer_del(&r->up_timer);
+    rewind_request(r);
     connect_peer(r, peer);
 }
 
