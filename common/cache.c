@@ -35,6 +35,40 @@ struct bn_cache_zone_s {
     entry_t *buckets[]; /* in the slab's reserved area, like all of this */
 };
 
+int
+bn_cache_meta_write(int fd, const bn_cache_meta_t *m, size_t lines_len)
+{
+    char meta[BN_CACHE_META_LEN + 1];
+    size_t n;
+
+    n = (size_t) snprintf(meta, sizeof(meta), "BNC1 %lld %lld %u %zu", (long long) m->stored,
+                          (long long) m->expires, (unsigned) m->status, lines_len);
+    memset(meta + n, ' ', BN_CACHE_META_LEN - 1 - n);
+    meta[BN_CACHE_META_LEN - 1] = '\n';
+    return pwrite(fd, meta, BN_CACHE_META_LEN, 0) == BN_CACHE_META_LEN ? BN_OK : BN_ERROR;
+}
+
+int
+bn_cache_meta_read(int fd, bn_cache_meta_t *m, size_t *lines_len)
+{
+    char meta[BN_CACHE_META_LEN + 1];
+    long long stored, expires;
+    unsigned status;
+
+    if (pread(fd, meta, BN_CACHE_META_LEN, 0) != BN_CACHE_META_LEN) {
+        return BN_ERROR;
+    }
+    meta[BN_CACHE_META_LEN] = '\0';
+    if (sscanf(meta, "BNC1 %lld %lld %u %zu", &stored, &expires, &status, lines_len) != 4
+        || status > 999) {
+        return BN_ERROR;
+    }
+    m->stored = stored;
+    m->expires = expires;
+    m->status = (uint16_t) status;
+    return BN_OK;
+}
+
 void
 bn_cache_key(const char *key, size_t len, unsigned char *out)
 {
@@ -257,11 +291,10 @@ bn_cache_expire_inactive(bn_cache_zone_t *z)
 static bool
 load_file(const char *dir, const char *name, bn_cache_meta_t *m)
 {
-    char path[PATH_MAX + 64], meta[129];
-    long long stored, expires;
-    unsigned status;
+    char path[PATH_MAX + 64];
     size_t hl;
     struct stat sb;
+    bool ok;
     int fd;
 
     if (strlen(name) != BN_CACHE_KEY_LEN * 2) {
@@ -279,20 +312,10 @@ load_file(const char *dir, const char *name, bn_cache_meta_t *m)
     if (fd == -1) {
         return false;
     }
-    if (pread(fd, meta, 128, 0) != 128 || fstat(fd, &sb) == -1) {
-        close(fd);
-        return false;
-    }
+    ok = bn_cache_meta_read(fd, m, &hl) == BN_OK && fstat(fd, &sb) == 0;
     close(fd);
-    meta[128] = '\0';
-    if (sscanf(meta, "BNC1 %lld %lld %u %zu", &stored, &expires, &status, &hl) != 4) {
-        return false;
-    }
-    m->stored = stored;
-    m->expires = expires;
-    m->status = (uint16_t) status;
-    m->size = (uint64_t) sb.st_size;
-    return true;
+    m->size = ok ? (uint64_t) sb.st_size : 0;
+    return ok;
 }
 
 size_t

@@ -18,6 +18,12 @@
 
 typedef struct bn_cache_zone_s bn_cache_zone_t;
 
+/*
+ * A stored file: this fixed-size metadata line, the response's header
+ * lines, then its body.  Workers write it; workers and the loader read it.
+ */
+#define BN_CACHE_META_LEN 128
+
 typedef struct {
     unsigned char key[BN_CACHE_KEY_LEN];
     int64_t stored;  /* wall-clock seconds, when the response arrived */
@@ -25,6 +31,12 @@ typedef struct {
     uint64_t size;   /* of the file: metadata line, head and body */
     uint16_t status;
 } bn_cache_meta_t;
+
+/* Writes m's metadata line (stored, expires, status and the length of the
+ * header lines that follow) at the start of fd.  BN_OK or BN_ERROR. */
+int bn_cache_meta_write(int fd, const bn_cache_meta_t *m, size_t lines_len);
+/* Reads it back from fd into m (not key or size) and *lines_len. */
+int bn_cache_meta_read(int fd, bn_cache_meta_t *m, size_t *lines_len);
 
 /* The identity of a cache key: the first 16 bytes of its SHA-256. */
 void bn_cache_key(const char *key, size_t len, unsigned char *out);

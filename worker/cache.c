@@ -27,7 +27,7 @@
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 
-#define META_LEN 128
+#define META_LEN BN_CACHE_META_LEN
 #define MAX_STORED_HEAD 65536
 
 static uint64_t tmp_counter;
@@ -86,34 +86,26 @@ cc_seconds(const char *v, const char *name)
     return n;
 }
 
-/* Reads the file's metadata line and header lines into r's pool. */
+/* Reads the stored header lines (into r's pool) and the body's length. */
 static int
-read_stored(bn_request_t *r, int fd, int *status, char **lines, size_t *lines_len,
-            uint64_t *body_len)
+read_stored(bn_request_t *r, int fd)
 {
-    char meta[META_LEN + 1];
-    long long stored, expires;
-    unsigned st;
+    bn_cache_meta_t m;
     size_t hl;
     struct stat sb;
 
-    if (pread(fd, meta, META_LEN, 0) != META_LEN || fstat(fd, &sb) == -1) {
+    if (bn_cache_meta_read(fd, &m, &hl) != BN_OK || fstat(fd, &sb) == -1 || hl > MAX_STORED_HEAD
+        || (uint64_t) sb.st_size < META_LEN + hl) {
         return BN_ERROR;
     }
-    meta[META_LEN] = '\0';
-    if (sscanf(meta, "BNC1 %lld %lld %u %zu", &stored, &expires, &st, &hl) != 4
-        || hl > MAX_STORED_HEAD || (uint64_t) sb.st_size < META_LEN + hl) {
+    r->cache_lines = bn_palloc(r->pool, hl + 1);
+    if (r->cache_lines == NULL || pread(fd, r->cache_lines, hl, META_LEN) != (ssize_t) hl) {
         return BN_ERROR;
     }
-    *lines = bn_palloc(r->pool, hl + 1);
-    if (*lines == NULL || pread(fd, *lines, hl, META_LEN) != (ssize_t) hl) {
-        return BN_ERROR;
-    }
-    (*lines)[hl] = '\0';
-    *lines_len = hl;
-    *status = (int) st;
-    *body_len = (uint64_t) sb.st_size - META_LEN - hl;
-    r->cache_off = META_LEN + hl;
+    r->cache_lines[hl] = '\0';
+    r->cache_lines_len = hl;
+    r->cache_stored_status = m.status;
+    r->cache_body_len = (uint64_t) sb.st_size - META_LEN - hl;
     return BN_OK;
 }
 
@@ -197,10 +189,7 @@ open_stored(bn_request_t *r, const bn_cache_meta_t *m)
 
     bn_cache_file(cc->zone->zone, r->cache_key, file, sizeof(file));
     fd = open(file, O_RDONLY | O_CLOEXEC);
-    if (fd == -1
-        || read_stored(r, fd, &r->cache_stored_status, &r->cache_lines, &r->cache_lines_len,
-                       &r->cache_body_len)
-               != BN_OK) {
+    if (fd == -1 || read_stored(r, fd) != BN_OK) {
         if (fd != -1) {
             close(fd);
         }
@@ -252,7 +241,6 @@ stale_allowed(bn_request_t *r, const char *directive)
 }
 
 static int fill_or_wait(bn_request_t *r);
-static int write_meta(int fd, int64_t stored, int64_t expires, int status, size_t lines_len);
 
 /*
  * The key of r's variant (RFC 9111 4.1): the route's key, then each header
@@ -476,7 +464,8 @@ refresh(bn_request_t *r, int64_t ttl)
     if (fd == -1) {
         return;
     }
-    if (write_meta(fd, m.stored, m.expires, r->cache_stored_status, r->cache_lines_len) == BN_OK) {
+    m.status = (uint16_t) r->cache_stored_status;
+    if (bn_cache_meta_write(fd, &m, r->cache_lines_len) == BN_OK) {
         bn_cache_insert(cc->zone->zone, &m);
     }
     close(fd);
@@ -710,19 +699,6 @@ freshness(bn_request_t *r)
     return ttl > 0 ? ttl : -1;
 }
 
-/* Writes the metadata line of a stored file. */
-static int
-write_meta(int fd, int64_t stored, int64_t expires, int status, size_t lines_len)
-{
-    char meta[META_LEN + 1];
-
-    snprintf(meta, sizeof(meta), "BNC1 %lld %lld %d %zu", (long long) stored, (long long) expires,
-             status, lines_len);
-    memset(meta + strlen(meta), ' ', META_LEN - 1 - strlen(meta));
-    meta[META_LEN - 1] = '\n';
-    return pwrite(fd, meta, META_LEN, 0) == META_LEN ? BN_OK : BN_ERROR;
-}
-
 /* The marker under the route's own key: this resource varies on these
  * request headers (status 0, no body). */
 static int
@@ -743,7 +719,7 @@ write_marker(bn_request_t *r, const char *vary, int64_t ttl)
     if (fd == -1) {
         return BN_ERROR;
     }
-    if (write_meta(fd, m.stored, m.expires, 0, strlen(line)) != BN_OK
+    if (bn_cache_meta_write(fd, &m, strlen(line)) != BN_OK
         || pwrite(fd, line, strlen(line), META_LEN) != (ssize_t) strlen(line)) {
         close(fd);
         unlink(tmp);
@@ -770,6 +746,7 @@ bn_cache_response(bn_request_t *r)
     const bn_conf_cache_t *cc = &r->route->cache;
     char dir[PATH_MAX];
     const char *vary;
+    bn_cache_meta_t meta = { 0 };
     bn_buf_t lines;
     char *m;
     int64_t ttl;
@@ -809,9 +786,10 @@ bn_cache_response(bn_request_t *r)
         return;
     }
     r->cache_expires = (int64_t) bn_current_sec + ttl;
-    if (write_meta(fd, (int64_t) bn_current_sec, r->cache_expires, r->rhead.status,
-                   bn_buf_len(&lines))
-            != BN_OK
+    meta.stored = (int64_t) bn_current_sec;
+    meta.expires = r->cache_expires;
+    meta.status = (uint16_t) r->rhead.status;
+    if (bn_cache_meta_write(fd, &meta, bn_buf_len(&lines)) != BN_OK
         || pwrite(fd, lines.pos, bn_buf_len(&lines), META_LEN) != (ssize_t) bn_buf_len(&lines)
         || lseek(fd, (off_t) (META_LEN + bn_buf_len(&lines)), SEEK_SET) == -1) {
         bn_log_error(BN_LOG_ERR, &r->client->log, errno, "cannot write \"%s\"", r->cache_tmp);
