@@ -650,7 +650,6 @@ bn_http_build_response_head(bn_request_t *r)
     }
 
     r->status = h->status;
-    r->upstream_status = h->status;
     if (put_status_line(&r->rout, h->status) != BN_OK) {
         return BN_ERROR;
     }
