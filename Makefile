@@ -24,7 +24,7 @@ UNIT_BINS = $(UNIT_SRCS:t/unit/%.c=objs/t/unit/%)
 
 CPPFLAGS = -Iobjs
 
-.PHONY: all install uninstall clean test demo format unit fuzz
+.PHONY: all install uninstall clean test demo format unit fuzz bench
 
 all: objs/config.mk objs/bouncer
 
@@ -55,6 +55,14 @@ objs/fuzz_http_parse: t/fuzz/http_parse.c common/http_parse.c common/http_parse.
 objs/fuzz_uri: t/fuzz/uri.c common/uri.c common/uri.h objs/config.h
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 		$(CPPFLAGS) -o $@ t/fuzz/uri.c common/uri.c
+
+# Side-by-side throughput, latency, CPU and memory against nginx and HAProxy
+# (needs wrk, nginx; haproxy when installed): make bench [BENCH_ARGS="-d 10 -r 5 tls"]
+bench: all objs/bench_idle
+	t/bench/run.sh $(BENCH_ARGS)
+
+objs/bench_idle: t/bench/idle.c
+	$(CC) -O2 -Wall -Wextra -o $@ t/bench/idle.c
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(CONF_DIR) $(DESTDIR)$(LOG_PATH) \

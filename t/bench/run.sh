@@ -1,0 +1,295 @@
+#!/usr/bin/env bash
+# make bench: bouncer, nginx and HAProxy side by side, doing the same work in front of the
+# same backend, one worker (one thread) each, so every figure is per core.
+#
+#   t/bench/run.sh [-d SECONDS] [-r ROUNDS] [-c CONNS] [-n IDLE_CONNS] [-l] [SCENARIO...]
+#
+#   -d  seconds of load per measurement (default 5)
+#   -r  rounds; each round runs every proxy once, in turn: A B C A B C ... (default 3)
+#   -c  client connections wrk keeps open (default 64)
+#   -n  connections for the idle scenario (default 10000)
+#   -l  access logs on in all three proxies (default off in all three)
+#
+# Scenarios (default: all):
+#   plain     keep-alive proxying of a 100-byte response
+#   close     a new client connection per request
+#   big64     64 KiB responses          big1m     1 MiB responses
+#   tls       HTTPS keep-alive          tlsclose  a full TLS handshake per request
+#   cache     cache hits, 100 bytes     cache64   cache hits, 64 KiB
+#   idle      worker memory for IDLE_CONNS idle keep-alive client connections
+#
+# For every proxy and scenario it prints the medians over the rounds of req/s, p99 latency,
+# CPU time of the proxy's processes per request (user+sys from /proc, microseconds) and peak
+# RSS of the serving process (VmHWM, reset before each run), and the ratios to nginx; then
+# bouncer against the better of the other two, for each target of issue 7.
+# The load is loopback only; the run stops by itself and removes what it made.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BOUNCER=${BOUNCER:-$ROOT/objs/bouncer}
+IDLE=${IDLE:-$ROOT/objs/bench_idle}
+DUR=5 ROUNDS=3 CONNS=64 NIDLE=10000 LOGS=0
+while getopts "d:r:c:n:l" o; do
+  case $o in
+  d) DUR=$OPTARG ;; r) ROUNDS=$OPTARG ;; c) CONNS=$OPTARG ;; n) NIDLE=$OPTARG ;; l) LOGS=1 ;;
+  *) exit 2 ;;
+  esac
+done
+shift $((OPTIND - 1))
+ALL=(idle plain close big64 big1m tls tlsclose cache cache64)
+SCENARIOS=("${@:-${ALL[@]}}")
+read -r -a SCENARIOS <<<"${SCENARIOS[*]}"
+for s in "${SCENARIOS[@]}"; do
+  [[ " ${ALL[*]} " == *" $s "* ]] || { echo "bench: unknown scenario $s (know: ${ALL[*]})" >&2; exit 2; }
+done
+
+for t in wrk openssl curl "$BOUNCER" "$IDLE"; do
+  command -v "$t" >/dev/null || { echo "bench: missing $t (apt-get install wrk openssl curl; make)" >&2; exit 2; }
+done
+command -v nginx >/dev/null || { echo "bench: nginx is needed for the backend (apt-get install nginx-light)" >&2; exit 2; }
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if (( $(ulimit -n) < NIDLE + 1000 )); then
+  echo "bench: the descriptor limit $(ulimit -n) is too low for $NIDLE idle connections (-n)" >&2
+  exit 2
+fi
+
+W=$(mktemp -d /tmp/bouncer-bench.XXXXXX)
+chmod 755 "$W"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]:-}"; do [[ -n $p ]] && kill "$p" 2>/dev/null || true; done
+  sleep 0.5
+  for p in "${PIDS[@]:-}"; do [[ -n $p ]] && kill -9 "$p" 2>/dev/null || true; done
+  rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+BE=19080 NG=19081 NGS=19441 HA=19082 HAS=19442 BO=19084 BOS=19444
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+  -subj /CN=localhost -keyout "$W/key.pem" -out "$W/cert.pem" 2>/dev/null
+cat "$W/cert.pem" "$W/key.pem" >"$W/both.pem"
+mkdir -p "$W/www" "$W/ngcache" "$W/bocache"
+head -c 100 /dev/zero | tr '\0' s >"$W/www/small"
+head -c 65536 /dev/zero | tr '\0' b >"$W/www/big64"
+head -c 1048576 /dev/zero | tr '\0' m >"$W/www/big1m"
+
+if ((LOGS)); then
+  NGLOG="access_log $W/ng.access;" HALOG="log stdout format raw local0" BOLOG=combined
+else
+  NGLOG="access_log off;" HALOG="" BOLOG=off
+fi
+
+# The backend: nginx, one worker, files from the page cache; /cache* adds a max-age.
+cat >"$W/backend.conf" <<C
+worker_processes 1; daemon off; error_log $W/be.err; pid $W/be.pid;
+worker_rlimit_nofile 19900;
+events { worker_connections 16000; }
+http { access_log off; keepalive_requests 1000000;
+  server { listen 127.0.0.1:$BE backlog=8192; root $W/www;
+    location = /cache { alias $W/www/small; add_header Cache-Control "max-age=3600"; }
+    location = /cache64 { alias $W/www/big64; add_header Cache-Control "max-age=3600"; } } }
+C
+cat >"$W/nginx.conf" <<C
+worker_processes 1; daemon off; error_log $W/ng.err; pid $W/ng.pid;
+worker_rlimit_nofile 19900;
+events { worker_connections 16000; }
+http { $NGLOG keepalive_requests 1000000;
+  proxy_cache_path $W/ngcache keys_zone=c:10m max_size=256m;
+  upstream be { server 127.0.0.1:$BE; keepalive 64; }
+  server { listen 127.0.0.1:$NG backlog=8192; listen 127.0.0.1:$NGS ssl backlog=8192;
+    ssl_certificate $W/cert.pem; ssl_certificate_key $W/key.pem;
+    ssl_protocols TLSv1.2 TLSv1.3; ssl_session_cache shared:S:10m;
+    location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
+    location /cache { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; proxy_cache c; } } }
+C
+cat >"$W/haproxy.cfg" <<C
+global
+  nbthread 1
+  maxconn 9990
+  $HALOG
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  timeout http-keep-alive 60s
+  option forwardfor
+  http-reuse always
+  ${HALOG:+log global}
+  ${HALOG:+option httplog}
+cache c
+  total-max-size 256
+  max-object-size 1048576
+  max-age 3600
+frontend f
+  bind 127.0.0.1:$HA backlog 8192
+  bind 127.0.0.1:$HAS ssl crt $W/both.pem backlog 8192
+  http-request set-var(txn.cacheable) bool(true) if { path_beg /cache }
+  http-request cache-use c if { var(txn.cacheable) -m bool }
+  http-response cache-store c if { var(txn.cacheable) -m bool }
+  default_backend b
+backend b
+  server s1 127.0.0.1:$BE
+C
+sed -e "s#@W@#$W#g; s#@BE@#127.0.0.1:$BE#; s#@HTTP@#127.0.0.1:$BO#; s#@HTTPS@#127.0.0.1:$BOS#; s#@LOG@#$BOLOG#" \
+  "$HERE/bouncer.conf.in" >"$W/bouncer.conf"
+
+spawn() { "$@" >>"$W/daemons.log" 2>&1 & PIDS+=($!); }
+declare -A MAIN PORT SPORT
+spawn nginx -c "$W/backend.conf"
+spawn nginx -c "$W/nginx.conf"; MAIN[nginx]=$!; PROXIES=(nginx)
+if command -v haproxy >/dev/null; then
+  spawn haproxy -f "$W/haproxy.cfg"; MAIN[haproxy]=$!; PROXIES+=(haproxy)
+else
+  echo "bench: haproxy is not installed; comparing with nginx only" >&2
+fi
+spawn "$BOUNCER" -c "$W/bouncer.conf" start --foreground; MAIN[bouncer]=$!; PROXIES+=(bouncer)
+PORT=([nginx]=$NG [haproxy]=$HA [bouncer]=$BO) SPORT=([nginx]=$NGS [haproxy]=$HAS [bouncer]=$BOS)
+
+# The processes of a proxy: its main process and every child.
+procs() { echo "${MAIN[$1]}" $(pgrep -P "${MAIN[$1]}" || true); }
+# The process that serves: nginx's and bouncer's worker, HAProxy itself.
+server_pid() {
+  case $1 in
+  haproxy) echo "${MAIN[$1]}" ;;
+  bouncer) pgrep -P "${MAIN[$1]}" -f 'worker process$' | head -1 ;;
+  *) pgrep -P "${MAIN[$1]}" | head -1 ;;
+  esac
+}
+# utime + stime: fields 14 and 15 of /proc/PID/stat, counted after the "(comm)" that may hold spaces.
+cpu_ticks() { local t=0 p; for p in $(procs "$1"); do
+  t=$((t + $(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}' || echo 0))); done; echo $t; }
+kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
+HZ=$(getconf CLK_TCK)
+
+for i in $(seq 50); do
+  ok=1
+  for p in "${PROXIES[@]}"; do
+    curl -sf -o /dev/null "http://127.0.0.1:${PORT[$p]}/small" || ok=0
+  done
+  ((ok)) && break
+  sleep 0.1
+done
+for p in "${PROXIES[@]}"; do
+  curl -sf -o /dev/null "http://127.0.0.1:${PORT[$p]}/small" ||
+    { echo "bench: $p is not answering; see below" >&2; cat "$W"/*.err "$W/daemons.log" >&2 || true; exit 1; }
+done
+
+path_of() { case $1 in big64) echo /big64 ;; big1m) echo /big1m ;; cache) echo /cache ;; cache64) echo /cache64 ;; *) echo /small ;; esac; }
+url_of() {
+  if [[ $2 == tls* ]]; then echo "https://127.0.0.1:${SPORT[$1]}$(path_of "$2")"
+  else echo "http://127.0.0.1:${PORT[$1]}$(path_of "$2")"; fi
+}
+
+declare -A RPS LAT CPU RSS M L C R NHELD
+# idle first, on processes that have served nothing but the warm-up: memory kept from the
+# load of other scenarios would hide the cost of the connections.
+if [[ " ${SCENARIOS[*]} " == *" idle "* ]]; then
+  for p in "${PROXIES[@]}"; do
+    for i in $(seq 20); do curl -sf -o /dev/null "$(url_of "$p" plain)"; done
+    sp=$(server_pid "$p")
+    base=$(kib "$sp" VmRSS)
+    # HAProxy wants two descriptors per connection it may take (maxconn); under a hard
+    # limit of 20,000 it holds at most 9,990.
+    n=$NIDLE
+    [[ $p == haproxy ]] && ((n > 9900)) && n=9900
+    NHELD[$p]=$n
+    coproc HOLD { "$IDLE" 127.0.0.1 "${PORT[$p]}" "$n" /small 120; }
+    if read -r -t 60 line <&"${HOLD[0]}" && [[ $line == ready* ]]; then
+      sleep 1
+      held=$(kib "$sp" VmRSS)
+      RSS[idle,$p]=$((held - base))
+      RPS[idle,$p]="$base"
+    else
+      echo "  note: idle $p: the connections were not all served" >&2
+    fi
+    exec {HOLD[1]}>&-
+    wait "$HOLD_PID" 2>/dev/null || true
+    sleep 1
+  done
+fi
+
+for s in "${SCENARIOS[@]}"; do
+  [[ $s == idle ]] && continue
+  for p in "${PROXIES[@]}"; do curl -sfk -o /dev/null "$(url_of "$p" "$s")"; done # fill caches
+  for ((r = 1; r <= ROUNDS; r++)); do
+    for p in "${PROXIES[@]}"; do
+      extra=()
+      [[ $s == close || $s == tlsclose ]] && extra=(-H "Connection: close")
+      sp=$(server_pid "$p")
+      echo 5 >"/proc/$sp/clear_refs" 2>/dev/null || true
+      c0=$(cpu_ticks "$p")
+      out=$(wrk -t1 -c"$CONNS" -d"${DUR}s" --latency "${extra[@]}" "$(url_of "$p" "$s")" 2>&1)
+      c1=$(cpu_ticks "$p")
+      reqs=$(awk '/requests in/ {print $1}' <<<"$out")
+      rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+      p99=$(awk '$1 == "99%" {v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
+                 print v * (u == "us" ? 0.001 : u == "s" ? 1000 : 1)}' <<<"$out")
+      errs=$(grep -E 'Non-2xx|Socket errors' <<<"$out" | tr -s ' ' | tr '\n' ';' || true)
+      [[ -n $errs ]] && echo "  note: $s $p round $r: $errs" >&2
+      RPS[$s,$p]+="$rps "
+      LAT[$s,$p]+="$p99 "
+      CPU[$s,$p]+="$(awk -v t=$((c1 - c0)) -v hz="$HZ" -v n="${reqs:-0}" 'BEGIN {printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0)}') "
+      RSS[$s,$p]+="$(kib "$sp" VmHWM) "
+    done
+  done
+done
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR] = $1} END {print (NR ? a[int((NR + 1) / 2)] : 0)}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
+echo
+echo "bench: $ROUNDS rounds of ${DUR}s, $CONNS connections, access logs $( ((LOGS)) && echo on || echo off), $(nproc) CPUs"
+printf "%-9s %-8s %10s %9s %10s %9s %8s %8s\n" scenario proxy req/s p99 cpu/req peakRSS "req/s÷" "cpu÷"
+printf "%-9s %-8s %10s %9s %10s %9s %8s %8s\n" "" "" "(median)" "(median)" "(µs)" "(KiB)" nginx nginx
+for s in "${SCENARIOS[@]}"; do
+  if [[ $s == idle ]]; then
+    for p in "${PROXIES[@]}"; do
+      [[ -n ${RSS[idle,$p]:-} ]] || continue
+      printf "%-9s %-8s %s idle connections: %s KiB above a baseline of %s KiB (%.0f bytes each)\n" idle "$p" \
+        "${NHELD[$p]}" "${RSS[idle,$p]}" "${RPS[idle,$p]}" "$(awk -v k="${RSS[idle,$p]}" -v n="${NHELD[$p]}" 'BEGIN {print k * 1024 / n}')"
+    done
+    continue
+  fi
+  for p in "${PROXIES[@]}"; do
+    M[$p]=$(median <<<"${RPS[$s,$p]}") L[$p]=$(median <<<"${LAT[$s,$p]}")
+    C[$p]=$(median <<<"${CPU[$s,$p]}") R[$p]=$(median <<<"${RSS[$s,$p]}")
+  done
+  for p in "${PROXIES[@]}"; do
+    printf "%-9s %-8s %10s %7sms %10s %9s %8s %8s\n" "$s" "$p" "${M[$p]}" "${L[$p]}" "${C[$p]}" "${R[$p]}" \
+      "$(ratio "${M[$p]}" "${M[nginx]}")" "$(ratio "${C[$p]}" "${C[nginx]}")"
+  done
+done
+
+# bouncer against the better of the others, target by target.
+echo
+echo "bouncer against the better of nginx and HAProxy (targets of issue 7):"
+for s in "${SCENARIOS[@]}"; do
+  if [[ $s == idle ]]; then
+    [[ -n ${RSS[idle,bouncer]:-} ]] &&
+      printf "  %-9s %s KiB for %s connections (target: at most %s KiB per 10,000) %s\n" idle "${RSS[idle,bouncer]}" "$NIDLE" 2560 \
+        "$(awk -v k="${RSS[idle,bouncer]}" -v n="$NIDLE" 'BEGIN {print k * 10000 / n <= 2560 ? "met" : "NOT MET"}')"
+    continue
+  fi
+  best=0 bestlat=0
+  for p in "${PROXIES[@]}"; do
+    [[ $p == bouncer ]] && continue
+    m=$(median <<<"${RPS[$s,$p]}") l=$(median <<<"${LAT[$s,$p]}")
+    awk -v a="$m" -v b="$best" 'BEGIN {exit !(a > b)}' && best=$m
+    awk -v a="$l" -v b="$bestlat" 'BEGIN {exit !(b == 0 || a < b)}' && bestlat=$l
+  done
+  m=$(median <<<"${RPS[$s,bouncer]}") l=$(median <<<"${LAT[$s,bouncer]}")
+  want=1.1; [[ $s == tlsclose ]] && want=1.0
+  rr=$(ratio "$m" "$best") lr=$(ratio "$l" "$bestlat")
+  verdict=$(awk -v r="$rr" -v w="$want" -v l="$lr" 'BEGIN {print (r >= w && l <= 1.1) ? "met" : "NOT MET"}')
+  line=$(printf "  %-9s req/s %sx (target %sx), p99 %sx (target 1.1x)" "$s" "$rr" "$want" "$lr")
+  if [[ $s == plain ]]; then
+    cr=$(ratio "$(median <<<"${CPU[plain,bouncer]}")" "$(median <<<"${CPU[plain,nginx]}")")
+    line+=$(printf ", cpu/req %sx nginx (target 0.8x)" "$cr")
+    verdict=$(awk -v v="$verdict" -v c="$cr" 'BEGIN {print (v == "met" && c <= 0.8) ? "met" : "NOT MET"}')
+  fi
+  echo "$line: $verdict"
+done
