@@ -13,6 +13,14 @@
 
 #define BN_ADDR_TEXT_LEN 128
 
+/* A peer's address in the room an IP address needs (a unix peer keeps only
+ * its family): what a client connection holds for as long as it is open. */
+typedef union {
+    struct sockaddr sa;
+    struct sockaddr_in sin;
+    struct sockaddr_in6 sin6;
+} bn_peer_addr_t;
+
 typedef struct {
     struct sockaddr_storage sa;
     socklen_t len;

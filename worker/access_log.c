@@ -101,7 +101,7 @@ bn_access_log_write(bn_request_t *r)
         escape(b, sizeof(b), r->referer ? r->referer : "-", false);
         escape(c2, sizeof(c2), r->user_agent ? r->user_agent : "-", false);
         n = snprintf(line, sizeof(line), "%s - - [%s] \"%s\" %d %" PRIu64 " \"%s\" \"%s\"\n",
-                     r->remote_addr ? r->remote_addr : c->peer_text, bn_time_combined(), a,
+                     r->remote_addr ? r->remote_addr : r->peer_text, bn_time_combined(), a,
                      r->status, r->bytes_sent, b, c2);
     } else {
         char proto[16];
@@ -109,7 +109,7 @@ bn_access_log_write(bn_request_t *r)
         snprintf(proto, sizeof(proto), "HTTP/1.%d", r->version == 10 ? 0 : 1);
         len += (size_t) snprintf(line, sizeof(line), "{\"time\":\"%s\"", bn_time_iso8601());
         len += json_str(line + len, sizeof(line) - len, "remote_addr",
-                        r->remote_addr ? r->remote_addr : c->peer_text);
+                        r->remote_addr ? r->remote_addr : r->peer_text);
         len += json_str(line + len, sizeof(line) - len, "request_id", bn_request_id(r));
         len += json_str(line + len, sizeof(line) - len, "method", r->method);
         len += json_str(line + len, sizeof(line) - len, "uri", r->target);

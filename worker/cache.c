@@ -594,8 +594,7 @@ bn_cache_purge(bn_request_t *r)
     r->cache_status = "BYPASS";
     r->cache_done = true;
     r->cache_fd = -1;
-    if (!bn_cidr_list_match(cc->purge_allow, cc->npurge_allow,
-                            (struct sockaddr *) &r->client->peer)) {
+    if (!bn_cidr_list_match(cc->purge_allow, cc->npurge_allow, &r->client->peer.sa)) {
         bn_log_error(BN_LOG_INFO, &r->client->log, 0, "PURGE from a network not in purge_allow");
         return 403;
     }

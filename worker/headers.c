@@ -314,7 +314,7 @@ bn_http_build_upstream_head(bn_request_t *r)
         if (put_lit(&r->out, "X-Forwarded-For: ") != BN_OK
             || (xff != NULL
                 && (put(&r->out, xff, strlen(xff)) != BN_OK || put_lit(&r->out, ", ") != BN_OK))
-            || put(&r->out, c->peer_text, strlen(c->peer_text)) != BN_OK
+            || put(&r->out, r->peer_text, strlen(r->peer_text)) != BN_OK
             || put_lit(&r->out, "\r\n") != BN_OK
             || put_header(&r->out, "X-Real-IP", 9, r->remote_addr, strlen(r->remote_addr))
                    != BN_OK) {
@@ -331,9 +331,9 @@ bn_http_build_upstream_head(bn_request_t *r)
         }
     }
     if (r->server->forwarded & BN_FORWARDED_RFC7239) {
-        bool v6 = c->peer.ss_family == AF_INET6;
+        bool v6 = c->peer.sa.sa_family == AF_INET6;
         if (bn_buf_printf(&r->out, "Forwarded: for=%s%s%s;proto=%s%s%s%s\r\n", v6 ? "\"[" : "",
-                          c->peer_text, v6 ? "]\"" : "", c->conn.ssl ? "https" : "http",
+                          r->peer_text, v6 ? "]\"" : "", c->conn.ssl ? "https" : "http",
                           r->host ? ";host=\"" : "", r->host ? r->host : "", r->host ? "\"" : "")
             != BN_OK) {
             return BN_ERROR;
@@ -406,7 +406,7 @@ bn_http_real_ip(bn_request_t *r)
         }
     }
 done:
-    return found != NULL ? bn_pstrndup(r->pool, found, flen) : r->client->peer_text;
+    return found != NULL ? bn_pstrndup(r->pool, found, flen) : r->peer_text;
 }
 
 /* Copies the upstream's interim response, less hop-by-hop headers, to rout. */

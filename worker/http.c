@@ -10,6 +10,9 @@
 #include "../common/str.h"
 #include "../common/clock.h"
 
+#include <malloc.h>
+#include <stddef.h>
+#include <sys/mman.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -36,16 +39,19 @@ client_log_context(const bn_log_t *log, char *buf, size_t len)
     bn_request_t *r = c->req;
     int n;
 
-    if (r == NULL || r->method == NULL) {
-        n = snprintf(buf, len, ", client: %s", c->peer_text);
+    if (r == NULL) {
+        char text[INET6_ADDRSTRLEN];
+        n = snprintf(buf, len, ", client: %s", bn_sockaddr_host(&c->peer.sa, text, sizeof(text)));
+    } else if (r->method == NULL) {
+        n = snprintf(buf, len, ", client: %s", r->peer_text);
     } else if (r->up != NULL || r->upstream_addr[0] != '\0') {
         n = snprintf(buf, len,
                      ", client: %s, server: %s, request: \"%s %s HTTP/1.%d\", upstream: \"%s\"",
-                     c->peer_text, r->host ? r->host : "", r->method, r->target,
+                     r->peer_text, r->host ? r->host : "", r->method, r->target,
                      r->version == 10 ? 0 : 1, r->upstream_addr);
     } else {
         n = snprintf(buf, len, ", client: %s, server: %s, request: \"%s %s HTTP/1.%d\"",
-                     c->peer_text, r->host ? r->host : "", r->method, r->target,
+                     r->peer_text, r->host ? r->host : "", r->method, r->target,
                      r->version == 10 ? 0 : 1);
     }
     return n < 0 ? 0 : BN_MIN((size_t) n, len);
@@ -62,13 +68,11 @@ bn_http_init_client(bn_client_t *c)
     c->conn.io.handler = bn_http_client_event;
     c->conn.readable = true; /* TCP_DEFER_ACCEPT aside, data may be waiting */
     c->conn.writable = true;
-    c->id = bn_worker_next_conn_id();
-    c->log.conn = c->id;
+    c->log.conn = bn_worker_next_conn_id();
     c->log.handler = client_log_context;
     c->log.data = c;
     c->timer.handler = client_timeout;
     c->timer.data = c;
-    bn_sockaddr_host((struct sockaddr *) &c->peer, c->peer_text, sizeof(c->peer_text));
     c->state = BN_CLIENT_READING;
     c->next = clients;
     if (clients != NULL) {
@@ -106,29 +110,158 @@ handshake(bn_client_t *c)
     read_head(c);
 }
 
-/* Request head buffers, cached for the next connection or request. */
-#define HEAD_BUF_CACHE 64
+/*
+ * Request pools and head buffers are kept for the next request, so a worker
+ * in its stride allocates nothing per request.  What a burst needed goes
+ * back once the burst is over: every second, the spares that no request took
+ * during that second are freed and malloc_trim() returns their pages, so
+ * what idle connections cost is only what they hold themselves.
+ */
+#define SPARES_MAX 64
+#define SPARES_TRIM_MSEC 1000
 
-static char *head_buf_cache[HEAD_BUF_CACHE];
-static unsigned nhead_buf_cache;
+typedef struct {
+    void *items[SPARES_MAX]; /* the most recently used last */
+    unsigned n;
+    unsigned low; /* the fewest spares held since the last trim */
+    void (*destroy)(void *item);
+} spares_t;
+
+static void destroy_pool(void *pool);
+static void trim_spares(bn_timer_t *t);
+
+static spares_t head_bufs = { .destroy = free };
+static spares_t request_pools = { .destroy = destroy_pool };
+static bn_timer_t trim_timer = { .handler = trim_spares };
+static bool freed_since_trim;
+
+static void
+destroy_pool(void *pool)
+{
+    bn_pool_destroy(pool);
+}
+
+static void *
+spare_get(spares_t *s)
+{
+    if (s->n == 0) {
+        return NULL;
+    }
+    s->n--;
+    s->low = BN_MIN(s->low, s->n);
+    return s->items[s->n];
+}
+
+static void
+spare_put(spares_t *s, void *item)
+{
+    if (s->n == SPARES_MAX) {
+        s->destroy(item);
+        freed_since_trim = true;
+    } else {
+        s->items[s->n++] = item;
+    }
+    if (trim_timer.slot == 0) {
+        bn_timer_set(&trim_timer, SPARES_TRIM_MSEC);
+    }
+}
+
+static void
+trim_one(spares_t *s)
+{
+    unsigned k = s->low;
+
+    for (unsigned i = 0; i < k; i++) {
+        s->destroy(s->items[i]);
+    }
+    memmove(s->items, s->items + k, (s->n - k) * sizeof(s->items[0]));
+    s->n -= k;
+    s->low = s->n;
+    freed_since_trim |= k > 0;
+}
+
+static void
+trim_spares(bn_timer_t *t)
+{
+    trim_one(&head_bufs);
+    trim_one(&request_pools);
+    if (freed_since_trim) {
+        malloc_trim(0);
+        freed_since_trim = false;
+    }
+    if (head_bufs.n + request_pools.n > 0) {
+        bn_timer_set(t, SPARES_TRIM_MSEC);
+    }
+}
 
 static char *
 head_buf_get(size_t size)
 {
-    return nhead_buf_cache > 0 ? head_buf_cache[--nhead_buf_cache] : malloc(size);
+    char *b = spare_get(&head_bufs);
+
+    return b != NULL ? b : malloc(size);
 }
 
 static void
 head_buf_put(char *b)
 {
-    if (b == NULL) {
-        return;
+    if (b != NULL) {
+        spare_put(&head_bufs, b);
     }
-    if (nhead_buf_cache == HEAD_BUF_CACHE) {
-        free(b);
-        return;
+}
+
+/*
+ * Client connections come from blocks of their own rather than from malloc:
+ * an open connection then costs sizeof(bn_client_t) and no more, and a
+ * burst's buffers, freed between long-lived connections, leave whole pages
+ * for malloc_trim() to give back.  Blocks are kept for the worker's life,
+ * as nginx keeps its connection array, and reused through a free list.
+ * With --with-debug-alloc (and so under ASan) each is its own calloc.
+ */
+#define CLIENT_BLOCK (64 * 1024)
+
+static bn_client_t *free_clients; /* linked through ->next */
+static char *client_carve, *client_carve_end;
+
+bn_client_t *
+bn_http_client_alloc(void)
+{
+    bn_client_t *c;
+
+#ifdef BN_DEBUG_ALLOC
+    c = calloc(1, sizeof(*c));
+#else
+    if (free_clients != NULL) {
+        c = free_clients;
+        free_clients = c->next;
+    } else {
+        if (client_carve_end - client_carve < (ptrdiff_t) sizeof(*c)) {
+            char *b = mmap(NULL, CLIENT_BLOCK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                           -1, 0);
+            if (b == MAP_FAILED) {
+                return NULL;
+            }
+            client_carve = b;
+            client_carve_end = b + CLIENT_BLOCK;
+        }
+        c = (bn_client_t *) (void *) client_carve;
+        client_carve += sizeof(*c);
     }
-    head_buf_cache[nhead_buf_cache++] = b;
+    memset(c, 0, sizeof(*c));
+#endif
+    return c;
+}
+
+void
+bn_http_client_free(bn_client_t *c)
+{
+    c->magic = 0;
+#ifdef BN_DEBUG_ALLOC
+    free(c);
+#else
+    c->next = free_clients;
+    free_clients = c;
+#endif
 }
 
 static void
@@ -137,8 +270,7 @@ client_free(void *data)
     bn_client_t *c = data;
 
     head_buf_put(c->in.start);
-    c->magic = 0;
-    free(c);
+    bn_http_client_free(c);
 }
 
 void
@@ -349,32 +481,23 @@ read_head(bn_client_t *c)
 
 /* ---- requests --------------------------------------------------------------------- */
 
-/*
- * Request pools are kept for reuse: a request's buffers (upstream read 32
- * KiB, response head 17 KiB) fit in one block, so a worker in its stride
- * makes no malloc at all per request.  Idle connections hold none.
- */
+/* A request's buffers (upstream read 32 KiB, response head 17 KiB) fit in
+ * the first block of its pool. */
 #define REQUEST_POOL_BLOCK (64 * 1024)
-#define REQUEST_POOL_CACHE 16
-
-static bn_pool_t *pool_cache[REQUEST_POOL_CACHE];
-static unsigned npool_cache;
 
 static bn_pool_t *
 request_pool_get(void)
 {
-    return npool_cache > 0 ? pool_cache[--npool_cache] : bn_pool_create(REQUEST_POOL_BLOCK);
+    bn_pool_t *pool = spare_get(&request_pools);
+
+    return pool != NULL ? pool : bn_pool_create(REQUEST_POOL_BLOCK);
 }
 
 static void
 request_pool_put(bn_pool_t *pool)
 {
-    if (npool_cache == REQUEST_POOL_CACHE) {
-        bn_pool_destroy(pool);
-        return;
-    }
     bn_pool_reset(pool);
-    pool_cache[npool_cache++] = pool;
+    spare_put(&request_pools, pool);
 }
 
 static bn_request_t *
@@ -395,6 +518,7 @@ new_request(bn_client_t *c)
     r->magic = BN_REQUEST_MAGIC;
     r->pool = pool;
     r->client = c;
+    bn_sockaddr_host(&c->peer.sa, r->peer_text, sizeof(r->peer_text));
     r->start_msec = bn_current_msec;
     r->upstream_msec = -1;
     r->up_timer.handler = upstream_timeout;
@@ -558,9 +682,9 @@ start_request(bn_client_t *c)
     }
 
     r->server = bn_route_server(c->listen, r->host);
-    r->peer_trusted = bn_cidr_list_match(r->server->real_ip_from, r->server->nreal_ip_from,
-                                         (struct sockaddr *) &c->peer);
-    r->remote_addr = r->peer_trusted ? bn_http_real_ip(r) : c->peer_text;
+    r->peer_trusted =
+        bn_cidr_list_match(r->server->real_ip_from, r->server->nreal_ip_from, &c->peer.sa);
+    r->remote_addr = r->peer_trusted ? bn_http_real_ip(r) : r->peer_text;
     if (c->conn.ssl != NULL && r->server != c->tls_server
         && (c->sni || !same_client_rules(r->server, c->tls_server))) {
         /* The handshake was made under another block's rules (its client
@@ -587,7 +711,7 @@ start_request(bn_client_t *c)
         respond(r, 404, NULL, NULL, NULL);
         return BN_OK;
     }
-    if (!bn_route_allowed(r->route, (struct sockaddr *) &c->peer)) {
+    if (!bn_route_allowed(r->route, &c->peer.sa)) {
         respond(r, 403, NULL, NULL, NULL);
         return BN_OK;
     }

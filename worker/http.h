@@ -51,20 +51,23 @@ typedef enum {
     BN_CLIENT_HANDSHAKE,   /* TLS handshake in progress */
 } bn_client_state_t;
 
+/*
+ * A client connection.  Kept small: an idle keep-alive connection holds
+ * only this (no buffer, no pool), so ten thousand of them cost about 2 MiB.
+ * The address's text form lives in each request (r->peer_text).
+ */
 typedef struct bn_client_s {
     bn_conn_t conn;
     unsigned magic;
-    bn_client_state_t state;
-    uint64_t id;
-    bn_log_t log;
-    struct sockaddr_storage peer;
-    char peer_text[64]; /* address without port, for logs and headers */
+    uint8_t state; /* bn_client_state_t */
+    bool sni;      /* tls_server was chosen by the client's SNI */
+    bn_log_t log;  /* log.conn is the connection's number */
+    bn_peer_addr_t peer;
+    unsigned nrequests;
     bn_conf_listen_t *listen;
     bn_conf_server_t *tls_server; /* the block whose certificate the handshake used */
-    bool sni;                     /* ... chosen by the client's SNI */
     char *client_subject;         /* verified client certificate (malloc'd), or NULL */
     bn_buf_t in;                  /* request heads and bodies, pipelined bytes */
-    unsigned nrequests;
     bn_timer_t timer;
     bn_request_t *req;
     struct bn_client_s *next, *prev; /* the worker's list, for graceful quit */
@@ -138,11 +141,12 @@ struct bn_request_s {
     char *authority; /* of an absolute-form target: the Host to send */
     char *user_agent;
     char *referer;
-    char *request_uri;       /* the target as the client sent it */
-    const char *remote_addr; /* the client, after real_ip */
-    bool peer_trusted;       /* the peer is in real_ip.from */
-    char request_id[33];     /* made when first asked for */
-    size_t captures[20];     /* the route regex's ovector, for $1..$9 */
+    char *request_uri;                /* the target as the client sent it */
+    char peer_text[INET6_ADDRSTRLEN]; /* the client connection's address, no port */
+    const char *remote_addr;          /* the client, after real_ip */
+    bool peer_trusted;                /* the peer is in real_ip.from */
+    char request_id[33];              /* made when first asked for */
+    size_t captures[20];              /* the route regex's ovector, for $1..$9 */
     size_t ncaptures;
     int version;
     bool keepalive; /* the client connection may serve another request */
@@ -283,6 +287,8 @@ void bn_tunnel_start(bn_request_t *r);
 void bn_tunnel_run(bn_request_t *r);
 
 /* http.c */
+bn_client_t *bn_http_client_alloc(void);
+void bn_http_client_free(bn_client_t *c);
 void bn_http_init_client(bn_client_t *c);
 void bn_http_client_event(bn_io_t *io, uint32_t events);
 void bn_http_close_client(bn_client_t *c);

@@ -160,7 +160,7 @@ listener_event(bn_io_t *io, uint32_t events)
                 return;
             }
         }
-        c = calloc(1, sizeof(*c));
+        c = bn_http_client_alloc();
         if (c == NULL) {
             close(fd);
             accept_pause(BN_LOG_CRIT, ENOMEM, "out of memory for a connection");
@@ -170,12 +170,13 @@ listener_event(bn_io_t *io, uint32_t events)
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         }
         c->conn.io.fd = fd;
-        c->peer = ss;
+        memcpy(&c->peer, &ss, BN_MIN((size_t) len, sizeof(c->peer)));
+        c->peer.sa.sa_family = ss.ss_family;
         c->listen = l->conf;
         bn_worker_conn_count++;
         if (bn_event_add(&c->conn.io) != BN_OK) {
             close(fd);
-            free(c);
+            bn_http_client_free(c);
             bn_worker_conn_count--;
             continue;
         }

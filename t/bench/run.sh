@@ -200,7 +200,7 @@ if [[ " ${SCENARIOS[*]} " == *" idle "* ]]; then
     NHELD[$p]=$n
     coproc HOLD { "$IDLE" 127.0.0.1 "${PORT[$p]}" "$n" /small 120; }
     if read -r -t 60 line <&"${HOLD[0]}" && [[ $line == ready* ]]; then
-      sleep 1
+      sleep 3 # what the burst of connecting took, each proxy gives back (or not) by then
       held=$(kib "$sp" VmRSS)
       RSS[idle,$p]=$((held - base))
       RPS[idle,$p]="$base"
