@@ -690,5 +690,6 @@ bn_http_build_response_head(bn_request_t *r)
     r->rbuf.pos = r->rbuf.start + h->head_len;
     bn_pipe_init(&r->resp_pipe, &r->rbuf, mode, h->content_length, chunk_out);
     r->resp_pipe.prefix = &r->rout;
+    r->resp_pipe.may_splice = true;
     return BN_OK;
 }

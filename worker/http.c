@@ -547,6 +547,7 @@ free_request(bn_request_t *r)
         bn_cache_finish(r, false); /* ended before its response did */
     }
     bn_timer_del(&r->up_timer);
+    bn_pipe_release(&r->resp_pipe);
     c->req = NULL;
     r->magic = 0;
     request_pool_put(r->pool);

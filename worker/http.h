@@ -117,6 +117,14 @@ typedef struct {
     int tee_fd;       /* a copy of the decoded body goes here (the cache); -1: none */
     bool tee_failed;
     uint64_t max_body; /* 0: no limit; above it: PIPE_TOO_LARGE */
+
+    /* splice(2): the body moves from socket to socket through a kernel
+     * pipe and never enters this process (plain connections, a body passed
+     * on as it came, no cache copy). */
+    bool may_splice;    /* the caller allows it */
+    bool splicing;      /* kfd holds a kernel pipe */
+    int kfd[2];         /* its read and write ends */
+    size_t kpipe_bytes; /* in the kernel pipe, not yet sent */
 } bn_pipe_t;
 
 typedef enum {
@@ -237,6 +245,8 @@ ssize_t bn_conn_sendv(bn_conn_t *c, struct iovec *iov, int n);
 /* Sends what b holds; returns bytes sent (maybe 0), or BN_ERROR. */
 ssize_t bn_conn_send_buf(bn_conn_t *c, bn_buf_t *b);
 void bn_pipe_init(bn_pipe_t *p, bn_buf_t *buf, int in_mode, int64_t length, bool out_chunked);
+/* Gives back the kernel pipe a spliced body held (the request is over). */
+void bn_pipe_release(bn_pipe_t *p);
 /*
  * Moves body bytes from src through p->buf to dst until one side would
  * block.  Returns 1 after progress, 0 when blocked (need_read/need_write say

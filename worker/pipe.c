@@ -8,6 +8,7 @@
  */
 #include "http.h"
 
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -112,9 +113,133 @@ bn_conn_send_buf(bn_conn_t *c, bn_buf_t *b)
     return n;
 }
 
+/*
+ * Kernel pipes for splice(2), kept for the next body: making one costs a
+ * pipe2() and two descriptors.  A pipe goes back only empty; one that still
+ * holds bytes (the request ended mid-body) is closed.
+ */
+#define SPARE_KPIPES 32
+/* Below this much body left, recv+send into the buffer costs no more. */
+#define SPLICE_MIN (16 * 1024)
+
+static int spare_kpipes[SPARE_KPIPES][2];
+static unsigned nspare_kpipes;
+
+void
+bn_pipe_release(bn_pipe_t *p)
+{
+    if (!p->splicing) {
+        return;
+    }
+    p->splicing = false;
+    if (p->kpipe_bytes == 0 && nspare_kpipes < SPARE_KPIPES) {
+        memcpy(spare_kpipes[nspare_kpipes++], p->kfd, sizeof(p->kfd));
+        return;
+    }
+    close(p->kfd[0]);
+    close(p->kfd[1]);
+}
+
+static bool
+start_splicing(bn_pipe_t *p, const bn_conn_t *src, const bn_conn_t *dst)
+{
+    if (!p->may_splice || src->ssl != NULL || dst->ssl != NULL || p->out_chunked || p->tee_fd != -1
+        || p->max_body != 0
+        || (p->in_mode != BN_BODY_CLOSE
+            && (p->in_mode != BN_BODY_LENGTH || p->left < SPLICE_MIN))) {
+        return false;
+    }
+    if (nspare_kpipes > 0) {
+        memcpy(p->kfd, spare_kpipes[--nspare_kpipes], sizeof(p->kfd));
+    } else if (pipe2(p->kfd, O_NONBLOCK | O_CLOEXEC) == -1) {
+        p->may_splice = false; /* out of descriptors: the buffer will do */
+        return false;
+    }
+    p->splicing = true;
+    p->kpipe_bytes = 0;
+    return true;
+}
+
+/* bn_pipe_run() for a spliced body: what the kernel pipe holds goes out
+ * first, then more comes in. */
+static int
+splice_run(bn_pipe_t *p, bn_conn_t *src, bn_conn_t *dst, const char **why)
+{
+    int progress = 0;
+    ssize_t n;
+
+    for (;;) {
+        if (p->kpipe_bytes > 0) {
+            if (!dst->writable) {
+                p->need_write = true;
+                return progress;
+            }
+            n = splice(p->kfd[0], NULL, dst->io.fd, NULL, p->kpipe_bytes,
+                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+            if (n == -1) {
+                if (errno == EAGAIN) {
+                    dst->writable = false;
+                    p->need_write = true;
+                    return progress;
+                }
+                if (errno == EINTR) {
+                    continue;
+                }
+                *why = "splice() to the client failed";
+                return BN_PIPE_DST_ERROR;
+            }
+            p->kpipe_bytes -= (size_t) n;
+            p->bytes_out += (uint64_t) n;
+            progress = 1;
+            continue;
+        }
+        if (p->in_done) {
+            p->done = true;
+            return progress;
+        }
+        if (!src->readable) {
+            p->need_read = true;
+            return progress;
+        }
+        n = splice(src->io.fd, NULL, p->kfd[1], NULL,
+                   p->in_mode == BN_BODY_LENGTH ? (size_t) BN_MIN(p->left, 1 << 20) : 1 << 20,
+                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (n == -1) {
+            if (errno == EAGAIN) {
+                /* The kernel pipe is empty, so the socket is. */
+                src->readable = false;
+                p->need_read = true;
+                return progress;
+            }
+            if (errno == EINTR) {
+                continue;
+            }
+            *why = "splice() from the upstream failed";
+            return BN_PIPE_SRC_ERROR;
+        }
+        if (n == 0) {
+            if (p->in_mode == BN_BODY_CLOSE) {
+                p->in_done = true;
+                continue;
+            }
+            *why = "connection closed prematurely";
+            return BN_PIPE_SRC_ERROR;
+        }
+        p->kpipe_bytes += (size_t) n;
+        p->body_in += (uint64_t) n;
+        if (p->in_mode == BN_BODY_LENGTH) {
+            p->left -= n;
+            p->in_done = p->left == 0;
+        }
+        progress = 1;
+    }
+}
+
+/* p is zeroed memory, or a pipe initialised before. */
 void
 bn_pipe_init(bn_pipe_t *p, bn_buf_t *buf, int in_mode, int64_t length, bool out_chunked)
 {
+    bn_pipe_release(p);
     memset(p, 0, sizeof(*p));
     p->tee_fd = -1;
     p->buf = buf;
@@ -227,6 +352,9 @@ bn_pipe_run(bn_pipe_t *p, bn_conn_t *src, bn_conn_t *dst, const char **why)
     ssize_t n;
 
     p->need_read = p->need_write = false;
+    if (p->splicing) {
+        return splice_run(p, src, dst, why);
+    }
     while (!p->done) {
         if (p->frame) {
             int rc = frame_send(p, dst);
@@ -315,6 +443,10 @@ bn_pipe_run(bn_pipe_t *p, bn_conn_t *src, bn_conn_t *dst, const char **why)
         }
         if (b->pos == b->last) {
             b->pos = b->last = b->start;
+        }
+        if (start_splicing(p, src, dst)) {
+            int rc = splice_run(p, src, dst, why);
+            return rc < 0 ? rc : (rc | progress);
         }
         n = bn_conn_recv(src, b->last, bn_buf_room(b));
         if (n == BN_AGAIN) {
