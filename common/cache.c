@@ -5,16 +5,32 @@
 #include "slab.h"
 
 #include <dirent.h>
+#include <stddef.h>
 #include <limits.h>
 #include <openssl/evp.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+
+/* A piece of an entry's copy in memory: slab chunks are at most half a page. */
+typedef struct hot_chunk_s {
+    struct hot_chunk_s *next;
+    uint32_t len;
+    char data[];
+} hot_chunk_t;
+
+#define HOT_CHUNK_DATA (BN_SLAB_PAGE / 2 - offsetof(hot_chunk_t, data))
 
 typedef struct entry_s {
     bn_cache_meta_t m;
     int64_t last_used; /* wall-clock seconds */
     struct entry_s *hnext;
     struct entry_s *prev, *next; /* LRU: head most recent */
+
+    /* The memory tier: the file's header lines and body, when small. */
+    hot_chunk_t *hot;
+    uint32_t hot_len, hot_lines;         /* bytes in all, of them header lines */
+    size_t hot_cost;                     /* slab bytes the copy takes */
+    struct entry_s *hot_prev, *hot_next; /* entries with a copy, most recent first */
 } entry_t;
 
 struct bn_cache_zone_s {
@@ -32,6 +48,9 @@ struct bn_cache_zone_s {
         uint64_t until; /* monotonic msec; 0: free */
     } locks[256];       /* keys being filled (cache.lock) */
     entry_t *head, *tail;
+    /* The memory tier's bounds (set by the master, read under the lock). */
+    size_t hot_max_object, hot_memory, hot_bytes;
+    entry_t *hot_head, *hot_tail;
     entry_t *buckets[]; /* in the slab's reserved area, like all of this */
 };
 
@@ -182,6 +201,176 @@ find(bn_cache_zone_t *z, const unsigned char *key)
     return NULL;
 }
 
+/* ---- the memory tier ---------------------------------------------------------------- */
+
+static void
+hot_unlink(bn_cache_zone_t *z, entry_t *e)
+{
+    if (e->hot_prev != NULL) {
+        e->hot_prev->hot_next = e->hot_next;
+    } else {
+        z->hot_head = e->hot_next;
+    }
+    if (e->hot_next != NULL) {
+        e->hot_next->hot_prev = e->hot_prev;
+    } else {
+        z->hot_tail = e->hot_prev;
+    }
+    e->hot_prev = e->hot_next = NULL;
+}
+
+static void
+hot_push(bn_cache_zone_t *z, entry_t *e)
+{
+    e->hot_prev = NULL;
+    e->hot_next = z->hot_head;
+    if (z->hot_head != NULL) {
+        z->hot_head->hot_prev = e;
+    }
+    z->hot_head = e;
+    if (z->hot_tail == NULL) {
+        z->hot_tail = e;
+    }
+}
+
+/* Frees e's copy in memory; the entry and its file stay. */
+static void
+hot_drop(bn_cache_zone_t *z, entry_t *e)
+{
+    hot_chunk_t *c, *next;
+
+    if (e->hot == NULL) {
+        return;
+    }
+    for (c = e->hot; c != NULL; c = next) {
+        next = c->next;
+        bn_slab_free_locked(z->slab, c);
+    }
+    e->hot = NULL;
+    z->hot_bytes -= e->hot_cost;
+    e->hot_cost = 0;
+    hot_unlink(z, e);
+}
+
+/* The slab's chunk for n bytes: its power-of-two class. */
+static size_t
+slab_cost(size_t n)
+{
+    size_t c = 16;
+
+    while (c < n) {
+        c <<= 1;
+    }
+    return c;
+}
+
+void
+bn_cache_zone_limits(bn_cache_zone_t *z, uint64_t max_size, uint64_t inactive_msec,
+                     size_t hot_max_object, size_t hot_memory)
+{
+    bn_slab_lock(z->slab);
+    z->max_size = max_size;
+    z->inactive = (int64_t) (inactive_msec / 1000);
+    z->hot_max_object = hot_max_object;
+    z->hot_memory = hot_memory;
+    while (z->hot_tail != NULL && z->hot_bytes > z->hot_memory) {
+        hot_drop(z, z->hot_tail);
+    }
+    bn_slab_unlock(z->slab);
+}
+
+size_t
+bn_cache_hot_max(bn_cache_zone_t *z)
+{
+    return z->hot_memory > 0 ? z->hot_max_object : 0;
+}
+
+bool
+bn_cache_hot_get(bn_cache_zone_t *z, const bn_cache_meta_t *m, char *buf, size_t len, size_t *got,
+                 size_t *lines_len)
+{
+    entry_t *e;
+    bool ok = false;
+
+    bn_slab_lock(z->slab);
+    e = find(z, m->key);
+    /* The same version the lookup saw: a refresh or a new response in
+     * between has its own copy, or none yet. */
+    if (e != NULL && e->hot != NULL && e->m.stored == m->stored && e->m.size == m->size
+        && e->hot_len <= len) {
+        size_t off = 0;
+        for (hot_chunk_t *c = e->hot; c != NULL; c = c->next) {
+            memcpy(buf + off, c->data, c->len);
+            off += c->len;
+        }
+        *got = off;
+        *lines_len = e->hot_lines;
+        hot_unlink(z, e);
+        hot_push(z, e);
+        ok = true;
+    }
+    bn_slab_unlock(z->slab);
+    return ok;
+}
+
+void
+bn_cache_hot_put(bn_cache_zone_t *z, const bn_cache_meta_t *m, const char *data, size_t len,
+                 size_t lines_len)
+{
+    hot_chunk_t *first = NULL, **tail = &first;
+    size_t cost = 0;
+    entry_t *e;
+
+    bn_slab_lock(z->slab);
+    e = find(z, m->key);
+    if (e == NULL || e->hot != NULL || e->m.stored != m->stored || e->m.size != m->size
+        || len > z->hot_max_object || z->hot_memory == 0) {
+        bn_slab_unlock(z->slab);
+        return;
+    }
+    for (size_t off = 0; off < len || first == NULL;) {
+        size_t n = BN_MIN(len - off, HOT_CHUNK_DATA), want = offsetof(hot_chunk_t, data) + n;
+        hot_chunk_t *c;
+        /* Within the tier's share of the zone; the copies used least
+         * recently make room, never an entry of the index. */
+        while (z->hot_tail != NULL && z->hot_tail != e
+               && z->hot_bytes + cost + slab_cost(want) > z->hot_memory) {
+            hot_drop(z, z->hot_tail);
+        }
+        c = z->hot_bytes + cost + slab_cost(want) <= z->hot_memory
+                ? bn_slab_alloc_locked(z->slab, want)
+                : NULL;
+        while (c == NULL && z->hot_tail != NULL && z->hot_bytes + cost <= z->hot_memory) {
+            hot_drop(z, z->hot_tail);
+            c = bn_slab_alloc_locked(z->slab, want);
+        }
+        if (c == NULL) {
+            for (hot_chunk_t *f = first, *next; f != NULL; f = next) {
+                next = f->next;
+                bn_slab_free_locked(z->slab, f);
+            }
+            bn_slab_unlock(z->slab);
+            return;
+        }
+        c->next = NULL;
+        c->len = (uint32_t) n;
+        memcpy(c->data, data + off, n);
+        *tail = c;
+        tail = &c->next;
+        cost += slab_cost(want);
+        off += n;
+    }
+    e->hot = first;
+    e->hot_len = (uint32_t) len;
+    e->hot_lines = (uint32_t) lines_len;
+    e->hot_cost = cost;
+    z->hot_bytes += cost;
+    hot_push(z, e);
+    bn_slab_unlock(z->slab);
+}
+
+/* ---- entries ------------------------------------------------------------------------ */
+
 /* Unlinks e everywhere and frees it; its file goes too unless keep_file. */
 static void
 drop(bn_cache_zone_t *z, entry_t *e, bool keep_file)
@@ -193,6 +382,7 @@ drop(bn_cache_zone_t *z, entry_t *e, bool keep_file)
         pp = &(*pp)->hnext;
     }
     *pp = e->hnext;
+    hot_drop(z, e);
     lru_unlink(z, e);
     z->nentries--;
     z->bytes -= e->m.size;
@@ -239,7 +429,13 @@ bn_cache_insert(bn_cache_zone_t *z, const bn_cache_meta_t *m)
         drop(z, z->tail, false);
     }
     while ((e = bn_slab_alloc_locked(z->slab, sizeof(entry_t))) == NULL && z->tail != NULL) {
-        drop(z, z->tail, false); /* the index is full: least recently used out */
+        /* The index is full: copies in memory go first, then the least
+         * recently used entries. */
+        if (z->hot_tail != NULL) {
+            hot_drop(z, z->hot_tail);
+        } else {
+            drop(z, z->tail, false);
+        }
     }
     if (e == NULL) {
         char file[PATH_MAX];
@@ -248,6 +444,7 @@ bn_cache_insert(bn_cache_zone_t *z, const bn_cache_meta_t *m)
         bn_slab_unlock(z->slab);
         return;
     }
+    memset(e, 0, sizeof(*e));
     e->m = *m;
     e->last_used = now;
     e->hnext = *bucket(z, m->key);

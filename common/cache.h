@@ -47,6 +47,25 @@ bn_cache_zone_t *bn_cache_zone_create(const char *name, const char *path, size_t
 const char *bn_cache_zone_name(const bn_cache_zone_t *z);
 const char *bn_cache_zone_path(const bn_cache_zone_t *z);
 
+/*
+ * The memory tier: entries whose header lines and body together are at most
+ * hot_max_object bytes keep a copy in the zone's shared memory, up to
+ * hot_memory bytes of it (the copies used least recently give way, and give
+ * way to the index itself).  A hit on such an entry opens no file.
+ * The master sets the bounds at start and on every reload.
+ */
+void bn_cache_zone_limits(bn_cache_zone_t *z, uint64_t max_size, uint64_t inactive_msec,
+                          size_t hot_max_object, size_t hot_memory);
+/* The largest copy the tier takes; 0 when it is off. */
+size_t bn_cache_hot_max(bn_cache_zone_t *z);
+/* Copies the entry m's copy (header lines, then body) into buf, if it has
+ * one of that version (stored and size as in m) that fits len. */
+bool bn_cache_hot_get(bn_cache_zone_t *z, const bn_cache_meta_t *m, char *buf, size_t len,
+                      size_t *got, size_t *lines_len);
+/* Gives the entry m (if still that version) a copy of data. */
+void bn_cache_hot_put(bn_cache_zone_t *z, const bn_cache_meta_t *m, const char *data, size_t len,
+                      size_t lines_len);
+
 /* Finds key; on a hit copies its metadata to *m and marks it used. */
 bool bn_cache_lookup(bn_cache_zone_t *z, const unsigned char *key, bn_cache_meta_t *m);
 

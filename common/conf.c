@@ -917,7 +917,8 @@ load_headers(loader_t *ld, const config_setting_t *g, const char *name, bn_conf_
 static void
 load_cache_zones(loader_t *ld, const config_setting_t *root)
 {
-    static const char *const keys[] = { "name", "path", "memory", "max_size", "inactive", NULL };
+    static const char *const keys[] = { "name",     "path",           "memory",     "max_size",
+                                        "inactive", "hot_max_object", "hot_memory", NULL };
     config_setting_t *zs = want_list(ld, root, "cache_zones");
     bn_conf_t *c = ld->conf;
     int n = zs ? config_setting_length(zs) : 0;
@@ -947,6 +948,16 @@ load_cache_zones(loader_t *ld, const config_setting_t *root)
         if (z->memory < 256 * 1024) {
             err(ld, member(g, "memory"), "expected at least \"256k\"");
             z->memory = 10 * 1024 * 1024;
+        }
+        z->hot_max_object = get_size(ld, g, "hot_max_object", "16k");
+        z->hot_memory =
+            member(g, "hot_memory") ? get_size(ld, g, "hot_memory", NULL) : z->memory / 2;
+        if (z->hot_max_object > 1024 * 1024) {
+            err(ld, member(g, "hot_max_object"), "expected at most \"1m\"");
+        }
+        if (z->hot_memory > z->memory * 3 / 4) {
+            err(ld, member(g, "hot_memory"),
+                "expected at most three quarters of memory (the index needs the rest)");
         }
         for (size_t k = 0; k < c->ncache_zones; k++) {
             if (strcmp(c->cache_zones[k].name, z->name) == 0) {

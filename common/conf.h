@@ -140,6 +140,8 @@ typedef struct {
     uint64_t memory;
     uint64_t max_size; /* 0: only memory bounds the zone */
     uint64_t inactive;
+    uint64_t hot_max_object;      /* the memory tier: entries up to this size; 0: off */
+    uint64_t hot_memory;          /* ... and the share of memory its copies may take */
     struct bn_cache_zone_s *zone; /* the shared index; made by the master */
 } bn_conf_cache_zone_t;
 

@@ -332,6 +332,8 @@ prepare_cache_zone(bn_conf_t *c, bn_conf_cache_zone_t *cz, uid_t uid, gid_t gid,
                 return BN_ERROR;
             }
             cz->zone = zones[i];
+            bn_cache_zone_limits(cz->zone, cz->max_size, cz->inactive, cz->hot_max_object,
+                                 cz->hot_memory);
             return BN_OK;
         }
     }
@@ -355,6 +357,7 @@ prepare_cache_zone(bn_conf_t *c, bn_conf_cache_zone_t *cz, uid_t uid, gid_t gid,
     zones = nz;
     zones[nzones++] = z;
     cz->zone = z;
+    bn_cache_zone_limits(z, cz->max_size, cz->inactive, cz->hot_max_object, cz->hot_memory);
     return BN_OK;
 }
 

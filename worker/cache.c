@@ -203,7 +203,72 @@ open_stored(bn_request_t *r, const bn_cache_meta_t *m)
     return BN_OK;
 }
 
-/* Answers r from its open stored entry; label is its X-Cache-Status. */
+static int serve_stored(bn_request_t *r, const char *label);
+
+/*
+ * Sets r's stored entry from a copy of its header lines and body (lines_len
+ * bytes of lines, then the body), in r's pool.
+ */
+static int
+use_copy(bn_request_t *r, const bn_cache_meta_t *m, const char *copy, size_t len, size_t lines_len)
+{
+    r->cache_lines = bn_pstrndup(r->pool, copy, lines_len);
+    if (r->cache_lines == NULL) {
+        return BN_ERROR;
+    }
+    r->cache_lines_len = lines_len;
+    r->cache_body = copy + lines_len;
+    r->cache_body_len = len - lines_len;
+    r->cache_stored_status = m->status;
+    r->cache_meta = *m;
+    return BN_OK;
+}
+
+/* A fresh hit from the memory tier: no file opened. */
+static int
+serve_hot(bn_request_t *r, const bn_cache_meta_t *m)
+{
+    bn_cache_zone_t *z = r->route->cache.zone->zone;
+    size_t len = (size_t) (m->size - META_LEN), got, lines_len;
+    char *copy;
+
+    if (m->size > META_LEN + bn_cache_hot_max(z)) {
+        return BN_DECLINED;
+    }
+    copy = bn_palloc(r->pool, len);
+    if (copy == NULL || !bn_cache_hot_get(z, m, copy, len, &got, &lines_len)
+        || use_copy(r, m, copy, got, lines_len) != BN_OK) {
+        return BN_DECLINED;
+    }
+    return serve_stored(r, "HIT");
+}
+
+/* A fresh hit from the file, small enough for the memory tier: the body
+ * is read once (from the page cache), put in the tier, and served from it. */
+static void
+promote(bn_request_t *r)
+{
+    bn_cache_zone_t *z = r->route->cache.zone->zone;
+    size_t len = r->cache_lines_len + r->cache_body_len;
+    char *copy;
+
+    if (len > bn_cache_hot_max(z) || r->cache_body != NULL) {
+        return;
+    }
+    copy = bn_palloc(r->pool, len);
+    if (copy == NULL
+        || pread(r->cache_fd, copy + r->cache_lines_len, r->cache_body_len,
+                 (off_t) (META_LEN + r->cache_lines_len))
+               != (ssize_t) r->cache_body_len) {
+        return;
+    }
+    memcpy(copy, r->cache_lines, r->cache_lines_len);
+    bn_cache_hot_put(z, &r->cache_meta, copy, len, r->cache_lines_len);
+    r->cache_body = copy + r->cache_lines_len;
+}
+
+/* Answers r from its stored entry (an open file, or a copy in memory);
+ * label is its X-Cache-Status. */
 static int
 serve_stored(bn_request_t *r, const char *label)
 {
@@ -213,7 +278,7 @@ serve_stored(bn_request_t *r, const char *label)
     if (not_modified(r, r->cache_lines)) {
         status = 304;
     }
-    r->cache_off = META_LEN + r->cache_lines_len;
+    r->cache_off = r->cache_body != NULL ? 0 : META_LEN + r->cache_lines_len;
     r->cache_left = status == 304 || r->head_method ? 0 : r->cache_body_len;
     r->rout.pos = r->rout.last = r->rout.start;
     if (bn_http_build_cached_head(r, status, r->cache_lines, r->cache_lines_len,
@@ -311,7 +376,7 @@ bn_cache_request(bn_request_t *r)
     const char *pragma = bn_http_header(r, "pragma");
     bn_cache_meta_t m;
     char *key;
-    bool get = strcmp(r->method, "GET") == 0, found;
+    bool get = strcmp(r->method, "GET") == 0, found, no_cache;
 
     r->cache_fd = -1;
     r->cache_status = "BYPASS";
@@ -348,18 +413,23 @@ bn_cache_request(bn_request_t *r)
             }
         }
     }
+    no_cache = (rcc != NULL && cc_has(rcc, "no-cache", NULL, NULL))
+               || (rcc == NULL && pragma != NULL && strcasecmp(pragma, "no-cache") == 0);
+    if (found && !no_cache && m.expires > (int64_t) bn_current_sec && serve_hot(r, &m) == BN_DONE) {
+        return BN_DONE;
+    }
     if (!found || open_stored(r, &m) != BN_OK) {
         r->cache_status = "MISS";
         return fill_or_wait(r);
     }
-    if ((rcc != NULL && cc_has(rcc, "no-cache", NULL, NULL))
-        || (rcc == NULL && pragma != NULL && strcasecmp(pragma, "no-cache") == 0)) {
+    if (no_cache) {
         /* The client insists on the origin's word: revalidate. */
         r->cache_status = "EXPIRED";
         add_validators(r);
         return BN_DECLINED;
     }
     if (m.expires > (int64_t) bn_current_sec) {
+        promote(r);
         if (serve_stored(r, "HIT") == BN_DONE) {
             return BN_DONE;
         }
@@ -530,6 +600,32 @@ bn_cache_send(bn_request_t *r)
     int progress = 0;
     ssize_t n;
 
+    if (r->cache_body != NULL) {
+        /* From memory: head and body in one write. */
+        while (bn_buf_len(&r->rout) > 0 || r->cache_left > 0) {
+            struct iovec iov[2] = {
+                { .iov_base = r->rout.pos, .iov_len = bn_buf_len(&r->rout) },
+                { .iov_base = (char *) r->cache_body + r->cache_off, .iov_len = r->cache_left },
+            };
+            size_t head = iov[0].iov_len;
+            n = bn_conn_sendv(&c->conn, head > 0 ? iov : iov + 1, head > 0 ? 2 : 1);
+            if (n == BN_AGAIN) {
+                return progress;
+            }
+            if (n < 0) {
+                return BN_ERROR;
+            }
+            r->bytes_sent += (uint64_t) n;
+            r->rout.pos += BN_MIN((size_t) n, head);
+            n -= (ssize_t) BN_MIN((size_t) n, head);
+            r->cache_off += (uint64_t) n;
+            r->cache_left -= (uint64_t) n;
+            progress = 1;
+        }
+        r->rout.pos = r->rout.last = r->rout.start;
+        r->resp_pipe.done = true;
+        return BN_DONE;
+    }
     for (;;) {
         if (bn_buf_len(&r->rout) > 0) {
             n = bn_conn_send_buf(&c->conn, &r->rout);

@@ -226,6 +226,7 @@ struct bn_request_s {
     char *cache_lines; /* its header lines */
     size_t cache_lines_len;
     uint64_t cache_body_len;
+    const char *cache_body; /* the body, when in memory (the memory tier) */
     bool tunnel_client_eof, tunnel_up_eof;
     bool tunnel_client_shut, tunnel_up_shut;
     char upstream_addr[BN_ADDR_TEXT_LEN];

@@ -1,0 +1,137 @@
+# The cache's memory tier: a small entry, once hit, is served from the zone's
+# shared memory without opening its file (shown by removing the file: the hit
+# still comes, whole); a large entry is always served from its file; copies
+# follow the entry (purge, a new version after expiry); hot_memory bounds
+# them (the least recently used give way); hot_max_object = "0" turns the
+# tier off; and bad settings are refused by `bouncer check`.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use BouncerTest;
+use File::Find;
+use Test::More;
+use Time::HiRes qw(sleep);
+
+my $t = BouncerTest->new;
+my $d = $t->dir;
+my ($p, $be) = map { $t->port } 1 .. 2;
+
+my $serial = 0; # the backend's, in its own process
+my $big = 'B' x (40 * 1024);
+$t->backend($be, sub {
+    my ($r) = @_;
+    my $n = ++$serial;
+    return [200, ['Cache-Control' => 'max-age=600'], $big . $n] if $r->{path} =~ m{^/big};
+    return [200, ['Cache-Control' => 'max-age=1'], "short $n"] if $r->{path} =~ m{/short};
+    return [200, ['Cache-Control' => 'max-age=600'], ('x' x 1500) . " $r->{path} $n"] if $r->{path} =~ m{^/bound/};
+    return [200, ['Cache-Control' => 'max-age=600', 'ETag' => '"s"', 'X-Serial' => $n], "small $r->{path} $n"];
+});
+$t->config(<<C, workers => 2);
+cache_zones = ( { name = "hot"; path = "$d/hot"; memory = "1m"; hot_max_object = "16k"; },
+                { name = "bound"; path = "$d/bound"; memory = "1m"; hot_memory = "8k"; },
+                { name = "cold"; path = "$d/cold"; memory = "1m"; hot_max_object = "0"; } );
+upstreams = ( { name = "be"; servers = ( { address = "127.0.0.1:$be"; } ); } );
+servers = ( { listen = [ "127.0.0.1:$p" ];
+  routes = ( { match = { prefix = "/cold/"; }; upstream = "be"; cache = { zone = "cold"; }; },
+             { match = { prefix = "/bound/"; }; upstream = "be"; cache = { zone = "bound"; }; },
+             { match = { prefix = "/"; }; upstream = "be";
+               cache = { zone = "hot"; purge_allow = [ "127.0.0.0/8" ]; }; } ); } );
+C
+$t->start(ports => [$p]);
+
+sub get { http_request($p, 'GET', $_[0]) }
+sub seen { scalar grep { $_->{path} eq $_[0] } $t->backend_requests($be) }
+sub files {
+    my @f;
+    find(sub { push @f, $File::Find::name if -f && !/\.tmp/ }, "$d/$_[0]") if -d "$d/$_[0]";
+    return @f;
+}
+sub remove_files { unlink files($_[0]) }
+
+# Small: MISS, then a HIT from the file (which puts it in memory), then the
+# file goes and the hits go on, from memory, in both workers.
+my $r = get('/s1');
+is($r->{headers}{'x-cache-status'}, 'MISS', 'small: first request MISS');
+my $body = $r->{body};
+$r = get('/s1');
+is($r->{headers}{'x-cache-status'}, 'HIT', 'small: then HIT');
+is(scalar(files('hot')), 1, 'small: stored on disk');
+remove_files('hot');
+my ($hits, $same) = (0, 0);
+for (1 .. 10) {
+    $r = get('/s1');
+    $hits++ if ($r->{headers}{'x-cache-status'} // '') eq 'HIT';
+    $same++ if $r->{body} eq $body && $r->{headers}{'x-serial'} eq '1';
+}
+is($hits, 10, 'small: with its file gone, every request is still a HIT (from memory)');
+is($same, 10, 'small: the same body and headers each time');
+is(seen('/s1'), 1, 'small: the backend was asked once');
+$r = http_request($p, 'HEAD', '/s1');
+is($r->{status}, 200, 'small: HEAD from memory');
+is($r->{headers}{'content-length'}, length $body, 'small: HEAD has the length');
+is($r->{body}, '', 'small: and no body');
+$r = http_request($p, 'GET', '/s1', headers => ['If-None-Match' => '"s"']);
+is($r->{status}, 304, 'small: conditional GET from memory: 304');
+
+# Purge drops the copy too.
+is(http_request($p, 'PURGE', '/s1')->{status}, 200, 'purge: 200');
+$r = get('/s1');
+is($r->{headers}{'x-cache-status'}, 'MISS', 'purge: the next request is a MISS');
+is(seen('/s1'), 2, 'purge: and reaches the backend');
+
+# Large (above hot_max_object): always from its file.
+$r = get('/big1');
+my $first = $r->{body};
+ok(length $first > length $big && substr($first, 0, length $big) eq $big, 'large: MISS, whole');
+$r = get('/big1');
+is($r->{headers}{'x-cache-status'}, 'HIT', 'large: HIT');
+ok($r->{body} eq $first, 'large: the stored body, whole');
+remove_files('hot');
+$t->expect_alert(qr/missing or damaged/);
+$r = get('/big1');
+is($r->{headers}{'x-cache-status'}, 'MISS', 'large: its file gone, it is fetched again (never held in memory)');
+ok(length $r->{body} > length $big && $r->{body} ne $first, 'large: a new body from the backend');
+
+# A new version after expiry replaces the copy in memory.
+$r = get('/v/short');
+$r = get('/v/short');
+is($r->{headers}{'x-cache-status'}, 'HIT', 'expiry: HIT while fresh');
+my $old = $r->{body};
+sleep 2.2;
+$r = get('/v/short');
+isnt($r->{body}, $old, 'expiry: a new version once stale');
+my $new = $r->{body};
+$r = get('/v/short');
+is($r->{body}, $new, 'expiry: and the new version is what hits serve');
+
+# The tier is off with hot_max_object = "0".
+get('/cold/a');
+get('/cold/a');
+remove_files('cold');
+$r = get('/cold/a');
+is($r->{headers}{'x-cache-status'}, 'MISS', 'tier off: no copy in memory, the file was needed');
+
+# hot_memory = "8k" and ~1.6 KiB entries (2 KiB slab chunks): at most four
+# copies; the least recently used give way.
+for my $i (1 .. 8) { get("/bound/$i") for 1 .. 2 }
+remove_files('bound');
+my @kept = grep { (get("/bound/$_")->{headers}{'x-cache-status'} // '') eq 'HIT' } reverse 1 .. 8;
+ok(@kept >= 1 && @kept <= 4, 'bound: only what hot_memory holds stays in memory (' . scalar(@kept) . ' of 8)');
+ok(scalar(grep { $_ >= 5 } @kept) == scalar(@kept), 'bound: and it is the most recently used');
+
+# Settings checked.
+for my $bad (['hot_max_object = "2m";', qr/hot_max_object.*at most "1m"/],
+             ['hot_memory = "900k";', qr/hot_memory.*three quarters/]) {
+    $t->write_file('bad.conf', <<C);
+cache_zones = ( { name = "z"; path = "$d/z"; memory = "1m"; $bad->[0] } );
+upstreams = ( { name = "be"; servers = ( { address = "127.0.0.1:$be"; } ); } );
+servers = ( { listen = [ "127.0.0.1:$p" ]; routes = ( { match = { prefix = "/"; }; upstream = "be"; } ); } );
+C
+    my ($rc, $out, $err) = $t->cmd('-c', "$d/bad.conf", 'check');
+    is($rc, 1, "check refuses $bad->[0]");
+    like($out . $err, $bad->[1], "and says why: $bad->[0]");
+}
+
+$t->done;
+done_testing;
