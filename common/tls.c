@@ -111,6 +111,11 @@ ticket_key(SSL *ssl, unsigned char name[16], unsigned char *iv, EVP_CIPHER_CTX *
         unsigned prev = (cur + TICKET_KEYS - 1) % TICKET_KEYS;
         if (memcmp(name, shared->keys[cur].name, 16) == 0) {
             k = &shared->keys[cur];
+            /* TLS 1.3 tickets are for one use (RFC 8446 8.1; OpenSSL's
+             * client will not offer one twice): a resumed connection gets
+             * a new one, or the client's next connection is a full
+             * handshake. */
+            rc = SSL_version(ssl) == TLS1_3_VERSION ? 2 : 1;
         } else if (memcmp(name, shared->keys[prev].name, 16) == 0) {
             k = &shared->keys[prev];
             rc = 2; /* good, but made with the previous key: issue a new ticket */

@@ -230,8 +230,13 @@ my @pids_before = $t->worker_pids;
 my ($rrc, undef, $rerr) = $t->cmd('reload');
 is($rrc, 0, 'reload: new worker processes') or diag($rerr);
 ok(wait_until(sub { my @now = $t->worker_pids; !grep { my $o = $_; grep { $_ == $o } @now } @pids_before }, 10), 'the old workers are gone');
-$out = s_client("-servername a.test -sess_in $d/sess13 -ign_eof", sprintf($req, 'a.test'));
+$out = s_client("-servername a.test -sess_in $d/sess13 -sess_out $d/sess13b -ign_eof", sprintf($req, 'a.test'));
 like($out, qr/^Reused, TLSv1\.3/m, 'the ticket resumes on a worker that did not make it');
+# A TLS 1.3 ticket is used once: the resumed connection brings a new one, and
+# that one resumes the next connection (a client resumes connection after
+# connection, never falling back to a full handshake every other time).
+$out = s_client("-servername a.test -sess_in $d/sess13b -ign_eof", sprintf($req, 'a.test'));
+like($out, qr/^Reused, TLSv1\.3/m, 'the ticket issued on a resumed connection resumes the next one');
 $out = s_client("-servername c.test -tls1_2 -sess_in $d/sess12 -ign_eof", sprintf($req, 'c.test'));
 like($out, qr/^Reused, TLSv1\.2/m, 'the session id resumes from the shared cache on another worker');
 ok(wait_until(sub { $t->access_log =~ /"tls_resumed":true/ }, 5), 'the access log says tls_resumed');
