@@ -174,9 +174,16 @@ session_new(SSL *ssl, SSL_SESSION *sess)
     unsigned char der[SESSION_MAX_DER], *p = der;
     unsigned id_len;
     const unsigned char *id = SSL_SESSION_get_id(sess, &id_len);
-    int len = i2d_SSL_SESSION(sess, NULL);
     session_slot_t *e;
+    int len;
 
+    /* A TLS 1.3 session sent as a ticket travels with the client and is
+     * never looked up here: serializing and storing it would be work for
+     * nothing on every handshake. */
+    if (SSL_version(ssl) == TLS1_3_VERSION && !(SSL_get_options(ssl) & SSL_OP_NO_TICKET)) {
+        return 0;
+    }
+    len = i2d_SSL_SESSION(sess, NULL);
     if (shared == NULL || len <= 0 || len > SESSION_MAX_DER || id_len == 0) {
         return 0;
     }

@@ -239,6 +239,11 @@ $out = s_client("-servername a.test -sess_in $d/sess13b -ign_eof", sprintf($req,
 like($out, qr/^Reused, TLSv1\.3/m, 'the ticket issued on a resumed connection resumes the next one');
 $out = s_client("-servername c.test -tls1_2 -sess_in $d/sess12 -ign_eof", sprintf($req, 'c.test'));
 like($out, qr/^Reused, TLSv1\.2/m, 'the session id resumes from the shared cache on another worker');
+# TLS 1.3 with session_tickets = false: the ticket names a session kept in
+# the shared cache (stateful), so the cache must have it.
+s_client("-servername c.test -tls1_3 -sess_out $d/sess13s -ign_eof", sprintf($req, 'c.test'));
+$out = s_client("-servername c.test -tls1_3 -sess_in $d/sess13s -ign_eof", sprintf($req, 'c.test'));
+like($out, qr/^Reused, TLSv1\.3/m, 'TLS 1.3 without stateless tickets resumes from the shared cache');
 ok(wait_until(sub { $t->access_log =~ /"tls_resumed":true/ }, 5), 'the access log says tls_resumed');
 my %made = map { $_ => 1 } @pids_before;
 my @resumed = grep { /"tls_resumed":true/ } split /\n/, $t->access_log;

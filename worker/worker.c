@@ -25,6 +25,9 @@ typedef struct {
     bool active;
 } listener_t;
 
+#define ACCEPT_BATCH 64
+#define ACCEPT_BATCH_TLS 4
+
 static listener_t *listeners;
 static size_t nlisteners;
 static bool accept_paused;
@@ -131,7 +134,15 @@ listener_event(bn_io_t *io, uint32_t events)
     int one = 1;
 
     (void) events;
-    for (int i = 0; i < 64 && !accept_paused; i++) {
+    /*
+     * A few connections per wakeup, then back to the event loop: each new
+     * TLS connection starts with a handshake (a few hundred microseconds
+     * of CPU), and taking 64 at once would make every open connection wait
+     * for all of them.  The listener is level-triggered: the rest are
+     * reported again by the next epoll_wait, after the waiting events.
+     */
+    int batch = l->conf->tls ? ACCEPT_BATCH_TLS : ACCEPT_BATCH;
+    for (int i = 0; i < batch && !accept_paused; i++) {
         struct sockaddr_storage ss;
         socklen_t len = sizeof(ss);
         bn_client_t *c;
