@@ -121,6 +121,7 @@ bn_conn_send_buf(bn_conn_t *c, bn_buf_t *b)
 #define SPARE_KPIPES 32
 /* Below this much body left, recv+send into the buffer costs no more. */
 #define SPLICE_MIN (16 * 1024)
+#define KPIPE_SIZE (256 * 1024)
 
 static int spare_kpipes[SPARE_KPIPES][2];
 static unsigned nspare_kpipes;
@@ -154,6 +155,10 @@ start_splicing(bn_pipe_t *p, const bn_conn_t *src, const bn_conn_t *dst)
     } else if (pipe2(p->kfd, O_NONBLOCK | O_CLOEXEC) == -1) {
         p->may_splice = false; /* out of descriptors: the buffer will do */
         return false;
+    } else {
+        /* Fewer, larger moves; pages are held only while bytes wait in the
+         * pipe.  If the system limit refuses, 64 KiB still works. */
+        (void) fcntl(p->kfd[1], F_SETPIPE_SZ, KPIPE_SIZE);
     }
     p->splicing = true;
     p->kpipe_bytes = 0;
