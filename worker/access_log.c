@@ -135,8 +135,8 @@ bn_access_log_write(bn_request_t *r)
         len += json_str(line + len, sizeof(line) - len, "cache", r->cache_status);
         len += json_str(line + len, sizeof(line) - len, "user_agent", r->user_agent);
         len += json_str(line + len, sizeof(line) - len, "referer", r->referer);
-        len +=
-            (size_t) snprintf(line + len, sizeof(line) - len, ",\"worker_pid\":%d", (int) getpid());
+        len += (size_t) snprintf(line + len, sizeof(line) - len, ",\"worker_pid\":%d",
+                                 (int) bn_worker_pid);
         len += json_str(line + len, sizeof(line) - len, "tls_protocol", bn_tls_protocol(&c->conn));
         len += (size_t) snprintf(line + len, sizeof(line) - len, ",\"tls_resumed\":%s",
                                  c->conn.ssl == NULL        ? "null"

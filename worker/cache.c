@@ -178,6 +178,129 @@ not_modified(bn_request_t *r, const char *lines)
     return false;
 }
 
+/*
+ * Files of recent hits, kept open per worker (as nginx's open_file_cache):
+ * a hit on an entry served from disk then costs a dup() and a sendfile()
+ * rather than open, pread, fstat, pread, sendfile and close.  A kept file
+ * serves only the version the index names (stored time and size), so a
+ * replaced entry is opened anew; the file of an evicted or purged entry is
+ * closed when its slot is taken or after OPEN_FILE_IDLE unused, which
+ * bounds how long its disk space outlives it.
+ */
+#define OPEN_FILES 128
+#define OPEN_FILE_IDLE 10000 /* msec */
+
+typedef struct {
+    unsigned char key[BN_CACHE_KEY_LEN];
+    int64_t stored;
+    uint64_t size;
+    int fd; /* -1: the slot is free */
+    int status;
+    char *lines; /* malloc'd, NUL-terminated */
+    size_t lines_len;
+    uint64_t body_len;
+    bn_msec_t used;
+} open_file_t;
+
+static open_file_t open_files[OPEN_FILES];
+static bool open_files_ready;
+static void close_idle_files(bn_timer_t *t);
+static bn_timer_t open_files_timer = { .handler = close_idle_files };
+
+static open_file_t *
+open_file_slot(const unsigned char *key)
+{
+    uint32_t h;
+
+    if (!open_files_ready) {
+        for (size_t i = 0; i < OPEN_FILES; i++) {
+            open_files[i].fd = -1;
+        }
+        open_files_ready = true;
+    }
+    memcpy(&h, key, sizeof(h)); /* the key is a hash already */
+    return &open_files[h % OPEN_FILES];
+}
+
+static void
+open_file_drop(open_file_t *f)
+{
+    if (f->fd != -1) {
+        close(f->fd);
+        f->fd = -1;
+        free(f->lines);
+        f->lines = NULL;
+    }
+}
+
+static void
+close_idle_files(bn_timer_t *t)
+{
+    bool any = false;
+
+    for (size_t i = 0; i < OPEN_FILES; i++) {
+        if (open_files[i].fd != -1 && bn_current_msec - open_files[i].used >= OPEN_FILE_IDLE) {
+            open_file_drop(&open_files[i]);
+        }
+        any |= open_files[i].fd != -1;
+    }
+    if (any) {
+        bn_timer_set(t, OPEN_FILE_IDLE);
+    }
+}
+
+/* r's entry m from a kept file; false when none is kept for that version. */
+static bool
+open_file_use(bn_request_t *r, const bn_cache_meta_t *m)
+{
+    open_file_t *f = open_file_slot(r->cache_key);
+    int fd;
+
+    if (f->fd == -1 || memcmp(f->key, r->cache_key, BN_CACHE_KEY_LEN) != 0 || f->stored != m->stored
+        || f->size != m->size) {
+        return false;
+    }
+    r->cache_lines = bn_pstrndup(r->pool, f->lines, f->lines_len);
+    if (r->cache_lines == NULL || (fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 0)) == -1) {
+        return false;
+    }
+    r->cache_lines_len = f->lines_len;
+    r->cache_stored_status = f->status;
+    r->cache_body_len = f->body_len;
+    r->cache_fd = fd;
+    r->cache_meta = *m;
+    f->used = bn_current_msec;
+    return true;
+}
+
+/* Keeps r's freshly opened entry m for the next hits. */
+static void
+open_file_keep(bn_request_t *r, const bn_cache_meta_t *m)
+{
+    open_file_t *f = open_file_slot(r->cache_key);
+    char *lines = malloc(r->cache_lines_len + 1);
+    int fd = lines != NULL ? fcntl(r->cache_fd, F_DUPFD_CLOEXEC, 0) : -1;
+
+    if (fd == -1) {
+        free(lines);
+        return;
+    }
+    open_file_drop(f);
+    memcpy(lines, r->cache_lines, r->cache_lines_len + 1);
+    memcpy(f->key, r->cache_key, BN_CACHE_KEY_LEN);
+    f->stored = m->stored;
+    f->size = m->size;
+    f->fd = fd;
+    f->status = r->cache_stored_status;
+    f->lines = lines;
+    f->lines_len = r->cache_lines_len;
+    f->body_len = r->cache_body_len;
+    f->used = bn_current_msec;
+    if (open_files_timer.slot == 0) {
+        bn_timer_set(&open_files_timer, OPEN_FILE_IDLE);
+    }
+}
+
 /* Opens the stored entry m for r: the file stays open for serving (a hit,
  * or a stale entry held back in case the upstream fails). */
 static int
@@ -187,6 +310,9 @@ open_stored(bn_request_t *r, const bn_cache_meta_t *m)
     char file[PATH_MAX];
     int fd;
 
+    if (open_file_use(r, m)) {
+        return BN_OK;
+    }
     bn_cache_file(cc->zone->zone, r->cache_key, file, sizeof(file));
     fd = open(file, O_RDONLY | O_CLOEXEC);
     if (fd == -1 || read_stored(r, fd) != BN_OK) {
@@ -200,6 +326,9 @@ open_stored(bn_request_t *r, const bn_cache_meta_t *m)
     }
     r->cache_fd = fd;
     r->cache_meta = *m;
+    if (m->status != 0) {
+        open_file_keep(r, m); /* not a Vary marker: those are read once, then closed */
+    }
     return BN_OK;
 }
 

@@ -394,6 +394,7 @@ void bn_access_log_set_fd(int fd, int format);
 
 /* worker.c */
 extern uint64_t bn_worker_conn_count; /* client and upstream descriptors */
+extern pid_t bn_worker_pid;           /* getpid(), once: it is asked per request */
 extern bool bn_worker_quitting;
 uint64_t bn_worker_next_conn_id(void);
 

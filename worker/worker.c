@@ -34,12 +34,13 @@ static bool accept_paused;
 static bn_timer_t accept_timer, quit_timer;
 static time_t last_pause_log;
 static uint64_t conn_ids;
+pid_t bn_worker_pid;
 
 uint64_t
 bn_worker_next_conn_id(void)
 {
     /* Unique across workers: the pid in the high bits. */
-    return ((uint64_t) getpid() << 32) | ++conn_ids;
+    return ((uint64_t) bn_worker_pid << 32) | ++conn_ids;
 }
 
 static void
@@ -265,6 +266,7 @@ bn_worker_main(void)
     bn_conf_t *conf = bn_heritage.conf;
 
     bn_proctitle_set("bouncer: worker process");
+    bn_worker_pid = getpid();
     setup_signals();
     bn_child_init();
     bn_log_level = conf->error_log_level;
