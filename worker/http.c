@@ -220,8 +220,10 @@ head_buf_put(char *b)
  */
 #define CLIENT_BLOCK (64 * 1024)
 
+#ifndef BN_DEBUG_ALLOC
 static bn_client_t *free_clients; /* linked through ->next */
 static char *client_carve, *client_carve_end;
+#endif
 
 bn_client_t *
 bn_http_client_alloc(void)
