@@ -711,7 +711,7 @@ upconn_close(bn_upconn_t *u)
         pool_unlink(&rts[u->upstream->index], u);
     }
     bn_timer_del(&u->timer);
-    bn_event_del(&u->conn.io);
+    /* close() takes the socket out of the interest set, as for clients. */
     bn_tls_close(&u->conn);
     close(u->conn.io.fd);
     u->conn.io.fd = -1;
