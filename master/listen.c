@@ -7,6 +7,7 @@
 #include "master.h"
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -24,6 +25,9 @@ bind_one(bn_conf_t *conf, bn_conf_listen_t *l, char *err, size_t errlen)
     }
     if (family != AF_UNIX) {
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        /* Accepted sockets inherit it: no setsockopt per connection.
+         * Responses leave in whole writes, so Nagle could only delay them. */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     }
     if (family == AF_INET6) {
         /* "[::]:80" means IPv6 only; IPv4 gets its own "0.0.0.0:80". */

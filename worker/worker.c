@@ -7,7 +7,6 @@
 #include "../common/heritage.h"
 #include "../common/clock.h"
 
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -132,7 +131,6 @@ listener_event(bn_io_t *io, uint32_t events)
 {
     listener_t *l = (listener_t *) io;
     bn_conf_t *conf = bn_heritage.conf;
-    int one = 1;
 
     (void) events;
     /*
@@ -180,9 +178,7 @@ listener_event(bn_io_t *io, uint32_t events)
             accept_pause(BN_LOG_CRIT, ENOMEM, "out of memory for a connection");
             return;
         }
-        if (ss.ss_family != AF_UNIX) {
-            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        }
+        /* TCP_NODELAY comes from the listener (master/listen.c). */
         c->conn.io.fd = fd;
         memcpy(&c->peer, &ss, BN_MIN((size_t) len, sizeof(c->peer)));
         c->peer.sa.sa_family = ss.ss_family;
