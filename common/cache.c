@@ -20,17 +20,28 @@ typedef struct hot_chunk_s {
 
 #define HOT_CHUNK_DATA (BN_SLAB_PAGE / 2 - offsetof(hot_chunk_t, data))
 
+/* Each entry is on two lists, most recently used first: every entry on
+ * LRU (evicted from its tail), those with a copy in memory also on HOT. */
+enum { LRU, HOT, NLISTS };
+
+typedef struct {
+    struct entry_s *prev, *next;
+} link_t;
+
+typedef struct {
+    struct entry_s *head, *tail;
+} list_t;
+
 typedef struct entry_s {
     bn_cache_meta_t m;
     int64_t last_used; /* wall-clock seconds */
     struct entry_s *hnext;
-    struct entry_s *prev, *next; /* LRU: head most recent */
+    link_t link[NLISTS];
 
     /* The memory tier: the file's header lines and body, when small. */
     hot_chunk_t *hot;
-    uint32_t hot_len, hot_lines;         /* bytes in all, of them header lines */
-    size_t hot_cost;                     /* slab bytes the copy takes */
-    struct entry_s *hot_prev, *hot_next; /* entries with a copy, most recent first */
+    uint32_t hot_len, hot_lines; /* bytes in all, of them header lines */
+    size_t hot_cost;             /* slab bytes the copy takes */
 } entry_t;
 
 struct bn_cache_zone_s {
@@ -47,10 +58,9 @@ struct bn_cache_zone_s {
         unsigned char key[BN_CACHE_KEY_LEN];
         uint64_t until; /* monotonic msec; 0: free */
     } locks[256];       /* keys being filled (cache.lock) */
-    entry_t *head, *tail;
+    list_t list[NLISTS];
     /* The memory tier's bounds (set by the master, read under the lock). */
     size_t hot_max_object, hot_memory, hot_bytes;
-    entry_t *hot_head, *hot_tail;
     entry_t *buckets[]; /* in the slab's reserved area, like all of this */
 };
 
@@ -99,8 +109,7 @@ bn_cache_key(const char *key, size_t len, unsigned char *out)
 }
 
 bn_cache_zone_t *
-bn_cache_zone_create(const char *name, const char *path, size_t memory, uint64_t max_size,
-                     uint64_t inactive_msec)
+bn_cache_zone_create(const char *name, const char *path, size_t memory)
 {
     /* One bucket per 256 bytes of zone: chains stay short at any fill. */
     size_t nbuckets = BN_MAX(memory / 256, 64);
@@ -121,8 +130,6 @@ bn_cache_zone_create(const char *name, const char *path, size_t memory, uint64_t
     z->slab = slab;
     snprintf(z->name, sizeof(z->name), "%s", name);
     snprintf(z->path, sizeof(z->path), "%s", path);
-    z->max_size = max_size;
-    z->inactive = (int64_t) (inactive_msec / 1000);
     z->nbuckets = nbuckets;
     return z;
 }
@@ -161,32 +168,36 @@ bucket(bn_cache_zone_t *z, const unsigned char *key)
 }
 
 static void
-lru_unlink(bn_cache_zone_t *z, entry_t *e)
+list_unlink(bn_cache_zone_t *z, int l, entry_t *e)
 {
-    if (e->prev != NULL) {
-        e->prev->next = e->next;
+    link_t *k = &e->link[l];
+
+    if (k->prev != NULL) {
+        k->prev->link[l].next = k->next;
     } else {
-        z->head = e->next;
+        z->list[l].head = k->next;
     }
-    if (e->next != NULL) {
-        e->next->prev = e->prev;
+    if (k->next != NULL) {
+        k->next->link[l].prev = k->prev;
     } else {
-        z->tail = e->prev;
+        z->list[l].tail = k->prev;
     }
-    e->prev = e->next = NULL;
+    k->prev = k->next = NULL;
 }
 
 static void
-lru_push(bn_cache_zone_t *z, entry_t *e)
+list_push(bn_cache_zone_t *z, int l, entry_t *e)
 {
-    e->prev = NULL;
-    e->next = z->head;
-    if (z->head != NULL) {
-        z->head->prev = e;
+    link_t *k = &e->link[l];
+
+    k->prev = NULL;
+    k->next = z->list[l].head;
+    if (k->next != NULL) {
+        k->next->link[l].prev = e;
     }
-    z->head = e;
-    if (z->tail == NULL) {
-        z->tail = e;
+    z->list[l].head = e;
+    if (z->list[l].tail == NULL) {
+        z->list[l].tail = e;
     }
 }
 
@@ -202,36 +213,6 @@ find(bn_cache_zone_t *z, const unsigned char *key)
 }
 
 /* ---- the memory tier ---------------------------------------------------------------- */
-
-static void
-hot_unlink(bn_cache_zone_t *z, entry_t *e)
-{
-    if (e->hot_prev != NULL) {
-        e->hot_prev->hot_next = e->hot_next;
-    } else {
-        z->hot_head = e->hot_next;
-    }
-    if (e->hot_next != NULL) {
-        e->hot_next->hot_prev = e->hot_prev;
-    } else {
-        z->hot_tail = e->hot_prev;
-    }
-    e->hot_prev = e->hot_next = NULL;
-}
-
-static void
-hot_push(bn_cache_zone_t *z, entry_t *e)
-{
-    e->hot_prev = NULL;
-    e->hot_next = z->hot_head;
-    if (z->hot_head != NULL) {
-        z->hot_head->hot_prev = e;
-    }
-    z->hot_head = e;
-    if (z->hot_tail == NULL) {
-        z->hot_tail = e;
-    }
-}
 
 /* Frees e's copy in memory; the entry and its file stay. */
 static void
@@ -249,7 +230,7 @@ hot_drop(bn_cache_zone_t *z, entry_t *e)
     e->hot = NULL;
     z->hot_bytes -= e->hot_cost;
     e->hot_cost = 0;
-    hot_unlink(z, e);
+    list_unlink(z, HOT, e);
 }
 
 /* The slab's chunk for n bytes: its power-of-two class. */
@@ -273,8 +254,8 @@ bn_cache_zone_limits(bn_cache_zone_t *z, uint64_t max_size, uint64_t inactive_ms
     z->inactive = (int64_t) (inactive_msec / 1000);
     z->hot_max_object = hot_max_object;
     z->hot_memory = hot_memory;
-    while (z->hot_tail != NULL && z->hot_bytes > z->hot_memory) {
-        hot_drop(z, z->hot_tail);
+    while (z->list[HOT].tail != NULL && z->hot_bytes > z->hot_memory) {
+        hot_drop(z, z->list[HOT].tail);
     }
     bn_slab_unlock(z->slab);
 }
@@ -305,8 +286,8 @@ bn_cache_hot_get(bn_cache_zone_t *z, const bn_cache_meta_t *m, char *buf, size_t
         }
         *got = off;
         *lines_len = e->hot_lines;
-        hot_unlink(z, e);
-        hot_push(z, e);
+        list_unlink(z, HOT, e);
+        list_push(z, HOT, e);
         ok = true;
     }
     bn_slab_unlock(z->slab);
@@ -333,15 +314,15 @@ bn_cache_hot_put(bn_cache_zone_t *z, const bn_cache_meta_t *m, const char *data,
         hot_chunk_t *c;
         /* Within the tier's share of the zone; the copies used least
          * recently make room, never an entry of the index. */
-        while (z->hot_tail != NULL && z->hot_tail != e
+        while (z->list[HOT].tail != NULL && z->list[HOT].tail != e
                && z->hot_bytes + cost + slab_cost(want) > z->hot_memory) {
-            hot_drop(z, z->hot_tail);
+            hot_drop(z, z->list[HOT].tail);
         }
         c = z->hot_bytes + cost + slab_cost(want) <= z->hot_memory
                 ? bn_slab_alloc_locked(z->slab, want)
                 : NULL;
-        while (c == NULL && z->hot_tail != NULL && z->hot_bytes + cost <= z->hot_memory) {
-            hot_drop(z, z->hot_tail);
+        while (c == NULL && z->list[HOT].tail != NULL && z->hot_bytes + cost <= z->hot_memory) {
+            hot_drop(z, z->list[HOT].tail);
             c = bn_slab_alloc_locked(z->slab, want);
         }
         if (c == NULL) {
@@ -365,7 +346,7 @@ bn_cache_hot_put(bn_cache_zone_t *z, const bn_cache_meta_t *m, const char *data,
     e->hot_lines = (uint32_t) lines_len;
     e->hot_cost = cost;
     z->hot_bytes += cost;
-    hot_push(z, e);
+    list_push(z, HOT, e);
     bn_slab_unlock(z->slab);
 }
 
@@ -383,7 +364,7 @@ drop(bn_cache_zone_t *z, entry_t *e, bool keep_file)
     }
     *pp = e->hnext;
     hot_drop(z, e);
-    lru_unlink(z, e);
+    list_unlink(z, LRU, e);
     z->nentries--;
     z->bytes -= e->m.size;
     if (!keep_file) {
@@ -405,8 +386,8 @@ bn_cache_lookup(bn_cache_zone_t *z, const unsigned char *key, bn_cache_meta_t *m
     if (e != NULL) {
         *m = e->m;
         e->last_used = (int64_t) time(NULL);
-        lru_unlink(z, e);
-        lru_push(z, e);
+        list_unlink(z, LRU, e);
+        list_push(z, LRU, e);
     }
     bn_slab_unlock(z->slab);
     return e != NULL;
@@ -425,16 +406,18 @@ bn_cache_insert(bn_cache_zone_t *z, const bn_cache_meta_t *m)
         drop(z, e, true);
     }
     /* Unused too long: gone, oldest first, whatever the room. */
-    while (z->tail != NULL && z->inactive > 0 && z->tail->last_used + z->inactive < now) {
-        drop(z, z->tail, false);
+    while (z->list[LRU].tail != NULL && z->inactive > 0
+           && z->list[LRU].tail->last_used + z->inactive < now) {
+        drop(z, z->list[LRU].tail, false);
     }
-    while ((e = bn_slab_alloc_locked(z->slab, sizeof(entry_t))) == NULL && z->tail != NULL) {
+    while ((e = bn_slab_alloc_locked(z->slab, sizeof(entry_t))) == NULL
+           && z->list[LRU].tail != NULL) {
         /* The index is full: copies in memory go first, then the least
          * recently used entries. */
-        if (z->hot_tail != NULL) {
-            hot_drop(z, z->hot_tail);
+        if (z->list[HOT].tail != NULL) {
+            hot_drop(z, z->list[HOT].tail);
         } else {
-            drop(z, z->tail, false);
+            drop(z, z->list[LRU].tail, false);
         }
     }
     if (e == NULL) {
@@ -449,11 +432,11 @@ bn_cache_insert(bn_cache_zone_t *z, const bn_cache_meta_t *m)
     e->last_used = now;
     e->hnext = *bucket(z, m->key);
     *bucket(z, m->key) = e;
-    lru_push(z, e);
+    list_push(z, LRU, e);
     z->nentries++;
     z->bytes += m->size;
-    while (z->max_size > 0 && z->bytes > z->max_size && z->tail != NULL) {
-        drop(z, z->tail, false); /* over the disk bound: least recently used out */
+    while (z->max_size > 0 && z->bytes > z->max_size && z->list[LRU].tail != NULL) {
+        drop(z, z->list[LRU].tail, false); /* over the disk bound: least recently used out */
     }
     bn_slab_unlock(z->slab);
 }
@@ -478,8 +461,9 @@ bn_cache_expire_inactive(bn_cache_zone_t *z)
     int64_t now = (int64_t) time(NULL);
 
     bn_slab_lock(z->slab);
-    while (z->tail != NULL && z->inactive > 0 && z->tail->last_used + z->inactive < now) {
-        drop(z, z->tail, false);
+    while (z->list[LRU].tail != NULL && z->inactive > 0
+           && z->list[LRU].tail->last_used + z->inactive < now) {
+        drop(z, z->list[LRU].tail, false);
     }
     bn_slab_unlock(z->slab);
 }

@@ -41,9 +41,9 @@ int bn_cache_meta_read(int fd, bn_cache_meta_t *m, size_t *lines_len);
 /* The identity of a cache key: the first 16 bytes of its SHA-256. */
 void bn_cache_key(const char *key, size_t len, unsigned char *out);
 
-/* Maps a zone (master, before forking).  NULL with errno on failure. */
-bn_cache_zone_t *bn_cache_zone_create(const char *name, const char *path, size_t memory,
-                                      uint64_t max_size, uint64_t inactive_msec);
+/* Maps a zone (master, before forking); bn_cache_zone_limits() then bounds
+ * it.  NULL with errno on failure. */
+bn_cache_zone_t *bn_cache_zone_create(const char *name, const char *path, size_t memory);
 const char *bn_cache_zone_name(const bn_cache_zone_t *z);
 const char *bn_cache_zone_path(const bn_cache_zone_t *z);
 
@@ -52,7 +52,8 @@ const char *bn_cache_zone_path(const bn_cache_zone_t *z);
  * hot_max_object bytes keep a copy in the zone's shared memory, up to
  * hot_memory bytes of it (the copies used least recently give way, and give
  * way to the index itself).  A hit on such an entry opens no file.
- * The master sets the bounds at start and on every reload.
+ * The master sets these bounds, and max_size and inactive, when it makes
+ * the zone and again on every reload.
  */
 void bn_cache_zone_limits(bn_cache_zone_t *z, uint64_t max_size, uint64_t inactive_msec,
                           size_t hot_max_object, size_t hot_memory);

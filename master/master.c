@@ -347,7 +347,7 @@ prepare_cache_zone(bn_conf_t *c, bn_conf_cache_zone_t *cz, uid_t uid, gid_t gid,
                            c->file, cz->name, cz->path, strerror(errno));
         return BN_ERROR;
     }
-    z = bn_cache_zone_create(cz->name, cz->path, cz->memory, cz->max_size, cz->inactive);
+    z = bn_cache_zone_create(cz->name, cz->path, cz->memory);
     nz = realloc(zones, (nzones + 1) * sizeof(*zones));
     if (z == NULL || nz == NULL) {
         bn_conf_errors_add(errs, "%s: cache zone \"%s\": cannot map %" PRIu64 " bytes: %s", c->file,
