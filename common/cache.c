@@ -311,19 +311,14 @@ bn_cache_hot_put(bn_cache_zone_t *z, const bn_cache_meta_t *m, const char *data,
     }
     for (size_t off = 0; off < len || first == NULL;) {
         size_t n = BN_MIN(len - off, HOT_CHUNK_DATA), want = offsetof(hot_chunk_t, data) + n;
-        hot_chunk_t *c;
-        /* Within the tier's share of the zone; the copies used least
-         * recently make room, never an entry of the index. */
-        while (z->list[HOT].tail != NULL && z->list[HOT].tail != e
-               && z->hot_bytes + cost + slab_cost(want) > z->hot_memory) {
+        hot_chunk_t *c = NULL;
+        /* Within the tier's share of the zone and the room the slab has;
+         * the copies used least recently make room (e has none yet), never
+         * an entry of the index. */
+        while ((z->hot_bytes + cost + slab_cost(want) > z->hot_memory
+                || (c = bn_slab_alloc_locked(z->slab, want)) == NULL)
+               && z->list[HOT].tail != NULL) {
             hot_drop(z, z->list[HOT].tail);
-        }
-        c = z->hot_bytes + cost + slab_cost(want) <= z->hot_memory
-                ? bn_slab_alloc_locked(z->slab, want)
-                : NULL;
-        while (c == NULL && z->list[HOT].tail != NULL && z->hot_bytes + cost <= z->hot_memory) {
-            hot_drop(z, z->list[HOT].tail);
-            c = bn_slab_alloc_locked(z->slab, want);
         }
         if (c == NULL) {
             for (hot_chunk_t *f = first, *next; f != NULL; f = next) {
