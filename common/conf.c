@@ -11,7 +11,9 @@
 #include "str.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <libconfig.h>
 #include <libgen.h>
 #include <limits.h>
@@ -299,6 +301,42 @@ get_duration(loader_t *ld, const config_setting_t *g, const char *name, const ch
         bn_parse_duration(def, &v);
     }
     return v;
+}
+
+/* A short wait in microseconds: "50us", "1ms", or 0; at most max. */
+static uint64_t
+get_usec(loader_t *ld, const config_setting_t *g, const char *name, const char *def, uint64_t max)
+{
+    config_setting_t *s = member(g, name);
+    const char *v = def;
+    uint64_t n = 0;
+
+    if (s != NULL && is_int(s) && config_setting_get_int64(s) == 0) {
+        return 0;
+    }
+    if (s != NULL && config_setting_type(s) == CONFIG_TYPE_STRING) {
+        v = config_setting_get_string(s);
+    } else if (s != NULL) {
+        v = NULL;
+    }
+    if (v != NULL) {
+        char *end;
+        errno = 0;
+        n = strtoull(v, &end, 10);
+        if (end == v || !isdigit((unsigned char) v[0]) || errno != 0) {
+            v = NULL;
+        } else if (strcmp(end, "ms") == 0 && n <= max / 1000) {
+            n *= 1000;
+        } else if (strcmp(end, "us") != 0 && !(strcmp(end, "") == 0 && n == 0)) {
+            v = NULL;
+        }
+    }
+    if (v == NULL || n > max) {
+        err(ld, s, "expected a time such as \"50us\" or \"1ms\" (at most %" PRIu64 "us), or 0",
+            max);
+        return get_usec(ld, NULL, name, def, max);
+    }
+    return n;
 }
 
 /* One of choices; returns its index, or def when absent or wrong. */
@@ -1484,7 +1522,9 @@ load_processes(loader_t *ld, const config_setting_t *root)
     }
     c->worker_connections = get_uint(ld, root, "worker_connections", 10000, 16, 10000000);
     c->backlog = (int) get_uint(ld, root, "backlog", 511, 1, 65535);
+    c->smart_accept = get_bool(ld, root, "smart_accept", true);
     c->shutdown_timeout = get_duration(ld, root, "shutdown_timeout", "30s");
+    c->busy_poll = get_usec(ld, root, "busy_poll", "20us", 10000);
     c->max_draining_generations = get_uint(ld, root, "max_draining_generations", 4, 1, 64);
 }
 
@@ -1500,7 +1540,9 @@ load_root(loader_t *ld, config_setting_t *root)
         "control_socket",
         "worker_connections",
         "backlog",
+        "smart_accept",
         "shutdown_timeout",
+        "busy_poll",
         "max_draining_generations",
         "log",
         "limits",

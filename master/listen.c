@@ -12,6 +12,23 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+/*
+ * smart_accept: the kernel ACKs a new connection's first request at once,
+ * although the response, moments later, would carry the ACK.  Delayed ACK
+ * mode saves that packet, and the client's wakeup for it, on every new
+ * connection (HAProxy's "option smart-accept").  listen() resets the mode,
+ * so this comes after it; accepted sockets inherit it.
+ */
+static void
+set_accept_acks(const bn_conf_t *conf, const bn_conf_listen_t *l)
+{
+    int quick = !conf->smart_accept;
+
+    if (l->addr.sa.ss_family != AF_UNIX) {
+        setsockopt(l->fd, IPPROTO_TCP, TCP_QUICKACK, &quick, sizeof(quick));
+    }
+}
+
 static int
 bind_one(bn_conf_t *conf, bn_conf_listen_t *l, char *err, size_t errlen)
 {
@@ -76,12 +93,15 @@ bn_listen_open(bn_conf_t *conf, bn_conf_t *old, bn_conf_errors_t *errs)
             if (old != NULL && conf->backlog != old->backlog) {
                 listen(l->fd, conf->backlog);
             }
+            set_accept_acks(conf, l);
             continue;
         }
         if (bind_one(conf, l, err, sizeof(err)) != BN_OK) {
             bn_conf_errors_add(errs, "%s: %s", conf->file, err);
             rc = BN_ERROR;
+            continue;
         }
+        set_accept_acks(conf, l);
     }
     return rc;
 }

@@ -35,6 +35,10 @@ my @cases = (
     [ "log = { error = { level = \"loud\"; }; };\n$ok", qr/log\.error\.level: unknown value "loud" \(expected one of: debug/, 'bad log level' ],
     [ "log = { access = { format = \"xml\"; }; };\n$ok", qr/log\.access\.format: unknown value "xml" \(expected one of: combined, json, off\)/, 'bad access format' ],
     [ "backlog = 0;\n$ok", qr/backlog: 0 is out of range/, 'out of range integer' ],
+    [ "busy_poll = \"50\";\n$ok", qr/c\.conf:1: busy_poll: expected a time such as "50us" or "1ms" \(at most 10000us\), or 0/, 'busy_poll without a unit' ],
+    [ "busy_poll = \"1s\";\n$ok", qr/busy_poll: expected a time such as "50us"/, 'busy_poll in seconds' ],
+    [ "busy_poll = \"20ms\";\n$ok", qr/busy_poll: expected a time .*at most 10000us/, 'busy_poll too long' ],
+    [ "busy_poll = 5;\n$ok", qr/busy_poll: expected a time/, 'busy_poll as a bare number' ],
     [ $ok =~ s/name = "app"; servers/name = "app"; balance = "round-robin"; servers/r,
       qr/c\.conf:2: upstreams\[0\]\.balance: unknown value "round-robin" \(expected one of: round_robin, least_conn, ip_hash, hash, random2\)/, 'the style guide example' ],
     [ $ok =~ s/upstream = "app"; \}/upstream = "nope"; }/r, qr/c\.conf:3: servers\[0\]\.routes\[0\]\.upstream: no upstream is named "nope"/, 'dangling upstream reference' ],
@@ -73,6 +77,10 @@ my @cases = (
     [ "servers = ();\n", qr/servers: at least one server block is needed/, 'no servers' ],
     [ "a = ;\n", qr/c\.conf:1: syntax error/, 'syntax error with its line' ],
 );
+for my $v ('"50us"', '"1ms"', '"10000us"', '0', '"0us"') {
+    my ($rc1, $err1) = check_conf("busy_poll = $v;\n$ok");
+    is($rc1, 0, "busy_poll = $v passes check") or diag($err1);
+}
 for my $c (@cases) {
     my ($text, $re, $name) = @$c;
     my ($rc2, $err2) = check_conf($text);

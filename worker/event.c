@@ -12,6 +12,12 @@
 static int ep = -1;
 static struct epoll_event *events;
 static unsigned nevents;
+/* The first window of busy polling, once sleeps turn out to be short. */
+#define BN_SPIN_START_NSEC 10000
+
+static uint64_t busy_poll_nsec; /* the longest window */
+static uint64_t spin_nsec;      /* the current one */
+static bool had_events;         /* the last wait returned some: the loop is busy */
 
 static bn_timer_t **heap;
 static size_t heap_len, heap_cap;
@@ -23,6 +29,12 @@ typedef struct {
 
 static deferred_t *deferred;
 static size_t ndeferred, deferred_cap;
+
+void
+bn_event_busy_poll(uint64_t usec)
+{
+    busy_poll_nsec = usec * 1000;
+}
 
 int
 bn_event_init(unsigned max_events)
@@ -212,16 +224,67 @@ run_deferred(void)
     ndeferred = 0;
 }
 
+static uint64_t
+monotonic_nsec(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+/*
+ * Signals are blocked except while waiting here: no flag set between the
+ * check and the wait can be missed.
+ *
+ * A busy worker polls for a while before it sleeps.  When the peers answer
+ * within that time (a backend on the same host, a client in the middle of
+ * its requests), the worker is not put to sleep and woken again: that trip
+ * through the scheduler, paid by the worker and by whoever wakes it, costs
+ * more than a few polls.  When they do not, the polls are wasted CPU.  So
+ * the window adapts, as KVM's halt polling does: a sleep that the full
+ * busy_poll would have covered doubles it, a longer one halves it, and an
+ * idle worker (its last wait returned nothing) sleeps at once.
+ */
+static int
+wait_events(void)
+{
+    sigset_t unblocked;
+    int n, timeout = next_timeout();
+    uint64_t start, end;
+
+    sigemptyset(&unblocked);
+    if (busy_poll_nsec == 0 || timeout == 0) {
+        return epoll_pwait(ep, events, (int) nevents, timeout, &unblocked);
+    }
+    start = monotonic_nsec();
+    if (had_events && spin_nsec > 0) {
+        do {
+            n = epoll_pwait(ep, events, (int) nevents, 0, &unblocked);
+            if (n != 0) {
+                return n;
+            }
+        } while (monotonic_nsec() - start < spin_nsec);
+    }
+    n = epoll_pwait(ep, events, (int) nevents, timeout, &unblocked);
+    if (n > 0 && had_events) {
+        end = monotonic_nsec();
+        if (end - start <= busy_poll_nsec) {
+            spin_nsec = spin_nsec == 0 ? BN_SPIN_START_NSEC : BN_MIN(spin_nsec * 2, busy_poll_nsec);
+        } else {
+            spin_nsec = spin_nsec / 2 < BN_SPIN_START_NSEC ? 0 : spin_nsec / 2;
+        }
+    }
+    return n;
+}
+
 void
 bn_event_process(void)
 {
-    sigset_t unblocked;
     int n;
 
-    sigemptyset(&unblocked);
-    /* Signals are blocked except while waiting here: no flag set between
-     * the check and the wait can be missed. */
-    n = epoll_pwait(ep, events, (int) nevents, next_timeout(), &unblocked);
+    n = wait_events();
+    had_events = n > 0;
     bn_time_update();
     if (n == -1 && errno != EINTR) {
         bn_log_error(BN_LOG_ALERT, NULL, errno, "epoll_pwait() failed");

@@ -31,6 +31,8 @@ struct bn_timer_s {
 };
 
 int bn_event_init(unsigned max_events);
+/* How long a busy loop polls before it sleeps (busy_poll); 0: never. */
+void bn_event_busy_poll(uint64_t usec);
 
 /* Edge-triggered EPOLLIN|EPOLLOUT|EPOLLRDHUP: one stable interest set. */
 int bn_event_add(bn_io_t *io);

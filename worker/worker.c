@@ -271,6 +271,7 @@ bn_worker_main(void)
     bn_access_log_set_fd(bn_heritage.access_log_fd, conf->access_format);
     bn_time_update();
 
+    bn_event_busy_poll(conf->busy_poll);
     if (bn_event_init(512) != BN_OK || bn_upstream_init(conf) != BN_OK
         || bn_tls_init(conf) != BN_OK) {
         bn_log_error(BN_LOG_EMERG, NULL, 0, "worker initialisation failed");

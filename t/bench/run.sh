@@ -20,7 +20,9 @@
 #
 # For every proxy and scenario it prints the medians over the rounds of req/s, p99 latency,
 # CPU time of the proxy's processes per request (user+sys from /proc, microseconds) and peak
-# RSS of the serving process (VmHWM, reset before each run), and the ratios to nginx; then
+# RSS of the serving process (VmHWM, reset before each run), the ratios to nginx, and the
+# CPU per request the backend and wrk spent while that proxy was measured (a proxy that
+# sleeps and is woken for every event makes its neighbours pay for the wakeups); then
 # bouncer against the better of the other two, for each target of issue 7.
 # The load is loopback only; the run stops by itself and removes what it made.
 set -euo pipefail
@@ -140,7 +142,7 @@ sed -e "s#@W@#$W#g; s#@BE@#127.0.0.1:$BE#; s#@HTTP@#127.0.0.1:$BO#; s#@HTTPS@#12
 
 spawn() { "$@" >>"$W/daemons.log" 2>&1 & PIDS+=($!); }
 declare -A MAIN PORT SPORT
-spawn nginx -c "$W/backend.conf"
+spawn nginx -c "$W/backend.conf"; MAIN[backend]=$!
 spawn nginx -c "$W/nginx.conf"; MAIN[nginx]=$!; PROXIES=(nginx)
 if command -v haproxy >/dev/null; then
   spawn haproxy -f "$W/haproxy.cfg"; MAIN[haproxy]=$!; PROXIES+=(haproxy)
@@ -185,7 +187,7 @@ url_of() {
   else echo "http://127.0.0.1:${PORT[$1]}$(path_of "$2")"; fi
 }
 
-declare -A RPS LAT CPU RSS M L C R NHELD
+declare -A RPS LAT CPU BCPU WCPU RSS M L C R B K NHELD
 # idle first, on processes that have served nothing but the warm-up: memory kept from the
 # load of other scenarios would hide the cost of the connections.
 if [[ " ${SCENARIOS[*]} " == *" idle "* ]]; then
@@ -222,9 +224,9 @@ for s in "${SCENARIOS[@]}"; do
       [[ $s == close || $s == tlsclose ]] && extra=(-H "Connection: close")
       sp=$(server_pid "$p")
       echo 5 >"/proc/$sp/clear_refs" 2>/dev/null || true
-      c0=$(cpu_ticks "$p")
-      out=$(wrk -t1 -c"$CONNS" -d"${DUR}s" --latency "${extra[@]}" "$(url_of "$p" "$s")" 2>&1)
-      c1=$(cpu_ticks "$p")
+      c0=$(cpu_ticks "$p") b0=$(cpu_ticks backend)
+      out=$(/usr/bin/time -f "%U %S" -o "$W/wrk.time" wrk -t1 -c"$CONNS" -d"${DUR}s" --latency "${extra[@]}" "$(url_of "$p" "$s")" 2>&1)
+      c1=$(cpu_ticks "$p") b1=$(cpu_ticks backend)
       reqs=$(awk '/requests in/ {print $1}' <<<"$out")
       rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
       p99=$(awk '$1 == "99%" {v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
@@ -235,6 +237,8 @@ for s in "${SCENARIOS[@]}"; do
       LAT[$s,$p]+="$p99 "
       CPU[$s,$p]+="$(awk -v t=$((c1 - c0)) -v hz="$HZ" -v n="${reqs:-0}" 'BEGIN {printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0)}') "
       RSS[$s,$p]+="$(kib "$sp" VmHWM) "
+      BCPU[$s,$p]+="$(awk -v t=$((b1 - b0)) -v hz="$HZ" -v n="${reqs:-0}" 'BEGIN {printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0)}') "
+      WCPU[$s,$p]+="$(awk -v n="${reqs:-0}" '{printf "%.1f", (n > 0 ? ($1 + $2) * 1e6 / n : 0)}' "$W/wrk.time") "
     done
   done
 done
@@ -243,8 +247,8 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR] = $1} END {print (
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
 echo
 echo "bench: $ROUNDS rounds of ${DUR}s, $CONNS connections, access logs $( ((LOGS)) && echo on || echo off), $(nproc) CPUs"
-printf "%-9s %-8s %10s %9s %10s %9s %8s %8s\n" scenario proxy req/s p99 cpu/req peakRSS "req/s÷" "cpu÷"
-printf "%-9s %-8s %10s %9s %10s %9s %8s %8s\n" "" "" "(median)" "(median)" "(µs)" "(KiB)" nginx nginx
+printf "%-9s %-8s %10s %9s %10s %9s %8s %8s %8s %8s\n" scenario proxy req/s p99 cpu/req peakRSS "req/s÷" "cpu÷" backend wrk
+printf "%-9s %-8s %10s %9s %10s %9s %8s %8s %8s %8s\n" "" "" "(median)" "(median)" "(µs)" "(KiB)" nginx nginx "(µs/req)" "(µs/req)"
 for s in "${SCENARIOS[@]}"; do
   if [[ $s == idle ]]; then
     for p in "${PROXIES[@]}"; do
@@ -257,10 +261,11 @@ for s in "${SCENARIOS[@]}"; do
   for p in "${PROXIES[@]}"; do
     M[$p]=$(median <<<"${RPS[$s,$p]}") L[$p]=$(median <<<"${LAT[$s,$p]}")
     C[$p]=$(median <<<"${CPU[$s,$p]}") R[$p]=$(median <<<"${RSS[$s,$p]}")
+    B[$p]=$(median <<<"${BCPU[$s,$p]}") K[$p]=$(median <<<"${WCPU[$s,$p]}")
   done
   for p in "${PROXIES[@]}"; do
-    printf "%-9s %-8s %10s %7sms %10s %9s %8s %8s\n" "$s" "$p" "${M[$p]}" "${L[$p]}" "${C[$p]}" "${R[$p]}" \
-      "$(ratio "${M[$p]}" "${M[nginx]}")" "$(ratio "${C[$p]}" "${C[nginx]}")"
+    printf "%-9s %-8s %10s %7sms %10s %9s %8s %8s %8s %8s\n" "$s" "$p" "${M[$p]}" "${L[$p]}" "${C[$p]}" "${R[$p]}" \
+      "$(ratio "${M[$p]}" "${M[nginx]}")" "$(ratio "${C[$p]}" "${C[nginx]}")" "${B[$p]}" "${K[$p]}"
   done
 done
 

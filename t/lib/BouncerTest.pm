@@ -72,6 +72,7 @@ sub config {
     my ($self, $body, %opt) = @_;
     my $d = $self->{dir};
     my $workers = $opt{workers} // 1;
+    $self->{workers} = $workers =~ /^\d+$/ ? $workers : undef;
     my $level = $opt{level} // 'info';
     my $format = $opt{access_format} // 'combined';
     my $text = <<C;
@@ -116,7 +117,9 @@ sub slurp {
 }
 
 # Starts bouncer in the foreground from $self->{conf}; waits until every
-# port in @ports accepts connections and the control socket answers.
+# port in @ports accepts connections, the control socket answers and the
+# workers config() asked for are running (the master binds the ports before
+# it forks them, so a connection alone does not say a worker is there).
 sub start {
     my ($self, %opt) = @_;
     my $d = $self->{dir};
@@ -148,6 +151,8 @@ sub start {
         $self->{pid} = undef if waitpid($pid, WNOHANG) == $pid;
         die "bouncer did not start:\n$err";
     }
+    # Soft: a test may start workers that are meant to fail.
+    wait_until(sub { $self->worker_pids >= $self->{workers} }, 5) if $self->{workers};
     return $pid;
 }
 
