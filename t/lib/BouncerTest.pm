@@ -35,6 +35,7 @@ sub new {
         expected_alerts => [],
         pid => undef,
         conf => "$dir/bouncer.conf",
+        owner => $$,
     }, $class;
     return $self;
 }
@@ -542,11 +543,7 @@ sub done {
     my ($self) = @_;
     return if $self->{done}++;
     $self->stop;
-    for my $b (@{ $self->{backends} }) {
-        next unless $b->{pid};
-        kill 'TERM', -$b->{pid};
-        waitpid $b->{pid}, 0;
-    }
+    $self->kill_backends;
     my @bad;
     for my $l (split /\n/, $self->error_log) {
         next unless $l =~ /\[(alert|crit|emerg)\]/;
@@ -560,9 +557,28 @@ sub done {
        'no sanitizer report') or diag($san);
 }
 
+sub kill_backends {
+    my ($self) = @_;
+    for my $b (@{ $self->{backends} }) {
+        next unless $b->{pid};
+        kill 'TERM', -$b->{pid};
+        waitpid $b->{pid}, 0;
+        $b->{pid} = undef;
+    }
+}
+
+# A test that died, or stopped bouncer without done(), still takes its
+# backends down: a backend left running holds prove's output pipe open and
+# prove waits for it forever.  Only in the process that made them: forked
+# children carry a copy of this object too.
 sub DESTROY {
     my ($self) = @_;
-    $self->done unless $self->{done} || !$self->{pid};
+    return unless ($self->{owner} // 0) == $$;
+    if (!$self->{done} && $self->{pid}) {
+        $self->done;
+    } else {
+        $self->kill_backends;
+    }
 }
 
 1;
