@@ -8,13 +8,12 @@
 #include <sys/epoll.h>
 
 #define BN_TIMER_LAZY_MSEC 25
+/* The first window of busy polling, once sleeps turn out to be short. */
+#define BN_SPIN_START_NSEC 10000
 
 static int ep = -1;
 static struct epoll_event *events;
 static unsigned nevents;
-/* The first window of busy polling, once sleeps turn out to be short. */
-#define BN_SPIN_START_NSEC 10000
-
 static uint64_t busy_poll_nsec; /* the longest window */
 static uint64_t spin_nsec;      /* the current one */
 static bool had_events;         /* the last wait returned some: the loop is busy */
