@@ -218,6 +218,15 @@ ok(time - $t0 <= 4, 'a client that never handshakes is closed (tls_handshake_tim
 ok($t->wait_log(qr/TLS handshake timed out/), 'and it is logged');
 close $s;
 
+# --- a burst of new connections: their handshakes wait in the worker's
+# queue and run a few per pass of the event loop; every one completes, and
+# each answer is the one its request asked for
+my @burst = map { ('-o', "$d/burst$_", "https://a.test:$tp/burst$_") } 1 .. 40;
+my @codes = split /\n/, `curl -sS -Z --parallel-max 40 --max-time 20 --resolve a.test:$tp:127.0.0.1 --cacert $root->{cert} -w '%{http_code}\\n' @burst 2>$d/curl.err`;
+is(scalar(grep { $_ eq '200' } @codes), 40, '40 TLS handshakes at once: every one completes')
+    or diag(join(' ', @codes) . BouncerTest::slurp("$d/curl.err"));
+is(scalar(grep { BouncerTest::slurp("$d/burst$_") =~ m{/burst$_\b} } 1 .. 40), 40, 'and each got its own answer');
+
 # --- sessions resume in other processes: tickets (TLS 1.3) and the shared
 # session cache (TLS 1.2 without tickets), across a reload, so on workers
 # that did not make them.

@@ -14,9 +14,11 @@
 static int ep = -1;
 static struct epoll_event *events;
 static unsigned nevents;
-static uint64_t busy_poll_nsec; /* the longest window */
-static uint64_t spin_nsec;      /* the current one */
-static bool had_events;         /* the last wait returned some: the loop is busy */
+static uint64_t busy_poll_nsec;    /* the longest window */
+static uint64_t spin_nsec;         /* the current one */
+static bool had_events;            /* the last wait returned some: the loop is busy */
+static bool (*after_events)(void); /* work the loop does between waits */
+static bool work_left;             /* ... which is not finished: do not sleep */
 
 static bn_timer_t **heap;
 static size_t heap_len, heap_cap;
@@ -28,6 +30,12 @@ typedef struct {
 
 static deferred_t *deferred;
 static size_t ndeferred, deferred_cap;
+
+void
+bn_event_after_events(bool (*fn)(void))
+{
+    after_events = fn;
+}
 
 void
 bn_event_busy_poll(uint64_t usec)
@@ -249,7 +257,7 @@ static int
 wait_events(void)
 {
     sigset_t unblocked;
-    int n, timeout = next_timeout();
+    int n, timeout = work_left ? 0 : next_timeout();
     uint64_t start, end;
 
     sigemptyset(&unblocked);
@@ -295,6 +303,10 @@ bn_event_process(void)
         }
     }
     run_deferred();
+    if (after_events != NULL) {
+        work_left = after_events();
+        run_deferred();
+    }
     expire_timers();
     run_deferred();
 }

@@ -31,6 +31,9 @@ struct bn_timer_s {
 };
 
 int bn_event_init(unsigned max_events);
+/* fn runs after each batch of events; while it returns true (work left),
+ * the loop polls without sleeping. */
+void bn_event_after_events(bool (*fn)(void));
 /* How long a busy loop polls before it sleeps (busy_poll); 0: never. */
 void bn_event_busy_poll(uint64_t usec);
 

@@ -49,6 +49,7 @@ typedef enum {
     BN_CLIENT_BUSY,        /* a request is in progress */
     BN_CLIENT_LINGERING,   /* after an error response: drain, then close */
     BN_CLIENT_HANDSHAKE,   /* TLS handshake in progress */
+    BN_CLIENT_HS_QUEUED,   /* new TLS connection, its handshake not begun */
 } bn_client_state_t;
 
 /*
@@ -301,6 +302,7 @@ void bn_tunnel_run(bn_request_t *r);
 bn_client_t *bn_http_client_alloc(void);
 void bn_http_client_free(bn_client_t *c);
 void bn_http_init_client(bn_client_t *c);
+bool bn_http_run_handshakes(void);
 void bn_http_client_event(bn_io_t *io, uint32_t events);
 void bn_http_close_client(bn_client_t *c);
 void bn_http_upstream_ready(bn_request_t *r);

@@ -134,13 +134,13 @@ listener_event(bn_io_t *io, uint32_t events)
 
     (void) events;
     /*
-     * Fewer connections per wakeup on TLS listeners: each new one starts
-     * with a handshake (300 us of CPU or so), and every open connection
-     * waits for the batch.  16 is the measured balance (make bench
-     * tlsclose, see README): 4 halves the tail latency of requests on open
-     * connections but costs a third of the new-connection rate, 64 buys
-     * nothing over 16.  The listener is level-triggered: the rest are
-     * reported again by the next epoll_wait.
+     * Fewer connections per wakeup on TLS listeners.  The batch once set
+     * how long open connections waited behind new handshakes; now those
+     * wait in a queue and run two per pass of the loop (http.c), so the
+     * batch only sets how many join the queue at once.  16 was the
+     * measured balance before the queue and is kept until measured again
+     * (make bench tlsclose, see README).  The listener is level-triggered:
+     * the rest are reported again by the next epoll_wait.
      */
     int batch = l->conf->tls ? ACCEPT_BATCH_TLS : ACCEPT_BATCH;
     for (int i = 0; i < batch && !accept_paused; i++) {
@@ -272,6 +272,7 @@ bn_worker_main(void)
     bn_time_update();
 
     bn_event_busy_poll(conf->busy_poll);
+    bn_event_after_events(bn_http_run_handshakes);
     if (bn_event_init(512) != BN_OK || bn_upstream_init(conf) != BN_OK
         || bn_tls_init(conf) != BN_OK) {
         bn_log_error(BN_LOG_EMERG, NULL, 0, "worker initialisation failed");
