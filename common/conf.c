@@ -11,7 +11,6 @@
 #include "str.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <grp.h>
 #include <inttypes.h>
 #include <libconfig.h>
@@ -308,35 +307,22 @@ static uint64_t
 get_usec(loader_t *ld, const config_setting_t *g, const char *name, const char *def, uint64_t max)
 {
     config_setting_t *s = member(g, name);
-    const char *v = def;
-    uint64_t n = 0;
+    uint64_t v = 0;
 
     if (s != NULL && is_int(s) && config_setting_get_int64(s) == 0) {
         return 0;
     }
-    if (s != NULL && config_setting_type(s) == CONFIG_TYPE_STRING) {
-        v = config_setting_get_string(s);
-    } else if (s != NULL) {
-        v = NULL;
-    }
-    if (v != NULL) {
-        char *end;
-        errno = 0;
-        n = strtoull(v, &end, 10);
-        if (end == v || !isdigit((unsigned char) v[0]) || errno != 0) {
-            v = NULL;
-        } else if (strcmp(end, "ms") == 0 && n <= max / 1000) {
-            n *= 1000;
-        } else if (strcmp(end, "us") != 0 && !(strcmp(end, "") == 0 && n == 0)) {
-            v = NULL;
-        }
-    }
-    if (v == NULL || n > max) {
+    if (s != NULL
+        && (config_setting_type(s) != CONFIG_TYPE_STRING
+            || bn_parse_usec(config_setting_get_string(s), &v) != BN_OK || v > max)) {
         err(ld, s, "expected a time such as \"50us\" or \"1ms\" (at most %" PRIu64 "us), or 0",
             max);
-        return get_usec(ld, NULL, name, def, max);
+        s = NULL;
     }
-    return n;
+    if (s == NULL) {
+        bn_parse_usec(def, &v);
+    }
+    return v;
 }
 
 /* One of choices; returns its index, or def when absent or wrong. */

@@ -96,6 +96,25 @@ bn_parse_duration(const char *s, uint64_t *msec)
     return scale(n, mult, msec);
 }
 
+int
+bn_parse_usec(const char *s, uint64_t *usec)
+{
+    uint64_t n;
+    const char *p;
+
+    if (parse_digits(s, &n, &p) != BN_OK) {
+        return BN_ERROR;
+    }
+    if (strcmp(p, "us") == 0 || (strcmp(p, "") == 0 && n == 0)) {
+        *usec = n;
+        return BN_OK;
+    }
+    if (strcmp(p, "ms") == 0) {
+        return scale(n, 1000, usec);
+    }
+    return BN_ERROR;
+}
+
 unsigned
 bn_edit_distance(const char *a, const char *b)
 {

@@ -29,6 +29,9 @@ int bn_parse_size(const char *s, uint64_t *bytes);
  */
 int bn_parse_duration(const char *s, uint64_t *msec);
 
+/* "50us", "1ms", or "0": a short wait in microseconds, as bn_parse_size(). */
+int bn_parse_usec(const char *s, uint64_t *usec);
+
 /* Levenshtein distance, capped at 255; for "did you mean" hints. */
 unsigned bn_edit_distance(const char *a, const char *b);
 

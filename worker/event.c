@@ -261,20 +261,21 @@ wait_events(void)
     uint64_t start, end;
 
     sigemptyset(&unblocked);
-    if (busy_poll_nsec == 0 || timeout == 0) {
+    if (busy_poll_nsec == 0 || timeout == 0 || !had_events) {
         return epoll_pwait(ep, events, (int) nevents, timeout, &unblocked);
     }
     start = monotonic_nsec();
-    if (had_events && spin_nsec > 0) {
-        do {
-            n = epoll_pwait(ep, events, (int) nevents, 0, &unblocked);
-            if (n != 0) {
-                return n;
-            }
-        } while (monotonic_nsec() - start < spin_nsec);
+    while (spin_nsec > 0) {
+        n = epoll_pwait(ep, events, (int) nevents, 0, &unblocked);
+        if (n != 0) {
+            return n;
+        }
+        if (monotonic_nsec() - start >= spin_nsec) {
+            break;
+        }
     }
     n = epoll_pwait(ep, events, (int) nevents, timeout, &unblocked);
-    if (n > 0 && had_events) {
+    if (n > 0) {
         end = monotonic_nsec();
         if (end - start <= busy_poll_nsec) {
             spin_nsec = spin_nsec == 0 ? BN_SPIN_START_NSEC : BN_MIN(spin_nsec * 2, busy_poll_nsec);

@@ -31,6 +31,11 @@ test_sizes(void)
     ok(bn_parse_duration("250ms", &v) == BN_OK && v == 250, "250ms");
     ok(bn_parse_duration("5s", &v) == BN_OK && v == 5000, "5s");
     ok(bn_parse_duration("5", &v) == BN_OK && v == 5000, "bare seconds");
+    ok(bn_parse_usec("50us", &v) == BN_OK && v == 50, "50us");
+    ok(bn_parse_usec("2ms", &v) == BN_OK && v == 2000, "2ms in microseconds");
+    ok(bn_parse_usec("0", &v) == BN_OK && v == 0, "0 without a unit");
+    ok(bn_parse_usec("5", &v) == BN_ERROR, "a bare number other than 0 is refused");
+    ok(bn_parse_usec("1s", &v) == BN_ERROR, "seconds are refused");
     ok(bn_parse_duration("10m", &v) == BN_OK && v == 600000, "10m");
     ok(bn_parse_duration("1h", &v) == BN_OK && v == 3600000, "1h");
     ok(bn_parse_duration("1d", &v) == BN_OK && v == 86400000, "1d");
