@@ -737,7 +737,7 @@ bn_cache_send(bn_request_t *r)
                 { .iov_base = (char *) r->cache_body + r->cache_off, .iov_len = r->cache_left },
             };
             size_t head = iov[0].iov_len;
-            n = bn_conn_sendv(&c->conn, head > 0 ? iov : iov + 1, head > 0 ? 2 : 1);
+            n = bn_conn_sendv(&c->conn, head > 0 ? iov : iov + 1, head > 0 ? 2 : 1, 0);
             if (n == BN_AGAIN) {
                 return progress;
             }
@@ -757,7 +757,11 @@ bn_cache_send(bn_request_t *r)
     }
     for (;;) {
         if (bn_buf_len(&r->rout) > 0) {
-            n = bn_conn_send_buf(&c->conn, &r->rout);
+            /* Over plain TCP the head waits for sendfile()'s first pages and
+             * leaves in their segment: on its own it would cost the client
+             * a wakeup and an ACK per response. */
+            int more = c->conn.ssl == NULL && r->cache_left > 0 ? MSG_MORE : 0;
+            n = bn_conn_send_buf(&c->conn, &r->rout, more);
             if (n == BN_ERROR) {
                 return BN_ERROR;
             }

@@ -1226,7 +1226,7 @@ bn_http_run(bn_request_t *r)
         bool progress = false;
 
         /* While the response body pipe runs, it sends rout as its prefix. */
-        n = r->rhead_done && !r->resp_pipe.done ? 0 : bn_conn_send_buf(&c->conn, &r->rout);
+        n = r->rhead_done && !r->resp_pipe.done ? 0 : bn_conn_send_buf(&c->conn, &r->rout, 0);
         if (n == BN_ERROR) {
             abort_request(r, 499, errno, "client closed the connection");
             return;
@@ -1240,7 +1240,7 @@ bn_http_run(bn_request_t *r)
             bn_upconn_t *u = r->up;
 
             if (bn_buf_len(&r->out) > 0) {
-                n = bn_conn_send_buf(&u->conn, &r->out);
+                n = bn_conn_send_buf(&u->conn, &r->out, 0);
                 if (n == BN_ERROR) {
                     /* The upstream may still have answered: read it below. */
                     r->req_pipe.done = true;

@@ -242,10 +242,11 @@ struct bn_request_s {
 void bn_conn_ready(bn_conn_t *c, uint32_t events);
 /* Returns bytes read, 0 at EOF, BN_AGAIN or BN_ERROR (errno set). */
 ssize_t bn_conn_recv(bn_conn_t *c, char *p, size_t n);
-/* Returns bytes written, BN_AGAIN or BN_ERROR (errno set). */
-ssize_t bn_conn_sendv(bn_conn_t *c, struct iovec *iov, int n);
+/* Returns bytes written, BN_AGAIN or BN_ERROR (errno set).  flags is 0, or
+ * MSG_MORE when more bytes follow at once (plain TCP only). */
+ssize_t bn_conn_sendv(bn_conn_t *c, struct iovec *iov, int n, int flags);
 /* Sends what b holds; returns bytes sent (maybe 0), or BN_ERROR. */
-ssize_t bn_conn_send_buf(bn_conn_t *c, bn_buf_t *b);
+ssize_t bn_conn_send_buf(bn_conn_t *c, bn_buf_t *b, int flags);
 void bn_pipe_init(bn_pipe_t *p, bn_buf_t *buf, int in_mode, int64_t length, bool out_chunked);
 /* Gives back the kernel pipe a spliced body held (the request is over). */
 void bn_pipe_release(bn_pipe_t *p);

@@ -61,9 +61,10 @@ bn_conn_recv(bn_conn_t *c, char *p, size_t n)
     return r;
 }
 
-/* Returns bytes written, BN_AGAIN or BN_ERROR (errno set). */
+/* Returns bytes written, BN_AGAIN or BN_ERROR (errno set).  flags: MSG_MORE
+ * or 0; TLS, which writes whole records, does without. */
 ssize_t
-bn_conn_sendv(bn_conn_t *c, struct iovec *iov, int n)
+bn_conn_sendv(bn_conn_t *c, struct iovec *iov, int n, int flags)
 {
     struct msghdr m = { .msg_iov = iov, .msg_iovlen = (size_t) n };
     ssize_t r;
@@ -75,7 +76,7 @@ bn_conn_sendv(bn_conn_t *c, struct iovec *iov, int n)
         return bn_tls_sendv(c, iov, n);
     }
     do {
-        r = sendmsg(c->io.fd, &m, MSG_NOSIGNAL);
+        r = sendmsg(c->io.fd, &m, MSG_NOSIGNAL | flags);
     } while (r == -1 && errno == EINTR);
     if (r == -1) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -89,7 +90,7 @@ bn_conn_sendv(bn_conn_t *c, struct iovec *iov, int n)
 
 /* Sends what b holds; returns bytes sent (maybe 0), or BN_ERROR. */
 ssize_t
-bn_conn_send_buf(bn_conn_t *c, bn_buf_t *b)
+bn_conn_send_buf(bn_conn_t *c, bn_buf_t *b, int flags)
 {
     struct iovec iov = { .iov_base = b->pos, .iov_len = bn_buf_len(b) };
     ssize_t n;
@@ -97,7 +98,7 @@ bn_conn_send_buf(bn_conn_t *c, bn_buf_t *b)
     if (iov.iov_len == 0) {
         return 0;
     }
-    n = bn_conn_sendv(c, &iov, 1);
+    n = bn_conn_sendv(c, &iov, 1, flags);
     if (n == BN_AGAIN) {
         return 0;
     }
@@ -320,7 +321,7 @@ frame_send(bn_pipe_t *p, bn_conn_t *dst)
     if (n == 0) {
         return BN_OK;
     }
-    w = bn_conn_sendv(dst, iov, n);
+    w = bn_conn_sendv(dst, iov, n, 0);
     if (w == BN_AGAIN) {
         return BN_AGAIN;
     }

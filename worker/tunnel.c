@@ -71,7 +71,7 @@ shovel(bn_conn_t *src, bn_buf_t *b, bn_conn_t *dst, bool *eof, uint64_t *moved)
             }
         }
         if (bn_buf_len(b) > 0) {
-            n = bn_conn_send_buf(dst, b);
+            n = bn_conn_send_buf(dst, b, 0);
             if (n == BN_ERROR) {
                 return BN_ERROR;
             }
@@ -100,7 +100,7 @@ bn_tunnel_run(bn_request_t *r)
 
     /* The 101 head first; only then may upstream bytes follow it. */
     if (bn_buf_len(&r->rout) > 0) {
-        ssize_t n = bn_conn_send_buf(&c->conn, &r->rout);
+        ssize_t n = bn_conn_send_buf(&c->conn, &r->rout, 0);
         if (n == BN_ERROR) {
             bn_http_finish_closing(r);
             return;
