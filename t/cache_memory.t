@@ -4,14 +4,17 @@
 # served from its file (the scribble shows); copies follow the entry (purge,
 # a new version after expiry), and so do the files workers keep open for
 # large entries; hot_memory bounds the copies (the least recently used give
-# way); hot_max_object = "0" turns the tier off; bad settings are refused by
-# `bouncer check`.
+# way); hot_max_object = "0" turns the tier off; a hit sent from its file
+# reaches the client with head and body in one segment; bad settings are
+# refused by `bouncer check`.
 use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use BouncerTest;
 use File::Find;
+use IO::Socket::INET;
+use Socket qw(IPPROTO_TCP);
 use Test::More;
 use Time::HiRes qw(sleep);
 
@@ -143,6 +146,33 @@ scribble('cold');
 $r = get('/cold/a');
 is($r->{headers}{'x-cache-status'}, 'HIT', 'tier off: HIT');
 ok(scribbled($r->{body}), 'tier off: from the file, no copy in memory');
+
+# A hit from a file leaves with sendfile(); its head must ride in the body's
+# first segment, not go alone (a wakeup and an ACK more for the client per
+# response).  Counted by the client: TCP_INFO's tcpi_data_segs_in, on one
+# keep-alive connection whose first response opened the receive window.
+use constant TCP_INFO => 11;    # linux/tcp.h
+sub data_segs_in { unpack('x152 L', getsockopt($_[0], IPPROTO_TCP, TCP_INFO) // die "TCP_INFO: $!") }
+sub ka_get {
+    my ($s, $path) = @_;
+    my ($raw, $resp) = ('');
+    syswrite $s, "GET $path HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    until (($resp = parse_response($raw)) && defined $resp->{headers}{'content-length'}
+           && length $resp->{body} == $resp->{headers}{'content-length'}) {
+        sysread($s, $raw, 65536, length $raw) or last;
+    }
+    return $resp;
+}
+get($_) for qw(/big3 /cold/seg);
+my $ka = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $p) or die;
+ka_get($ka, '/big3');
+for my $path (qw(/cold/seg /big3 /cold/seg /big3)) {
+    my $before = data_segs_in($ka);
+    $r = ka_get($ka, $path);
+    is($r->{headers}{'x-cache-status'}, 'HIT', "one segment: $path is a HIT from its file");
+    is(data_segs_in($ka) - $before, 1, "one segment: head and body of $path in one segment");
+}
+close $ka;
 
 # hot_memory = "8k" and ~1.6 KiB entries (2 KiB slab chunks): at most four
 # copies; the least recently used give way.
