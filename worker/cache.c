@@ -796,6 +796,7 @@ bn_cache_send(bn_request_t *r)
             r->cache_off += (uint64_t) n;
             r->cache_left -= (uint64_t) n;
             r->bytes_sent += (uint64_t) n;
+            c->conn.unpushed = false; /* sendfile() pushes its last page */
             progress = 1;
             continue;
         }

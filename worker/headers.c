@@ -691,5 +691,6 @@ bn_http_build_response_head(bn_request_t *r)
     bn_pipe_init(&r->resp_pipe, &r->rbuf, mode, h->content_length, chunk_out);
     r->resp_pipe.prefix = &r->rout;
     r->resp_pipe.may_splice = true;
+    r->resp_pipe.close_after = !r->keepalive;
     return BN_OK;
 }

@@ -347,6 +347,9 @@ bn_http_close_client(bn_client_t *c)
     bn_tls_close(&c->conn);
     free(c->client_subject);
     c->client_subject = NULL;
+    if (c->conn.unpushed) {
+        shutdown(c->conn.io.fd, SHUT_WR);
+    }
     close(c->conn.io.fd);
     c->conn.io.fd = -1;
     c->conn.io.closed = true;

@@ -41,6 +41,10 @@ typedef struct {
     bool readable; /* EPOLLIN seen and recv() has not said EAGAIN since */
     bool writable;
     bool rdhup; /* the peer shut its side */
+    /* The last send had MSG_MORE: its bytes may wait in the kernel for the
+     * FIN.  close() must then shut writing down first, or unread input
+     * would turn the FIN into a reset that throws them away. */
+    bool unpushed;
 } bn_conn_t;
 
 typedef enum {
@@ -104,6 +108,8 @@ typedef struct {
     bool need_write;  /* blocked: waiting for the sink */
     bool terminator;  /* the chunked terminator is (being) sent */
     bn_buf_t *prefix; /* sent before the first frame (the head) */
+    bool close_after; /* the sink is closed once done: its FIN may ride
+                         in the last frame's segment (MSG_MORE) */
 
     /* The frame being written: hdr, data, then "\r\n" when tail. */
     bool frame;

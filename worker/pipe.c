@@ -78,6 +78,9 @@ bn_conn_sendv(bn_conn_t *c, struct iovec *iov, int n, int flags)
     do {
         r = sendmsg(c->io.fd, &m, MSG_NOSIGNAL | flags);
     } while (r == -1 && errno == EINTR);
+    if (r >= 0) {
+        c->unpushed = (flags & MSG_MORE) != 0;
+    }
     if (r == -1) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
             c->writable = false;
@@ -180,8 +183,9 @@ splice_run(bn_pipe_t *p, bn_conn_t *src, bn_conn_t *dst, const char **why)
                 p->need_write = true;
                 return progress;
             }
+            bool more = p->in_done && p->close_after;
             n = splice(p->kfd[0], NULL, dst->io.fd, NULL, p->kpipe_bytes,
-                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK | (more ? SPLICE_F_MORE : 0));
             if (n == -1) {
                 if (errno == EAGAIN) {
                     dst->writable = false;
@@ -196,6 +200,7 @@ splice_run(bn_pipe_t *p, bn_conn_t *src, bn_conn_t *dst, const char **why)
             }
             p->kpipe_bytes -= (size_t) n;
             p->bytes_out += (uint64_t) n;
+            dst->unpushed = more;
             progress = 1;
             continue;
         }
@@ -301,6 +306,7 @@ frame_send(bn_pipe_t *p, bn_conn_t *dst)
     const char *parts[3] = { p->hdr, p->data, "\r\n" };
     size_t lens[3] = { p->hdr_len, p->data_len, p->tail ? 2 : 0 };
     int n = 0;
+    bool last;
     ssize_t w;
 
     if (plen > 0) {
@@ -321,7 +327,8 @@ frame_send(bn_pipe_t *p, bn_conn_t *dst)
     if (n == 0) {
         return BN_OK;
     }
-    w = bn_conn_sendv(dst, iov, n, 0);
+    last = p->in_done && (!p->out_chunked || p->terminator);
+    w = bn_conn_sendv(dst, iov, n, last && p->close_after ? MSG_MORE : 0);
     if (w == BN_AGAIN) {
         return BN_AGAIN;
     }
