@@ -1,7 +1,8 @@
 # TLS termination: protocol floor, SNI picking the server block and its
 # certificate (exact, wildcard, default), RSA and ECDSA side by side, the
 # chain from the PEM file, ALPN, client certificates (mTLS), 421 for a Host
-# of another block, redirect_http and HSTS, the handshake timeout, bad
+# of another block, redirect_http and HSTS, the handshake timeout,
+# pipelined records that OpenSSL holds while more bytes arrive, bad
 # certificates at check and reload, and a reload with a renewed certificate.
 use strict;
 use warnings;
@@ -41,6 +42,7 @@ my $mallory = new_cert($mallory_ca, 'mallory', cn => 'mallory', client => 1);
 
 $t->backend($be, sub {
     return { stream => 3 * 1024 * 1024 + 5 } if $_[0]{path} eq '/c/big';
+    return { sleep => 0.3, response => BouncerTest::echo_handler(@_) } if $_[0]{path} eq '/pause1';
     return $_[0]{path} =~ m{^/slow} ? { sleep => 2, response => [200, [], 'slow done'] } : BouncerTest::echo_handler(@_);
 });
 my $conf = sub {
@@ -226,6 +228,41 @@ my @codes = split /\n/, `curl -sS -Z --parallel-max 40 --max-time 20 --resolve a
 is(scalar(grep { $_ eq '200' } @codes), 40, '40 TLS handshakes at once: every one completes')
     or diag(join(' ', @codes) . BouncerTest::slurp("$d/curl.err"));
 is(scalar(grep { BouncerTest::slurp("$d/burst$_") =~ m{/burst$_\b} } 1 .. 40), 40, 'and each got its own answer');
+
+# --- records OpenSSL holds and bytes the socket holds: two pipelined
+# requests in two records of one segment (one read() takes both, OpenSSL
+# keeps the second while the first waits on the backend), then a third
+# that arrives meanwhile.  The socket's last read() was short, but bytes
+# came after it: each of the three is answered, in order.
+{
+    require IO::Socket::SSL;
+    my $s = IO::Socket::SSL->new(PeerAddr => '127.0.0.1', PeerPort => $tp, SSL_hostname => 'a.test',
+                                 SSL_ca_file => $root->{cert}) or die "TLS client: $IO::Socket::SSL::SSL_ERROR";
+    my $get = "GET %s HTTP/1.1\r\nHost: a.test\r\n\r\n";
+    setsockopt($s, Socket::IPPROTO_TCP(), 3, 1);    # TCP_CORK: both records in one segment
+    syswrite $s, sprintf($get, '/pause1');
+    syswrite $s, sprintf($get, '/held2');
+    setsockopt($s, Socket::IPPROTO_TCP(), 3, 0);
+    select(undef, undef, undef, 0.1);
+    syswrite $s, sprintf($get, '/later3');
+    my ($raw, @paths) = ('');
+    my $end = time + 8;
+    while (@paths < 3 && time < $end) {
+        my $r = parse_response($raw);
+        if ($r && defined $r->{headers}{'content-length'}
+            && length $r->{body} == $r->{headers}{'content-length'}) {
+            push @paths, decode_json($r->{body})->{path};
+            $raw = $r->{rest};
+            next;
+        }
+        my $sel = '';
+        vec($sel, fileno($s), 1) = 1;
+        next if !$s->pending && !select(my $rd = $sel, undef, undef, 0.5);
+        sysread($s, $raw, 65536, length $raw) // last;
+    }
+    is("@paths", '/pause1 /held2 /later3', 'pipelined over TLS, a record held and one late: all answered, in order');
+    close $s;
+}
 
 # --- sessions resume in other processes: tickets (TLS 1.3) and the shared
 # session cache (TLS 1.2 without tickets), across a reload, so on workers

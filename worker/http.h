@@ -45,6 +45,9 @@ typedef struct {
      * FIN.  close() must then shut writing down first, or unread input
      * would turn the FIN into a reset that throws them away. */
     bool unpushed;
+    /* TLS: the socket's last read() came back short, and no EPOLLIN has
+     * come since.  Reads of what OpenSSL holds do not touch it. */
+    bool drained;
 } bn_conn_t;
 
 typedef enum {
@@ -360,6 +363,8 @@ void bn_var_cookie(bn_request_t *r, const char *name, const char **v, size_t *le
 
 /* tls.c */
 int bn_tls_init(bn_conf_t *conf);
+/* SSL_set_fd() for c, with the socket's reads watched (c->drained). */
+int bn_tls_set_fd(bn_conn_t *c, SSL *ssl);
 /* Starts TLS on a client of a tls_listen listener; BN_OK or BN_ERROR. */
 int bn_tls_accept(bn_client_t *c);
 /* Moves the handshake on: BN_OK when done, BN_AGAIN, BN_ERROR (logged). */

@@ -18,6 +18,7 @@ bn_conn_ready(bn_conn_t *c, uint32_t events)
 {
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
         c->readable = true;
+        c->drained = false; /* bytes came after the last short read() */
     }
     if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
         c->rdhup = true;

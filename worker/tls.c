@@ -93,13 +93,43 @@ bn_tls_init(bn_conf_t *conf)
     return BN_OK;
 }
 
+/* A callback of the socket BIO under every TLS connection: it notes
+ * whether a read() came back short, that is whether it drained the socket,
+ * so that bn_tls_recv() can skip the read() that would only say EAGAIN, as
+ * bn_conn_recv() does for plain sockets. */
+static long
+watch_reads(BIO *b, int oper, const char *argp, size_t len, int argi, long argl, int ret,
+            size_t *processed)
+{
+    if (oper == (BIO_CB_READ | BIO_CB_RETURN) && ret > 0) {
+        bn_conn_t *c = (bn_conn_t *) BIO_get_callback_arg(b);
+        c->drained = *processed < len;
+    }
+    return ret;
+}
+
+int
+bn_tls_set_fd(bn_conn_t *c, SSL *ssl)
+{
+    BIO *b;
+
+    if (SSL_set_fd(ssl, c->io.fd) != 1) {
+        return BN_ERROR;
+    }
+    b = SSL_get_rbio(ssl);
+    BIO_set_callback_arg(b, (char *) c);
+    BIO_set_callback_ex(b, watch_reads);
+    c->drained = false;
+    return BN_OK;
+}
+
 int
 bn_tls_accept(bn_client_t *c)
 {
     bn_conf_server_t *srv = c->listen->default_server;
     SSL *ssl = SSL_new(srv->tls.ctx);
 
-    if (ssl == NULL || SSL_set_fd(ssl, c->conn.io.fd) != 1) {
+    if (ssl == NULL || bn_tls_set_fd(&c->conn, ssl) != BN_OK) {
         bn_log_error(BN_LOG_ALERT, &c->log, 0, "SSL_new() failed: %s", bn_tls_error());
         SSL_free(ssl);
         return BN_ERROR;
@@ -177,8 +207,12 @@ bn_tls_recv(bn_conn_t *c, char *p, size_t n)
 
     ERR_clear_error();
     if (SSL_read_ex(c->ssl, p, n, &got) == 1) {
-        /* No short-read shortcut here: OpenSSL may hold decrypted bytes
-         * the socket no longer shows, so readable stays until WANT_READ. */
+        /* The socket is drained, as the last read() came back short; what
+         * OpenSSL still holds, bn_conn_recv() asks SSL_has_pending()
+         * about.  A FIN seen (rdhup) is read on to, as for plain sockets. */
+        if (c->drained && !c->rdhup) {
+            c->readable = false;
+        }
         return (ssize_t) got;
     }
     e = SSL_get_error(c->ssl, 0);

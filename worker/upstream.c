@@ -868,7 +868,7 @@ connected(bn_request_t *r, bn_upconn_t *u)
         return;
     }
     ssl = SSL_new(up->tls_ctx);
-    if (ssl == NULL || SSL_set_fd(ssl, u->conn.io.fd) != 1) {
+    if (ssl == NULL || bn_tls_set_fd(&u->conn, ssl) != BN_OK) {
         SSL_free(ssl);
         connect_failed(r, ENOMEM, "SSL_new() failed");
         return;
