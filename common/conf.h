@@ -268,7 +268,8 @@ struct bn_conf_s {
     const char *control_socket;
     unsigned worker_connections;
     int backlog;
-    bool smart_accept; /* a new connection's first request is ACKed by the response */
+    bool smart_accept;          /* a new connection's first request is ACKed by the response */
+    uint64_t tcp_notsent_lowat; /* bytes a client socket holds unsent; 0: the kernel's */
     uint64_t shutdown_timeout;
     uint64_t busy_poll; /* microseconds a busy worker polls before it sleeps */
     unsigned max_draining_generations;

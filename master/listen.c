@@ -13,19 +13,30 @@
 #include <sys/un.h>
 
 /*
+ * What accepted sockets inherit from their listener, set after listen()
+ * (which resets the first) and again on reload to a listener kept:
+ *
  * smart_accept: the kernel ACKs a new connection's first request at once,
  * although the response, moments later, would carry the ACK.  Delayed ACK
  * mode saves that packet, and the client's wakeup for it, on every new
- * connection (HAProxy's "option smart-accept").  listen() resets the mode,
- * so this comes after it; accepted sockets inherit it.
+ * connection (HAProxy's "option smart-accept").
+ *
+ * tcp_notsent_lowat: a response writes into the socket only while less
+ * than this much of it waits unsent.  Without the bound a large body
+ * queues as deep as the send buffer lets it, pinning kernel memory; and
+ * what waits behind a full receive window goes out when the client's ACKs
+ * open it, on the ACK's time rather than the worker's (on one host, the
+ * client pays for sending it).
  */
 static void
-set_accept_acks(const bn_conf_t *conf, const bn_conf_listen_t *l)
+set_accept_options(const bn_conf_t *conf, const bn_conf_listen_t *l)
 {
-    int quick = !conf->smart_accept;
+    int quick = !conf->smart_accept, lowat = (int) conf->tcp_notsent_lowat;
 
     if (l->addr.sa.ss_family != AF_UNIX) {
         setsockopt(l->fd, IPPROTO_TCP, TCP_QUICKACK, &quick, sizeof(quick));
+        /* 0 hands the bound back to the kernel's default (the sysctl). */
+        setsockopt(l->fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
     }
 }
 
@@ -93,7 +104,7 @@ bn_listen_open(bn_conf_t *conf, bn_conf_t *old, bn_conf_errors_t *errs)
             if (old != NULL && conf->backlog != old->backlog) {
                 listen(l->fd, conf->backlog);
             }
-            set_accept_acks(conf, l);
+            set_accept_options(conf, l);
             continue;
         }
         if (bind_one(conf, l, err, sizeof(err)) != BN_OK) {
@@ -101,7 +112,7 @@ bn_listen_open(bn_conf_t *conf, bn_conf_t *old, bn_conf_errors_t *errs)
             rc = BN_ERROR;
             continue;
         }
-        set_accept_acks(conf, l);
+        set_accept_options(conf, l);
     }
     return rc;
 }

@@ -39,6 +39,8 @@ my @cases = (
     [ "busy_poll = \"1s\";\n$ok", qr/busy_poll: expected a time such as "50us"/, 'busy_poll in seconds' ],
     [ "busy_poll = \"20ms\";\n$ok", qr/busy_poll: expected a time .*at most 10000us/, 'busy_poll too long' ],
     [ "busy_poll = 5;\n$ok", qr/busy_poll: expected a time/, 'busy_poll as a bare number' ],
+    [ "tcp_notsent_lowat = \"lots\";\n$ok", qr/c\.conf:1: tcp_notsent_lowat: expected a size/, 'tcp_notsent_lowat not a size' ],
+    [ "tcp_notsent_lowat = \"2g\";\n$ok", qr/c\.conf:1: tcp_notsent_lowat: expected at most "1g"/, 'tcp_notsent_lowat too large' ],
     [ $ok =~ s/name = "app"; servers/name = "app"; balance = "round-robin"; servers/r,
       qr/c\.conf:2: upstreams\[0\]\.balance: unknown value "round-robin" \(expected one of: round_robin, least_conn, ip_hash, hash, random2\)/, 'the style guide example' ],
     [ $ok =~ s/upstream = "app"; \}/upstream = "nope"; }/r, qr/c\.conf:3: servers\[0\]\.routes\[0\]\.upstream: no upstream is named "nope"/, 'dangling upstream reference' ],
@@ -80,6 +82,10 @@ my @cases = (
 for my $v ('"50us"', '"1ms"', '"10000us"', '0', '"0us"') {
     my ($rc1, $err1) = check_conf("busy_poll = $v;\n$ok");
     is($rc1, 0, "busy_poll = $v passes check") or diag($err1);
+}
+for my $v ('"16k"', '0', '131072', '"1g"') {
+    my ($rc1, $err1) = check_conf("tcp_notsent_lowat = $v;\n$ok");
+    is($rc1, 0, "tcp_notsent_lowat = $v passes check") or diag($err1);
 }
 for my $c (@cases) {
     my ($text, $re, $name) = @$c;
