@@ -1509,6 +1509,7 @@ load_processes(loader_t *ld, const config_setting_t *root)
     c->worker_connections = get_uint(ld, root, "worker_connections", 10000, 16, 10000000);
     c->backlog = (int) get_uint(ld, root, "backlog", 511, 1, 65535);
     c->smart_accept = get_bool(ld, root, "smart_accept", true);
+    c->defer_accept = get_bool(ld, root, "defer_accept", true);
     c->tcp_notsent_lowat = get_size(ld, root, "tcp_notsent_lowat", "64k");
     if (c->tcp_notsent_lowat > 1024 * 1024 * 1024) {
         err(ld, member(root, "tcp_notsent_lowat"), "expected at most \"1g\"");
@@ -1531,6 +1532,7 @@ load_root(loader_t *ld, config_setting_t *root)
         "worker_connections",
         "backlog",
         "smart_accept",
+        "defer_accept",
         "tcp_notsent_lowat",
         "shutdown_timeout",
         "busy_poll",

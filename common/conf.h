@@ -269,6 +269,7 @@ struct bn_conf_s {
     unsigned worker_connections;
     int backlog;
     bool smart_accept;          /* a new connection's first request is ACKed by the response */
+    bool defer_accept;          /* accept() a connection once its first bytes are in */
     uint64_t tcp_notsent_lowat; /* bytes a client socket holds unsent; 0: the kernel's */
     uint64_t shutdown_timeout;
     uint64_t busy_poll; /* microseconds a busy worker polls before it sleeps */

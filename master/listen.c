@@ -21,6 +21,13 @@
  * mode saves that packet, and the client's wakeup for it, on every new
  * connection (HAProxy's "option smart-accept").
  *
+ * defer_accept: a connection is handed to accept() once its first bytes
+ * are in (TCP_DEFER_ACCEPT), so the worker is woken once for it, not for
+ * the connection and again for the request, and reads the request at
+ * once rather than meeting EAGAIN.  One second: a client that connects
+ * and says nothing is accepted after it, and header_timeout (or
+ * tls_handshake_timeout) then applies as it would have.
+ *
  * tcp_notsent_lowat: a response writes into the socket only while less
  * than this much of it waits unsent.  Without the bound a large body
  * queues as deep as the send buffer lets it, pinning kernel memory; and
@@ -32,9 +39,11 @@ static void
 set_accept_options(const bn_conf_t *conf, const bn_conf_listen_t *l)
 {
     int quick = !conf->smart_accept, lowat = (int) conf->tcp_notsent_lowat;
+    int defer = conf->defer_accept ? 1 : 0;
 
     if (l->addr.sa.ss_family != AF_UNIX) {
         setsockopt(l->fd, IPPROTO_TCP, TCP_QUICKACK, &quick, sizeof(quick));
+        setsockopt(l->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof(defer));
         /* 0 hands the bound back to the kernel's default (the sysctl). */
         setsockopt(l->fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
     }

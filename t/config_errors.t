@@ -39,6 +39,7 @@ my @cases = (
     [ "busy_poll = \"1s\";\n$ok", qr/busy_poll: expected a time such as "50us"/, 'busy_poll in seconds' ],
     [ "busy_poll = \"20ms\";\n$ok", qr/busy_poll: expected a time .*at most 10000us/, 'busy_poll too long' ],
     [ "busy_poll = 5;\n$ok", qr/busy_poll: expected a time/, 'busy_poll as a bare number' ],
+    [ "defer_accept = \"yes\";\n$ok", qr/c\.conf:1: defer_accept: expected true or false/, 'defer_accept not a boolean' ],
     [ "tcp_notsent_lowat = \"lots\";\n$ok", qr/c\.conf:1: tcp_notsent_lowat: expected a size/, 'tcp_notsent_lowat not a size' ],
     [ "tcp_notsent_lowat = \"2g\";\n$ok", qr/c\.conf:1: tcp_notsent_lowat: expected at most "1g"/, 'tcp_notsent_lowat too large' ],
     [ $ok =~ s/name = "app"; servers/name = "app"; balance = "round-robin"; servers/r,

@@ -24,15 +24,18 @@ ok($t->wait_log(qr/\[warn\].*descriptor limit \(48, hard limit 48\) is below wha
    'start warns that the hard limit is too low');
 
 $t->expect_alert(qr/\[crit\].*accept4\(\) failed; not accepting new connections for \d+ms \(24: Too many open files\)/);
+# Each connection starts its request at once, so that (defer_accept
+# waiting for first bytes) they come to accept() in the order they were made.
 my @conns;
 for (1 .. 60) {
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $p, Timeout => 2) or last;
+    syswrite $s, "GET /";
     push @conns, $s;
 }
 ok($t->wait_log(qr/\[crit\].*accept4\(\) failed; .*\(24: Too many open files\)/), 'EMFILE is logged at crit');
 
 # An open connection is still served.
-syswrite $conns[0], "GET /local HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+syswrite $conns[0], "local HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
 my $buf = '';
 while (sysread($conns[0], $buf, 4096, length $buf)) { }
 like($buf, qr/^HTTP\/1.1 200 .*local\n$/s, 'an accepted connection is served during the pause');
@@ -45,7 +48,7 @@ ok(!grep({ $_ > 1 } values %per_sec), 'logged at most once per second per worker
 # Free the descriptors: the connections waiting in the queue get served.
 close $_ for @conns[0 .. 39];
 my $last = $conns[-1];
-syswrite $last, "GET /proxied HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+syswrite $last, "proxied HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
 $buf = '';
 $last->timeout(10);
 while (sysread($last, $buf, 4096, length $buf)) { }
