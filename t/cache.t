@@ -28,8 +28,11 @@ $t->backend($be, sub {
     return { sleep => 0.7, response => [200, ['Cache-Control' => 'max-age=60'], "locked $n"] } if $path =~ m{^/l/};
     return { sleep => 1.5, response => [200, ['Cache-Control' => 'max-age=60'], "slowfill $n"] } if $path =~ m{^/lt/};
     if ($path =~ m{^/u/}) {
+        # The first answer expires at once; the slow refresh stays fresh,
+        # however late the test looks at it.
         my $slow = -e "$d/u-slow";
-        return { sleep => ($slow ? 1 : 0), response => [200, ['Cache-Control' => 'max-age=1'], "updating $n"] };
+        return { sleep => ($slow ? 1 : 0),
+                 response => [200, ['Cache-Control' => $slow ? 'max-age=60' : 'max-age=1'], "updating $n"] };
     }
     if ($path =~ m{^/(c|s)/(reval|stale|sie)}) {
         my $mode = BouncerTest::slurp("$d/mode") || 'ok';
