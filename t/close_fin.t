@@ -1,6 +1,7 @@
-# A proxied response on a connection bouncer then closes carries the FIN in
-# its last segment, not in a packet of its own: a plain body, a chunked one
-# (the FIN rides with the terminator) and a spliced large one.  Seen from
+# A response on a connection bouncer then closes carries the FIN in its
+# last segment, not in a packet of its own: proxied with a plain body, a
+# chunked one (the FIN rides with the terminator) and a spliced large one;
+# one of bouncer's own (respond); a cache hit from the memory tier.  Seen from
 # the client: TCP_INFO's count of segments received without data, at EOF,
 # is only the SYN-ACK.  And a response held back for its FIN is never lost:
 # a client that sent more bytes bouncer never read (which turns close()
@@ -26,11 +27,17 @@ $t->backend($be, sub {
     return { raw => "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n" }
         if $r->{path} eq '/chunked';
     return { sleep => 0.4, response => [200, [], 'slow'] } if $r->{path} eq '/slow';
+    return [200, ['Cache-Control' => 'max-age=600'], 'stored'] if $r->{path} eq '/cached';
     return [200, [], 'small'];
 });
+my $d = $t->dir;
 $t->config(<<C);
+cache_zones = ( { name = "z"; path = "$d/cache"; } );
 upstreams = ( { name = "app"; servers = ( { address = "127.0.0.1:$be"; } ); keepalive = 4; } );
-servers = ( { listen = [ "127.0.0.1:$p" ]; routes = ( { match = { prefix = "/"; }; upstream = "app"; } ); } );
+servers = ( { listen = [ "127.0.0.1:$p" ];
+  routes = ( { match = { exact = "/own"; }; respond = { status = 200; body = "own"; }; },
+             { match = { exact = "/cached"; }; upstream = "app"; cache = { zone = "z"; }; },
+             { match = { prefix = "/"; }; upstream = "app"; } ); } );
 C
 $t->start(ports => [$p]);
 
@@ -53,7 +60,9 @@ sub closing_request {
     return (parse_response($raw), $segs - $data);
 }
 
-for my $case (['/small', 'small'], ['/chunked', 'hello world'], ['/big', 'z' x $big]) {
+closing_request('/cached') for 1 .. 2;    # stored, then copied into memory by a hit
+for my $case (['/small', 'small'], ['/chunked', 'hello world'], ['/big', 'z' x $big], ['/own', 'own'],
+              ['/cached', 'stored']) {
     my ($path, $want) = @$case;
     my ($whole, $alone) = (0, 0);
     for (1 .. 3) {

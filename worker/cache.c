@@ -737,7 +737,10 @@ bn_cache_send(bn_request_t *r)
                 { .iov_base = (char *) r->cache_body + r->cache_off, .iov_len = r->cache_left },
             };
             size_t head = iov[0].iov_len;
-            n = bn_conn_sendv(&c->conn, head > 0 ? iov : iov + 1, head > 0 ? 2 : 1, 0);
+            /* The whole response: the FIN of a closing connection may follow
+             * in its segment. */
+            n = bn_conn_sendv(&c->conn, head > 0 ? iov : iov + 1, head > 0 ? 2 : 1,
+                              r->keepalive ? 0 : MSG_MORE);
             if (n == BN_AGAIN) {
                 return progress;
             }

@@ -1228,8 +1228,11 @@ bn_http_run(bn_request_t *r)
     for (;;) {
         bool progress = false;
 
-        /* While the response body pipe runs, it sends rout as its prefix. */
-        n = r->rhead_done && !r->resp_pipe.done ? 0 : bn_conn_send_buf(&c->conn, &r->rout, 0);
+        /* While the response body pipe runs, it sends rout as its prefix.
+         * A response of bouncer's own is all in rout: on a connection that
+         * closes after it, the FIN may ride in its segment. */
+        int more = r->state == BN_REQ_RESPONDING && !r->keepalive ? MSG_MORE : 0;
+        n = r->rhead_done && !r->resp_pipe.done ? 0 : bn_conn_send_buf(&c->conn, &r->rout, more);
         if (n == BN_ERROR) {
             abort_request(r, 499, errno, "client closed the connection");
             return;
