@@ -3,7 +3,10 @@
 # kernel queues is seen in /proc/net/tcp: the socket's send queue, whose
 # in-flight part the client's full receive window fixes); with the bound
 # off (0, by reload, on the kept listener) the queue grows far beyond it.
-# The body arrives whole either way once the client reads.
+# The body arrives whole either way once the client reads.  A bound of one
+# byte, below any segment, still lets every kind of response out whole:
+# the bytes bouncer holds back for the next write or the FIN (MSG_MORE)
+# must never wait for room that only their sending would make.
 use strict;
 use warnings;
 use FindBin;
@@ -16,10 +19,21 @@ use Time::HiRes qw(sleep);
 my $t = BouncerTest->new;
 my ($p, $be) = ($t->port, $t->port);
 my $size = 16 * 1024 * 1024;
-$t->backend($be, sub { return { stream => $size } });
+my $chunked = join('', map { sprintf("%x\r\n", 9000) . ('c' x 9000) . "\r\n" } 1 .. 30);
+$t->backend($be, sub {
+    my ($r) = @_;
+    return { raw => "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${chunked}0\r\n\r\n" }
+        if $r->{path} eq '/chunked';
+    return [200, ['Cache-Control' => 'max-age=600'], 'h' x 40000] if $r->{path} eq '/cached';
+    return { stream => $r->{path} eq '/big' ? $size : 3_000_000 };
+});
+my $d = $t->dir;
 my $routes = <<C;
+cache_zones = ( { name = "z"; path = "$d/z"; hot_max_object = "0"; } );
 upstreams = ( { name = "app"; servers = ( { address = "127.0.0.1:$be"; } ); } );
-servers = ( { listen = [ "127.0.0.1:$p" ]; routes = ( { match = { prefix = "/"; }; upstream = "app"; } ); } );
+servers = ( { listen = [ "127.0.0.1:$p" ];
+  routes = ( { match = { exact = "/cached"; }; upstream = "app"; cache = { zone = "z"; }; },
+             { match = { prefix = "/"; }; upstream = "app"; } ); } );
 C
 $t->config("tcp_notsent_lowat = \"16k\";\n$routes");
 $t->start(ports => [$p]);
@@ -63,6 +77,18 @@ ok($whole0, 'tcp_notsent_lowat = 0: the body arrives whole once read');
 diag("send queue of a stalled client: $bounded bytes with 16k, $unbounded without a bound");
 cmp_ok($unbounded, '>', $bounded + 512 * 1024,
        'with the bound the stalled socket holds far less (the kernel\'s default lets it fill)');
+
+($w) = $t->worker_pids;
+$t->config("tcp_notsent_lowat = 1;\n$routes");
+($rc, undef, $err) = $t->cmd('reload');
+is($rc, 0, 'reload with tcp_notsent_lowat = 1') or diag($err);
+ok(BouncerTest::wait_until(sub { my @n = $t->worker_pids; @n == 1 && $n[0] != $w }, 10),
+   'a new worker took over');
+for my $case (['/spliced', 3_000_000], ['/chunked', 270_000], ['/cached', 40_000], ['/cached', 40_000]) {
+    my ($path, $len) = @$case;
+    my $r = http_request($p, 'GET', $path, timeout => 10);
+    is($r && length $r->{body}, $len, "tcp_notsent_lowat = 1: $path on a closing connection arrives whole");
+}
 
 $t->done;
 done_testing;
