@@ -89,6 +89,21 @@ C
     return $self->write_file($opt{file} // 'bouncer.conf', $text);
 }
 
+# Writes $body as the config (as config() does), reloads, and waits up to
+# 10 s for a new generation to take over: as many workers as before, none
+# of them an old one.  Returns (reload's exit status, its stderr, whether
+# the new workers took over).
+sub reload_config {
+    my ($self, $body, %opt) = @_;
+    my @old = $self->worker_pids;
+    my %old = map { $_ => 1 } @old;
+    $self->config($body, %opt);
+    my ($rc, undef, $err) = $self->cmd('reload');
+    my $took = $rc == 0
+        && wait_until(sub { my @n = $self->worker_pids; @n == @old && !grep { $old{$_} } @n }, 10);
+    return ($rc, $err, $took);
+}
+
 # Runs a bouncer command; returns (exit status, stdout, stderr).
 sub cmd {
     my ($self, @args) = @_;
