@@ -70,24 +70,22 @@ bn_conf_errors_free(bn_conf_errors_t *e)
     e->n = e->cap = 0;
 }
 
-static size_t
-setting_path(const config_setting_t *s, char *buf, size_t len)
+/* Appends s's path (servers[0].routes[2].match) to line. */
+static void
+setting_path(const config_setting_t *s, bn_line_t *line)
 {
-    size_t n = 0;
     const char *name;
 
     if (s == NULL || config_setting_is_root(s)) {
-        buf[0] = '\0';
-        return 0;
+        return;
     }
-    n = setting_path(config_setting_parent(s), buf, len);
+    setting_path(config_setting_parent(s), line);
     name = config_setting_name(s);
     if (name != NULL) {
-        n += (size_t) snprintf(buf + n, len - BN_MIN(n, len), "%s%s", n ? "." : "", name);
+        bn_line_printf(line, "%s%s", line->len ? "." : "", name);
     } else {
-        n += (size_t) snprintf(buf + n, len - BN_MIN(n, len), "[%d]", config_setting_index(s));
+        bn_line_printf(line, "[%d]", config_setting_index(s));
     }
-    return BN_MIN(n, len - 1);
 }
 
 /*
@@ -98,13 +96,14 @@ static void __attribute__((format(printf, 4, 5)))
 err_at(loader_t *ld, const config_setting_t *s, const char *missing, const char *fmt, ...)
 {
     char path[512], msg[1024], line[1800];
+    bn_line_t p;
     const char *file;
     va_list ap;
 
-    setting_path(s, path, sizeof(path));
+    bn_line_init(&p, path, sizeof(path));
+    setting_path(s, &p);
     if (missing != NULL) {
-        size_t n = strlen(path);
-        snprintf(path + n, sizeof(path) - n, "%s%s", n ? "." : "", missing);
+        bn_line_printf(&p, "%s%s", p.len ? "." : "", missing);
     }
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -332,7 +331,7 @@ get_enum(loader_t *ld, const config_setting_t *g, const char *name, const char *
 {
     config_setting_t *s = member(g, name);
     char list[256];
-    size_t n = 0;
+    bn_line_t l;
 
     if (s == NULL) {
         return def;
@@ -344,9 +343,9 @@ get_enum(loader_t *ld, const config_setting_t *g, const char *name, const char *
             }
         }
     }
-    list[0] = '\0';
-    for (int i = 0; choices[i] != NULL && n < sizeof(list); i++) {
-        n += (size_t) snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "", choices[i]);
+    bn_line_init(&l, list, sizeof(list));
+    for (int i = 0; choices[i] != NULL; i++) {
+        bn_line_printf(&l, "%s%s", i ? ", " : "", choices[i]);
     }
     if (config_setting_type(s) == CONFIG_TYPE_STRING) {
         err(ld, s, "unknown value \"%s\" (expected one of: %s)", config_setting_get_string(s),

@@ -4,6 +4,7 @@
  */
 #include "log.h"
 #include "clock.h"
+#include "str.h"
 
 #include <fcntl.h>
 
@@ -30,8 +31,7 @@ void
 bn_log_error(int level, const bn_log_t *log, int err, const char *fmt, ...)
 {
     char buf[2048];
-    size_t n, max = sizeof(buf) - 1;
-    int r;
+    bn_line_t line;
     va_list ap;
 
     if (level > bn_log_level) {
@@ -40,38 +40,31 @@ bn_log_error(int level, const bn_log_t *log, int err, const char *fmt, ...)
     if (bn_current_sec == 0) {
         bn_time_update();
     }
-    r = snprintf(buf, max, "%s [%s] %d: ", bn_time_errlog(), level_names[level], (int) getpid());
-    n = (size_t) r;
-    if (log != NULL && log->conn != 0 && n < max) {
-        r = snprintf(buf + n, max - n, "*%" PRIu64 " ", log->conn);
-        n += BN_MIN((size_t) r, max - n);
+    /* Room for the newline is kept out of the line itself. */
+    bn_line_init(&line, buf, sizeof(buf) - 1);
+    bn_line_printf(&line, "%s [%s] %d: ", bn_time_errlog(), level_names[level], (int) getpid());
+    if (log != NULL && log->conn != 0) {
+        bn_line_printf(&line, "*%" PRIu64 " ", log->conn);
     }
-    if (n < max) {
-        va_start(ap, fmt);
-        r = vsnprintf(buf + n, max - n, fmt, ap);
-        va_end(ap);
-        n += BN_MIN((size_t) (r < 0 ? 0 : r), max - n);
+    va_start(ap, fmt);
+    bn_line_vprintf(&line, fmt, ap);
+    va_end(ap);
+    if (err != 0) {
+        bn_line_printf(&line, " (%d: %s)", err, strerror(err));
     }
-    if (err != 0 && n < max) {
-        r = snprintf(buf + n, max - n, " (%d: %s)", err, strerror(err));
-        n += BN_MIN((size_t) r, max - n);
+    if (log != NULL && log->action != NULL) {
+        bn_line_printf(&line, " while %s", log->action);
     }
-    if (log != NULL && log->action != NULL && n < max) {
-        r = snprintf(buf + n, max - n, " while %s", log->action);
-        n += BN_MIN((size_t) r, max - n);
+    if (log != NULL && log->handler != NULL) {
+        log->handler(log, &line);
     }
-    if (log != NULL && log->handler != NULL && n < max) {
-        n += log->handler(log, buf + n, max - n);
-    }
-    if (n > max) {
-        n = max;
-    }
-    buf[n++] = '\n';
-    if (write(bn_log_fd, buf, n) == -1) {
+    bn_line_mark_cut(&line, " [cut]");
+    buf[line.len++] = '\n';
+    if (write(bn_log_fd, buf, line.len) == -1) {
         /* Nowhere left to report it. */
     }
     if (bn_log_stderr_too && bn_log_fd != STDERR_FILENO) {
-        if (write(STDERR_FILENO, buf, n) == -1) {
+        if (write(STDERR_FILENO, buf, line.len) == -1) {
             /* Nowhere left to report it. */
         }
     }

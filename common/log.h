@@ -9,6 +9,7 @@
 #define BN_LOG_H
 
 #include "bouncer.h"
+#include "str.h"
 
 enum {
     BN_LOG_EMERG = 0,
@@ -24,7 +25,8 @@ enum {
 typedef struct bn_log_s bn_log_t;
 
 /* Appends ", client: ..." context to buf; returns the bytes written. */
-typedef size_t (*bn_log_handler_pt)(const bn_log_t *log, char *buf, size_t len);
+/* Appends the context of log's owner (client, server, request) to line. */
+typedef void (*bn_log_handler_pt)(const bn_log_t *log, bn_line_t *line);
 
 struct bn_log_s {
     uint64_t conn;      /* connection number, 0 for none */

@@ -152,3 +152,122 @@ bn_strncaseeq(const char *a, size_t alen, const char *b, size_t blen)
 {
     return alen == blen && strncasecmp(a, b, alen) == 0;
 }
+
+void
+bn_line_init(bn_line_t *l, char *buf, size_t size)
+{
+    BN_ASSERT(size > 0);
+    l->data = buf;
+    l->len = 0;
+    l->size = size;
+    l->cut = false;
+    buf[0] = '\0';
+}
+
+void
+bn_line_add(bn_line_t *l, const char *s, size_t n)
+{
+    size_t room = l->size - 1 - l->len;
+
+    if (n > room) {
+        n = room;
+        l->cut = true;
+    }
+    memcpy(l->data + l->len, s, n);
+    l->len += n;
+    l->data[l->len] = '\0';
+}
+
+void
+bn_line_printf(bn_line_t *l, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    bn_line_vprintf(l, fmt, ap);
+    va_end(ap);
+}
+
+void
+bn_line_vprintf(bn_line_t *l, const char *fmt, va_list ap)
+{
+    size_t room = l->size - l->len;
+    int n = vsnprintf(l->data + l->len, room, fmt, ap);
+
+    if (n < 0) {
+        l->data[l->len] = '\0';
+        l->cut = true;
+    } else if ((size_t) n >= room) {
+        l->len = l->size - 1;
+        l->cut = true;
+    } else {
+        l->len += (size_t) n;
+    }
+}
+
+/* Writes ch as `how` escapes it into esc (6 bytes at most); returns its length. */
+static size_t
+escape_byte(unsigned char ch, int how, char *esc)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0;
+
+    if (ch == '"' || ch == '\\') {
+        esc[n++] = '\\';
+        esc[n++] = (char) ch;
+    } else if (ch < 0x20 || ch > 0x7e) {
+        esc[n++] = '\\';
+        if (how == BN_ESCAPE_JSON) {
+            memcpy(esc + n, "u00", 3);
+            n += 3;
+        } else {
+            esc[n++] = 'x';
+        }
+        esc[n++] = hex[ch >> 4];
+        esc[n++] = hex[ch & 15];
+    } else {
+        esc[n++] = (char) ch;
+    }
+    return n;
+}
+
+void
+bn_line_escape(bn_line_t *l, const char *s, size_t max, int how)
+{
+    char esc[6];
+    size_t need = 0, used = 0;
+
+    for (const char *p = s; *p != '\0' && need <= max; p++) {
+        need += escape_byte((unsigned char) *p, how, esc);
+    }
+    if (need <= max) {
+        for (; *s != '\0'; s++) {
+            bn_line_add(l, esc, escape_byte((unsigned char) *s, how, esc));
+        }
+        return;
+    }
+    /* Too long: as much as leaves room for the "...", cut at a whole escape. */
+    for (; *s != '\0'; s++) {
+        size_t n = escape_byte((unsigned char) *s, how, esc);
+        if (used + n + 3 > max) {
+            break;
+        }
+        bn_line_add(l, esc, n);
+        used += n;
+    }
+    bn_line_add(l, "...", 3);
+}
+
+void
+bn_line_mark_cut(bn_line_t *l, const char *marker)
+{
+    size_t n = BN_MIN(strlen(marker), l->size - 1);
+
+    if (!l->cut) {
+        return;
+    }
+    l->len = BN_MIN(l->len, l->size - 1 - n);
+    memcpy(l->data + l->len, marker, n);
+    l->len += n;
+    l->data[l->len] = '\0';
+}

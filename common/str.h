@@ -37,4 +37,38 @@ unsigned bn_edit_distance(const char *a, const char *b);
 
 bool bn_strncaseeq(const char *a, size_t alen, const char *b, size_t blen);
 
+/*
+ * A line written into a fixed buffer.  Every append clamps to the room left
+ * (one byte is kept for the terminating NUL) and sets `cut` when it dropped
+ * anything, so a caller can never write past the buffer whatever the input,
+ * and says so once at the end instead of checking each step.
+ */
+typedef struct {
+    char *data;
+    size_t len;
+    size_t size;
+    bool cut;
+} bn_line_t;
+
+void bn_line_init(bn_line_t *l, char *buf, size_t size);
+void bn_line_add(bn_line_t *l, const char *s, size_t n);
+void bn_line_printf(bn_line_t *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void bn_line_vprintf(bn_line_t *l, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+#define BN_ESCAPE_LOG 0  /* '"' and '\\' get a backslash, other bytes outside 0x20-0x7e \xHH */
+#define BN_ESCAPE_JSON 1 /* the same, with \u00HH: a JSON string's contents */
+
+/*
+ * Appends s escaped as `how` says, at most `max` bytes of output; a value
+ * that needs more is cut at a whole escape and ends in "..." (and `cut` is
+ * not set: the field was shortened on purpose, the line is whole).
+ */
+void bn_line_escape(bn_line_t *l, const char *s, size_t max, int how);
+
+/*
+ * When the line was cut, puts marker (and nothing after it) in place of its
+ * last bytes, so whoever reads it sees where it was cut.
+ */
+void bn_line_mark_cut(bn_line_t *l, const char *marker);
+
 #endif

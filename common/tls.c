@@ -2,6 +2,7 @@
  * tls.c: server contexts from the config (see tls.h).
  */
 #include "tls.h"
+#include "str.h"
 
 #include "clock.h"
 
@@ -258,11 +259,11 @@ bn_tls_error(void)
 static int
 fail(char *err, size_t errlen, const char *fmt, const char *file)
 {
-    int n = snprintf(err, errlen, fmt, file);
+    bn_line_t l;
 
-    if (n >= 0 && (size_t) n < errlen) {
-        snprintf(err + n, errlen - (size_t) n, ": %s", bn_tls_error());
-    }
+    bn_line_init(&l, err, errlen);
+    bn_line_printf(&l, fmt, file);
+    bn_line_printf(&l, ": %s", bn_tls_error());
     return BN_ERROR;
 }
 

@@ -577,16 +577,16 @@ static void
 status_answer(int fd)
 {
     char pids[1024];
-    size_t n = 0;
+    bn_line_t line;
 
-    pids[0] = '\0';
+    bn_line_init(&line, pids, sizeof(pids));
     for (size_t i = 0; i < nprocs; i++) {
-        if (procs[i].pid != 0 && n < sizeof(pids) - 32) {
-            n += (size_t) snprintf(pids + n, sizeof(pids) - n, "%s%d%s%s", n ? " " : "",
-                                   (int) procs[i].pid, procs[i].helper ? "(helper)" : "",
-                                   procs[i].draining ? "(draining)" : "");
+        if (procs[i].pid != 0) {
+            bn_line_printf(&line, "%s%d%s%s", line.len ? " " : "", (int) procs[i].pid,
+                           procs[i].helper ? "(helper)" : "", procs[i].draining ? "(draining)" : "");
         }
     }
+    bn_line_mark_cut(&line, " ...");
     answer(fd, "| bouncer is running");
     answer(fd, "| pid: %d", (int) getpid());
     answer(fd, "| generation: %u", generation);

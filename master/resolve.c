@@ -234,12 +234,12 @@ lookup_done(lookup_t *l)
     ncur = bn_peer_addrs(l->peer, cur, BN_PEER_MAX_ADDRS);
     if (!same_set(cur, ncur, l->found, l->nfound)) {
         char list[512];
-        size_t n = 0;
-        list[0] = '\0';
-        for (unsigned i = 0; i < l->nfound && n < sizeof(list) - 100; i++) {
-            n += (size_t) snprintf(list + n, sizeof(list) - n, "%s%s", i ? " " : "",
-                                   l->found[i].text);
+        bn_line_t line;
+        bn_line_init(&line, list, sizeof(list));
+        for (unsigned i = 0; i < l->nfound; i++) {
+            bn_line_printf(&line, "%s%s", i ? " " : "", l->found[i].text);
         }
+        bn_line_mark_cut(&line, " ...");
         bn_peer_set_addrs(l->peer, l->found, l->nfound);
         bn_log_error(BN_LOG_NOTICE, NULL, 0, "upstream server %s of \"%s\" now resolves to %s",
                      l->peer->address, l->up->name, list);

@@ -32,29 +32,27 @@ static bn_client_t *clients; /* every open client connection of this worker */
 
 /* ---- log context ------------------------------------------------------------- */
 
-static size_t
-client_log_context(const bn_log_t *log, char *buf, size_t len)
+static void
+client_log_context(const bn_log_t *log, bn_line_t *line)
 {
     bn_client_t *c = log->data;
     bn_request_t *r = c->req;
-    int n;
 
     if (r == NULL) {
         char text[INET6_ADDRSTRLEN];
-        n = snprintf(buf, len, ", client: %s", bn_sockaddr_host(&c->peer.sa, text, sizeof(text)));
+        bn_line_printf(line, ", client: %s", bn_sockaddr_host(&c->peer.sa, text, sizeof(text)));
     } else if (r->method == NULL) {
-        n = snprintf(buf, len, ", client: %s", r->peer_text);
+        bn_line_printf(line, ", client: %s", r->peer_text);
     } else if (r->up != NULL || r->upstream_addr[0] != '\0') {
-        n = snprintf(buf, len,
-                     ", client: %s, server: %s, request: \"%s %s HTTP/1.%d\", upstream: \"%s\"",
-                     r->peer_text, r->host ? r->host : "", r->method, r->target,
-                     r->version == 10 ? 0 : 1, r->upstream_addr);
+        bn_line_printf(line,
+                       ", client: %s, server: %s, request: \"%s %s HTTP/1.%d\", upstream: \"%s\"",
+                       r->peer_text, r->host ? r->host : "", r->method, r->target,
+                       r->version == 10 ? 0 : 1, r->upstream_addr);
     } else {
-        n = snprintf(buf, len, ", client: %s, server: %s, request: \"%s %s HTTP/1.%d\"",
-                     r->peer_text, r->host ? r->host : "", r->method, r->target,
-                     r->version == 10 ? 0 : 1);
+        bn_line_printf(line, ", client: %s, server: %s, request: \"%s %s HTTP/1.%d\"",
+                       r->peer_text, r->host ? r->host : "", r->method, r->target,
+                       r->version == 10 ? 0 : 1);
     }
-    return n < 0 ? 0 : BN_MIN((size_t) n, len);
 }
 
 /* ---- client connections ----------------------------------------------------------- */

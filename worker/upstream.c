@@ -101,8 +101,10 @@ build_ring(upstream_rt_t *rt)
     for (size_t i = 0; i < up->npeers; i++) {
         for (unsigned j = 0; j < up->peers[i].weight * RING_POINTS / 4; j++) {
             uint32_t h[4];
-            int len = snprintf(name, sizeof(name), "%s-%u", up->peers[i].address, j);
-            hash32(name, (size_t) len, h);
+            bn_line_t l;
+            bn_line_init(&l, name, sizeof(name));
+            bn_line_printf(&l, "%s-%u", up->peers[i].address, j);
+            hash32(name, l.len, h);
             for (int k = 0; k < 4; k++) {
                 rt->ring[n].hash = h[k];
                 rt->ring[n++].peer = (unsigned) i;
@@ -123,12 +125,15 @@ sticky_values(upstream_rt_t *rt)
         unsigned char md[EVP_MAX_MD_SIZE];
         unsigned mdlen = 0;
         char msg[512];
-        int len = snprintf(msg, sizeof(msg), "%s\n%s", up->name, up->peers[i].address);
+        bn_line_t l;
+
+        bn_line_init(&l, msg, sizeof(msg));
+        bn_line_printf(&l, "%s\n%s", up->name, up->peers[i].address);
 
         /* Keyed: the cookie names a server without saying its address, and
          * nobody without the key can make one for a server of their choice. */
-        HMAC(EVP_sha256(), bn_heritage.secret, sizeof(bn_heritage.secret), (unsigned char *) msg,
-             (size_t) BN_MIN(len, (int) sizeof(msg) - 1), md, &mdlen);
+        HMAC(EVP_sha256(), bn_heritage.secret, sizeof(bn_heritage.secret), (unsigned char *) msg, l.len,
+             md, &mdlen);
         for (unsigned k = 0; k < 16; k++) {
             snprintf(rt->sticky[i] + k * 2, 3, "%02x", md[k]);
         }

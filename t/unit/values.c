@@ -204,6 +204,51 @@ test_templates(void)
     bn_pool_destroy(p);
 }
 
+/* Every size of input against every size of buffer: never past the end. */
+static void
+test_lines(void)
+{
+    char big[300], guard[64 + 8];
+    bn_line_t l;
+    bool fine = true;
+
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    for (size_t size = 1; size <= 64; size++) {
+        for (size_t n = 0; n < sizeof(big); n += 7) {
+            memset(guard, '#', sizeof(guard));
+            bn_line_init(&l, guard, size);
+            bn_line_printf(&l, "%.*s", (int) n, big);
+            bn_line_add(&l, big, n);
+            bn_line_escape(&l, "\"\x01zz", 32, BN_ESCAPE_JSON);
+            bn_line_mark_cut(&l, "[cut]");
+            fine = fine && l.len < size && guard[l.len] == '\0' && guard[size] == '#'
+                   && (l.cut == (2 * n + 10 > size - 1));
+        }
+    }
+    ok(fine, "appends clamp to the buffer and say when they cut");
+    bn_line_init(&l, guard, sizeof(guard));
+    bn_line_escape(&l, "ab\"c\xe9", 64, BN_ESCAPE_JSON);
+    ok(strcmp(guard, "ab\\\"c\\u00e9") == 0, "JSON escapes: %s", guard);
+    bn_line_init(&l, guard, sizeof(guard));
+    bn_line_escape(&l, "ab\"c\xe9", 64, BN_ESCAPE_LOG);
+    ok(strcmp(guard, "ab\\\"c\\xe9") == 0, "log escapes: %s", guard);
+    bn_line_init(&l, guard, sizeof(guard));
+    bn_line_escape(&l, "abcdefgh", 6, BN_ESCAPE_LOG);
+    ok(strcmp(guard, "abc...") == 0 && !l.cut, "a long field ends in ... within its cap: %s",
+       guard);
+    bn_line_init(&l, guard, sizeof(guard));
+    bn_line_escape(&l, "ab\xe9\xe9", 9, BN_ESCAPE_LOG);
+    ok(strcmp(guard, "ab\\xe9...") == 0, "cut at a whole escape: %s", guard);
+    bn_line_init(&l, guard, sizeof(guard));
+    bn_line_escape(&l, "abcdef", 6, BN_ESCAPE_LOG);
+    ok(strcmp(guard, "abcdef") == 0, "a field that fits exactly is whole");
+    bn_line_init(&l, guard, 10);
+    bn_line_printf(&l, "%s", "0123456789abc");
+    bn_line_mark_cut(&l, "[cut]");
+    ok(strcmp(guard, "0123[cut]") == 0, "a cut line ends in its marker: %s", guard);
+}
+
 int
 main(void)
 {
@@ -213,5 +258,6 @@ main(void)
     test_pool();
     test_uri();
     test_templates();
+    test_lines();
     return done_testing();
 }
