@@ -245,6 +245,14 @@ trim_spares(bn_timer_t *t)
     }
 }
 
+/*
+ * A client's buffer holds a request head of up to max_header_size and, after
+ * it, room for the body to stream through: at least BODY_ROOM however large
+ * the head, since the head's bytes stay put while the body moves.
+ */
+#define BODY_ROOM (4 * 1024)
+#define HEAD_BUF_SIZE(conf) ((conf)->limits.max_header_size + BODY_ROOM)
+
 static char *
 head_buf_get(size_t size)
 {
@@ -505,13 +513,13 @@ read_head(bn_client_t *c)
         if (!c->conn.readable) {
             return; /* an idle connection holds no buffer until bytes come */
         }
-        m = head_buf_get(conf->limits.max_header_size);
+        m = head_buf_get(HEAD_BUF_SIZE(conf));
         if (m == NULL) {
             bn_log_error(BN_LOG_CRIT, &c->log, 0, "out of memory for a request buffer");
             bn_http_close_client(c);
             return;
         }
-        bn_buf_init(&c->in, m, conf->limits.max_header_size);
+        bn_buf_init(&c->in, m, HEAD_BUF_SIZE(conf));
     }
     for (;;) {
         if (bn_buf_len(&c->in) > 0) {
@@ -586,7 +594,7 @@ new_request(bn_client_t *c)
     r->upstream_msec = -1;
     r->up_timer.handler = upstream_timeout;
     r->up_timer.data = r;
-    r->head.max_head = bn_buf_room(&c->in) + (size_t) (c->in.last - c->in.start);
+    r->head.max_head = conf->limits.max_header_size;
     r->head.max_uri = conf->limits.max_uri_size;
     r->head.max_headers = conf->limits.max_headers;
     r->head.headers = bn_palloc(pool, sizeof(bn_http_header_t) * conf->limits.max_headers);
@@ -731,18 +739,20 @@ start_request(bn_client_t *c)
     }
 
     /* The head is parsed; what the request needs of it stays at its offsets
-     * until the request ends.  The body starts after it. */
+     * until the request ends.  The body has the rest of the buffer. */
     c->in.pos = c->in.start + r->head.head_len;
+    bn_buf_init(&r->body, c->in.pos, (size_t) (c->in.end - c->in.pos));
+    r->body.last = c->in.last;
     if (r->head.chunked) {
-        bn_pipe_init(&r->req_pipe, &c->in, BN_BODY_CHUNKED, 0, true);
+        bn_pipe_init(&r->req_pipe, &r->body, BN_BODY_CHUNKED, 0, true);
     } else if (r->head.content_length > 0) {
-        bn_pipe_init(&r->req_pipe, &c->in, BN_BODY_LENGTH, r->head.content_length, false);
+        bn_pipe_init(&r->req_pipe, &r->body, BN_BODY_LENGTH, r->head.content_length, false);
         /* A body that came whole with its head stays in the buffer until
          * the request ends: it can be sent again if a pooled upstream
          * connection turns out dead. */
-        r->body_replayable = (int64_t) bn_buf_len(&c->in) >= r->head.content_length;
+        r->body_replayable = (int64_t) bn_buf_len(&r->body) >= r->head.content_length;
     } else {
-        bn_pipe_init(&r->req_pipe, &c->in, BN_BODY_NONE, 0, false);
+        bn_pipe_init(&r->req_pipe, &r->body, BN_BODY_NONE, 0, false);
     }
 
     r->server = bn_route_server(c->listen, r->host);
@@ -847,7 +857,7 @@ start_request(bn_client_t *c)
                     conf->limits.max_upstream_header_size + 1024 + strlen(r->resp_header_lines));
     }
     if (r->head.expect_continue && r->version == 11 && !r->req_pipe.in_done
-        && bn_buf_len(&c->in) == 0) {
+        && bn_buf_len(&r->body) == 0) {
         /* Answered here: the upstream never sees Expect, so it cannot stall us. */
         bn_buf_printf(&r->rout, "HTTP/1.1 100 Continue\r\n\r\n");
     }
@@ -1349,6 +1359,11 @@ finalize_request(bn_request_t *r)
         bn_cache_finish(r, true);
     }
     bn_access_log_write(r);
+    if (r->body.start != NULL) {
+        /* What came after the body is the next request's. */
+        c->in.pos = r->body.pos;
+        c->in.last = r->body.last;
+    }
     free_request(r);
     c->log.action = NULL;
     if (!keepalive) {

@@ -180,6 +180,14 @@ struct bn_request_s {
     /* Client to upstream. */
     bn_buf_t out;   /* the request head for the upstream */
     size_t out_len; /* its length, to send it again */
+    /*
+     * The request body's bytes: the part of the client's buffer after the
+     * head.  The body is read, drained and reset within it, so the head's
+     * bytes, which the parsed head points into, stay as they came until
+     * the request ends; what follows the body (a pipelined request) goes
+     * back to the client's buffer then.
+     */
+    bn_buf_t body;
     bn_pipe_t req_pipe;
     uint64_t body_sent;
     bn_upconn_t *up;

@@ -760,11 +760,11 @@ rewind_request(bn_request_t *r)
     r->out.last = r->out.start + r->out_len;
     r->sent_any = false;
     if (r->body_replayable) {
-        r->client->in.pos = r->client->in.start + r->head.head_len;
-        bn_pipe_init(&r->req_pipe, &r->client->in, BN_BODY_LENGTH, r->head.content_length, false);
+        r->body.pos = r->body.start;
+        bn_pipe_init(&r->req_pipe, &r->body, BN_BODY_LENGTH, r->head.content_length, false);
         r->body_sent = 0;
     } else if (r->req_pipe.in_mode == BN_BODY_NONE) {
-        bn_pipe_init(&r->req_pipe, &r->client->in, BN_BODY_NONE, 0, false);
+        bn_pipe_init(&r->req_pipe, &r->body, BN_BODY_NONE, 0, false);
     }
     r->rbuf.pos = r->rbuf.last = r->rbuf.start;
     bn_http_head_init(&r->rhead, BN_HTTP_PARSE_RESPONSE);
