@@ -43,15 +43,17 @@ const uint8_t bn_http_token_char[256] = {
 };
 
 /*
- * RFC 3986 characters allowed in a request-target: unreserved, gen-delims,
- * sub-delims and '%'.  Anything else ('"', '<', '\\', '{', controls, bytes
- * above 0x7e) is rejected rather than passed to a backend that may read it
- * differently.
+ * RFC 3986 characters allowed in a request-target: unreserved, gen-delims
+ * but '#', sub-delims and '%'.  Anything else ('"', '<', '\\', '{', controls,
+ * bytes above 0x7e) is rejected rather than passed to a backend that may
+ * read it differently.  '#' above all: no form of request-target has a
+ * fragment (RFC 9112 3.2), and a backend that cuts the path there would
+ * see another path than the routes matched.
  */
 static const uint8_t target_char[256] = {
     ['!'] = T, ['$'] = T, ['%'] = T, ['&'] = T, ['\''] = T, ['('] = T, [')'] = T, ['*'] = T,
     ['+'] = T, [','] = T, ['-'] = T, ['.'] = T, ['/'] = T, [':'] = T, [';'] = T, ['='] = T,
-    ['?'] = T, ['@'] = T, ['['] = T, [']'] = T, ['_'] = T, ['~'] = T, ['#'] = T,
+    ['?'] = T, ['@'] = T, ['['] = T, [']'] = T, ['_'] = T, ['~'] = T,
     ['0'] = T, ['1'] = T, ['2'] = T, ['3'] = T, ['4'] = T, ['5'] = T, ['6'] = T, ['7'] = T,
     ['8'] = T, ['9'] = T,
     ['A'] = T, ['B'] = T, ['C'] = T, ['D'] = T, ['E'] = T, ['F'] = T, ['G'] = T, ['H'] = T,
@@ -570,4 +572,64 @@ bn_http_parse_chunked(bn_http_chunked_t *c, const char *p, size_t len, size_t *c
 bad:
     *consumed = i;
     return BN_ERROR;
+}
+
+/* Bytes of a host name, and of an IPv6 literal (without its brackets). */
+static bool
+host_name_char(unsigned char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')
+           || ch == '-' || ch == '.' || ch == '_' || ch == '~';
+}
+
+static bool
+ipv6_char(unsigned char ch)
+{
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F')
+           || ch == ':' || ch == '.';
+}
+
+int
+bn_http_parse_host(const char *s, size_t len, size_t *host_len)
+{
+    size_t i = 0, digits;
+
+    if (len > 0 && s[0] == '[') {
+        /* IP-literal: hex digits, colons and, for an embedded IPv4 address,
+         * dots; the address itself is checked where it is used, if ever. */
+        for (i = 1; i < len && s[i] != ']'; i++) {
+            unsigned char ch = (unsigned char) s[i];
+            if (!ipv6_char(ch)) {
+                return BN_ERROR;
+            }
+        }
+        if (i == len || i == 1) {
+            return BN_ERROR;
+        }
+        i++;
+    } else {
+        for (; i < len && s[i] != ':'; i++) {
+            unsigned char ch = (unsigned char) s[i];
+            if (!host_name_char(ch)) {
+                return BN_ERROR;
+            }
+        }
+    }
+    *host_len = i;
+    if (i == len) {
+        return BN_OK;
+    }
+    if (s[i] != ':' || *host_len == 0) {
+        return BN_ERROR;
+    }
+    digits = len - i - 1;
+    if (digits > 5) {
+        return BN_ERROR;
+    }
+    for (i++; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return BN_ERROR;
+        }
+    }
+    return BN_OK;
 }

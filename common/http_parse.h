@@ -86,6 +86,17 @@ typedef struct {
 int bn_http_parse_chunked(bn_http_chunked_t *c, const char *p, size_t len, size_t *consumed,
                           const char **data, size_t *dlen);
 
+/*
+ * Checks an authority as Host carries it (RFC 9110 7.2): uri-host [ ":"
+ * port ], where uri-host is a name of letters, digits, '-', '.', '_' and
+ * '~' (RFC 3986 unreserved; sub-delims and %-escapes, which no DNS name
+ * has, are refused), an IPv4 address (a name of digits and dots), or an
+ * IPv6 literal in brackets; port is at most five digits.  An empty value
+ * is valid (RFC 9110 7.2: a target without authority).  Returns BN_OK and
+ * the length of uri-host in *host_len, or BN_ERROR.
+ */
+int bn_http_parse_host(const char *s, size_t len, size_t *host_len);
+
 /* RFC 9110 5.6.2 token characters. */
 extern const uint8_t bn_http_token_char[256];
 

@@ -34,6 +34,11 @@ bn_uri_normalize(const char *in, size_t n, char *out)
                 return -1;
             }
             d = (char) (hi * 16 + lo);
+            if ((unsigned char) d < 0x20 || d == 0x7f) {
+                /* A decoded NUL or control: a backend in C may cut the
+                 * path there, one that logs it may forge lines. */
+                return -1;
+            }
             if ((d >= 'a' && d <= 'z') || (d >= 'A' && d <= 'Z') || (d >= '0' && d <= '9')
                 || d == '-' || d == '.' || d == '_' || d == '~') {
                 ch = d;

@@ -105,7 +105,8 @@ $j = decode_json(parse_response(raw_request($p, "GET http://Example.com:8080/api
 is($j->{headers}{host}, 'Example.com:8080', 'absolute-form: its authority is the Host sent upstream');
 is($j->{path}, '/v2/abs', 'and its path the target');
 $j = decode_json(parse_response(raw_request($p2, "GET /api/old HTTP/1.0\r\n\r\n"))->{body});
-is($j->{headers}{host}, 'app', 'no Host from an HTTP/1.0 client: the upstream name is sent');
+is($j->{headers}{host}, 'example.com',
+   "no Host from an HTTP/1.0 client: the block's name is sent, as \$host and the cache key say");
 $j = decode_json(get($p, '/named', host => 'example.com')->{body});
 is($j->{headers}{host}, 'backend.internal', 'host_header replaces Host');
 

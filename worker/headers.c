@@ -299,11 +299,16 @@ bn_http_build_upstream_head(bn_request_t *r)
     } else if (r->authority != NULL) {
         host_value = r->authority;
     } else if (hi >= 0) {
+        /* Checked by bn_route_host(): it goes on byte for byte. */
         host_value =
             bn_pstrndup(r->pool, buf + r->head.headers[hi].value, r->head.headers[hi].value_len);
+    } else if (r->host != NULL) {
+        /* An HTTP/1.0 client sent none: the server block's name, as $host
+         * and the cache key say. */
+        host_value = r->host;
     } else {
-        /* An HTTP/1.0 client sent none; HTTP/1.1 to the upstream needs one
-         * (RFC 9112 3.2): the upstream's name, as nginx's $proxy_host. */
+        /* Nor has the block a name; HTTP/1.1 to the upstream needs one
+         * (RFC 9112 3.2): the upstream's, as nginx's $proxy_host. */
         host_value = u->name;
     }
     if (host_value != NULL && host_value[0] != '\0'

@@ -756,6 +756,12 @@ start_request(bn_client_t *c)
     }
 
     r->server = bn_route_server(c->listen, r->host);
+    if (r->host == NULL) {
+        /* No Host (HTTP/1.0): the block's name stands for it, in $host, the
+         * cache key and the Host sent upstream alike, so that what is
+         * stored under a name is what that name's backend answered. */
+        r->host = (char *) bn_route_server_name(r->server);
+    }
     r->peer_trusted =
         bn_cidr_list_match(r->server->real_ip_from, r->server->nreal_ip_from, &c->peer.sa);
     r->remote_addr = r->peer_trusted ? bn_http_real_ip(r) : r->peer_text;
@@ -769,7 +775,7 @@ start_request(bn_client_t *c)
         return BN_OK;
     }
     if (c->conn.ssl == NULL && r->server->tls.redirect_http) {
-        const char *h = r->host ? r->host : r->server->nnames ? r->server->names[0] : NULL;
+        const char *h = r->host;
         if (h != NULL) {
             unsigned port = r->server->tls.https_port;
             char *loc = port == 443

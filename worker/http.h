@@ -279,6 +279,8 @@ int bn_pipe_run(bn_pipe_t *p, bn_conn_t *src, bn_conn_t *dst, const char **why);
 /* Host without port, lower case, in r's pool; NULL when it is not valid. */
 char *bn_route_host(bn_request_t *r, const char *h, size_t len);
 bn_conf_server_t *bn_route_server(bn_conf_listen_t *l, const char *host);
+/* The block's first name that is not a wildcard (what stands for a missing Host), or NULL. */
+const char *bn_route_server_name(const bn_conf_server_t *s);
 /* Normalises r->path for matching; BN_ERROR means 400. */
 int bn_route_normalize(bn_request_t *r);
 /* The first route matching r->path and r->method, or NULL (404). */

@@ -8,36 +8,29 @@
 
 #include <strings.h>
 
-/* Host without port, lower case; NULL when it is not a valid host. */
+/*
+ * The host name of a Host value or an absolute-form authority, without its
+ * port, in lower case and without a trailing dot: what selects the server
+ * block and what $host (and so the cache key) says.  NULL when the value
+ * is not a valid authority (bn_http_parse_host()): the request is 400,
+ * so that what goes upstream is always what was checked.
+ */
 char *
 bn_route_host(bn_request_t *r, const char *h, size_t len)
 {
+    size_t n;
     char *s;
-    size_t n = len;
 
-    if (len > 0 && h[0] == '[') {
-        const char *rb = memchr(h, ']', len);
-        if (rb == NULL) {
-            return NULL;
-        }
-        n = (size_t) (rb - h) + 1;
-    } else {
-        const char *colon = memchr(h, ':', len);
-        if (colon != NULL) {
-            n = (size_t) (colon - h);
-        }
+    if (bn_http_parse_host(h, len, &n) != BN_OK) {
+        return NULL;
     }
     s = bn_pstrndup(r->pool, h, n);
     if (s == NULL) {
         return NULL;
     }
     for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char) s[i];
-        if (ch >= 'A' && ch <= 'Z') {
-            s[i] = (char) (ch | 0x20);
-        } else if (!(ch == '-' || ch == '.' || ch == '_' || ch == '[' || ch == ']' || ch == ':'
-                     || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))) {
-            return NULL;
+        if (s[i] >= 'A' && s[i] <= 'Z') {
+            s[i] = (char) (s[i] | 0x20);
         }
     }
     if (n > 0 && s[n - 1] == '.') {
@@ -92,6 +85,17 @@ bn_route_server(bn_conf_listen_t *l, const char *host)
         }
     }
     return l->default_server;
+}
+
+const char *
+bn_route_server_name(const bn_conf_server_t *s)
+{
+    for (size_t i = 0; i < s->nnames; i++) {
+        if (s->names[i][0] != '*') {
+            return s->names[i];
+        }
+    }
+    return NULL;
 }
 
 static bool

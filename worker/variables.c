@@ -122,7 +122,7 @@ value_of(bn_request_t *r, const bn_template_part_t *part, const char **v, size_t
         *v = r->remote_addr;
         break;
     case BN_VAR_HOST:
-        *v = r->host ? r->host : (r->server && r->server->nnames ? r->server->names[0] : "");
+        *v = r->host ? r->host : "";
         break;
     case BN_VAR_URI:
         *v = r->path;
