@@ -633,3 +633,30 @@ bn_http_parse_host(const char *s, size_t len, size_t *host_len)
     }
     return BN_OK;
 }
+
+static bool
+method_in(const char *method, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(method, list[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool
+bn_http_method_safe(const char *method)
+{
+    static const char *const safe[] = { "GET", "HEAD", "OPTIONS", "TRACE" };
+
+    return method_in(method, safe, BN_NELEMS(safe));
+}
+
+bool
+bn_http_method_idempotent(const char *method)
+{
+    static const char *const idempotent[] = { "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE" };
+
+    return method_in(method, idempotent, BN_NELEMS(idempotent));
+}

@@ -97,6 +97,13 @@ int bn_http_parse_chunked(bn_http_chunked_t *c, const char *p, size_t len, size_
  */
 int bn_http_parse_host(const char *s, size_t len, size_t *host_len);
 
+/* RFC 9110 9.2.1: a method that asks for nothing to change (GET, HEAD,
+ * OPTIONS, TRACE); any other, unknown ones too, may change the resource. */
+bool bn_http_method_safe(const char *method);
+
+/* RFC 9110 9.2.2: a method whose request may be sent twice. */
+bool bn_http_method_idempotent(const char *method);
+
 /* RFC 9110 5.6.2 token characters. */
 extern const uint8_t bn_http_token_char[256];
 

@@ -109,11 +109,13 @@ read_stored(bn_request_t *r, int fd)
     return BN_OK;
 }
 
-/* The value of a stored header line, copied into r's pool; NULL if absent. */
+/* The value of a stored header, copied into r's pool; NULL if absent.  As
+ * bn_http_field(): several lines are one value, joined by ", ". */
 static char *
 stored_header(bn_request_t *r, const char *lines, const char *name)
 {
     size_t nl = strlen(name);
+    char *found = NULL;
 
     for (const char *p = lines; *p != '\0';) {
         const char *eol = strchr(p, '\n');
@@ -122,14 +124,20 @@ stored_header(bn_request_t *r, const char *lines, const char *name)
         }
         if ((size_t) (eol - p) > nl && p[nl] == ':' && strncasecmp(p, name, nl) == 0) {
             const char *v = p + nl + 1;
+            int len;
             while (*v == ' ') {
                 v++;
             }
-            return bn_pstrndup(r->pool, v, (size_t) (eol - v - (eol[-1] == '\r')));
+            len = (int) (eol - v - (eol[-1] == '\r'));
+            found = found == NULL ? bn_pstrndup(r->pool, v, (size_t) len)
+                                  : bn_psprintf(r->pool, "%s, %.*s", found, len, v);
+            if (found == NULL) {
+                return NULL;
+            }
         }
         p = eol + 1;
     }
-    return NULL;
+    return found;
 }
 
 /* RFC 9110 13.1.2 and 13.1.3: may the client keep what it has? */
@@ -437,6 +445,38 @@ stale_allowed(bn_request_t *r, const char *directive)
 static int fill_or_wait(bn_request_t *r);
 
 /*
+ * A request header's value as a variant key holds it: all its lines as one
+ * list (bn_http_header()), without the spaces around its commas, so that
+ * "gzip,br", "gzip, br" and two lines "gzip" and "br" are one variant
+ * (RFC 9111 4.1: values normalised the same way on store and lookup).
+ */
+static char *
+vary_value(bn_request_t *r, const char *name)
+{
+    char *v = bn_http_header(r, name), *o;
+
+    if (v == NULL) {
+        return NULL;
+    }
+    o = v;
+    for (const char *p = v; *p != '\0'; p++) {
+        if (*p == ' ' || *p == '\t') {
+            const char *q = p;
+            while (*q == ' ' || *q == '\t') {
+                q++;
+            }
+            if (o == v || *q == ',' || *q == '\0' || o[-1] == ',') {
+                p = q - 1; /* around a comma, or at either end: dropped */
+                continue;
+            }
+        }
+        *o++ = *p;
+    }
+    *o = '\0';
+    return v;
+}
+
+/*
  * The key of r's variant (RFC 9111 4.1): the route's key, then each header
  * the stored Vary names with the value this request has for it.
  */
@@ -462,7 +502,7 @@ variant_key(bn_request_t *r)
             name[i] = (char) (p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
         }
         name[n] = '\0';
-        const char *v = bn_http_header(r, name);
+        const char *v = vary_value(r, name);
         k = bn_psprintf(r->pool, "%s%s:%s\n", k, name, v ? v : "");
         p += n;
     }
@@ -863,13 +903,7 @@ status_listed(const bn_conf_cache_t *cc, int status, uint64_t *ttl)
 static const char *
 response_header(bn_request_t *r, const char *name)
 {
-    int i = bn_http_find_header(&r->rhead, r->rbuf.start, name);
-
-    if (i < 0) {
-        return NULL;
-    }
-    return bn_pstrndup(r->pool, r->rbuf.start + r->rhead.headers[i].value,
-                       r->rhead.headers[i].value_len);
+    return bn_http_field(r->pool, &r->rhead, r->rbuf.start, name);
 }
 
 /* How long the response stays fresh (seconds), or -1: it must not be stored. */
@@ -1055,10 +1089,9 @@ bn_cache_finish(bn_request_t *r, bool complete)
         r->cache_locked = false;
     }
     if (r->cache_fd == -1) {
-        if (complete && r->status >= 200 && r->status < 400 && strcmp(r->method, "GET") != 0
-            && !r->head_method) {
+        if (complete && r->status >= 200 && r->status < 400 && !bn_http_method_safe(r->method)) {
             /* An unsafe method succeeded: what was stored is stale now
-             * (RFC 9111 4.4). */
+             * (RFC 9111 4.4).  A safe one (OPTIONS, TRACE) changes nothing. */
             bn_cache_remove(cc->zone->zone, r->cache_key);
         }
         return;

@@ -731,24 +731,11 @@ idle_timeout(bn_timer_t *t)
     upconn_close(t->data);
 }
 
-/* RFC 9110 9.2.2: a method whose request may be sent twice. */
-static bool
-idempotent(const char *method)
-{
-    static const char *const m[] = { "GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE" };
-
-    for (size_t i = 0; i < BN_NELEMS(m); i++) {
-        if (strcmp(method, m[i]) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
 bool
 bn_upstream_replayable(const bn_request_t *r)
 {
-    return idempotent(r->method) && (r->req_pipe.in_mode == BN_BODY_NONE || r->body_replayable);
+    return bn_http_method_idempotent(r->method)
+           && (r->req_pipe.in_mode == BN_BODY_NONE || r->body_replayable);
 }
 
 /* Puts r back as it was before its first byte went upstream: head and body
