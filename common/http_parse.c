@@ -441,6 +441,7 @@ enum {
     C_DATA_CR,
     C_DATA_LF,
     C_TRAILER_START,
+    C_TRAILER_NAME,
     C_TRAILER,
     C_TRAILER_LF,
     C_END_LF,
@@ -534,10 +535,25 @@ bn_http_parse_chunked(bn_http_chunked_t *c, const char *p, size_t len, size_t *c
             c->state = C_SIZE_START;
             break;
         case C_TRAILER_START:
+            /* RFC 9112 7.1.2: a trailer section is field lines, each a
+             * name, ':' and a value, ended by CRLF; anything else (a bare
+             * LF above all: a lenient front proxy would end the body
+             * there, and what follows would be read as another request
+             * by one and as trailers by the other) is refused. */
             if (ch == '\r') {
                 c->state = C_END_LF;
-            } else {
+                break;
+            }
+            if (!bn_http_token_char[ch]) {
+                goto bad;
+            }
+            c->state = C_TRAILER_NAME;
+            break;
+        case C_TRAILER_NAME:
+            if (ch == ':') {
                 c->state = C_TRAILER;
+            } else if (!bn_http_token_char[ch] || ++c->trailer_len > CHUNK_TRAILER_MAX) {
+                goto bad;
             }
             break;
         case C_TRAILER:

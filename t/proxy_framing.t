@@ -141,6 +141,21 @@ like($r->{headers}{connection} // '', qr/close/, 'and the connection closes');
 is(http_request($p, 'POST', '/big', body => 'x' x 2000)->{status}, 200, 'a route may raise max_body_size');
 $out = raw_request($p, "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" . ("100\r\n" . ('y' x 256) . "\r\n") x 8 . "0\r\n\r\n");
 is(parse_response($out)->{status}, 413, 'a chunked body over max_body_size: 413');
+# Bare LF in chunked framing: a lenient proxy in front would end the body
+# at it and send what follows as a request of its own; here it is 400, and
+# what follows never reaches the backend as a request, nor as a trailer.
+for my $tail ("0\r\n\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n",
+              "0\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n",
+              "3\nabc\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n",
+              "3\r\nabc\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n") {
+    (my $name = $tail) =~ s/([\r\n])/$1 eq "\r" ? '\r' : '\n'/ge;
+    $out = raw_request($p, "POST /smuggle HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n$tail");
+    my $sr = parse_response($out);
+    is($sr && $sr->{status}, 400, "chunked framing $name: 400");
+    unlike($sr ? $sr->{rest} : '', qr/HTTP\/1/, 'and no second response');
+}
+is(scalar(grep { $_->{path} eq '/smuggled' } $t->backend_requests($be)), 0,
+   'the smuggled request never reached the backend');
 is(http_request($p, 'GET', '/' . ('u' x 300))->{status}, 414, 'long URI: 414');
 is(http_request($p, 'GET', '/', headers => ['X-Big' => 'h' x 2100])->{status}, 431, 'large head: 431');
 is(http_request($p, 'GET', '/', headers => [map { ("X-$_" => 1) } 1 .. 101])->{status}, 431, 'more than max_headers: 431');

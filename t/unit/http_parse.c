@@ -171,8 +171,14 @@ test_chunked(void)
            "chunked body decoded, %zu bytes at a time", step);
     }
 
-    const char *bad[] = { "0x5\r\nhello\r\n0\r\n\r\n", "-5\r\n",      " 5\r\n", "5\r\nhelloX\r\n",
-                          "fffffffffffffffff\r\n",     "5\nhello\r\n" };
+    /* Bare LF anywhere in the framing, and a trailer that is no field
+     * line (a request smuggled after the last chunk), are refused. */
+    const char *bad[] = { "0x5\r\nhello\r\n0\r\n\r\n", "-5\r\n", " 5\r\n", "5\r\nhelloX\r\n",
+                          "fffffffffffffffff\r\n", "5\nhello\r\n", "5\r\nhello\n0\r\n\r\n",
+                          "5\r\nhello\r\n0\n\r\n", "0\r\n\nGET /x HTTP/1.1\r\n\r\n",
+                          "0\r\nGET /x HTTP/1.1\r\n\r\n", "0\r\nA: b\nC: d\r\n\r\n",
+                          "0\r\nA: b\r\n\n", "0\r\n\n", "0\r\n: b\r\n\r\n", "0\r\nA b\r\n\r\n",
+                          "5;a\nb\r\nhello\r\n0\r\n\r\n" };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         bn_http_chunked_t c = { 0 };
         size_t pos = 0, len = strlen(bad[i]), consumed, dlen;
