@@ -46,11 +46,15 @@ unit: $(UNIT_BINS)
 
 # libFuzzer targets (clang): make fuzz && objs/fuzz_http_parse t/fuzz/corpus/http_parse
 FUZZ_CC ?= clang
-fuzz: objs/fuzz_http_parse objs/fuzz_uri
+fuzz: objs/fuzz_http_parse objs/fuzz_uri objs/fuzz_chunked objs/fuzz_host
 
 objs/fuzz_http_parse: t/fuzz/http_parse.c common/http_parse.c common/http_parse.h objs/config.h
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 		$(CPPFLAGS) -o $@ t/fuzz/http_parse.c common/http_parse.c
+
+objs/fuzz_chunked objs/fuzz_host: objs/fuzz_%: t/fuzz/%.c common/http_parse.c common/http_parse.h objs/config.h
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		$(CPPFLAGS) -o $@ t/fuzz/$*.c common/http_parse.c
 
 objs/fuzz_uri: t/fuzz/uri.c common/uri.c common/uri.h objs/config.h
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
