@@ -9,6 +9,7 @@
 #include "../common/clock.h"
 #include "../common/str.h"
 
+#include <openssl/evp.h>
 #include <strings.h>
 
 static const struct {
@@ -454,6 +455,55 @@ upstream_header(bn_request_t *r, const char *name, size_t *len)
     }
     *len = r->rhead.headers[i].value_len;
     return r->rbuf.start + r->rhead.headers[i].value;
+}
+
+/* Whether a list header (all its lines) of the upstream's head holds token. */
+static bool
+upstream_list_has(bn_request_t *r, const char *name, const char *token)
+{
+    const char *v = bn_http_field(r->pool, &r->rhead, r->rbuf.start, name);
+    size_t tl = strlen(token);
+
+    while (v != NULL && *v != '\0') {
+        size_t n;
+        while (*v == ' ' || *v == '\t' || *v == ',') {
+            v++;
+        }
+        n = strcspn(v, ", \t");
+        if (bn_strncaseeq(v, n, token, tl)) {
+            return true;
+        }
+        v += n;
+    }
+    return false;
+}
+
+bool
+bn_http_websocket_accepted(bn_request_t *r)
+{
+    static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    const char *key = bn_http_header(r, "sec-websocket-key"), *got;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    char want[64], in[64];
+    unsigned mdlen = 0;
+    size_t glen;
+
+    /* RFC 6455 4.1, the client's checks of the server's handshake: Upgrade
+     * is websocket, Connection names upgrade, and Sec-WebSocket-Accept is
+     * the base64 SHA-1 of the key and the GUID.  Else the backend did not
+     * speak WebSocket, whatever its status said. */
+    if (key == NULL || strlen(key) != 24 || !upstream_list_has(r, "upgrade", "websocket")
+        || !upstream_list_has(r, "connection", "upgrade")) {
+        return false;
+    }
+    memcpy(in, key, 24);
+    memcpy(in + 24, guid, sizeof(guid) - 1);
+    if (EVP_Digest(in, 24 + sizeof(guid) - 1, md, &mdlen, EVP_sha1(), NULL) != 1) {
+        return false;
+    }
+    EVP_EncodeBlock((unsigned char *) want, md, (int) mdlen);
+    got = upstream_header(r, "sec-websocket-accept", &glen);
+    return got != NULL && glen == strlen(want) && memcmp(got, want, glen) == 0;
 }
 
 /* The upstream accepted the upgrade: the client gets its 101, with the

@@ -1094,6 +1094,14 @@ read_response_head(bn_request_t *r)
     for (;;) {
         rc = bn_http_parse_head(&r->rhead, r->rbuf.start, bn_buf_len(&r->rbuf));
         if (rc == BN_OK && r->rhead.status >= 100 && r->rhead.status < 200) {
+            if (r->rhead.status == 101 && r->websocket && !bn_http_websocket_accepted(r)) {
+                /* No tunnel past the routes on a backend's word alone; and
+                 * the client, which may already send frames, is closed. */
+                r->up_keepalive = false;
+                r->keepalive = false;
+                bn_http_upstream_failed(r, 502, "upstream sent 101 without a valid WebSocket handshake");
+                return BN_ERROR;
+            }
             if (r->rhead.status == 101 && r->websocket) {
                 r->rhead_done = true;
                 r->resp_started = true;

@@ -312,6 +312,8 @@ int bn_http_build_cached_head(bn_request_t *r, int status, const char *lines, si
                               int64_t age, uint64_t length, bool body);
 /* Writes the 101 head for a WebSocket the upstream accepted. */
 int bn_http_build_switch_head(bn_request_t *r);
+/* Whether the upstream's 101 completes the client's WebSocket handshake. */
+bool bn_http_websocket_accepted(bn_request_t *r);
 
 /* tunnel.c */
 /* Turns r into a two-way tunnel (after 101) and runs it. */
