@@ -2,13 +2,16 @@
  * cache.c: the shared index of a cache zone (see cache.h).
  */
 #include "cache.h"
+#include "log.h"
 #include "slab.h"
+#include "testhook.h"
 
 #include <dirent.h>
 #include <stddef.h>
 #include <limits.h>
 #include <openssl/evp.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 /* A piece of an entry's copy in memory: slab chunks are at most half a page. */
@@ -53,12 +56,16 @@ struct bn_cache_zone_s {
     size_t nbuckets;
     size_t nentries;
     uint64_t bytes;
-    atomic_bool loaded; /* the loader went through the files once */
+    /* The loader read the files into index generation loaded - 1 (0: not
+     * yet); a rebuild after a crash starts a new generation. */
+    atomic_uint generation, loaded;
     struct {
         unsigned char key[BN_CACHE_KEY_LEN];
         uint64_t until; /* monotonic msec; 0: free */
     } locks[256];       /* keys being filled (cache.lock) */
     list_t list[NLISTS];
+    _Atomic uint64_t write_failures;      /* bodies a full or failing disk cut */
+    _Atomic int64_t write_failure_logged; /* wall-clock second of the last message */
     /* The memory tier's bounds (set by the master, read under the lock). */
     size_t hot_max_object, hot_memory, hot_bytes;
     entry_t *buckets[]; /* in the slab's reserved area, like all of this */
@@ -132,6 +139,12 @@ bn_cache_zone_create(const char *name, const char *path, size_t memory)
     snprintf(z->path, sizeof(z->path), "%s", path);
     z->nbuckets = nbuckets;
     return z;
+}
+
+void
+bn_cache_zone_destroy(bn_cache_zone_t *z)
+{
+    bn_slab_destroy(z->slab);
 }
 
 const char *
@@ -212,6 +225,33 @@ find(bn_cache_zone_t *z, const unsigned char *key)
     return NULL;
 }
 
+/*
+ * The zone's lock.  When its last holder died holding it, the index may be
+ * torn anywhere (a chain or a list half relinked, counts half updated):
+ * checking each pointer would still trust what a dead process wrote, so
+ * the index starts over empty (bn_slab_lock() freed every chunk).  What
+ * matters survives on disk: the files stay, and the helper's loader reads
+ * them back into the new generation, as after a restart.
+ */
+static void
+zone_lock(bn_cache_zone_t *z)
+{
+    if (!bn_slab_lock(z->slab)) {
+        return;
+    }
+    memset(z->buckets, 0, z->nbuckets * sizeof(entry_t *));
+    memset(z->list, 0, sizeof(z->list));
+    memset(z->locks, 0, sizeof(z->locks));
+    z->nentries = 0;
+    z->bytes = 0;
+    z->hot_bytes = 0;
+    atomic_fetch_add(&z->generation, 1);
+    bn_log_error(BN_LOG_ERR, NULL, 0,
+                 "cache zone \"%s\": a process died while changing its index; rebuilt it "
+                 "empty, its files are read back from disk",
+                 z->name);
+}
+
 /* ---- the memory tier ---------------------------------------------------------------- */
 
 /* Frees e's copy in memory; the entry and its file stay. */
@@ -249,7 +289,7 @@ void
 bn_cache_zone_limits(bn_cache_zone_t *z, uint64_t max_size, uint64_t inactive_msec,
                      size_t hot_max_object, size_t hot_memory)
 {
-    bn_slab_lock(z->slab);
+    zone_lock(z);
     z->max_size = max_size;
     z->inactive = (int64_t) (inactive_msec / 1000);
     z->hot_max_object = hot_max_object;
@@ -273,7 +313,7 @@ bn_cache_hot_get(bn_cache_zone_t *z, const bn_cache_meta_t *m, char *buf, size_t
     entry_t *e;
     bool ok = false;
 
-    bn_slab_lock(z->slab);
+    zone_lock(z);
     e = find(z, m->key);
     /* The same version the lookup saw: a refresh or a new response in
      * between has its own copy, or none yet. */
@@ -302,7 +342,7 @@ bn_cache_hot_put(bn_cache_zone_t *z, const bn_cache_meta_t *m, const char *data,
     size_t cost = 0;
     entry_t *e;
 
-    bn_slab_lock(z->slab);
+    zone_lock(z);
     e = find(z, m->key);
     if (e == NULL || e->hot != NULL || e->m.stored != m->stored || e->m.size != m->size
         || len > z->hot_max_object || z->hot_memory == 0) {
@@ -358,6 +398,7 @@ drop(bn_cache_zone_t *z, entry_t *e, bool keep_file)
         pp = &(*pp)->hnext;
     }
     *pp = e->hnext;
+    BN_CRASH_POINT("cache-drop"); /* out of its chain, still on the lists */
     hot_drop(z, e);
     list_unlink(z, LRU, e);
     z->nentries--;
@@ -371,12 +412,34 @@ drop(bn_cache_zone_t *z, entry_t *e, bool keep_file)
     bn_slab_free_locked(z->slab, e);
 }
 
+void
+bn_cache_write_failed(bn_cache_zone_t *z, const bn_log_t *log, int err, const char *file)
+{
+    uint64_t n = atomic_fetch_add(&z->write_failures, 1) + 1;
+    int64_t now = (int64_t) time(NULL), last = atomic_load(&z->write_failure_logged);
+
+    /* A full disk fails every fill in every worker at once: one line a
+     * second per zone says it, the count says how often. */
+    if (last < now && atomic_compare_exchange_strong(&z->write_failure_logged, &last, now)) {
+        bn_log_error(BN_LOG_ERR, log, err,
+                     "cache zone \"%s\": cannot write \"%s\", the response is not stored "
+                     "(%" PRIu64 " failed writes so far, logged at most once a second)",
+                     z->name, file, n);
+    }
+}
+
+uint64_t
+bn_cache_write_failures(bn_cache_zone_t *z)
+{
+    return atomic_load(&z->write_failures);
+}
+
 bool
 bn_cache_lookup(bn_cache_zone_t *z, const unsigned char *key, bn_cache_meta_t *m)
 {
     entry_t *e;
 
-    bn_slab_lock(z->slab);
+    zone_lock(z);
     e = find(z, key);
     if (e != NULL) {
         *m = e->m;
@@ -394,7 +457,7 @@ bn_cache_insert(bn_cache_zone_t *z, const bn_cache_meta_t *m)
     int64_t now = (int64_t) time(NULL);
     entry_t *e;
 
-    bn_slab_lock(z->slab);
+    zone_lock(z);
     e = find(z, m->key);
     if (e != NULL) {
         /* The new file already replaced the old one (rename). */
@@ -441,7 +504,7 @@ bn_cache_remove(bn_cache_zone_t *z, const unsigned char *key)
 {
     entry_t *e;
 
-    bn_slab_lock(z->slab);
+    zone_lock(z);
     e = find(z, key);
     if (e != NULL) {
         drop(z, e, false);
@@ -455,7 +518,7 @@ bn_cache_expire_inactive(bn_cache_zone_t *z)
 {
     int64_t now = (int64_t) time(NULL);
 
-    bn_slab_lock(z->slab);
+    zone_lock(z);
     while (z->list[LRU].tail != NULL && z->inactive > 0
            && z->list[LRU].tail->last_used + z->inactive < now) {
         drop(z, z->list[LRU].tail, false);
@@ -497,25 +560,29 @@ load_file(const char *dir, const char *name, bn_cache_meta_t *m)
 size_t
 bn_cache_zone_load(bn_cache_zone_t *z)
 {
-    DIR *top = opendir(z->path), *sub;
+    unsigned gen = atomic_load(&z->generation);
+    bool first = atomic_load(&z->loaded) == 0;
+    DIR *top, *sub;
     struct dirent *de, *fe;
     char dir[PATH_MAX];
     size_t n = 0;
 
-    if (atomic_load(&z->loaded)) {
-        if (top != NULL) {
-            closedir(top);
-        }
+    if (atomic_load(&z->loaded) == gen + 1) {
         return 0; /* a reload's new helper: the index already has them */
     }
+    top = opendir(z->path);
     if (top == NULL) {
         return 0;
     }
     while ((de = readdir(top)) != NULL) {
         if (strncmp(de->d_name, ".tmp-", 5) == 0) {
-            /* Left by a writer that died mid-body: never complete. */
-            snprintf(dir, sizeof(dir), "%s/%s", z->path, de->d_name);
-            unlink(dir);
+            /* Left by a writer that died mid-body: never complete.  After
+             * the first load, live workers are writing theirs meanwhile. */
+            int pid = atoi(de->d_name + 5);
+            if (first || (pid > 0 && kill(pid, 0) == -1 && errno == ESRCH)) {
+                snprintf(dir, sizeof(dir), "%s/%s", z->path, de->d_name);
+                unlink(dir);
+            }
             continue;
         }
         if (strlen(de->d_name) != 2 || de->d_name[0] == '.') {
@@ -540,7 +607,7 @@ bn_cache_zone_load(bn_cache_zone_t *z)
         closedir(sub);
     }
     closedir(top);
-    atomic_store(&z->loaded, true);
+    atomic_store(&z->loaded, gen + 1);
     return n;
 }
 
@@ -550,7 +617,7 @@ bn_cache_lock(bn_cache_zone_t *z, const unsigned char *key, uint64_t now_msec, u
     size_t free_slot = BN_NELEMS(z->locks);
     bool mine = true;
 
-    bn_slab_lock(z->slab);
+    zone_lock(z);
     for (size_t i = 0; i < BN_NELEMS(z->locks); i++) {
         if (z->locks[i].until > now_msec && memcmp(z->locks[i].key, key, BN_CACHE_KEY_LEN) == 0) {
             mine = false;
@@ -572,7 +639,7 @@ bn_cache_lock(bn_cache_zone_t *z, const unsigned char *key, uint64_t now_msec, u
 void
 bn_cache_unlock(bn_cache_zone_t *z, const unsigned char *key)
 {
-    bn_slab_lock(z->slab);
+    zone_lock(z);
     for (size_t i = 0; i < BN_NELEMS(z->locks); i++) {
         if (z->locks[i].until != 0 && memcmp(z->locks[i].key, key, BN_CACHE_KEY_LEN) == 0) {
             z->locks[i].until = 0;
@@ -584,7 +651,7 @@ bn_cache_unlock(bn_cache_zone_t *z, const unsigned char *key)
 void
 bn_cache_usage(bn_cache_zone_t *z, size_t *entries, uint64_t *bytes)
 {
-    bn_slab_lock(z->slab);
+    zone_lock(z);
     *entries = z->nentries;
     *bytes = z->bytes;
     bn_slab_unlock(z->slab);

@@ -13,6 +13,7 @@
 #define BN_CACHE_H
 
 #include "bouncer.h"
+#include "log.h"
 
 #define BN_CACHE_KEY_LEN 16 /* bytes of SHA-256 kept: the key's identity */
 
@@ -44,6 +45,8 @@ void bn_cache_key(const char *key, size_t len, unsigned char *out);
 /* Maps a zone (master, before forking); bn_cache_zone_limits() then bounds
  * it.  NULL with errno on failure. */
 bn_cache_zone_t *bn_cache_zone_create(const char *name, const char *path, size_t memory);
+/* Unmaps a zone no process uses (the master, after a failed reload). */
+void bn_cache_zone_destroy(bn_cache_zone_t *z);
 const char *bn_cache_zone_name(const bn_cache_zone_t *z);
 const char *bn_cache_zone_path(const bn_cache_zone_t *z);
 
@@ -77,6 +80,16 @@ bool bn_cache_lookup(bn_cache_zone_t *z, const unsigned char *key, bn_cache_meta
  */
 void bn_cache_insert(bn_cache_zone_t *z, const bn_cache_meta_t *m);
 
+/*
+ * A write into the zone's folder failed (a full disk: ENOSPC, EIO...): counts
+ * it and logs it on log, at most once a second per zone whichever worker
+ * sees it.  What the client gets is not the cache's business: the caller
+ * only gives up the copy it was storing.
+ */
+void bn_cache_write_failed(bn_cache_zone_t *z, const bn_log_t *log, int err, const char *file);
+/* How many there were since the zone was made. */
+uint64_t bn_cache_write_failures(bn_cache_zone_t *z);
+
 /* Drops key from the index and unlinks its file; false when it was not there. */
 bool bn_cache_remove(bn_cache_zone_t *z, const unsigned char *key);
 
@@ -85,9 +98,11 @@ void bn_cache_file(const bn_cache_zone_t *z, const unsigned char *key, char *buf
 
 /*
  * The loader: indexes the files already under the zone's path (a restart
- * keeps the cache) and removes temporary files of writers that died.
- * Returns the number of entries indexed.  Blocking on the disk: the helper
- * process runs it, never a worker.
+ * keeps the cache, and so does an index rebuilt after a process died
+ * holding its lock) and removes temporary files of writers that died.
+ * Returns the number of entries indexed; 0 at once when the index has had
+ * them since it was last built.  Blocking on the disk: the helper process
+ * runs it, never a worker.
  */
 size_t bn_cache_zone_load(bn_cache_zone_t *z);
 

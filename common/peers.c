@@ -2,6 +2,7 @@
  * peers.c: the shared upstream state table (see peers.h).
  */
 #include "peers.h"
+#include "testhook.h"
 
 #include <sys/mman.h>
 
@@ -154,15 +155,20 @@ unsigned
 bn_peer_addrs(const bn_conf_peer_t *p, bn_addr_t *out, unsigned max)
 {
     bn_peer_state_t *st = p->state;
-    unsigned seq, n;
+    unsigned seq, n, cur;
 
     if (p->resolve && st != NULL) {
+        /* Retried only while the helper rewrites the set we read, which it
+         * does only after pointing addr_cur at the other, whole one: the
+         * next round reads that one. */
         do {
-            seq = atomic_load_explicit(&st->addr_seq, memory_order_acquire);
-            n = BN_MIN(st->naddrs, max);
-            memcpy(out, st->addrs, sizeof(bn_addr_t) * n);
+            cur = atomic_load_explicit(&st->addr_cur, memory_order_acquire) & 1;
+            seq = atomic_load_explicit(&st->addr_set[cur].seq, memory_order_acquire);
+            n = BN_MIN(st->addr_set[cur].n, max);
+            memcpy(out, st->addr_set[cur].addrs, sizeof(bn_addr_t) * n);
             atomic_thread_fence(memory_order_acquire);
-        } while ((seq & 1) || seq != atomic_load_explicit(&st->addr_seq, memory_order_relaxed));
+        } while ((seq & 1)
+                 || seq != atomic_load_explicit(&st->addr_set[cur].seq, memory_order_relaxed));
         if (n > 0) {
             return n;
         }
@@ -176,12 +182,31 @@ void
 bn_peer_set_addrs(bn_conf_peer_t *p, const bn_addr_t *addrs, unsigned n)
 {
     bn_peer_state_t *st = p->state;
+    unsigned w = (atomic_load_explicit(&st->addr_cur, memory_order_relaxed) & 1) ^ 1;
+    /* Odd from here, whatever a helper killed in this set left: the values
+     * only grow, so a reader's before and after never match across it. */
+    unsigned seq = atomic_load_explicit(&st->addr_set[w].seq, memory_order_relaxed) | 1;
 
-    atomic_fetch_add_explicit(&st->addr_seq, 1, memory_order_acq_rel);
+    atomic_store_explicit(&st->addr_set[w].seq, seq, memory_order_relaxed);
     atomic_thread_fence(memory_order_release);
-    st->naddrs = BN_MIN(n, BN_PEER_MAX_ADDRS);
-    memcpy(st->addrs, addrs, sizeof(bn_addr_t) * st->naddrs);
-    atomic_fetch_add_explicit(&st->addr_seq, 1, memory_order_release);
+    st->addr_set[w].n = BN_MIN(n, BN_PEER_MAX_ADDRS);
+    BN_CRASH_POINT("peer-set-addrs");
+    memcpy(st->addr_set[w].addrs, addrs, sizeof(bn_addr_t) * st->addr_set[w].n);
+    atomic_store_explicit(&st->addr_set[w].seq, seq + 1, memory_order_release);
+    atomic_store_explicit(&st->addr_cur, w, memory_order_release);
+}
+
+bool
+bn_peer_has_addrs(const bn_conf_peer_t *p)
+{
+    bn_peer_state_t *st = p->state;
+    unsigned cur;
+
+    if (p->naddrs > 0) {
+        return true;
+    }
+    cur = atomic_load_explicit(&st->addr_cur, memory_order_acquire) & 1;
+    return atomic_load_explicit(&st->addr_set[cur].seq, memory_order_relaxed) != 0;
 }
 
 bool

@@ -41,10 +41,19 @@ struct bn_peer_state_s {
     _Atomic uint64_t up_since; /* when it last came back: slow_start ramps from here */
     atomic_uint next_addr;     /* rotates new connections over its addresses */
 
-    /* Addresses of a re-resolved name: odd addr_seq while they change. */
-    atomic_uint addr_seq;
-    unsigned naddrs;
-    bn_addr_t addrs[BN_PEER_MAX_ADDRS];
+    /*
+     * Addresses of a re-resolved name, in two sets.  The helper fills the
+     * one addr_cur does not name (its seq odd meanwhile), then points
+     * addr_cur at it.  A helper killed halfway leaves torn only a set that
+     * no reader is sent to, so a reader never waits on a writer that is
+     * gone; the next helper's write makes that set whole again.
+     */
+    atomic_uint addr_cur;
+    struct {
+        atomic_uint seq; /* odd while written; 0: never written */
+        unsigned n;
+        bn_addr_t addrs[BN_PEER_MAX_ADDRS];
+    } addr_set[2];
 };
 
 /* Maps the table (master, once); BN_OK or BN_ERROR with errno. */
@@ -62,8 +71,12 @@ int bn_peers_assign(bn_conf_t *conf, char *err, size_t errlen);
  * helper has one, else those found at load.  Copies up to max into out. */
 unsigned bn_peer_addrs(const bn_conf_peer_t *p, bn_addr_t *out, unsigned max);
 
-/* Publishes a new address set (helper). */
+/* Publishes a new address set (helper, the only writer). */
 void bn_peer_set_addrs(bn_conf_peer_t *p, const bn_addr_t *addrs, unsigned n);
+
+/* Whether p has an address to connect to: one found at load, or a set the
+ * helper published. */
+bool bn_peer_has_addrs(const bn_conf_peer_t *p);
 
 /* A server's address as a connection should use it now (rotating over a
  * name's several addresses). */

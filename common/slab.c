@@ -22,6 +22,7 @@ typedef struct {
 
 struct bn_slab_s {
     pthread_mutex_t lock;
+    bool recovering; /* the last holder died: consistent again at unlock */
     size_t map_size;
     uint32_t npages;    /* pages for chunks */
     uint32_t free_head; /* free pages */
@@ -37,6 +38,24 @@ static size_t
 round_up(size_t n, size_t to)
 {
     return (n + to - 1) / to * to;
+}
+
+/* Every page free, as a new zone has them. */
+static void
+reset(bn_slab_t *s)
+{
+    for (uint32_t i = 0; i < s->npages; i++) {
+        s->pages[i] = (page_t){ .prev = i > 0 ? i - 1 : NONE,
+                                .next = i + 1 < s->npages ? i + 1 : NONE,
+                                .free_chunk = NONE,
+                                .cls = -1 };
+    }
+    s->free_head = 0;
+    s->nfree_pages = s->npages;
+    s->used_bytes = 0;
+    for (int c = 0; c < NCLASSES; c++) {
+        s->partial[c] = NONE;
+    }
 }
 
 bn_slab_t *
@@ -66,16 +85,7 @@ bn_slab_create(size_t size, size_t reserve)
     s->pages = (page_t *) (s->data + round_up(reserve, 64));
     s->base = (char *) m + head;
     s->npages = (uint32_t) npages;
-    for (uint32_t i = 0; i < s->npages; i++) {
-        s->pages[i].cls = -1;
-        s->pages[i].next = i + 1 < s->npages ? i + 1 : NONE;
-        s->pages[i].prev = i > 0 ? i - 1 : NONE;
-    }
-    s->free_head = 0;
-    s->nfree_pages = s->npages;
-    for (int c = 0; c < NCLASSES; c++) {
-        s->partial[c] = NONE;
-    }
+    reset(s);
     pthread_mutexattr_init(&a);
     pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
     pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
@@ -103,19 +113,32 @@ bn_slab_data(bn_slab_t *s)
     return s->data;
 }
 
-void
+bool
 bn_slab_lock(bn_slab_t *s)
 {
-    if (pthread_mutex_lock(&s->lock) == EOWNERDEAD) {
-        /* The holder died mid-change.  Lists are updated so that at worst
-         * a chunk or a page is lost to the zone, never handed out twice. */
-        pthread_mutex_consistent(&s->lock);
+    int rc = pthread_mutex_lock(&s->lock);
+
+    if (rc == EOWNERDEAD) {
+        /* The holder died mid-change: any list of the slab, or of what the
+         * caller keeps in it, may be half relinked.  No pointer of it can
+         * be trusted, so the slab starts over and the caller rebuilds.  The
+         * lock is marked consistent only at unlock: a caller killed while
+         * rebuilding leaves the next one to rebuild again. */
+        s->recovering = true;
+        reset(s);
+        return true;
     }
+    BN_ASSERT(rc == 0);
+    return false;
 }
 
 void
 bn_slab_unlock(bn_slab_t *s)
 {
+    if (s->recovering) {
+        s->recovering = false;
+        pthread_mutex_consistent(&s->lock);
+    }
     pthread_mutex_unlock(&s->lock);
 }
 

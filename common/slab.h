@@ -12,7 +12,7 @@
  * index entries, rate-limit buckets) is small, bodies live on disk.
  *
  * The lock is a process-shared robust mutex: a worker killed while holding
- * it cannot stop the others (the next locker repairs and goes on).
+ * it cannot stop the others (the next locker rebuilds and goes on).
  */
 #ifndef BN_SLAB_H
 #define BN_SLAB_H
@@ -34,7 +34,13 @@ void bn_slab_destroy(bn_slab_t *s);
 /* The caller's reserved area: its header, hash buckets, and the like. */
 void *bn_slab_data(bn_slab_t *s);
 
-void bn_slab_lock(bn_slab_t *s);
+/*
+ * Takes the zone's lock.  Returns true when its last holder died holding it,
+ * perhaps halfway through a change: then every chunk of the slab is free
+ * again, and the caller must rebuild what it keeps in the zone (its reserved
+ * area and its chunks) from nothing before it unlocks.
+ */
+bool bn_slab_lock(bn_slab_t *s);
 void bn_slab_unlock(bn_slab_t *s);
 
 /* Under the lock.  NULL when the zone is full (the caller evicts and tries

@@ -64,6 +64,23 @@ bn_helper_needed(const bn_conf_t *conf)
     return conf->ncache_zones > 0;
 }
 
+/*
+ * The cache loader: what earlier runs stored is indexed again, at start and
+ * whenever an index was rebuilt after a process died holding its lock.  It
+ * reads the disk; here it delays only health checks, never a request.
+ */
+static void
+load_cache_zones(const bn_conf_t *conf)
+{
+    for (size_t i = 0; i < conf->ncache_zones; i++) {
+        size_t n = bn_cache_zone_load(conf->cache_zones[i].zone);
+        if (n > 0) {
+            bn_log_error(BN_LOG_NOTICE, NULL, 0, "cache zone \"%s\": %zu entries loaded from disk",
+                         conf->cache_zones[i].name, n);
+        }
+    }
+}
+
 static bool
 status_expected(const bn_conf_health_t *h, unsigned status)
 {
@@ -284,15 +301,7 @@ bn_helper_main(void)
         }
     }
     sigemptyset(&unblocked);
-    /* The cache loader: what earlier runs stored is indexed again.  It
-     * reads the disk; here it delays only health checks, never a request. */
-    for (size_t i = 0; i < conf->ncache_zones; i++) {
-        size_t n = bn_cache_zone_load(conf->cache_zones[i].zone);
-        if (n > 0) {
-            bn_log_error(BN_LOG_NOTICE, NULL, 0, "cache zone \"%s\": %zu entries loaded from disk",
-                         conf->cache_zones[i].name, n);
-        }
-    }
+    load_cache_zones(conf);
     bn_time_update();
     manager_at = bn_current_msec + CACHE_MANAGER_MSEC;
 
@@ -329,6 +338,7 @@ bn_helper_main(void)
                 for (size_t i = 0; i < conf->ncache_zones; i++) {
                     bn_cache_expire_inactive(conf->cache_zones[i].zone);
                 }
+                load_cache_zones(conf);
                 manager_at = bn_current_msec + CACHE_MANAGER_MSEC;
             }
             next = BN_MIN(next, manager_at);

@@ -22,7 +22,7 @@ usage(FILE *f)
             "  quit                  graceful shutdown: finish in-flight requests first\n"
             "  reload                load the config again; on errors nothing changes\n"
             "  reopen                reopen the log files (after logrotate)\n"
-            "  status                is bouncer running: pid, workers, generation, uptime\n"
+            "  status                is bouncer running: pid, workers, generation, uptime, cache zones\n"
             "  check                 validate the config and exit\n"
             "  purge URL             drop URL from every cache zone (routes with the default\n"
             "                        key, $scheme$host$request_uri)\n"

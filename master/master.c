@@ -311,54 +311,101 @@ set_master_logs(int efd, int afd)
  * in the peer table, and an eventfd per upstream with a queue (a slot was
  * freed: every worker's queued requests may go).
  */
-/* Cache zones outlive configs: a reload with a zone of the same name keeps
- * its index (and the files under it). */
-static bn_cache_zone_t **zones;
-static size_t nzones;
+/*
+ * Cache zones outlive configs: a reload with a zone of the same name keeps
+ * its index (and the files under it).  Those past ncommitted were mapped by
+ * a reload still being prepared: a failed one unmaps them (and removes the
+ * folders it made), so that it changes nothing.
+ */
+typedef struct {
+    bn_cache_zone_t *zone;
+    bool made_dir;
+} zone_t;
+
+static zone_t *zones;
+static size_t nzones, ncommitted;
 
 static int
 prepare_cache_zone(bn_conf_t *c, bn_conf_cache_zone_t *cz, uid_t uid, gid_t gid, bool drop,
                    bn_conf_errors_t *errs)
 {
-    bn_cache_zone_t *z, **nz;
+    bn_cache_zone_t *z;
+    zone_t *nz;
+    bool made_dir;
 
     for (size_t i = 0; i < nzones; i++) {
-        if (strcmp(bn_cache_zone_name(zones[i]), cz->name) == 0) {
-            if (strcmp(bn_cache_zone_path(zones[i]), cz->path) != 0) {
+        if (strcmp(bn_cache_zone_name(zones[i].zone), cz->name) == 0) {
+            if (strcmp(bn_cache_zone_path(zones[i].zone), cz->path) != 0) {
                 bn_conf_errors_add(errs,
                                    "%s: cache zone \"%s\": its path cannot change on reload "
                                    "(restart bouncer for that)",
                                    c->file, cz->name);
                 return BN_ERROR;
             }
-            cz->zone = zones[i];
-            bn_cache_zone_limits(cz->zone, cz->max_size, cz->inactive, cz->hot_max_object,
-                                 cz->hot_memory);
+            /* Its new limits wait for commit_shared(): the live generation
+             * keeps using this zone until the reload cannot fail. */
+            cz->zone = zones[i].zone;
             return BN_OK;
         }
     }
-    if (mkdir(cz->path, 0700) == -1 && errno != EEXIST) {
+    made_dir = mkdir(cz->path, 0700) == 0;
+    if (!made_dir && errno != EEXIST) {
         bn_conf_errors_add(errs, "%s: cache zone \"%s\": cannot create \"%s\": %s", c->file,
                            cz->name, cz->path, strerror(errno));
         return BN_ERROR;
     }
+    nz = realloc(zones, (nzones + 1) * sizeof(*zones));
+    if (nz == NULL) {
+        bn_conf_errors_add(errs, "%s: cache zone \"%s\": %s", c->file, cz->name, strerror(errno));
+        goto failed;
+    }
+    zones = nz;
     if (drop && chown(cz->path, uid, gid) == -1) {
         bn_conf_errors_add(errs, "%s: cache zone \"%s\": cannot give \"%s\" to the workers: %s",
                            c->file, cz->name, cz->path, strerror(errno));
-        return BN_ERROR;
+        goto failed;
     }
     z = bn_cache_zone_create(cz->name, cz->path, cz->memory);
-    nz = realloc(zones, (nzones + 1) * sizeof(*zones));
-    if (z == NULL || nz == NULL) {
+    if (z == NULL) {
         bn_conf_errors_add(errs, "%s: cache zone \"%s\": cannot map %" PRIu64 " bytes: %s", c->file,
                            cz->name, cz->memory, strerror(errno));
-        return BN_ERROR;
+        goto failed;
     }
-    zones = nz;
-    zones[nzones++] = z;
+    zones[nzones].zone = z;
+    zones[nzones++].made_dir = made_dir;
     cz->zone = z;
-    bn_cache_zone_limits(z, cz->max_size, cz->inactive, cz->hot_max_object, cz->hot_memory);
     return BN_OK;
+
+failed:
+    if (made_dir) {
+        rmdir(cz->path);
+    }
+    return BN_ERROR;
+}
+
+/* A reload failed: the zones it mapped go, and the folders it made. */
+static void
+undo_shared(void)
+{
+    while (nzones > ncommitted) {
+        zone_t *z = &zones[--nzones];
+        if (z->made_dir) {
+            rmdir(bn_cache_zone_path(z->zone)); /* only while empty: nothing stored there yet */
+        }
+        bn_cache_zone_destroy(z->zone);
+    }
+}
+
+/* The config c is the running one now: its zones take its limits. */
+static void
+commit_shared(bn_conf_t *c)
+{
+    for (size_t i = 0; i < c->ncache_zones; i++) {
+        bn_conf_cache_zone_t *cz = &c->cache_zones[i];
+        bn_cache_zone_limits(cz->zone, cz->max_size, cz->inactive, cz->hot_max_object,
+                             cz->hot_memory);
+    }
+    ncommitted = nzones;
 }
 
 static int
@@ -474,19 +521,23 @@ reload(int reply_fd)
         goto failed;
     }
     if (prepare_shared(nc, uid, gid, drop, &errs) != BN_OK) {
+        undo_shared();
         goto failed;
     }
     if (bn_listen_open(nc, conf, &errs) != BN_OK) {
         bn_listen_undo(nc, conf);
+        undo_shared();
         goto failed;
     }
     if (bn_open_logs(nc, uid, gid, drop, &efd, &afd, err, sizeof(err)) != BN_OK) {
         bn_conf_errors_add(&errs, "%s: %s", nc->file, err);
         bn_listen_undo(nc, conf);
+        undo_shared();
         goto failed;
     }
 
     /* Nothing can fail from here on. */
+    commit_shared(nc);
     for (size_t i = 0; i < nprocs; i++) {
         if (procs[i].pid != 0 && !procs[i].draining) {
             procs[i].draining = true;
@@ -593,6 +644,14 @@ status_answer(int fd)
     answer(fd, "| uptime: %lds", (long) (time(NULL) - started_at));
     answer(fd, "| workers: %s", pids);
     answer(fd, "| config: %s", conf->file);
+    for (size_t i = 0; i < conf->ncache_zones; i++) {
+        bn_cache_zone_t *z = conf->cache_zones[i].zone;
+        size_t entries;
+        uint64_t bytes;
+        bn_cache_usage(z, &entries, &bytes);
+        answer(fd, "| cache zone %s: %zu entries, %" PRIu64 " bytes, %" PRIu64 " failed writes",
+               bn_cache_zone_name(z), entries, bytes, bn_cache_write_failures(z));
+    }
     answer(fd, "ok");
 }
 
@@ -837,6 +896,7 @@ bn_master_start(const char *conf_path, bool foreground)
         bn_pidfile_remove();
         return 1;
     }
+    commit_shared(conf);
     set_master_logs(efd, afd);
     bn_raise_nofile(conf);
     if (!foreground && bn_daemonize(&ready_fd) != BN_OK) {

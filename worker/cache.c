@@ -1058,7 +1058,7 @@ bn_cache_response(bn_request_t *r)
     if (bn_cache_meta_write(fd, &meta, bn_buf_len(&lines)) != BN_OK
         || pwrite(fd, lines.pos, bn_buf_len(&lines), META_LEN) != (ssize_t) bn_buf_len(&lines)
         || lseek(fd, (off_t) (META_LEN + bn_buf_len(&lines)), SEEK_SET) == -1) {
-        bn_log_error(BN_LOG_ERR, &r->client->log, errno, "cannot write \"%s\"", r->cache_tmp);
+        bn_cache_write_failed(cc->zone->zone, &r->client->log, errno, r->cache_tmp);
         close(fd);
         unlink(r->cache_tmp);
         return;
@@ -1103,6 +1103,10 @@ bn_cache_finish(bn_request_t *r, bool complete)
     }
     r->cache_store = false;
     r->resp_pipe.tee_fd = -1;
+    if (r->resp_pipe.tee_failed) {
+        bn_cache_write_failed(cc->zone->zone, &r->client->log, r->resp_pipe.tee_errno,
+                              r->cache_tmp);
+    }
     complete = complete && !r->resp_pipe.tee_failed && r->resp_pipe.in_done;
     if (complete && fstat(r->cache_fd, &sb) == 0) {
         bn_cache_meta_t m = { .stored = (int64_t) bn_current_sec,

@@ -126,6 +126,7 @@ typedef struct {
     uint64_t body_in; /* body bytes read (decoded) so far */
     int tee_fd;       /* a copy of the decoded body goes here (the cache); -1: none */
     bool tee_failed;
+    int tee_errno;     /* why it failed */
     uint64_t max_body; /* 0: no limit; above it: PIPE_TOO_LARGE */
 
     /* splice(2): the body moves from socket to socket through a kernel

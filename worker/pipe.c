@@ -275,6 +275,7 @@ pipe_frame(bn_pipe_t *p, const char *data, size_t len)
             ssize_t w = write(p->tee_fd, data + off, len - off);
             if (w <= 0 && errno != EINTR) {
                 p->tee_failed = true;
+                p->tee_errno = w == -1 ? errno : ENOSPC; /* 0: nothing fit */
                 break;
             }
             off += w > 0 ? (size_t) w : 0;

@@ -187,7 +187,7 @@ peer_usable(const bn_request_t *r, unsigned i)
         || peer_health(p) == HEALTH_DOWN) {
         return PEER_OUT;
     }
-    if (p->naddrs == 0 && atomic_load_explicit(&p->state->addr_seq, memory_order_relaxed) == 0) {
+    if (!bn_peer_has_addrs(p)) {
         return PEER_OUT; /* a name that has not resolved yet */
     }
     if (p->max_conns != 0

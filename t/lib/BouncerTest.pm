@@ -30,15 +30,34 @@ sub new {
     chmod 0755, $dir;
     my $self = bless {
         dir => $dir,
-        bin => $ENV{BOUNCER_BIN} || "$ROOT/objs/bouncer",
+        bin => $opt{hooks} ? "$ROOT/objs/bouncer-hooks" : $ENV{BOUNCER_BIN} || "$ROOT/objs/bouncer",
         backends => [],
         expected_alerts => [],
         pid => undef,
         conf => "$dir/bouncer.conf",
         owner => $$,
     }, $class;
+    if ($opt{hooks}) {
+        # The crash points of common/testhook.h: crash() arms one.
+        plan skip_all => "objs/bouncer-hooks is not built (make test builds it)"
+            unless -x $self->{bin};
+        mkdir "$dir/crash";
+        chmod 0777, "$dir/crash";
+        $ENV{BOUNCER_CRASH_DIR} = "$dir/crash";
+    }
     return $self;
 }
+
+# Arms crash point $name (a test made with hooks => 1): the next process of
+# bouncer that reaches it SIGKILLs itself, and only that one.
+sub crash {
+    my ($self, $name) = @_;
+    $self->write_file("crash/$name", '');
+    chmod 0666, "$self->{dir}/crash/$name";
+}
+
+# Whether the armed crash point $name went off.
+sub crashed { !-e "$_[0]{dir}/crash/$_[1]" }
 
 sub dir { $_[0]{dir} }
 sub bin { $_[0]{bin} }
