@@ -44,6 +44,18 @@ objs/t/unit/%: t/unit/%.c t/unit/tap.h $(COMMON_OBJS)
 
 unit: $(UNIT_BINS)
 
+# The test suite's binary: bouncer with the crash points of common/testhook.h
+# compiled in.  Only the files that have any are built a second time.
+HOOK_SRCS = common/cache.c common/peers.c
+HOOK_OBJS = $(HOOK_SRCS:%.c=objs/hooks/%.o)
+
+objs/bouncer-hooks: $(filter-out $(HOOK_SRCS:%.c=objs/%.o),$(OBJS)) $(HOOK_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+objs/hooks/%.o: %.c objs/config.h $(wildcard common/*.h worker/*.h master/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CPPFLAGS) -DBN_TEST_HOOKS -c -o $@ $<
+
 # libFuzzer targets (clang): make fuzz && objs/fuzz_http_parse t/fuzz/corpus/http_parse
 FUZZ_CC ?= clang
 fuzz: objs/fuzz_http_parse objs/fuzz_uri objs/fuzz_chunked objs/fuzz_host
@@ -78,20 +90,26 @@ install: all
 	else \
 		install -m 644 etc/bouncer.conf $(DESTDIR)$(CONF_PATH); \
 	fi
+	install -m 644 etc/bouncer.conf.example $(DESTDIR)$(CONF_DIR)bouncer.conf.example
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/bouncer $(DESTDIR)$(CONF_PATH).default
+	rm -f $(DESTDIR)$(SBINDIR)/bouncer $(DESTDIR)$(CONF_PATH).default \
+		$(DESTDIR)$(CONF_DIR)bouncer.conf.example
 	@echo "left in place: $(DESTDIR)$(CONF_PATH), $(DESTDIR)$(LOG_PATH)"
 
 clean:
-	rm -rf objs/*.o objs/common objs/worker objs/master objs/t objs/bouncer
+	rm -rf objs/*.o objs/common objs/worker objs/master objs/t objs/hooks objs/bouncer objs/bouncer-hooks
 
-test: all unit
+test: all unit objs/bouncer-hooks
 	@t/deps.sh
 	prove $(PROVE_FLAGS) t/
 
+# make demo [PORT=8080]: bouncer on PORT, its two demo backends on the next
+# two ports, in the foreground; its files in DEMO_DIR (default objs/demo).
+PORT = 8080
+DEMO_DIR =
 demo: all
-	@t/demo.sh
+	@t/demo.sh '$(PORT)' '$(DEMO_DIR)'
 
 format:
 	clang-format -i common/*.[ch] worker/*.[ch] master/*.[ch] t/unit/*.[ch]

@@ -529,7 +529,6 @@ load_limits(loader_t *ld, const config_setting_t *root)
     l->send_timeout = get_duration(ld, g, "send_timeout", "60s");
     l->keepalive_timeout = get_duration(ld, g, "keepalive_timeout", "75s");
     l->keepalive_requests = get_uint(ld, g, "keepalive_requests", 1000, 0, INT_MAX);
-    l->max_uri_size = get_size(ld, g, "max_uri_size", "8k");
     l->max_header_size = get_size(ld, g, "max_header_size", "16k");
     l->max_headers = get_uint(ld, g, "max_headers", 100, 1, 10000);
     l->max_body_size = get_size(ld, g, "max_body_size", "1m");
@@ -545,8 +544,12 @@ load_limits(loader_t *ld, const config_setting_t *root)
         err(ld, member(g, "max_upstream_header_size"), "expected from \"1k\" to \"1m\"");
         l->max_upstream_header_size = 16384;
     }
+    /* The request line is part of the head: a max_header_size below "8k"
+     * lowers the default max_uri_size rather than making it an error. */
+    l->max_uri_size = member(g, "max_uri_size") != NULL ? get_size(ld, g, "max_uri_size", "8k")
+                                                        : BN_MIN(8192, l->max_header_size);
     if (l->max_uri_size < 16 || l->max_uri_size > l->max_header_size) {
-        err(ld, member(g, "max_uri_size") ?: g, "expected from \"16\" to max_header_size");
+        err(ld, member(g, "max_uri_size"), "expected from \"16\" to max_header_size");
         l->max_uri_size = BN_MIN(8192, l->max_header_size);
     }
 }

@@ -84,6 +84,16 @@ for my $v ('"50us"', '"1ms"', '"10000us"', '0', '"0us"') {
     my ($rc1, $err1) = check_conf("busy_poll = $v;\n$ok");
     is($rc1, 0, "busy_poll = $v passes check") or diag($err1);
 }
+# max_uri_size defaults to "8k", or max_header_size when that is smaller;
+# one set above max_header_size is still an error.
+for my $v ('max_header_size = "4k";', 'max_header_size = "1k";', 'max_header_size = "32k";',
+           'max_header_size = "4k"; max_uri_size = "4k";') {
+    my ($rc1, $err1) = check_conf("limits = { $v };\n$ok");
+    is($rc1, 0, "limits = { $v } passes check") or diag($err1);
+}
+push @cases, [ "limits = { max_header_size = \"4k\"; max_uri_size = \"8k\"; };\n$ok",
+               qr/c\.conf:1: limits\.max_uri_size: expected from "16" to max_header_size/,
+               'max_uri_size above max_header_size' ];
 for my $v ('"16k"', '0', '131072', '"1g"') {
     my ($rc1, $err1) = check_conf("tcp_notsent_lowat = $v;\n$ok");
     is($rc1, 0, "tcp_notsent_lowat = $v passes check") or diag($err1);
@@ -112,6 +122,21 @@ $t->write_file('bouncer.conf', "workerz = 1;\n$ok");
 my ($rc4, $o4, $e4) = $t->cmd('start', '--foreground');
 isnt($rc4, 0, 'start refuses a bad config');
 like($e4, qr/workerz: unknown setting/, 'and says why');
+
+# The limits the default max_uri_size makes, on a running bouncer: with
+# max_header_size "4k" a request-target up to 4k is read (a longer one does
+# not fit in the head: 431), with "32k" the "8k" default holds (414).
+my $p = $t->port;
+my $routes = qq{servers = ( { listen = [ "127.0.0.1:$p" ]; routes = ( { match = { prefix = "/"; }; respond = { status = 200; }; } ); } );};
+$t->config("limits = { max_header_size = \"4k\"; };\n$routes");
+$t->start(ports => [$p]);
+is(http_request($p, 'GET', '/' . ('u' x 3900))->{status}, 200, 'max_header_size "4k": a 3.9k URI passes');
+is(http_request($p, 'GET', '/' . ('u' x 5000))->{status}, 431, 'a 5k URI: 431');
+my ($rc6, $err6, $took) = $t->reload_config("limits = { max_header_size = \"32k\"; };\n$routes");
+ok($rc6 == 0 && $took, 'reloaded with max_header_size "32k"') or diag($err6);
+is(http_request($p, 'GET', '/' . ('u' x 8000))->{status}, 200, 'max_header_size "32k": an 8000-byte URI passes');
+is(http_request($p, 'GET', '/' . ('u' x 9000))->{status}, 414, 'a 9k URI: 414, the "8k" default');
+$t->done;
 
 # The shipped config passes check as it is.
 my ($rc5, undef, $e5) = $t->cmd('-c', BouncerTest->root . '/etc/bouncer.conf', 'check');

@@ -59,9 +59,9 @@ ok(defined $got && $got == 0, 'a client that never sends is closed in the end');
 ok($took > 1.6 && $took < 5, "after the second of deferral, then header_timeout") or diag("${took}s");
 close $s;
 
-my ($rc, $err, $took) = $t->reload_config("defer_accept = false;\n$routes");
+my ($rc, $err, $took_over) = $t->reload_config("defer_accept = false;\n$routes");
 is($rc, 0, 'reload with defer_accept = false') or diag($err);
-ok($took, 'a new worker took over');
+ok($took_over, 'a new worker took over');
 $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $p) or die;
 sleep 0.3;
 is(server_state($s->sockport), 'ESTABLISHED', 'defer_accept = false: established at once, on the kept listener');

@@ -1,5 +1,6 @@
 # make install DESTDIR=...: the binary, the config (never over an existing
-# one), the log, run and cache folders; make uninstall.
+# one) and the reference config beside it, the log, run and cache folders;
+# make uninstall.
 use strict;
 use warnings;
 use FindBin;
@@ -26,6 +27,12 @@ ok(-d "$dest$mk{CACHE_PATH}", "cache folder $mk{CACHE_PATH}");
 
 my ($rc, undef, $err) = $t->cmd('-c', "$dest$mk{CONF_PATH}", 'check');
 is($rc, 0, 'the installed config passes check') or diag($err);
+(my $example = $mk{CONF_PATH}) =~ s{[^/]+$}{bouncer.conf.example};
+ok(-f "$dest$example", "the reference config beside it, $example");
+is(BouncerTest::slurp("$dest$example"), BouncerTest::slurp("$root/etc/bouncer.conf.example"),
+   'as shipped');
+($rc, undef, $err) = $t->cmd('-c', "$dest$example", 'check');
+is($rc, 0, 'the installed reference passes check') or diag($err);
 
 # An operator's edits survive a second install.
 open my $f, '>>', "$dest$mk{CONF_PATH}" or die;
@@ -40,5 +47,6 @@ $out = `make -s -C $root uninstall DESTDIR=$dest 2>&1`;
 is($?, 0, 'make uninstall succeeds');
 ok(!-e "$dest$mk{SBINDIR}/bouncer", 'binary removed');
 ok(-f "$dest$mk{CONF_PATH}", 'config left in place');
+ok(!-e "$dest$example", 'the reference config removed');
 
 done_testing;
