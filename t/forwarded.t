@@ -62,6 +62,14 @@ $r = http_request($p2, 'GET', '/b', headers => ['X-Forwarded-For' => '1.2.3.4', 
 $h = decode_json($r->{body})->{h};
 is($h->{'x-real-ip'}, '127.0.0.1', 'an untrusted peer cannot choose its address');
 is($h->{'x-forwarded-for'}, '1.2.3.4, 127.0.0.1', 'its X-Forwarded-For is kept as a list with the peer appended');
+# Many lines (as many as max_headers allows, each long): one list, in order,
+# the peer last, and exactly one X-Forwarded-For line upstream.
+my @xff = map { ('X-Forwarded-For' => join(', ', map { "10.$_.0.1" } 1 .. 10) . ", 192.0.2.$_") } 1 .. 90;
+$r = http_request($p2, 'GET', '/b', headers => \@xff);
+is($r->{status}, 200, '90 X-Forwarded-For lines are served');
+$h = decode_json($r->{body})->{h};
+is($h->{'x-forwarded-for'}, join(', ', (map { $xff[2 * $_ + 1] } 0 .. 89), '127.0.0.1'),
+   'they are joined in order, the peer appended once');
 is($h->{'x-forwarded-proto'}, 'http', 'its X-Forwarded-Proto is replaced');
 is($h->{'x-forwarded-host'}, 'localhost', 'its X-Forwarded-Host is replaced');
 

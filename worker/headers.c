@@ -264,11 +264,11 @@ bn_http_build_upstream_head(bn_request_t *r)
         }
         if (r->server->forwarded & BN_FORWARDED_X) {
             if (bn_strncaseeq(name, nl, "x-forwarded-for", 15)) {
-                /* Several lines fold into one list, in order (RFC 9110 5.3). */
-                xff = xff == NULL
-                          ? bn_psprintf(r->pool, "%.*s", (int) hd->value_len, buf + hd->value)
-                          : bn_psprintf(r->pool, "%s, %.*s", xff, (int) hd->value_len,
-                                        buf + hd->value);
+                /* Several lines fold into one list, in order (RFC 9110 5.3),
+                 * joined once: each line copied again would be quadratic. */
+                if (xff == NULL) {
+                    xff = bn_http_field(r->pool, &r->head, buf, "x-forwarded-for");
+                }
                 continue;
             }
             if (bn_strncaseeq(name, nl, "x-real-ip", 9)) {
