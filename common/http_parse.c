@@ -218,7 +218,10 @@ bn_http_parse_head(bn_http_head_t *h, const char *buf, size_t len)
         ch = (unsigned char) buf[p];
         if (p >= h->max_head) {
             h->pos = p;
-            return fail(h, 431, "request head too large");
+            /* A head that fills up within its target is a long URI: 414,
+             * whichever limit it met first (RFC 9112 3). */
+            return h->state == S_TARGET ? fail(h, 414, "request-target too long")
+                                        : fail(h, 431, "request head too large");
         }
         switch (h->state) {
 

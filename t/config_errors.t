@@ -124,14 +124,17 @@ isnt($rc4, 0, 'start refuses a bad config');
 like($e4, qr/workerz: unknown setting/, 'and says why');
 
 # The limits the default max_uri_size makes, on a running bouncer: with
-# max_header_size "4k" a request-target up to 4k is read (a longer one does
-# not fit in the head: 431), with "32k" the "8k" default holds (414).
+# max_header_size "4k" a request-target up to 4k is read (a longer one is
+# 414: the head filled up within its target), with "32k" the "8k" default
+# holds (414).
 my $p = $t->port;
 my $routes = qq{servers = ( { listen = [ "127.0.0.1:$p" ]; routes = ( { match = { prefix = "/"; }; respond = { status = 200; }; } ); } );};
 $t->config("limits = { max_header_size = \"4k\"; };\n$routes");
 $t->start(ports => [$p]);
 is(http_request($p, 'GET', '/' . ('u' x 3900))->{status}, 200, 'max_header_size "4k": a 3.9k URI passes');
-is(http_request($p, 'GET', '/' . ('u' x 5000))->{status}, 431, 'a 5k URI: 431');
+is(http_request($p, 'GET', '/' . ('u' x 5000))->{status}, 414, 'a 5k URI: 414');
+is(http_request($p, 'GET', '/', headers => ['X-Big' => 'h' x 5000])->{status}, 431,
+   'a 5k header: 431');
 my ($rc6, $err6, $took) = $t->reload_config("limits = { max_header_size = \"32k\"; };\n$routes");
 ok($rc6 == 0 && $took, 'reloaded with max_header_size "32k"') or diag($err6);
 is(http_request($p, 'GET', '/' . ('u' x 8000))->{status}, 200, 'max_header_size "32k": an 8000-byte URI passes');
