@@ -19,6 +19,8 @@ servers = (
     names = [ "trusting.test" ];
     real_ip = { from = [ "127.0.0.0/8", "10.0.0.0/8" ]; };
     routes = (
+      { match = { prefix = "/guarded"; }; deny = [ "203.0.113.0/24" ]; upstream = "app"; },
+      { match = { prefix = "/inside"; }; allow = [ "198.51.100.0/24" ]; upstream = "app"; },
       { match = { regex = "^/r/([a-z]+)/(\\\\d+)\$"; }; redirect = { to = "https://\$host/\$2/\$1?from=\$remote_addr"; status = 302; }; },
       { match = { prefix = "/"; }; upstream = "app";
         request_headers = { set = [ "X-Client: \$remote_addr", "X-Req: \$method \$uri \$args", "X-Id: \${request_id}" ];
@@ -27,7 +29,8 @@ servers = (
     ); },
   { listen = [ "127.0.0.1:$p2" ];
     real_ip = { from = [ "10.0.0.0/8" ]; };
-    routes = ( { match = { prefix = "/"; }; upstream = "app"; } ); }
+    routes = ( { match = { prefix = "/guarded"; }; deny = [ "203.0.113.0/24" ]; upstream = "app"; },
+               { match = { prefix = "/"; }; upstream = "app"; } ); }
 );
 C
 $t->start(ports => [$p, $p2]);
@@ -55,6 +58,22 @@ like($line, qr/"request_id":"$h->{'x-id'}"/, 'the same request_id as the header'
 $r = http_request($p, 'GET', '/r/abc/42', host => 'trusting.test');
 is($r->{status}, 302, 'redirect');
 is($r->{headers}{location}, 'https://trusting.test/42/abc?from=127.0.0.1', 'redirect with captures and variables');
+
+# allow and deny judge \$remote_addr: the real client behind a trusted
+# proxy, the peer itself when it is not trusted.
+is(http_request($p, 'GET', '/guarded', host => 'trusting.test',
+                headers => ['X-Forwarded-For' => '203.0.113.9'])->{status}, 403,
+   'deny: the client behind a trusted proxy is judged');
+is(http_request($p, 'GET', '/guarded', host => 'trusting.test',
+                headers => ['X-Forwarded-For' => '198.51.100.7'])->{status}, 200,
+   'deny: another client passes');
+is(http_request($p, 'GET', '/inside', host => 'trusting.test',
+                headers => ['X-Forwarded-For' => '198.51.100.7'])->{status}, 200,
+   'allow: a listed client behind the proxy passes');
+is(http_request($p, 'GET', '/inside', host => 'trusting.test')->{status}, 403,
+   'allow: the proxy itself is not listed');
+is(http_request($p2, 'GET', '/guarded', headers => ['X-Forwarded-For' => '203.0.113.9'])->{status}, 200,
+   'an untrusted peer cannot make itself denied (or allowed) by a header');
 
 # Peer not trusted on $p2: its headers are not believed.
 $r = http_request($p2, 'GET', '/b', headers => ['X-Forwarded-For' => '1.2.3.4', 'X-Forwarded-Proto' => 'https',

@@ -688,6 +688,18 @@ same_client_rules(const bn_conf_server_t *a, const bn_conf_server_t *b)
     return ca == NULL || (cb != NULL && strcmp(ca, cb) == 0);
 }
 
+/* The client's address as allow and deny judge it: $remote_addr, the one
+ * real_ip found when the peer is a trusted proxy, else the peer's. */
+static const struct sockaddr *
+remote_sa(bn_request_t *r, struct sockaddr_storage *ss)
+{
+    if (r->remote_addr != r->peer_text
+        && bn_ip_parse(r->remote_addr, strlen(r->remote_addr), ss) == BN_OK) {
+        return (const struct sockaddr *) ss;
+    }
+    return &r->client->peer.sa;
+}
+
 static int
 start_request(bn_client_t *c)
 {
@@ -696,6 +708,7 @@ start_request(bn_client_t *c)
     int rc;
     const char *q;
     int64_t max_body;
+    struct sockaddr_storage remote;
 
     if (r == NULL && (r = new_request(c)) == NULL) {
         bn_log_error(BN_LOG_CRIT, &c->log, 0, "out of memory for a request");
@@ -823,7 +836,7 @@ start_request(bn_client_t *c)
         respond(r, 404, NULL, NULL, NULL);
         return BN_OK;
     }
-    if (!bn_route_allowed(r->route, &c->peer.sa)) {
+    if (!bn_route_allowed(r->route, remote_sa(r, &remote))) {
         respond(r, 403, NULL, NULL, NULL);
         return BN_OK;
     }
