@@ -1116,7 +1116,7 @@ load_route(loader_t *ld, config_setting_t *g, bn_conf_route_t *r)
     static const char *const respond_keys[] = { "status", "body", "content_type", NULL };
     static const char *const rewrite_keys[] = { "regex", "replace", NULL };
     static const char *const timeout_keys[] = { "read", "send", "connect", NULL };
-    static const char *const ws_keys[] = { "enabled", "idle_timeout", NULL };
+    static const char *const ws_keys[] = { "enabled", "idle_timeout", "drain_timeout", NULL };
     static const char *const kinds[] = { "prefix", "exact", "regex" };
     config_setting_t *m, *s;
     int nkinds = 0, nactions = 0;
@@ -1224,10 +1224,18 @@ load_route(loader_t *ld, config_setting_t *g, bn_conf_route_t *r)
 
     r->websocket = true;
     r->websocket_idle_timeout = 3600 * 1000;
+    r->websocket_drain_timeout = 3600 * 1000;
     if ((s = want_group(ld, g, "websocket")) != NULL) {
         check_known(ld, s, ws_keys);
         r->websocket = get_bool(ld, s, "enabled", true);
         r->websocket_idle_timeout = get_duration(ld, s, "idle_timeout", "1h");
+        r->websocket_drain_timeout = get_duration(ld, s, "drain_timeout", "1h");
+        /* The master waits this long for an old worker before it kills it:
+         * a week is already more than any reload should keep a tunnel. */
+        if (r->websocket_drain_timeout > BN_WS_DRAIN_MAX) {
+            err(ld, member(s, "drain_timeout"), "expected at most \"7d\"");
+            r->websocket_drain_timeout = BN_WS_DRAIN_MAX;
+        }
     }
 }
 
@@ -1749,4 +1757,21 @@ bn_conf_control_socket(const char *path)
     bn_pool_destroy(c.pool);
     bn_conf_errors_free(&errs);
     return r;
+}
+
+uint64_t
+bn_conf_drain_time(const bn_conf_t *conf)
+{
+    uint64_t t = conf->shutdown_timeout;
+
+    for (size_t i = 0; i < conf->nservers; i++) {
+        for (size_t k = 0; k < conf->servers[i].nroutes; k++) {
+            const bn_conf_route_t *rt = &conf->servers[i].routes[k];
+            if (rt->action == BN_ROUTE_UPSTREAM && rt->websocket
+                && rt->websocket_drain_timeout + BN_WS_CLOSE_MSEC > t) {
+                t = rt->websocket_drain_timeout + BN_WS_CLOSE_MSEC;
+            }
+        }
+    }
+    return t;
 }

@@ -205,6 +205,7 @@ typedef struct {
 
     bool websocket;
     uint64_t websocket_idle_timeout;
+    uint64_t websocket_drain_timeout; /* after a reload: how long an old worker keeps a tunnel */
     bn_conf_cache_t cache;
 } bn_conf_route_t;
 
@@ -316,5 +317,16 @@ void bn_conf_errors_add(bn_conf_errors_t *errs, const char *fmt, ...)
 /* The control socket path of the config at path (malloc'd), even when the
  * file has errors; NULL when memory runs out. */
 char *bn_conf_control_socket(const char *path);
+
+/* websocket.drain_timeout is at most this (7 days). */
+#define BN_WS_DRAIN_MAX (7ULL * 24 * 3600 * 1000)
+/* How long a tunnel that bouncer ends may take to reach a frame boundary,
+ * send its close frames and see both sides close, before it is cut. */
+#define BN_WS_CLOSE_MSEC 1000
+
+/* How long an old worker of conf may take after a reload: shutdown_timeout,
+ * or the longest websocket.drain_timeout of a route that tunnels and the
+ * close of its tunnels, whichever is more. */
+uint64_t bn_conf_drain_time(const bn_conf_t *conf);
 
 #endif

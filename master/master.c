@@ -538,11 +538,14 @@ reload(int reply_fd)
 
     /* Nothing can fail from here on. */
     commit_shared(nc);
+    /* SIGHUP, not SIGQUIT: a worker that is replaced keeps its WebSocket
+     * tunnels up to their drain_timeout, which a quit does not wait for
+     * (the helper takes either as a quit). */
     for (size_t i = 0; i < nprocs; i++) {
         if (procs[i].pid != 0 && !procs[i].draining) {
             procs[i].draining = true;
-            procs[i].drain_deadline = bn_current_msec + conf->shutdown_timeout + KILL_GRACE_MSEC;
-            kill(procs[i].pid, SIGQUIT);
+            procs[i].drain_deadline = bn_current_msec + bn_conf_drain_time(conf) + KILL_GRACE_MSEC;
+            kill(procs[i].pid, SIGHUP);
         }
     }
     bn_listen_close_all(conf); /* only those the new config did not take */
@@ -600,11 +603,14 @@ begin_stop(bool graceful)
         if (!quitting && !stopping) {
             bn_log_error(BN_LOG_NOTICE, NULL, 0, "gracefully shutting down");
             quitting = true;
+            /* Old generations too: a quit ends their tunnels by
+             * shutdown_timeout, whatever drain_timeout they were given. */
+            bn_msec_t deadline = bn_current_msec + conf->shutdown_timeout + KILL_GRACE_MSEC;
             for (size_t i = 0; i < nprocs; i++) {
-                if (procs[i].pid != 0 && !procs[i].draining) {
+                if (procs[i].pid != 0
+                    && (!procs[i].draining || procs[i].drain_deadline > deadline)) {
                     procs[i].draining = true;
-                    procs[i].drain_deadline =
-                        bn_current_msec + conf->shutdown_timeout + KILL_GRACE_MSEC;
+                    procs[i].drain_deadline = deadline;
                 }
             }
             signal_workers(SIGQUIT, true);

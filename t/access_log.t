@@ -48,9 +48,9 @@ my ($j) = map { decode_json($_) } grep { /"\/b"/ } @lines;
 my ($l) = map { decode_json($_) } grep { /"\/local"/ } @lines;
 ok($j, 'the JSON line parses');
 my @keys = qw(time remote_addr request_id method uri protocol status bytes_sent request_time
-              upstream_time upstream_addr upstream_status cache user_agent referer worker_pid
+              bytes_received upstream_time upstream_addr upstream_status cache user_agent referer worker_pid
               tls_protocol tls_resumed tls_client_subject);
-is_deeply([sort keys %$j], [sort @keys], 'every key of the spec, and only those');
+is_deeply([sort keys %$j], [sort @keys], 'every key of the spec, bytes_received, and only those');
 like($j->{time}, qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$/, 'time: ISO 8601 with ms and offset');
 is($j->{status}, 201, 'status is a number');
 is($j->{upstream_status}, 201, 'upstream_status');
@@ -61,6 +61,8 @@ is($j->{referer}, undef, 'null where a key does not apply');
 like($j->{request_id}, qr/^[0-9a-f]{32}$/, 'request_id');
 is($j->{worker_pid}, ($t->worker_pids)[0], 'worker_pid');
 is($l->{upstream_addr}, undef, 'no upstream for a fixed response');
+is($j->{bytes_received}, length("GET /b HTTP/1.1\r\nHost: localhost\r\nUser-Agent: ua\xe9\r\nConnection: close\r\n\r\n"),
+   'bytes_received: the request head');
 isnt($j->{request_id}, $l->{request_id}, 'request ids differ');
 
 $t->stop;

@@ -1,7 +1,7 @@
 # WebSockets through bouncer: a real echo exchange (text, binary, fragments,
 # ping/pong, close handshake, a 16 MiB message), a tunnel idle longer than
-# read_timeout that survives, idle_timeout ending a tunnel, refused and
-# malformed handshakes, and routes that do not tunnel.
+# read_timeout that survives, idle_timeout ending a tunnel (with a close
+# frame), refused and malformed handshakes, and routes that do not tunnel.
 use strict;
 use warnings;
 use FindBin;
@@ -91,9 +91,11 @@ ok(wait_until(sub { $t->access_log =~ /"status":101/ }, 5), 'the tunnel has an a
 # idle_timeout ends a quiet tunnel.
 ($s, $head, $buf) = handshake('/short');
 like($head, qr{^HTTP/1\.1 101 }, 'second tunnel open');
-my $t0 = time;
+($fin, $op, $pl) = ws_read_frame($s, $buf);
+is_deeply([$op, $pl], [8, pack('n', 1001)], 'idle_timeout ends a quiet tunnel with a close frame, 1001 going away');
+syswrite $s, ws_frame(8, pack('n', 1001), mask => 1);
 my $got = sysread($s, $rest, 10);
-ok(!$got, 'idle_timeout closes a quiet tunnel');
+ok(!$got, 'then the connection closes');
 ok($t->wait_log(qr/websocket tunnel idle for 1500ms; closing/), 'and says so');
 close $s;
 

@@ -84,6 +84,9 @@ write_json(bn_line_t *l, bn_request_t *r)
     bn_line_printf(l, ",\"status\":%d,\"bytes_sent\":%" PRIu64 ",\"request_time\":%.3f",
                    r->status, r->bytes_sent,
                    (double) (bn_current_msec - r->start_msec) / 1000.0);
+    /* The whole request: head and body, or for a tunnel all it brought. */
+    bn_line_printf(l, ",\"bytes_received\":%" PRIu64,
+                   (uint64_t) r->head.head_len + r->req_pipe.body_in + r->bytes_received);
     if (r->upstream_msec >= 0) {
         bn_line_printf(l, ",\"upstream_time\":%.3f", (double) r->upstream_msec / 1000.0);
     } else {

@@ -372,26 +372,21 @@ bn_http_close_client(bn_client_t *c)
 }
 
 /*
- * Graceful quit: keep-alive connections waiting for their next request go
- * now (a client must be ready for that, RFC 9112 9.3.1); every other one
- * finishes its request first and gets "Connection: close".  A connection
- * that has not sent its first request yet is kept: its client has no way to
- * know the close was safe to retry.
+ * Graceful quit or reload, once shutdown_timeout has passed.  Until then
+ * idle keep-alive connections are kept: closing one races a request the
+ * client may be sending, which would be lost (a client that does not retry
+ * sees EOF); its next request is answered with "Connection: close" instead.
+ * Now what is left goes, requests in progress too; only WebSocket tunnels
+ * stay, up to their own drain deadline (tunnel.c).
  */
 void
-bn_http_close_idle_clients(void)
+bn_http_close_all_but_tunnels(void)
 {
     bn_client_t *c, *next;
 
     for (c = clients; c != NULL; c = next) {
         next = c->next;
-        if (c->state != BN_CLIENT_IDLE) {
-            continue;
-        }
-        /* A request may have arrived: serve it rather than drop it. */
-        c->conn.readable = true;
-        read_head(c);
-        if (!c->conn.io.closed && c->state == BN_CLIENT_IDLE) {
+        if (c->req == NULL || c->req->state != BN_REQ_TUNNEL) {
             bn_http_close_client(c);
         }
     }

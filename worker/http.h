@@ -246,8 +246,8 @@ struct bn_request_s {
     size_t cache_lines_len;
     uint64_t cache_body_len;
     const char *cache_body; /* the body, when in memory (the memory tier) */
-    bool tunnel_client_eof, tunnel_up_eof;
-    bool tunnel_client_shut, tunnel_up_shut;
+
+    struct bn_tunnel_s *tunnel; /* after 101: the tunnel's state (tunnel.c) */
     char upstream_addr[BN_ADDR_TEXT_LEN];
 };
 
@@ -320,6 +320,16 @@ bool bn_http_websocket_accepted(bn_request_t *r);
 /* Turns r into a two-way tunnel (after 101) and runs it. */
 void bn_tunnel_start(bn_request_t *r);
 void bn_tunnel_run(bn_request_t *r);
+/* The worker drains (reload: true; quit: false): every tunnel, and every
+ * one that opens from now on, ends by its route's drain_timeout (reload) or
+ * shutdown_timeout (quit), counted from now; called again, the sooner
+ * deadline holds. */
+void bn_tunnel_drain(bool reload);
+/* The number of open tunnels. */
+size_t bn_tunnel_count(void);
+/* The worker exits now: each tunnel gets its close frames when they can go
+ * at once, and its access log line. */
+void bn_tunnel_end_all(void);
 
 /* http.c */
 bn_client_t *bn_http_client_alloc(void);
@@ -331,7 +341,8 @@ void bn_http_close_client(bn_client_t *c);
 void bn_http_upstream_ready(bn_request_t *r);
 /* Called on any event of the request's upstream connection. */
 void bn_http_run(bn_request_t *r);
-void bn_http_close_idle_clients(void);
+/* shutdown_timeout passed: closes every client connection but tunnels. */
+void bn_http_close_all_but_tunnels(void);
 bool bn_http_have_clients(void);
 void bn_http_upstream_failed(bn_request_t *r, int status, const char *why);
 /* The value of r's request header name (the first line), in r's pool; NULL

@@ -16,7 +16,9 @@
 uint64_t bn_worker_conn_count;
 bool bn_worker_quitting;
 
-static volatile sig_atomic_t sig_quit, sig_terminate, sig_reopen;
+/* sig_replaced: a reload replaced this worker's generation (SIGHUP); it
+ * drains as on a quit, but keeps its WebSocket tunnels longer. */
+static volatile sig_atomic_t sig_quit, sig_replaced, sig_terminate, sig_reopen;
 
 typedef struct {
     bn_io_t io;
@@ -30,7 +32,7 @@ typedef struct {
 static listener_t *listeners;
 static size_t nlisteners;
 static bool accept_paused;
-static bn_timer_t accept_timer, quit_timer;
+static bn_timer_t accept_timer, quit_timer, exit_timer;
 static time_t last_pause_log;
 static uint64_t conn_ids;
 pid_t bn_worker_pid;
@@ -49,6 +51,9 @@ on_signal(int signo)
     case SIGQUIT:
         sig_quit = 1;
         break;
+    case SIGHUP:
+        sig_replaced = 1;
+        break;
     case SIGTERM:
     case SIGINT:
         sig_terminate = 1;
@@ -63,7 +68,7 @@ static void
 setup_signals(void)
 {
     struct sigaction sa;
-    int sigs[] = { SIGQUIT, SIGTERM, SIGINT, SIGUSR1 };
+    int sigs[] = { SIGQUIT, SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
@@ -72,7 +77,6 @@ setup_signals(void)
         sigaction(sigs[i], &sa, NULL);
     }
     sa.sa_handler = SIG_IGN;
-    sigaction(SIGHUP, &sa, NULL);
     sigaction(SIGPIPE, &sa, NULL);
     sigaction(SIGUSR2, &sa, NULL);
     sa.sa_handler = SIG_DFL;
@@ -194,18 +198,41 @@ listener_event(bn_io_t *io, uint32_t events)
     }
 }
 
+/* shutdown_timeout passed: what is left goes, but for WebSocket tunnels
+ * (which have a deadline of their own, tunnel.c). */
 static void
 quit_timeout(bn_timer_t *t)
 {
     (void) t;
+    if (bn_tunnel_count() == 0) {
+        bn_log_error(BN_LOG_NOTICE, NULL, 0,
+                     "shutdown_timeout passed with connections still open; exiting");
+        exit(0);
+    }
     bn_log_error(BN_LOG_NOTICE, NULL, 0,
-                 "shutdown_timeout passed with connections still open; exiting");
+                 "shutdown_timeout passed: closing every connection but %zu websocket tunnels",
+                 bn_tunnel_count());
+    bn_http_close_all_but_tunnels();
+}
+
+/* A quit: the tunnels had shutdown_timeout and their close; none may stay
+ * longer. */
+static void
+exit_timeout(bn_timer_t *t)
+{
+    (void) t;
+    bn_log_error(BN_LOG_NOTICE, NULL, 0,
+                 "websocket tunnels still open after shutdown_timeout; exiting");
+    bn_tunnel_end_all();
     exit(0);
 }
 
 static void
 start_quit(void)
 {
+    if (bn_worker_quitting) {
+        return;
+    }
     bn_log_error(BN_LOG_INFO, NULL, 0, "gracefully shutting down");
     bn_proctitle_set("bouncer: worker process is shutting down");
     listeners_enable(false);
@@ -226,7 +253,8 @@ start_quit(void)
     bn_worker_quitting = true;
     bn_timer_del(&accept_timer);
     bn_upstream_close_idle();
-    bn_http_close_idle_clients();
+    /* Idle keep-alive connections stay: their next request is answered
+     * with "Connection: close" (see bn_http_close_all_but_tunnels()). */
     quit_timer.handler = quit_timeout;
     bn_timer_set(&quit_timer, bn_heritage.conf->shutdown_timeout);
 }
@@ -294,10 +322,24 @@ bn_worker_main(void)
     for (;;) {
         if (sig_terminate) {
             bn_log_error(BN_LOG_INFO, NULL, 0, "exiting");
+            bn_tunnel_end_all();
             exit(0);
         }
-        if (sig_quit && !bn_worker_quitting) {
+        if (sig_replaced) {
+            sig_replaced = 0;
             start_quit();
+            bn_tunnel_drain(true);
+        }
+        if (sig_quit) {
+            sig_quit = 0;
+            start_quit();
+            bn_tunnel_drain(false);
+            if (!bn_timer_armed(&exit_timer)) {
+                /* After the tunnels' own close (BN_WS_CLOSE_MSEC), so that
+                 * they end on their own if they can. */
+                exit_timer.handler = exit_timeout;
+                bn_timer_set(&exit_timer, conf->shutdown_timeout + BN_WS_CLOSE_MSEC + 100);
+            }
         }
         if (sig_reopen) {
             sig_reopen = 0;

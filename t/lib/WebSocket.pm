@@ -43,7 +43,7 @@ sub read_n {
     return substr($$buf, 0, $n, '');
 }
 
-# Reads one frame: (fin, opcode, payload), or () at EOF.
+# Reads one frame: (fin, opcode, payload, masked), or () at EOF.
 sub ws_read_frame {
     my ($s, $buf) = @_;
     my $h = read_n($s, $buf, 2) // return;
@@ -57,7 +57,7 @@ sub ws_read_frame {
         my $k = $key x (int($len / 4) + 1);
         $p ^= substr($k, 0, $len);
     }
-    return ($b0 & 0x80 ? 1 : 0, $b0 & 0x0f, $p);
+    return ($b0 & 0x80 ? 1 : 0, $b0 & 0x0f, $p, defined $key ? 1 : 0);
 }
 
 sub write_all {
@@ -74,7 +74,9 @@ sub write_all {
 # An echo server on $port (forks; returns the pid).  A request without
 # Upgrade gets a plain 200 "plain"; /refuse gets 403; otherwise 101 and
 # every message comes back whole, pings get pongs, a close is answered.
-# What it saw is appended to $log, one line per request head.
+# What it saw is appended to $log, one line per request head, and every
+# frame a tunnel brought to "$log.frames": "PATH OPCODE masked|unmasked
+# LENGTH", and for a close frame its status code.
 sub ws_echo_server {
     my ($port, $log) = @_;
     my $l = IO::Socket::INET->new(Listen => 64, LocalAddr => '127.0.0.1', LocalPort => $port,
@@ -116,8 +118,13 @@ sub serve {
                       . "Sec-WebSocket-Accept: " . ws_accept($key) . "\r\n\r\n");
         my ($msg, $mop) = ('', 0);
         while (1) {
-            my ($fin, $op, $p) = ws_read_frame($c, \$buf);
+            my ($fin, $op, $p, $masked) = ws_read_frame($c, \$buf);
             return if !defined $fin;
+            if (open my $f, '>>', "$log.frames") {
+                printf $f "%s %d %s %d%s\n", $path, $op, $masked ? 'masked' : 'unmasked', length $p,
+                    $op == 8 && length $p >= 2 ? ' ' . unpack('n', $p) : '';
+                close $f;
+            }
             if ($op == 9) { write_all($c, ws_frame(10, $p)); next }
             if ($op == 8) { write_all($c, ws_frame(8, $p)); shutdown($c, 1); sleep 1; return }
             $mop = $op if $op != 0;
