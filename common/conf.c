@@ -717,6 +717,53 @@ load_upstream_tls(loader_t *ld, const config_setting_t *g, bn_conf_upstream_t *u
     }
 }
 
+/*
+ * Gives each address of a name resolved at load its own server (see
+ * bn_conf_peer_t).  A single address, a unix socket, and a name re-resolved
+ * while running (resolve = true) stay one server; the label of those is the
+ * address as written, so their shared state, sticky cookies and hash ring
+ * points are what they were.
+ */
+static void
+expand_peers(loader_t *ld, bn_conf_upstream_t *u)
+{
+    size_t total = 0, k = 0;
+    bn_conf_peer_t *all;
+
+    for (size_t i = 0; i < u->npeers; i++) {
+        bn_conf_peer_t *p = &u->peers[i];
+        p->group = (unsigned) i;
+        p->label = p->address != NULL ? p->address : "";
+        total += p->resolve || p->naddrs <= 1 ? 1 : p->naddrs;
+    }
+    if (total == u->npeers) {
+        return;
+    }
+    all = bn_pcalloc(ld->conf->pool, sizeof(bn_conf_peer_t) * total);
+    if (all == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < u->npeers; i++) {
+        bn_conf_peer_t *p = &u->peers[i];
+        if (p->resolve || p->naddrs <= 1) {
+            all[k++] = *p;
+            continue;
+        }
+        for (unsigned a = 0; a < p->naddrs; a++) {
+            all[k] = *p;
+            all[k].addrs = &p->addrs[a];
+            all[k].naddrs = 1;
+            all[k].label = bn_psprintf(ld->conf->pool, "%s (%s)", p->address, p->addrs[a].text);
+            if (all[k].label == NULL) {
+                all[k].label = p->address;
+            }
+            k++;
+        }
+    }
+    u->peers = all;
+    u->npeers = total;
+}
+
 static void
 load_upstream(loader_t *ld, config_setting_t *g, bn_conf_upstream_t *u)
 {
@@ -854,6 +901,7 @@ load_upstream(loader_t *ld, config_setting_t *g, bn_conf_upstream_t *u)
                 balances[u->balance]);
         }
     }
+    expand_peers(ld, u);
 }
 
 static bn_conf_upstream_t *

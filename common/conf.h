@@ -51,8 +51,18 @@ enum {
 
 enum { BN_ACCESS_COMBINED = 0, BN_ACCESS_JSON, BN_ACCESS_OFF };
 
+/*
+ * One server of an upstream as the balancer sees it.  A name that resolves
+ * to several addresses at load (resolve = false) gives one of these per
+ * address, as in nginx: each is a server of its own for balancing,
+ * failover and passive health, and they share the group of the server
+ * written in the config, so that a connect refused by one address goes on
+ * to the next without counting against retries.
+ */
 typedef struct {
     const char *address; /* as written */
+    const char *label;   /* for logs and keys: address, or "address (IP:port)" */
+    unsigned group;      /* index of the configured server this came from */
     const char *host;    /* the name or address part, without the port */
     const char *port;
     bn_addr_t addr;   /* the first address it resolved to at load */

@@ -70,6 +70,22 @@ bn_log_error(int level, const bn_log_t *log, int err, const char *fmt, ...)
     }
 }
 
+bool
+bn_log_limited(bn_log_limit_t *l, unsigned *suppressed)
+{
+    if (bn_current_sec == 0) {
+        bn_time_update();
+    }
+    if (bn_current_sec == l->last) {
+        l->suppressed++;
+        return false;
+    }
+    l->last = bn_current_sec;
+    *suppressed = l->suppressed;
+    l->suppressed = 0;
+    return true;
+}
+
 int
 bn_log_open_file(const char *path)
 {

@@ -50,6 +50,19 @@ void bn_log_error(int level, const bn_log_t *log, int err, const char *fmt, ...)
         }                                                                                          \
     } while (0)
 
+/*
+ * A message that a storm of like events would repeat (out of descriptors,
+ * once per request): bn_log_limited() says whether to log it now, at most
+ * once a second, and counts the times it said no.  *suppressed gets how many
+ * were left out since the last one logged.
+ */
+typedef struct {
+    time_t last;
+    unsigned suppressed;
+} bn_log_limit_t;
+
+bool bn_log_limited(bn_log_limit_t *l, unsigned *suppressed);
+
 /* Returns the level, or -1 for an unknown name. */
 int bn_log_level_parse(const char *name);
 

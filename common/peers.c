@@ -133,7 +133,7 @@ bn_peers_assign(bn_conf_t *conf, char *err, size_t errlen)
         bn_conf_upstream_t *u = &conf->upstreams[i];
         wanted[n++] = slot_key(u->name, NULL);
         for (size_t k = 0; k < u->npeers; k++) {
-            wanted[n++] = slot_key(u->name, u->peers[k].address);
+            wanted[n++] = slot_key(u->name, u->peers[k].label);
         }
     }
     n = 0;
@@ -209,18 +209,32 @@ bn_peer_has_addrs(const bn_conf_peer_t *p)
     return atomic_load_explicit(&st->addr_set[cur].seq, memory_order_relaxed) != 0;
 }
 
-bool
-bn_peer_pick_addr(const bn_conf_peer_t *p, bn_addr_t *out)
+int
+bn_peer_pick_addr(const bn_conf_peer_t *p, unsigned skip, bn_addr_t *out)
 {
     bn_addr_t all[BN_PEER_MAX_ADDRS];
     unsigned n = bn_peer_addrs(p, all, BN_PEER_MAX_ADDRS), i;
 
     if (n == 0) {
-        return false;
+        return -1;
     }
     i = n == 1 ? 0 : atomic_fetch_add_explicit(&p->state->next_addr, 1, memory_order_relaxed) % n;
-    *out = all[i];
-    return true;
+    for (unsigned k = 0; k < n; k++) {
+        unsigned j = (i + k) % n;
+        if (!(skip & (1u << j))) {
+            *out = all[j];
+            return (int) j;
+        }
+    }
+    return -1;
+}
+
+unsigned
+bn_peer_naddrs(const bn_conf_peer_t *p)
+{
+    bn_addr_t all[BN_PEER_MAX_ADDRS];
+
+    return bn_peer_addrs(p, all, BN_PEER_MAX_ADDRS);
 }
 
 void

@@ -79,8 +79,11 @@ void bn_peer_set_addrs(bn_conf_peer_t *p, const bn_addr_t *addrs, unsigned n);
 bool bn_peer_has_addrs(const bn_conf_peer_t *p);
 
 /* A server's address as a connection should use it now (rotating over a
- * name's several addresses). */
-bool bn_peer_pick_addr(const bn_conf_peer_t *p, bn_addr_t *out);
+ * name's several addresses), leaving out those whose bit is set in skip.
+ * Returns its index among the server's addresses, or -1 when none is left. */
+int bn_peer_pick_addr(const bn_conf_peer_t *p, unsigned skip, bn_addr_t *out);
+/* How many addresses the server has now. */
+unsigned bn_peer_naddrs(const bn_conf_peer_t *p);
 
 /*
  * What one process holds, counted a second time per process so that the

@@ -116,7 +116,7 @@ verdict(probe_t *pr, bool ok, const char *why)
             atomic_store(&st->checked_down, false);
             bn_log_error(BN_LOG_NOTICE, NULL, 0,
                          "upstream server %s of \"%s\" is up: %u health check%s passed",
-                         pr->peer->address, pr->up->name, h->passes, h->passes == 1 ? "" : "s");
+                         pr->peer->label, pr->up->name, h->passes, h->passes == 1 ? "" : "s");
         }
         return;
     }
@@ -127,7 +127,7 @@ verdict(probe_t *pr, bool ok, const char *why)
         atomic_store(&st->checked_down, true);
         bn_log_error(BN_LOG_NOTICE, NULL, 0,
                      "upstream server %s of \"%s\" is down: %u health check%s failed, the last: %s",
-                     pr->peer->address, pr->up->name, h->fails, h->fails == 1 ? "" : "s", why);
+                     pr->peer->label, pr->up->name, h->fails, h->fails == 1 ? "" : "s", why);
     }
 }
 
@@ -144,7 +144,7 @@ probe_start(probe_t *pr)
     pr->next_at = bn_current_msec + up->health.interval;
     pr->deadline = bn_current_msec + up->health.timeout;
     pr->got = pr->sent = 0;
-    if (!bn_peer_pick_addr(pr->peer, &a)) {
+    if (bn_peer_pick_addr(pr->peer, 0, &a) == -1) {
         verdict(pr, false, "no address");
         return;
     }

@@ -1,6 +1,7 @@
 # Out of descriptors (EMFILE) or at worker_connections: the worker pauses
 # accepting, keeps serving what it has open, logs at most once a second,
-# and takes the waiting connections once descriptors are free again.
+# and takes the waiting connections once descriptors are free again; a
+# request that cannot open its upstream socket is said once a second too.
 use strict;
 use warnings;
 use FindBin;
@@ -8,6 +9,7 @@ use lib "$FindBin::Bin/lib";
 use BouncerTest;
 use IO::Socket::INET;
 use Test::More;
+use Time::HiRes qw(sleep);
 
 my $t = BouncerTest->new;
 my ($p, $be) = ($t->port, $t->port);
@@ -33,6 +35,35 @@ for (1 .. 60) {
     push @conns, $s;
 }
 ok($t->wait_log(qr/\[crit\].*accept4\(\) failed; .*\(24: Too many open files\)/), 'EMFILE is logged at crit');
+
+# Accepted connections whose requests need an upstream socket that cannot
+# be opened: each gets its 502, and the crit line comes at most once a
+# second, counting the ones it left out.  Keep-alive, so that no descriptor
+# frees up between them.
+$t->expect_alert(qr/\[crit\].*socket\(\) for an upstream connection failed; \d+ more since the last report \(24: Too many open files\)/);
+my $n502 = 0;
+sub upstream_502 {
+    my ($s) = @_;
+    syswrite $s, "x HTTP/1.1\r\nHost: a\r\n\r\n";
+    my $b = '';
+    $s->timeout(5);
+    until ($b =~ /^(.*?\r\n\r\n)/s && $1 =~ /Content-Length: (\d+)/ && length($b) >= $+[0] + $1) {
+        sysread($s, $b, 4096, length $b) or last;
+    }
+    $n502++ if $b =~ /^HTTP\/1.1 502 /;
+}
+upstream_502($_) for @conns[1 .. 20];
+is($n502, 20, 'requests on accepted connections that cannot reach the upstream get 502');
+my $sec = time;
+sleep 0.1 while time == $sec;
+upstream_502($conns[21]);
+my @fd_lines = grep { /socket\(\) for an upstream connection failed/ } split /\n/, $t->error_log;
+my %fd_per_sec;
+$fd_per_sec{ substr($_, 0, 19) }++ for @fd_lines;
+ok(@fd_lines >= 1 && !grep({ $_ > 1 } values %fd_per_sec), 'out of descriptors for upstream sockets: at most one crit line a second');
+my $counted = 0;
+$counted += 1 + (/failed; (\d+) more/)[0] for @fd_lines;
+is($counted, 21, 'and together they count every failure');
 
 # An open connection is still served.
 syswrite $conns[0], "local HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";

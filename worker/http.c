@@ -1195,7 +1195,10 @@ read_response_head(bn_request_t *r)
                 bn_upstream_reconnect(r);
                 return BN_ERROR;
             }
-            bn_upstream_peer_failed(r, BN_FAIL_ERROR);
+            if (!u->reused || bn_buf_len(&r->rbuf) > 0) {
+                /* A pooled connection closed under us says nothing of the server. */
+                bn_upstream_peer_failed(r, BN_FAIL_ERROR);
+            }
             if (err != 0) {
                 bn_log_error(BN_LOG_ERR, &r->client->log, err, "recv() failed");
             }
@@ -1405,7 +1408,8 @@ finalize_request(bn_request_t *r)
     bn_conf_t *conf = bn_heritage.conf;
     bool keepalive =
         r->keepalive && !bn_worker_quitting && c->nrequests < conf->limits.keepalive_requests;
-    bool early = r->state == BN_REQ_RESPONDING && !r->req_pipe.in_done;
+    /* Answered (by bouncer or the upstream) before the body was all read. */
+    bool early = !r->req_pipe.in_done;
     bool error = r->status >= 400;
 
     bn_upstream_release(r, r->up_keepalive && r->req_pipe.done && bn_buf_len(&r->rbuf) == 0);

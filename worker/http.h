@@ -40,7 +40,10 @@ typedef struct {
     SSL *ssl;      /* a TLS connection (worker/tls.c); NULL: plain */
     bool readable; /* EPOLLIN seen and recv() has not said EAGAIN since */
     bool writable;
-    bool rdhup; /* the peer shut its side */
+    /* The peer shut its side: EPOLLRDHUP seen, or a read of 0.  It stays
+     * set, so a keep-alive connection whose FIN came with (or after) the
+     * last bytes of a response is never pooled or reused. */
+    bool rdhup;
     /* The last send had MSG_MORE: its bytes may wait in the kernel for the
      * FIN.  close() must then shut writing down first, or unread input
      * would turn the FIN into a reset that throws them away. */
@@ -205,6 +208,8 @@ struct bn_request_s {
     bool stale_retried;        /* sent again after a pooled connection failed */
     bool body_replayable;      /* the whole body is still in the client buffer */
     uint64_t tried_mask;       /* peers tried, by index modulo 64 */
+    unsigned addrs_tried;      /* resolve = true: addresses of this try's server, by index */
+    unsigned group;            /* 1 + a configured server's group: pick only its addresses */
     bn_timer_t up_timer;
 
     /* Upstream to client. */

@@ -37,7 +37,9 @@ bn_conn_recv(bn_conn_t *c, char *p, size_t n)
     if (c->ssl != NULL) {
         /* Records read with the handshake's last flight may be waiting in
          * OpenSSL with no event to come for them. */
-        return c->readable || SSL_has_pending(c->ssl) ? bn_tls_recv(c, p, n) : BN_AGAIN;
+        r = c->readable || SSL_has_pending(c->ssl) ? bn_tls_recv(c, p, n) : BN_AGAIN;
+        c->rdhup = c->rdhup || r == 0; /* the peer is done: remembered, see rdhup */
+        return r;
     }
     if (!c->readable) {
         return BN_AGAIN;
@@ -45,6 +47,9 @@ bn_conn_recv(bn_conn_t *c, char *p, size_t n)
     do {
         r = recv(c->io.fd, p, n, 0);
     } while (r == -1 && errno == EINTR);
+    if (r == 0) {
+        c->rdhup = true; /* the peer is done: remembered, see rdhup */
+    }
     if (r == -1) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
             c->readable = false;

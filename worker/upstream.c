@@ -49,6 +49,7 @@ typedef enum { PICK_OK = 0, PICK_FULL, PICK_NONE } pick_rc_t;
 
 static upstream_rt_t *rts;
 static size_t nrts;
+static bn_log_limit_t fd_log; /* out of descriptors for upstream sockets */
 
 static void dispatch_queue(upstream_rt_t *rt);
 static void connect_peer(bn_request_t *r, unsigned peer);
@@ -103,7 +104,7 @@ build_ring(upstream_rt_t *rt)
             uint32_t h[4];
             bn_line_t l;
             bn_line_init(&l, name, sizeof(name));
-            bn_line_printf(&l, "%s-%u", up->peers[i].address, j);
+            bn_line_printf(&l, "%s-%u", up->peers[i].label, j);
             hash32(name, l.len, h);
             for (int k = 0; k < 4; k++) {
                 rt->ring[n].hash = h[k];
@@ -128,12 +129,12 @@ sticky_values(upstream_rt_t *rt)
         bn_line_t l;
 
         bn_line_init(&l, msg, sizeof(msg));
-        bn_line_printf(&l, "%s\n%s", up->name, up->peers[i].address);
+        bn_line_printf(&l, "%s\n%s", up->name, up->peers[i].label);
 
         /* Keyed: the cookie names a server without saying its address, and
          * nobody without the key can make one for a server of their choice. */
-        HMAC(EVP_sha256(), bn_heritage.secret, sizeof(bn_heritage.secret), (unsigned char *) msg, l.len,
-             md, &mdlen);
+        HMAC(EVP_sha256(), bn_heritage.secret, sizeof(bn_heritage.secret), (unsigned char *) msg,
+             l.len, md, &mdlen);
         for (unsigned k = 0; k < 16; k++) {
             snprintf(rt->sticky[i] + k * 2, 3, "%02x", md[k]);
         }
@@ -184,7 +185,7 @@ peer_usable(const bn_request_t *r, unsigned i)
     const bn_conf_peer_t *p = &r->upstream->peers[i];
 
     if (p->down || p->weight == 0 || (r->tried_mask & (1ULL << (i % 64)))
-        || peer_health(p) == HEALTH_DOWN) {
+        || (r->group != 0 && p->group + 1 != r->group) || peer_health(p) == HEALTH_DOWN) {
         return PEER_OUT;
     }
     if (!bn_peer_has_addrs(p)) {
@@ -424,12 +425,25 @@ peer_succeeded(bn_request_t *r)
     if (until != 0 && until <= bn_current_msec
         && atomic_compare_exchange_strong(&st->down_until, &until, 0)) {
         atomic_store(&st->up_since, bn_current_msec);
-        bn_log_error(BN_LOG_NOTICE, NULL, 0, "upstream server %s of \"%s\" is up again", p->address,
+        bn_log_error(BN_LOG_NOTICE, NULL, 0, "upstream server %s of \"%s\" is up again", p->label,
                      r->upstream->name);
     }
     if (atomic_load_explicit(&st->fails, memory_order_relaxed) != 0) {
         atomic_store_explicit(&st->fails, 0, memory_order_relaxed);
     }
+}
+
+/* Whether a server of up other than p may take requests now. */
+static bool
+others_up(const bn_conf_upstream_t *up, const bn_conf_peer_t *p)
+{
+    for (size_t i = 0; i < up->npeers; i++) {
+        const bn_conf_peer_t *o = &up->peers[i];
+        if (o != p && !o->down && o->weight != 0 && peer_health(o) != HEALTH_DOWN) {
+            return true;
+        }
+    }
+    return false;
 }
 
 void
@@ -454,12 +468,13 @@ bn_upstream_peer_failed(bn_request_t *r, unsigned why)
         bn_log_error(BN_LOG_INFO, NULL, 0,
                      "upstream server %s of \"%s\" failed its trial request; down for %" PRIu64
                      "ms more",
-                     p->address, up->name, p->fail_timeout);
+                     p->label, up->name, p->fail_timeout);
         return;
     }
-    /* With nowhere else to go, marking the only server down would only turn
-     * one failure into fail_timeout of 502s. */
-    if (p->max_fails == 0 || up->npeers == 1) {
+    /* With nowhere else to go, marking the last server standing down would
+     * only turn one failure into fail_timeout of 502s for every request,
+     * even once it is back. */
+    if (p->max_fails == 0 || !others_up(up, p)) {
         return;
     }
     start = atomic_load(&st->fail_start);
@@ -479,7 +494,7 @@ bn_upstream_peer_failed(bn_request_t *r, unsigned why)
             bn_log_error(BN_LOG_NOTICE, NULL, 0,
                          "upstream server %s of \"%s\" is down: %u failure%s within %" PRIu64
                          "ms; next try in %" PRIu64 "ms",
-                         p->address, up->name, p->max_fails, p->max_fails == 1 ? "" : "s",
+                         p->label, up->name, p->max_fails, p->max_fails == 1 ? "" : "s",
                          p->fail_timeout, p->fail_timeout);
         }
     }
@@ -505,6 +520,9 @@ put_slot(bn_request_t *r)
     bn_atomic_dec(&p->state->conns);
     bn_peer_unhold(p->state, bn_heritage.proc);
     r->peer = 0;
+    /* The next try is judged on its own. */
+    r->peer_failure_counted = false;
+    r->addrs_tried = 0;
     if (up->queue_fd != -1 && atomic_load_explicit(&up->state->queued, memory_order_relaxed) > 0) {
         /* Every worker with queued requests wakes; the eventfd is never
          * read, so each write is an edge for all of them. */
@@ -778,23 +796,80 @@ bn_upstream_retry(bn_request_t *r, int status, const char *why)
     return true;
 }
 
+/*
+ * After a failed connect: another address of the same name, if it has one
+ * not tried yet, gets the request without counting against retries (a name
+ * is one server to the user, whichever of its addresses answers).  A name
+ * resolved at load has a server per address (expand_peers() in conf.c): the
+ * balancer picks among that group's.  A name re-resolved while running is
+ * one server: its next address is dialled with the slot it holds.
+ */
+static bool
+next_address(bn_request_t *r, unsigned failed, bool same_peer)
+{
+    bn_conf_upstream_t *up = r->upstream;
+    upstream_rt_t *rt = &rts[up->index];
+
+    if (bn_current_msec - r->upstream_start_msec >= up->retry_timeout) {
+        return false;
+    }
+    r->sticky_ok = false; /* the cookie named the address that failed */
+    if (same_peer) {
+        bn_log_error(BN_LOG_WARN, &r->client->log, 0,
+                     "upstream could not be reached; trying the next address of %s",
+                     up->peers[failed].label);
+        rewind_request(r);
+        connect_peer(r, failed);
+        return true;
+    }
+    r->group = up->peers[failed].group + 1;
+    if (pick_peer(rt, r) != PICK_OK) {
+        r->group = 0;
+        return false;
+    }
+    r->group = 0;
+    bn_log_error(BN_LOG_WARN, &r->client->log, 0,
+                 "upstream could not be reached; trying the next address of %s",
+                 up->peers[failed].address);
+    r->tried_mask |= 1ULL << ((r->peer - 1) % 64);
+    rewind_request(r);
+    bn_upstream_connect_picked(r);
+    return true;
+}
+
 static void
 connect_failed(bn_request_t *r, int err, const char *what)
 {
     bn_upconn_t *u = r->up;
+    unsigned failed = (unsigned) r->peer - 1;
+    const bn_conf_peer_t *p = r->peer != 0 ? &r->upstream->peers[failed] : NULL;
+    /* resolve = true: another address of this server is left to dial. */
+    bool same_peer = p != NULL && p->resolve
+                     && (unsigned) __builtin_popcount(r->addrs_tried) < bn_peer_naddrs(p);
 
     r->client->log.action = "connecting to upstream";
     bn_log_error(BN_LOG_ERR, &r->client->log, err, "%s", what);
-    bn_upstream_peer_failed(r, err == ETIMEDOUT ? BN_FAIL_TIMEOUT : BN_FAIL_ERROR);
+    if (!same_peer) {
+        bn_upstream_peer_failed(r, err == ETIMEDOUT ? BN_FAIL_TIMEOUT : BN_FAIL_ERROR);
+    }
     if (u != NULL) {
         r->up = NULL;
         u->req = NULL;
         upconn_close(u);
     }
-    put_slot(r);
+    bn_timer_del(&r->up_timer);
+    if (!same_peer) {
+        put_slot(r);
+    }
     r->client->log.action = NULL;
     /* Nothing was sent: any request may go to the next server. */
     r->sent_any = false;
+    if (p != NULL && next_address(r, failed, same_peer)) {
+        return;
+    }
+    if (same_peer) {
+        put_slot(r);
+    }
     if (bn_upstream_retry(r, err == ETIMEDOUT ? 504 : 502, "upstream could not be reached")) {
         return;
     }
@@ -952,6 +1027,9 @@ bn_upstream_connect(bn_request_t *r)
     rc = pick_peer(rt, r);
     if (rc == PICK_FULL && r->tries == 0) {
         enqueue(rt, r);
+        /* A slot freed by another worker between our pick and the queued
+         * count going up woke no one: look again now that it is counted. */
+        dispatch_queue(rt);
         return;
     }
     if (rc != PICK_OK) {
@@ -985,6 +1063,27 @@ still_resolves(const bn_conf_peer_t *p, const bn_upconn_t *u)
     return false;
 }
 
+/*
+ * Whether pooled connection u can take a request: the peer has not shut it
+ * and sent nothing since its last response.  Its events say so only once
+ * handled, and a FIN may be waiting in this very pass of the loop, so the
+ * socket is asked (one recv that never blocks nor consumes).
+ */
+static bool
+pooled_alive(bn_upconn_t *u)
+{
+    char b;
+    ssize_t n;
+
+    if (u->conn.rdhup || (u->conn.ssl != NULL && SSL_has_pending(u->conn.ssl))) {
+        return false;
+    }
+    do {
+        n = recv(u->conn.io.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    } while (n == -1 && errno == EINTR);
+    return n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 void
 bn_upstream_connect_picked(bn_request_t *r)
 {
@@ -993,8 +1092,10 @@ bn_upstream_connect_picked(bn_request_t *r)
 
     for (bn_upconn_t *u = rt->idle, *next; u != NULL; u = next) {
         next = u->next;
-        if (u->peer == peer && !still_resolves(&r->upstream->peers[peer], u)) {
-            upconn_close(u); /* to an address the name no longer has */
+        if (u->peer == peer
+            && (!still_resolves(&r->upstream->peers[peer], u) || !pooled_alive(u))) {
+            /* To an address the name no longer has, or closed by the peer. */
+            upconn_close(u);
             continue;
         }
         if (u->peer == peer) {
@@ -1035,10 +1136,13 @@ connect_peer(bn_request_t *r, unsigned peer)
     bn_upconn_t *u;
     int fd, one = 1;
 
-    if (!bn_peer_pick_addr(p, &addr)) {
+    int ai = bn_peer_pick_addr(p, r->addrs_tried, &addr);
+
+    if (ai == -1) {
         connect_failed(r, 0, "the upstream server has no address");
         return;
     }
+    r->addrs_tried |= 1u << ai;
     u = calloc(1, sizeof(*u));
     if (u == NULL) {
         bn_log_error(BN_LOG_CRIT, &r->client->log, 0, "out of memory for an upstream connection");
@@ -1049,9 +1153,18 @@ connect_peer(bn_request_t *r, unsigned peer)
     fd = socket(addr.sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd == -1) {
         int err = errno;
+        unsigned more = 0;
         free(u);
-        bn_log_error(err == EMFILE || err == ENFILE ? BN_LOG_CRIT : BN_LOG_ERR, &r->client->log,
-                     err, "socket() failed");
+        if (err != EMFILE && err != ENFILE) {
+            bn_log_error(BN_LOG_ERR, &r->client->log, err, "socket() failed");
+        } else if (bn_log_limited(&fd_log, &more)) {
+            /* Out of descriptors, every request that comes meets it: once
+             * a second is enough to say so (the 502s are logged each). */
+            bn_log_error(BN_LOG_CRIT, &r->client->log, err,
+                         "socket() for an upstream connection failed; %u more since the last "
+                         "report",
+                         more);
+        }
         put_slot(r);
         bn_http_upstream_failed(r, 502, "cannot open a connection to the upstream");
         return;
@@ -1115,7 +1228,11 @@ bn_upstream_release(bn_request_t *r, bool reusable)
     u->req = NULL;
     bn_timer_del(&r->up_timer);
     rt = &rts[u->upstream->index];
-    if (!reusable || !u->connected || u->upstream->keepalive == 0 || bn_worker_quitting) {
+    /* A peer that shut its side (rdhup: its FIN may have come with the
+     * response's last bytes, whose event is spent) would take the next
+     * request and answer it with a reset. */
+    if (!reusable || !u->connected || u->conn.rdhup || u->upstream->keepalive == 0
+        || bn_worker_quitting) {
         upconn_close(u);
     } else {
         if (rt->nidle >= u->upstream->keepalive) {

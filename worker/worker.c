@@ -33,7 +33,7 @@ static listener_t *listeners;
 static size_t nlisteners;
 static bool accept_paused;
 static bn_timer_t accept_timer, quit_timer, exit_timer;
-static time_t last_pause_log;
+static bn_log_limit_t pause_log;
 static uint64_t conn_ids;
 pid_t bn_worker_pid;
 
@@ -120,8 +120,9 @@ accept_resume(bn_timer_t *t)
 static void
 accept_pause(int level, int err, const char *why)
 {
-    if (bn_current_sec != last_pause_log) {
-        last_pause_log = bn_current_sec;
+    unsigned suppressed;
+
+    if (bn_log_limited(&pause_log, &suppressed)) {
         bn_log_error(level, NULL, err, "%s; not accepting new connections for %dms", why,
                      ACCEPT_PAUSE_MSEC);
     }

@@ -14,12 +14,13 @@ use Fcntl qw(:flock);
 use File::Basename qw(dirname);
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
+use Socket qw(IPPROTO_TCP TCP_CORK);
 use JSON::PP;
 use POSIX qw(:sys_wait_h);
 use Test::More;
 use Time::HiRes qw(sleep time);
 
-our @EXPORT = qw(http_request http_parallel raw_request parse_response wait_until);
+our @EXPORT = qw(http_request http_parallel raw_request read_to_eof parse_response wait_until);
 
 my $ROOT = abs_path(dirname(__FILE__) . '/../..');
 
@@ -254,7 +255,8 @@ sub wait_until {
 # path, version, headers (lower-case names), body) and returns
 # [status, [name => value, ...], body], or a hash with extra actions:
 # { close => 1 } (close without answering), { sleep => secs, ... },
-# { raw => "bytes" } (sent as is).
+# { raw => "bytes" } (sent as is; then_close => 1 closes after it, fin_with_data => 1
+# sends the FIN in the same segment as the last bytes).
 # Every request is appended to backend-PORT.log for backend_requests().
 sub backend {
     my ($self, $port, $handler, %opt) = @_;
@@ -424,7 +426,11 @@ sub serve_connection {
                 next;
             }
             if (defined $res->{raw}) {
+                # fin_with_data: corked, the FIN is coalesced with the last
+                # data segment instead of following it.
+                setsockopt($c, IPPROTO_TCP, TCP_CORK, 1) if $res->{fin_with_data};
                 syswrite $c, $res->{raw};
+                shutdown($c, 1) if $res->{fin_with_data};
                 return if $res->{then_close};
                 next;
             }
@@ -486,6 +492,21 @@ sub raw_request {
     }
     close $s;
     return $out;
+}
+
+# Reads from $s until the server closes or $secs (10) pass; returns the bytes.
+sub read_to_eof {
+    my ($s, $secs) = @_;
+    my $b = '';
+    my $end = time + ($secs // 10);
+    while (time < $end) {
+        my $rin = '';
+        vec($rin, fileno($s), 1) = 1;
+        next unless select($rin, undef, undef, 0.1);
+        my $n = sysread($s, $b, 65536, length $b);
+        last if !$n;
+    }
+    return $b;
 }
 
 # Parses one response from the start of $bytes: {status, headers, body, rest}.
