@@ -1575,6 +1575,7 @@ load_processes(loader_t *ld, const config_setting_t *root)
     c->shutdown_timeout = get_duration(ld, root, "shutdown_timeout", "30s");
     c->busy_poll = get_usec(ld, root, "busy_poll", "20us", 10000);
     c->max_draining_generations = get_uint(ld, root, "max_draining_generations", 4, 1, 64);
+    c->debug_dumpable = get_bool(ld, root, "debug_dumpable", false);
 }
 
 static void
@@ -1595,6 +1596,7 @@ load_root(loader_t *ld, config_setting_t *root)
         "shutdown_timeout",
         "busy_poll",
         "max_draining_generations",
+        "debug_dumpable",
         "log",
         "limits",
         "status",
@@ -1667,6 +1669,39 @@ load_root(loader_t *ld, config_setting_t *root)
     }
 }
 
+/*
+ * A parse error as "FILE:LINE: message", FILE absolute.  libconfig's
+ * "cannot open include file" names no file: the @include on that line
+ * does, and opening it says why it could not be opened.
+ */
+static void
+parse_error(loader_t *ld, config_t *cfg, char *line, size_t len)
+{
+    const char *file = config_error_file(cfg) ? config_error_file(cfg) : ld->conf->file;
+    const char *text = config_error_text(cfg);
+    char buf[1024], name[PATH_MAX];
+    FILE *f;
+    int n = 0;
+
+    file = abs_path(ld, file);
+    snprintf(line, len, "%s:%d: %s", file, config_error_line(cfg), text);
+    if (strcmp(text, "cannot open include file") != 0 || (f = fopen(file, "r")) == NULL) {
+        return;
+    }
+    while (fgets(buf, sizeof(buf), f) != NULL && ++n < config_error_line(cfg)) {
+    }
+    fclose(f);
+    if (n == config_error_line(cfg) && sscanf(buf, " @include \"%4095[^\"]\"", name) == 1) {
+        const char *inc = abs_path(ld, name);
+        FILE *g = fopen(inc, "r");
+        snprintf(line, len, "%s:%d: cannot open include file \"%s\": %s", file,
+                 config_error_line(cfg), inc, g == NULL ? strerror(errno) : "it could not be read");
+        if (g != NULL) {
+            fclose(g);
+        }
+    }
+}
+
 bn_conf_t *
 bn_conf_load(const char *path, bn_conf_errors_t *errs)
 {
@@ -1703,9 +1738,8 @@ bn_conf_load(const char *path, bn_conf_errors_t *errs)
         if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO && config_error_file(&cfg) == NULL) {
             snprintf(line, sizeof(line), "%s: cannot read: %s", c->file, strerror(errno));
         } else {
-            snprintf(line, sizeof(line), "%s:%d: %s",
-                     config_error_file(&cfg) ? config_error_file(&cfg) : c->file,
-                     config_error_line(&cfg), config_error_text(&cfg));
+            ld.conf = c;
+            parse_error(&ld, &cfg, line, sizeof(line));
         }
         bn_conf_errors_add(errs, "%s", line);
         config_destroy(&cfg);

@@ -23,9 +23,13 @@ bn_child_init(void)
                          conf->user, conf->group);
             exit(2);
         }
-        /* setuid() clears it; a crashing child should still leave a core. */
-        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     }
+    /* A dumpable child can be ptraced by any other process of its user
+     * (nobody, often shared), which could read the TLS keys, the ticket
+     * keys and the sticky secret from its memory.  setuid() may leave it
+     * dumpable (fs.suid_dumpable), so say it either way; debug_dumpable
+     * brings core dumps back for debugging. */
+    prctl(PR_SET_DUMPABLE, conf->debug_dumpable ? 1 : 0, 0, 0, 0);
     /* Should the master vanish without telling us, finish and go.  Set
      * after the privilege drop, which clears it. */
     prctl(PR_SET_PDEATHSIG, SIGQUIT, 0, 0, 0);

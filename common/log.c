@@ -87,9 +87,10 @@ bn_log_limited(bn_log_limit_t *l, unsigned *suppressed)
 }
 
 int
-bn_log_open_file(const char *path)
+bn_log_open_file(const char *path, bool nofollow)
 {
-    return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0),
+                0644);
 }
 
 void

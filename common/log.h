@@ -68,8 +68,10 @@ int bn_log_level_parse(const char *name);
 
 /*
  * Opens path for appending (O_APPEND, 0644, created if absent) and returns
- * the fd, or -1 with errno set.
+ * the fd, or -1 with errno set.  With nofollow a symbolic link at path
+ * fails with ELOOP: a process that started as root must not follow one
+ * (the workers' user may have planted it).
  */
-int bn_log_open_file(const char *path);
+int bn_log_open_file(const char *path, bool nofollow);
 
 #endif

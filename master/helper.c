@@ -229,7 +229,7 @@ probe_event(probe_t *pr, short revents)
 static void
 reopen_log(void)
 {
-    int fd = bn_log_open_file(bn_heritage.conf->error_log);
+    int fd = bn_log_open_file(bn_heritage.conf->error_log, bn_heritage.drop_privileges);
 
     if (fd == -1) {
         bn_log_error(BN_LOG_ALERT, NULL, errno, "cannot reopen \"%s\"",

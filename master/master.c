@@ -11,6 +11,7 @@
 #include "../common/peers.h"
 #include "../common/cache.h"
 
+#include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 
@@ -332,6 +333,7 @@ prepare_cache_zone(bn_conf_t *c, bn_conf_cache_zone_t *cz, uid_t uid, gid_t gid,
     bn_cache_zone_t *z;
     zone_t *nz;
     bool made_dir;
+    char err[1024];
 
     for (size_t i = 0; i < nzones; i++) {
         if (strcmp(bn_cache_zone_name(zones[i].zone), cz->name) == 0) {
@@ -348,6 +350,10 @@ prepare_cache_zone(bn_conf_t *c, bn_conf_cache_zone_t *cz, uid_t uid, gid_t gid,
             return BN_OK;
         }
     }
+    if (drop && bn_path_safe_from_workers(cz->path, c->user, uid, gid, err, sizeof(err)) != BN_OK) {
+        bn_conf_errors_add(errs, "%s: cache zone \"%s\": %s", c->file, cz->name, err);
+        return BN_ERROR;
+    }
     made_dir = mkdir(cz->path, 0700) == 0;
     if (!made_dir && errno != EEXIST) {
         bn_conf_errors_add(errs, "%s: cache zone \"%s\": cannot create \"%s\": %s", c->file,
@@ -360,10 +366,26 @@ prepare_cache_zone(bn_conf_t *c, bn_conf_cache_zone_t *cz, uid_t uid, gid_t gid,
         goto failed;
     }
     zones = nz;
-    if (drop && chown(cz->path, uid, gid) == -1) {
-        bn_conf_errors_add(errs, "%s: cache zone \"%s\": cannot give \"%s\" to the workers: %s",
-                           c->file, cz->name, cz->path, strerror(errno));
-        goto failed;
+    /* By descriptor, and not through a link: the folder is the workers',
+     * and what they put at its name must not be what root chowns. */
+    if (drop) {
+        int fd = open(cz->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd == -1 || fchown(fd, uid, gid) == -1) {
+            int e = errno;
+            struct stat ls;
+            /* O_DIRECTORY makes a link ENOTDIR, not ELOOP. */
+            if (e == ENOTDIR && lstat(cz->path, &ls) == 0 && S_ISLNK(ls.st_mode)) {
+                e = ELOOP;
+            }
+            bn_conf_errors_add(errs,
+                               "%s: cache zone \"%s\": cannot give \"%s\" to the workers: %s",
+                               c->file, cz->name, cz->path, bn_nofollow_strerror(e));
+            if (fd != -1) {
+                close(fd);
+            }
+            goto failed;
+        }
+        close(fd);
     }
     z = bn_cache_zone_create(cz->name, cz->path, cz->memory);
     if (z == NULL) {

@@ -32,6 +32,17 @@ void bn_raise_nofile(bn_conf_t *conf);
 int bn_worker_identity(bn_conf_t *conf, uid_t *uid, gid_t *gid, bool *drop);
 int bn_open_logs(bn_conf_t *conf, uid_t uid, gid_t gid, bool chown_them, int *error_fd,
                  int *access_fd, char *err, size_t errlen);
+/*
+ * BN_OK when the workers (uid, in gid and the groups of user) cannot change
+ * what path names: they cannot write its folder, nor a folder above it
+ * (short of the sticky bit's protection).  Else BN_ERROR, with err naming
+ * the folder.  Root checks this before it creates, opens or chowns anything
+ * for the workers.
+ */
+int bn_path_safe_from_workers(const char *path, const char *user, uid_t uid, gid_t gid,
+                              char *err, size_t errlen);
+/* strerror(), but ELOOP from an O_NOFOLLOW open says a link was refused. */
+const char *bn_nofollow_strerror(int err);
 void bn_save_last_good(bn_conf_t *conf);
 void bn_load_secret(bn_conf_t *conf, unsigned char *key, size_t len);
 

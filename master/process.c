@@ -232,19 +232,141 @@ bn_worker_identity(bn_conf_t *conf, uid_t *uid, gid_t *gid, bool *drop)
     return BN_OK;
 }
 
-static int
-open_log(const char *path, uid_t uid, gid_t gid, bool chown_it, char *err, size_t errlen)
+/* Whether a process of uid, in the groups "groups", may add, remove and
+ * rename entries of the folder that st describes. */
+static bool
+can_write_dir(const struct stat *st, uid_t uid, const gid_t *groups, int ngroups)
 {
+    if (st->st_uid == uid) {
+        return (st->st_mode & S_IWUSR) != 0;
+    }
+    for (int i = 0; i < ngroups; i++) {
+        if (st->st_gid == groups[i]) {
+            return (st->st_mode & S_IWGRP) != 0;
+        }
+    }
+    return (st->st_mode & S_IWOTH) != 0;
+}
+
+/*
+ * From the folder dir up to "/": the workers could swap the entry below any
+ * folder they may write, except under the sticky bit (as /tmp has) an entry
+ * that is not theirs in a folder that is not theirs.  The first folder, the
+ * one that holds path, must not be theirs at all: root creates or opens the
+ * entry there.  dir is cut short as the walk goes up.
+ */
+static int
+check_folders(char *dir, const char *path, const char *user, uid_t uid, const gid_t *groups,
+              int ngroups, char *err, size_t errlen)
+{
+    uid_t child_uid = 0;
+    bool parent = true;
+    struct stat st;
+    char *slash;
+
+    for (;;) {
+        if (stat(dir, &st) == -1) {
+            snprintf(err, errlen, "cannot stat \"%s\": %s", dir, strerror(errno));
+            return BN_ERROR;
+        }
+        if (can_write_dir(&st, uid, groups, ngroups)
+            && (parent || !(st.st_mode & S_ISVTX) || st.st_uid == uid || child_uid == uid)) {
+            snprintf(err, errlen,
+                     "refusing \"%s\": the folder \"%s\" can be written by user \"%s\", "
+                     "who the workers run as (a worker could put a symbolic link there)",
+                     path, dir, user);
+            return BN_ERROR;
+        }
+        slash = strrchr(dir, '/');
+        if (slash == NULL || strcmp(dir, "/") == 0) {
+            return BN_OK;
+        }
+        child_uid = st.st_uid;
+        parent = false;
+        slash[slash == dir ? 1 : 0] = '\0';
+    }
+}
+
+int
+bn_path_safe_from_workers(const char *path, const char *user, uid_t uid, gid_t gid, char *err,
+                          size_t errlen)
+{
+    char *copy = NULL, *real = NULL;
+    gid_t small[64], *groups = small;
+    int ngroups = 64, rc = BN_ERROR;
+
+    if (uid == 0) {
+        return BN_OK;
+    }
+    if (getgrouplist(user, gid, groups, &ngroups) == -1) {
+        groups = malloc((size_t) ngroups * sizeof(*groups));
+        if (groups == NULL || getgrouplist(user, gid, groups, &ngroups) == -1) {
+            snprintf(err, errlen, "cannot list the groups of user \"%s\"", user);
+            free(groups);
+            return BN_ERROR;
+        }
+    }
+    /* The folders as written (a link among them may be the workers'), and
+     * as they resolve (where the entry really is). */
+    copy = strdup(path);
+    if (copy == NULL || (real = realpath(dirname(copy), NULL)) == NULL) {
+        snprintf(err, errlen, "cannot find the folder of \"%s\": %s", path, strerror(errno));
+        goto done;
+    }
+    free(copy);
+    copy = strdup(path);
+    if (copy == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    if (check_folders(dirname(copy), path, user, uid, groups, ngroups, err, errlen) != BN_OK
+        || check_folders(real, path, user, uid, groups, ngroups, err, errlen) != BN_OK) {
+        goto done;
+    }
+    rc = BN_OK;
+done:
+    free(real);
+    free(copy);
+    if (groups != small) {
+        free(groups);
+    }
+    return rc;
+}
+
+/* What an open(2) of a path bouncer does not follow links at failed with. */
+const char *
+bn_nofollow_strerror(int err)
+{
+    return err == ELOOP ? "it is a symbolic link, which bouncer does not follow there"
+                        : strerror(err);
+}
+
+/*
+ * Opens a log for appending; when the workers run as another user, gives it
+ * to them.  Root then neither follows a symbolic link at path nor opens one
+ * in a folder they can write.
+ */
+static int
+open_log(bn_conf_t *conf, const char *path, uid_t uid, gid_t gid, bool chown_it, char *err,
+         size_t errlen)
+{
+    struct stat st;
     int fd;
 
     make_parent_dirs(path);
-    fd = bn_log_open_file(path);
-    if (fd == -1) {
-        snprintf(err, errlen, "cannot open the log \"%s\": %s", path, strerror(errno));
+    if (chown_it
+        && bn_path_safe_from_workers(path, conf->user, uid, gid, err, errlen) != BN_OK) {
         return -1;
     }
-    /* Workers reopen logs themselves on `reopen`: the file must be theirs. */
-    if (chown_it && fchown(fd, uid, gid) == -1) {
+    fd = bn_log_open_file(path, chown_it);
+    if (fd == -1) {
+        snprintf(err, errlen, "cannot open the log \"%s\": %s", path,
+                 chown_it ? bn_nofollow_strerror(errno) : strerror(errno));
+        return -1;
+    }
+    /* Workers reopen logs themselves on `reopen`: the file must be theirs.
+     * Not a device or a pipe the operator named (/dev/null stays root's). */
+    if (chown_it && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && fchown(fd, uid, gid) == -1) {
         bn_log_error(BN_LOG_WARN, NULL, errno, "cannot chown \"%s\"", path);
     }
     return fd;
@@ -255,12 +377,12 @@ bn_open_logs(bn_conf_t *conf, uid_t uid, gid_t gid, bool chown_them, int *error_
              char *err, size_t errlen)
 {
     *access_fd = -1;
-    *error_fd = open_log(conf->error_log, uid, gid, chown_them, err, errlen);
+    *error_fd = open_log(conf, conf->error_log, uid, gid, chown_them, err, errlen);
     if (*error_fd == -1) {
         return BN_ERROR;
     }
     if (conf->access_format != BN_ACCESS_OFF) {
-        *access_fd = open_log(conf->access_log, uid, gid, chown_them, err, errlen);
+        *access_fd = open_log(conf, conf->access_log, uid, gid, chown_them, err, errlen);
         if (*access_fd == -1) {
             close(*error_fd);
             *error_fd = -1;

@@ -31,7 +31,7 @@ servers = ( { listen = [ "127.0.0.1:$p" ];
   routes = ( { match = { prefix = "/c/"; }; upstream = "be"; cache = { zone = "main"; }; } ); } );
 C
 $t->start(ports => [$p], wrap => [ '/usr/bin/unshare', '--mount', '--propagation', 'private',
-    'sh', '-c', "mount -t tmpfs -o size=64k tmpfs '$d/full' && exec \"\$0\" \"\$@\"" ]);
+    'sh', '-c', "mount -t tmpfs -o size=64k,mode=0755 tmpfs '$d/full' && exec \"\$0\" \"\$@\"" ]);
 
 sub get { http_request($p, 'GET', $_[0], timeout => 10) // {} }
 

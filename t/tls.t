@@ -108,7 +108,10 @@ sub peer_cert_text {
 
 # --- basics, chain, HSTS, access log fields
 my ($rc, $code, $h, $body) = curl('a.test', '/hello?x=1');
-is($rc, 0, 'curl verifies a.test against the root: the intermediate came from the PEM file') or diag(BouncerTest::slurp("$d/curl.err"));
+# The error log too: once, on a busy machine, this first request timed out,
+# and the log says how far its connection got (accepted, handshake, head).
+is($rc, 0, 'curl verifies a.test against the root: the intermediate came from the PEM file')
+    or diag(BouncerTest::slurp("$d/curl.err") . $t->error_log);
 is($code, '200', 'https request proxied');
 like($h, qr/^Strict-Transport-Security: max-age=31536000\r$/mi, 'hsts on https responses');
 my $seen = decode_json($body);
@@ -220,6 +223,30 @@ ok(time - $t0 <= 4, 'a client that never handshakes is closed (tls_handshake_tim
 ok($t->wait_log(qr/TLS handshake timed out/), 'and it is logged');
 close $s;
 
+# --- plain HTTP sent to the TLS port: a 400 in plain text that says this
+# port expects HTTPS, then the connection closes
+$t0 = time;
+my $pr = parse_response(raw_request($tp, "GET /plain HTTP/1.1\r\nHost: a.test\r\n\r\n"));
+is($pr && $pr->{status}, 400, 'plain HTTP to the TLS port: 400');
+like($pr && $pr->{body}, qr/The plain HTTP request was sent to HTTPS port/, 'saying that the port expects HTTPS');
+is($pr && $pr->{headers}{connection}, 'close', 'with Connection: close');
+ok(time - $t0 < 4, 'and the connection closes at once');
+ok($t->wait_log(qr/\[info\] \d+: \*\d+ client sent a plain HTTP request to a TLS port, client: 127\.0\.0\.1/),
+   'logged at info');
+$pr = parse_response(raw_request($tp, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
+is($pr && $pr->{status}, 400, 'the HTTP/2 cleartext preface on the TLS port: 400 too');
+
+# --- a client that leaves before or during the handshake: said so, at
+# info, not "unknown error"
+my $left_before = sub { scalar(() = $t->error_log =~ /\[info\] .*client closed the connection before the TLS handshake/g) };
+my $n_before = $left_before->(); # the probes of start() did so too
+raw_request($tp, '', shutdown => 1);
+ok(wait_until(sub { $left_before->() > $n_before }), 'a client that closes before sending anything: logged as such');
+raw_request($tp, "\x16\x03\x01\x00\x50\x01", shutdown => 1);
+ok($t->wait_log(qr/\[info\] .*client closed the connection during the TLS handshake/),
+   'one that closes in the middle of its ClientHello: logged as such');
+unlike($t->error_log, qr/unknown error/, 'no "unknown error"');
+
 # --- a burst of new connections: their handshakes wait in the worker's
 # queue and run a few per pass of the event loop; every one completes, and
 # each answer is the one its request asked for
@@ -312,7 +339,8 @@ $t->config($conf->({ cert => $b->{cert}, key => $a_rsa->{key} }), access_format 
 isnt($rrc, 0, 'reload with a bad key fails');
 like($rerr, qr/does not match/, 'and says why');
 ($rc, $code) = curl('a.test', '/');
-is($code, '200', 'the running configuration keeps serving');
+is($code, '200', 'the running configuration keeps serving')
+    or diag("curl exit $rc: " . BouncerTest::slurp("$d/curl.err") . $t->error_log);
 
 # --- reload with a renewed certificate, without dropping a request in flight
 open my $slow, '-|', "curl -sS --max-time 15 --resolve a.test:$tp:127.0.0.1 --cacert $root->{cert} https://a.test:$tp/slow 2>&1" or die;

@@ -27,11 +27,18 @@ static void upstream_timeout(bn_timer_t *t);
 static void read_head(bn_client_t *c);
 static void linger(bn_client_t *c);
 static void handshake(bn_client_t *c);
+static void start_lingering(bn_client_t *c);
 
 static bn_client_t *clients; /* every open client connection of this worker */
 
 /* ---- log context ------------------------------------------------------------- */
 
+/*
+ * ", client: A, server: H, request: "M T HTTP/1.x", upstream: "U"", with
+ * each part only when it is known: a head refused in its target shows the
+ * method alone, one refused in its version (not HTTP/1.x) no version; the
+ * message says why.  A request without a Host has no server.
+ */
 static void
 client_log_context(const bn_log_t *log, bn_line_t *line)
 {
@@ -41,18 +48,38 @@ client_log_context(const bn_log_t *log, bn_line_t *line)
     if (r == NULL) {
         char text[INET6_ADDRSTRLEN];
         bn_line_printf(line, ", client: %s", bn_sockaddr_host(&c->peer.sa, text, sizeof(text)));
-    } else if (r->method == NULL) {
-        bn_line_printf(line, ", client: %s", r->peer_text);
-    } else if (r->up != NULL || r->upstream_addr[0] != '\0') {
-        bn_line_printf(line,
-                       ", client: %s, server: %s, request: \"%s %s HTTP/1.%d\", upstream: \"%s\"",
-                       r->peer_text, r->host ? r->host : "", r->method, r->target,
-                       r->version == 10 ? 0 : 1, r->upstream_addr);
-    } else {
-        bn_line_printf(line, ", client: %s, server: %s, request: \"%s %s HTTP/1.%d\"",
-                       r->peer_text, r->host ? r->host : "", r->method, r->target,
-                       r->version == 10 ? 0 : 1);
+        return;
     }
+    bn_line_printf(line, ", client: %s", r->peer_text);
+    if (r->host != NULL && r->host[0] != '\0') {
+        bn_line_printf(line, ", server: %s", r->host);
+    }
+    if (r->method != NULL && r->target != NULL) {
+        if (r->head.version != 0) {
+            bn_line_printf(line, ", request: \"%s %s HTTP/1.%d\"", r->method, r->target,
+                           r->version == 10 ? 0 : 1);
+        } else {
+            bn_line_printf(line, ", request: \"%s %s\"", r->method, r->target);
+        }
+    } else if (r->method != NULL) {
+        bn_line_printf(line, ", request: \"%s\"", r->method);
+    }
+    if (r->up != NULL || r->upstream_addr[0] != '\0') {
+        bn_line_printf(line, ", upstream: \"%s\"", r->upstream_addr);
+    }
+}
+
+/* Why a request head was refused, for the log: the parser's reason, but
+ * for the HTTP/2 connection preface (RFC 9113 3.4), which is no HTTP/1.x
+ * request and should say what the client tried. */
+static const char *
+invalid_request_reason(const bn_request_t *r)
+{
+    if (r->method != NULL && strcmp(r->method, "PRI") == 0 && r->target != NULL
+        && strcmp(r->target, "*") == 0 && r->head.version == 0) {
+        return "an HTTP/2 connection preface (HTTP/2 is not supported on this listener)";
+    }
+    return r->head.reason;
 }
 
 /* ---- client connections ----------------------------------------------------------- */
@@ -144,12 +171,47 @@ bn_http_init_client(bn_client_t *c)
     read_head(c);
 }
 
+/*
+ * Plain HTTP sent to a TLS port: a 400 in plain text that says so (as
+ * nginx does), so that whoever typed http:// for https:// learns why, then
+ * the lingering close that lets it arrive.  No TLS is spoken on it.
+ */
+static void
+refuse_plain_http(bn_client_t *c)
+{
+    static const char body[] =
+        "<html>\r\n<head><title>400 The plain HTTP request was sent to HTTPS port</title></head>"
+        "\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<center>The plain HTTP "
+        "request was sent to HTTPS port</center>\r\n<hr><center>bouncer</center>\r\n</body>"
+        "\r\n</html>\r\n";
+    char head[256];
+    struct iovec iov[2];
+    int n;
+
+    bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent a plain HTTP request to a TLS port");
+    bn_tls_close(&c->conn);
+    n = snprintf(head, sizeof(head),
+                 "HTTP/1.1 400 Bad Request\r\nServer: bouncer\r\nDate: %s\r\n"
+                 "Content-Type: text/html\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+                 bn_time_http(), sizeof(body) - 1);
+    iov[0] = (struct iovec) { .iov_base = head, .iov_len = (size_t) BN_MIN(n, (int) sizeof(head)) };
+    iov[1] = (struct iovec) { .iov_base = (char *) body, .iov_len = sizeof(body) - 1 };
+    /* A new socket's buffer holds the page; a client that left it full
+     * loses only this answer. */
+    bn_conn_sendv(&c->conn, iov, 2, 0);
+    start_lingering(c);
+}
+
 static void
 handshake(bn_client_t *c)
 {
     int rc = bn_tls_handshake(c);
 
     if (rc == BN_AGAIN) {
+        return;
+    }
+    if (rc == BN_DECLINED) {
+        refuse_plain_http(c);
         return;
     }
     if (rc != BN_OK) {
@@ -739,7 +801,7 @@ start_request(bn_client_t *c)
     if (rc == BN_ERROR) {
         if (r->head.error != 408) {
             bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent an invalid request: %s",
-                         r->head.reason);
+                         invalid_request_reason(r));
         }
         respond(r, r->head.error, NULL, NULL, NULL);
         return BN_OK;

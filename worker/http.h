@@ -405,7 +405,9 @@ int bn_tls_init(bn_conf_t *conf);
 int bn_tls_set_fd(bn_conn_t *c, SSL *ssl);
 /* Starts TLS on a client of a tls_listen listener; BN_OK or BN_ERROR. */
 int bn_tls_accept(bn_client_t *c);
-/* Moves the handshake on: BN_OK when done, BN_AGAIN, BN_ERROR (logged). */
+/* Moves the handshake on: BN_OK when done, BN_AGAIN, BN_ERROR (logged), or
+ * BN_DECLINED: the client's first bytes are plain text, not TLS (nothing
+ * of them is read). */
 int bn_tls_handshake(bn_client_t *c);
 ssize_t bn_tls_recv(bn_conn_t *c, char *p, size_t n);
 ssize_t bn_tls_sendv(bn_conn_t *c, struct iovec *iov, int n);

@@ -169,12 +169,51 @@ client_subject(SSL *ssl)
     return s;
 }
 
+/*
+ * What the client's first byte says, before OpenSSL reads it: BN_OK for a
+ * TLS record (a handshake record, 0x16, or anything OpenSSL should judge),
+ * BN_DECLINED for printable ASCII (an HTTP method, or the HTTP/2 preface
+ * "PRI *": plain text sent to a TLS port), BN_AGAIN when nothing came yet,
+ * BN_ERROR when the client closed without a byte (logged).
+ */
+static int
+first_byte(bn_client_t *c)
+{
+    unsigned char b;
+    ssize_t n;
+
+    if (BIO_number_read(SSL_get_rbio(c->conn.ssl)) > 0) {
+        return BN_OK;
+    }
+    do {
+        n = recv(c->conn.io.fd, &b, 1, MSG_PEEK);
+    } while (n == -1 && errno == EINTR);
+    if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        c->conn.readable = false;
+        return BN_AGAIN;
+    }
+    if (n == -1) {
+        bn_log_error(BN_LOG_INFO, &c->log, errno, "TLS handshake failed");
+        return BN_ERROR;
+    }
+    if (n == 0) {
+        bn_log_error(BN_LOG_INFO, &c->log, 0,
+                     "client closed the connection before the TLS handshake");
+        return BN_ERROR;
+    }
+    return b > 0x20 && b < 0x7f ? BN_DECLINED : BN_OK;
+}
+
 int
 bn_tls_handshake(bn_client_t *c)
 {
     SSL *ssl = c->conn.ssl;
     int rc, e;
 
+    rc = first_byte(c);
+    if (rc != BN_OK) {
+        return rc;
+    }
     ERR_clear_error();
     rc = SSL_do_handshake(ssl);
     if (rc == 1) {
@@ -191,10 +230,15 @@ bn_tls_handshake(bn_client_t *c)
         return BN_AGAIN;
     }
     /* A scanner, an old client, a certificate refused: the client's
-     * problem, so info, as nginx logs it. */
-    bn_log_error(
-        BN_LOG_INFO, &c->log, e == SSL_ERROR_SYSCALL ? errno : 0, "TLS handshake failed: %s",
-        e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 ? "connection closed" : bn_tls_error());
+     * problem, so info, as nginx logs it.  A client that only went away
+     * leaves no error queued: with SSL_OP_IGNORE_UNEXPECTED_EOF its FIN is
+     * SSL_ERROR_ZERO_RETURN, a reset SSL_ERROR_SYSCALL with errno. */
+    if (ERR_peek_error() == 0 && (e == SSL_ERROR_ZERO_RETURN || e == SSL_ERROR_SYSCALL)) {
+        bn_log_error(BN_LOG_INFO, &c->log, e == SSL_ERROR_SYSCALL ? errno : 0,
+                     "client closed the connection during the TLS handshake");
+    } else {
+        bn_log_error(BN_LOG_INFO, &c->log, 0, "TLS handshake failed: %s", bn_tls_error());
+    }
     ERR_clear_error();
     return BN_ERROR;
 }

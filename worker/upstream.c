@@ -776,6 +776,19 @@ rewind_request(bn_request_t *r)
     r->state = BN_REQ_CONNECTING;
 }
 
+/* Whether a server r has not tried might still take it (it may be at
+ * max_conns for now); without one a retry could only fail again. */
+static bool
+untried_server_left(const bn_request_t *r)
+{
+    for (unsigned i = 0; i < r->upstream->npeers; i++) {
+        if (peer_usable(r, i) != PEER_OUT) {
+            return true;
+        }
+    }
+    return false;
+}
+
 bool
 bn_upstream_retry(bn_request_t *r, int status, const char *why)
 {
@@ -784,7 +797,8 @@ bn_upstream_retry(bn_request_t *r, int status, const char *why)
     /* Safe: nothing reached the server, or the method may be repeated and
      * all of the request is still here to send again. */
     if ((r->sent_any && !bn_upstream_replayable(r)) || r->tries > up->retries || r->resp_started
-        || bn_current_msec - r->upstream_start_msec >= up->retry_timeout) {
+        || bn_current_msec - r->upstream_start_msec >= up->retry_timeout
+        || !untried_server_left(r)) {
         return false;
     }
     bn_log_error(BN_LOG_WARN, &r->client->log, 0, "%s; trying another server", why);

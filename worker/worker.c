@@ -266,7 +266,7 @@ reopen_logs(void)
     bn_conf_t *conf = bn_heritage.conf;
     int fd;
 
-    fd = bn_log_open_file(conf->error_log);
+    fd = bn_log_open_file(conf->error_log, bn_heritage.drop_privileges);
     if (fd == -1) {
         bn_log_error(BN_LOG_ALERT, NULL, errno, "cannot reopen \"%s\"", conf->error_log);
     } else {
@@ -276,7 +276,7 @@ reopen_logs(void)
         bn_log_fd = fd;
     }
     if (bn_access_log_fd() != -1) {
-        fd = bn_log_open_file(conf->access_log);
+        fd = bn_log_open_file(conf->access_log, bn_heritage.drop_privileges);
         if (fd == -1) {
             bn_log_error(BN_LOG_ALERT, NULL, errno, "cannot reopen \"%s\"", conf->access_log);
         } else {
