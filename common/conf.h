@@ -213,6 +213,11 @@ typedef struct {
     bn_cidr_t *allow, *deny;
     size_t nallow, ndeny;
 
+    /* Filled by each worker at start (worker/phase.c): the access handlers
+     * this route runs, in order; none for a route with nothing to check. */
+    const struct bn_access_module_s **access;
+    unsigned naccess;
+
     bool websocket;
     uint64_t websocket_idle_timeout;
     uint64_t websocket_drain_timeout; /* after a reload: how long an old worker keeps a tunnel */

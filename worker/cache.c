@@ -17,7 +17,7 @@
  * private, no-cache, Set-Cookie, Vary: *, or an answer to a request with
  * Authorization unless the response says public or s-maxage.
  */
-#include "http.h"
+#include "phase.h"
 #include "../common/cache.h"
 #include "../common/clock.h"
 #include "../common/str.h"
@@ -1128,4 +1128,29 @@ bn_cache_finish(bn_request_t *r, bool complete)
         r->cache_fd = -1;
     }
     unlink(r->cache_tmp);
+}
+
+/*
+ * The CACHE phase: PURGE is answered here, and a lookup either answers the
+ * request (a hit, BN_DONE), hands it on to the upstream, or parks it while
+ * another request fills the key (it goes on by itself then).
+ */
+int
+bn_cache_phase(bn_request_t *r)
+{
+    int rc;
+
+    if (r->route->cache.zone == NULL) {
+        return BN_OK;
+    }
+    if (strcmp(r->method, "PURGE") == 0) {
+        bn_http_respond(r, bn_cache_purge(r), NULL, NULL, NULL);
+        return BN_DONE;
+    }
+    rc = bn_cache_request(r);
+    if (rc == BN_DONE) {
+        bn_http_run(r); /* answered from the cache */
+        return BN_DONE;
+    }
+    return rc == BN_AGAIN ? BN_DONE : BN_OK;
 }

@@ -7,6 +7,7 @@
  * returns; the next readiness event calls it again (see http.h).
  */
 #include "http.h"
+#include "phase.h"
 #include "../common/str.h"
 #include "../common/clock.h"
 
@@ -19,8 +20,6 @@
 
 static int start_request(bn_client_t *c);
 static void finalize_request(bn_request_t *r);
-static void respond(bn_request_t *r, int status, const char *extra_headers, const char *ctype,
-                    const char *body);
 static void free_request(bn_request_t *r);
 static void client_timeout(bn_timer_t *t);
 static void upstream_timeout(bn_timer_t *t);
@@ -519,7 +518,7 @@ client_timeout(bn_timer_t *t)
             bn_upstream_release(r, false);
         }
         r->keepalive = false;
-        respond(r, 408, NULL, NULL, NULL);
+        bn_http_respond(r, 408, NULL, NULL, NULL);
         return;
     }
     bn_log_error(BN_LOG_INFO, &c->log, 0, "client timed out reading the response");
@@ -735,37 +734,12 @@ bn_http_header(bn_request_t *r, const char *name)
  * the request.  Returns BN_AGAIN when the head is not complete yet (read
  * more and call again), else BN_OK: the request runs, or was answered.
  */
-/* Whether a handshake made for block b lets a request reach block a: only
- * when a asks nothing more of the client's certificate than b did. */
-static bool
-same_client_rules(const bn_conf_server_t *a, const bn_conf_server_t *b)
-{
-    const char *ca = a->tls.conf.client_ca, *cb = b->tls.conf.client_ca;
-
-    return ca == NULL || (cb != NULL && strcmp(ca, cb) == 0);
-}
-
-/* The client's address as allow and deny judge it: $remote_addr, the one
- * real_ip found when the peer is a trusted proxy, else the peer's. */
-static const struct sockaddr *
-remote_sa(bn_request_t *r, struct sockaddr_storage *ss)
-{
-    if (r->remote_addr != r->peer_text
-        && bn_ip_parse(r->remote_addr, strlen(r->remote_addr), ss) == BN_OK) {
-        return (const struct sockaddr *) ss;
-    }
-    return &r->client->peer.sa;
-}
-
 static int
 start_request(bn_client_t *c)
 {
-    bn_conf_t *conf = bn_heritage.conf;
     bn_request_t *r = c->req;
     int rc;
     const char *q;
-    int64_t max_body;
-    struct sockaddr_storage remote;
 
     if (r == NULL && (r = new_request(c)) == NULL) {
         bn_log_error(BN_LOG_CRIT, &c->log, 0, "out of memory for a request");
@@ -803,7 +777,7 @@ start_request(bn_client_t *c)
             bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent an invalid request: %s",
                          invalid_request_reason(r));
         }
-        respond(r, r->head.error, NULL, NULL, NULL);
+        bn_http_respond(r, r->head.error, NULL, NULL, NULL);
         return BN_OK;
     }
 
@@ -814,7 +788,7 @@ start_request(bn_client_t *c)
 
     rc = bn_route_absolute_form(r);
     if (rc == BN_ERROR) {
-        respond(r, 400, NULL, NULL, NULL);
+        bn_http_respond(r, 400, NULL, NULL, NULL);
         return BN_OK;
     }
     r->request_uri = r->target;
@@ -823,20 +797,20 @@ start_request(bn_client_t *c)
         r->host = bn_route_host(r, c->in.start + h->value, h->value_len);
         if (r->host == NULL) {
             bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent an invalid Host header");
-            respond(r, 400, NULL, NULL, NULL);
+            bn_http_respond(r, 400, NULL, NULL, NULL);
             return BN_OK;
         }
     }
     if (r->target[0] != '/') {
         bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent an unsupported request-target");
-        respond(r, 400, NULL, NULL, NULL);
+        bn_http_respond(r, 400, NULL, NULL, NULL);
         return BN_OK;
     }
     q = strchr(r->target, '?');
     r->path = q ? bn_pstrndup(r->pool, r->target, (size_t) (q - r->target)) : r->target;
     if (bn_route_normalize(r) != BN_OK) {
         bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent an invalid path");
-        respond(r, 400, NULL, NULL, NULL);
+        bn_http_respond(r, 400, NULL, NULL, NULL);
         return BN_OK;
     }
 
@@ -857,72 +831,32 @@ start_request(bn_client_t *c)
         bn_pipe_init(&r->req_pipe, &r->body, BN_BODY_NONE, 0, false);
     }
 
-    r->server = bn_route_server(c->listen, r->host);
-    if (r->host == NULL) {
-        /* No Host (HTTP/1.0): the block's name stands for it, in $host, the
-         * cache key and the Host sent upstream alike, so that what is
-         * stored under a name is what that name's backend answered. */
-        r->host = (char *) bn_route_server_name(r->server);
-    }
-    r->peer_trusted =
-        bn_cidr_list_match(r->server->real_ip_from, r->server->nreal_ip_from, &c->peer.sa);
-    r->remote_addr = r->peer_trusted ? bn_http_real_ip(r) : r->peer_text;
-    if (c->conn.ssl != NULL && r->server != c->tls_server
-        && (c->sni || !same_client_rules(r->server, c->tls_server))) {
-        /* The handshake was made under another block's rules (its client
-         * certificates above all): this block must not be reached with it. */
-        bn_log_error(BN_LOG_INFO, &c->log, 0,
-                     "Host names another server than the TLS handshake chose");
-        respond(r, 421, NULL, NULL, NULL);
-        return BN_OK;
-    }
-    if (c->conn.ssl == NULL && r->server->tls.redirect_http) {
-        const char *h = r->host;
-        if (h != NULL) {
-            unsigned port = r->server->tls.https_port;
-            char *loc = port == 443
-                            ? bn_psprintf(r->pool, "Location: https://%s%s\r\n", h, r->request_uri)
-                            : bn_psprintf(r->pool, "Location: https://%s:%u%s\r\n", h, port,
-                                          r->request_uri);
-            respond(r, 308, loc, NULL, NULL);
-            return BN_OK;
-        }
-    }
-    r->route = bn_route_find(r);
-    if (r->route == NULL) {
-        respond(r, 404, NULL, NULL, NULL);
-        return BN_OK;
-    }
-    if (!bn_route_allowed(r->route, remote_sa(r, &remote))) {
-        respond(r, 403, NULL, NULL, NULL);
-        return BN_OK;
-    }
+    r->phase = BN_PHASE_SERVER;
+    bn_phase_run(r);
+    return BN_OK;
+}
+
+int
+bn_http_phase_prepare(bn_request_t *r)
+{
+    bn_client_t *c = r->client;
+    bn_conf_t *conf = bn_heritage.conf;
+    int64_t max_body;
+
     max_body = r->route->max_body_size >= 0 ? r->route->max_body_size
                                             : (int64_t) conf->limits.max_body_size;
     if (max_body > 0 && r->head.content_length > max_body) {
         bn_log_error(BN_LOG_INFO, &c->log, 0,
                      "client intended to send too large body: %" PRId64 " bytes",
                      r->head.content_length);
-        respond(r, 413, NULL, NULL, NULL);
-        return BN_OK;
+        return 413;
     }
     /* A chunked body announces no length: it is counted as it streams. */
     r->req_pipe.max_body = max_body > 0 ? (uint64_t) max_body : 0;
+    if (r->route->action != BN_ROUTE_UPSTREAM) {
+        return BN_OK;
+    }
 
-    if (r->route->action == BN_ROUTE_RESPOND) {
-        respond(r, (int) r->route->status, NULL, r->route->content_type, r->route->body);
-        return BN_OK;
-    }
-    if (r->route->action == BN_ROUTE_REDIRECT) {
-        char *to = bn_var_expand(r, &r->route->redirect_tpl);
-        char *loc = to ? bn_psprintf(r->pool, "Location: %s\r\n", to) : NULL;
-        respond(r, (int) r->route->status, loc, NULL, NULL);
-        return BN_OK;
-    }
-    if (r->route->rewrite != NULL && bn_route_rewrite(r) != BN_OK) {
-        respond(r, 500, NULL, NULL, NULL);
-        return BN_OK;
-    }
     r->upstream = r->route->upstream;
     if (r->route->websocket && r->head.upgrade >= 0 && r->head.conn_upgrade
         && bn_strncaseeq(c->in.start + r->head.headers[r->head.upgrade].value,
@@ -933,21 +867,18 @@ start_request(bn_client_t *c)
             || key[22] != '=' || key[23] != '=' || r->req_pipe.in_mode != BN_BODY_NONE) {
             bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent an invalid websocket handshake");
             r->keepalive = false;
-            respond(r, 400, NULL, NULL, NULL);
-            return BN_OK;
+            return 400;
         }
         r->websocket = true;
     }
     r->req_header_lines = bn_http_header_lines(r, &r->route->request_headers);
     r->resp_header_lines = bn_http_header_lines(r, &r->route->response_headers);
     if (r->req_header_lines == NULL || r->resp_header_lines == NULL) {
-        respond(r, 500, NULL, NULL, NULL);
-        return BN_OK;
+        return 500;
     }
     if (bn_http_build_upstream_head(r) != BN_OK) {
         bn_log_error(BN_LOG_ERR, &c->log, 0, "the upstream request head does not fit");
-        respond(r, 500, NULL, NULL, NULL);
-        return BN_OK;
+        return 500;
     }
     /* Kept: bn_conn_send_buf() empties the buffer once it is sent. */
     r->out_len = bn_buf_len(&r->out);
@@ -957,8 +888,7 @@ start_request(bn_client_t *c)
         char *o = bn_palloc(r->pool, conf->limits.max_upstream_header_size + 1024
                                          + strlen(r->resp_header_lines));
         if (m == NULL || o == NULL) {
-            respond(r, 500, NULL, NULL, NULL);
-            return BN_OK;
+            return 500;
         }
         bn_buf_init(&r->rbuf, m, rsize);
         bn_buf_init(&r->rout, o,
@@ -966,35 +896,41 @@ start_request(bn_client_t *c)
     }
     if (r->head.expect_continue && r->version == 11 && !r->req_pipe.in_done
         && bn_buf_len(&r->body) == 0) {
-        /* Answered here: the upstream never sees Expect, so it cannot stall us. */
+        /* Answered here, once ACCESS admitted the request: the upstream
+         * never sees Expect, so it cannot stall us. */
         bn_buf_printf(&r->rout, "HTTP/1.1 100 Continue\r\n\r\n");
     }
     r->rhead.max_head = conf->limits.max_upstream_header_size;
     r->rhead.max_headers = conf->limits.max_headers;
     r->rhead.headers = bn_palloc(r->pool, sizeof(bn_http_header_t) * conf->limits.max_headers);
     if (r->rhead.headers == NULL) {
-        respond(r, 500, NULL, NULL, NULL);
-        return BN_OK;
+        return 500;
     }
     bn_http_head_init(&r->rhead, BN_HTTP_PARSE_RESPONSE);
-    if (r->route->cache.zone != NULL && strcmp(r->method, "PURGE") == 0) {
-        respond(r, bn_cache_purge(r), NULL, NULL, NULL);
-        return BN_OK;
-    }
-    if (r->route->cache.zone != NULL) {
-        rc = bn_cache_request(r);
-        if (rc == BN_DONE) {
-            bn_http_run(r); /* answered from the cache */
-            return BN_OK;
-        }
-        if (rc == BN_AGAIN) {
-            return BN_OK; /* waiting for another request to fill the key */
-        }
-    }
-    r->state = BN_REQ_CONNECTING;
-    r->upstream_start_msec = bn_current_msec;
-    bn_upstream_connect(r);
     return BN_OK;
+}
+
+int
+bn_http_phase_content(bn_request_t *r)
+{
+    const bn_conf_route_t *rt = r->route;
+
+    switch (rt->action) {
+    case BN_ROUTE_RESPOND:
+        bn_http_respond(r, (int) rt->status, NULL, rt->content_type, rt->body);
+        return BN_DONE;
+    case BN_ROUTE_REDIRECT: {
+        char *to = bn_var_expand(r, &rt->redirect_tpl);
+        char *loc = to ? bn_psprintf(r->pool, "Location: %s\r\n", to) : NULL;
+        bn_http_respond(r, (int) rt->status, loc, NULL, NULL);
+        return BN_DONE;
+    }
+    default:
+        r->state = BN_REQ_CONNECTING;
+        r->upstream_start_msec = bn_current_msec;
+        bn_upstream_connect(r);
+        return BN_DONE;
+    }
 }
 
 const char *
@@ -1005,8 +941,8 @@ bn_http_hsts(const bn_request_t *r)
 
 /* ---- responses made by bouncer ------------------------------------------------------ */
 
-static void
-respond(bn_request_t *r, int status, const char *extra, const char *ctype, const char *body)
+void
+bn_http_respond(bn_request_t *r, int status, const char *extra, const char *ctype, const char *body)
 {
     bn_client_t *c = r->client;
     char page[512];
@@ -1114,7 +1050,7 @@ bn_http_upstream_failed(bn_request_t *r, int status, const char *why)
         bn_http_close_client(c);
         return;
     }
-    respond(r, status, NULL, NULL, NULL);
+    bn_http_respond(r, status, NULL, NULL, NULL);
 }
 
 void
@@ -1392,7 +1328,7 @@ bn_http_run(bn_request_t *r)
                     bn_log_error(BN_LOG_INFO, &c->log, 0,
                                  "client sent a chunked body over the limit of %" PRIu64 " bytes",
                                  r->req_pipe.max_body);
-                    respond(r, 413, NULL, NULL, NULL);
+                    bn_http_respond(r, 413, NULL, NULL, NULL);
                     return;
                 }
                 if (rc == BN_PIPE_TOO_LARGE) {
@@ -1404,7 +1340,7 @@ bn_http_run(bn_request_t *r)
                         bn_log_error(BN_LOG_INFO, &c->log, 0,
                                      "client sent an invalid chunked body");
                         r->keepalive = false;
-                        respond(r, 400, NULL, NULL, NULL);
+                        bn_http_respond(r, 400, NULL, NULL, NULL);
                         return;
                     }
                     abort_request(r, 499, 0, "client closed the connection while sending the body");

@@ -32,6 +32,7 @@
 #define BN_BODY_BUF_SIZE 32768
 
 typedef struct bn_request_s bn_request_t;
+typedef struct bn_access_module_s bn_access_module_t;
 typedef struct bn_upconn_s bn_upconn_t;
 
 /* What both sides of a proxied request have: an fd and its readiness. */
@@ -154,6 +155,8 @@ struct bn_request_s {
     bn_pool_t *pool;
     bn_client_t *client;
     bn_req_state_t state;
+    unsigned phase;       /* bn_phase_t: where bn_phase_run() goes on */
+    unsigned access_next; /* in ACCESS: the route's next access handler */
 
     bn_http_head_t head;
     char *method;
@@ -291,7 +294,6 @@ const char *bn_route_server_name(const bn_conf_server_t *s);
 int bn_route_normalize(bn_request_t *r);
 /* The first route matching r->path and r->method, or NULL (404). */
 bn_conf_route_t *bn_route_find(bn_request_t *r);
-bool bn_route_allowed(const bn_conf_route_t *rt, const struct sockaddr *peer);
 /* Applies r->route's rewrite to r->target; BN_OK or BN_ERROR. */
 int bn_route_rewrite(bn_request_t *r);
 /* "http://host/path" (RFC 9112 3.2.2): sets r->host and r->target.
@@ -346,6 +348,10 @@ void bn_http_close_client(bn_client_t *c);
 void bn_http_upstream_ready(bn_request_t *r);
 /* Called on any event of the request's upstream connection. */
 void bn_http_run(bn_request_t *r);
+/* A response of bouncer's own: status, extra header lines (each with its
+ * CRLF), Content-Type and body, or NULL for the status page. */
+void bn_http_respond(bn_request_t *r, int status, const char *extra, const char *ctype,
+                     const char *body);
 /* shutdown_timeout passed: closes every client connection but tunnels. */
 void bn_http_close_all_but_tunnels(void);
 bool bn_http_have_clients(void);

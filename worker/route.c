@@ -3,7 +3,7 @@
  * listener it came in on, the first route of that block that matches its
  * path and method, whether the client may use it, and the rewritten target.
  */
-#include "http.h"
+#include "phase.h"
 #include "../common/uri.h"
 
 #include <strings.h>
@@ -183,15 +183,6 @@ bn_route_rewrite(bn_request_t *r)
     return r->target != NULL ? BN_OK : BN_ERROR;
 }
 
-bool
-bn_route_allowed(const bn_conf_route_t *rt, const struct sockaddr *peer)
-{
-    if (rt->ndeny > 0 && bn_cidr_list_match(rt->deny, rt->ndeny, peer)) {
-        return false;
-    }
-    return rt->nallow == 0 || bn_cidr_list_match(rt->allow, rt->nallow, peer);
-}
-
 /* Turns "http://host/path" (RFC 9112 3.2.2) into origin-form and a host. */
 int
 bn_route_absolute_form(bn_request_t *r)
@@ -224,5 +215,80 @@ bn_route_normalize(bn_request_t *r)
         return BN_ERROR;
     }
     r->path = out;
+    return BN_OK;
+}
+
+/* ---- the phases routing makes --------------------------------------------------- */
+
+/* Whether a handshake made for block b lets a request reach block a: only
+ * when a asks nothing more of the client's certificate than b did. */
+static bool
+same_client_rules(const bn_conf_server_t *a, const bn_conf_server_t *b)
+{
+    const char *ca = a->tls.conf.client_ca, *cb = b->tls.conf.client_ca;
+
+    return ca == NULL || (cb != NULL && strcmp(ca, cb) == 0);
+}
+
+int
+bn_route_phase_server(bn_request_t *r)
+{
+    bn_client_t *c = r->client;
+
+    r->server = bn_route_server(c->listen, r->host);
+    if (r->host == NULL) {
+        /* No Host (HTTP/1.0): the block's name stands for it, in $host, the
+         * cache key and the Host sent upstream alike, so that what is
+         * stored under a name is what that name's backend answered. */
+        r->host = (char *) bn_route_server_name(r->server);
+    }
+    if (c->conn.ssl != NULL && r->server != c->tls_server
+        && (c->sni || !same_client_rules(r->server, c->tls_server))) {
+        /* The handshake was made under another block's rules (its client
+         * certificates above all): this block must not be reached with it. */
+        bn_log_error(BN_LOG_INFO, &c->log, 0,
+                     "Host names another server than the TLS handshake chose");
+        return 421;
+    }
+    return BN_OK;
+}
+
+int
+bn_route_phase_post_read(bn_request_t *r)
+{
+    bn_client_t *c = r->client;
+
+    r->peer_trusted =
+        bn_cidr_list_match(r->server->real_ip_from, r->server->nreal_ip_from, &c->peer.sa);
+    r->remote_addr = r->peer_trusted ? bn_http_real_ip(r) : r->peer_text;
+    return BN_OK;
+}
+
+int
+bn_route_phase_redirect(bn_request_t *r)
+{
+    unsigned port = r->server->tls.https_port;
+    char *loc;
+
+    if (r->client->conn.ssl != NULL || !r->server->tls.redirect_http || r->host == NULL) {
+        return BN_OK;
+    }
+    loc = port == 443 ? bn_psprintf(r->pool, "Location: https://%s%s\r\n", r->host, r->request_uri)
+                      : bn_psprintf(r->pool, "Location: https://%s:%u%s\r\n", r->host, port,
+                                    r->request_uri);
+    bn_http_respond(r, 308, loc, NULL, NULL);
+    return BN_DONE;
+}
+
+int
+bn_route_phase_route(bn_request_t *r)
+{
+    r->route = bn_route_find(r);
+    if (r->route == NULL) {
+        return 404;
+    }
+    if (r->route->rewrite != NULL && bn_route_rewrite(r) != BN_OK) {
+        return 500;
+    }
     return BN_OK;
 }

@@ -4,6 +4,7 @@
  * out), graceful quit and log reopening.
  */
 #include "http.h"
+#include "phase.h"
 #include "../common/heritage.h"
 #include "../common/clock.h"
 
@@ -303,7 +304,7 @@ bn_worker_main(void)
     bn_event_busy_poll(conf->busy_poll);
     bn_event_after_events(bn_http_run_handshakes);
     if (bn_event_init(512) != BN_OK || bn_upstream_init(conf) != BN_OK
-        || bn_tls_init(conf) != BN_OK) {
+        || bn_tls_init(conf) != BN_OK || bn_phase_init(conf) != BN_OK) {
         bn_log_error(BN_LOG_EMERG, NULL, 0, "worker initialisation failed");
         exit(2);
     }

@@ -1,0 +1,100 @@
+/*
+ * phase.c: the phase engine (phase.h says what each phase does).  The
+ * handlers live with what they do; this file only orders them, runs the
+ * ACCESS list each route was given at start, and answers a status a
+ * handler returns.
+ */
+#include "phase.h"
+
+static const struct {
+    const char *name;
+    bn_phase_handler_pt handler;
+} phases[] = {
+    [BN_PHASE_SERVER] = { "server", bn_route_phase_server },
+    [BN_PHASE_POST_READ] = { "post_read", bn_route_phase_post_read },
+    [BN_PHASE_REDIRECT] = { "redirect", bn_route_phase_redirect },
+    [BN_PHASE_ROUTE] = { "route", bn_route_phase_route },
+    [BN_PHASE_ACCESS] = { "access", NULL }, /* the route's own list */
+    [BN_PHASE_PREPARE] = { "prepare", bn_http_phase_prepare },
+    [BN_PHASE_CACHE] = { "cache", bn_cache_phase },
+    [BN_PHASE_CONTENT] = { "content", bn_http_phase_content },
+};
+
+/*
+ * Every access handler, in the order a route runs those it needs: a new
+ * check is a file of its own and a line here.
+ */
+static const bn_access_module_t *const access_modules[] = {
+    &bn_access_acl,
+};
+
+const char *
+bn_phase_name(unsigned phase)
+{
+    return phase < BN_NELEMS(phases) ? phases[phase].name : "done";
+}
+
+int
+bn_phase_init(bn_conf_t *conf)
+{
+    for (size_t i = 0; i < conf->nservers; i++) {
+        for (size_t k = 0; k < conf->servers[i].nroutes; k++) {
+            bn_conf_route_t *rt = &conf->servers[i].routes[k];
+            const bn_access_module_t **list;
+            unsigned n = 0;
+
+            list = calloc(BN_NELEMS(access_modules), sizeof(*list));
+            if (list == NULL) {
+                return BN_ERROR;
+            }
+            for (size_t m = 0; m < BN_NELEMS(access_modules); m++) {
+                if (access_modules[m]->wanted(rt)) {
+                    list[n++] = access_modules[m];
+                }
+            }
+            /* Kept for the worker's life, as the config it belongs to. */
+            rt->access = list;
+            rt->naccess = n;
+        }
+    }
+    return BN_OK;
+}
+
+/* The ACCESS phase: the route's handlers from where the request stopped. */
+static int
+run_access(bn_request_t *r)
+{
+    const bn_conf_route_t *rt = r->route;
+
+    while (r->access_next < rt->naccess) {
+        int rc = rt->access[r->access_next]->handler(r);
+        if (rc != BN_OK) {
+            return rc;
+        }
+        r->access_next++;
+    }
+    return BN_OK;
+}
+
+void
+bn_phase_run(bn_request_t *r)
+{
+    BN_CHECK_OBJ(r, BN_REQUEST_MAGIC);
+    while (r->phase < BN_PHASE_DONE) {
+        int rc = r->phase == BN_PHASE_ACCESS ? run_access(r) : phases[r->phase].handler(r);
+
+        if (rc == BN_OK) {
+            r->phase++;
+            continue;
+        }
+        if (rc == BN_AGAIN) {
+            return; /* parked: resumed where it stopped */
+        }
+        r->phase = BN_PHASE_DONE;
+        if (rc != BN_DONE) {
+            BN_ASSERT(rc >= 400 && rc <= 599);
+            bn_http_respond(r, rc, NULL, NULL, NULL);
+        }
+        return;
+    }
+}
