@@ -1152,5 +1152,10 @@ bn_cache_phase(bn_request_t *r)
         bn_http_run(r); /* answered from the cache */
         return BN_DONE;
     }
-    return rc == BN_AGAIN ? BN_DONE : BN_OK;
+    if (rc == BN_AGAIN) {
+        /* The key's fill goes on with it (fill_or_wait()). */
+        r->state = BN_REQ_CONNECTING;
+        return BN_DONE;
+    }
+    return BN_OK;
 }

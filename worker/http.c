@@ -831,6 +831,7 @@ start_request(bn_client_t *c)
         bn_pipe_init(&r->req_pipe, &r->body, BN_BODY_NONE, 0, false);
     }
 
+    r->state = BN_REQ_PHASES;
     r->phase = BN_PHASE_SERVER;
     bn_phase_run(r);
     return BN_OK;
@@ -1273,6 +1274,10 @@ bn_http_run(bn_request_t *r)
     int rc;
 
     BN_CHECK_OBJ(r, BN_REQUEST_MAGIC);
+    if (r->state == BN_REQ_PHASES) {
+        /* Parked in a phase: what it waits for calls bn_phase_run(). */
+        return;
+    }
     if (r->state == BN_REQ_TUNNEL) {
         bn_tunnel_run(r);
         return;

@@ -148,6 +148,7 @@ typedef enum {
     BN_REQ_RESPONDING, /* a response made by bouncer */
     BN_REQ_TUNNEL,     /* after 101: bytes both ways (tunnel.c) */
     BN_REQ_CACHED,     /* served from the cache (cache.c) */
+    BN_REQ_PHASES,     /* in its phases (phase.c), maybe parked in one */
 } bn_req_state_t;
 
 struct bn_request_s {
