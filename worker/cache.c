@@ -483,7 +483,7 @@ vary_value(bn_request_t *r, const char *name)
 static void
 variant_key(bn_request_t *r)
 {
-    const char *base = bn_var_expand(r, &r->route->cache.key);
+    const char *base = r->cache_key_text;
     char *k = bn_psprintf(r->pool, "%s\n", base ? base : "");
     const char *p = r->cache_vary;
 
@@ -557,6 +557,7 @@ bn_cache_request(bn_request_t *r)
     if (key == NULL) {
         return BN_DECLINED;
     }
+    r->cache_key_text = key;
     bn_cache_key(key, strlen(key), r->cache_key);
     if (!get && !r->head_method) {
         return BN_DECLINED; /* unsafe methods invalidate, once answered */
@@ -643,10 +644,76 @@ cache_wait(bn_timer_t *t)
     bn_upstream_connect(r);
 }
 
+/* The request headers that are the client's own business, not a refresh's:
+ * its conditions (the refresh sends the entry's validators instead) and
+ * ranges (the refresh fetches the whole). */
+static const char *const client_only[] = {
+    "if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range", "range",
+};
+
+/*
+ * Hands the refresh of r's stale entry to a background request
+ * (cache_refresh.c), which takes r's fill lock; r is then answered from the
+ * entry at once.  The refresh's upstream head is made here, in r's context
+ * (its client's address and scheme), from r's headers without the client's
+ * conditions, with the entry's validators.  r's own head is left as it
+ * was: its conditions still judge the stale entry it gets.  BN_OK, or
+ * BN_ERROR when no refresh started.
+ */
+static int
+refresh_in_background(bn_request_t *r)
+{
+    bn_http_head_t saved = r->head;
+    char *saved_lines = r->req_header_lines;
+    bn_buf_t saved_out = r->out;
+    size_t saved_out_len = r->out_len;
+    bn_http_header_t *kept = bn_palloc(r->pool, sizeof(*kept) * (r->head.nheaders + 1));
+    const char *buf = r->client->in.start;
+    unsigned n = 0;
+    int rc = BN_ERROR;
+
+    if (kept == NULL) {
+        return BN_ERROR;
+    }
+    r->head.host = -1;
+    r->head.upgrade = -1;
+    for (unsigned i = 0; i < saved.nheaders; i++) {
+        const bn_http_header_t *h = &saved.headers[i];
+        bool drop = false;
+        for (size_t k = 0; k < BN_NELEMS(client_only); k++) {
+            drop |=
+                bn_strncaseeq(buf + h->name, h->name_len, client_only[k], strlen(client_only[k]));
+        }
+        if (drop) {
+            continue;
+        }
+        if ((int) i == saved.host) {
+            r->head.host = (int) n;
+        }
+        kept[n++] = *h;
+    }
+    r->head.headers = kept;
+    r->head.nheaders = n;
+    r->cache_revalidating = false;
+    add_validators(r);
+    if (r->cache_revalidating || bn_http_build_upstream_head(r) == BN_OK) {
+        r->out_len = bn_buf_len(&r->out);
+        rc = bn_cache_refresh_start(r);
+    }
+    r->head = saved;
+    r->req_header_lines = saved_lines;
+    r->out = saved_out;
+    r->out_len = saved_out_len;
+    r->cache_revalidating = false;
+    return rc;
+}
+
 /*
  * A miss or a stale entry: with `lock`, one request fills the key and the
  * others wait for it; with use_stale updating (or the response's own
- * stale-while-revalidate), the others get the stale entry meanwhile.
+ * stale-while-revalidate), no request waits: the one that takes the lock
+ * gets the stale entry too (STALE) and a background request refreshes it,
+ * the others get the stale entry meanwhile (UPDATING).
  * BN_DECLINED: go upstream; BN_DONE: answered; BN_AGAIN: waiting.
  */
 static int
@@ -665,6 +732,16 @@ fill_or_wait(bn_request_t *r)
         return BN_DECLINED;
     }
     if (bn_cache_lock(cc->zone->zone, r->cache_key, bn_current_msec, cc->lock_timeout)) {
+        /* A request with a body of its own (a GET may have one) is not
+         * copied into a refresh: it goes upstream itself, as before. */
+        if (updating && r->req_pipe.in_mode == BN_BODY_NONE && refresh_in_background(r) == BN_OK) {
+            if (serve_stored(r, "STALE") == BN_DONE) {
+                return BN_DONE;
+            }
+            /* The refresh has the lock; this request goes on without it. */
+            add_validators(r);
+            return BN_DECLINED;
+        }
         r->cache_locked = true;
         if (stale) {
             add_validators(r);
@@ -714,6 +791,47 @@ refresh(bn_request_t *r, int64_t ttl)
 static int64_t freshness(bn_request_t *r);
 static bool status_listed(const bn_conf_cache_t *cc, int status, uint64_t *ttl);
 
+/* The upstream said r's stale entry still holds (a 304 to its validators):
+ * a new lease, from the 304's freshness or else the route's `valid`. */
+static void
+revalidated(bn_request_t *r)
+{
+    int64_t ttl = freshness(r);
+    uint64_t listed;
+
+    if (ttl <= 0 && status_listed(&r->route->cache, r->cache_stored_status, &listed)) {
+        ttl = (int64_t) (listed / 1000);
+    }
+    if (ttl > 0) {
+        refresh(r, ttl);
+    }
+}
+
+int
+bn_cache_refresh_head(bn_request_t *r)
+{
+    int status = r->rhead.status;
+
+    if (status == 304 && r->cache_revalidating) {
+        revalidated(r);
+        return BN_DONE;
+    }
+    if (status >= 500) {
+        /* The clients go on with the stale entry, as stale-if-error would
+         * have them do; a 5xx never replaces it from the background. */
+        return BN_ERROR;
+    }
+    if (freshness(r) <= 0) {
+        /* The origin's answer may not be stored now: the stale entry goes
+         * too, so that the next request gets the origin's word rather than
+         * a copy it no longer stands by. */
+        bn_cache_remove(r->route->cache.zone->zone, r->cache_key);
+        return BN_DECLINED;
+    }
+    bn_cache_response(r);
+    return r->cache_store ? BN_OK : BN_DECLINED;
+}
+
 int
 bn_cache_upstream_head(bn_request_t *r)
 {
@@ -724,14 +842,7 @@ bn_cache_upstream_head(bn_request_t *r)
         return BN_OK;
     }
     if (status == 304 && r->cache_revalidating) {
-        int64_t ttl = freshness(r);
-        uint64_t listed;
-        if (ttl <= 0 && status_listed(cc, r->cache_stored_status, &listed)) {
-            ttl = (int64_t) (listed / 1000);
-        }
-        if (ttl > 0) {
-            refresh(r, ttl);
-        }
+        revalidated(r);
         bn_upstream_release(r, false);
         return serve_stored(r, "REVALIDATED");
     }

@@ -665,6 +665,18 @@ put_sticky_cookie(bn_request_t *r)
     return put_lit(&r->rout, "\r\n");
 }
 
+int
+bn_http_body_mode(const bn_http_head_t *h, bool no_body)
+{
+    if (no_body) {
+        return BN_BODY_NONE;
+    }
+    if (h->chunked) {
+        return BN_BODY_CHUNKED;
+    }
+    return h->content_length >= 0 ? BN_BODY_LENGTH : BN_BODY_CLOSE;
+}
+
 /* Writes the client's response head into rout and sets up the body pipe. */
 int
 bn_http_build_response_head(bn_request_t *r)
@@ -677,15 +689,7 @@ bn_http_build_response_head(bn_request_t *r)
     bool chunk_out = false;
     size_t len;
 
-    if (no_body) {
-        mode = BN_BODY_NONE;
-    } else if (h->chunked) {
-        mode = BN_BODY_CHUNKED;
-    } else if (h->content_length >= 0) {
-        mode = BN_BODY_LENGTH;
-    } else {
-        mode = BN_BODY_CLOSE;
-    }
+    mode = bn_http_body_mode(h, no_body);
     if (mode == BN_BODY_CHUNKED || mode == BN_BODY_CLOSE) {
         if (r->version == 11) {
             chunk_out = true;

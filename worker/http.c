@@ -1030,6 +1030,10 @@ bn_http_upstream_failed(bn_request_t *r, int status, const char *why)
 {
     bn_client_t *c = r->client;
 
+    if (r->background) {
+        bn_cache_refresh_failed(r, status, why);
+        return;
+    }
     c->log.action = NULL;
     bn_log_error(BN_LOG_ERR, &c->log, 0, "%s", why);
     if (r->upstream_status == 0) {
@@ -1274,6 +1278,10 @@ bn_http_run(bn_request_t *r)
     int rc;
 
     BN_CHECK_OBJ(r, BN_REQUEST_MAGIC);
+    if (r->background) {
+        bn_cache_refresh_run(r);
+        return;
+    }
     if (r->state == BN_REQ_PHASES) {
         /* Parked in a phase: what it waits for calls bn_phase_run(). */
         return;

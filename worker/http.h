@@ -178,6 +178,9 @@ struct bn_request_s {
     bool keepalive; /* the client connection may serve another request */
     bool websocket; /* a valid WebSocket handshake on a route that tunnels */
     bool head_method;
+    /* A cache refresh with no client (cache_refresh.c): its client is a
+     * stand-in that no byte is ever written to or read from. */
+    bool background;
 
     bn_conf_server_t *server;
     bn_conf_route_t *route;
@@ -239,6 +242,7 @@ struct bn_request_s {
     unsigned char cache_key[16];  /* the entry's: the variant's when Vary applies */
     unsigned char cache_base[16]; /* the route key's own */
     const char *cache_vary;       /* the Vary list in force, or NULL */
+    const char *cache_key_text;   /* the route's key, expanded */
     bool cache_lookup;            /* the request may be answered from, or stored in, the cache */
     bool cache_store;             /* the response is being written to cache_tmp */
     bool cache_done;              /* bn_cache_finish() ran */
@@ -281,7 +285,7 @@ void bn_pipe_release(bn_pipe_t *p);
  * Moves body bytes from src through p->buf to dst until one side would
  * block.  Returns 1 after progress, 0 when blocked (need_read/need_write say
  * on what), or BN_PIPE_SRC_ERROR, BN_PIPE_DST_ERROR or BN_PIPE_TOO_LARGE
- * with *why set.
+ * with *why set.  dst NULL: the body is only read (and teed to tee_fd).
  */
 int bn_pipe_run(bn_pipe_t *p, bn_conn_t *src, bn_conn_t *dst, const char **why);
 
@@ -312,6 +316,9 @@ int bn_http_build_upstream_head(bn_request_t *r);
 const char *bn_http_real_ip(bn_request_t *r);
 /* Copies the upstream's 1xx response to r->rout for the client. */
 void bn_http_interim_response(bn_request_t *r);
+/* How an upstream's response head h frames its body (BN_BODY_*); no_body:
+ * it has none whatever it says (HEAD, 204, 304). */
+int bn_http_body_mode(const bn_http_head_t *h, bool no_body);
 /* Writes the client's response head to r->rout and sets up the body pipe. */
 int bn_http_build_response_head(bn_request_t *r);
 /* The upstream's header lines to keep with a cached body, into out. */
@@ -447,6 +454,27 @@ int bn_cache_send(bn_request_t *r);
 /* The request ends: a complete stored response enters the index, anything
  * else is thrown away. */
 void bn_cache_finish(bn_request_t *r, bool complete);
+/* The head of a background refresh's answer arrived (r->resp_pipe is set up
+ * for its body): BN_DONE when a 304 renewed the entry, BN_OK when the body
+ * is being stored (the pipe tees it), BN_DECLINED when the answer may not
+ * be stored, BN_ERROR for a 5xx.  Except after BN_OK, the stale entry stays
+ * as it was. */
+int bn_cache_refresh_head(bn_request_t *r);
+
+/* cache_refresh.c */
+/*
+ * Starts a request of its own, with no client, that fetches r's key again
+ * while r is answered from the stale entry: a copy of r's head (as r holds
+ * it now), r->out as its upstream head, r's stored entry's metadata, and
+ * r's fill lock, which it gives up when it ends.  BN_OK, or BN_ERROR when
+ * none could start (r keeps its lock and goes on as before).
+ */
+int bn_cache_refresh_start(bn_request_t *r);
+/* bn_http_run() and bn_http_upstream_failed() of a background request. */
+void bn_cache_refresh_run(bn_request_t *r);
+void bn_cache_refresh_failed(bn_request_t *r, int status, const char *why);
+/* Background requests in flight: a quitting worker waits for them. */
+unsigned bn_cache_refreshes(void);
 
 /* access_log.c */
 void bn_access_log_write(bn_request_t *r);

@@ -154,7 +154,7 @@ bn_pipe_release(bn_pipe_t *p)
 static bool
 start_splicing(bn_pipe_t *p, const bn_conn_t *src, const bn_conn_t *dst)
 {
-    if (!p->may_splice || src->ssl != NULL || dst->ssl != NULL || p->out_chunked || p->tee_fd != -1
+    if (dst == NULL || !p->may_splice || src->ssl != NULL || dst->ssl != NULL || p->out_chunked || p->tee_fd != -1
         || p->max_body != 0
         || (p->in_mode != BN_BODY_CLOSE
             && (p->in_mode != BN_BODY_LENGTH || p->left < SPLICE_MIN))) {
@@ -332,6 +332,11 @@ frame_send(bn_pipe_t *p, bn_conn_t *dst)
         n++;
     }
     if (n == 0) {
+        return BN_OK;
+    }
+    if (dst == NULL) {
+        /* No sink (a background cache refresh): the tee had the frame. */
+        p->sent = total;
         return BN_OK;
     }
     last = p->in_done && (!p->out_chunked || p->terminator);

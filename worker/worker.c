@@ -347,7 +347,7 @@ bn_worker_main(void)
             sig_reopen = 0;
             reopen_logs();
         }
-        if (bn_worker_quitting && !bn_http_have_clients()) {
+        if (bn_worker_quitting && !bn_http_have_clients() && bn_cache_refreshes() == 0) {
             bn_log_error(BN_LOG_INFO, NULL, 0, "exiting");
             exit(0);
         }
