@@ -187,8 +187,12 @@ sub start {
         $self->{pid} = undef if waitpid($pid, WNOHANG) == $pid;
         die "bouncer did not start:\n$err";
     }
-    # Soft: a test may start workers that are meant to fail.
-    wait_until(sub { $self->worker_pids >= $self->{workers} }, 5) if $self->{workers};
+    # Soft: a test may start workers that are meant to fail.  A busy host
+    # (the suite under ASan, in parallel) can take seconds to start them;
+    # a client sent before they run waits in the listen queue, and a
+    # client with a deadline of its own (curl --max-time) then fails for
+    # no fault of bouncer's, as t/tls.t once did.
+    wait_until(sub { $self->worker_pids >= $self->{workers} }, 15) if $self->{workers};
     return $pid;
 }
 
