@@ -6,7 +6,9 @@ DESTDIR ?=
 CONF_DIR = $(dir $(CONF_PATH))
 PID_DIR = $(dir $(PID_PATH))
 
-COMMON_SRCS = common/addr.c common/buf.c common/conf.c common/heritage.c common/http_parse.c common/log.c \
+COMMON_SRCS = common/addr.c common/buf.c common/conf.c common/conf_cache.c common/conf_file.c common/conf_limits.c \
+	common/conf_log.c common/conf_processes.c common/conf_route.c common/conf_schema.c common/conf_server.c \
+	common/conf_upstream.c common/heritage.c common/http_parse.c common/log.c \
 	common/pool.c common/proctitle.c common/str.c common/template.c common/uri.c common/clock.c common/tls.c common/slab.c common/cache.c \
 	common/peers.c
 WORKER_SRCS = worker/access_acl.c worker/access_log.c worker/cache.c worker/cache_refresh.c worker/event.c worker/headers.c worker/http.c \

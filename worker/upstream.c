@@ -814,7 +814,7 @@ bn_upstream_retry(bn_request_t *r, int status, const char *why)
  * After a failed connect: another address of the same name, if it has one
  * not tried yet, gets the request without counting against retries (a name
  * is one server to the user, whichever of its addresses answers).  A name
- * resolved at load has a server per address (expand_peers() in conf.c): the
+ * resolved at load has a server per address (expand_peers() in conf_upstream.c): the
  * balancer picks among that group's.  A name re-resolved while running is
  * one server: its next address is dialled with the slot it holds.
  */

@@ -1,0 +1,115 @@
+/*
+ * conf_load.h: the loader's internals, shared by the files that read
+ * bouncer.conf (common/conf_*.c) and included by nothing else; the rest of
+ * bouncer reads the result through conf.h.
+ *
+ * conf_file.c reads the file and calls each section's loader in order; a
+ * section's loader is bn_conf_load_<section>() in common/conf_<section>.c.
+ * Every loader reads its settings through the schema helpers of
+ * conf_schema.c, which report an error as "FILE:LINE: path.to.setting: what
+ * was expected" and go on, so that `bouncer check` reports every error.
+ * A section file depends on conf_schema.c and on the sections it refers to
+ * (a server on its routes, a route on the upstreams), never the other way.
+ */
+#ifndef BN_CONF_LOAD_H
+#define BN_CONF_LOAD_H
+
+#include "conf.h"
+
+#include <libconfig.h>
+
+typedef struct {
+    bn_conf_t *conf;
+    bn_conf_errors_t *errs;
+    size_t nerrs_at_start;
+} bn_conf_loader_t;
+
+/* ---- conf_schema.c: errors, schema checks, typed getters ------------------ */
+
+/* libconfig's lookup, but a missing group simply has no members. */
+config_setting_t *bn_conf_member(const config_setting_t *g, const char *name);
+
+/*
+ * Reports an error at setting s, or, when s is absent (a required setting),
+ * at its parent group with the missing name appended to the path.
+ */
+void bn_conf_err_at(bn_conf_loader_t *ld, const config_setting_t *s, const char *missing,
+                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+#define bn_conf_err(ld, s, ...) bn_conf_err_at(ld, s, NULL, __VA_ARGS__)
+
+/* Reports every member of group g whose name is not in known. */
+void bn_conf_check_known(bn_conf_loader_t *ld, const config_setting_t *g, const char *const *known);
+/* Settings that a later release implements: present is an error, not a no-op. */
+void bn_conf_not_yet(bn_conf_loader_t *ld, const config_setting_t *g, const char *name);
+/* A group { ... }; NULL when absent or of another type. */
+config_setting_t *bn_conf_want_group(bn_conf_loader_t *ld, const config_setting_t *g,
+                                     const char *name);
+/* A list ( ... ) or array [ ... ]; NULL when absent or of another type. */
+config_setting_t *bn_conf_want_list(bn_conf_loader_t *ld, const config_setting_t *g,
+                                    const char *name);
+
+/*
+ * The typed getters: each returns the value of g's member name, or def when
+ * it is absent (or g is NULL) or wrong, the wrong one reported.  Strings are
+ * copied into the config's pool.
+ */
+bool bn_conf_get_bool(bn_conf_loader_t *ld, const config_setting_t *g, const char *name, bool def);
+bool bn_conf_is_int(const config_setting_t *s);
+unsigned bn_conf_get_uint(bn_conf_loader_t *ld, const config_setting_t *g, const char *name,
+                          unsigned def, long long min, long long max);
+const char *bn_conf_get_string(bn_conf_loader_t *ld, const config_setting_t *g, const char *name,
+                               const char *def);
+/* A size: "16k" or a bare integer of bytes. */
+uint64_t bn_conf_get_size(bn_conf_loader_t *ld, const config_setting_t *g, const char *name,
+                          const char *def);
+/* A duration in milliseconds: "250ms", "5s", "10m", "1h", "1d", or seconds. */
+uint64_t bn_conf_get_duration(bn_conf_loader_t *ld, const config_setting_t *g, const char *name,
+                              const char *def);
+/* A short wait in microseconds: "50us", "1ms", or 0; at most max. */
+uint64_t bn_conf_get_usec(bn_conf_loader_t *ld, const config_setting_t *g, const char *name,
+                          const char *def, uint64_t max);
+/* One of choices; returns its index, or def when absent or wrong. */
+int bn_conf_get_enum(bn_conf_loader_t *ld, const config_setting_t *g, const char *name,
+                     const char *const *choices, int def);
+/*
+ * An array or list of strings, copied into the pool.  Returns the count and
+ * sets *out (NULL when absent or empty).
+ */
+size_t bn_conf_get_strings(bn_conf_loader_t *ld, const config_setting_t *g, const char *name,
+                           const char ***out);
+/* A list of addresses or networks, as bn_conf_get_strings(). */
+size_t bn_conf_get_cidrs(bn_conf_loader_t *ld, const config_setting_t *g, const char *name,
+                         bn_cidr_t **out);
+/* p taken from the folder of the main config file, in the pool. */
+const char *bn_conf_abs_path(bn_conf_loader_t *ld, const char *p);
+/* A compiled (JIT where available) regex freed with the pool; NULL, reported,
+ * when it does not compile. */
+pcre2_code *bn_conf_compile_regex(bn_conf_loader_t *ld, const config_setting_t *s, const char *re);
+
+/* ---- the sections, in the order conf_file.c loads them -------------------- */
+
+/* conf_cache.c: the cache_zones list, into conf->cache_zones. */
+void bn_conf_load_cache_zones(bn_conf_loader_t *ld, const config_setting_t *root);
+/* conf_processes.c: daemon, workers, user, pid_file, control_socket, ... */
+void bn_conf_load_processes(bn_conf_loader_t *ld, const config_setting_t *root);
+/* conf_log.c: the log group. */
+void bn_conf_load_log(bn_conf_loader_t *ld, const config_setting_t *root);
+/* conf_limits.c: the limits group. */
+void bn_conf_load_limits(bn_conf_loader_t *ld, const config_setting_t *root);
+
+/* conf_upstream.c: one group of the upstreams list into u. */
+void bn_conf_load_upstream(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_upstream_t *u);
+/* The upstream loaded so far that is named name, or NULL. */
+bn_conf_upstream_t *bn_conf_find_upstream(bn_conf_t *c, const char *name);
+
+/* conf_server.c: one group of the servers list into srv, its listeners into
+ * conf->listens (at most max_listens in all). */
+void bn_conf_load_server(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_server_t *srv,
+                         size_t max_listens);
+
+/* conf_route.c: one group of a server's routes into r; the upstreams and
+ * cache zones it names are loaded already. */
+void bn_conf_load_route(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_route_t *r);
+
+#endif
