@@ -253,6 +253,8 @@ struct bn_conf_server_s {
     bn_cidr_t *real_ip_from;
     size_t nreal_ip_from;
     const char *real_ip_header;
+    bn_cidr_t *allow, *deny; /* what its routes inherit, each list unless they set their own */
+    size_t nallow, ndeny;
     bn_conf_route_t *routes;
     size_t nroutes;
 };

@@ -160,8 +160,8 @@ void
 bn_conf_load_server(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_server_t *srv,
                     size_t max_listens)
 {
-    static const char *const keys[] = { "listen",  "tls_listen", "names",  "forwarded",
-                                        "real_ip", "tls",        "routes", NULL };
+    static const char *const keys[] = { "listen", "tls_listen", "names", "forwarded", "real_ip",
+                                        "tls",    "routes",     "allow", "deny",      NULL };
     static const char *const real_ip_keys[] = { "from", "header", NULL };
     static const char *const forwarded[] = { "x-forwarded", "rfc7239", "both", "none", NULL };
     static const unsigned forwarded_bits[] = { BN_FORWARDED_X, BN_FORWARDED_RFC7239,
@@ -214,6 +214,9 @@ bn_conf_load_server(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_server_t 
         srv->real_ip_header = bn_conf_get_string(ld, ri, "header", "X-Forwarded-For");
     }
 
+    srv->nallow = bn_conf_get_cidrs(ld, g, "allow", &srv->allow);
+    srv->ndeny = bn_conf_get_cidrs(ld, g, "deny", &srv->deny);
+
     routes = bn_conf_want_list(ld, g, "routes");
     nr = routes ? config_setting_length(routes) : 0;
     if (nr == 0) {
@@ -232,5 +235,15 @@ bn_conf_load_server(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_server_t 
             continue;
         }
         bn_conf_load_route(ld, rs, &srv->routes[i]);
+        /* The spec's inheritance: a route that sets neither list of its own
+         * takes the block's; one it sets (allow = [] too) replaces it. */
+        if (bn_conf_member(rs, "allow") == NULL) {
+            srv->routes[i].allow = srv->allow;
+            srv->routes[i].nallow = srv->nallow;
+        }
+        if (bn_conf_member(rs, "deny") == NULL) {
+            srv->routes[i].deny = srv->deny;
+            srv->routes[i].ndeny = srv->ndeny;
+        }
     }
 }
