@@ -14,8 +14,8 @@ COMMON_SRCS = common/addr.c common/buf.c common/conf.c common/conf_cache.c commo
 WORKER_SRCS = worker/access_acl.c worker/access_log.c worker/cache.c worker/cache_refresh.c worker/event.c worker/headers.c worker/http.c \
 	worker/phase.c worker/pipe.c worker/route.c \
 	worker/tls.c worker/tunnel.c worker/upstream.c worker/variables.c worker/worker.c
-MASTER_SRCS = master/control.c master/helper.c master/listen.c master/main.c master/master.c master/process.c \
-	master/resolve.c
+MASTER_SRCS = master/control.c master/listen.c master/main.c master/master.c master/process.c \
+	master/helper_cache.c master/helper_health.c master/helper_main.c master/helper_resolve.c
 
 COMMON_OBJS = $(COMMON_SRCS:%.c=objs/%.o)
 WORKER_OBJS = $(WORKER_SRCS:%.c=objs/%.o)

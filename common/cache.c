@@ -1,75 +1,18 @@
 /*
- * cache.c: the shared index of a cache zone (see cache.h).
+ * cache.c: the shared index of a cache zone (see cache.h), as workers use
+ * it: lookups, inserts, the memory tier and the fill locks; and the master,
+ * which makes the zones.  Its layout is in cache_index.h, which the
+ * helper's loader and manager (master/helper_cache.c) share.
  */
 #include "cache.h"
+#include "cache_index.h"
 #include "log.h"
 #include "slab.h"
 #include "testhook.h"
 
-#include <dirent.h>
 #include <stddef.h>
 #include <limits.h>
 #include <openssl/evp.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/stat.h>
-
-/* A piece of an entry's copy in memory: slab chunks are at most half a page. */
-typedef struct hot_chunk_s {
-    struct hot_chunk_s *next;
-    uint32_t len;
-    char data[];
-} hot_chunk_t;
-
-#define HOT_CHUNK_DATA (BN_SLAB_PAGE / 2 - offsetof(hot_chunk_t, data))
-
-/* Each entry is on two lists, most recently used first: every entry on
- * LRU (evicted from its tail), those with a copy in memory also on HOT. */
-enum { LRU, HOT, NLISTS };
-
-typedef struct {
-    struct entry_s *prev, *next;
-} link_t;
-
-typedef struct {
-    struct entry_s *head, *tail;
-} list_t;
-
-typedef struct entry_s {
-    bn_cache_meta_t m;
-    int64_t last_used; /* wall-clock seconds */
-    struct entry_s *hnext;
-    link_t link[NLISTS];
-
-    /* The memory tier: the file's header lines and body, when small. */
-    hot_chunk_t *hot;
-    uint32_t hot_len, hot_lines; /* bytes in all, of them header lines */
-    size_t hot_cost;             /* slab bytes the copy takes */
-} entry_t;
-
-struct bn_cache_zone_s {
-    bn_slab_t *slab;
-    char name[64];
-    char path[PATH_MAX - 96]; /* room for /ab/ and a 32-digit name */
-    uint64_t max_size;
-    int64_t inactive; /* seconds */
-    size_t nbuckets;
-    size_t nentries;
-    uint64_t bytes;
-    /* The loader read the files into index generation loaded - 1 (0: not
-     * yet); a rebuild after a crash starts a new generation. */
-    atomic_uint generation, loaded;
-    struct {
-        unsigned char key[BN_CACHE_KEY_LEN];
-        uint64_t until; /* monotonic msec; 0: free */
-    } locks[256];       /* keys being filled (cache.lock) */
-    list_t list[NLISTS];
-    _Atomic uint64_t write_failures;      /* bodies a full or failing disk cut */
-    _Atomic int64_t write_failure_logged; /* wall-clock second of the last message */
-    /* The memory tier's bounds (set by the master, read under the lock). */
-    size_t hot_max_object, hot_memory, hot_bytes;
-    entry_t *buckets[]; /* in the slab's reserved area, like all of this */
-};
 
 int
 bn_cache_meta_write(int fd, const bn_cache_meta_t *m, size_t lines_len)
@@ -233,8 +176,8 @@ find(bn_cache_zone_t *z, const unsigned char *key)
  * matters survives on disk: the files stay, and the helper's loader reads
  * them back into the new generation, as after a restart.
  */
-static void
-zone_lock(bn_cache_zone_t *z)
+void
+bn_cache_index_lock(bn_cache_zone_t *z)
 {
     if (!bn_slab_lock(z->slab)) {
         return;
@@ -289,7 +232,7 @@ void
 bn_cache_zone_limits(bn_cache_zone_t *z, uint64_t max_size, uint64_t inactive_msec,
                      size_t hot_max_object, size_t hot_memory)
 {
-    zone_lock(z);
+    bn_cache_index_lock(z);
     z->max_size = max_size;
     z->inactive = (int64_t) (inactive_msec / 1000);
     z->hot_max_object = hot_max_object;
@@ -313,7 +256,7 @@ bn_cache_hot_get(bn_cache_zone_t *z, const bn_cache_meta_t *m, char *buf, size_t
     entry_t *e;
     bool ok = false;
 
-    zone_lock(z);
+    bn_cache_index_lock(z);
     e = find(z, m->key);
     /* The same version the lookup saw: a refresh or a new response in
      * between has its own copy, or none yet. */
@@ -342,7 +285,7 @@ bn_cache_hot_put(bn_cache_zone_t *z, const bn_cache_meta_t *m, const char *data,
     size_t cost = 0;
     entry_t *e;
 
-    zone_lock(z);
+    bn_cache_index_lock(z);
     e = find(z, m->key);
     if (e == NULL || e->hot != NULL || e->m.stored != m->stored || e->m.size != m->size
         || len > z->hot_max_object || z->hot_memory == 0) {
@@ -388,8 +331,8 @@ bn_cache_hot_put(bn_cache_zone_t *z, const bn_cache_meta_t *m, const char *data,
 /* ---- entries ------------------------------------------------------------------------ */
 
 /* Unlinks e everywhere and frees it; its file goes too unless keep_file. */
-static void
-drop(bn_cache_zone_t *z, entry_t *e, bool keep_file)
+void
+bn_cache_index_drop(bn_cache_zone_t *z, entry_t *e, bool keep_file)
 {
     entry_t **pp = bucket(z, e->m.key);
     char file[PATH_MAX];
@@ -439,7 +382,7 @@ bn_cache_lookup(bn_cache_zone_t *z, const unsigned char *key, bn_cache_meta_t *m
 {
     entry_t *e;
 
-    zone_lock(z);
+    bn_cache_index_lock(z);
     e = find(z, key);
     if (e != NULL) {
         *m = e->m;
@@ -457,16 +400,16 @@ bn_cache_insert(bn_cache_zone_t *z, const bn_cache_meta_t *m)
     int64_t now = (int64_t) time(NULL);
     entry_t *e;
 
-    zone_lock(z);
+    bn_cache_index_lock(z);
     e = find(z, m->key);
     if (e != NULL) {
         /* The new file already replaced the old one (rename). */
-        drop(z, e, true);
+        bn_cache_index_drop(z, e, true);
     }
     /* Unused too long: gone, oldest first, whatever the room. */
     while (z->list[LRU].tail != NULL && z->inactive > 0
            && z->list[LRU].tail->last_used + z->inactive < now) {
-        drop(z, z->list[LRU].tail, false);
+        bn_cache_index_drop(z, z->list[LRU].tail, false);
     }
     while ((e = bn_slab_alloc_locked(z->slab, sizeof(entry_t))) == NULL
            && z->list[LRU].tail != NULL) {
@@ -475,7 +418,7 @@ bn_cache_insert(bn_cache_zone_t *z, const bn_cache_meta_t *m)
         if (z->list[HOT].tail != NULL) {
             hot_drop(z, z->list[HOT].tail);
         } else {
-            drop(z, z->list[LRU].tail, false);
+            bn_cache_index_drop(z, z->list[LRU].tail, false);
         }
     }
     if (e == NULL) {
@@ -494,7 +437,8 @@ bn_cache_insert(bn_cache_zone_t *z, const bn_cache_meta_t *m)
     z->nentries++;
     z->bytes += m->size;
     while (z->max_size > 0 && z->bytes > z->max_size && z->list[LRU].tail != NULL) {
-        drop(z, z->list[LRU].tail, false); /* over the disk bound: least recently used out */
+        /* Over the disk bound: least recently used out. */
+        bn_cache_index_drop(z, z->list[LRU].tail, false);
     }
     bn_slab_unlock(z->slab);
 }
@@ -504,111 +448,13 @@ bn_cache_remove(bn_cache_zone_t *z, const unsigned char *key)
 {
     entry_t *e;
 
-    zone_lock(z);
+    bn_cache_index_lock(z);
     e = find(z, key);
     if (e != NULL) {
-        drop(z, e, false);
+        bn_cache_index_drop(z, e, false);
     }
     bn_slab_unlock(z->slab);
     return e != NULL;
-}
-
-void
-bn_cache_expire_inactive(bn_cache_zone_t *z)
-{
-    int64_t now = (int64_t) time(NULL);
-
-    zone_lock(z);
-    while (z->list[LRU].tail != NULL && z->inactive > 0
-           && z->list[LRU].tail->last_used + z->inactive < now) {
-        drop(z, z->list[LRU].tail, false);
-    }
-    bn_slab_unlock(z->slab);
-}
-
-/* Parses a file's metadata line and hex name into m; false if not ours. */
-static bool
-load_file(const char *dir, const char *name, bn_cache_meta_t *m)
-{
-    char path[PATH_MAX + 64];
-    size_t hl;
-    struct stat sb;
-    bool ok;
-    int fd;
-
-    if (strlen(name) != BN_CACHE_KEY_LEN * 2) {
-        return false;
-    }
-    for (int i = 0; i < BN_CACHE_KEY_LEN; i++) {
-        unsigned v;
-        if (sscanf(name + i * 2, "%2x", &v) != 1) {
-            return false;
-        }
-        m->key[i] = (unsigned char) v;
-    }
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd == -1) {
-        return false;
-    }
-    ok = bn_cache_meta_read(fd, m, &hl) == BN_OK && fstat(fd, &sb) == 0;
-    close(fd);
-    m->size = ok ? (uint64_t) sb.st_size : 0;
-    return ok;
-}
-
-size_t
-bn_cache_zone_load(bn_cache_zone_t *z)
-{
-    unsigned gen = atomic_load(&z->generation);
-    bool first = atomic_load(&z->loaded) == 0;
-    DIR *top, *sub;
-    struct dirent *de, *fe;
-    char dir[PATH_MAX];
-    size_t n = 0;
-
-    if (atomic_load(&z->loaded) == gen + 1) {
-        return 0; /* a reload's new helper: the index already has them */
-    }
-    top = opendir(z->path);
-    if (top == NULL) {
-        return 0;
-    }
-    while ((de = readdir(top)) != NULL) {
-        if (strncmp(de->d_name, ".tmp-", 5) == 0) {
-            /* Left by a writer that died mid-body: never complete.  After
-             * the first load, live workers are writing theirs meanwhile. */
-            int pid = atoi(de->d_name + 5);
-            if (first || (pid > 0 && kill(pid, 0) == -1 && errno == ESRCH)) {
-                snprintf(dir, sizeof(dir), "%s/%s", z->path, de->d_name);
-                unlink(dir);
-            }
-            continue;
-        }
-        if (strlen(de->d_name) != 2 || de->d_name[0] == '.') {
-            continue;
-        }
-        snprintf(dir, sizeof(dir), "%s/%s", z->path, de->d_name);
-        if ((sub = opendir(dir)) == NULL) {
-            continue;
-        }
-        while ((fe = readdir(sub)) != NULL) {
-            bn_cache_meta_t m;
-            bn_cache_meta_t seen;
-            if (fe->d_name[0] == '.' || !load_file(dir, fe->d_name, &m)) {
-                continue;
-            }
-            /* An entry a worker stored meanwhile is newer than the file we saw. */
-            if (!bn_cache_lookup(z, m.key, &seen)) {
-                bn_cache_insert(z, &m);
-                n++;
-            }
-        }
-        closedir(sub);
-    }
-    closedir(top);
-    atomic_store(&z->loaded, gen + 1);
-    return n;
 }
 
 bool
@@ -617,7 +463,7 @@ bn_cache_lock(bn_cache_zone_t *z, const unsigned char *key, uint64_t now_msec, u
     size_t free_slot = BN_NELEMS(z->locks);
     bool mine = true;
 
-    zone_lock(z);
+    bn_cache_index_lock(z);
     for (size_t i = 0; i < BN_NELEMS(z->locks); i++) {
         if (z->locks[i].until > now_msec && memcmp(z->locks[i].key, key, BN_CACHE_KEY_LEN) == 0) {
             mine = false;
@@ -639,7 +485,7 @@ bn_cache_lock(bn_cache_zone_t *z, const unsigned char *key, uint64_t now_msec, u
 void
 bn_cache_unlock(bn_cache_zone_t *z, const unsigned char *key)
 {
-    zone_lock(z);
+    bn_cache_index_lock(z);
     for (size_t i = 0; i < BN_NELEMS(z->locks); i++) {
         if (z->locks[i].until != 0 && memcmp(z->locks[i].key, key, BN_CACHE_KEY_LEN) == 0) {
             z->locks[i].until = 0;
@@ -651,7 +497,7 @@ bn_cache_unlock(bn_cache_zone_t *z, const unsigned char *key)
 void
 bn_cache_usage(bn_cache_zone_t *z, size_t *entries, uint64_t *bytes)
 {
-    zone_lock(z);
+    bn_cache_index_lock(z);
     *entries = z->nentries;
     *bytes = z->bytes;
     bn_slab_unlock(z->slab);

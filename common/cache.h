@@ -13,31 +13,10 @@
 #define BN_CACHE_H
 
 #include "bouncer.h"
+#include "cache_meta.h"
 #include "log.h"
 
-#define BN_CACHE_KEY_LEN 16 /* bytes of SHA-256 kept: the key's identity */
-
 typedef struct bn_cache_zone_s bn_cache_zone_t;
-
-/*
- * A stored file: this fixed-size metadata line, the response's header
- * lines, then its body.  Workers write it; workers and the loader read it.
- */
-#define BN_CACHE_META_LEN 128
-
-typedef struct {
-    unsigned char key[BN_CACHE_KEY_LEN];
-    int64_t stored;  /* wall-clock seconds, when the response arrived */
-    int64_t expires; /* fresh until (wall-clock seconds) */
-    uint64_t size;   /* of the file: metadata line, head and body */
-    uint16_t status;
-} bn_cache_meta_t;
-
-/* Writes m's metadata line (stored, expires, status and the length of the
- * header lines that follow) at the start of fd.  BN_OK or BN_ERROR. */
-int bn_cache_meta_write(int fd, const bn_cache_meta_t *m, size_t lines_len);
-/* Reads it back from fd into m (not key or size) and *lines_len. */
-int bn_cache_meta_read(int fd, bn_cache_meta_t *m, size_t *lines_len);
 
 /* The identity of a cache key: the first 16 bytes of its SHA-256. */
 void bn_cache_key(const char *key, size_t len, unsigned char *out);
@@ -95,19 +74,6 @@ bool bn_cache_remove(bn_cache_zone_t *z, const unsigned char *key);
 
 /* The file of key: PATH/ab/abcdef... (hex).  buf holds PATH_MAX. */
 void bn_cache_file(const bn_cache_zone_t *z, const unsigned char *key, char *buf, size_t len);
-
-/*
- * The loader: indexes the files already under the zone's path (a restart
- * keeps the cache, and so does an index rebuilt after a process died
- * holding its lock) and removes temporary files of writers that died.
- * Returns the number of entries indexed; 0 at once when the index has had
- * them since it was last built.  Blocking on the disk: the helper process
- * runs it, never a worker.
- */
-size_t bn_cache_zone_load(bn_cache_zone_t *z);
-
-/* The manager: drops entries unused for longer than inactive. */
-void bn_cache_expire_inactive(bn_cache_zone_t *z);
 
 /*
  * The fill lock of a key (cache.lock): true when the caller may fetch it

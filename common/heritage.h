@@ -27,15 +27,9 @@ extern bn_heritage_t bn_heritage;
 /* Runs a worker process; never returns. */
 _Noreturn void bn_worker_main(void);
 
-/* Runs the helper process (health checks, name resolution); never returns. */
-_Noreturn void bn_helper_main(void);
-
 /* A child's first steps: become the configured user, and follow the master
  * out should it die.  Signal handlers must be in place before. */
 void bn_child_init(void);
-
-/* Whether conf needs a helper process. */
-bool bn_helper_needed(const bn_conf_t *conf);
 
 /*
  * Process titles, as ps(1) shows them ("bouncer: worker process").  The

@@ -6,6 +6,7 @@
  * one at a time, like any other event.
  */
 #include "master.h"
+#include "helper.h"
 #include "../common/heritage.h"
 #include "../common/clock.h"
 #include "../common/peers.h"

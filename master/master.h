@@ -1,6 +1,7 @@
 /*
  * master.h: the pieces of the master process, shared between master/ files
- * only.  Nothing here is seen by workers.
+ * only.  Nothing here is seen by workers.  The helper process's files
+ * (helper_*.c) have their own header, helper.h.
  */
 #ifndef BN_MASTER_H
 #define BN_MASTER_H
@@ -8,8 +9,6 @@
 #include "../common/bouncer.h"
 #include "../common/conf.h"
 #include "../common/log.h"
-
-#include <poll.h>
 
 /* master.c: start, the master loop, reload and worker supervision. */
 int bn_master_start(const char *conf_path, bool foreground);
@@ -45,15 +44,6 @@ int bn_path_safe_from_workers(const char *path, const char *user, uid_t uid, gid
 const char *bn_nofollow_strerror(int err);
 void bn_save_last_good(bn_conf_t *conf);
 void bn_load_secret(bn_conf_t *conf, unsigned char *key, size_t len);
-
-/* resolve.c (helper process): re-resolving names of servers with resolve. */
-typedef struct bn_lookup_s bn_lookup_t;
-/* Sets up a lookup per such server; returns how many. */
-size_t bn_resolve_init(bn_conf_t *conf);
-/* Starts due lookups, ends timed-out ones; adds the sockets waiting for an
- * answer to pfd/owner at *n; returns when it next needs to run. */
-uint64_t bn_resolve_poll(struct pollfd *pfd, bn_lookup_t **owner, nfds_t *n);
-void bn_resolve_event(bn_lookup_t *l);
 
 /* control.c: the control socket, both ends. */
 int bn_control_listen(const char *path, char *err, size_t errlen);

@@ -1,31 +1,24 @@
 /*
- * helper.c: the helper process, forked by the master next to the workers
- * of each generation when the config has active health checks, servers
- * whose names are re-resolved (resolve.c), or cache zones (their loader
- * and manager).  It never
- * handles a request.  It probes every server once per interval (not once
- * per worker, as a per-worker checker would), and writes its verdicts into
- * the shared peer table, where every worker reads them.
+ * helper_health.c: active health checks, in the helper process (see
+ * helper_main.c).  It probes every server once per interval (not once per
+ * worker, as a per-worker checker would), and writes its verdicts into the
+ * shared peer table, where every worker reads them.
  *
- * One poll() loop drives all probes without blocking: connect, send a GET,
- * read the status line, close.
+ * The helper's one poll() loop drives all probes without blocking: connect,
+ * send a GET, read the status line, close.
  */
-#include "master.h"
+#include "helper.h"
 #include "../common/clock.h"
-#include "../common/heritage.h"
 #include "../common/peers.h"
-#include "../common/cache.h"
 
 #include <poll.h>
-#include <signal.h>
 #include <sys/socket.h>
 
 #define PROBE_MAX_RESPONSE 512
-#define CACHE_MANAGER_MSEC 5000 /* how often unused cache entries are looked for */
 
 typedef enum { PROBE_IDLE = 0, PROBE_CONNECTING, PROBE_SENDING, PROBE_READING } phase_t;
 
-typedef struct {
+struct bn_probe_s {
     bn_conf_upstream_t *up;
     bn_conf_peer_t *peer;
     phase_t phase;
@@ -37,49 +30,12 @@ typedef struct {
     size_t req_len, sent;
     char resp[PROBE_MAX_RESPONSE];
     size_t got;
-} probe_t;
+};
+
+typedef bn_probe_t probe_t;
 
 static probe_t *probes;
 static size_t nprobes;
-static volatile sig_atomic_t sig_quit, sig_reopen;
-
-static void
-on_signal(int signo)
-{
-    if (signo == SIGUSR1) {
-        sig_reopen = 1;
-    } else {
-        sig_quit = 1;
-    }
-}
-
-bool
-bn_helper_needed(const bn_conf_t *conf)
-{
-    for (size_t i = 0; i < conf->nupstreams; i++) {
-        if (conf->upstreams[i].health.enabled || conf->upstreams[i].has_resolve) {
-            return true;
-        }
-    }
-    return conf->ncache_zones > 0;
-}
-
-/*
- * The cache loader: what earlier runs stored is indexed again, at start and
- * whenever an index was rebuilt after a process died holding its lock.  It
- * reads the disk; here it delays only health checks, never a request.
- */
-static void
-load_cache_zones(const bn_conf_t *conf)
-{
-    for (size_t i = 0; i < conf->ncache_zones; i++) {
-        size_t n = bn_cache_zone_load(conf->cache_zones[i].zone);
-        if (n > 0) {
-            bn_log_error(BN_LOG_NOTICE, NULL, 0, "cache zone \"%s\": %zu entries loaded from disk",
-                         conf->cache_zones[i].name, n);
-        }
-    }
-}
 
 static bool
 status_expected(const bn_conf_health_t *h, unsigned status)
@@ -226,66 +182,18 @@ probe_event(probe_t *pr, short revents)
     }
 }
 
-static void
-reopen_log(void)
+int
+bn_health_init(bn_conf_t *conf, size_t *n)
 {
-    int fd = bn_log_open_file(bn_heritage.conf->error_log, bn_heritage.drop_privileges);
-
-    if (fd == -1) {
-        bn_log_error(BN_LOG_ALERT, NULL, errno, "cannot reopen \"%s\"",
-                     bn_heritage.conf->error_log);
-        return;
-    }
-    if (bn_log_fd != STDERR_FILENO) {
-        close(bn_log_fd);
-    }
-    bn_log_fd = fd;
-}
-
-_Noreturn void
-bn_helper_main(void)
-{
-    bn_conf_t *conf = bn_heritage.conf;
-    struct sigaction sa;
-    struct pollfd *pfd;
-    probe_t **owner;
-    bn_lookup_t **lowner;
-    size_t nlookups;
-    bn_msec_t manager_at;
-    sigset_t unblocked;
-
-    bn_proctitle_set("bouncer: helper process");
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigaction(SIGQUIT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGUSR1, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    bn_child_init();
-    bn_log_level = conf->error_log_level;
-    /* Nothing here serves clients: let go of the listeners and the access log. */
-    for (size_t i = 0; i < conf->nlistens; i++) {
-        close(conf->listens[i].fd);
-    }
-    if (bn_heritage.access_log_fd != -1) {
-        close(bn_heritage.access_log_fd);
-    }
-    bn_time_update();
-
     for (size_t i = 0; i < conf->nupstreams; i++) {
         if (conf->upstreams[i].health.enabled) {
             nprobes += conf->upstreams[i].npeers;
         }
     }
-    nlookups = bn_resolve_init(conf);
     probes = calloc(nprobes + 1, sizeof(probe_t));
-    pfd = calloc(nprobes + nlookups + 1, sizeof(struct pollfd));
-    owner = calloc(nprobes + 1, sizeof(probe_t *));
-    lowner = calloc(nlookups + 1, sizeof(bn_lookup_t *));
-    if (probes == NULL || pfd == NULL || owner == NULL || lowner == NULL) {
-        bn_log_error(BN_LOG_EMERG, NULL, ENOMEM, "helper initialisation failed");
-        exit(2);
+    if (probes == NULL) {
+        *n = nprobes = 0;
+        return BN_ERROR;
     }
     nprobes = 0;
     for (size_t i = 0; i < conf->nupstreams; i++) {
@@ -300,67 +208,36 @@ bn_helper_main(void)
             probes[nprobes++].next_at = bn_current_msec;
         }
     }
-    sigemptyset(&unblocked);
-    load_cache_zones(conf);
-    bn_time_update();
-    manager_at = bn_current_msec + CACHE_MANAGER_MSEC;
+    *n = nprobes;
+    return BN_OK;
+}
 
-    for (;;) {
-        bn_msec_t next = bn_current_msec + 60000;
-        nfds_t n = 0, nl = 0;
-        int timeout;
+uint64_t
+bn_health_poll(struct pollfd *pfd, bn_probe_t **owner, nfds_t *n)
+{
+    bn_msec_t next = bn_current_msec + 60000;
 
-        if (sig_quit) {
-            exit(0);
+    for (size_t i = 0; i < nprobes; i++) {
+        probe_t *pr = &probes[i];
+        if (pr->phase == PROBE_IDLE && pr->next_at <= bn_current_msec) {
+            probe_start(pr);
+        } else if (pr->phase != PROBE_IDLE && pr->deadline <= bn_current_msec) {
+            verdict(pr, false, "timed out");
         }
-        if (sig_reopen) {
-            sig_reopen = 0;
-            reopen_log();
-        }
-        for (size_t i = 0; i < nprobes; i++) {
-            probe_t *pr = &probes[i];
-            if (pr->phase == PROBE_IDLE && pr->next_at <= bn_current_msec) {
-                probe_start(pr);
-            } else if (pr->phase != PROBE_IDLE && pr->deadline <= bn_current_msec) {
-                verdict(pr, false, "timed out");
-            }
-            if (pr->phase != PROBE_IDLE) {
-                pfd[n].fd = pr->fd;
-                pfd[n].events = pr->phase == PROBE_READING ? POLLIN : POLLOUT;
-                owner[n++] = pr;
-                next = BN_MIN(next, pr->deadline);
-            } else {
-                next = BN_MIN(next, pr->next_at);
-            }
-        }
-        if (conf->ncache_zones > 0) {
-            if (manager_at <= bn_current_msec) {
-                for (size_t i = 0; i < conf->ncache_zones; i++) {
-                    bn_cache_expire_inactive(conf->cache_zones[i].zone);
-                }
-                load_cache_zones(conf);
-                manager_at = bn_current_msec + CACHE_MANAGER_MSEC;
-            }
-            next = BN_MIN(next, manager_at);
-        }
-        next = BN_MIN(next, bn_resolve_poll(pfd + n, lowner, &nl));
-        timeout = next > bn_current_msec ? (int) (next - bn_current_msec) : 0;
-        struct timespec ts = { .tv_sec = timeout / 1000, .tv_nsec = (timeout % 1000) * 1000000L };
-        /* Signals are let in only while waiting, so none slips between the
-         * check of the flags above and the wait. */
-        if (ppoll(pfd, n + nl, &ts, &unblocked) == -1 && errno != EINTR) {
-            bn_log_error(BN_LOG_ALERT, NULL, errno, "ppoll() failed");
-        }
-        bn_time_update();
-        for (nfds_t i = 0; i < n; i++) {
-            if (pfd[i].revents != 0) {
-                probe_event(owner[i], pfd[i].revents);
-            }
-        }
-        for (nfds_t i = 0; i < nl; i++) {
-            if (pfd[n + i].revents != 0) {
-                bn_resolve_event(lowner[i]);
-            }
+        if (pr->phase != PROBE_IDLE) {
+            pfd[*n].fd = pr->fd;
+            pfd[*n].events = pr->phase == PROBE_READING ? POLLIN : POLLOUT;
+            owner[(*n)++] = pr;
+            next = BN_MIN(next, pr->deadline);
+        } else {
+            next = BN_MIN(next, pr->next_at);
         }
     }
+    return next;
+}
+
+void
+bn_health_event(bn_probe_t *pr, short revents)
+{
+    probe_event(pr, revents);
 }

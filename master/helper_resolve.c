@@ -1,5 +1,6 @@
 /*
- * resolve.c: re-resolving upstream server names, in the helper process.
+ * helper_resolve.c: re-resolving upstream server names, in the helper
+ * process (see helper_main.c).
  * For each server with resolve = true it asks a DNS server (the upstream's
  * resolver, else the first nameserver of /etc/resolv.conf) for A and AAAA
  * records over UDP, publishes a changed address set in the shared peer
@@ -9,7 +10,7 @@
  * A small stub resolver of its own: getaddrinfo() would block the helper's
  * loop, and gives no TTLs.
  */
-#include "master.h"
+#include "helper.h"
 #include "../common/clock.h"
 #include "../common/peers.h"
 
