@@ -28,7 +28,7 @@ static void linger(bn_client_t *c);
 static void handshake(bn_client_t *c);
 static void start_lingering(bn_client_t *c);
 
-static bn_client_t *clients; /* every open client connection of this worker */
+static bn_list_t clients = BN_LIST_INIT(clients); /* this worker's open client connections */
 
 /* ---- log context ------------------------------------------------------------- */
 
@@ -152,11 +152,7 @@ bn_http_init_client(bn_client_t *c)
     c->timer.handler = client_timeout;
     c->timer.data = c;
     c->state = BN_CLIENT_READING;
-    c->next = clients;
-    if (clients != NULL) {
-        clients->prev = c;
-    }
-    clients = c;
+    bn_list_insert_head(&clients, &c->link);
     if (c->listen->tls) {
         if (bn_tls_accept(c) != BN_OK) {
             bn_http_close_client(c);
@@ -341,7 +337,7 @@ head_buf_put(char *b)
 #define CLIENT_BLOCK (64 * 1024)
 
 #ifndef BN_DEBUG_ALLOC
-static bn_client_t *free_clients; /* linked through ->next */
+static bn_list_t free_clients = BN_LIST_INIT(free_clients); /* through ->link */
 static char *client_carve, *client_carve_end;
 #endif
 
@@ -353,9 +349,9 @@ bn_http_client_alloc(void)
 #ifdef BN_DEBUG_ALLOC
     c = calloc(1, sizeof(*c));
 #else
-    if (free_clients != NULL) {
-        c = free_clients;
-        free_clients = c->next;
+    if (!bn_list_empty(&free_clients)) {
+        c = bn_list_data(bn_list_head(&free_clients), bn_client_t, link);
+        bn_list_remove(&c->link);
     } else {
         if (client_carve_end - client_carve < (ptrdiff_t) sizeof(*c)) {
             char *b = mmap(NULL, CLIENT_BLOCK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -381,8 +377,7 @@ bn_http_client_free(bn_client_t *c)
 #ifdef BN_DEBUG_ALLOC
     free(c);
 #else
-    c->next = free_clients;
-    free_clients = c;
+    bn_list_insert_head(&free_clients, &c->link);
 #endif
 }
 
@@ -421,14 +416,7 @@ bn_http_close_client(bn_client_t *c)
     c->conn.io.fd = -1;
     c->conn.io.closed = true;
     bn_worker_conn_count--;
-    if (c->prev != NULL) {
-        c->prev->next = c->next;
-    } else {
-        clients = c->next;
-    }
-    if (c->next != NULL) {
-        c->next->prev = c->prev;
-    }
+    bn_list_remove(&c->link);
     bn_event_defer_free(client_free, c);
 }
 
@@ -443,10 +431,10 @@ bn_http_close_client(bn_client_t *c)
 void
 bn_http_close_all_but_tunnels(void)
 {
-    bn_client_t *c, *next;
+    bn_list_t *it, *next;
 
-    for (c = clients; c != NULL; c = next) {
-        next = c->next;
+    bn_list_foreach (&clients, it, next) {
+        bn_client_t *c = bn_list_data(it, bn_client_t, link);
         if (c->req == NULL || c->req->state != BN_REQ_TUNNEL) {
             bn_http_close_client(c);
         }
@@ -456,7 +444,7 @@ bn_http_close_all_but_tunnels(void)
 bool
 bn_http_have_clients(void)
 {
-    return clients != NULL;
+    return !bn_list_empty(&clients);
 }
 
 void

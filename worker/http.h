@@ -17,6 +17,7 @@
 #include "../common/cache.h"
 #include "../common/conf.h"
 #include "../common/http_parse.h"
+#include "../common/list.h"
 #include "../common/log.h"
 #include "../common/pool.h"
 #include "../common/template.h"
@@ -82,7 +83,7 @@ typedef struct bn_client_s {
     bn_buf_t in;                  /* request heads and bodies, pipelined bytes */
     bn_timer_t timer;
     bn_request_t *req;
-    struct bn_client_s *next, *prev; /* the worker's list, for graceful quit */
+    bn_list_t link; /* on the worker's list of open clients, for graceful quit; or free */
 } bn_client_t;
 
 struct bn_upconn_s {
