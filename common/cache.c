@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <limits.h>
 #include <openssl/evp.h>
+#include <sys/eventfd.h>
 
 int
 bn_cache_meta_write(int fd, const bn_cache_meta_t *m, size_t lines_len)
@@ -77,6 +78,13 @@ bn_cache_zone_create(const char *name, const char *path, size_t memory)
     }
     z = bn_slab_data(slab);
     memset(z, 0, reserve);
+    z->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (z->wake_fd == -1) {
+        int e = errno;
+        bn_slab_destroy(slab);
+        errno = e;
+        return NULL;
+    }
     z->slab = slab;
     snprintf(z->name, sizeof(z->name), "%s", name);
     snprintf(z->path, sizeof(z->path), "%s", path);
@@ -87,7 +95,14 @@ bn_cache_zone_create(const char *name, const char *path, size_t memory)
 void
 bn_cache_zone_destroy(bn_cache_zone_t *z)
 {
+    close(z->wake_fd);
     bn_slab_destroy(z->slab);
+}
+
+int
+bn_cache_zone_wake_fd(const bn_cache_zone_t *z)
+{
+    return z->wake_fd;
 }
 
 const char *
@@ -466,6 +481,7 @@ bn_cache_lock(bn_cache_zone_t *z, const unsigned char *key, uint64_t now_msec, u
     bn_cache_index_lock(z);
     for (size_t i = 0; i < BN_NELEMS(z->locks); i++) {
         if (z->locks[i].until > now_msec && memcmp(z->locks[i].key, key, BN_CACHE_KEY_LEN) == 0) {
+            z->locks[i].waited = true;
             mine = false;
             break;
         }
@@ -476,22 +492,30 @@ bn_cache_lock(bn_cache_zone_t *z, const unsigned char *key, uint64_t now_msec, u
     if (mine && free_slot < BN_NELEMS(z->locks)) {
         memcpy(z->locks[free_slot].key, key, BN_CACHE_KEY_LEN);
         z->locks[free_slot].until = now_msec + hold_msec;
+        z->locks[free_slot].waited = false;
     }
     /* All 256 taken: this key fills without a lock rather than wait. */
     bn_slab_unlock(z->slab);
     return mine;
 }
 
-void
+bool
 bn_cache_unlock(bn_cache_zone_t *z, const unsigned char *key)
 {
+    bool waited = false, found = false;
+
     bn_cache_index_lock(z);
     for (size_t i = 0; i < BN_NELEMS(z->locks); i++) {
         if (z->locks[i].until != 0 && memcmp(z->locks[i].key, key, BN_CACHE_KEY_LEN) == 0) {
             z->locks[i].until = 0;
+            waited |= z->locks[i].waited;
+            found = true;
         }
     }
     bn_slab_unlock(z->slab);
+    /* Not found: the slot was taken over after lock_timeout, or a crash
+     * cleared them all; who waited is not known, so all are woken. */
+    return waited || !found;
 }
 
 void

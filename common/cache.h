@@ -28,6 +28,10 @@ bn_cache_zone_t *bn_cache_zone_create(const char *name, const char *path, size_t
 void bn_cache_zone_destroy(bn_cache_zone_t *z);
 const char *bn_cache_zone_name(const bn_cache_zone_t *z);
 const char *bn_cache_zone_path(const bn_cache_zone_t *z);
+/* The zone's wake eventfd, made with it (so inherited by every worker and
+ * kept across reloads as the zone is): bn_cache_unlock()'s caller writes it
+ * when requests wait for the key, and every worker's waiters look again. */
+int bn_cache_zone_wake_fd(const bn_cache_zone_t *z);
 
 /*
  * The memory tier: entries whose header lines and body together are at most
@@ -78,11 +82,12 @@ void bn_cache_file(const bn_cache_zone_t *z, const unsigned char *key, char *buf
 /*
  * The fill lock of a key (cache.lock): true when the caller may fetch it
  * (nobody else is, or their claim is older than hold_msec), false while
- * another request holds it.  bn_cache_unlock() gives it up.
+ * another request holds it (which marks the key waited for).
+ * bn_cache_unlock() gives it up: true when someone may be waiting for it.
  */
 bool bn_cache_lock(bn_cache_zone_t *z, const unsigned char *key, uint64_t now_msec,
                    uint64_t hold_msec);
-void bn_cache_unlock(bn_cache_zone_t *z, const unsigned char *key);
+bool bn_cache_unlock(bn_cache_zone_t *z, const unsigned char *key);
 
 /* Entries and bytes on disk now, for tests and status. */
 void bn_cache_usage(bn_cache_zone_t *z, size_t *entries, uint64_t *bytes);

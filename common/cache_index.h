@@ -62,7 +62,11 @@ struct bn_cache_zone_s {
     struct {
         unsigned char key[BN_CACHE_KEY_LEN];
         uint64_t until; /* monotonic msec; 0: free */
+        bool waited;    /* a request found it taken: the unlock wakes the waiters */
     } locks[256];       /* keys being filled (cache.lock) */
+    /* An eventfd the unlock of a key someone waits for is written to (never
+     * read: each write is an edge for every worker's epoll). */
+    int wake_fd;
     list_t list[NLISTS];
     _Atomic uint64_t write_failures;      /* bodies a full or failing disk cut */
     _Atomic int64_t write_failure_logged; /* wall-clock second of the last message */

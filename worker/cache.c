@@ -511,6 +511,30 @@ variant_key(bn_request_t *r)
     }
 }
 
+/* Finds r's entry; a Vary marker at r's key turns the key to the variant
+ * that the request headers the marker names select. */
+static bool
+find_entry(bn_request_t *r, bn_cache_meta_t *m)
+{
+    bn_cache_zone_t *z = r->route->cache.zone->zone;
+    bool found = bn_cache_lookup(z, r->cache_key, m);
+
+    if (found && m->status == 0) {
+        found = false;
+        if (open_stored(r, m) == BN_OK) {
+            char *vary = stored_header(r, r->cache_lines, "vary");
+            close(r->cache_fd);
+            r->cache_fd = -1;
+            if (vary != NULL) {
+                r->cache_vary = vary;
+                variant_key(r);
+                found = bn_cache_lookup(z, r->cache_key, m) && m->status != 0;
+            }
+        }
+    }
+    return found;
+}
+
 /* Asks the upstream whether the stale entry still holds (RFC 9111 4.3.1),
  * with its validators, unless the client brought conditions of its own. */
 static void
@@ -567,22 +591,7 @@ bn_cache_request(bn_request_t *r)
     }
     r->cache_lookup = get; /* a HEAD is answered from a stored GET, never stored */
     memcpy(r->cache_base, r->cache_key, sizeof(r->cache_base));
-    found = bn_cache_lookup(cc->zone->zone, r->cache_key, &m);
-    if (found && m.status == 0) {
-        /* A Vary marker: the variants are keyed by the request headers it
-         * names as well. */
-        found = false;
-        if (open_stored(r, &m) == BN_OK) {
-            char *vary = stored_header(r, r->cache_lines, "vary");
-            close(r->cache_fd);
-            r->cache_fd = -1;
-            if (vary != NULL) {
-                r->cache_vary = vary;
-                variant_key(r);
-                found = bn_cache_lookup(cc->zone->zone, r->cache_key, &m) && m.status != 0;
-            }
-        }
-    }
+    found = find_entry(r, &m);
     no_cache = (rcc != NULL && cc_has(rcc, "no-cache", NULL, NULL))
                || (rcc == NULL && pragma != NULL && strcasecmp(pragma, "no-cache") == 0);
     if (found && !no_cache && m.expires > (int64_t) bn_current_sec && serve_hot(r, &m) == BN_DONE) {
@@ -609,32 +618,131 @@ bn_cache_request(bn_request_t *r)
     return fill_or_wait(r);
 }
 
-/* Waiting for another request to fill the key: every 50 ms, look again. */
-static void
-cache_wait(bn_timer_t *t)
-{
-    bn_request_t *r = t->data;
-    const bn_conf_cache_t *cc = &r->route->cache;
-    bn_cache_meta_t m;
+/* ---- the waiting list (cache.lock) --------------------------------------------------- */
 
-    if (bn_cache_lookup(cc->zone->zone, r->cache_key, &m) && m.expires > (int64_t) bn_current_sec) {
+/*
+ * Requests waiting for another's fill of a key, in this worker, one list per
+ * zone.  The filler, in whichever worker, writes the zone's eventfd when it
+ * unlocks a key someone waited for (bn_cache_finish(), after the entry is in
+ * the index); every worker's epoll sees the edge and its waiters on that zone
+ * look again: a HIT, or one of them takes the lock and fills.  The eventfd
+ * does not say which key: a waiter on another key finds its key still locked
+ * and waits on (a wake too many costs a lookup).  Its own timer is only the
+ * deadline (lock_timeout); then it goes upstream without the lock, as before.
+ */
+typedef struct {
+    bn_io_t io; /* the zone's wake eventfd */
+    bn_request_t *head, *tail;
+    uint64_t round; /* wakes so far */
+} waiters_t;
+
+static waiters_t *waiters;
+static bn_conf_t *waiters_conf;
+
+static waiters_t *
+waiters_of(bn_request_t *r)
+{
+    return &waiters[r->route->cache.zone - waiters_conf->cache_zones];
+}
+
+static void
+wait_append(bn_request_t *r)
+{
+    waiters_t *w = waiters_of(r);
+
+    r->cache_waiting = true;
+    r->cache_wait_round = w->round;
+    r->cache_wnext = NULL;
+    r->cache_wprev = w->tail;
+    if (w->tail != NULL) {
+        w->tail->cache_wnext = r;
+    } else {
+        w->head = r;
+    }
+    w->tail = r;
+}
+
+static void
+wait_unlink(bn_request_t *r)
+{
+    waiters_t *w = waiters_of(r);
+
+    if (r->cache_wprev != NULL) {
+        r->cache_wprev->cache_wnext = r->cache_wnext;
+    } else {
+        w->head = r->cache_wnext;
+    }
+    if (r->cache_wnext != NULL) {
+        r->cache_wnext->cache_wprev = r->cache_wprev;
+    } else {
+        w->tail = r->cache_wprev;
+    }
+    r->cache_wnext = r->cache_wprev = NULL;
+    r->cache_waiting = false;
+}
+
+/* Takes r's fill lock, noting which key it is (its cache_key may turn to a
+ * variant's once the response names a Vary). */
+static bool
+take_lock(bn_request_t *r)
+{
+    const bn_conf_cache_t *cc = &r->route->cache;
+
+    if (!bn_cache_lock(cc->zone->zone, r->cache_key, bn_current_msec, cc->lock_timeout)) {
+        return false;
+    }
+    memcpy(r->cache_lock_key, r->cache_key, sizeof(r->cache_lock_key));
+    return true;
+}
+
+static void
+give_up_lock(bn_request_t *r)
+{
+    static const uint64_t one = 1;
+    bn_cache_zone_t *z = r->route->cache.zone->zone;
+
+    r->cache_locked = false;
+    if (bn_cache_unlock(z, r->cache_lock_key)
+        && write(bn_cache_zone_wake_fd(z), &one, sizeof(one)) == -1) {
+        /* Only at 2^64 writes: lock_timeout still bounds every wait. */
+    }
+}
+
+/*
+ * r waited for another's fill of its key, which is over (or lock_timeout
+ * passed): it looks again.  Stored meanwhile: a HIT.  Else it takes the lock
+ * and fills, or waits on if another request took it first; past its
+ * deadline it goes upstream without the lock.
+ */
+static void
+look_again(bn_request_t *r)
+{
+    bn_cache_meta_t m;
+    /* A waiter with a stale entry in hand (for its validators) has its key
+     * settled: a Vary marker stored meanwhile is no answer for it. */
+    bool found = r->cache_fd == -1 ? find_entry(r, &m)
+                                   : bn_cache_lookup(r->route->cache.zone->zone, r->cache_key, &m)
+                                         && m.status != 0;
+
+    if (found && m.expires > (int64_t) bn_current_sec) {
         if (r->cache_fd != -1) {
             close(r->cache_fd);
             r->cache_fd = -1;
         }
         if (open_stored(r, &m) == BN_OK && serve_stored(r, "HIT") == BN_DONE) {
+            bn_timer_del(&r->up_timer);
             bn_http_run(r);
             return;
         }
     }
-    if (bn_current_msec < r->cache_wait_until
-        && !bn_cache_lock(cc->zone->zone, r->cache_key, bn_current_msec, cc->lock_timeout)) {
-        bn_timer_set(t, 50);
+    if (bn_current_msec < r->cache_wait_until && !take_lock(r)) {
+        wait_append(r);
         return;
     }
     /* The filler is done without storing anything, or lock_timeout passed:
      * this request goes upstream itself (as the new filler, if it got the
      * lock just now). */
+    bn_timer_del(&r->up_timer);
     r->cache_locked = bn_current_msec < r->cache_wait_until;
     if (r->cache_fd != -1) {
         add_validators(r);
@@ -642,6 +750,49 @@ cache_wait(bn_timer_t *t)
     r->state = BN_REQ_CONNECTING;
     r->upstream_start_msec = bn_current_msec;
     bn_upstream_connect(r);
+}
+
+static void
+wait_timed_out(bn_timer_t *t)
+{
+    bn_request_t *r = t->data;
+
+    wait_unlink(r);
+    r->cache_wait_until = bn_current_msec; /* over, whatever the clock's rounding */
+    look_again(r);
+}
+
+/* A fill in some worker is over: this worker's waiters on the zone look
+ * again, each once (one that waits on joins the next round). */
+static void
+wake_event(bn_io_t *io, uint32_t events)
+{
+    waiters_t *w = (waiters_t *) io;
+    uint64_t round = ++w->round;
+    bn_request_t *r;
+
+    while ((r = w->head) != NULL && r->cache_wait_round != round) {
+        wait_unlink(r);
+        look_again(r);
+    }
+}
+
+int
+bn_cache_init(bn_conf_t *conf)
+{
+    waiters_conf = conf;
+    waiters = calloc(conf->ncache_zones + 1, sizeof(waiters_t));
+    if (waiters == NULL) {
+        return BN_ERROR;
+    }
+    for (size_t i = 0; i < conf->ncache_zones; i++) {
+        waiters[i].io.fd = bn_cache_zone_wake_fd(conf->cache_zones[i].zone);
+        waiters[i].io.handler = wake_event;
+        if (bn_event_add(&waiters[i].io) != BN_OK) {
+            return BN_ERROR;
+        }
+    }
+    return BN_OK;
 }
 
 /* The request headers that are the client's own business, not a refresh's:
@@ -731,7 +882,7 @@ fill_or_wait(bn_request_t *r)
         }
         return BN_DECLINED;
     }
-    if (bn_cache_lock(cc->zone->zone, r->cache_key, bn_current_msec, cc->lock_timeout)) {
+    if (take_lock(r)) {
         /* A request with a body of its own (a GET may have one) is not
          * copied into a refresh: it goes upstream itself, as before. */
         if (updating && r->req_pipe.in_mode == BN_BODY_NONE && refresh_in_background(r) == BN_OK) {
@@ -758,8 +909,9 @@ fill_or_wait(bn_request_t *r)
         return BN_DECLINED;
     }
     r->cache_wait_until = bn_current_msec + cc->lock_timeout;
-    r->up_timer.handler = cache_wait;
-    bn_timer_set(&r->up_timer, 50);
+    r->up_timer.handler = wait_timed_out;
+    bn_timer_set(&r->up_timer, cc->lock_timeout);
+    wait_append(r);
     return BN_AGAIN;
 }
 
@@ -1182,23 +1334,14 @@ bn_cache_response(bn_request_t *r)
     r->resp_pipe.tee_fd = fd;
 }
 
-void
-bn_cache_finish(bn_request_t *r, bool complete)
+/* The entry r stored or served is done with. */
+static void
+finish_entry(bn_request_t *r, bool complete)
 {
     const bn_conf_cache_t *cc = &r->route->cache;
     char file[PATH_MAX];
     struct stat sb;
 
-    if (r->cache_done) {
-        return;
-    }
-    r->cache_done = true;
-    if (r->cache_locked) {
-        /* After the insert below would be better for the waiters, but they
-         * look again every 50 ms and find either. */
-        bn_cache_unlock(cc->zone->zone, r->cache_key);
-        r->cache_locked = false;
-    }
     if (r->cache_fd == -1) {
         if (complete && r->status >= 200 && r->status < 400 && !bn_http_method_safe(r->method)) {
             /* An unsafe method succeeded: what was stored is stale now
@@ -1239,6 +1382,25 @@ bn_cache_finish(bn_request_t *r, bool complete)
         r->cache_fd = -1;
     }
     unlink(r->cache_tmp);
+}
+
+void
+bn_cache_finish(bn_request_t *r, bool complete)
+{
+    if (r->cache_waiting) {
+        /* Answered or gone while waiting (its client left, the worker quits). */
+        wait_unlink(r);
+        bn_timer_del(&r->up_timer);
+    }
+    if (r->cache_done) {
+        return;
+    }
+    r->cache_done = true;
+    finish_entry(r, complete);
+    if (r->cache_locked) {
+        /* After the insert: a waiter woken now finds the entry. */
+        give_up_lock(r);
+    }
 }
 
 /*

@@ -199,6 +199,7 @@ bn_cache_refresh_start(bn_request_t *r)
     b->cache_fd = -1; /* the stale file stays with r, which serves it */
     b->cache_revalidating = r->cache_revalidating;
     b->cache_locked = true; /* r's lock, taken over */
+    memcpy(b->cache_lock_key, r->cache_lock_key, sizeof(b->cache_lock_key));
     b->cache_meta = r->cache_meta;
     b->cache_stored_status = r->cache_stored_status;
     b->cache_lines_len = r->cache_lines_len;

@@ -250,11 +250,15 @@ struct bn_request_s {
     int cache_fd;                 /* the file being written or served; -1: none */
     char *cache_tmp;
     int64_t cache_expires;
-    uint64_t cache_off, cache_left; /* serving: where the body is, what is left */
-    bool cache_revalidating;        /* the upstream was sent the entry's validators */
-    bool cache_locked;              /* this request fills the key (cache.lock) */
-    bn_msec_t cache_wait_until;     /* waiting for another's fill until then */
-    bn_cache_meta_t cache_meta;     /* the stored entry (cache_fd open on it) */
+    uint64_t cache_off, cache_left;   /* serving: where the body is, what is left */
+    bool cache_revalidating;          /* the upstream was sent the entry's validators */
+    bool cache_locked;                /* this request fills the key (cache.lock) */
+    unsigned char cache_lock_key[16]; /* the key locked (cache_key may turn to a variant's) */
+    bn_msec_t cache_wait_until;       /* waiting for another's fill until then */
+    bool cache_waiting;               /* on its zone's waiting list (cache.c) */
+    bn_request_t *cache_wnext, *cache_wprev;
+    uint64_t cache_wait_round;  /* the list's wake round it joined in */
+    bn_cache_meta_t cache_meta; /* the stored entry (cache_fd open on it) */
     int cache_stored_status;
     char *cache_lines; /* its header lines */
     size_t cache_lines_len;
@@ -434,6 +438,8 @@ const char *bn_tls_protocol(const bn_conn_t *c); /* NULL: plain */
 bool bn_tls_resumed(const bn_conn_t *c);
 
 /* cache.c */
+/* The waiting lists of conf's cache zones, each woken by its zone's eventfd. */
+int bn_cache_init(bn_conf_t *conf);
 /* For a request on a caching route: answers it from the cache (BN_DONE),
  * waits for another request to fill the key (BN_AGAIN: the cache goes on
  * with it later), or marks it to be stored (BN_DECLINED: go upstream). */
@@ -453,7 +459,8 @@ int bn_cache_purge(bn_request_t *r);
  * BN_ERROR (the client is gone). */
 int bn_cache_send(bn_request_t *r);
 /* The request ends: a complete stored response enters the index, anything
- * else is thrown away. */
+ * else is thrown away; then its fill lock goes, waking who waits for it (a
+ * waiter that ends leaves the waiting list). */
 void bn_cache_finish(bn_request_t *r, bool complete);
 /* The head of a background refresh's answer arrived (r->resp_pipe is set up
  * for its body): BN_DONE when a 304 renewed the entry, BN_OK when the body

@@ -304,7 +304,8 @@ bn_worker_main(void)
     bn_event_busy_poll(conf->busy_poll);
     bn_event_after_events(bn_http_run_handshakes);
     if (bn_event_init(512) != BN_OK || bn_upstream_init(conf) != BN_OK
-        || bn_tls_init(conf) != BN_OK || bn_phase_init(conf) != BN_OK) {
+        || bn_cache_init(conf) != BN_OK || bn_tls_init(conf) != BN_OK
+        || bn_phase_init(conf) != BN_OK) {
         bn_log_error(BN_LOG_EMERG, NULL, 0, "worker initialisation failed");
         exit(2);
     }

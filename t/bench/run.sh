@@ -2,12 +2,13 @@
 # make bench: bouncer, nginx and HAProxy side by side, doing the same work in front of the
 # same backend, one worker (one thread) each, so every figure is per core.
 #
-#   t/bench/run.sh [-d SECONDS] [-r ROUNDS] [-c CONNS] [-n IDLE_CONNS] [-l] [SCENARIO...]
+#   t/bench/run.sh [-d SECONDS] [-r ROUNDS] [-c CONNS] [-n IDLE_CONNS] [-w WAITERS] [-l] [SCENARIO...]
 #
 #   -d  seconds of load per measurement (default 5)
 #   -r  rounds; each round runs every proxy once, in turn: A B C A B C ... (default 3)
 #   -c  client connections wrk keeps open (default 64)
 #   -n  connections for the idle scenario (default 10000)
+#   -w  concurrent misses of one key in the lock scenario (default 50)
 #   -l  access logs on in all three proxies (default off in all three)
 #
 # Scenarios (default: all):
@@ -17,6 +18,10 @@
 #   tls       HTTPS keep-alive          tlsclose  a full TLS handshake per request
 #   cache     cache hits, 100 bytes     cache64   cache hits, 64 KiB
 #   idle      worker memory for IDLE_CONNS idle keep-alive client connections
+#   lock      WAITERS concurrent misses of one cold key on a cache-locked route, in front of
+#             an origin that takes 200 ms (t/bench/lock.pl): how long after the fill's answer
+#             the last waiter is answered, and how many requests reached the origin (HAProxy
+#             has no cache lock and is left out)
 #
 # For every proxy and scenario it prints the medians over the rounds of req/s, p99 latency,
 # CPU time of the proxy's processes per request (user+sys from /proc, microseconds) and peak
@@ -31,15 +36,15 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BOUNCER=${BOUNCER:-$ROOT/objs/bouncer}
 IDLE=${IDLE:-$ROOT/objs/bench_idle}
-DUR=5 ROUNDS=3 CONNS=64 NIDLE=10000 LOGS=0
-while getopts "d:r:c:n:l" o; do
+DUR=5 ROUNDS=3 CONNS=64 NIDLE=10000 LOGS=0 WAITERS=50
+while getopts "d:r:c:n:w:l" o; do
   case $o in
-  d) DUR=$OPTARG ;; r) ROUNDS=$OPTARG ;; c) CONNS=$OPTARG ;; n) NIDLE=$OPTARG ;; l) LOGS=1 ;;
+  d) DUR=$OPTARG ;; r) ROUNDS=$OPTARG ;; c) CONNS=$OPTARG ;; n) NIDLE=$OPTARG ;; w) WAITERS=$OPTARG ;; l) LOGS=1 ;;
   *) exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
-ALL=(idle plain close big64 big1m tls tlsclose cache cache64)
+ALL=(idle plain close big64 big1m tls tlsclose cache cache64 lock)
 SCENARIOS=("${@:-${ALL[@]}}")
 read -r -a SCENARIOS <<<"${SCENARIOS[*]}"
 for s in "${SCENARIOS[@]}"; do
@@ -68,7 +73,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-BE=19080 NG=19081 NGS=19441 HA=19082 HAS=19442 BO=19084 BOS=19444
+BE=19080 NG=19081 NGS=19441 HA=19082 HAS=19442 BO=19084 BOS=19444 SLOW=19085
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
   -subj /CN=localhost -keyout "$W/key.pem" -out "$W/cert.pem" 2>/dev/null
 cat "$W/cert.pem" "$W/key.pem" >"$W/both.pem"
@@ -100,13 +105,17 @@ events { worker_connections 16000; }
 http { $NGLOG keepalive_requests 1000000;
   proxy_cache_path $W/ngcache keys_zone=c:10m max_size=256m;
   upstream be { server 127.0.0.1:$BE; keepalive 64; }
+  upstream slow { server 127.0.0.1:$SLOW; keepalive 64; }
   server { listen 127.0.0.1:$NG backlog=8192; listen 127.0.0.1:$NGS ssl backlog=8192;
     ssl_certificate $W/cert.pem; ssl_certificate_key $W/key.pem;
     ssl_protocols TLSv1.2 TLSv1.3; ssl_session_cache shared:S:10m;
     location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
     location /cache { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
-      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; proxy_cache c; } } }
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; proxy_cache c; }
+    location /lock { proxy_pass http://slow; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_cache c; proxy_cache_lock on; proxy_cache_lock_timeout 5s;
+      add_header X-Cache-Status \$upstream_cache_status; } } }
 C
 cat >"$W/haproxy.cfg" <<C
 global
@@ -137,12 +146,16 @@ frontend f
 backend b
   server s1 127.0.0.1:$BE
 C
-sed -e "s#@W@#$W#g; s#@BE@#127.0.0.1:$BE#; s#@HTTP@#127.0.0.1:$BO#; s#@HTTPS@#127.0.0.1:$BOS#; s#@LOG@#$BOLOG#" \
+sed -e "s#@W@#$W#g; s#@BE@#127.0.0.1:$BE#; s#@SLOW@#127.0.0.1:$SLOW#; s#@HTTP@#127.0.0.1:$BO#; s#@HTTPS@#127.0.0.1:$BOS#; s#@LOG@#$BOLOG#" \
   "$HERE/bouncer.conf.in" >"$W/bouncer.conf"
 
 spawn() { "$@" >>"$W/daemons.log" 2>&1 & PIDS+=($!); }
 declare -A MAIN PORT SPORT
 spawn nginx -c "$W/backend.conf"; MAIN[backend]=$!
+if [[ " ${SCENARIOS[*]} " == *" lock "* ]]; then
+  command -v perl >/dev/null || { echo "bench: the lock scenario needs perl" >&2; exit 2; }
+  spawn perl "$HERE/lock.pl" backend "$SLOW" 200 "$W/slow.log"
+fi
 spawn nginx -c "$W/nginx.conf"; MAIN[nginx]=$!; PROXIES=(nginx)
 if command -v haproxy >/dev/null; then
   spawn haproxy -f "$W/haproxy.cfg"; MAIN[haproxy]=$!; PROXIES+=(haproxy)
@@ -187,7 +200,7 @@ url_of() {
   else echo "http://127.0.0.1:${PORT[$1]}$(path_of "$2")"; fi
 }
 
-declare -A RPS LAT CPU BCPU WCPU RSS M L C R B K NHELD
+declare -A RPS LAT CPU BCPU WCPU RSS M L C R B K NHELD LMS LREQ
 # idle first, on processes that have served nothing but the warm-up: memory kept from the
 # load of other scenarios would hide the cost of the connections.
 if [[ " ${SCENARIOS[*]} " == *" idle "* ]]; then
@@ -215,8 +228,22 @@ if [[ " ${SCENARIOS[*]} " == *" idle "* ]]; then
   done
 fi
 
+# lock: a cold key per proxy and round, WAITERS clients at once; the origin
+# log says how many of them reached it.
+if [[ " ${SCENARIOS[*]} " == *" lock "* ]]; then
+  for ((r = 1; r <= ROUNDS; r++)); do
+    for p in "${PROXIES[@]}"; do
+      [[ $p == haproxy ]] && continue
+      read -r ms counts < <(perl "$HERE/lock.pl" client "${PORT[$p]}" "/lock-$p-$r" "$WAITERS")
+      [[ $counts == *none* ]] && echo "  note: lock $p round $r: not all answered 200 from the cache or origin ($counts)" >&2
+      LMS[$p]+="$ms "
+      LREQ[$p]+="$(grep -c "^/lock-$p-$r\$" "$W/slow.log" || true) "
+    done
+  done
+fi
+
 for s in "${SCENARIOS[@]}"; do
-  [[ $s == idle ]] && continue
+  [[ $s == idle || $s == lock ]] && continue
   for p in "${PROXIES[@]}"; do curl -sfk -o /dev/null "$(url_of "$p" "$s")"; done # fill caches
   for ((r = 1; r <= ROUNDS; r++)); do
     for p in "${PROXIES[@]}"; do
@@ -258,6 +285,14 @@ for s in "${SCENARIOS[@]}"; do
     done
     continue
   fi
+  if [[ $s == lock ]]; then
+    for p in "${PROXIES[@]}"; do
+      [[ -n ${LMS[$p]:-} ]] || continue
+      printf "%-9s %-8s the last of %s waiters answered %s ms after the fill (median; rounds: %s), origin requests per round: %s\n" \
+        lock "$p" "$WAITERS" "$(median <<<"${LMS[$p]}")" "${LMS[$p]% }" "${LREQ[$p]% }"
+    done
+    continue
+  fi
   for p in "${PROXIES[@]}"; do
     M[$p]=$(median <<<"${RPS[$s,$p]}") L[$p]=$(median <<<"${LAT[$s,$p]}")
     C[$p]=$(median <<<"${CPU[$s,$p]}") R[$p]=$(median <<<"${RSS[$s,$p]}")
@@ -279,6 +314,7 @@ for s in "${SCENARIOS[@]}"; do
         "$(awk -v k="${RSS[idle,bouncer]}" -v n="$NIDLE" 'BEGIN {print k * 10000 / n <= 2560 ? "met" : "NOT MET"}')"
     continue
   fi
+  [[ $s == lock ]] && continue
   best=0 bestlat=0
   for p in "${PROXIES[@]}"; do
     [[ $p == bouncer ]] && continue
