@@ -631,8 +631,8 @@ bn_cache_request(bn_request_t *r)
  * deadline (lock_timeout); then it goes upstream without the lock, as before.
  */
 typedef struct {
-    bn_io_t io; /* the zone's wake eventfd */
-    bn_request_t *head, *tail;
+    bn_io_t io;        /* the zone's wake eventfd */
+    bn_list_t waiting; /* requests, through their cache_wait link, oldest first */
     uint64_t round; /* wakes so far */
 } waiters_t;
 
@@ -652,32 +652,13 @@ wait_append(bn_request_t *r)
 
     r->cache_waiting = true;
     r->cache_wait_round = w->round;
-    r->cache_wnext = NULL;
-    r->cache_wprev = w->tail;
-    if (w->tail != NULL) {
-        w->tail->cache_wnext = r;
-    } else {
-        w->head = r;
-    }
-    w->tail = r;
+    bn_list_insert_tail(&w->waiting, &r->cache_wait);
 }
 
 static void
 wait_unlink(bn_request_t *r)
 {
-    waiters_t *w = waiters_of(r);
-
-    if (r->cache_wprev != NULL) {
-        r->cache_wprev->cache_wnext = r->cache_wnext;
-    } else {
-        w->head = r->cache_wnext;
-    }
-    if (r->cache_wnext != NULL) {
-        r->cache_wnext->cache_wprev = r->cache_wprev;
-    } else {
-        w->tail = r->cache_wprev;
-    }
-    r->cache_wnext = r->cache_wprev = NULL;
+    bn_list_remove(&r->cache_wait);
     r->cache_waiting = false;
 }
 
@@ -769,9 +750,11 @@ wake_event(bn_io_t *io, uint32_t events)
 {
     waiters_t *w = (waiters_t *) io;
     uint64_t round = ++w->round;
+    bn_list_t *first;
     bn_request_t *r;
 
-    while ((r = w->head) != NULL && r->cache_wait_round != round) {
+    while ((first = bn_list_head(&w->waiting)) != NULL
+           && (r = bn_list_data(first, bn_request_t, cache_wait))->cache_wait_round != round) {
         wait_unlink(r);
         look_again(r);
     }
@@ -786,6 +769,7 @@ bn_cache_init(bn_conf_t *conf)
         return BN_ERROR;
     }
     for (size_t i = 0; i < conf->ncache_zones; i++) {
+        bn_list_init(&waiters[i].waiting);
         waiters[i].io.fd = bn_cache_zone_wake_fd(conf->cache_zones[i].zone);
         waiters[i].io.handler = wake_event;
         if (bn_event_add(&waiters[i].io) != BN_OK) {

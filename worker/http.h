@@ -98,7 +98,7 @@ struct bn_upconn_s {
     bn_timer_t timer; /* idle timeout while pooled */
     char addr_text[BN_ADDR_TEXT_LEN];
     bn_request_t *req;        /* NULL while pooled */
-    bn_upconn_t *next, *prev; /* the pool's list */
+    bn_list_t link;           /* on its upstream's pool while idle */
 };
 
 enum { BN_BODY_NONE = 0, BN_BODY_LENGTH, BN_BODY_CHUNKED, BN_BODY_CLOSE };
@@ -209,7 +209,7 @@ struct bn_request_s {
     bool trial;     /* this try is the trial of a server that was down */
     bool sticky_ok; /* the sticky cookie chose the server: no new cookie */
     bool queued;    /* waiting for a server below max_conns */
-    bn_request_t *qnext, *qprev;
+    bn_list_t qlink; /* on its upstream's queue (upstream.c) */
     bool sent_any;             /* a byte of this try reached the upstream */
     int fail_status;           /* how the last try failed (502, 504), if no other works */
     bool peer_failure_counted; /* passive health counted this try */
@@ -256,7 +256,7 @@ struct bn_request_s {
     unsigned char cache_lock_key[16]; /* the key locked (cache_key may turn to a variant's) */
     bn_msec_t cache_wait_until;       /* waiting for another's fill until then */
     bool cache_waiting;               /* on its zone's waiting list (cache.c) */
-    bn_request_t *cache_wnext, *cache_wprev;
+    bn_list_t cache_wait; /* on its zone's waiting list (cache.c) */
     uint64_t cache_wait_round;  /* the list's wake round it joined in */
     bn_cache_meta_t cache_meta; /* the stored entry (cache_fd open on it) */
     int cache_stored_status;

@@ -52,10 +52,10 @@ typedef struct bn_tunnel_s {
     dir_t dir[2];     /* client to upstream, upstream to client */
     bn_timer_t timer; /* the drain deadline, then the limit on closing */
     bool going_away;  /* bouncer ends the tunnel */
-    struct bn_tunnel_s *next, *prev;
+    bn_list_t link; /* on the worker's list of open tunnels */
 } bn_tunnel_t;
 
-static bn_tunnel_t *tunnels;
+static bn_list_t tunnels = BN_LIST_INIT(tunnels);
 static size_t ntunnels;
 /* A reload replaced this worker at reload_msec; a quit ends every tunnel
  * at quit_deadline (0: no quit). */
@@ -112,14 +112,7 @@ tunnel_cleanup(void *data)
 
     BN_CHECK_OBJ(t, BN_TUNNEL_MAGIC);
     bn_timer_del(&t->timer);
-    if (t->prev != NULL) {
-        t->prev->next = t->next;
-    } else {
-        tunnels = t->next;
-    }
-    if (t->next != NULL) {
-        t->next->prev = t->prev;
-    }
+    bn_list_remove(&t->link);
     ntunnels--;
     t->magic = 0;
     t->r->tunnel = NULL;
@@ -205,8 +198,10 @@ bn_tunnel_drain(bool reload)
     if (!reload && quit_deadline == 0) {
         quit_deadline = bn_current_msec + bn_heritage.conf->shutdown_timeout;
     }
-    for (bn_tunnel_t *t = tunnels; t != NULL; t = t->next) {
-        arm_drain(t);
+    bn_list_t *it, *next;
+
+    bn_list_foreach (&tunnels, it, next) {
+        arm_drain(bn_list_data(it, bn_tunnel_t, link));
     }
 }
 
@@ -235,11 +230,7 @@ bn_tunnel_start(bn_request_t *r)
     t->timer.data = t;
     t->dir[0] = (dir_t){ .src = &c->conn, .dst = &r->up->conn, .buf = &r->body };
     t->dir[1] = (dir_t){ .src = &r->up->conn, .dst = &c->conn, .buf = &r->rbuf, .to_client = true };
-    t->next = tunnels;
-    if (tunnels != NULL) {
-        tunnels->prev = t;
-    }
-    tunnels = t;
+    bn_list_insert_head(&tunnels, &t->link);
     ntunnels++;
     r->tunnel = t;
     /* The client's frames go through the body's part of its buffer, after
@@ -425,12 +416,12 @@ bn_tunnel_run(bn_request_t *r)
 void
 bn_tunnel_end_all(void)
 {
-    bn_tunnel_t *t, *next;
+    bn_list_t *it, *next;
 
-    for (t = tunnels; t != NULL; t = next) {
+    bn_list_foreach (&tunnels, it, next) {
+        bn_tunnel_t *t = bn_list_data(it, bn_tunnel_t, link);
         bn_request_t *r = t->r;
 
-        next = t->next;
         t->going_away = true;
         for (int i = 0; i < 2 && bn_buf_len(&r->rout) == 0; i++) {
             if (!t->dir[i].closing) {

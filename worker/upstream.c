@@ -40,9 +40,9 @@ typedef struct {
     size_t nring;
     char (*sticky)[33];     /* cookie value per peer */
     SSL_SESSION **sessions; /* TLS: the last session of each server, to resume */
-    bn_upconn_t *idle;      /* pooled connections, most recent first */
+    bn_list_t idle;         /* pooled connections, most recent first */
     unsigned nidle;
-    bn_request_t *queue_head, *queue_tail; /* this worker's waiting requests */
+    bn_list_t queue;        /* this worker's waiting requests, oldest first */
 } upstream_rt_t;
 
 typedef enum { PICK_OK = 0, PICK_FULL, PICK_NONE } pick_rc_t;
@@ -537,17 +537,7 @@ put_slot(bn_request_t *r)
 static void
 queue_unlink(upstream_rt_t *rt, bn_request_t *r)
 {
-    if (r->qprev != NULL) {
-        r->qprev->qnext = r->qnext;
-    } else {
-        rt->queue_head = r->qnext;
-    }
-    if (r->qnext != NULL) {
-        r->qnext->qprev = r->qprev;
-    } else {
-        rt->queue_tail = r->qprev;
-    }
-    r->qnext = r->qprev = NULL;
+    bn_list_remove(&r->qlink);
     r->queued = false;
     bn_atomic_dec(&rt->conf->state->queued);
     bn_peer_unhold(rt->conf->state, bn_heritage.proc);
@@ -589,14 +579,7 @@ enqueue(upstream_rt_t *rt, bn_request_t *r)
     } while (!atomic_compare_exchange_weak(&up->state->queued, &q, q + 1));
     bn_peer_hold(up->state, bn_heritage.proc);
     r->queued = true;
-    r->qprev = rt->queue_tail;
-    r->qnext = NULL;
-    if (rt->queue_tail != NULL) {
-        rt->queue_tail->qnext = r;
-    } else {
-        rt->queue_head = r;
-    }
-    rt->queue_tail = r;
+    bn_list_insert_tail(&rt->queue, &r->qlink);
     r->up_timer.handler = queue_timeout;
     bn_timer_set(&r->up_timer, up->queue_timeout);
 }
@@ -611,8 +594,10 @@ queue_event(bn_io_t *io, uint32_t events)
 static void
 dispatch_queue(upstream_rt_t *rt)
 {
-    while (rt->queue_head != NULL) {
-        bn_request_t *r = rt->queue_head;
+    bn_list_t *first;
+
+    while ((first = bn_list_head(&rt->queue)) != NULL) {
+        bn_request_t *r = bn_list_data(first, bn_request_t, qlink);
         pick_rc_t rc = pick_peer(rt, r);
         if (rc == PICK_FULL) {
             return;
@@ -662,6 +647,8 @@ bn_upstream_init(bn_conf_t *conf)
         upstream_rt_t *rt = &rts[i];
         bn_conf_upstream_t *up = &conf->upstreams[i];
         rt->conf = up;
+        bn_list_init(&rt->idle);
+        bn_list_init(&rt->queue);
         rt->current = calloc(up->npeers, sizeof(int64_t));
         rt->sticky = calloc(up->npeers, sizeof(*rt->sticky));
         if (rt->current == NULL || rt->sticky == NULL) {
@@ -713,15 +700,7 @@ upconn_free(void *data)
 static void
 pool_unlink(upstream_rt_t *rt, bn_upconn_t *u)
 {
-    if (u->prev != NULL) {
-        u->prev->next = u->next;
-    } else {
-        rt->idle = u->next;
-    }
-    if (u->next != NULL) {
-        u->next->prev = u->prev;
-    }
-    u->next = u->prev = NULL;
+    bn_list_remove(&u->link);
     u->pooled = false;
     rt->nidle--;
 }
@@ -1104,8 +1083,10 @@ bn_upstream_connect_picked(bn_request_t *r)
     upstream_rt_t *rt = &rts[r->upstream->index];
     unsigned peer = (unsigned) r->peer - 1;
 
-    for (bn_upconn_t *u = rt->idle, *next; u != NULL; u = next) {
-        next = u->next;
+    bn_list_t *it, *next;
+
+    bn_list_foreach (&rt->idle, it, next) {
+        bn_upconn_t *u = bn_list_data(it, bn_upconn_t, link);
         if (u->peer == peer
             && (!still_resolves(&r->upstream->peers[peer], u) || !pooled_alive(u))) {
             /* To an address the name no longer has, or closed by the peer. */
@@ -1251,23 +1232,14 @@ bn_upstream_release(bn_request_t *r, bool reusable)
     } else {
         if (rt->nidle >= u->upstream->keepalive) {
             /* The pool is full: the least recently used connection makes room. */
-            bn_upconn_t *old = rt->idle;
-            while (old->next != NULL) {
-                old = old->next;
-            }
-            upconn_close(old);
+            upconn_close(bn_list_data(bn_list_tail(&rt->idle), bn_upconn_t, link));
         }
-        u->next = rt->idle;
-        u->prev = NULL;
-        if (rt->idle != NULL) {
-            rt->idle->prev = u;
-        }
-        rt->idle = u;
+        bn_list_insert_head(&rt->idle, &u->link);
         rt->nidle++;
         u->pooled = true;
         bn_timer_set(&u->timer, u->upstream->keepalive_timeout);
     }
-    if (rt->queue_head != NULL) {
+    if (!bn_list_empty(&rt->queue)) {
         dispatch_queue(rt);
     }
 }
@@ -1276,8 +1248,9 @@ void
 bn_upstream_close_idle(void)
 {
     for (size_t i = 0; i < nrts; i++) {
-        while (rts[i].idle != NULL) {
-            upconn_close(rts[i].idle);
+        bn_list_t *last;
+        while ((last = bn_list_tail(&rts[i].idle)) != NULL) {
+            upconn_close(bn_list_data(last, bn_upconn_t, link));
         }
     }
 }
