@@ -18,6 +18,7 @@ static uint64_t busy_poll_nsec;    /* the longest window */
 static uint64_t spin_nsec;         /* the current one */
 static bool had_events;            /* the last wait returned some: the loop is busy */
 static bool (*after_events)(void); /* work the loop does between waits */
+static bn_list_t posted = BN_LIST_INIT(posted);
 static bool work_left;             /* ... which is not finished: do not sleep */
 
 static bn_timer_t **heap;
@@ -287,6 +288,36 @@ wait_events(void)
 }
 
 void
+bn_event_post(bn_posted_t *p)
+{
+    if (!bn_list_linked(&p->link)) {
+        bn_list_insert_tail(&posted, &p->link);
+    }
+}
+
+void
+bn_event_unpost(bn_posted_t *p)
+{
+    if (bn_list_linked(&p->link)) {
+        bn_list_remove(&p->link);
+    }
+}
+
+/* Runs what was posted, and what that posts in turn, then the frees. */
+static void
+run_posted(void)
+{
+    bn_list_t *first;
+
+    while ((first = bn_list_head(&posted)) != NULL) {
+        bn_posted_t *p = bn_list_data(first, bn_posted_t, link);
+        bn_list_remove(&p->link);
+        p->handler(p);
+    }
+    run_deferred();
+}
+
+void
 bn_event_process(void)
 {
     int n;
@@ -303,11 +334,11 @@ bn_event_process(void)
             io->handler(io, events[i].events);
         }
     }
-    run_deferred();
+    run_posted();
     if (after_events != NULL) {
         work_left = after_events();
-        run_deferred();
+        run_posted();
     }
     expire_timers();
-    run_deferred();
+    run_posted();
 }

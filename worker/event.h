@@ -9,6 +9,7 @@
 
 #include "../common/bouncer.h"
 #include "../common/clock.h"
+#include "../common/list.h"
 
 typedef struct bn_io_s bn_io_t;
 typedef void (*bn_io_handler_pt)(bn_io_t *io, uint32_t events);
@@ -61,5 +62,24 @@ bn_timer_armed(const bn_timer_t *t)
  * batch can still reach what it frees.
  */
 int bn_event_defer_free(void (*fn)(void *), void *data);
+
+/*
+ * A posted event (nginx's posted events): work that must not run inside
+ * the handler that asks for it, for it may reach other requests (waking a
+ * queue from inside a close would run another request's code there).
+ * bn_event_post() runs p->handler once, from the loop, after the current
+ * handler returns; posting one that is posted already does nothing.  The
+ * owner of p unposts it before it goes away.
+ */
+typedef struct bn_posted_s bn_posted_t;
+
+struct bn_posted_s {
+    bn_list_t link;
+    void (*handler)(bn_posted_t *p);
+    void *data;
+};
+
+void bn_event_post(bn_posted_t *p);
+void bn_event_unpost(bn_posted_t *p);
 
 #endif

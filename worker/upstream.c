@@ -43,6 +43,7 @@ typedef struct {
     bn_list_t idle;         /* pooled connections, most recent first */
     unsigned nidle;
     bn_list_t queue;        /* this worker's waiting requests, oldest first */
+    bn_posted_t dispatch;   /* dispatch_queue() posted: a slot was freed here */
 } upstream_rt_t;
 
 typedef enum { PICK_OK = 0, PICK_FULL, PICK_NONE } pick_rc_t;
@@ -590,6 +591,12 @@ queue_event(bn_io_t *io, uint32_t events)
     dispatch_queue((upstream_rt_t *) io);
 }
 
+static void
+dispatch_posted(bn_posted_t *p)
+{
+    dispatch_queue(p->data);
+}
+
 /* Gives freed slots to this worker's queued requests, oldest first. */
 static void
 dispatch_queue(upstream_rt_t *rt)
@@ -649,6 +656,8 @@ bn_upstream_init(bn_conf_t *conf)
         rt->conf = up;
         bn_list_init(&rt->idle);
         bn_list_init(&rt->queue);
+        rt->dispatch.handler = dispatch_posted;
+        rt->dispatch.data = rt;
         rt->current = calloc(up->npeers, sizeof(int64_t));
         rt->sticky = calloc(up->npeers, sizeof(*rt->sticky));
         if (rt->current == NULL || rt->sticky == NULL) {
@@ -1022,7 +1031,7 @@ bn_upstream_connect(bn_request_t *r)
         enqueue(rt, r);
         /* A slot freed by another worker between our pick and the queued
          * count going up woke no one: look again now that it is counted. */
-        dispatch_queue(rt);
+        bn_event_post(&rt->dispatch);
         return;
     }
     if (rc != PICK_OK) {
@@ -1240,7 +1249,9 @@ bn_upstream_release(bn_request_t *r, bool reusable)
         bn_timer_set(&u->timer, u->upstream->keepalive_timeout);
     }
     if (!bn_list_empty(&rt->queue)) {
-        dispatch_queue(rt);
+        /* Posted, not called: a release may come from inside a close, and
+         * the queue's requests must not run there. */
+        bn_event_post(&rt->dispatch);
     }
 }
 
