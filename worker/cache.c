@@ -98,14 +98,14 @@ read_stored(bn_request_t *r, int fd)
         || (uint64_t) sb.st_size < META_LEN + hl) {
         return BN_ERROR;
     }
-    r->cache_lines = bn_palloc(r->pool, hl + 1);
-    if (r->cache_lines == NULL || pread(fd, r->cache_lines, hl, META_LEN) != (ssize_t) hl) {
+    r->cache.lines = bn_palloc(r->pool, hl + 1);
+    if (r->cache.lines == NULL || pread(fd, r->cache.lines, hl, META_LEN) != (ssize_t) hl) {
         return BN_ERROR;
     }
-    r->cache_lines[hl] = '\0';
-    r->cache_lines_len = hl;
-    r->cache_stored_status = m.status;
-    r->cache_body_len = (uint64_t) sb.st_size - META_LEN - hl;
+    r->cache.lines[hl] = '\0';
+    r->cache.lines_len = hl;
+    r->cache.stored_status = m.status;
+    r->cache.body_len = (uint64_t) sb.st_size - META_LEN - hl;
     return BN_OK;
 }
 
@@ -261,22 +261,22 @@ close_idle_files(bn_timer_t *t)
 static bool
 open_file_use(bn_request_t *r, const bn_cache_meta_t *m)
 {
-    open_file_t *f = open_file_slot(r->cache_key);
+    open_file_t *f = open_file_slot(r->cache.key);
     int fd;
 
-    if (f->fd == -1 || memcmp(f->key, r->cache_key, BN_CACHE_KEY_LEN) != 0 || f->stored != m->stored
+    if (f->fd == -1 || memcmp(f->key, r->cache.key, BN_CACHE_KEY_LEN) != 0 || f->stored != m->stored
         || f->size != m->size) {
         return false;
     }
-    r->cache_lines = bn_pstrndup(r->pool, f->lines, f->lines_len);
-    if (r->cache_lines == NULL || (fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 0)) == -1) {
+    r->cache.lines = bn_pstrndup(r->pool, f->lines, f->lines_len);
+    if (r->cache.lines == NULL || (fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 0)) == -1) {
         return false;
     }
-    r->cache_lines_len = f->lines_len;
-    r->cache_stored_status = f->status;
-    r->cache_body_len = f->body_len;
-    r->cache_fd = fd;
-    r->cache_meta = *m;
+    r->cache.lines_len = f->lines_len;
+    r->cache.stored_status = f->status;
+    r->cache.body_len = f->body_len;
+    r->cache.fd = fd;
+    r->cache.meta = *m;
     f->used = bn_current_msec;
     return true;
 }
@@ -285,24 +285,24 @@ open_file_use(bn_request_t *r, const bn_cache_meta_t *m)
 static void
 open_file_keep(bn_request_t *r, const bn_cache_meta_t *m)
 {
-    open_file_t *f = open_file_slot(r->cache_key);
-    char *lines = malloc(r->cache_lines_len + 1);
-    int fd = lines != NULL ? fcntl(r->cache_fd, F_DUPFD_CLOEXEC, 0) : -1;
+    open_file_t *f = open_file_slot(r->cache.key);
+    char *lines = malloc(r->cache.lines_len + 1);
+    int fd = lines != NULL ? fcntl(r->cache.fd, F_DUPFD_CLOEXEC, 0) : -1;
 
     if (fd == -1) {
         free(lines);
         return;
     }
     open_file_drop(f);
-    memcpy(lines, r->cache_lines, r->cache_lines_len + 1);
-    memcpy(f->key, r->cache_key, BN_CACHE_KEY_LEN);
+    memcpy(lines, r->cache.lines, r->cache.lines_len + 1);
+    memcpy(f->key, r->cache.key, BN_CACHE_KEY_LEN);
     f->stored = m->stored;
     f->size = m->size;
     f->fd = fd;
-    f->status = r->cache_stored_status;
+    f->status = r->cache.stored_status;
     f->lines = lines;
-    f->lines_len = r->cache_lines_len;
-    f->body_len = r->cache_body_len;
+    f->lines_len = r->cache.lines_len;
+    f->body_len = r->cache.body_len;
     f->used = bn_current_msec;
     if (open_files_timer.slot == 0) {
         bn_timer_set(&open_files_timer, OPEN_FILE_IDLE);
@@ -321,7 +321,7 @@ open_stored(bn_request_t *r, const bn_cache_meta_t *m)
     if (open_file_use(r, m)) {
         return BN_OK;
     }
-    bn_cache_file(cc->zone->zone, r->cache_key, file, sizeof(file));
+    bn_cache_file(cc->zone->zone, r->cache.key, file, sizeof(file));
     fd = open(file, O_RDONLY | O_CLOEXEC);
     if (fd == -1 || read_stored(r, fd) != BN_OK) {
         if (fd != -1) {
@@ -329,11 +329,11 @@ open_stored(bn_request_t *r, const bn_cache_meta_t *m)
         }
         bn_log_error(BN_LOG_WARN, &r->client->log, 0, "cache file \"%s\" is missing or damaged",
                      file);
-        bn_cache_remove(cc->zone->zone, r->cache_key);
+        bn_cache_remove(cc->zone->zone, r->cache.key);
         return BN_ERROR;
     }
-    r->cache_fd = fd;
-    r->cache_meta = *m;
+    r->cache.fd = fd;
+    r->cache.meta = *m;
     if (m->status != 0) {
         open_file_keep(r, m); /* not a Vary marker: those are read once, then closed */
     }
@@ -349,15 +349,15 @@ static int serve_stored(bn_request_t *r, const char *label);
 static int
 use_copy(bn_request_t *r, const bn_cache_meta_t *m, const char *copy, size_t len, size_t lines_len)
 {
-    r->cache_lines = bn_pstrndup(r->pool, copy, lines_len);
-    if (r->cache_lines == NULL) {
+    r->cache.lines = bn_pstrndup(r->pool, copy, lines_len);
+    if (r->cache.lines == NULL) {
         return BN_ERROR;
     }
-    r->cache_lines_len = lines_len;
-    r->cache_body = copy + lines_len;
-    r->cache_body_len = len - lines_len;
-    r->cache_stored_status = m->status;
-    r->cache_meta = *m;
+    r->cache.lines_len = lines_len;
+    r->cache.body = copy + lines_len;
+    r->cache.body_len = len - lines_len;
+    r->cache.stored_status = m->status;
+    r->cache.meta = *m;
     return BN_OK;
 }
 
@@ -386,22 +386,22 @@ static void
 promote(bn_request_t *r)
 {
     bn_cache_zone_t *z = r->route->cache.zone->zone;
-    size_t len = r->cache_lines_len + r->cache_body_len;
+    size_t len = r->cache.lines_len + r->cache.body_len;
     char *copy;
 
-    if (len > bn_cache_hot_max(z) || r->cache_body != NULL) {
+    if (len > bn_cache_hot_max(z) || r->cache.body != NULL) {
         return;
     }
     copy = bn_palloc(r->pool, len);
     if (copy == NULL
-        || pread(r->cache_fd, copy + r->cache_lines_len, r->cache_body_len,
-                 (off_t) (META_LEN + r->cache_lines_len))
-               != (ssize_t) r->cache_body_len) {
+        || pread(r->cache.fd, copy + r->cache.lines_len, r->cache.body_len,
+                 (off_t) (META_LEN + r->cache.lines_len))
+               != (ssize_t) r->cache.body_len) {
         return;
     }
-    memcpy(copy, r->cache_lines, r->cache_lines_len);
-    bn_cache_hot_put(z, &r->cache_meta, copy, len, r->cache_lines_len);
-    r->cache_body = copy + r->cache_lines_len;
+    memcpy(copy, r->cache.lines, r->cache.lines_len);
+    bn_cache_hot_put(z, &r->cache.meta, copy, len, r->cache.lines_len);
+    r->cache.body = copy + r->cache.lines_len;
 }
 
 /* Answers r from its stored entry (an open file, or a copy in memory);
@@ -409,18 +409,18 @@ promote(bn_request_t *r)
 static int
 serve_stored(bn_request_t *r, const char *label)
 {
-    int status = r->cache_stored_status;
+    int status = r->cache.stored_status;
 
     r->cache_status = label;
-    if (not_modified(r, r->cache_lines)) {
+    if (not_modified(r, r->cache.lines)) {
         status = 304;
     }
-    r->cache_off = r->cache_body != NULL ? 0 : META_LEN + r->cache_lines_len;
-    r->cache_left = status == 304 || r->head_method ? 0 : r->cache_body_len;
+    r->cache.off = r->cache.body != NULL ? 0 : META_LEN + r->cache.lines_len;
+    r->cache.left = status == 304 || r->head_method ? 0 : r->cache.body_len;
     r->rout.pos = r->rout.last = r->rout.start;
-    if (bn_http_build_cached_head(r, status, r->cache_lines, r->cache_lines_len,
-                                  BN_MAX((int64_t) bn_current_sec - r->cache_meta.stored, 0),
-                                  r->cache_body_len, status != 304 && status != 204)
+    if (bn_http_build_cached_head(r, status, r->cache.lines, r->cache.lines_len,
+                                  BN_MAX((int64_t) bn_current_sec - r->cache.meta.stored, 0),
+                                  r->cache.body_len, status != 304 && status != 204)
         != BN_OK) {
         return BN_ERROR;
     }
@@ -436,10 +436,10 @@ serve_stored(bn_request_t *r, const char *label)
 static bool
 stale_allowed(bn_request_t *r, const char *directive)
 {
-    const char *cc = stored_header(r, r->cache_lines, "cache-control");
+    const char *cc = stored_header(r, r->cache.lines, "cache-control");
     int64_t n = cc != NULL ? cc_seconds(cc, directive) : -1;
 
-    return n >= 0 && r->cache_meta.expires + n >= (int64_t) bn_current_sec;
+    return n >= 0 && r->cache.meta.expires + n >= (int64_t) bn_current_sec;
 }
 
 static int fill_or_wait(bn_request_t *r);
@@ -483,9 +483,9 @@ vary_value(bn_request_t *r, const char *name)
 static void
 variant_key(bn_request_t *r)
 {
-    const char *base = r->cache_key_text;
+    const char *base = r->cache.key_text;
     char *k = bn_psprintf(r->pool, "%s\n", base ? base : "");
-    const char *p = r->cache_vary;
+    const char *p = r->cache.vary;
 
     while (k != NULL && *p != '\0') {
         char name[128];
@@ -507,7 +507,7 @@ variant_key(bn_request_t *r)
         p += n;
     }
     if (k != NULL) {
-        bn_cache_key(k, strlen(k), r->cache_key);
+        bn_cache_key(k, strlen(k), r->cache.key);
     }
 }
 
@@ -517,18 +517,18 @@ static bool
 find_entry(bn_request_t *r, bn_cache_meta_t *m)
 {
     bn_cache_zone_t *z = r->route->cache.zone->zone;
-    bool found = bn_cache_lookup(z, r->cache_key, m);
+    bool found = bn_cache_lookup(z, r->cache.key, m);
 
     if (found && m->status == 0) {
         found = false;
         if (open_stored(r, m) == BN_OK) {
-            char *vary = stored_header(r, r->cache_lines, "vary");
-            close(r->cache_fd);
-            r->cache_fd = -1;
+            char *vary = stored_header(r, r->cache.lines, "vary");
+            close(r->cache.fd);
+            r->cache.fd = -1;
             if (vary != NULL) {
-                r->cache_vary = vary;
+                r->cache.vary = vary;
                 variant_key(r);
-                found = bn_cache_lookup(z, r->cache_key, m) && m->status != 0;
+                found = bn_cache_lookup(z, r->cache.key, m) && m->status != 0;
             }
         }
     }
@@ -540,8 +540,8 @@ find_entry(bn_request_t *r, bn_cache_meta_t *m)
 static void
 add_validators(bn_request_t *r)
 {
-    const char *etag = stored_header(r, r->cache_lines, "etag");
-    const char *lm = stored_header(r, r->cache_lines, "last-modified");
+    const char *etag = stored_header(r, r->cache.lines, "etag");
+    const char *lm = stored_header(r, r->cache.lines, "last-modified");
     char *v;
 
     if (bn_http_header(r, "if-none-match") != NULL || bn_http_header(r, "if-modified-since") != NULL
@@ -557,7 +557,7 @@ add_validators(bn_request_t *r)
     r->req_header_lines = v;
     if (bn_http_build_upstream_head(r) == BN_OK) {
         r->out_len = bn_buf_len(&r->out);
-        r->cache_revalidating = true;
+        r->cache.revalidating = true;
     }
 }
 
@@ -571,7 +571,7 @@ bn_cache_request(bn_request_t *r)
     char *key;
     bool get = strcmp(r->method, "GET") == 0, found, no_cache;
 
-    r->cache_fd = -1;
+    r->cache.fd = -1;
     r->cache_status = "BYPASS";
     key = bn_var_expand(r, &cc->key);
     if (!r->req_pipe.in_done || bn_worker_quitting
@@ -581,16 +581,16 @@ bn_cache_request(bn_request_t *r)
     if (key == NULL) {
         return BN_DECLINED;
     }
-    r->cache_key_text = key;
-    bn_cache_key(key, strlen(key), r->cache_key);
+    r->cache.key_text = key;
+    bn_cache_key(key, strlen(key), r->cache.key);
     if (!get && !r->head_method) {
         return BN_DECLINED; /* unsafe methods invalidate, once answered */
     }
     if (rcc != NULL && cc_has(rcc, "no-store", NULL, NULL)) {
         return BN_DECLINED;
     }
-    r->cache_lookup = get; /* a HEAD is answered from a stored GET, never stored */
-    memcpy(r->cache_base, r->cache_key, sizeof(r->cache_base));
+    r->cache.lookup = get; /* a HEAD is answered from a stored GET, never stored */
+    memcpy(r->cache.base, r->cache.key, sizeof(r->cache.base));
     found = find_entry(r, &m);
     no_cache = (rcc != NULL && cc_has(rcc, "no-cache", NULL, NULL))
                || (rcc == NULL && pragma != NULL && strcasecmp(pragma, "no-cache") == 0);
@@ -632,7 +632,7 @@ bn_cache_request(bn_request_t *r)
  */
 typedef struct {
     bn_io_t io;        /* the zone's wake eventfd */
-    bn_list_t waiting; /* requests, through their cache_wait link, oldest first */
+    bn_list_t waiting; /* requests, through their cache.wait link, oldest first */
     uint64_t round; /* wakes so far */
 } waiters_t;
 
@@ -650,29 +650,29 @@ wait_append(bn_request_t *r)
 {
     waiters_t *w = waiters_of(r);
 
-    r->cache_waiting = true;
-    r->cache_wait_round = w->round;
-    bn_list_insert_tail(&w->waiting, &r->cache_wait);
+    r->cache.waiting = true;
+    r->cache.wait_round = w->round;
+    bn_list_insert_tail(&w->waiting, &r->cache.wait);
 }
 
 static void
 wait_unlink(bn_request_t *r)
 {
-    bn_list_remove(&r->cache_wait);
-    r->cache_waiting = false;
+    bn_list_remove(&r->cache.wait);
+    r->cache.waiting = false;
 }
 
-/* Takes r's fill lock, noting which key it is (its cache_key may turn to a
+/* Takes r's fill lock, noting which key it is (its cache.key may turn to a
  * variant's once the response names a Vary). */
 static bool
 take_lock(bn_request_t *r)
 {
     const bn_conf_cache_t *cc = &r->route->cache;
 
-    if (!bn_cache_lock(cc->zone->zone, r->cache_key, bn_current_msec, cc->lock_timeout)) {
+    if (!bn_cache_lock(cc->zone->zone, r->cache.key, bn_current_msec, cc->lock_timeout)) {
         return false;
     }
-    memcpy(r->cache_lock_key, r->cache_key, sizeof(r->cache_lock_key));
+    memcpy(r->cache.lock_key, r->cache.key, sizeof(r->cache.lock_key));
     return true;
 }
 
@@ -682,8 +682,8 @@ give_up_lock(bn_request_t *r)
     static const uint64_t one = 1;
     bn_cache_zone_t *z = r->route->cache.zone->zone;
 
-    r->cache_locked = false;
-    if (bn_cache_unlock(z, r->cache_lock_key)
+    r->cache.locked = false;
+    if (bn_cache_unlock(z, r->cache.lock_key)
         && write(bn_cache_zone_wake_fd(z), &one, sizeof(one)) == -1) {
         /* Only at 2^64 writes: lock_timeout still bounds every wait. */
     }
@@ -701,14 +701,14 @@ look_again(bn_request_t *r)
     bn_cache_meta_t m;
     /* A waiter with a stale entry in hand (for its validators) has its key
      * settled: a Vary marker stored meanwhile is no answer for it. */
-    bool found = r->cache_fd == -1 ? find_entry(r, &m)
-                                   : bn_cache_lookup(r->route->cache.zone->zone, r->cache_key, &m)
+    bool found = r->cache.fd == -1 ? find_entry(r, &m)
+                                   : bn_cache_lookup(r->route->cache.zone->zone, r->cache.key, &m)
                                          && m.status != 0;
 
     if (found && m.expires > (int64_t) bn_current_sec) {
-        if (r->cache_fd != -1) {
-            close(r->cache_fd);
-            r->cache_fd = -1;
+        if (r->cache.fd != -1) {
+            close(r->cache.fd);
+            r->cache.fd = -1;
         }
         if (open_stored(r, &m) == BN_OK && serve_stored(r, "HIT") == BN_DONE) {
             bn_timer_del(&r->up_timer);
@@ -716,7 +716,7 @@ look_again(bn_request_t *r)
             return;
         }
     }
-    if (bn_current_msec < r->cache_wait_until && !take_lock(r)) {
+    if (bn_current_msec < r->cache.wait_until && !take_lock(r)) {
         wait_append(r);
         return;
     }
@@ -724,8 +724,8 @@ look_again(bn_request_t *r)
      * this request goes upstream itself (as the new filler, if it got the
      * lock just now). */
     bn_timer_del(&r->up_timer);
-    r->cache_locked = bn_current_msec < r->cache_wait_until;
-    if (r->cache_fd != -1) {
+    r->cache.locked = bn_current_msec < r->cache.wait_until;
+    if (r->cache.fd != -1) {
         add_validators(r);
     }
     r->state = BN_REQ_CONNECTING;
@@ -739,7 +739,7 @@ wait_timed_out(bn_timer_t *t)
     bn_request_t *r = t->data;
 
     wait_unlink(r);
-    r->cache_wait_until = bn_current_msec; /* over, whatever the clock's rounding */
+    r->cache.wait_until = bn_current_msec; /* over, whatever the clock's rounding */
     look_again(r);
 }
 
@@ -754,7 +754,7 @@ wake_event(bn_io_t *io, uint32_t events)
     bn_request_t *r;
 
     while ((first = bn_list_head(&w->waiting)) != NULL
-           && (r = bn_list_data(first, bn_request_t, cache_wait))->cache_wait_round != round) {
+           && (r = bn_list_data(first, bn_request_t, cache.wait))->cache.wait_round != round) {
         wait_unlink(r);
         look_again(r);
     }
@@ -829,9 +829,9 @@ refresh_in_background(bn_request_t *r)
     }
     r->head.headers = kept;
     r->head.nheaders = n;
-    r->cache_revalidating = false;
+    r->cache.revalidating = false;
     add_validators(r);
-    if (r->cache_revalidating || bn_http_build_upstream_head(r) == BN_OK) {
+    if (r->cache.revalidating || bn_http_build_upstream_head(r) == BN_OK) {
         r->out_len = bn_buf_len(&r->out);
         rc = bn_cache_refresh_start(r);
     }
@@ -839,7 +839,7 @@ refresh_in_background(bn_request_t *r)
     r->req_header_lines = saved_lines;
     r->out = saved_out;
     r->out_len = saved_out_len;
-    r->cache_revalidating = false;
+    r->cache.revalidating = false;
     return rc;
 }
 
@@ -855,12 +855,12 @@ static int
 fill_or_wait(bn_request_t *r)
 {
     const bn_conf_cache_t *cc = &r->route->cache;
-    bool stale = r->cache_fd != -1;
+    bool stale = r->cache.fd != -1;
     bool updating =
         stale
         && ((cc->use_stale & BN_STALE_UPDATING) || stale_allowed(r, "stale-while-revalidate"));
 
-    if ((!cc->lock && !updating) || !r->cache_lookup) {
+    if ((!cc->lock && !updating) || !r->cache.lookup) {
         if (stale) {
             add_validators(r);
         }
@@ -877,7 +877,7 @@ fill_or_wait(bn_request_t *r)
             add_validators(r);
             return BN_DECLINED;
         }
-        r->cache_locked = true;
+        r->cache.locked = true;
         if (stale) {
             add_validators(r);
         }
@@ -892,7 +892,7 @@ fill_or_wait(bn_request_t *r)
         }
         return BN_DECLINED;
     }
-    r->cache_wait_until = bn_current_msec + cc->lock_timeout;
+    r->cache.wait_until = bn_current_msec + cc->lock_timeout;
     r->up_timer.handler = wait_timed_out;
     bn_timer_set(&r->up_timer, cc->lock_timeout);
     wait_append(r);
@@ -906,22 +906,22 @@ refresh(bn_request_t *r, int64_t ttl)
 {
     const bn_conf_cache_t *cc = &r->route->cache;
     char file[PATH_MAX];
-    bn_cache_meta_t m = r->cache_meta;
+    bn_cache_meta_t m = r->cache.meta;
     int fd;
 
     m.stored = (int64_t) bn_current_sec;
     m.expires = (int64_t) bn_current_sec + ttl;
-    bn_cache_file(cc->zone->zone, r->cache_key, file, sizeof(file));
+    bn_cache_file(cc->zone->zone, r->cache.key, file, sizeof(file));
     fd = open(file, O_WRONLY | O_CLOEXEC);
     if (fd == -1) {
         return;
     }
-    m.status = (uint16_t) r->cache_stored_status;
-    if (bn_cache_meta_write(fd, &m, r->cache_lines_len) == BN_OK) {
+    m.status = (uint16_t) r->cache.stored_status;
+    if (bn_cache_meta_write(fd, &m, r->cache.lines_len) == BN_OK) {
         bn_cache_insert(cc->zone->zone, &m);
     }
     close(fd);
-    r->cache_meta = m;
+    r->cache.meta = m;
 }
 
 static int64_t freshness(bn_request_t *r);
@@ -935,7 +935,7 @@ revalidated(bn_request_t *r)
     int64_t ttl = freshness(r);
     uint64_t listed;
 
-    if (ttl <= 0 && status_listed(&r->route->cache, r->cache_stored_status, &listed)) {
+    if (ttl <= 0 && status_listed(&r->route->cache, r->cache.stored_status, &listed)) {
         ttl = (int64_t) (listed / 1000);
     }
     if (ttl > 0) {
@@ -948,7 +948,7 @@ bn_cache_refresh_head(bn_request_t *r)
 {
     int status = r->rhead.status;
 
-    if (status == 304 && r->cache_revalidating) {
+    if (status == 304 && r->cache.revalidating) {
         revalidated(r);
         return BN_DONE;
     }
@@ -961,11 +961,11 @@ bn_cache_refresh_head(bn_request_t *r)
         /* The origin's answer may not be stored now: the stale entry goes
          * too, so that the next request gets the origin's word rather than
          * a copy it no longer stands by. */
-        bn_cache_remove(r->route->cache.zone->zone, r->cache_key);
+        bn_cache_remove(r->route->cache.zone->zone, r->cache.key);
         return BN_DECLINED;
     }
     bn_cache_response(r);
-    return r->cache_store ? BN_OK : BN_DECLINED;
+    return r->cache.store ? BN_OK : BN_DECLINED;
 }
 
 int
@@ -974,10 +974,10 @@ bn_cache_upstream_head(bn_request_t *r)
     const bn_conf_cache_t *cc = &r->route->cache;
     int status = r->rhead.status;
 
-    if (r->cache_fd == -1 || r->cache_store) {
+    if (r->cache.fd == -1 || r->cache.store) {
         return BN_OK;
     }
-    if (status == 304 && r->cache_revalidating) {
+    if (status == 304 && r->cache.revalidating) {
         revalidated(r);
         bn_upstream_release(r, false);
         return serve_stored(r, "REVALIDATED");
@@ -990,8 +990,8 @@ bn_cache_upstream_head(bn_request_t *r)
         return serve_stored(r, "STALE");
     }
     /* A new answer: the stale file is of no more use to this request. */
-    close(r->cache_fd);
-    r->cache_fd = -1;
+    close(r->cache.fd);
+    r->cache.fd = -1;
     return BN_OK;
 }
 
@@ -1001,7 +1001,7 @@ bn_cache_stale_on_failure(bn_request_t *r, int status)
     const bn_conf_cache_t *cc = &r->route->cache;
     unsigned want = status == 504 ? BN_STALE_TIMEOUT : BN_STALE_ERROR;
 
-    if (r->cache_status == NULL || r->cache_fd == -1 || r->cache_store || r->resp_started
+    if (r->cache_status == NULL || r->cache.fd == -1 || r->cache.store || r->resp_started
         || !((cc->use_stale & want) || stale_allowed(r, "stale-if-error"))) {
         return false;
     }
@@ -1016,12 +1016,12 @@ bn_cache_send(bn_request_t *r)
     int progress = 0;
     ssize_t n;
 
-    if (r->cache_body != NULL) {
+    if (r->cache.body != NULL) {
         /* From memory: head and body in one write. */
-        while (bn_buf_len(&r->rout) > 0 || r->cache_left > 0) {
+        while (bn_buf_len(&r->rout) > 0 || r->cache.left > 0) {
             struct iovec iov[2] = {
                 { .iov_base = r->rout.pos, .iov_len = bn_buf_len(&r->rout) },
-                { .iov_base = (char *) r->cache_body + r->cache_off, .iov_len = r->cache_left },
+                { .iov_base = (char *) r->cache.body + r->cache.off, .iov_len = r->cache.left },
             };
             size_t head = iov[0].iov_len;
             /* The whole response: the FIN of a closing connection may follow
@@ -1037,8 +1037,8 @@ bn_cache_send(bn_request_t *r)
             r->bytes_sent += (uint64_t) n;
             r->rout.pos += BN_MIN((size_t) n, head);
             n -= (ssize_t) BN_MIN((size_t) n, head);
-            r->cache_off += (uint64_t) n;
-            r->cache_left -= (uint64_t) n;
+            r->cache.off += (uint64_t) n;
+            r->cache.left -= (uint64_t) n;
             progress = 1;
         }
         r->rout.pos = r->rout.last = r->rout.start;
@@ -1050,7 +1050,7 @@ bn_cache_send(bn_request_t *r)
             /* Over plain TCP the head waits for sendfile()'s first pages and
              * leaves in their segment: on its own it would cost the client
              * a wakeup and an ACK per response. */
-            int more = c->conn.ssl == NULL && r->cache_left > 0 ? MSG_MORE : 0;
+            int more = c->conn.ssl == NULL && r->cache.left > 0 ? MSG_MORE : 0;
             n = bn_conn_send_buf(&c->conn, &r->rout, more);
             if (n == BN_ERROR) {
                 return BN_ERROR;
@@ -1061,18 +1061,18 @@ bn_cache_send(bn_request_t *r)
             }
             progress = 1;
         }
-        if (r->cache_left == 0) {
+        if (r->cache.left == 0) {
             r->resp_pipe.done = true;
             return BN_DONE;
         }
         if (c->conn.ssl == NULL) {
             /* Plain TCP: the kernel copies from the page cache to the
              * socket, no pass through our memory. */
-            off_t off = (off_t) r->cache_off;
+            off_t off = (off_t) r->cache.off;
             if (!c->conn.writable) {
                 return progress;
             }
-            n = sendfile(c->conn.io.fd, r->cache_fd, &off, (size_t) BN_MIN(r->cache_left, 1 << 20));
+            n = sendfile(c->conn.io.fd, r->cache.fd, &off, (size_t) BN_MIN(r->cache.left, 1 << 20));
             if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
                 c->conn.writable = errno == EINTR;
                 if (errno == EAGAIN) {
@@ -1083,25 +1083,25 @@ bn_cache_send(bn_request_t *r)
             if (n <= 0) {
                 return BN_ERROR;
             }
-            r->cache_off += (uint64_t) n;
-            r->cache_left -= (uint64_t) n;
+            r->cache.off += (uint64_t) n;
+            r->cache.left -= (uint64_t) n;
             r->bytes_sent += (uint64_t) n;
             c->conn.unpushed = false; /* sendfile() pushes its last page */
             progress = 1;
             continue;
         }
         /* TLS: the next piece of body into rout (now empty), to encrypt. */
-        n = pread(r->cache_fd, r->rout.start,
-                  (size_t) BN_MIN(r->cache_left, (uint64_t) (r->rout.end - r->rout.start)),
-                  (off_t) r->cache_off);
+        n = pread(r->cache.fd, r->rout.start,
+                  (size_t) BN_MIN(r->cache.left, (uint64_t) (r->rout.end - r->rout.start)),
+                  (off_t) r->cache.off);
         if (n <= 0) {
             bn_log_error(BN_LOG_ERR, &c->log, n == 0 ? 0 : errno, "reading a cached body failed");
             return BN_ERROR;
         }
         r->rout.pos = r->rout.start;
         r->rout.last = r->rout.start + n;
-        r->cache_off += (uint64_t) n;
-        r->cache_left -= (uint64_t) n;
+        r->cache.off += (uint64_t) n;
+        r->cache.left -= (uint64_t) n;
     }
 }
 
@@ -1112,8 +1112,8 @@ bn_cache_purge(bn_request_t *r)
     char *key;
 
     r->cache_status = "BYPASS";
-    r->cache_done = true;
-    r->cache_fd = -1;
+    r->cache.done = true;
+    r->cache.fd = -1;
     if (!bn_cidr_list_match(cc->purge_allow, cc->npurge_allow, &r->client->peer.sa)) {
         bn_log_error(BN_LOG_INFO, &r->client->log, 0, "PURGE from a network not in purge_allow");
         return 403;
@@ -1122,8 +1122,8 @@ bn_cache_purge(bn_request_t *r)
     if (key == NULL) {
         return 500;
     }
-    bn_cache_key(key, strlen(key), r->cache_key);
-    if (!bn_cache_remove(cc->zone->zone, r->cache_key)) {
+    bn_cache_key(key, strlen(key), r->cache.key);
+    if (!bn_cache_remove(cc->zone->zone, r->cache.key)) {
         return 404;
     }
     bn_log_error(BN_LOG_INFO, &r->client->log, 0, "purged \"%s\" from cache zone \"%s\"", key,
@@ -1183,7 +1183,7 @@ freshness(bn_request_t *r)
              && (cc_has(rcc, "public", NULL, NULL) || cc_has(rcc, "s-maxage", NULL, NULL)))) {
         return -1; /* RFC 9111 3.5 */
     }
-    if (status == 206 || status < 200 || (status == 304 && !r->cache_revalidating)) {
+    if (status == 206 || status < 200 || (status == 304 && !r->cache.revalidating)) {
         return -1;
     }
     if (status >= 500 && !listed) {
@@ -1239,7 +1239,7 @@ write_marker(bn_request_t *r, const char *vary, int64_t ttl)
         return BN_ERROR;
     }
     close(fd);
-    memcpy(m.key, r->cache_base, sizeof(m.key));
+    memcpy(m.key, r->cache.base, sizeof(m.key));
     m.size = META_LEN + strlen(line);
     bn_cache_file(cc->zone->zone, m.key, file, sizeof(file));
     *strrchr(file, '/') = '\0';
@@ -1265,7 +1265,7 @@ bn_cache_response(bn_request_t *r)
     int64_t ttl;
     int fd;
 
-    if (!r->cache_lookup || r->cache_fd != -1 || r->rhead.status == 304) {
+    if (!r->cache.lookup || r->cache.fd != -1 || r->rhead.status == 304) {
         return;
     }
     ttl = freshness(r);
@@ -1282,39 +1282,39 @@ bn_cache_response(bn_request_t *r)
     }
     vary = response_header(r, "vary");
     if (vary != NULL) {
-        r->cache_vary = vary;
+        r->cache.vary = vary;
         variant_key(r);
         if (write_marker(r, vary, ttl) != BN_OK) {
             return;
         }
     }
-    r->cache_tmp = bn_psprintf(r->pool, "%s/.tmp-%d-%" PRIu64, bn_cache_zone_path(cc->zone->zone),
+    r->cache.tmp = bn_psprintf(r->pool, "%s/.tmp-%d-%" PRIu64, bn_cache_zone_path(cc->zone->zone),
                                (int) getpid(), ++tmp_counter);
-    if (r->cache_tmp == NULL) {
+    if (r->cache.tmp == NULL) {
         return;
     }
-    fd = open(r->cache_tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    fd = open(r->cache.tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd == -1) {
-        bn_log_error(BN_LOG_ERR, &r->client->log, errno, "cannot create \"%s\"", r->cache_tmp);
+        bn_log_error(BN_LOG_ERR, &r->client->log, errno, "cannot create \"%s\"", r->cache.tmp);
         return;
     }
-    r->cache_expires = (int64_t) bn_current_sec + ttl;
+    r->cache.expires = (int64_t) bn_current_sec + ttl;
     meta.stored = (int64_t) bn_current_sec;
-    meta.expires = r->cache_expires;
+    meta.expires = r->cache.expires;
     meta.status = (uint16_t) r->rhead.status;
     if (bn_cache_meta_write(fd, &meta, bn_buf_len(&lines)) != BN_OK
         || pwrite(fd, lines.pos, bn_buf_len(&lines), META_LEN) != (ssize_t) bn_buf_len(&lines)
         || lseek(fd, (off_t) (META_LEN + bn_buf_len(&lines)), SEEK_SET) == -1) {
-        bn_cache_write_failed(cc->zone->zone, &r->client->log, errno, r->cache_tmp);
+        bn_cache_write_failed(cc->zone->zone, &r->client->log, errno, r->cache.tmp);
         close(fd);
-        unlink(r->cache_tmp);
+        unlink(r->cache.tmp);
         return;
     }
-    bn_cache_file(cc->zone->zone, r->cache_key, dir, sizeof(dir));
+    bn_cache_file(cc->zone->zone, r->cache.key, dir, sizeof(dir));
     *strrchr(dir, '/') = '\0';
     mkdir(dir, 0700); /* the two-digit folder, made on first use */
-    r->cache_fd = fd;
-    r->cache_store = true;
+    r->cache.fd = fd;
+    r->cache.store = true;
     r->resp_pipe.tee_fd = fd;
 }
 
@@ -1326,62 +1326,62 @@ finish_entry(bn_request_t *r, bool complete)
     char file[PATH_MAX];
     struct stat sb;
 
-    if (r->cache_fd == -1) {
+    if (r->cache.fd == -1) {
         if (complete && r->status >= 200 && r->status < 400 && !bn_http_method_safe(r->method)) {
             /* An unsafe method succeeded: what was stored is stale now
              * (RFC 9111 4.4).  A safe one (OPTIONS, TRACE) changes nothing. */
-            bn_cache_remove(cc->zone->zone, r->cache_key);
+            bn_cache_remove(cc->zone->zone, r->cache.key);
         }
         return;
     }
-    if (!r->cache_store) {
-        close(r->cache_fd); /* a hit being served */
-        r->cache_fd = -1;
+    if (!r->cache.store) {
+        close(r->cache.fd); /* a hit being served */
+        r->cache.fd = -1;
         return;
     }
-    r->cache_store = false;
+    r->cache.store = false;
     r->resp_pipe.tee_fd = -1;
     if (r->resp_pipe.tee_failed) {
         bn_cache_write_failed(cc->zone->zone, &r->client->log, r->resp_pipe.tee_errno,
-                              r->cache_tmp);
+                              r->cache.tmp);
     }
     complete = complete && !r->resp_pipe.tee_failed && r->resp_pipe.in_done;
-    if (complete && fstat(r->cache_fd, &sb) == 0) {
+    if (complete && fstat(r->cache.fd, &sb) == 0) {
         bn_cache_meta_t m = { .stored = (int64_t) bn_current_sec,
-                              .expires = r->cache_expires,
+                              .expires = r->cache.expires,
                               .size = (uint64_t) sb.st_size,
                               .status = (uint16_t) r->rhead.status };
-        memcpy(m.key, r->cache_key, sizeof(m.key));
-        bn_cache_file(cc->zone->zone, r->cache_key, file, sizeof(file));
-        close(r->cache_fd);
-        r->cache_fd = -1;
+        memcpy(m.key, r->cache.key, sizeof(m.key));
+        bn_cache_file(cc->zone->zone, r->cache.key, file, sizeof(file));
+        close(r->cache.fd);
+        r->cache.fd = -1;
         /* Whole, then visible: a reader opens the old file or the new one. */
-        if (rename(r->cache_tmp, file) == 0) {
+        if (rename(r->cache.tmp, file) == 0) {
             bn_cache_insert(cc->zone->zone, &m);
             return;
         }
-        bn_log_error(BN_LOG_ERR, &r->client->log, errno, "cannot rename \"%s\"", r->cache_tmp);
+        bn_log_error(BN_LOG_ERR, &r->client->log, errno, "cannot rename \"%s\"", r->cache.tmp);
     } else {
-        close(r->cache_fd);
-        r->cache_fd = -1;
+        close(r->cache.fd);
+        r->cache.fd = -1;
     }
-    unlink(r->cache_tmp);
+    unlink(r->cache.tmp);
 }
 
 void
 bn_cache_finish(bn_request_t *r, bool complete)
 {
-    if (r->cache_waiting) {
+    if (r->cache.waiting) {
         /* Answered or gone while waiting (its client left, the worker quits). */
         wait_unlink(r);
         bn_timer_del(&r->up_timer);
     }
-    if (r->cache_done) {
+    if (r->cache.done) {
         return;
     }
-    r->cache_done = true;
+    r->cache.done = true;
     finish_entry(r, complete);
-    if (r->cache_locked) {
+    if (r->cache.locked) {
         /* After the insert: a waiter woken now finds the entry. */
         give_up_lock(r);
     }

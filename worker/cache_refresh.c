@@ -126,8 +126,8 @@ bn_cache_refresh_start(bn_request_t *r)
         b->head = r->head;
         b->head.headers = bn_palloc(pool, sizeof(bn_http_header_t) * (r->head.nheaders + 1));
         b->rhead.headers = bn_palloc(pool, sizeof(bn_http_header_t) * conf->limits.max_headers);
-        b->cache_lines = bn_pstrndup(pool, r->cache_lines, r->cache_lines_len);
-        ok = b->head.headers != NULL && b->rhead.headers != NULL && b->cache_lines != NULL
+        b->cache.lines = bn_pstrndup(pool, r->cache.lines, r->cache.lines_len);
+        ok = b->head.headers != NULL && b->rhead.headers != NULL && b->cache.lines != NULL
              && copy_buf(pool, &c->in, r->client->in.start, r->head.head_len)
              && copy_buf(pool, &b->out, r->out.start, r->out_len);
     }
@@ -140,8 +140,8 @@ bn_cache_refresh_start(bn_request_t *r)
         b->authority = copy_str(pool, r->authority, &ok);
         b->request_uri = copy_str(pool, r->request_uri, &ok);
         b->remote_addr = copy_str(pool, r->remote_addr, &ok);
-        b->cache_vary = copy_str(pool, r->cache_vary, &ok);
-        b->cache_key_text = copy_str(pool, r->cache_key_text, &ok);
+        b->cache.vary = copy_str(pool, r->cache.vary, &ok);
+        b->cache.key_text = copy_str(pool, r->cache.key_text, &ok);
     }
     if (!ok) {
         if (pool != NULL) {
@@ -193,17 +193,17 @@ bn_cache_refresh_start(bn_request_t *r)
     b->upstream_msec = -1;
 
     b->cache_status = "REFRESH";
-    memcpy(b->cache_key, r->cache_key, sizeof(b->cache_key));
-    memcpy(b->cache_base, r->cache_base, sizeof(b->cache_base));
-    b->cache_lookup = true;
-    b->cache_fd = -1; /* the stale file stays with r, which serves it */
-    b->cache_revalidating = r->cache_revalidating;
-    b->cache_locked = true; /* r's lock, taken over */
-    memcpy(b->cache_lock_key, r->cache_lock_key, sizeof(b->cache_lock_key));
-    b->cache_meta = r->cache_meta;
-    b->cache_stored_status = r->cache_stored_status;
-    b->cache_lines_len = r->cache_lines_len;
-    b->cache_body_len = r->cache_body_len;
+    memcpy(b->cache.key, r->cache.key, sizeof(b->cache.key));
+    memcpy(b->cache.base, r->cache.base, sizeof(b->cache.base));
+    b->cache.lookup = true;
+    b->cache.fd = -1; /* the stale file stays with r, which serves it */
+    b->cache.revalidating = r->cache.revalidating;
+    b->cache.locked = true; /* r's lock, taken over */
+    memcpy(b->cache.lock_key, r->cache.lock_key, sizeof(b->cache.lock_key));
+    b->cache.meta = r->cache.meta;
+    b->cache.stored_status = r->cache.stored_status;
+    b->cache.lines_len = r->cache.lines_len;
+    b->cache.body_len = r->cache.body_len;
 
     nrefreshes++;
     bn_log_debug(&c->log, "background cache refresh started");

@@ -940,7 +940,7 @@ bn_http_respond(bn_request_t *r, int status, const char *extra, const char *ctyp
 
     bn_upstream_release(r, false);
     bn_timer_del(&r->up_timer);
-    if (r->cache_store) {
+    if (r->cache.store) {
         bn_cache_finish(r, false); /* this answer replaces the one being stored */
     }
     if (body == NULL) {

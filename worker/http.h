@@ -21,6 +21,7 @@
 #include "../common/log.h"
 #include "../common/pool.h"
 #include "../common/template.h"
+#include "cache.h"
 #include "event.h"
 
 #include <sys/uio.h>
@@ -238,32 +239,9 @@ struct bn_request_s {
     int64_t upstream_msec;   /* -1: no upstream */
     uint64_t bytes_received; /* tunnel: from the client */
 
-    /* The cache (cache.c). */
-    const char *cache_status;     /* X-Cache-Status; NULL: the route does not cache */
-    unsigned char cache_key[16];  /* the entry's: the variant's when Vary applies */
-    unsigned char cache_base[16]; /* the route key's own */
-    const char *cache_vary;       /* the Vary list in force, or NULL */
-    const char *cache_key_text;   /* the route's key, expanded */
-    bool cache_lookup;            /* the request may be answered from, or stored in, the cache */
-    bool cache_store;             /* the response is being written to cache_tmp */
-    bool cache_done;              /* bn_cache_finish() ran */
-    int cache_fd;                 /* the file being written or served; -1: none */
-    char *cache_tmp;
-    int64_t cache_expires;
-    uint64_t cache_off, cache_left;   /* serving: where the body is, what is left */
-    bool cache_revalidating;          /* the upstream was sent the entry's validators */
-    bool cache_locked;                /* this request fills the key (cache.lock) */
-    unsigned char cache_lock_key[16]; /* the key locked (cache_key may turn to a variant's) */
-    bn_msec_t cache_wait_until;       /* waiting for another's fill until then */
-    bool cache_waiting;               /* on its zone's waiting list (cache.c) */
-    bn_list_t cache_wait; /* on its zone's waiting list (cache.c) */
-    uint64_t cache_wait_round;  /* the list's wake round it joined in */
-    bn_cache_meta_t cache_meta; /* the stored entry (cache_fd open on it) */
-    int cache_stored_status;
-    char *cache_lines; /* its header lines */
-    size_t cache_lines_len;
-    uint64_t cache_body_len;
-    const char *cache_body; /* the body, when in memory (the memory tier) */
+    /* The cache (cache.c); cache_status also says whether the route caches. */
+    const char *cache_status; /* X-Cache-Status; NULL: the route does not cache */
+    bn_cache_req_t cache;
 
     struct bn_tunnel_s *tunnel; /* after 101: the tunnel's state (tunnel.c) */
     char upstream_addr[BN_ADDR_TEXT_LEN];
