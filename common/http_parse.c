@@ -612,6 +612,7 @@ int
 bn_http_parse_host(const char *s, size_t len, size_t *host_len)
 {
     size_t i = 0, digits;
+    unsigned port = 0;
 
     if (len > 0 && s[0] == '[') {
         /* IP-literal: hex digits, colons and, for an embedded IPv4 address,
@@ -649,8 +650,9 @@ bn_http_parse_host(const char *s, size_t len, size_t *host_len)
         if (s[i] < '0' || s[i] > '9') {
             return BN_ERROR;
         }
+        port = port * 10 + (unsigned) (s[i] - '0');
     }
-    return BN_OK;
+    return port <= 65535 ? BN_OK : BN_ERROR;
 }
 
 static bool

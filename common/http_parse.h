@@ -91,7 +91,7 @@ int bn_http_parse_chunked(bn_http_chunked_t *c, const char *p, size_t len, size_
  * port ], where uri-host is a name of letters, digits, '-', '.', '_' and
  * '~' (RFC 3986 unreserved; sub-delims and %-escapes, which no DNS name
  * has, are refused), an IPv4 address (a name of digits and dots), or an
- * IPv6 literal in brackets; port is at most five digits.  An empty value
+ * IPv6 literal in brackets; port is at most five digits, at most 65535.  An empty value
  * is valid (RFC 9110 7.2: a target without authority).  Returns BN_OK and
  * the length of uri-host in *host_len, or BN_ERROR.
  */

@@ -45,7 +45,8 @@ my $before = seen();
 for my $bad ('example.com:80@evil.example', 'example.com:8o', 'example.com:123456',
              'example.com:80:90', 'user@example.com', 'example.com/x', 'exa%6dple.com',
              'example.com\\x', 'a b', 'example.com;x', '[::1', '[zz::1]', '[]', ':80',
-             "example.com\x01", 'example.com,evil.example', '[::1]x') {
+             "example.com\x01", 'example.com,evil.example', '[::1]x', 'example.com:65536',
+             'example.com:99999') {
     my $r = raw("GET /c/home HTTP/1.1\r\nHost: $bad\r\nConnection: close\r\n\r\n");
     is($r && $r->{status}, 400, "Host: $bad is 400");
 }
@@ -57,10 +58,15 @@ is($r->{headers}{location}, 'http://example.com/login', "the backend's own redir
 
 # Valid forms go upstream exactly as the client wrote them.
 for my $good ('Example.COM:8080', 'example.com:', 'example.com.', 'x.wild.test', '127.0.0.1:80',
+              'example.com:65535',
               '[::1]:8080', '[2001:db8::1]', 'site.test:1') {
     $r = raw("GET /echo HTTP/1.1\r\nHost: $good\r\nConnection: close\r\n\r\n");
     is($r && $r->{body}, "path=/echo host=$good", "Host: $good goes upstream byte for byte");
 }
+# An empty Host names no server: as if there were none, the block's name
+# goes upstream (HTTP/1.1 to the backend needs a Host).
+$r = raw("GET /echo HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n");
+is($r && $r->{body}, 'path=/echo host=site.test', 'an empty Host: the block\'s name goes upstream');
 # The absolute form's authority is checked the same way, and replaces Host.
 $r = raw("GET http://example.com:80\@evil.example/echo HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n");
 is($r->{status}, 400, 'absolute-form with userinfo: 400');

@@ -299,13 +299,13 @@ bn_http_build_upstream_head(bn_request_t *r)
         host_value = u->host_header;
     } else if (r->authority != NULL) {
         host_value = r->authority;
-    } else if (hi >= 0) {
+    } else if (hi >= 0 && r->head.headers[hi].value_len > 0) {
         /* Checked by bn_route_host(): it goes on byte for byte. */
         host_value =
             bn_pstrndup(r->pool, buf + r->head.headers[hi].value, r->head.headers[hi].value_len);
     } else if (r->host != NULL) {
-        /* An HTTP/1.0 client sent none: the server block's name, as $host
-         * and the cache key say. */
+        /* An HTTP/1.0 client sent none (or an empty one): the server
+         * block's name, as $host and the cache key say. */
         host_value = r->host;
     } else {
         /* Nor has the block a name; HTTP/1.1 to the upstream needs one

@@ -788,6 +788,9 @@ start_request(bn_client_t *c)
             bn_http_respond(r, 400, NULL, NULL, NULL);
             return BN_OK;
         }
+        if (r->host[0] == '\0') {
+            r->host = NULL; /* "Host:" with no value names no server: as if absent */
+        }
     }
     if (r->target[0] != '/') {
         bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent an unsupported request-target");

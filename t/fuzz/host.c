@@ -43,10 +43,15 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
         if (host_len == 0 || s[host_len] != ':' || n - host_len - 1 > 5) {
             __builtin_trap();
         }
+        unsigned port = 0;
         for (i = host_len + 1; i < n; i++) {
             if (s[i] < '0' || s[i] > '9') {
                 __builtin_trap();
             }
+            port = port * 10 + (unsigned) (s[i] - '0');
+        }
+        if (port > 65535) {
+            __builtin_trap();
         }
     }
     return 0;
