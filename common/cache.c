@@ -473,7 +473,8 @@ bn_cache_remove(bn_cache_zone_t *z, const unsigned char *key)
 }
 
 bool
-bn_cache_lock(bn_cache_zone_t *z, const unsigned char *key, uint64_t now_msec, uint64_t hold_msec)
+bn_cache_lock(bn_cache_zone_t *z, const unsigned char *key, uint64_t now_msec, uint64_t hold_msec,
+              uint64_t *token)
 {
     size_t free_slot = BN_NELEMS(z->locks);
     bool mine = true;
@@ -493,6 +494,9 @@ bn_cache_lock(bn_cache_zone_t *z, const unsigned char *key, uint64_t now_msec, u
         memcpy(z->locks[free_slot].key, key, BN_CACHE_KEY_LEN);
         z->locks[free_slot].until = now_msec + hold_msec;
         z->locks[free_slot].waited = false;
+        z->locks[free_slot].owner = *token = ++z->lock_serial;
+    } else if (mine) {
+        *token = 0; /* no slot: nothing to give up */
     }
     /* All 256 taken: this key fills without a lock rather than wait. */
     bn_slab_unlock(z->slab);
@@ -500,13 +504,14 @@ bn_cache_lock(bn_cache_zone_t *z, const unsigned char *key, uint64_t now_msec, u
 }
 
 bool
-bn_cache_unlock(bn_cache_zone_t *z, const unsigned char *key)
+bn_cache_unlock(bn_cache_zone_t *z, const unsigned char *key, uint64_t token)
 {
     bool waited = false, found = false;
 
     bn_cache_index_lock(z);
     for (size_t i = 0; i < BN_NELEMS(z->locks); i++) {
-        if (z->locks[i].until != 0 && memcmp(z->locks[i].key, key, BN_CACHE_KEY_LEN) == 0) {
+        if (z->locks[i].until != 0 && z->locks[i].owner == token
+            && memcmp(z->locks[i].key, key, BN_CACHE_KEY_LEN) == 0) {
             z->locks[i].until = 0;
             waited |= z->locks[i].waited;
             found = true;

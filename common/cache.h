@@ -82,12 +82,14 @@ void bn_cache_file(const bn_cache_zone_t *z, const unsigned char *key, char *buf
 /*
  * The fill lock of a key (cache.lock): true when the caller may fetch it
  * (nobody else is, or their claim is older than hold_msec), false while
- * another request holds it (which marks the key waited for).
- * bn_cache_unlock() gives it up: true when someone may be waiting for it.
+ * another request holds it (which marks the key waited for).  *token
+ * says whose claim it is: bn_cache_unlock() gives up that claim only, never
+ * one another request took after this one outlived hold_msec.  It returns
+ * true when someone may be waiting for the key.
  */
 bool bn_cache_lock(bn_cache_zone_t *z, const unsigned char *key, uint64_t now_msec,
-                   uint64_t hold_msec);
-bool bn_cache_unlock(bn_cache_zone_t *z, const unsigned char *key);
+                   uint64_t hold_msec, uint64_t *token);
+bool bn_cache_unlock(bn_cache_zone_t *z, const unsigned char *key, uint64_t token);
 
 /* Entries and bytes on disk now, for tests and status. */
 void bn_cache_usage(bn_cache_zone_t *z, size_t *entries, uint64_t *bytes);

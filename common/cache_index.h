@@ -63,7 +63,9 @@ struct bn_cache_zone_s {
         unsigned char key[BN_CACHE_KEY_LEN];
         uint64_t until; /* monotonic msec; 0: free */
         bool waited;    /* a request found it taken: the unlock wakes the waiters */
+        uint64_t owner; /* whose claim it is: bn_cache_lock()'s token */
     } locks[256];       /* keys being filled (cache.lock) */
+    uint64_t lock_serial; /* the last token handed out */
     /* An eventfd the unlock of a key someone waits for is written to (never
      * read: each write is an edge for every worker's epoll). */
     int wake_fd;

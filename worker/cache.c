@@ -669,7 +669,8 @@ take_lock(bn_request_t *r)
 {
     const bn_conf_cache_t *cc = &r->route->cache;
 
-    if (!bn_cache_lock(cc->zone->zone, r->cache.key, bn_current_msec, cc->lock_timeout)) {
+    if (!bn_cache_lock(cc->zone->zone, r->cache.key, bn_current_msec, cc->lock_timeout,
+                       &r->cache.lock_token)) {
         return false;
     }
     memcpy(r->cache.lock_key, r->cache.key, sizeof(r->cache.lock_key));
@@ -683,7 +684,7 @@ give_up_lock(bn_request_t *r)
     bn_cache_zone_t *z = r->route->cache.zone->zone;
 
     r->cache.locked = false;
-    if (bn_cache_unlock(z, r->cache.lock_key)
+    if (bn_cache_unlock(z, r->cache.lock_key, r->cache.lock_token)
         && write(bn_cache_zone_wake_fd(z), &one, sizeof(one)) == -1) {
         /* Only at 2^64 writes: lock_timeout still bounds every wait. */
     }

@@ -26,6 +26,7 @@ typedef struct {
     bool revalidating;          /* the upstream was sent the entry's validators */
     bool locked;                /* this request fills the key (cache.lock) */
     unsigned char lock_key[16]; /* the key locked (key may turn to a variant's) */
+    uint64_t lock_token;        /* whose claim on it (bn_cache_lock()) */
     bn_msec_t wait_until;       /* waiting for another's fill until then */
     bool waiting;               /* on its zone's waiting list (cache.c) */
     bn_list_t wait;             /* on its zone's waiting list (cache.c) */

@@ -200,6 +200,7 @@ bn_cache_refresh_start(bn_request_t *r)
     b->cache.revalidating = r->cache.revalidating;
     b->cache.locked = true; /* r's lock, taken over */
     memcpy(b->cache.lock_key, r->cache.lock_key, sizeof(b->cache.lock_key));
+    b->cache.lock_token = r->cache.lock_token;
     b->cache.meta = r->cache.meta;
     b->cache.stored_status = r->cache.stored_status;
     b->cache.lines_len = r->cache.lines_len;
