@@ -713,7 +713,7 @@ look_again(bn_request_t *r)
         }
         if (open_stored(r, &m) == BN_OK && serve_stored(r, "HIT") == BN_DONE) {
             bn_timer_del(&r->up_timer);
-            bn_http_run(r);
+            r->ops->run(r);
             return;
         }
     }
@@ -1407,7 +1407,7 @@ bn_cache_phase(bn_request_t *r)
     }
     rc = bn_cache_request(r);
     if (rc == BN_DONE) {
-        bn_http_run(r); /* answered from the cache */
+        r->ops->run(r); /* answered from the cache */
         return BN_DONE;
     }
     if (rc == BN_AGAIN) {

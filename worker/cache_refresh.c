@@ -9,7 +9,7 @@
  *
  * A refresh is a bn_request_t like any other, so the upstream side
  * (upstream.c: the balancer, the pool, retries, timeouts, passive health)
- * runs it unchanged; http.c hands its events here (r->background).  It
+ * runs it unchanged and reports to it through its ops (refresh_ops).  It
  * owns its pool, which holds a copy of the triggering request's head and a
  * stand-in client that carries the log context: never on the worker's
  * list, no descriptor, no byte written to it.  The answer's body goes only
@@ -111,6 +111,9 @@ bn_cache_refresh_failed(bn_request_t *r, int status, const char *why)
     refresh_end(r, false);
 }
 
+/* How the upstream reports to a refresh: it has no client to answer. */
+static const bn_request_ops_t refresh_ops = { bn_cache_refresh_run, bn_cache_refresh_failed };
+
 int
 bn_cache_refresh_start(bn_request_t *r)
 {
@@ -167,7 +170,9 @@ bn_cache_refresh_start(bn_request_t *r)
     b->magic = BN_REQUEST_MAGIC;
     b->pool = pool;
     b->client = c;
-    b->background = true;
+    /* Its client is a stand-in no byte is ever written to or read from:
+     * what the upstream reports goes to refresh_ops. */
+    b->ops = &refresh_ops;
     b->state = BN_REQ_CONNECTING;
     memcpy(b->peer_text, r->peer_text, sizeof(b->peer_text));
     memcpy(b->request_id, r->request_id, sizeof(b->request_id));
@@ -364,8 +369,8 @@ bn_cache_refresh_run(bn_request_t *r)
             break;
         }
     }
-    /* The upstream's timeouts, as for any request (upstream_timeout() of
-     * http.c is the handler bn_http_upstream_ready() set). */
+    /* The upstream's timeouts, as for any request (upstream.c set the
+     * handler when the connection was ready). */
     if (bn_buf_len(&r->out) > 0) {
         t = r->route->send_timeout ? r->route->send_timeout : r->upstream->send_timeout;
     } else {

@@ -22,7 +22,6 @@ static int start_request(bn_client_t *c);
 static void finalize_request(bn_request_t *r);
 static void free_request(bn_request_t *r);
 static void client_timeout(bn_timer_t *t);
-static void upstream_timeout(bn_timer_t *t);
 static void read_head(bn_client_t *c);
 static void linger(bn_client_t *c);
 static void handshake(bn_client_t *c);
@@ -615,6 +614,9 @@ request_pool_put(bn_pool_t *pool)
     spare_put(&request_pools, pool);
 }
 
+/* A client's request hears from the upstream and the cache here. */
+static const bn_request_ops_t client_ops = { bn_http_run, bn_http_upstream_failed };
+
 static bn_request_t *
 new_request(bn_client_t *c)
 {
@@ -636,7 +638,7 @@ new_request(bn_client_t *c)
     bn_sockaddr_host(&c->peer.sa, r->peer_text, sizeof(r->peer_text));
     r->start_msec = bn_current_msec;
     r->upstream_msec = -1;
-    r->up_timer.handler = upstream_timeout;
+    r->ops = &client_ops;
     r->up_timer.data = r;
     r->head.max_head = conf->limits.max_header_size;
     r->head.max_uri = conf->limits.max_uri_size;
@@ -1007,24 +1009,10 @@ bn_http_respond(bn_request_t *r, int status, const char *extra, const char *ctyp
 /* ---- the upstream side --------------------------------------------------------------- */
 
 void
-bn_http_upstream_ready(bn_request_t *r)
-{
-    r->state = BN_REQ_PROXYING;
-    bn_timer_del(&r->up_timer);
-    r->up_timer.handler = upstream_timeout;
-    memcpy(r->upstream_addr, r->up->addr_text, sizeof(r->upstream_addr));
-    bn_http_run(r);
-}
-
-void
 bn_http_upstream_failed(bn_request_t *r, int status, const char *why)
 {
     bn_client_t *c = r->client;
 
-    if (r->background) {
-        bn_cache_refresh_failed(r, status, why);
-        return;
-    }
     c->log.action = NULL;
     bn_log_error(BN_LOG_ERR, &c->log, 0, "%s", why);
     if (r->upstream_status == 0) {
@@ -1068,20 +1056,6 @@ static uint64_t
 route_timeout(uint64_t route, uint64_t upstream)
 {
     return route != 0 ? route : upstream;
-}
-
-static void
-upstream_timeout(bn_timer_t *t)
-{
-    bn_request_t *r = t->data;
-
-    r->client->log.action =
-        r->rhead_done ? "reading upstream" : "reading response header from upstream";
-    bn_upstream_peer_failed(r, BN_FAIL_TIMEOUT);
-    if (!r->rhead_done && bn_upstream_retry(r, 504, "upstream timed out")) {
-        return;
-    }
-    bn_http_upstream_failed(r, 504, "upstream timed out");
 }
 
 /* Reads and parses the upstream's response head.  Returns 1 after progress,
@@ -1269,10 +1243,6 @@ bn_http_run(bn_request_t *r)
     int rc;
 
     BN_CHECK_OBJ(r, BN_REQUEST_MAGIC);
-    if (r->background) {
-        bn_cache_refresh_run(r);
-        return;
-    }
     if (r->state == BN_REQ_PHASES) {
         /* Parked in a phase: what it waits for calls bn_phase_run(). */
         return;

@@ -34,6 +34,18 @@
 #define BN_BODY_BUF_SIZE 32768
 
 typedef struct bn_request_s bn_request_t;
+
+/*
+ * How the owner of a request hears from the layers under it: set when the
+ * request is made (http.c for a client's, cache_refresh.c for a background
+ * refresh).  upstream.c and cache.c report through it and never call into
+ * their owner's file.  run: an event or a change; move what can move.
+ * failed: the upstream could not be had (or broke) with this status.
+ */
+typedef struct {
+    void (*run)(bn_request_t *r);
+    void (*failed)(bn_request_t *r, int status, const char *why);
+} bn_request_ops_t;
 typedef struct bn_access_module_s bn_access_module_t;
 typedef struct bn_upconn_s bn_upconn_t;
 
@@ -158,6 +170,7 @@ struct bn_request_s {
     bn_pool_t *pool;
     bn_client_t *client;
     bn_req_state_t state;
+    const bn_request_ops_t *ops;
     unsigned phase;       /* bn_phase_t: where bn_phase_run() goes on */
     unsigned access_next; /* in ACCESS: the route's next access handler */
 
@@ -180,9 +193,6 @@ struct bn_request_s {
     bool keepalive; /* the client connection may serve another request */
     bool websocket; /* a valid WebSocket handshake on a route that tunnels */
     bool head_method;
-    /* A cache refresh with no client (cache_refresh.c): its client is a
-     * stand-in that no byte is ever written to or read from. */
-    bool background;
 
     bn_conf_server_t *server;
     bn_conf_route_t *route;
@@ -336,7 +346,6 @@ void bn_http_init_client(bn_client_t *c);
 bool bn_http_run_handshakes(void);
 void bn_http_client_event(bn_io_t *io, uint32_t events);
 void bn_http_close_client(bn_client_t *c);
-void bn_http_upstream_ready(bn_request_t *r);
 /* Called on any event of the request's upstream connection. */
 void bn_http_run(bn_request_t *r);
 /* A response of bouncer's own: status, extra header lines (each with its
@@ -346,6 +355,7 @@ void bn_http_respond(bn_request_t *r, int status, const char *extra, const char 
 /* shutdown_timeout passed: closes every client connection but tunnels. */
 void bn_http_close_all_but_tunnels(void);
 bool bn_http_have_clients(void);
+/* The client_ops of http.c: a client's request failed upstream. */
 void bn_http_upstream_failed(bn_request_t *r, int status, const char *why);
 /* The value of r's request header name (the first line), in r's pool; NULL
  * when absent. */
@@ -456,7 +466,8 @@ int bn_cache_refresh_head(bn_request_t *r);
  * none could start (r keeps its lock and goes on as before).
  */
 int bn_cache_refresh_start(bn_request_t *r);
-/* bn_http_run() and bn_http_upstream_failed() of a background request. */
+/* A background request's ops: what bn_http_run() and
+ * bn_http_upstream_failed() are to a client's. */
 void bn_cache_refresh_run(bn_request_t *r);
 void bn_cache_refresh_failed(bn_request_t *r, int status, const char *why);
 /* Background requests in flight: a quitting worker waits for them. */

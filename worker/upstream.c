@@ -53,6 +53,7 @@ static size_t nrts;
 static bn_log_limit_t fd_log; /* out of descriptors for upstream sockets */
 
 static void dispatch_queue(upstream_rt_t *rt);
+static void upstream_ready(bn_request_t *r);
 static void connect_peer(bn_request_t *r, unsigned peer);
 static int tls_new_session(SSL *ssl, SSL_SESSION *sess);
 
@@ -559,7 +560,7 @@ queue_timeout(bn_timer_t *t)
 
     bn_upstream_dequeue(r);
     r->client->log.action = "waiting in the upstream queue";
-    bn_http_upstream_failed(r, 503, "upstream queue timed out: every server is at max_conns");
+    r->ops->failed(r, 503, "upstream queue timed out: every server is at max_conns");
 }
 
 static void
@@ -571,7 +572,7 @@ enqueue(upstream_rt_t *rt, bn_request_t *r)
     do {
         if (q >= up->queue_size) {
             r->client->log.action = "connecting to upstream";
-            bn_http_upstream_failed(r, 503,
+            r->ops->failed(r, 503,
                                     up->queue_size ? "every upstream server is at max_conns and "
                                                      "the queue is full"
                                                    : "every upstream server is at max_conns");
@@ -613,7 +614,7 @@ dispatch_queue(upstream_rt_t *rt)
         bn_timer_del(&r->up_timer);
         if (rc == PICK_NONE) {
             r->client->log.action = "connecting to upstream";
-            bn_http_upstream_failed(r, 502, "no live upstreams");
+            r->ops->failed(r, 502, "no live upstreams");
             continue;
         }
         r->tries++;
@@ -875,7 +876,7 @@ connect_failed(bn_request_t *r, int err, const char *what)
     if (bn_upstream_retry(r, err == ETIMEDOUT ? 504 : 502, "upstream could not be reached")) {
         return;
     }
-    bn_http_upstream_failed(r, err == ETIMEDOUT ? 504 : 502,
+    r->ops->failed(r, err == ETIMEDOUT ? 504 : 502,
                             err == ETIMEDOUT ? "upstream timed out"
                                              : "no upstream could be reached");
 }
@@ -900,7 +901,7 @@ tls_handshake(bn_request_t *r, bn_upconn_t *u)
     rc = SSL_do_handshake(ssl);
     if (rc == 1) {
         u->handshaking = false;
-        bn_http_upstream_ready(r);
+        upstream_ready(r);
         return;
     }
     e = SSL_get_error(ssl, rc);
@@ -933,7 +934,7 @@ connected(bn_request_t *r, bn_upconn_t *u)
 
     u->connected = true;
     if (up->tls_ctx == NULL) {
-        bn_http_upstream_ready(r);
+        upstream_ready(r);
         return;
     }
     ssl = SSL_new(up->tls_ctx);
@@ -1009,7 +1010,7 @@ upconn_event(bn_io_t *io, uint32_t events)
         tls_handshake(r, u);
         return;
     }
-    bn_http_run(r);
+    r->ops->run(r);
 }
 
 void
@@ -1036,7 +1037,7 @@ bn_upstream_connect(bn_request_t *r)
     }
     if (rc != PICK_OK) {
         r->client->log.action = "connecting to upstream";
-        bn_http_upstream_failed(r, r->fail_status ? r->fail_status : 502,
+        r->ops->failed(r, r->fail_status ? r->fail_status : 502,
                                 r->tries == 0 ? "no live upstreams: every server is down"
                                               : "no further upstream to try");
         return;
@@ -1108,7 +1109,7 @@ bn_upstream_connect_picked(bn_request_t *r)
             u->req = r;
             u->reused = true;
             r->up = u;
-            bn_http_upstream_ready(r);
+            upstream_ready(r);
             return;
         }
     }
@@ -1151,7 +1152,7 @@ connect_peer(bn_request_t *r, unsigned peer)
     if (u == NULL) {
         bn_log_error(BN_LOG_CRIT, &r->client->log, 0, "out of memory for an upstream connection");
         put_slot(r);
-        bn_http_upstream_failed(r, 502, "out of memory");
+        r->ops->failed(r, 502, "out of memory");
         return;
     }
     fd = socket(addr.sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -1170,7 +1171,7 @@ connect_peer(bn_request_t *r, unsigned peer)
                          more);
         }
         put_slot(r);
-        bn_http_upstream_failed(r, 502, "cannot open a connection to the upstream");
+        r->ops->failed(r, 502, "cannot open a connection to the upstream");
         return;
     }
     if (addr.sa.ss_family != AF_UNIX) {
@@ -1264,4 +1265,31 @@ bn_upstream_close_idle(void)
             upconn_close(bn_list_data(last, bn_upconn_t, link));
         }
     }
+}
+
+/* The upstream's read and send timeouts, once connected (set_timers() in
+ * http.c and cache_refresh.c arm it). */
+static void
+upstream_timeout(bn_timer_t *t)
+{
+    bn_request_t *r = t->data;
+
+    r->client->log.action =
+        r->rhead_done ? "reading upstream" : "reading response header from upstream";
+    bn_upstream_peer_failed(r, BN_FAIL_TIMEOUT);
+    if (!r->rhead_done && bn_upstream_retry(r, 504, "upstream timed out")) {
+        return;
+    }
+    r->ops->failed(r, 504, "upstream timed out");
+}
+
+/* Connected, or given a pooled connection: the request's bytes may move. */
+static void
+upstream_ready(bn_request_t *r)
+{
+    r->state = BN_REQ_PROXYING;
+    bn_timer_del(&r->up_timer);
+    r->up_timer.handler = upstream_timeout;
+    memcpy(r->upstream_addr, r->up->addr_text, sizeof(r->upstream_addr));
+    r->ops->run(r);
 }
