@@ -1402,7 +1402,7 @@ bn_cache_phase(bn_request_t *r)
         return BN_OK;
     }
     if (strcmp(r->method, "PURGE") == 0) {
-        bn_http_respond(r, bn_cache_purge(r), NULL, NULL, NULL);
+        r->ops->respond(r, bn_cache_purge(r), NULL, NULL, NULL);
         return BN_DONE;
     }
     rc = bn_cache_request(r);

@@ -111,8 +111,23 @@ bn_cache_refresh_failed(bn_request_t *r, int status, const char *why)
     refresh_end(r, false);
 }
 
-/* How the upstream reports to a refresh: it has no client to answer. */
-static const bn_request_ops_t refresh_ops = { bn_cache_refresh_run, bn_cache_refresh_failed };
+/* A refresh has no client to answer: a response of bouncer's own (never
+ * asked for on its path) or an end just ends it, the entry as it was. */
+static void
+refresh_respond(bn_request_t *r, int status, const char *extra, const char *ctype,
+                const char *body)
+{
+    bn_cache_refresh_failed(r, status, "the refresh was answered by bouncer itself");
+}
+
+static void
+refresh_done(bn_request_t *r)
+{
+    bn_cache_refresh_failed(r, 502, "the refresh ended");
+}
+
+static const bn_request_ops_t refresh_ops = { bn_cache_refresh_run, bn_cache_refresh_failed,
+                                              refresh_respond, refresh_done };
 
 int
 bn_cache_refresh_start(bn_request_t *r)

@@ -41,10 +41,15 @@ typedef struct bn_request_s bn_request_t;
  * refresh).  upstream.c and cache.c report through it and never call into
  * their owner's file.  run: an event or a change; move what can move.
  * failed: the upstream could not be had (or broke) with this status.
+ * respond: answer with a response of bouncer's own (bn_http_respond()).
+ * done: the request is over and its connection goes (a tunnel's end).
  */
 typedef struct {
     void (*run)(bn_request_t *r);
     void (*failed)(bn_request_t *r, int status, const char *why);
+    void (*respond)(bn_request_t *r, int status, const char *extra, const char *ctype,
+                    const char *body);
+    void (*done)(bn_request_t *r);
 } bn_request_ops_t;
 typedef struct bn_access_module_s bn_access_module_t;
 typedef struct bn_upconn_s bn_upconn_t;

@@ -93,7 +93,7 @@ bn_phase_run(bn_request_t *r)
         r->phase = BN_PHASE_DONE;
         if (rc != BN_DONE) {
             BN_ASSERT(rc >= 400 && rc <= 599);
-            bn_http_respond(r, rc, NULL, NULL, NULL);
+            r->ops->respond(r, rc, NULL, NULL, NULL);
         }
         return;
     }

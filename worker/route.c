@@ -276,7 +276,7 @@ bn_route_phase_redirect(bn_request_t *r)
     loc = port == 443 ? bn_psprintf(r->pool, "Location: https://%s%s\r\n", r->host, r->request_uri)
                       : bn_psprintf(r->pool, "Location: https://%s:%u%s\r\n", r->host, port,
                                     r->request_uri);
-    bn_http_respond(r, 308, loc, NULL, NULL);
+    r->ops->respond(r, 308, loc, NULL, NULL);
     return BN_DONE;
 }
 

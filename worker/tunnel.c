@@ -141,7 +141,7 @@ closing_timeout(bn_timer_t *tm)
     bn_log_error(BN_LOG_INFO, &t->r->client->log, 0,
                  "websocket tunnel not closed within %dms of its close frames; cutting it",
                  BN_WS_CLOSE_MSEC);
-    bn_http_finish_closing(t->r);
+    t->r->ops->done(t->r);
 }
 
 /* From now on: close frames at the next frame boundaries, then the close. */
@@ -222,7 +222,7 @@ bn_tunnel_start(bn_request_t *r)
     t = bn_pcalloc(r->pool, sizeof(*t));
     if (t == NULL || bn_pool_cleanup_add(r->pool, tunnel_cleanup, t) != BN_OK) {
         bn_log_error(BN_LOG_CRIT, &c->log, 0, "out of memory for a websocket tunnel");
-        bn_http_finish_closing(r);
+        r->ops->done(r);
         return;
     }
     t->magic = BN_TUNNEL_MAGIC;
@@ -378,7 +378,7 @@ bn_tunnel_run(bn_request_t *r)
     if (bn_buf_len(&r->rout) > 0) {
         ssize_t n = bn_conn_send_buf(&c->conn, &r->rout, 0);
         if (n == BN_ERROR) {
-            bn_http_finish_closing(r);
+            r->ops->done(r);
             return;
         }
         r->bytes_sent += n > 0 ? (uint64_t) n : 0;
@@ -390,7 +390,7 @@ bn_tunnel_run(bn_request_t *r)
     a = move(t, &t->dir[0]);
     b = move(t, &t->dir[1]);
     if (a == BN_ERROR || b == BN_ERROR) {
-        bn_http_finish_closing(r);
+        r->ops->done(r);
         return;
     }
     /* A side that ended, or was sent bouncer's close frame, once every byte
@@ -405,7 +405,7 @@ bn_tunnel_run(bn_request_t *r)
     /* Done when both sides were shut and both closed theirs: after
      * bouncer's close frames, that is each side's answer to them. */
     if (t->dir[0].shut && t->dir[1].shut && t->dir[0].eof && t->dir[1].eof) {
-        bn_http_finish_closing(r);
+        r->ops->done(r);
         return;
     }
     if (a > 0 || b > 0 || !bn_timer_armed(&r->up_timer)) {
@@ -432,6 +432,6 @@ bn_tunnel_end_all(void)
             }
         }
         bn_log_error(BN_LOG_INFO, &r->client->log, 0, "websocket tunnel ended: worker exiting");
-        bn_http_finish_closing(r);
+        r->ops->done(r);
     }
 }
