@@ -13,7 +13,7 @@ COMMON_SRCS = common/addr.c common/buf.c common/conf.c common/conf_cache.c commo
 	common/peers.c
 WORKER_SRCS = worker/access_acl.c worker/access_log.c worker/cache.c worker/cache_refresh.c worker/event.c worker/headers.c worker/http.c \
 	worker/phase.c worker/pipe.c worker/proxy.c worker/request.c worker/route.c \
-	worker/tls.c worker/tunnel.c worker/upstream.c worker/variables.c worker/worker.c
+	worker/tls.c worker/tunnel.c worker/upstream.c worker/variables.c worker/worker.c worker/worker_state.c
 MASTER_SRCS = master/control.c master/listen.c master/main.c master/master.c master/process.c \
 	master/helper_cache.c master/helper_health.c master/helper_main.c master/helper_resolve.c
 

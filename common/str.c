@@ -156,12 +156,14 @@ bn_strncaseeq(const char *a, size_t alen, const char *b, size_t blen)
 void
 bn_line_init(bn_line_t *l, char *buf, size_t size)
 {
-    BN_ASSERT(size > 0);
-    l->data = buf;
+    /* No room at all: a line of one byte, its NUL, where nothing fits. */
+    static char none[1];
+
+    l->data = size > 0 ? buf : none;
     l->len = 0;
-    l->size = size;
-    l->cut = false;
-    buf[0] = '\0';
+    l->size = size > 0 ? size : 1;
+    l->cut = size == 0;
+    l->data[0] = '\0';
 }
 
 void

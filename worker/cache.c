@@ -764,6 +764,7 @@ wake_event(bn_io_t *io, uint32_t events)
 int
 bn_cache_init(bn_conf_t *conf)
 {
+    bn_cache_refresh_hooks(bn_cache_refresh_head, bn_cache_finish);
     waiters_conf = conf;
     waiters = calloc(conf->ncache_zones + 1, sizeof(waiters_t));
     if (waiters == NULL) {

@@ -28,6 +28,15 @@
 #define REFRESH_POOL_BLOCK (64 * 1024)
 
 static unsigned nrefreshes;
+static int (*refresh_head)(bn_request_t *r);
+static void (*refresh_finish)(bn_request_t *r, bool complete);
+
+void
+bn_cache_refresh_hooks(int (*head)(bn_request_t *r), void (*finish)(bn_request_t *r, bool complete))
+{
+    refresh_head = head;
+    refresh_finish = finish;
+}
 
 unsigned
 bn_cache_refreshes(void)
@@ -90,7 +99,7 @@ refresh_end(bn_request_t *r, bool complete)
 {
     BN_CHECK_OBJ(r, BN_REQUEST_MAGIC);
     bn_upstream_release(r, complete && r->up_keepalive && bn_buf_len(&r->rbuf) == 0);
-    bn_cache_finish(r, complete);
+    refresh_finish(r, complete);
     bn_timer_del(&r->up_timer);
     bn_pipe_release(&r->resp_pipe);
     r->client->req = NULL;
@@ -256,7 +265,7 @@ head_arrived(bn_request_t *r)
         mode != BN_BODY_CLOSE && !h->conn_close && (h->version == 11 || h->conn_keepalive);
     r->rbuf.pos = r->rbuf.start + h->head_len;
     bn_pipe_init(&r->resp_pipe, &r->rbuf, mode, h->content_length, false);
-    rc = bn_cache_refresh_head(r);
+    rc = refresh_head(r);
     if (rc == BN_OK) {
         return 1;
     }

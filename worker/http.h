@@ -471,6 +471,13 @@ int bn_cache_refresh_head(bn_request_t *r);
  * none could start (r keeps its lock and goes on as before).
  */
 int bn_cache_refresh_start(bn_request_t *r);
+/*
+ * What a refresh reports to the cache that started it (cache.c hands these
+ * over at start, so the refresh never calls up into it): head, when the
+ * answer's head arrived (bn_cache_refresh_head()); finish, when it ends
+ * (bn_cache_finish()).
+ */
+void bn_cache_refresh_hooks(int (*head)(bn_request_t *r), void (*finish)(bn_request_t *r, bool complete));
 /* A background request's ops: what bn_http_run() and
  * bn_http_upstream_failed() are to a client's. */
 void bn_cache_refresh_run(bn_request_t *r);
@@ -483,7 +490,7 @@ void bn_access_log_write(bn_request_t *r);
 int bn_access_log_fd(void);
 void bn_access_log_set_fd(int fd, int format);
 
-/* worker.c */
+/* worker_state.c (set by worker.c) */
 extern uint64_t bn_worker_conn_count; /* client and upstream descriptors */
 extern pid_t bn_worker_pid;           /* getpid(), once: it is asked per request */
 extern bool bn_worker_quitting;

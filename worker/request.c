@@ -1,7 +1,8 @@
 /*
  * request.c: what a request's head says: a header's value (all its lines
- * as one field), and the HSTS header its server block sends.  Read by
- * every layer that answers or forwards the request.
+ * as one field), the client's address behind a trusted proxy, and the HSTS
+ * header its server block sends.  Read by every layer that answers or
+ * forwards the request.
  */
 #include "http.h"
 #include "../common/str.h"
@@ -53,4 +54,51 @@ const char *
 bn_http_hsts(const bn_request_t *r)
 {
     return r->client->conn.ssl != NULL && r->server != NULL ? r->server->tls.hsts : NULL;
+}
+
+/*
+ * The client's address when the peer is a trusted proxy (real_ip.from): the
+ * header's list read right to left, skipping trusted hops, so the first
+ * address not ours is the client; a client cannot choose its own address by
+ * sending the header itself, because whatever it sent is left of that.
+ */
+const char *
+bn_http_real_ip(bn_request_t *r)
+{
+    const bn_conf_server_t *s = r->server;
+    const char *buf = r->client->in.start, *found = NULL;
+    size_t flen = 0;
+    struct sockaddr_storage ss;
+
+    for (int i = (int) r->head.nheaders - 1; i >= 0; i--) {
+        const bn_http_header_t *h = &r->head.headers[i];
+        const char *v = buf + h->value, *end = v + h->value_len;
+
+        if (!bn_strncaseeq(buf + h->name, h->name_len, s->real_ip_header,
+                           strlen(s->real_ip_header))) {
+            continue;
+        }
+        while (end > v) {
+            const char *e = end, *b;
+            while (e > v && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == ',')) {
+                e--;
+            }
+            b = e;
+            while (b > v && b[-1] != ',' && b[-1] != ' ' && b[-1] != '\t') {
+                b--;
+            }
+            end = b;
+            if (e == b || bn_ip_parse(b, (size_t) (e - b), &ss) != BN_OK) {
+                /* Not an address: stop trusting the rest of the list. */
+                goto done;
+            }
+            found = b;
+            flen = (size_t) (e - b);
+            if (!bn_cidr_list_match(s->real_ip_from, s->nreal_ip_from, (struct sockaddr *) &ss)) {
+                goto done;
+            }
+        }
+    }
+done:
+    return found != NULL ? bn_pstrndup(r->pool, found, flen) : r->peer_text;
 }

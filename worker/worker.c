@@ -14,9 +14,6 @@
 
 #define ACCEPT_PAUSE_MSEC 100
 
-uint64_t bn_worker_conn_count;
-bool bn_worker_quitting;
-
 /* sig_replaced: a reload replaced this worker's generation (SIGHUP); it
  * drains as on a quit, but keeps its WebSocket tunnels longer. */
 static volatile sig_atomic_t sig_quit, sig_replaced, sig_terminate, sig_reopen;
@@ -35,15 +32,6 @@ static size_t nlisteners;
 static bool accept_paused;
 static bn_timer_t accept_timer, quit_timer, exit_timer;
 static bn_log_limit_t pause_log;
-static uint64_t conn_ids;
-pid_t bn_worker_pid;
-
-uint64_t
-bn_worker_next_conn_id(void)
-{
-    /* Unique across workers: the pid in the high bits. */
-    return ((uint64_t) bn_worker_pid << 32) | ++conn_ids;
-}
 
 static void
 on_signal(int signo)

@@ -1,7 +1,7 @@
 #!/usr/bin/perl
 # Finds call and include cycles among the files of one folder.
 #
-#   t/tools/cycles.pl [-v] DIR [OBJDIR]
+#   t/tools/cycles.pl [-v] [-c] DIR [OBJDIR]      (-c: calls only)
 #
 # Calls: file A calls file B when A's object leaves undefined a symbol that
 # B's object defines (nm), so a call through a macro or an inline is seen
@@ -13,8 +13,13 @@ use strict;
 use warnings;
 use File::Basename qw(basename);
 
-my $verbose = @ARGV && $ARGV[0] eq '-v' ? shift : 0;
-my $dir = shift or die "usage: $0 [-v] DIR [OBJDIR]\n";
+my ($verbose, $calls_only) = (0, 0);
+while (@ARGV && $ARGV[0] =~ /^-[vc]$/) {
+    my $o = shift;
+    $verbose = 1 if $o eq '-v';
+    $calls_only = 1 if $o eq '-c';
+}
+my $dir = shift or die "usage: $0 [-v] [-c] DIR [OBJDIR]\n";
 my $objdir = shift // "objs/$dir";
 $dir =~ s{/$}{};
 
@@ -39,7 +44,7 @@ for my $f (@files) {
         push @{ $why{"$f $g"} }, "calls $sym()";
     }
 }
-for my $f (map { basename($_) } glob("$dir/*.c"), glob("$dir/*.h")) {
+for my $f ($calls_only ? () : map { basename($_) } glob("$dir/*.c"), glob("$dir/*.h")) {
     (my $from = $f) =~ s/\.[ch]$//;
     open my $fh, '<', "$dir/$f" or next;
     while (<$fh>) {

@@ -243,6 +243,11 @@ test_lines(void)
     bn_line_init(&l, guard, sizeof(guard));
     bn_line_escape(&l, "abcdef", 6, BN_ESCAPE_LOG);
     ok(strcmp(guard, "abcdef") == 0, "a field that fits exactly is whole");
+    bn_line_init(&l, NULL, 0);
+    bn_line_printf(&l, "%s", "x");
+    bn_line_escape(&l, "abc", 8, BN_ESCAPE_LOG);
+    bn_line_mark_cut(&l, "[cut]");
+    ok(l.len == 0 && l.cut && l.data[0] == '\0', "a line of no room writes nothing and says so");
     bn_line_init(&l, guard, 10);
     bn_line_printf(&l, "%s", "0123456789abc");
     bn_line_mark_cut(&l, "[cut]");
