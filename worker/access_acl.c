@@ -3,7 +3,7 @@
  * Both judge $remote_addr: the client real_ip found behind a trusted proxy,
  * else the peer; deny wins where both match.
  */
-#include "phase.h"
+#include "access_acl.h"
 
 #include <sys/socket.h>
 

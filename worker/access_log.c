@@ -3,7 +3,10 @@
  * GoAccess and friends read) or as one JSON object, written with a single
  * write(2) so lines from several workers never interleave.
  */
-#include "http.h"
+#include "access_log.h"
+#include "tls.h"
+#include "variables.h"
+#include "worker_state.h"
 #include "../common/clock.h"
 #include "../common/str.h"
 

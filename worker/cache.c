@@ -17,7 +17,15 @@
  * private, no-cache, Set-Cookie, Vary: *, or an answer to a request with
  * Authorization unless the response says public or s-maxage.
  */
-#include "phase.h"
+#include "cache.h"
+#include "cache_refresh.h"
+#include "event.h"
+#include "headers.h"
+#include "pipe.h"
+#include "request.h"
+#include "upstream.h"
+#include "variables.h"
+#include "worker_state.h"
 #include "../common/cache.h"
 #include "../common/clock.h"
 #include "../common/str.h"

@@ -1,42 +1,41 @@
-/*
- * cache.h: what a request holds while the cache serves or stores it; the
- * cache's own state, which only cache.c and cache_refresh.c read.  Apart
- * from the functions (declared in http.h) so that the request can hold it
- * without the request's header depending on the cache's code.
- */
+/* cache.h: what worker/cache.c exports. */
 #ifndef BN_WORKER_CACHE_H
 #define BN_WORKER_CACHE_H
 
-#include "../common/cache_meta.h"
-#include "../common/clock.h"
-#include "../common/list.h"
+#include "types.h"
 
-typedef struct {
-    unsigned char key[16];  /* the entry's: the variant's when Vary applies */
-    unsigned char base[16]; /* the route key's own */
-    const char *vary;       /* the Vary list in force, or NULL */
-    const char *key_text;   /* the route's key, expanded */
-    bool lookup;            /* the request may be answered from, or stored in, the cache */
-    bool store;             /* the response is being written to tmp */
-    bool done;              /* bn_cache_finish() ran */
-    int fd;                 /* the file being written or served; -1: none */
-    char *tmp;
-    int64_t expires;
-    uint64_t off, left;         /* serving: where the body is, what is left */
-    bool revalidating;          /* the upstream was sent the entry's validators */
-    bool locked;                /* this request fills the key (cache.lock) */
-    unsigned char lock_key[16]; /* the key locked (key may turn to a variant's) */
-    uint64_t lock_token;        /* whose claim on it (bn_cache_lock()) */
-    bn_msec_t wait_until;       /* waiting for another's fill until then */
-    bool waiting;               /* on its zone's waiting list (cache.c) */
-    bn_list_t wait;             /* on its zone's waiting list (cache.c) */
-    uint64_t wait_round;        /* the list's wake round it joined in */
-    bn_cache_meta_t meta;       /* the stored entry (fd open on it) */
-    int stored_status;
-    char *lines; /* its header lines */
-    size_t lines_len;
-    uint64_t body_len;
-    const char *body; /* the body, when in memory (the memory tier) */
-} bn_cache_req_t;
+/* The waiting lists of conf's cache zones, each woken by its zone's eventfd. */
+int bn_cache_init(bn_conf_t *conf);
+/* For a request on a caching route: answers it from the cache (BN_DONE),
+ * waits for another request to fill the key (BN_AGAIN: the cache goes on
+ * with it later), or marks it to be stored (BN_DECLINED: go upstream). */
+int bn_cache_request(bn_request_t *r);
+/* The upstream's head arrived, with a stale entry in hand: a 304 to its
+ * validators refreshes and serves it, a 5xx may let it answer (use_stale).
+ * BN_DONE when the cache took over the response, else BN_OK. */
+int bn_cache_upstream_head(bn_request_t *r);
+/* The upstream failed (status 502 or 504): true when a stale entry answers. */
+bool bn_cache_stale_on_failure(bn_request_t *r, int status);
+/* The upstream's head arrived: starts storing when the response may be. */
+void bn_cache_response(bn_request_t *r);
+/* A PURGE request: 200 when an entry went, 404 when there was none, 403
+ * from outside purge_allow. */
+int bn_cache_purge(bn_request_t *r);
+/* Moves a cached response to the client: 1 progress, 0 blocked, BN_DONE,
+ * BN_ERROR (the client is gone). */
+int bn_cache_send(bn_request_t *r);
+/* The request ends: a complete stored response enters the index, anything
+ * else is thrown away; then its fill lock goes, waking who waits for it (a
+ * waiter that ends leaves the waiting list). */
+void bn_cache_finish(bn_request_t *r, bool complete);
+/* The head of a background refresh's answer arrived (r->resp_pipe is set up
+ * for its body): BN_DONE when a 304 renewed the entry, BN_OK when the body
+ * is being stored (the pipe tees it), BN_DECLINED when the answer may not
+ * be stored, BN_ERROR for a 5xx.  Except after BN_OK, the stale entry stays
+ * as it was. */
+int bn_cache_refresh_head(bn_request_t *r);
+
+/* The phase handlers, each in the file of what it does. */
+int bn_cache_phase(bn_request_t *r);
 
 #endif

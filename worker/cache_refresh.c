@@ -21,7 +21,12 @@
  * worker waits for the refreshes in flight (bn_cache_refreshes()), within
  * the upstream's timeouts and shutdown_timeout.
  */
-#include "http.h"
+#include "cache_refresh.h"
+#include "event.h"
+#include "headers.h"
+#include "pipe.h"
+#include "upstream.h"
+#include "worker_state.h"
 #include "../common/clock.h"
 
 /* Holds the copied head, the response buffer and the request itself. */

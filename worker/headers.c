@@ -5,7 +5,12 @@
  * (the same the other way, plus the body framing it will get).  Built with
  * memcpy into buffers sized beforehand: this runs for every request.
  */
-#include "http.h"
+#include "headers.h"
+#include "pipe.h"
+#include "request.h"
+#include "upstream.h"
+#include "variables.h"
+#include "worker_state.h"
 #include "../common/clock.h"
 #include "../common/str.h"
 

@@ -4,10 +4,21 @@
  * ends; then keep-alive, the next pipelined request, or close.
  *
  * Nothing here blocks: every function runs until a socket says EAGAIN and
- * returns; the next readiness event calls it again (see http.h).
+ * returns; the next readiness event calls it again (see types.h).
  */
 #include "http.h"
+#include "access_log.h"
+#include "cache.h"
+#include "event.h"
+#include "headers.h"
 #include "phase.h"
+#include "pipe.h"
+#include "request.h"
+#include "route.h"
+#include "tls.h"
+#include "tunnel.h"
+#include "upstream.h"
+#include "worker_state.h"
 #include "../common/str.h"
 #include "../common/clock.h"
 

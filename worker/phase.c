@@ -5,6 +5,10 @@
  * handler returns.
  */
 #include "phase.h"
+#include "access_acl.h"
+#include "cache.h"
+#include "proxy.h"
+#include "route.h"
 
 static const struct {
     const char *name;

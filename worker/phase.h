@@ -19,39 +19,7 @@
 #ifndef BN_PHASE_H
 #define BN_PHASE_H
 
-#include "http.h"
-
-typedef enum {
-    BN_PHASE_SERVER = 0,
-    BN_PHASE_POST_READ,
-    BN_PHASE_REDIRECT,
-    BN_PHASE_ROUTE,
-    BN_PHASE_ACCESS,
-    BN_PHASE_PREPARE,
-    BN_PHASE_CACHE,
-    BN_PHASE_CONTENT,
-    BN_PHASE_DONE,
-} bn_phase_t;
-
-/*
- * A phase or access handler.  Returns BN_OK: go on to the next; BN_DONE:
- * the request was answered, or handed to what answers it; BN_AGAIN: wait,
- * parked, until bn_phase_run() is called for it again; or a status (400 to
- * 599) for the engine to answer with.  A handler that returns a status
- * logs why itself, if it is worth a line.
- */
-typedef int (*bn_phase_handler_pt)(bn_request_t *r);
-
-/*
- * An access handler: a check of the ACCESS phase, in its own file.
- * wanted() says at start whether a route needs it, so a route with
- * nothing to check runs no handler at all.
- */
-struct bn_access_module_s {
-    const char *name;
-    bool (*wanted)(const bn_conf_route_t *rt);
-    bn_phase_handler_pt handler;
-};
+#include "phase_types.h"
 
 /* Runs r's phases from r->phase on, until one answers, fails or waits. */
 void bn_phase_run(bn_request_t *r);
@@ -60,17 +28,5 @@ const char *bn_phase_name(unsigned phase);
 
 /* Builds every route's list of access handlers; at worker start. */
 int bn_phase_init(bn_conf_t *conf);
-
-/* The phase handlers, each in the file of what it does. */
-int bn_route_phase_server(bn_request_t *r);
-int bn_route_phase_post_read(bn_request_t *r);
-int bn_route_phase_redirect(bn_request_t *r);
-int bn_route_phase_route(bn_request_t *r);
-int bn_http_phase_prepare(bn_request_t *r);
-int bn_cache_phase(bn_request_t *r);
-int bn_http_phase_content(bn_request_t *r);
-
-/* The access handlers (access_*.c). */
-extern const bn_access_module_t bn_access_acl;
 
 #endif

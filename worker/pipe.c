@@ -6,7 +6,8 @@
  * unambiguous message whatever the other side sent.  A full buffer stops
  * the reads (backpressure); nothing holds a whole body.
  */
-#include "http.h"
+#include "pipe.h"
+#include "tls.h"
 
 #include <fcntl.h>
 #include <sys/epoll.h>

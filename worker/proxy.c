@@ -4,7 +4,11 @@
  * check, the upstream head, the buffers, 100 Continue), and the route's
  * content: its own response, a redirect, or the upstream.
  */
-#include "phase.h"
+#include "proxy.h"
+#include "headers.h"
+#include "request.h"
+#include "upstream.h"
+#include "variables.h"
 #include "../common/clock.h"
 #include "../common/str.h"
 

@@ -4,7 +4,7 @@
  * header its server block sends.  Read by every layer that answers or
  * forwards the request.
  */
-#include "http.h"
+#include "request.h"
 #include "../common/str.h"
 
 char *

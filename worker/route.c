@@ -3,7 +3,8 @@
  * listener it came in on, the first route of that block that matches its
  * path and method, whether the client may use it, and the rewritten target.
  */
-#include "phase.h"
+#include "route.h"
+#include "request.h"
 #include "../common/uri.h"
 
 #include <strings.h>

@@ -5,7 +5,8 @@
  * bn_conn_recv() and bn_conn_sendv().  The contexts themselves are made by
  * the master (common/tls.c).
  */
-#include "http.h"
+#include "tls.h"
+#include "route.h"
 #include "../common/clock.h"
 
 #include <openssl/err.h>

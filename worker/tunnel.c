@@ -16,7 +16,10 @@
  * 7.4.1) each way.  Such a frame may only go between two frames, so each
  * direction follows the frame lengths of what it forwards (RFC 6455 5.2).
  */
-#include "http.h"
+#include "tunnel.h"
+#include "event.h"
+#include "pipe.h"
+#include "tls.h"
 #include "../common/clock.h"
 #include "../common/heritage.h"
 

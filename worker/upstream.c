@@ -9,7 +9,12 @@
  * worker's own choices (the round-robin counters, the hash ring, the pool,
  * the queue) is here.
  */
-#include "http.h"
+#include "upstream.h"
+#include "event.h"
+#include "pipe.h"
+#include "tls.h"
+#include "variables.h"
+#include "worker_state.h"
 #include "../common/clock.h"
 #include "../common/peers.h"
 

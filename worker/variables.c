@@ -1,7 +1,7 @@
 /*
  * variables.c: the values of template variables for one request.
  */
-#include "http.h"
+#include "variables.h"
 #include "../common/str.h"
 
 #include <strings.h>

@@ -3,8 +3,16 @@
  * accept path (with its back-off when descriptors or worker_connections run
  * out), graceful quit and log reopening.
  */
+#include "access_log.h"
+#include "cache.h"
+#include "cache_refresh.h"
+#include "event.h"
 #include "http.h"
 #include "phase.h"
+#include "tls.h"
+#include "tunnel.h"
+#include "upstream.h"
+#include "worker_state.h"
 #include "../common/heritage.h"
 #include "../common/clock.h"
 

@@ -4,7 +4,7 @@
  * ids).  worker.c sets them; they live apart so that reading them is no
  * call up into the worker's loop.
  */
-#include "http.h"
+#include "worker_state.h"
 
 uint64_t bn_worker_conn_count;
 bool bn_worker_quitting;

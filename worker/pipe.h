@@ -1,0 +1,31 @@
+/* pipe.h: what worker/pipe.c exports. */
+#ifndef BN_WORKER_PIPE_H
+#define BN_WORKER_PIPE_H
+
+#include "types.h"
+
+#define BN_PIPE_SRC_ERROR -1
+#define BN_PIPE_DST_ERROR -2
+#define BN_PIPE_TOO_LARGE -3
+
+/* Records what an epoll event says of c's readiness (edge-triggered). */
+void bn_conn_ready(bn_conn_t *c, uint32_t events);
+/* Returns bytes read, 0 at EOF, BN_AGAIN or BN_ERROR (errno set). */
+ssize_t bn_conn_recv(bn_conn_t *c, char *p, size_t n);
+/* Returns bytes written, BN_AGAIN or BN_ERROR (errno set).  flags is 0, or
+ * MSG_MORE when more bytes follow at once (plain TCP only). */
+ssize_t bn_conn_sendv(bn_conn_t *c, struct iovec *iov, int n, int flags);
+/* Sends what b holds; returns bytes sent (maybe 0), or BN_ERROR. */
+ssize_t bn_conn_send_buf(bn_conn_t *c, bn_buf_t *b, int flags);
+void bn_pipe_init(bn_pipe_t *p, bn_buf_t *buf, int in_mode, int64_t length, bool out_chunked);
+/* Gives back the kernel pipe a spliced body held (the request is over). */
+void bn_pipe_release(bn_pipe_t *p);
+/*
+ * Moves body bytes from src through p->buf to dst until one side would
+ * block.  Returns 1 after progress, 0 when blocked (need_read/need_write say
+ * on what), or BN_PIPE_SRC_ERROR, BN_PIPE_DST_ERROR or BN_PIPE_TOO_LARGE
+ * with *why set.  dst NULL: the body is only read (and teed to tee_fd).
+ */
+int bn_pipe_run(bn_pipe_t *p, bn_conn_t *src, bn_conn_t *dst, const char **why);
+
+#endif

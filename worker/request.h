@@ -1,0 +1,24 @@
+/* request.h: what worker/request.c exports. */
+#ifndef BN_WORKER_REQUEST_H
+#define BN_WORKER_REQUEST_H
+
+#include "types.h"
+
+/* The client address when the peer is a trusted proxy (real_ip). */
+const char *bn_http_real_ip(bn_request_t *r);
+/* The value of r's request header name (the first line), in r's pool; NULL
+ * when absent. */
+/*
+ * The value of header name (lower case) in head h over buf, in pool: RFC
+ * 9110 5.3, a field on several lines is one field, the lines' values
+ * joined by ", ".  NULL when absent (or out of memory).  Every rule about a
+ * header reads it this way, so a second line can never slip past one that
+ * read only the first.
+ */
+char *bn_http_field(bn_pool_t *pool, const bn_http_head_t *h, const char *buf, const char *name);
+/* bn_http_field() of the request head. */
+char *bn_http_header(bn_request_t *r, const char *name);
+/* The Strict-Transport-Security value for r's responses, or NULL. */
+const char *bn_http_hsts(const bn_request_t *r);
+
+#endif

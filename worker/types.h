@@ -1,0 +1,265 @@
+/*
+ * types.h: the worker's HTTP objects: client connections, upstream
+ * connections and the request that joins them.
+ *
+ * A request is driven by one function, bn_http_run() in http.c, that moves
+ * bytes in both directions until nothing more can move without waiting;
+ * every event on either connection just calls it again.  Each direction is
+ * a bn_pipe_t: a source buffer, the framing of what is read, and the framing
+ * of what is written, so bouncer always frames what it forwards itself.
+ */
+#ifndef BN_WORKER_TYPES_H
+#define BN_WORKER_TYPES_H
+
+#include "../common/addr.h"
+#include "../common/bouncer.h"
+#include "../common/buf.h"
+#include "../common/cache.h"
+#include "../common/conf.h"
+#include "../common/http_parse.h"
+#include "../common/list.h"
+#include "../common/log.h"
+#include "../common/pool.h"
+#include "../common/template.h"
+#include "cache_types.h"
+#include "event.h"
+
+#include <sys/uio.h>
+#include "../common/heritage.h"
+
+#define BN_CLIENT_MAGIC 0x636c6e74U
+#define BN_UPCONN_MAGIC 0x7570636eU
+#define BN_REQUEST_MAGIC 0x72657175U
+
+#define BN_BODY_BUF_SIZE 32768
+
+typedef struct bn_request_s bn_request_t;
+
+/*
+ * How the owner of a request hears from the layers under it: set when the
+ * request is made (http.c for a client's, cache_refresh.c for a background
+ * refresh).  upstream.c and cache.c report through it and never call into
+ * their owner's file.  run: an event or a change; move what can move.
+ * failed: the upstream could not be had (or broke) with this status.
+ * respond: answer with a response of bouncer's own (bn_http_respond()).
+ * done: the request is over and its connection goes (a tunnel's end).
+ */
+typedef struct {
+    void (*run)(bn_request_t *r);
+    void (*failed)(bn_request_t *r, int status, const char *why);
+    void (*respond)(bn_request_t *r, int status, const char *extra, const char *ctype,
+                    const char *body);
+    void (*done)(bn_request_t *r);
+} bn_request_ops_t;
+typedef struct bn_access_module_s bn_access_module_t;
+typedef struct bn_upconn_s bn_upconn_t;
+
+/* What both sides of a proxied request have: an fd and its readiness. */
+typedef struct {
+    bn_io_t io;
+    SSL *ssl;      /* a TLS connection (worker/tls.c); NULL: plain */
+    bool readable; /* EPOLLIN seen and recv() has not said EAGAIN since */
+    bool writable;
+    /* The peer shut its side: EPOLLRDHUP seen, or a read of 0.  It stays
+     * set, so a keep-alive connection whose FIN came with (or after) the
+     * last bytes of a response is never pooled or reused. */
+    bool rdhup;
+    /* The last send had MSG_MORE: its bytes may wait in the kernel for the
+     * FIN.  close() must then shut writing down first, or unread input
+     * would turn the FIN into a reset that throws them away. */
+    bool unpushed;
+    /* TLS: the socket's last read() came back short, and no EPOLLIN has
+     * come since.  Reads of what OpenSSL holds do not touch it. */
+    bool drained;
+} bn_conn_t;
+
+typedef enum {
+    BN_CLIENT_READING = 0, /* waiting for (the rest of) a request head */
+    BN_CLIENT_IDLE,        /* keep-alive, no byte of the next request yet */
+    BN_CLIENT_BUSY,        /* a request is in progress */
+    BN_CLIENT_LINGERING,   /* after an error response: drain, then close */
+    BN_CLIENT_HANDSHAKE,   /* TLS handshake in progress */
+    BN_CLIENT_HS_QUEUED,   /* new TLS connection, its handshake not begun */
+} bn_client_state_t;
+
+/*
+ * A client connection.  Kept small: an idle keep-alive connection holds
+ * only this (no buffer, no pool), so ten thousand of them cost about 2 MiB.
+ * The address's text form lives in each request (r->peer_text).
+ */
+typedef struct bn_client_s {
+    bn_conn_t conn;
+    unsigned magic;
+    uint8_t state; /* bn_client_state_t */
+    bool sni;      /* tls_server was chosen by the client's SNI */
+    bn_log_t log;  /* log.conn is the connection's number */
+    bn_peer_addr_t peer;
+    unsigned nrequests;
+    bn_conf_listen_t *listen;
+    bn_conf_server_t *tls_server; /* the block whose certificate the handshake used */
+    char *client_subject;         /* verified client certificate (malloc'd), or NULL */
+    bn_buf_t in;                  /* request heads and bodies, pipelined bytes */
+    bn_timer_t timer;
+    bn_request_t *req;
+    bn_list_t link; /* on the worker's list of open clients, for graceful quit; or free */
+} bn_client_t;
+
+struct bn_upconn_s {
+    bn_conn_t conn;
+    unsigned magic;
+    bn_conf_upstream_t *upstream;
+    unsigned peer; /* index into upstream->peers */
+    bool connected;
+    bool handshaking; /* TLS to the upstream, not done yet */
+    bool reused;      /* taken from the keep-alive pool */
+    bool pooled;      /* idle, on its upstream's pool list */
+    bn_timer_t timer; /* idle timeout while pooled */
+    char addr_text[BN_ADDR_TEXT_LEN];
+    bn_request_t *req;        /* NULL while pooled */
+    bn_list_t link;           /* on its upstream's pool while idle */
+};
+
+enum { BN_BODY_NONE = 0, BN_BODY_LENGTH, BN_BODY_CHUNKED, BN_BODY_CLOSE };
+
+/* One direction of a proxied exchange, see the top of this file. */
+typedef struct {
+    bn_buf_t *buf;
+    int in_mode;  /* BN_BODY_*: how the source frames its body */
+    int64_t left; /* BN_BODY_LENGTH: bytes still to read */
+    bn_http_chunked_t chunk;
+    bool out_chunked; /* re-frame as chunked for the sink */
+    bool in_done;     /* the whole body was read */
+    bool done;        /* ... and written, terminator included */
+    bool need_read;   /* blocked: waiting for the source */
+    bool need_write;  /* blocked: waiting for the sink */
+    bool terminator;  /* the chunked terminator is (being) sent */
+    bn_buf_t *prefix; /* sent before the first frame (the head) */
+    bool close_after; /* the sink is closed once done: its FIN may ride
+                         in the last frame's segment (MSG_MORE) */
+
+    /* The frame being written: hdr, data, then "\r\n" when tail. */
+    bool frame;
+    char hdr[24];
+    size_t hdr_len;
+    const char *data;
+    size_t data_len;
+    bool tail;
+    size_t sent;
+    uint64_t bytes_out;
+    uint64_t body_in; /* body bytes read (decoded) so far */
+    int tee_fd;       /* a copy of the decoded body goes here (the cache); -1: none */
+    bool tee_failed;
+    int tee_errno;     /* why it failed */
+    uint64_t max_body; /* 0: no limit; above it: PIPE_TOO_LARGE */
+
+    /* splice(2): the body moves from socket to socket through a kernel
+     * pipe and never enters this process (plain connections, a body passed
+     * on as it came, no cache copy). */
+    bool may_splice;    /* the caller allows it */
+    bool splicing;      /* kfd holds a kernel pipe */
+    int kfd[2];         /* its read and write ends */
+    size_t kpipe_bytes; /* in the kernel pipe, not yet sent */
+} bn_pipe_t;
+
+typedef enum {
+    BN_REQ_CONNECTING = 0,
+    BN_REQ_PROXYING,
+    BN_REQ_RESPONDING, /* a response made by bouncer */
+    BN_REQ_TUNNEL,     /* after 101: bytes both ways (tunnel.c) */
+    BN_REQ_CACHED,     /* served from the cache (cache.c) */
+    BN_REQ_PHASES,     /* in its phases (phase.c), maybe parked in one */
+} bn_req_state_t;
+
+struct bn_request_s {
+    unsigned magic;
+    bn_pool_t *pool;
+    bn_client_t *client;
+    bn_req_state_t state;
+    const bn_request_ops_t *ops;
+    unsigned phase;       /* bn_phase_t: where bn_phase_run() goes on */
+    unsigned access_next; /* in ACCESS: the route's next access handler */
+
+    bn_http_head_t head;
+    char *method;
+    char *target;    /* as sent, for the upstream and the log */
+    char *path;      /* target without the query, for routing */
+    char *host;      /* lower case, no port */
+    char *authority; /* of an absolute-form target: the Host to send */
+    char *user_agent;
+    char *referer;
+    char *request_uri;                /* the target as the client sent it */
+    char peer_text[INET6_ADDRSTRLEN]; /* the client connection's address, no port */
+    const char *remote_addr;          /* the client, after real_ip */
+    bool peer_trusted;                /* the peer is in real_ip.from */
+    char request_id[33];              /* made when first asked for */
+    size_t captures[20];              /* the route regex's ovector, for $1..$9 */
+    size_t ncaptures;
+    int version;
+    bool keepalive; /* the client connection may serve another request */
+    bool websocket; /* a valid WebSocket handshake on a route that tunnels */
+    bool head_method;
+
+    bn_conf_server_t *server;
+    bn_conf_route_t *route;
+    bn_conf_upstream_t *upstream;
+    char *req_header_lines; /* the route's set/add lines, expanded */
+    char *resp_header_lines;
+
+    /* Client to upstream. */
+    bn_buf_t out;   /* the request head for the upstream */
+    size_t out_len; /* its length, to send it again */
+    /*
+     * The request body's bytes: the part of the client's buffer after the
+     * head.  The body is read, drained and reset within it, so the head's
+     * bytes, which the parsed head points into, stay as they came until
+     * the request ends; what follows the body (a pipelined request) goes
+     * back to the client's buffer then.
+     */
+    bn_buf_t body;
+    bn_pipe_t req_pipe;
+    uint64_t body_sent;
+    bn_upconn_t *up;
+    unsigned tries;
+    int peer;       /* index + 1 of the server whose slot r holds; 0: none */
+    uint32_t hash;  /* hash and ip_hash: the key's */
+    bool trial;     /* this try is the trial of a server that was down */
+    bool sticky_ok; /* the sticky cookie chose the server: no new cookie */
+    bool queued;    /* waiting for a server below max_conns */
+    bn_list_t qlink; /* on its upstream's queue (upstream.c) */
+    bool sent_any;             /* a byte of this try reached the upstream */
+    int fail_status;           /* how the last try failed (502, 504), if no other works */
+    bool peer_failure_counted; /* passive health counted this try */
+    bool stale_retried;        /* sent again after a pooled connection failed */
+    bool body_replayable;      /* the whole body is still in the client buffer */
+    uint64_t tried_mask;       /* peers tried, by index modulo 64 */
+    unsigned addrs_tried;      /* resolve = true: addresses of this try's server, by index */
+    unsigned group;            /* 1 + a configured server's group: pick only its addresses */
+    bn_timer_t up_timer;
+
+    /* Upstream to client. */
+    bn_buf_t rbuf; /* upstream bytes: response head, then body */
+    bn_http_head_t rhead;
+    bool rhead_done;
+    bn_buf_t rout; /* response head (and small bodies) for the client */
+    bn_pipe_t resp_pipe;
+    bool resp_started; /* a byte of the final response went to the client */
+    bool up_keepalive;
+
+    /* For the access log. */
+    int status;
+    int upstream_status;
+    uint64_t bytes_sent;
+    bn_msec_t start_msec;
+    bn_msec_t upstream_start_msec;
+    int64_t upstream_msec;   /* -1: no upstream */
+    uint64_t bytes_received; /* tunnel: from the client */
+
+    /* The cache (cache.c); cache_status also says whether the route caches. */
+    const char *cache_status; /* X-Cache-Status; NULL: the route does not cache */
+    bn_cache_req_t cache;
+
+    struct bn_tunnel_s *tunnel; /* after 101: the tunnel's state (tunnel.c) */
+    char upstream_addr[BN_ADDR_TEXT_LEN];
+};
+
+#endif
