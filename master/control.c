@@ -6,7 +6,7 @@
  *
  * The client end (bn_control_command) runs in the `bouncer reload` process.
  */
-#include "master.h"
+#include "control.h"
 
 #include <poll.h>
 #include <sys/socket.h>

@@ -4,7 +4,7 @@
  * that stays (the same socket, so no connection in its queue is lost),
  * opens the new ones and closes those that went.
  */
-#include "master.h"
+#include "listen.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>

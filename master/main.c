@@ -4,6 +4,8 @@
  * its control socket (stop, quit, reload, reopen, status).
  */
 #include "master.h"
+#include "control.h"
+#include "process.h"
 #include "../common/heritage.h"
 
 #include <libconfig.h>

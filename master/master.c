@@ -6,6 +6,9 @@
  * one at a time, like any other event.
  */
 #include "master.h"
+#include "control.h"
+#include "listen.h"
+#include "process.h"
 #include "helper.h"
 #include "../common/heritage.h"
 #include "../common/clock.h"

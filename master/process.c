@@ -3,7 +3,7 @@
  * and its lock, daemonizing, the descriptor limit, the worker user, and the
  * log files it opens for workers before they lose the right to.
  */
-#include "master.h"
+#include "process.h"
 
 #include <openssl/rand.h>
 

@@ -1,0 +1,15 @@
+/*
+ * control.h: what control.c exports: the control socket, both ends.
+ */
+#ifndef BN_MASTER_CONTROL_H
+#define BN_MASTER_CONTROL_H
+
+#include "../common/bouncer.h"
+#include "../common/conf.h"
+#include "../common/log.h"
+
+int bn_control_listen(const char *path, char *err, size_t errlen);
+/* Client side: sends cmd, prints the answer; returns the exit status. */
+int bn_control_command(const char *sock_path, const char *cmd, unsigned wait_secs);
+
+#endif
