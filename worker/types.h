@@ -22,6 +22,7 @@
 #include "../common/pool.h"
 #include "../common/template.h"
 #include "cache_types.h"
+#include "upstream_types.h"
 #include "event.h"
 
 #include <sys/uio.h>
@@ -219,21 +220,10 @@ struct bn_request_s {
     bn_pipe_t req_pipe;
     uint64_t body_sent;
     bn_upconn_t *up;
-    unsigned tries;
-    int peer;       /* index + 1 of the server whose slot r holds; 0: none */
-    uint32_t hash;  /* hash and ip_hash: the key's */
-    bool trial;     /* this try is the trial of a server that was down */
-    bool sticky_ok; /* the sticky cookie chose the server: no new cookie */
-    bool queued;    /* waiting for a server below max_conns */
-    bn_list_t qlink; /* on its upstream's queue (upstream.c) */
+    bn_upstream_try_t upstream_try; /* how the upstream is being tried (upstream.c) */
     bool sent_any;             /* a byte of this try reached the upstream */
-    int fail_status;           /* how the last try failed (502, 504), if no other works */
-    bool peer_failure_counted; /* passive health counted this try */
     bool stale_retried;        /* sent again after a pooled connection failed */
     bool body_replayable;      /* the whole body is still in the client buffer */
-    uint64_t tried_mask;       /* peers tried, by index modulo 64 */
-    unsigned addrs_tried;      /* resolve = true: addresses of this try's server, by index */
-    unsigned group;            /* 1 + a configured server's group: pick only its addresses */
     bn_timer_t up_timer;
 
     /* Upstream to client. */

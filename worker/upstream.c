@@ -191,8 +191,8 @@ peer_usable(const bn_request_t *r, unsigned i)
 {
     const bn_conf_peer_t *p = &r->upstream->peers[i];
 
-    if (p->down || p->weight == 0 || (r->tried_mask & (1ULL << (i % 64)))
-        || (r->group != 0 && p->group + 1 != r->group) || peer_health(p) == HEALTH_DOWN) {
+    if (p->down || p->weight == 0 || (r->upstream_try.tried_mask & (1ULL << (i % 64)))
+        || (r->upstream_try.group != 0 && p->group + 1 != r->upstream_try.group) || peer_health(p) == HEALTH_DOWN) {
         return PEER_OUT;
     }
     if (!bn_peer_has_addrs(p)) {
@@ -251,7 +251,7 @@ pick_among(upstream_rt_t *rt, bn_request_t *r, bool backup, bool *full)
         size_t lo = 0, hi = rt->nring;
         while (lo < hi) {
             size_t mid = (lo + hi) / 2;
-            if (rt->ring[mid].hash < r->hash) {
+            if (rt->ring[mid].hash < r->upstream_try.hash) {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -364,7 +364,7 @@ sticky_peer(upstream_rt_t *rt, bn_request_t *r)
 }
 
 /*
- * Chooses r's server and takes a slot on it: r->peer is set.  PICK_FULL:
+ * Chooses r's server and takes a slot on it: r->upstream_try.peer is set.  PICK_FULL:
  * servers are up but all at max_conns; PICK_NONE: none is up.
  */
 static pick_rc_t
@@ -376,9 +376,9 @@ pick_peer(upstream_rt_t *rt, bn_request_t *r)
         bool full = false;
         int i = -1;
 
-        if (up->sticky.enabled && r->tries == 0 && attempt == 0) {
+        if (up->sticky.enabled && r->upstream_try.tries == 0 && attempt == 0) {
             i = sticky_peer(rt, r);
-            r->sticky_ok = i != -1;
+            r->upstream_try.sticky_ok = i != -1;
         }
         if (i == -1) {
             i = pick_among(rt, r, false, &full);
@@ -397,19 +397,19 @@ pick_peer(upstream_rt_t *rt, bn_request_t *r)
             if (prev > bn_current_msec
                 || !atomic_compare_exchange_strong(&p->state->trial, &prev,
                                                    bn_current_msec + TRIAL_MSEC)) {
-                r->tried_mask |= 1ULL << (i % 64);
+                r->upstream_try.tried_mask |= 1ULL << (i % 64);
                 continue;
             }
-            r->trial = true;
+            r->upstream_try.trial = true;
         }
         if (!take_slot(p)) {
-            if (r->trial) {
+            if (r->upstream_try.trial) {
                 atomic_store(&p->state->trial, 0);
-                r->trial = false;
+                r->upstream_try.trial = false;
             }
             continue; /* another worker took the last slot: choose again */
         }
-        r->peer = i + 1;
+        r->upstream_try.peer = i + 1;
         return PICK_OK;
     }
     return PICK_FULL;
@@ -421,12 +421,12 @@ pick_peer(upstream_rt_t *rt, bn_request_t *r)
 static void
 peer_succeeded(bn_request_t *r)
 {
-    bn_conf_peer_t *p = &r->upstream->peers[r->peer - 1];
+    bn_conf_peer_t *p = &r->upstream->peers[r->upstream_try.peer - 1];
     bn_peer_state_t *st = p->state;
     uint64_t until = atomic_load(&st->down_until);
 
-    if (r->trial) {
-        r->trial = false;
+    if (r->upstream_try.trial) {
+        r->upstream_try.trial = false;
         atomic_store(&st->trial, 0);
     }
     if (until != 0 && until <= bn_current_msec
@@ -461,15 +461,15 @@ bn_upstream_peer_failed(bn_request_t *r, unsigned why)
     bn_peer_state_t *st;
     uint64_t start, until;
 
-    if (r->peer == 0 || r->peer_failure_counted || !(up->fail_on & why)) {
+    if (r->upstream_try.peer == 0 || r->upstream_try.peer_failure_counted || !(up->fail_on & why)) {
         return;
     }
-    r->peer_failure_counted = true;
-    p = &up->peers[r->peer - 1];
+    r->upstream_try.peer_failure_counted = true;
+    p = &up->peers[r->upstream_try.peer - 1];
     st = p->state;
-    if (r->trial) {
+    if (r->upstream_try.trial) {
         /* The trial failed: down for another fail_timeout, said once. */
-        r->trial = false;
+        r->upstream_try.trial = false;
         atomic_store(&st->down_until, bn_current_msec + p->fail_timeout);
         atomic_store(&st->trial, 0);
         bn_log_error(BN_LOG_INFO, NULL, 0,
@@ -515,21 +515,21 @@ put_slot(bn_request_t *r)
     bn_conf_peer_t *p;
     uint64_t one = 1;
 
-    if (r->peer == 0) {
+    if (r->upstream_try.peer == 0) {
         return;
     }
-    p = &up->peers[r->peer - 1];
-    if (r->trial) {
+    p = &up->peers[r->upstream_try.peer - 1];
+    if (r->upstream_try.trial) {
         /* Ended with no verdict (the client left): let another request try. */
-        r->trial = false;
+        r->upstream_try.trial = false;
         atomic_store(&p->state->trial, 0);
     }
     bn_atomic_dec(&p->state->conns);
     bn_peer_unhold(p->state, bn_heritage.proc);
-    r->peer = 0;
+    r->upstream_try.peer = 0;
     /* The next try is judged on its own. */
-    r->peer_failure_counted = false;
-    r->addrs_tried = 0;
+    r->upstream_try.peer_failure_counted = false;
+    r->upstream_try.addrs_tried = 0;
     if (up->queue_fd != -1 && atomic_load_explicit(&up->state->queued, memory_order_relaxed) > 0) {
         /* Every worker with queued requests wakes; the eventfd is never
          * read, so each write is an edge for all of them. */
@@ -544,8 +544,8 @@ put_slot(bn_request_t *r)
 static void
 queue_unlink(upstream_rt_t *rt, bn_request_t *r)
 {
-    bn_list_remove(&r->qlink);
-    r->queued = false;
+    bn_list_remove(&r->upstream_try.qlink);
+    r->upstream_try.queued = false;
     bn_atomic_dec(&rt->conf->state->queued);
     bn_peer_unhold(rt->conf->state, bn_heritage.proc);
 }
@@ -553,7 +553,7 @@ queue_unlink(upstream_rt_t *rt, bn_request_t *r)
 void
 bn_upstream_dequeue(bn_request_t *r)
 {
-    if (r->queued) {
+    if (r->upstream_try.queued) {
         queue_unlink(&rts[r->upstream->index], r);
     }
 }
@@ -585,8 +585,8 @@ enqueue(upstream_rt_t *rt, bn_request_t *r)
         }
     } while (!atomic_compare_exchange_weak(&up->state->queued, &q, q + 1));
     bn_peer_hold(up->state, bn_heritage.proc);
-    r->queued = true;
-    bn_list_insert_tail(&rt->queue, &r->qlink);
+    r->upstream_try.queued = true;
+    bn_list_insert_tail(&rt->queue, &r->upstream_try.qlink);
     r->up_timer.handler = queue_timeout;
     bn_timer_set(&r->up_timer, up->queue_timeout);
 }
@@ -610,7 +610,7 @@ dispatch_queue(upstream_rt_t *rt)
     bn_list_t *first;
 
     while ((first = bn_list_head(&rt->queue)) != NULL) {
-        bn_request_t *r = bn_list_data(first, bn_request_t, qlink);
+        bn_request_t *r = bn_list_data(first, bn_request_t, upstream_try.qlink);
         pick_rc_t rc = pick_peer(rt, r);
         if (rc == PICK_FULL) {
             return;
@@ -622,8 +622,8 @@ dispatch_queue(upstream_rt_t *rt)
             r->ops->failed(r, 502, "no live upstreams");
             continue;
         }
-        r->tries++;
-        r->tried_mask |= 1ULL << ((r->peer - 1) % 64);
+        r->upstream_try.tries++;
+        r->upstream_try.tried_mask |= 1ULL << ((r->upstream_try.peer - 1) % 64);
         bn_upstream_connect_picked(r);
     }
 }
@@ -697,7 +697,7 @@ bn_upstream_init(bn_conf_t *conf)
 const char *
 bn_upstream_sticky_value(bn_request_t *r)
 {
-    if (!r->upstream->sticky.enabled || r->sticky_ok || r->up == NULL) {
+    if (!r->upstream->sticky.enabled || r->upstream_try.sticky_ok || r->up == NULL) {
         return NULL;
     }
     return rts[r->upstream->index].sticky[r->up->peer];
@@ -790,14 +790,14 @@ bn_upstream_retry(bn_request_t *r, int status, const char *why)
 
     /* Safe: nothing reached the server, or the method may be repeated and
      * all of the request is still here to send again. */
-    if ((r->sent_any && !bn_upstream_replayable(r)) || r->tries > up->retries || r->resp_started
+    if ((r->sent_any && !bn_upstream_replayable(r)) || r->upstream_try.tries > up->retries || r->resp_started
         || bn_current_msec - r->upstream_start_msec >= up->retry_timeout
         || !untried_server_left(r)) {
         return false;
     }
     bn_log_error(BN_LOG_WARN, &r->client->log, 0, "%s; trying another server", why);
-    r->fail_status = status;
-    r->sticky_ok = false; /* a pinned server that failed: the cookie must change */
+    r->upstream_try.fail_status = status;
+    r->upstream_try.sticky_ok = false; /* a pinned server that failed: the cookie must change */
     bn_upstream_release(r, false);
     rewind_request(r);
     bn_upstream_connect(r);
@@ -821,7 +821,7 @@ next_address(bn_request_t *r, unsigned failed, bool same_peer)
     if (bn_current_msec - r->upstream_start_msec >= up->retry_timeout) {
         return false;
     }
-    r->sticky_ok = false; /* the cookie named the address that failed */
+    r->upstream_try.sticky_ok = false; /* the cookie named the address that failed */
     if (same_peer) {
         bn_log_error(BN_LOG_WARN, &r->client->log, 0,
                      "upstream could not be reached; trying the next address of %s",
@@ -830,16 +830,16 @@ next_address(bn_request_t *r, unsigned failed, bool same_peer)
         connect_peer(r, failed);
         return true;
     }
-    r->group = up->peers[failed].group + 1;
+    r->upstream_try.group = up->peers[failed].group + 1;
     if (pick_peer(rt, r) != PICK_OK) {
-        r->group = 0;
+        r->upstream_try.group = 0;
         return false;
     }
-    r->group = 0;
+    r->upstream_try.group = 0;
     bn_log_error(BN_LOG_WARN, &r->client->log, 0,
                  "upstream could not be reached; trying the next address of %s",
                  up->peers[failed].address);
-    r->tried_mask |= 1ULL << ((r->peer - 1) % 64);
+    r->upstream_try.tried_mask |= 1ULL << ((r->upstream_try.peer - 1) % 64);
     rewind_request(r);
     bn_upstream_connect_picked(r);
     return true;
@@ -849,11 +849,11 @@ static void
 connect_failed(bn_request_t *r, int err, const char *what)
 {
     bn_upconn_t *u = r->up;
-    unsigned failed = (unsigned) r->peer - 1;
-    const bn_conf_peer_t *p = r->peer != 0 ? &r->upstream->peers[failed] : NULL;
+    unsigned failed = (unsigned) r->upstream_try.peer - 1;
+    const bn_conf_peer_t *p = r->upstream_try.peer != 0 ? &r->upstream->peers[failed] : NULL;
     /* resolve = true: another address of this server is left to dial. */
     bool same_peer = p != NULL && p->resolve
-                     && (unsigned) __builtin_popcount(r->addrs_tried) < bn_peer_naddrs(p);
+                     && (unsigned) __builtin_popcount(r->upstream_try.addrs_tried) < bn_peer_naddrs(p);
 
     r->client->log.action = "connecting to upstream";
     bn_log_error(BN_LOG_ERR, &r->client->log, err, "%s", what);
@@ -1024,16 +1024,16 @@ bn_upstream_connect(bn_request_t *r)
     upstream_rt_t *rt = &rts[r->upstream->index];
     pick_rc_t rc;
 
-    if (r->tries == 0 && rt->conf->balance == BN_BALANCE_HASH) {
+    if (r->upstream_try.tries == 0 && rt->conf->balance == BN_BALANCE_HASH) {
         const char *key = bn_var_expand(r, &rt->conf->hash_key);
         uint32_t h[4];
-        r->hash = key ? hash32(key, strlen(key), h) : 0;
-    } else if (r->tries == 0 && rt->conf->balance == BN_BALANCE_IP_HASH) {
+        r->upstream_try.hash = key ? hash32(key, strlen(key), h) : 0;
+    } else if (r->upstream_try.tries == 0 && rt->conf->balance == BN_BALANCE_IP_HASH) {
         uint32_t h[4];
-        r->hash = hash32(r->remote_addr, strlen(r->remote_addr), h);
+        r->upstream_try.hash = hash32(r->remote_addr, strlen(r->remote_addr), h);
     }
     rc = pick_peer(rt, r);
-    if (rc == PICK_FULL && r->tries == 0) {
+    if (rc == PICK_FULL && r->upstream_try.tries == 0) {
         enqueue(rt, r);
         /* A slot freed by another worker between our pick and the queued
          * count going up woke no one: look again now that it is counted. */
@@ -1042,13 +1042,13 @@ bn_upstream_connect(bn_request_t *r)
     }
     if (rc != PICK_OK) {
         r->client->log.action = "connecting to upstream";
-        r->ops->failed(r, r->fail_status ? r->fail_status : 502,
-                                r->tries == 0 ? "no live upstreams: every server is down"
+        r->ops->failed(r, r->upstream_try.fail_status ? r->upstream_try.fail_status : 502,
+                                r->upstream_try.tries == 0 ? "no live upstreams: every server is down"
                                               : "no further upstream to try");
         return;
     }
-    r->tries++;
-    r->tried_mask |= 1ULL << ((r->peer - 1) % 64);
+    r->upstream_try.tries++;
+    r->upstream_try.tried_mask |= 1ULL << ((r->upstream_try.peer - 1) % 64);
     bn_upstream_connect_picked(r);
 }
 
@@ -1096,7 +1096,7 @@ void
 bn_upstream_connect_picked(bn_request_t *r)
 {
     upstream_rt_t *rt = &rts[r->upstream->index];
-    unsigned peer = (unsigned) r->peer - 1;
+    unsigned peer = (unsigned) r->upstream_try.peer - 1;
 
     bn_list_t *it, *next;
 
@@ -1146,13 +1146,13 @@ connect_peer(bn_request_t *r, unsigned peer)
     bn_upconn_t *u;
     int fd, one = 1;
 
-    int ai = bn_peer_pick_addr(p, r->addrs_tried, &addr);
+    int ai = bn_peer_pick_addr(p, r->upstream_try.addrs_tried, &addr);
 
     if (ai == -1) {
         connect_failed(r, 0, "the upstream server has no address");
         return;
     }
-    r->addrs_tried |= 1u << ai;
+    r->upstream_try.addrs_tried |= 1u << ai;
     u = calloc(1, sizeof(*u));
     if (u == NULL) {
         bn_log_error(BN_LOG_CRIT, &r->client->log, 0, "out of memory for an upstream connection");
@@ -1225,7 +1225,7 @@ bn_upstream_release(bn_request_t *r, bool reusable)
     upstream_rt_t *rt;
 
     bn_upstream_dequeue(r);
-    if (r->peer != 0 && r->rhead_done && !r->peer_failure_counted) {
+    if (r->upstream_try.peer != 0 && r->rhead_done && !r->upstream_try.peer_failure_counted) {
         /* The server answered: it works. */
         peer_succeeded(r);
     }
