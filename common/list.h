@@ -44,22 +44,26 @@ bn_list_linked(const bn_list_t *e)
     return e->next != NULL;
 }
 
+/* Links e between prev and next, which are neighbours. */
+static inline void
+bn_list_insert_between(bn_list_t *prev, bn_list_t *next, bn_list_t *e)
+{
+    e->prev = prev;
+    e->next = next;
+    prev->next = e;
+    next->prev = e;
+}
+
 static inline void
 bn_list_insert_head(bn_list_t *l, bn_list_t *e)
 {
-    e->next = l->next;
-    e->prev = l;
-    l->next->prev = e;
-    l->next = e;
+    bn_list_insert_between(l, l->next, e);
 }
 
 static inline void
 bn_list_insert_tail(bn_list_t *l, bn_list_t *e)
 {
-    e->prev = l->prev;
-    e->next = l;
-    l->prev->next = e;
-    l->prev = e;
+    bn_list_insert_between(l->prev, l, e);
 }
 
 static inline void

@@ -569,8 +569,8 @@ add_validators(bn_request_t *r)
     }
 }
 
-int
-bn_cache_request(bn_request_t *r)
+static int
+request_lookup(bn_request_t *r)
 {
     const bn_conf_cache_t *cc = &r->route->cache;
     const char *rcc = bn_http_header(r, "cache-control");
@@ -769,10 +769,12 @@ wake_event(bn_io_t *io, uint32_t events)
     }
 }
 
+static int refresh_head(bn_request_t *r);
+
 int
 bn_cache_init(bn_conf_t *conf)
 {
-    bn_cache_refresh_hooks(bn_cache_refresh_head, bn_cache_finish);
+    bn_cache_refresh_hooks(refresh_head, bn_cache_finish);
     waiters_conf = conf;
     waiters = calloc(conf->ncache_zones + 1, sizeof(waiters_t));
     if (waiters == NULL) {
@@ -953,8 +955,8 @@ revalidated(bn_request_t *r)
     }
 }
 
-int
-bn_cache_refresh_head(bn_request_t *r)
+static int
+refresh_head(bn_request_t *r)
 {
     int status = r->rhead.status;
 
@@ -1115,8 +1117,8 @@ bn_cache_send(bn_request_t *r)
     }
 }
 
-int
-bn_cache_purge(bn_request_t *r)
+static int
+purge(bn_request_t *r)
 {
     const bn_conf_cache_t *cc = &r->route->cache;
     char *key;
@@ -1411,10 +1413,10 @@ bn_cache_phase(bn_request_t *r)
         return BN_OK;
     }
     if (strcmp(r->method, "PURGE") == 0) {
-        r->ops->respond(r, bn_cache_purge(r), NULL, NULL, NULL);
+        r->ops->respond(r, purge(r), NULL, NULL, NULL);
         return BN_DONE;
     }
-    rc = bn_cache_request(r);
+    rc = request_lookup(r);
     if (rc == BN_DONE) {
         r->ops->run(r); /* answered from the cache */
         return BN_DONE;

@@ -113,8 +113,8 @@ refresh_end(bn_request_t *r, bool complete)
     bn_event_defer_free(destroy_pool, r->pool);
 }
 
-void
-bn_cache_refresh_failed(bn_request_t *r, int status, const char *why)
+static void
+refresh_failed(bn_request_t *r, int status, const char *why)
 {
     BN_CHECK_OBJ(r, BN_REQUEST_MAGIC);
     r->client->log.action = NULL;
@@ -125,22 +125,24 @@ bn_cache_refresh_failed(bn_request_t *r, int status, const char *why)
     refresh_end(r, false);
 }
 
+static void refresh_run(bn_request_t *r);
+
 /* A refresh has no client to answer: a response of bouncer's own (never
  * asked for on its path) or an end just ends it, the entry as it was. */
 static void
 refresh_respond(bn_request_t *r, int status, const char *extra, const char *ctype,
                 const char *body)
 {
-    bn_cache_refresh_failed(r, status, "the refresh was answered by bouncer itself");
+    refresh_failed(r, status, "the refresh was answered by bouncer itself");
 }
 
 static void
 refresh_done(bn_request_t *r)
 {
-    bn_cache_refresh_failed(r, 502, "the refresh ended");
+    refresh_failed(r, 502, "the refresh ended");
 }
 
-static const bn_request_ops_t refresh_ops = { bn_cache_refresh_run, bn_cache_refresh_failed,
+static const bn_request_ops_t refresh_ops = { refresh_run, refresh_failed,
                                               refresh_respond, refresh_done };
 
 int
@@ -276,7 +278,7 @@ head_arrived(bn_request_t *r)
     }
     if (rc == BN_ERROR) {
         snprintf(why, sizeof(why), "upstream answered %d", h->status);
-        bn_cache_refresh_failed(r, 502, why);
+        refresh_failed(r, 502, why);
         return BN_DONE;
     }
     /* Renewed by a 304, or not to be stored: a body, if any, is not read. */
@@ -298,7 +300,7 @@ read_head(bn_request_t *r)
         ssize_t n;
 
         if (rc == BN_OK && r->rhead.status == 101) {
-            bn_cache_refresh_failed(r, 502, "upstream switched protocols unasked");
+            refresh_failed(r, 502, "upstream switched protocols unasked");
             return BN_DONE;
         }
         if (rc == BN_OK && r->rhead.status < 200) {
@@ -313,7 +315,7 @@ read_head(bn_request_t *r)
         }
         if (rc == BN_ERROR || bn_buf_room(&r->rbuf) == 0) {
             r->client->log.action = "reading response header from upstream";
-            bn_cache_refresh_failed(r, 502,
+            refresh_failed(r, 502,
                                     rc == BN_ERROR ? "upstream sent an invalid response head"
                                                    : "upstream sent too big a header");
             return BN_DONE;
@@ -341,13 +343,13 @@ read_head(bn_request_t *r)
         if (bn_buf_len(&r->rbuf) == 0 && bn_upstream_retry(r, 502, why)) {
             return BN_DONE;
         }
-        bn_cache_refresh_failed(r, 502, why);
+        refresh_failed(r, 502, why);
         return BN_DONE;
     }
 }
 
-void
-bn_cache_refresh_run(bn_request_t *r)
+static void
+refresh_run(bn_request_t *r)
 {
     bn_upconn_t *u = r->up;
     bool any = false;
@@ -383,7 +385,7 @@ bn_cache_refresh_run(bn_request_t *r)
             rc = bn_pipe_run(&r->resp_pipe, &u->conn, NULL, &why);
             if (rc == BN_PIPE_SRC_ERROR) {
                 r->client->log.action = "reading upstream";
-                bn_cache_refresh_failed(r, 502, why);
+                refresh_failed(r, 502, why);
                 return;
             }
             if (r->resp_pipe.tee_failed || r->resp_pipe.done) {

@@ -15,14 +15,10 @@ int bn_cache_refresh_start(bn_request_t *r);
 /*
  * What a refresh reports to the cache that started it (cache.c hands these
  * over at start, so the refresh never calls up into it): head, when the
- * answer's head arrived (bn_cache_refresh_head()); finish, when it ends
+ * answer's head arrived (refresh_head() in cache.c); finish, when it ends
  * (bn_cache_finish()).
  */
 void bn_cache_refresh_hooks(int (*head)(bn_request_t *r), void (*finish)(bn_request_t *r, bool complete));
-/* A background request's ops: what bn_http_run() and
- * bn_http_upstream_failed() are to a client's. */
-void bn_cache_refresh_run(bn_request_t *r);
-void bn_cache_refresh_failed(bn_request_t *r, int status, const char *why);
 /* Background requests in flight: a quitting worker waits for them. */
 unsigned bn_cache_refreshes(void);
 

@@ -68,8 +68,9 @@ int bn_event_defer_free(void (*fn)(void *), void *data);
  * the handler that asks for it, for it may reach other requests (waking a
  * queue from inside a close would run another request's code there).
  * bn_event_post() runs p->handler once, from the loop, after the current
- * handler returns; posting one that is posted already does nothing.  The
- * owner of p unposts it before it goes away.
+ * handler returns; posting one that is posted already does nothing.  p
+ * must live until it has run (the upstreams' dispatch lives as long as
+ * the worker).
  */
 typedef struct bn_posted_s bn_posted_t;
 
@@ -80,6 +81,5 @@ struct bn_posted_s {
 };
 
 void bn_event_post(bn_posted_t *p);
-void bn_event_unpost(bn_posted_t *p);
 
 #endif

@@ -30,6 +30,16 @@
 #include <sys/uio.h>
 
 static int start_request(bn_client_t *c);
+/* Moves what can move of r, on any event of its client or upstream. */
+static void request_run(bn_request_t *r);
+/* A response of bouncer's own: status, extra header lines (each with its
+ * CRLF), Content-Type and body, or NULL for the status page. */
+static void respond(bn_request_t *r, int status, const char *extra, const char *ctype,
+                    const char *body);
+/* r's upstream could not be had, or broke, with this status. */
+static void upstream_failed(bn_request_t *r, int status, const char *why);
+/* Ends r's tunnel or exchange: access log, both connections closed. */
+static void finish_closing(bn_request_t *r);
 static void finalize_request(bn_request_t *r);
 static void free_request(bn_request_t *r);
 static void client_timeout(bn_timer_t *t);
@@ -475,7 +485,7 @@ bn_http_client_event(bn_io_t *io, uint32_t events)
         read_head(c);
         break;
     case BN_CLIENT_BUSY:
-        bn_http_run(c->req);
+        request_run(c->req);
         break;
     case BN_CLIENT_LINGERING:
         linger(c);
@@ -516,7 +526,7 @@ client_timeout(bn_timer_t *t)
             bn_upstream_release(r, false);
         }
         r->keepalive = false;
-        bn_http_respond(r, 408, NULL, NULL, NULL);
+        respond(r, 408, NULL, NULL, NULL);
         return;
     }
     bn_log_error(BN_LOG_INFO, &c->log, 0, "client timed out reading the response");
@@ -626,8 +636,8 @@ request_pool_put(bn_pool_t *pool)
 }
 
 /* A client's request hears from the upstream and the cache here. */
-static const bn_request_ops_t client_ops = { bn_http_run, bn_http_upstream_failed,
-                                             bn_http_respond, bn_http_finish_closing };
+static const bn_request_ops_t client_ops = { request_run, upstream_failed,
+                                             respond, finish_closing };
 
 static bn_request_t *
 new_request(bn_client_t *c)
@@ -736,7 +746,7 @@ start_request(bn_client_t *c)
             bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent an invalid request: %s",
                          invalid_request_reason(r));
         }
-        bn_http_respond(r, r->head.error, NULL, NULL, NULL);
+        respond(r, r->head.error, NULL, NULL, NULL);
         return BN_OK;
     }
 
@@ -747,7 +757,7 @@ start_request(bn_client_t *c)
 
     rc = bn_route_absolute_form(r);
     if (rc == BN_ERROR) {
-        bn_http_respond(r, 400, NULL, NULL, NULL);
+        respond(r, 400, NULL, NULL, NULL);
         return BN_OK;
     }
     r->request_uri = r->target;
@@ -756,7 +766,7 @@ start_request(bn_client_t *c)
         r->host = bn_route_host(r, c->in.start + h->value, h->value_len);
         if (r->host == NULL) {
             bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent an invalid Host header");
-            bn_http_respond(r, 400, NULL, NULL, NULL);
+            respond(r, 400, NULL, NULL, NULL);
             return BN_OK;
         }
         if (r->host[0] == '\0') {
@@ -765,14 +775,14 @@ start_request(bn_client_t *c)
     }
     if (r->target[0] != '/') {
         bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent an unsupported request-target");
-        bn_http_respond(r, 400, NULL, NULL, NULL);
+        respond(r, 400, NULL, NULL, NULL);
         return BN_OK;
     }
     q = strchr(r->target, '?');
     r->path = q ? bn_pstrndup(r->pool, r->target, (size_t) (q - r->target)) : r->target;
     if (bn_route_normalize(r) != BN_OK) {
         bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent an invalid path");
-        bn_http_respond(r, 400, NULL, NULL, NULL);
+        respond(r, 400, NULL, NULL, NULL);
         return BN_OK;
     }
 
@@ -802,8 +812,8 @@ start_request(bn_client_t *c)
 
 /* ---- responses made by bouncer ------------------------------------------------------ */
 
-void
-bn_http_respond(bn_request_t *r, int status, const char *extra, const char *ctype, const char *body)
+static void
+respond(bn_request_t *r, int status, const char *extra, const char *ctype, const char *body)
 {
     bn_client_t *c = r->client;
     char page[512];
@@ -870,13 +880,13 @@ bn_http_respond(bn_request_t *r, int status, const char *extra, const char *ctyp
     r->resp_started = true;
     bn_pipe_init(&r->resp_pipe, NULL, BN_BODY_NONE, 0, false);
     c->state = BN_CLIENT_BUSY;
-    bn_http_run(r);
+    request_run(r);
 }
 
 /* ---- the upstream side --------------------------------------------------------------- */
 
-void
-bn_http_upstream_failed(bn_request_t *r, int status, const char *why)
+static void
+upstream_failed(bn_request_t *r, int status, const char *why)
 {
     bn_client_t *c = r->client;
 
@@ -887,7 +897,7 @@ bn_http_upstream_failed(bn_request_t *r, int status, const char *why)
     }
     r->upstream_msec = (int64_t) (bn_current_msec - r->upstream_start_msec);
     if (bn_cache_stale_on_failure(r, status)) {
-        bn_http_run(r);
+        request_run(r);
         return;
     }
     if (r->resp_started && r->resp_pipe.bytes_out == 0 && r->rhead_done) {
@@ -901,11 +911,11 @@ bn_http_upstream_failed(bn_request_t *r, int status, const char *why)
         bn_http_close_client(c);
         return;
     }
-    bn_http_respond(r, status, NULL, NULL, NULL);
+    respond(r, status, NULL, NULL, NULL);
 }
 
-void
-bn_http_finish_closing(bn_request_t *r)
+static void
+finish_closing(bn_request_t *r)
 {
     bn_client_t *c = r->client;
 
@@ -942,7 +952,7 @@ read_response_head(bn_request_t *r)
                  * the client, which may already send frames, is closed. */
                 r->up_keepalive = false;
                 r->keepalive = false;
-                bn_http_upstream_failed(r, 502, "upstream sent 101 without a valid WebSocket handshake");
+                upstream_failed(r, 502, "upstream sent 101 without a valid WebSocket handshake");
                 return BN_ERROR;
             }
             if (r->rhead.status == 101 && r->websocket) {
@@ -950,14 +960,14 @@ read_response_head(bn_request_t *r)
                 r->resp_started = true;
                 r->upstream_msec = (int64_t) (bn_current_msec - r->upstream_start_msec);
                 if (bn_http_build_switch_head(r) != BN_OK) {
-                    bn_http_upstream_failed(r, 502, "upstream response head too large");
+                    upstream_failed(r, 502, "upstream response head too large");
                     return BN_ERROR;
                 }
                 bn_tunnel_start(r);
                 return BN_DONE;
             }
             if (r->rhead.status == 101) {
-                bn_http_upstream_failed(r, 502, "upstream switched protocols unasked");
+                upstream_failed(r, 502, "upstream switched protocols unasked");
                 return BN_ERROR;
             }
             /* An interim response (100, 103 Early Hints): the client gets it
@@ -987,11 +997,11 @@ read_response_head(bn_request_t *r)
             r->upstream_msec = (int64_t) (bn_current_msec - r->upstream_start_msec);
             r->upstream_status = r->rhead.status;
             if (r->cache_status != NULL && bn_cache_upstream_head(r) == BN_DONE) {
-                bn_http_run(r); /* answered from the cache after all */
+                request_run(r); /* answered from the cache after all */
                 return BN_DONE;
             }
             if (bn_http_build_response_head(r) != BN_OK) {
-                bn_http_upstream_failed(r, 502, "upstream response head too large");
+                upstream_failed(r, 502, "upstream response head too large");
                 return BN_ERROR;
             }
             if (r->websocket) {
@@ -1007,7 +1017,7 @@ read_response_head(bn_request_t *r)
         }
         if (rc == BN_ERROR || bn_buf_room(&r->rbuf) == 0) {
             r->client->log.action = "reading response header from upstream";
-            bn_http_upstream_failed(r, 502,
+            upstream_failed(r, 502,
                                     rc == BN_ERROR ? "upstream sent an invalid response head"
                                                    : "upstream sent too big a header");
             return BN_ERROR;
@@ -1043,7 +1053,7 @@ read_response_head(bn_request_t *r)
                                             : "upstream connection failed")) {
                 return BN_ERROR;
             }
-            bn_http_upstream_failed(r, 502,
+            upstream_failed(r, 502,
                                     n == 0 ? "upstream prematurely closed connection"
                                            : "upstream connection failed");
             return BN_ERROR;
@@ -1100,8 +1110,8 @@ abort_request(bn_request_t *r, int status, int err, const char *why)
     bn_http_close_client(c);
 }
 
-void
-bn_http_run(bn_request_t *r)
+static void
+request_run(bn_request_t *r)
 {
     bn_client_t *c = r->client;
     bool cprog = false, uprog = false;
@@ -1169,7 +1179,7 @@ bn_http_run(bn_request_t *r)
                     bn_log_error(BN_LOG_INFO, &c->log, 0,
                                  "client sent a chunked body over the limit of %" PRIu64 " bytes",
                                  r->req_pipe.max_body);
-                    bn_http_respond(r, 413, NULL, NULL, NULL);
+                    respond(r, 413, NULL, NULL, NULL);
                     return;
                 }
                 if (rc == BN_PIPE_TOO_LARGE) {
@@ -1181,7 +1191,7 @@ bn_http_run(bn_request_t *r)
                         bn_log_error(BN_LOG_INFO, &c->log, 0,
                                      "client sent an invalid chunked body");
                         r->keepalive = false;
-                        bn_http_respond(r, 400, NULL, NULL, NULL);
+                        respond(r, 400, NULL, NULL, NULL);
                         return;
                     }
                     abort_request(r, 499, 0, "client closed the connection while sending the body");
@@ -1212,7 +1222,7 @@ bn_http_run(bn_request_t *r)
                 if (rc == BN_PIPE_SRC_ERROR) {
                     /* Not a passive health failure: the server answered. */
                     c->log.action = "reading upstream";
-                    bn_http_upstream_failed(r, 502, why);
+                    upstream_failed(r, 502, why);
                     return;
                 }
                 if (rc == BN_PIPE_DST_ERROR) {

@@ -88,8 +88,8 @@ bn_route_server(bn_conf_listen_t *l, const char *host)
     return l->default_server;
 }
 
-const char *
-bn_route_server_name(const bn_conf_server_t *s)
+static const char *
+server_name(const bn_conf_server_t *s)
 {
     for (size_t i = 0; i < s->nnames; i++) {
         if (s->names[i][0] != '*') {
@@ -113,8 +113,8 @@ method_allowed(const bn_conf_route_t *rt, const char *method)
     return false;
 }
 
-bn_conf_route_t *
-bn_route_find(bn_request_t *r)
+static bn_conf_route_t *
+find_route(bn_request_t *r)
 {
     /* One per worker, made once: $0..$9 is all a route can use. */
     static pcre2_match_data *md;
@@ -158,8 +158,8 @@ bn_route_find(bn_request_t *r)
 }
 
 /* Applies the route's rewrite to the path; the query string is kept. */
-int
-bn_route_rewrite(bn_request_t *r)
+static int
+rewrite(bn_request_t *r)
 {
     const bn_conf_route_t *rt = r->route;
     const char *q = strchr(r->target, '?');
@@ -241,7 +241,7 @@ bn_route_phase_server(bn_request_t *r)
         /* No Host (HTTP/1.0): the block's name stands for it, in $host, the
          * cache key and the Host sent upstream alike, so that what is
          * stored under a name is what that name's backend answered. */
-        r->host = (char *) bn_route_server_name(r->server);
+        r->host = (char *) server_name(r->server);
     }
     if (c->conn.ssl != NULL && r->server != c->tls_server
         && (c->sni || !same_client_rules(r->server, c->tls_server))) {
@@ -284,11 +284,11 @@ bn_route_phase_redirect(bn_request_t *r)
 int
 bn_route_phase_route(bn_request_t *r)
 {
-    r->route = bn_route_find(r);
+    r->route = find_route(r);
     if (r->route == NULL) {
         return 404;
     }
-    if (r->route->rewrite != NULL && bn_route_rewrite(r) != BN_OK) {
+    if (r->route->rewrite != NULL && rewrite(r) != BN_OK) {
         return 500;
     }
     return BN_OK;

@@ -7,14 +7,8 @@
 /* Host without port, lower case, in r's pool; NULL when it is not valid. */
 char *bn_route_host(bn_request_t *r, const char *h, size_t len);
 bn_conf_server_t *bn_route_server(bn_conf_listen_t *l, const char *host);
-/* The block's first name that is not a wildcard (what stands for a missing Host), or NULL. */
-const char *bn_route_server_name(const bn_conf_server_t *s);
 /* Normalises r->path for matching; BN_ERROR means 400. */
 int bn_route_normalize(bn_request_t *r);
-/* The first route matching r->path and r->method, or NULL (404). */
-bn_conf_route_t *bn_route_find(bn_request_t *r);
-/* Applies r->route's rewrite to r->target; BN_OK or BN_ERROR. */
-int bn_route_rewrite(bn_request_t *r);
 /* "http://host/path" (RFC 9112 3.2.2): sets r->host and r->target.
  * Returns BN_OK, BN_DECLINED (origin-form) or BN_ERROR. */
 int bn_route_absolute_form(bn_request_t *r);

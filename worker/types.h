@@ -2,7 +2,7 @@
  * types.h: the worker's HTTP objects: client connections, upstream
  * connections and the request that joins them.
  *
- * A request is driven by one function, bn_http_run() in http.c, that moves
+ * A request is driven by one function, request_run() in http.c, that moves
  * bytes in both directions until nothing more can move without waiting;
  * every event on either connection just calls it again.  Each direction is
  * a bn_pipe_t: a source buffer, the framing of what is read, and the framing
@@ -42,7 +42,7 @@ typedef struct bn_request_s bn_request_t;
  * refresh).  upstream.c and cache.c report through it and never call into
  * their owner's file.  run: an event or a change; move what can move.
  * failed: the upstream could not be had (or broke) with this status.
- * respond: answer with a response of bouncer's own (bn_http_respond()).
+ * respond: answer with a response of bouncer's own (respond() in http.c).
  * done: the request is over and its connection goes (a tunnel's end).
  */
 typedef struct {
