@@ -78,6 +78,9 @@ bn_cache_zone_create(const char *name, const char *path, size_t memory)
     }
     z = bn_slab_data(slab);
     memset(z, 0, reserve);
+    for (int l = 0; l < NLISTS; l++) {
+        bn_list_init(&z->list[l]);
+    }
     z->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (z->wake_fd == -1) {
         int e = errno;
@@ -138,40 +141,6 @@ bucket(bn_cache_zone_t *z, const unsigned char *key)
     return &z->buckets[h % z->nbuckets];
 }
 
-static void
-list_unlink(bn_cache_zone_t *z, int l, entry_t *e)
-{
-    link_t *k = &e->link[l];
-
-    if (k->prev != NULL) {
-        k->prev->link[l].next = k->next;
-    } else {
-        z->list[l].head = k->next;
-    }
-    if (k->next != NULL) {
-        k->next->link[l].prev = k->prev;
-    } else {
-        z->list[l].tail = k->prev;
-    }
-    k->prev = k->next = NULL;
-}
-
-static void
-list_push(bn_cache_zone_t *z, int l, entry_t *e)
-{
-    link_t *k = &e->link[l];
-
-    k->prev = NULL;
-    k->next = z->list[l].head;
-    if (k->next != NULL) {
-        k->next->link[l].prev = e;
-    }
-    z->list[l].head = e;
-    if (z->list[l].tail == NULL) {
-        z->list[l].tail = e;
-    }
-}
-
 static entry_t *
 find(bn_cache_zone_t *z, const unsigned char *key)
 {
@@ -198,7 +167,9 @@ bn_cache_index_lock(bn_cache_zone_t *z)
         return;
     }
     memset(z->buckets, 0, z->nbuckets * sizeof(entry_t *));
-    memset(z->list, 0, sizeof(z->list));
+    for (int l = 0; l < NLISTS; l++) {
+        bn_list_init(&z->list[l]);
+    }
     memset(z->locks, 0, sizeof(z->locks));
     z->nentries = 0;
     z->bytes = 0;
@@ -228,7 +199,7 @@ hot_drop(bn_cache_zone_t *z, entry_t *e)
     e->hot = NULL;
     z->hot_bytes -= e->hot_cost;
     e->hot_cost = 0;
-    list_unlink(z, HOT, e);
+    bn_list_remove(&e->link[HOT]);
 }
 
 /* The slab's chunk for n bytes: its power-of-two class. */
@@ -252,8 +223,8 @@ bn_cache_zone_limits(bn_cache_zone_t *z, uint64_t max_size, uint64_t inactive_ms
     z->inactive = (int64_t) (inactive_msec / 1000);
     z->hot_max_object = hot_max_object;
     z->hot_memory = hot_memory;
-    while (z->list[HOT].tail != NULL && z->hot_bytes > z->hot_memory) {
-        hot_drop(z, z->list[HOT].tail);
+    while (bn_cache_index_tail(z, HOT) != NULL && z->hot_bytes > z->hot_memory) {
+        hot_drop(z, bn_cache_index_tail(z, HOT));
     }
     bn_slab_unlock(z->slab);
 }
@@ -284,8 +255,8 @@ bn_cache_hot_get(bn_cache_zone_t *z, const bn_cache_meta_t *m, char *buf, size_t
         }
         *got = off;
         *lines_len = e->hot_lines;
-        list_unlink(z, HOT, e);
-        list_push(z, HOT, e);
+        bn_list_remove(&e->link[HOT]);
+        bn_list_insert_head(&z->list[HOT], &e->link[HOT]);
         ok = true;
     }
     bn_slab_unlock(z->slab);
@@ -315,8 +286,8 @@ bn_cache_hot_put(bn_cache_zone_t *z, const bn_cache_meta_t *m, const char *data,
          * an entry of the index. */
         while ((z->hot_bytes + cost + slab_cost(want) > z->hot_memory
                 || (c = bn_slab_alloc_locked(z->slab, want)) == NULL)
-               && z->list[HOT].tail != NULL) {
-            hot_drop(z, z->list[HOT].tail);
+               && bn_cache_index_tail(z, HOT) != NULL) {
+            hot_drop(z, bn_cache_index_tail(z, HOT));
         }
         if (c == NULL) {
             for (hot_chunk_t *f = first, *next; f != NULL; f = next) {
@@ -339,7 +310,7 @@ bn_cache_hot_put(bn_cache_zone_t *z, const bn_cache_meta_t *m, const char *data,
     e->hot_lines = (uint32_t) lines_len;
     e->hot_cost = cost;
     z->hot_bytes += cost;
-    list_push(z, HOT, e);
+    bn_list_insert_head(&z->list[HOT], &e->link[HOT]);
     bn_slab_unlock(z->slab);
 }
 
@@ -358,7 +329,7 @@ bn_cache_index_drop(bn_cache_zone_t *z, entry_t *e, bool keep_file)
     *pp = e->hnext;
     BN_CRASH_POINT("cache-drop"); /* out of its chain, still on the lists */
     hot_drop(z, e);
-    list_unlink(z, LRU, e);
+    bn_list_remove(&e->link[LRU]);
     z->nentries--;
     z->bytes -= e->m.size;
     if (!keep_file) {
@@ -402,8 +373,8 @@ bn_cache_lookup(bn_cache_zone_t *z, const unsigned char *key, bn_cache_meta_t *m
     if (e != NULL) {
         *m = e->m;
         e->last_used = (int64_t) time(NULL);
-        list_unlink(z, LRU, e);
-        list_push(z, LRU, e);
+        bn_list_remove(&e->link[LRU]);
+        bn_list_insert_head(&z->list[LRU], &e->link[LRU]);
     }
     bn_slab_unlock(z->slab);
     return e != NULL;
@@ -422,18 +393,18 @@ bn_cache_insert(bn_cache_zone_t *z, const bn_cache_meta_t *m)
         bn_cache_index_drop(z, e, true);
     }
     /* Unused too long: gone, oldest first, whatever the room. */
-    while (z->list[LRU].tail != NULL && z->inactive > 0
-           && z->list[LRU].tail->last_used + z->inactive < now) {
-        bn_cache_index_drop(z, z->list[LRU].tail, false);
+    while (bn_cache_index_tail(z, LRU) != NULL && z->inactive > 0
+           && bn_cache_index_tail(z, LRU)->last_used + z->inactive < now) {
+        bn_cache_index_drop(z, bn_cache_index_tail(z, LRU), false);
     }
     while ((e = bn_slab_alloc_locked(z->slab, sizeof(entry_t))) == NULL
-           && z->list[LRU].tail != NULL) {
+           && bn_cache_index_tail(z, LRU) != NULL) {
         /* The index is full: copies in memory go first, then the least
          * recently used entries. */
-        if (z->list[HOT].tail != NULL) {
-            hot_drop(z, z->list[HOT].tail);
+        if (bn_cache_index_tail(z, HOT) != NULL) {
+            hot_drop(z, bn_cache_index_tail(z, HOT));
         } else {
-            bn_cache_index_drop(z, z->list[LRU].tail, false);
+            bn_cache_index_drop(z, bn_cache_index_tail(z, LRU), false);
         }
     }
     if (e == NULL) {
@@ -448,12 +419,12 @@ bn_cache_insert(bn_cache_zone_t *z, const bn_cache_meta_t *m)
     e->last_used = now;
     e->hnext = *bucket(z, m->key);
     *bucket(z, m->key) = e;
-    list_push(z, LRU, e);
+    bn_list_insert_head(&z->list[LRU], &e->link[LRU]);
     z->nentries++;
     z->bytes += m->size;
-    while (z->max_size > 0 && z->bytes > z->max_size && z->list[LRU].tail != NULL) {
+    while (z->max_size > 0 && z->bytes > z->max_size && bn_cache_index_tail(z, LRU) != NULL) {
         /* Over the disk bound: least recently used out. */
-        bn_cache_index_drop(z, z->list[LRU].tail, false);
+        bn_cache_index_drop(z, bn_cache_index_tail(z, LRU), false);
     }
     bn_slab_unlock(z->slab);
 }

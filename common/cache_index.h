@@ -10,6 +10,7 @@
 
 #include "bouncer.h"
 #include "cache_meta.h"
+#include "list.h"
 #include "slab.h"
 
 #include <limits.h>
@@ -27,19 +28,11 @@ typedef struct hot_chunk_s {
  * LRU (evicted from its tail), those with a copy in memory also on HOT. */
 enum { LRU, HOT, NLISTS };
 
-typedef struct {
-    struct entry_s *prev, *next;
-} link_t;
-
-typedef struct {
-    struct entry_s *head, *tail;
-} list_t;
-
 typedef struct entry_s {
     bn_cache_meta_t m;
     int64_t last_used; /* wall-clock seconds */
     struct entry_s *hnext;
-    link_t link[NLISTS];
+    bn_list_t link[NLISTS];
 
     /* The memory tier: the file's header lines and body, when small. */
     hot_chunk_t *hot;
@@ -69,13 +62,23 @@ struct bn_cache_zone_s {
     /* An eventfd the unlock of a key someone waits for is written to (never
      * read: each write is an edge for every worker's epoll). */
     int wake_fd;
-    list_t list[NLISTS];
+    bn_list_t list[NLISTS]; /* sentinels: the zone is mapped at one address in every process */
     _Atomic uint64_t write_failures;      /* bodies a full or failing disk cut */
     _Atomic int64_t write_failure_logged; /* wall-clock second of the last message */
     /* The memory tier's bounds (set by the master, read under the lock). */
     size_t hot_max_object, hot_memory, hot_bytes;
     entry_t *buckets[]; /* in the slab's reserved area, like all of this */
 };
+
+/* The least recently used entry of list l, or NULL. */
+static inline entry_t *
+bn_cache_index_tail(struct bn_cache_zone_s *z, int l)
+{
+    bn_list_t *k = bn_list_tail(&z->list[l]);
+
+    /* k is link[l] of its entry: step back to link[0] to find the entry. */
+    return k != NULL ? bn_list_data(k - l, entry_t, link) : NULL;
+}
 
 /*
  * Takes the zone's lock (bn_slab_unlock(z->slab) gives it back), first

@@ -23,9 +23,9 @@ bn_cache_expire_inactive(bn_cache_zone_t *z)
     int64_t now = (int64_t) time(NULL);
 
     bn_cache_index_lock(z);
-    while (z->list[LRU].tail != NULL && z->inactive > 0
-           && z->list[LRU].tail->last_used + z->inactive < now) {
-        bn_cache_index_drop(z, z->list[LRU].tail, false);
+    while (bn_cache_index_tail(z, LRU) != NULL && z->inactive > 0
+           && bn_cache_index_tail(z, LRU)->last_used + z->inactive < now) {
+        bn_cache_index_drop(z, bn_cache_index_tail(z, LRU), false);
     }
     bn_slab_unlock(z->slab);
 }
