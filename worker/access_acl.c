@@ -33,4 +33,4 @@ handler(bn_request_t *r)
     return BN_OK;
 }
 
-const bn_access_module_t bn_access_acl = { "allow/deny", wanted, handler };
+const bn_access_module_t bn_access_acl = { "allow/deny", BN_ACCESS_ACL, wanted, handler };

@@ -295,6 +295,14 @@ bn_event_post(bn_posted_t *p)
     }
 }
 
+void
+bn_event_unpost(bn_posted_t *p)
+{
+    if (bn_list_linked(&p->link)) {
+        bn_list_remove(&p->link);
+    }
+}
+
 /* Runs what was posted, and what that posts in turn, then the frees. */
 static void
 run_posted(void)

@@ -82,4 +82,7 @@ struct bn_posted_s {
 
 void bn_event_post(bn_posted_t *p);
 
+/* Takes back a posted event that has not run yet (what it would run is going). */
+void bn_event_unpost(bn_posted_t *p);
+
 #endif

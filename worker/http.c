@@ -686,6 +686,7 @@ free_request(bn_request_t *r)
         bn_cache_finish(r, false); /* ended before its response did */
     }
     bn_timer_del(&r->up_timer);
+    bn_event_unpost(&r->wake);
     bn_pipe_release(&r->resp_pipe);
     c->req = NULL;
     r->magic = 0;
@@ -1121,7 +1122,12 @@ request_run(bn_request_t *r)
 
     BN_CHECK_OBJ(r, BN_REQUEST_MAGIC);
     if (r->state == BN_REQ_PHASES) {
-        /* Parked in a phase: what it waits for calls bn_phase_run(). */
+        /* Parked in a phase: what it waits for wakes it (bn_phase_wake()).
+         * A client gone meanwhile ends it now, or the wait would be spent
+         * on nobody; its bytes, body or pipelined, stay where they are. */
+        if (c->conn.rdhup && r->phase < BN_PHASE_DONE) {
+            abort_request(r, 499, 0, "client closed the connection while its request waited");
+        }
         return;
     }
     if (r->state == BN_REQ_TUNNEL) {

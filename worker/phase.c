@@ -80,6 +80,21 @@ run_access(bn_request_t *r)
     return BN_OK;
 }
 
+static void
+woken(bn_posted_t *p)
+{
+    bn_phase_run(p->data);
+}
+
+void
+bn_phase_wake(bn_request_t *r)
+{
+    BN_CHECK_OBJ(r, BN_REQUEST_MAGIC);
+    r->wake.handler = woken;
+    r->wake.data = r;
+    bn_event_post(&r->wake);
+}
+
 void
 bn_phase_run(bn_request_t *r)
 {

@@ -3,7 +3,13 @@
  * through them in order; each phase's handler says go on, answered, an
  * error status, or wait.  A waiting request is parked with r->phase (and,
  * in ACCESS, r->access_next) saying where it resumes; whatever it waits
- * for calls bn_phase_run() again.  Nothing polls.
+ * for calls bn_phase_wake() when it comes.  Nothing polls.
+ *
+ * Parking rules.  A handler that returns BN_AGAIN has armed what wakes
+ * it, and a deadline of its own (the subrequest's timeout, the limit's
+ * delay): the engine sets none.  A client that closes its connection
+ * while its request is parked ends the request at once (499, logged);
+ * the handler's pool cleanups undo what it started.
  *
  *   SERVER      Host -> server block; 421 when the TLS handshake chose another
  *   POST_READ   the client's address (real_ip is the server block's)
@@ -23,6 +29,13 @@
 
 /* Runs r's phases from r->phase on, until one answers, fails or waits. */
 void bn_phase_run(bn_request_t *r);
+
+/*
+ * What a parked request waited for has come: its phases go on from the
+ * event loop, after the caller returns (never inside it, which may be
+ * another request's code).
+ */
+void bn_phase_wake(bn_request_t *r);
 
 const char *bn_phase_name(unsigned phase);
 

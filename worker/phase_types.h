@@ -36,6 +36,7 @@ typedef int (*bn_phase_handler_pt)(bn_request_t *r);
  */
 struct bn_access_module_s {
     const char *name;
+    bn_access_id_t id; /* its slot in r->access_ctx */
     bool (*wanted)(const bn_conf_route_t *rt);
     bn_phase_handler_pt handler;
 };

@@ -162,6 +162,17 @@ typedef struct {
     size_t kpipe_bytes; /* in the kernel pipe, not yet sent */
 } bn_pipe_t;
 
+/*
+ * The access handlers (phase.c runs them in this order), each with a slot
+ * in the request for its own state: r->access_ctx[id].  What a handler
+ * must undo when the request ends (a count, a subrequest) it registers as
+ * a cleanup of r->pool, which runs however the request ends.
+ */
+typedef enum {
+    BN_ACCESS_ACL = 0,
+    BN_ACCESS_NMODULES,
+} bn_access_id_t;
+
 typedef enum {
     BN_REQ_CONNECTING = 0,
     BN_REQ_PROXYING,
@@ -179,6 +190,8 @@ struct bn_request_s {
     const bn_request_ops_t *ops;
     unsigned phase;       /* bn_phase_t: where bn_phase_run() goes on */
     unsigned access_next; /* in ACCESS: the route's next access handler */
+    void *access_ctx[BN_ACCESS_NMODULES];
+    bn_posted_t wake; /* bn_phase_wake(): a parked request goes on */
 
     bn_http_head_t head;
     char *method;
