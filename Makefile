@@ -6,16 +6,17 @@ DESTDIR ?=
 CONF_DIR = $(dir $(CONF_PATH))
 PID_DIR = $(dir $(PID_PATH))
 
-COMMON_SRCS = common/addr.c common/buf.c common/conf.c common/conf_cache.c common/conf_file.c common/conf_limits.c \
+COMMON_SRCS = common/addr.c common/auth_cache.c common/buf.c common/conf.c common/conf_auth.c common/conf_cache.c common/conf_file.c common/conf_limits.c \
 	common/conf_log.c common/conf_processes.c common/conf_route.c common/conf_schema.c common/conf_server.c \
-	common/conf_upstream.c common/heritage.c common/http_parse.c common/log.c \
+	common/conf_upstream.c common/heritage.c common/http_parse.c common/jwks.c common/log.c \
 	common/pool.c common/proctitle.c common/str.c common/template.c common/uri.c common/clock.c common/tls.c common/slab.c common/cache.c \
-	common/peers.c
-WORKER_SRCS = worker/access_acl.c worker/access_log.c worker/cache.c worker/cache_refresh.c worker/event.c worker/headers.c worker/http.c \
+	common/peers.c common/credfile.c common/htpasswd.c common/apikeys.c common/json.c common/jwt.c
+WORKER_SRCS = worker/access_acl.c worker/access_auth.c worker/auth.c worker/auth_api_key.c \
+	worker/auth_basic.c worker/auth_forward.c worker/auth_jwt.c worker/thread_pool.c worker/access_log.c worker/cache.c worker/cache_refresh.c worker/event.c worker/headers.c worker/http.c \
 	worker/phase.c worker/pipe.c worker/proxy.c worker/request.c worker/route.c \
 	worker/tls.c worker/tunnel.c worker/upstream.c worker/variables.c worker/worker.c worker/worker_state.c
 MASTER_SRCS = master/control.c master/listen.c master/main.c master/master.c master/process.c \
-	master/helper_cache.c master/helper_health.c master/helper_main.c master/helper_resolve.c
+	master/helper_cache.c master/helper_health.c master/helper_jwks.c master/helper_main.c master/helper_resolve.c
 
 COMMON_OBJS = $(COMMON_SRCS:%.c=objs/%.o)
 WORKER_OBJS = $(WORKER_SRCS:%.c=objs/%.o)
@@ -45,7 +46,15 @@ objs/t/unit/%: t/unit/%.c t/unit/tap.h $(COMMON_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(COMMON_OBJS) $(LDFLAGS) $(LIBS)
 
-unit: $(UNIT_BINS)
+# The drivers of tests that run common/ code on files and tokens the test
+# made: t/htpasswd_files.t, t/json_diff.t, t/jwt_verify.t.
+TOOL_BINS = objs/t/pw_check objs/t/json_check objs/t/jwt_check
+
+objs/t/%: t/tools/%.c t/tools/json_canon.h $(COMMON_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(COMMON_OBJS) $(LDFLAGS) $(LIBS)
+
+unit: $(UNIT_BINS) $(TOOL_BINS)
 
 # The test suite's binary: bouncer with the crash points of common/testhook.h
 # compiled in.  Only the files that have any are built a second time.
@@ -61,7 +70,11 @@ objs/hooks/%.o: %.c objs/config.h $(wildcard common/*.h worker/*.h master/*.h)
 
 # libFuzzer targets (clang): make fuzz && objs/fuzz_http_parse t/fuzz/corpus/http_parse
 FUZZ_CC ?= clang
-fuzz: objs/fuzz_http_parse objs/fuzz_uri objs/fuzz_chunked objs/fuzz_host
+fuzz: objs/fuzz_http_parse objs/fuzz_uri objs/fuzz_chunked objs/fuzz_host objs/fuzz_json
+
+objs/fuzz_json: t/fuzz/json.c t/tools/json_canon.h common/json.c common/json.h common/pool.c objs/config.h
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		$(CPPFLAGS) -o $@ t/fuzz/json.c common/json.c common/pool.c
 
 objs/fuzz_http_parse: t/fuzz/http_parse.c common/http_parse.c common/http_parse.h objs/config.h
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \

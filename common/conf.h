@@ -10,6 +10,9 @@
 
 #include "addr.h"
 #include "bouncer.h"
+#include "apikeys.h"
+#include "htpasswd.h"
+#include "jwt.h"
 #include "pool.h"
 #include "template.h"
 #include "tls.h"
@@ -182,6 +185,98 @@ enum {
     BN_STALE_UPDATING = 1 << 3,
 };
 
+/* Where a credential is read: "header:NAME", "cookie:NAME", "query:NAME". */
+enum { BN_FROM_HEADER = 0, BN_FROM_COOKIE, BN_FROM_QUERY };
+
+typedef struct {
+    int kind;
+    const char *name;
+    size_t name_len;
+} bn_conf_from_t;
+
+enum { BN_AUTH_BASIC = 0, BN_AUTH_JWT, BN_AUTH_API_KEY, BN_AUTH_FORWARD, BN_AUTH_ANY };
+
+/* jwt.require: a claim holds a word (contains) or is one of the values (equals). */
+typedef struct {
+    const char *claim;
+    bool contains;
+    const char **values;
+    size_t nvalues;
+} bn_conf_jwt_require_t;
+
+/* "claim: Header" (jwt.claims_to_headers) or "Header" (forward.copy_headers). */
+typedef struct {
+    const char *claim;
+    const char *header;
+    size_t header_len;
+} bn_conf_auth_header_t;
+
+/* An http:// or https:// URL bouncer fetches itself (forward auth, jwks_url). */
+typedef struct {
+    const char *text;
+    bool tls;
+    bn_addr_t addr;
+    const char *host; /* as in the URL: the Host header */
+    const char *name; /* the host without port or brackets: SNI, the certificate's name */
+    const char *path; /* with its query */
+} bn_conf_url_t;
+
+/*
+ * An authentication policy: a named one of auth_policies, or one written
+ * inline in a route or server block.  Its files (htpasswd, keys) are read
+ * at load, by the master, so a worker never opens them and a reload that
+ * cannot read them fails with the old ones still in force.
+ */
+typedef struct bn_conf_auth_s bn_conf_auth_t;
+struct bn_conf_auth_s {
+    const char *name; /* the policy's; "" when inline */
+    unsigned index;   /* among every policy, inline ones too: each worker's state for it */
+    int method;       /* BN_AUTH_* */
+    const char *realm;
+    bn_conf_from_t *from; /* jwt, api_key: where the credential is, tried in order */
+    size_t nfrom;
+
+    struct {
+        bn_htpasswd_t *users;
+        uint64_t remember;    /* msec a verified user and password are remembered; 0: never */
+        unsigned max_pending; /* per worker: hash checks queued or running, over it 503 */
+    } basic;
+    struct {
+        bn_jwt_keys_t *keys;
+        unsigned algorithms; /* 1u << BN_JWT_* */
+        const char *issuer;
+        const char **audience;
+        size_t naudience;
+        uint64_t leeway; /* msec */
+        bn_conf_url_t jwks_url; /* text NULL: none */
+        const char *jwks_ca;    /* CA file for an https jwks_url; NULL: the system's */
+        uint64_t jwks_refresh;
+        uint64_t jwks_timeout;
+        struct bn_jwks_slot_s *jwks; /* what the helper fetched, for the workers */
+        bn_conf_jwt_require_t *require;
+        size_t nrequire;
+        bn_conf_auth_header_t *to_headers;
+        size_t nto_headers;
+    } jwt;
+    struct {
+        bn_apikeys_t *keys;
+    } api_key;
+    struct {
+        bn_conf_url_t url;
+        uint64_t timeout;
+        const char **pass_headers;
+        size_t npass_headers;
+        bn_conf_auth_header_t *copy_headers;
+        size_t ncopy_headers;
+        const char *user_header; /* NULL: none */
+        uint64_t cache;          /* msec answers are kept; 0: not at all */
+    } forward;
+    struct {
+        bn_conf_auth_t **policies;
+        size_t n;
+    } any;
+};
+
 enum { BN_MATCH_PREFIX = 0, BN_MATCH_EXACT, BN_MATCH_REGEX };
 enum { BN_ROUTE_UPSTREAM = 0, BN_ROUTE_REDIRECT, BN_ROUTE_RESPOND };
 
@@ -212,6 +307,8 @@ typedef struct {
 
     bn_cidr_t *allow, *deny;
     size_t nallow, ndeny;
+    bn_conf_auth_t *auth; /* NULL: none (or "off") */
+    bool strip_credentials;
 
     /* Filled by each worker at start (worker/phase.c): the access handlers
      * this route runs, in order; none for a route with nothing to check. */
@@ -255,6 +352,8 @@ struct bn_conf_server_s {
     const char *real_ip_header;
     bn_cidr_t *allow, *deny; /* what its routes inherit, each list unless they set their own */
     size_t nallow, ndeny;
+    bn_conf_auth_t *auth; /* ... and auth, and strip_credentials */
+    bool strip_credentials;
     bn_conf_route_t *routes;
     size_t nroutes;
 };
@@ -300,6 +399,12 @@ struct bn_conf_s {
     int access_format;
 
     bn_conf_limits_t limits;
+    unsigned auth_threads;      /* per worker, for password hashes */
+    uint64_t auth_cache_memory; /* forward auth's kept answers, all workers; fixed at start */
+
+    bn_conf_auth_t **auth_policies; /* every policy, inline ones too, by index */
+    size_t nauth_policies;
+    size_t nnamed_policies; /* the first ones: auth_policies as written */
 
     bn_conf_cache_zone_t *cache_zones;
     size_t ncache_zones;

@@ -32,6 +32,9 @@ load_root(bn_conf_loader_t *ld, config_setting_t *root)
         "limits",
         "status",
         "cache_zones",
+        "auth_threads",
+        "auth_cache_memory",
+        "auth_policies",
         "rate_limits",
         "upstreams",
         "servers",
@@ -49,6 +52,7 @@ load_root(bn_conf_loader_t *ld, config_setting_t *root)
     bn_conf_load_processes(ld, root);
     bn_conf_load_log(ld, root);
     bn_conf_load_limits(ld, root);
+    bn_conf_load_auth_policies(ld, root);
 
     ups = bn_conf_want_list(ld, root, "upstreams");
     n = ups ? config_setting_length(ups) : 0;

@@ -98,6 +98,11 @@ void bn_conf_load_log(bn_conf_loader_t *ld, const config_setting_t *root);
 /* conf_limits.c: the limits group. */
 void bn_conf_load_limits(bn_conf_loader_t *ld, const config_setting_t *root);
 
+/* conf_auth.c: auth_threads and the auth_policies list. */
+void bn_conf_load_auth_policies(bn_conf_loader_t *ld, const config_setting_t *root);
+/* g's auth setting: its policy, or NULL for "off" or none. */
+bn_conf_auth_t *bn_conf_load_auth(bn_conf_loader_t *ld, const config_setting_t *g);
+
 /* conf_upstream.c: one group of the upstreams list into u. */
 void bn_conf_load_upstream(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_upstream_t *u);
 /* The upstream loaded so far that is named name, or NULL. */

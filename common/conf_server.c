@@ -161,7 +161,8 @@ bn_conf_load_server(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_server_t 
                     size_t max_listens)
 {
     static const char *const keys[] = { "listen", "tls_listen", "names", "forwarded", "real_ip",
-                                        "tls",    "routes",     "allow", "deny",      NULL };
+                                        "tls",    "routes",     "allow", "deny",
+                                        "auth",   "strip_credentials", NULL };
     static const char *const real_ip_keys[] = { "from", "header", NULL };
     static const char *const forwarded[] = { "x-forwarded", "rfc7239", "both", "none", NULL };
     static const unsigned forwarded_bits[] = { BN_FORWARDED_X, BN_FORWARDED_RFC7239,
@@ -216,6 +217,8 @@ bn_conf_load_server(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_server_t 
 
     srv->nallow = bn_conf_get_cidrs(ld, g, "allow", &srv->allow);
     srv->ndeny = bn_conf_get_cidrs(ld, g, "deny", &srv->deny);
+    srv->auth = bn_conf_load_auth(ld, g);
+    srv->strip_credentials = bn_conf_get_bool(ld, g, "strip_credentials", false);
 
     routes = bn_conf_want_list(ld, g, "routes");
     nr = routes ? config_setting_length(routes) : 0;
@@ -244,6 +247,13 @@ bn_conf_load_server(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_server_t 
         if (bn_conf_member(rs, "deny") == NULL) {
             srv->routes[i].deny = srv->deny;
             srv->routes[i].ndeny = srv->ndeny;
+        }
+        /* auth likewise; a route turns the block's off with auth = "off". */
+        if (bn_conf_member(rs, "auth") == NULL) {
+            srv->routes[i].auth = srv->auth;
+        }
+        if (bn_conf_member(rs, "strip_credentials") == NULL) {
+            srv->routes[i].strip_credentials = srv->strip_credentials;
         }
     }
 }

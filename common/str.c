@@ -273,3 +273,76 @@ bn_line_mark_cut(bn_line_t *l, const char *marker)
     l->len += n;
     l->data[l->len] = '\0';
 }
+
+/* The value of each base64 character (RFC 4648 4 and 5), -1 for others. */
+static int
+b64_value(unsigned char ch, bool url)
+{
+    if (ch >= 'A' && ch <= 'Z') {
+        return ch - 'A';
+    }
+    if (ch >= 'a' && ch <= 'z') {
+        return ch - 'a' + 26;
+    }
+    if (ch >= '0' && ch <= '9') {
+        return ch - '0' + 52;
+    }
+    if (ch == (url ? '-' : '+')) {
+        return 62;
+    }
+    if (ch == (url ? '_' : '/')) {
+        return 63;
+    }
+    return -1;
+}
+
+int
+bn_base64_decode(const char *in, size_t len, unsigned char *out, size_t *outlen, bool url)
+{
+    uint32_t acc = 0;
+    size_t n = 0, bits = 0, i;
+
+    if (!url) {
+        /* Padded: whole quads, '=' only at the end. */
+        if (len % 4 != 0) {
+            return BN_ERROR;
+        }
+        if (len > 0 && in[len - 1] == '=') {
+            len -= len > 1 && in[len - 2] == '=' ? 2 : 1;
+        }
+    }
+    for (i = 0; i < len; i++) {
+        int v = b64_value((unsigned char) in[i], url);
+        if (v < 0) {
+            return BN_ERROR;
+        }
+        acc = (acc << 6) | (uint32_t) v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[n++] = (unsigned char) (acc >> bits);
+        }
+    }
+    /* One character left over makes no byte; the bits a short tail
+     * leaves must be zero, or two texts would decode alike. */
+    if (bits >= 6 || (acc & ((1u << bits) - 1)) != 0) {
+        return BN_ERROR;
+    }
+    *outlen = n;
+    return BN_OK;
+}
+
+int
+bn_hex_value(int c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}

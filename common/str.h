@@ -38,6 +38,17 @@ unsigned bn_edit_distance(const char *a, const char *b);
 bool bn_strncaseeq(const char *a, size_t alen, const char *b, size_t blen);
 
 /*
+ * Strict base64 (RFC 4648 4: padded, '+' '/') or base64url (5: unpadded,
+ * '-' '_').  out needs len * 3 / 4 bytes.  BN_ERROR on any character
+ * outside the alphabet, bad padding, or non-zero leftover bits: one value,
+ * one spelling.
+ */
+/* The value of a hex digit, either case; -1 for any other byte. */
+int bn_hex_value(int c);
+
+int bn_base64_decode(const char *in, size_t len, unsigned char *out, size_t *outlen, bool url);
+
+/*
  * A line written into a fixed buffer.  Every append clamps to the room left
  * (one byte is kept for the terminating NUL) and sets `cut` when it dropped
  * anything, so a caller can never write past the buffer whatever the input,

@@ -19,6 +19,9 @@ static const struct {
     { "server_name", BN_VAR_SERVER_NAME },
     { "ssl_client_subject", BN_VAR_SSL_CLIENT_SUBJECT },
     { "request_id", BN_VAR_REQUEST_ID },
+    { "auth_user", BN_VAR_AUTH_USER },
+    { "auth_method", BN_VAR_AUTH_METHOD },
+    { "api_key_name", BN_VAR_API_KEY_NAME },
 };
 
 static const struct {
@@ -28,6 +31,7 @@ static const struct {
     { "http_", BN_VAR_HTTP },
     { "cookie_", BN_VAR_COOKIE },
     { "arg_", BN_VAR_ARG },
+    { "jwt_claim_", BN_VAR_JWT_CLAIM },
 };
 
 static bool

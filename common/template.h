@@ -22,9 +22,13 @@ typedef enum {
     BN_VAR_SERVER_NAME,
     BN_VAR_SSL_CLIENT_SUBJECT,
     BN_VAR_REQUEST_ID,
+    BN_VAR_AUTH_USER,    /* once authentication passed: who */
+    BN_VAR_AUTH_METHOD,  /* ... and how: basic, jwt, api_key, forward */
+    BN_VAR_API_KEY_NAME, /* ... the name of the API key */
     BN_VAR_HTTP,    /* $http_<name>: a request header */
     BN_VAR_COOKIE,  /* $cookie_<name> */
     BN_VAR_ARG,     /* $arg_<name>: a query argument */
+    BN_VAR_JWT_CLAIM, /* $jwt_claim_<name>: a top-level claim of the token that passed */
     BN_VAR_CAPTURE, /* $1 .. $9: a capture of the route's regex */
 } bn_var_kind_t;
 

@@ -40,6 +40,15 @@ size_t bn_resolve_init(bn_conf_t *conf);
 uint64_t bn_resolve_poll(struct pollfd *pfd, bn_lookup_t **owner, nfds_t *n);
 void bn_resolve_event(bn_lookup_t *l);
 
+/* helper_jwks.c: fetching the JWKS of jwt policies with a jwks_url. */
+typedef struct bn_jwks_fetch_s bn_jwks_fetch_t;
+/* Sets up a fetcher per such policy; returns how many poll slots they need. */
+size_t bn_jwks_init(bn_conf_t *conf);
+/* Starts due fetches, fails timed-out ones; adds what they wait on to
+ * pfd/owner at *n; returns when it next needs to run. */
+uint64_t bn_jwks_poll(struct pollfd *pfd, bn_jwks_fetch_t **owner, nfds_t *n);
+void bn_jwks_event(bn_jwks_fetch_t *f, int fd, short revents);
+
 /* helper_cache.c: the cache loader and manager. */
 /*
  * The loader: indexes the files already under the zone's path (a restart

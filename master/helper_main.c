@@ -2,11 +2,11 @@
  * helper_main.c: the helper process, forked by the master next to the
  * workers of each generation when the config has active health checks
  * (helper_health.c), servers whose names are re-resolved
- * (helper_resolve.c), or cache zones (their loader and manager,
- * helper_cache.c).  It never handles a request.  This file is its process
+ * (helper_resolve.c), cache zones (their loader and manager,
+ * helper_cache.c), or jwt policies with a jwks_url (helper_jwks.c).  It never handles a request.  This file is its process
  * setup and its one poll() loop, which drives all three without blocking
  * (but for the cache loader, which reads the disk: here it delays only
- * health checks and lookups, never a request).
+ * health checks, lookups and fetches, never a request).
  */
 #include "helper.h"
 #include "../common/clock.h"
@@ -37,6 +37,11 @@ bn_helper_needed(const bn_conf_t *conf)
             return true;
         }
     }
+    for (size_t i = 0; i < conf->nauth_policies; i++) {
+        if (conf->auth_policies[i]->jwt.jwks != NULL) {
+            return true;
+        }
+    }
     return conf->ncache_zones > 0;
 }
 
@@ -64,7 +69,8 @@ bn_helper_main(void)
     struct pollfd *pfd;
     bn_probe_t **owner;
     bn_lookup_t **lowner;
-    size_t nprobes, nlookups;
+    bn_jwks_fetch_t **jowner;
+    size_t nprobes, nlookups, njwks;
     int rc;
     bn_msec_t manager_at;
     sigset_t unblocked;
@@ -90,10 +96,12 @@ bn_helper_main(void)
 
     rc = bn_health_init(conf, &nprobes);
     nlookups = bn_resolve_init(conf);
-    pfd = calloc(nprobes + nlookups + 1, sizeof(struct pollfd));
+    njwks = bn_jwks_init(conf);
+    pfd = calloc(nprobes + nlookups + njwks + 1, sizeof(struct pollfd));
     owner = calloc(nprobes + 1, sizeof(bn_probe_t *));
     lowner = calloc(nlookups + 1, sizeof(bn_lookup_t *));
-    if (rc != BN_OK || pfd == NULL || owner == NULL || lowner == NULL) {
+    jowner = calloc(njwks + 1, sizeof(bn_jwks_fetch_t *));
+    if (rc != BN_OK || pfd == NULL || owner == NULL || lowner == NULL || jowner == NULL) {
         bn_log_error(BN_LOG_EMERG, NULL, ENOMEM, "helper initialisation failed");
         exit(2);
     }
@@ -104,7 +112,7 @@ bn_helper_main(void)
 
     for (;;) {
         bn_msec_t next;
-        nfds_t n = 0, nl = 0;
+        nfds_t n = 0, nl = 0, nj = 0;
         int timeout;
 
         if (sig_quit) {
@@ -129,11 +137,13 @@ bn_helper_main(void)
          * call adds the lookups in flight to pfd again. */
         uint64_t resolve_at = bn_resolve_poll(pfd + n, lowner, &nl);
         next = BN_MIN(next, resolve_at);
+        uint64_t jwks_at = bn_jwks_poll(pfd + n + nl, jowner, &nj);
+        next = BN_MIN(next, jwks_at);
         timeout = next > bn_current_msec ? (int) (next - bn_current_msec) : 0;
         struct timespec ts = { .tv_sec = timeout / 1000, .tv_nsec = (timeout % 1000) * 1000000L };
         /* Signals are let in only while waiting, so none slips between the
          * check of the flags above and the wait. */
-        if (ppoll(pfd, n + nl, &ts, &unblocked) == -1 && errno != EINTR) {
+        if (ppoll(pfd, n + nl + nj, &ts, &unblocked) == -1 && errno != EINTR) {
             bn_log_error(BN_LOG_ALERT, NULL, errno, "ppoll() failed");
         }
         bn_time_update();
@@ -145,6 +155,11 @@ bn_helper_main(void)
         for (nfds_t i = 0; i < nl; i++) {
             if (pfd[n + i].revents != 0) {
                 bn_resolve_event(lowner[i]);
+            }
+        }
+        for (nfds_t i = 0; i < nj; i++) {
+            if (pfd[n + nl + i].revents != 0) {
+                bn_jwks_event(jowner[i], pfd[n + nl + i].fd, pfd[n + nl + i].revents);
             }
         }
     }

@@ -12,6 +12,7 @@
 #include "helper.h"
 #include "../common/heritage.h"
 #include "../common/clock.h"
+#include "../common/auth_cache.h"
 #include "../common/peers.h"
 #include "../common/cache.h"
 
@@ -909,7 +910,10 @@ bn_master_start(const char *conf_path, bool foreground)
     if (bn_worker_identity(conf, &w_uid, &w_gid, &w_drop) != BN_OK) {
         return 1;
     }
-    if (bn_peers_create() != BN_OK || bn_tls_shared_create() != BN_OK) {
+    /* forward.cache's zone: mapped always (untouched pages cost nothing),
+     * its size fixed at start like the other shared zones. */
+    if (bn_peers_create() != BN_OK || bn_tls_shared_create() != BN_OK
+        || bn_auth_cache_create(conf->auth_cache_memory) != BN_OK) {
         fprintf(stderr, "bouncer: cannot map shared memory: %s\n", strerror(errno));
         bn_pidfile_remove();
         return 1;

@@ -20,17 +20,17 @@ my ($rc, $out, $err) = $t->cmd('-c', $example, 'check');
 is($rc, 0, 'etc/bouncer.conf.example passes check') or diag($err);
 
 # The commented-out settings: a line "#name = ...", with no space after the
-# "#"; when it opens a group ("#tls = {"), every line down to the "#};" under
-# it.
+# "#"; when it opens a group or a list ("#tls = {", "#auth_policies = ("),
+# every line down to the "#};" or "#);" under it.
 my $text = BouncerTest::slurp($example);
 my ($full, $open) = ('', undef);
 for my $l (split /^/, $text) {
     if (defined $open) {
         $l =~ s/^([ \t]*)#/$1/;
-        $open = undef if $l =~ /^\Q$open\E\};/;
+        $open = undef if $l =~ /^\Q$open\E[})];/;
     } elsif ($l =~ s/^([ \t]*)#(?=\w+ = )/$1/) {
         my $indent = $1;
-        $open = $indent if $l =~ /= \{[ \t]*(?:#.*)?$/;
+        $open = $indent if $l =~ /= [{(][ \t]*(?:#.*)?$/;
     }
     $full .= $l;
 }
@@ -53,6 +53,11 @@ TestCerts::run("openssl ocsp -issuer $ca->{cert} -cert $files{'example.com.ecdsa
 $t->write_file('ocsp-index.txt', '');
 TestCerts::run("openssl ocsp -index $d/ocsp-index.txt -rsigner $ca->{cert} -rkey $ca->{key} "
                . "-CA $ca->{cert} -reqin $d/ocsp.req -respout $d/example.com.ocsp -ndays 1");
+# The files of the commented-out auth_policies.
+TestCerts::run("htpasswd -c -b -B -C 4 $d/htpasswd alice secret");
+$t->write_file('api-keys', "partner:k-partner-1\n");
+TestCerts::run("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out $d/jwt.key");
+TestCerts::run("openssl pkey -in $d/jwt.key -pubout -out $d/jwt-public.pem");
 # The system's CA bundle is the default; a host without one gets ours.
 $full =~ s{"/etc/ssl/certs/ca-certificates\.crt"}{"$ca->{cert}"}g
     unless -f '/etc/ssl/certs/ca-certificates.crt';

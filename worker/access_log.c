@@ -54,8 +54,13 @@ json_str(bn_line_t *l, const char *key, const char *v, size_t max)
 static void
 write_combined(bn_line_t *l, bn_request_t *r)
 {
-    bn_line_printf(l, "%s - - [%s] \"", r->remote_addr ? r->remote_addr : r->peer_text,
-                   bn_time_combined());
+    bn_line_printf(l, "%s - ", r->remote_addr ? r->remote_addr : r->peer_text);
+    if (r->auth_user != NULL && r->auth_user[0] != '\0') {
+        bn_line_escape(l, r->auth_user, FIELD_SHORT, BN_ESCAPE_LOG);
+    } else {
+        bn_line_add(l, "-", 1);
+    }
+    bn_line_printf(l, " [%s] \"", bn_time_combined());
     if (r->method != NULL && r->target != NULL) {
         bn_line_escape(l, r->method, FIELD_SHORT, BN_ESCAPE_LOG);
         bn_line_add(l, " ", 1);
@@ -111,6 +116,7 @@ write_json(bn_line_t *l, bn_request_t *r)
                    : bn_tls_resumed(&c->conn) ? "true"
                                               : "false");
     json_str(l, "tls_client_subject", c->client_subject, FIELD_HEADER);
+    json_str(l, "auth_user", r->auth_user, FIELD_SHORT);
     bn_line_add(l, "}", 1);
 }
 

@@ -15,7 +15,8 @@
  * Safety first: nothing is stored without explicit freshness (or a status
  * the route lists in `valid`); no 5xx unless listed; never no-store,
  * private, no-cache, Set-Cookie, Vary: *, or an answer to a request with
- * Authorization unless the response says public or s-maxage.
+ * Authorization (or one that passed authentication, whatever carried the
+ * credential) unless the response says public, s-maxage or must-revalidate.
  */
 #include "cache.h"
 #include "cache_refresh.h"
@@ -1190,9 +1191,12 @@ freshness(bn_request_t *r)
     if (vary != NULL && strchr(vary, '*') != NULL) {
         return -1;
     }
-    if (bn_http_header(r, "authorization") != NULL
+    /* Whatever carried the credential that passed (a cookie, an API key,
+     * forward auth), it counts as Authorization here; stripped or not. */
+    if ((bn_http_header(r, "authorization") != NULL || r->auth_user != NULL)
         && !(rcc != NULL
-             && (cc_has(rcc, "public", NULL, NULL) || cc_has(rcc, "s-maxage", NULL, NULL)))) {
+             && (cc_has(rcc, "public", NULL, NULL) || cc_has(rcc, "s-maxage", NULL, NULL)
+                 || cc_has(rcc, "must-revalidate", NULL, NULL)))) {
         return -1; /* RFC 9111 3.5 */
     }
     if (status == 206 || status < 200 || (status == 304 && !r->cache.revalidating)) {

@@ -230,6 +230,18 @@ named_in_connection(const bn_http_head_t *h, const char *buf, const char *name, 
     return false;
 }
 
+/* Whether an access handler took the client's header of this name out. */
+static bool
+dropped(const bn_request_t *r, const char *name, size_t len)
+{
+    for (unsigned i = 0; i < r->nup_drop; i++) {
+        if (bn_strncaseeq(name, len, r->up_drop[i].data, r->up_drop[i].len)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 int
 bn_http_build_upstream_head(bn_request_t *r)
 {
@@ -245,6 +257,7 @@ bn_http_build_upstream_head(bn_request_t *r)
     char *m;
 
     size = r->head.head_len + strlen(r->target) + 1024 + strlen(r->req_header_lines)
+           + (r->up_lines ? strlen(r->up_lines) : 0)
            + (u->host_header ? strlen(u->host_header) : 0) + (r->host ? 2 * strlen(r->host) : 0);
     m = bn_palloc(r->pool, size);
     if (m == NULL) {
@@ -264,7 +277,7 @@ bn_http_build_upstream_head(bn_request_t *r)
         if (header_in(name, nl, hop_by_hop, BN_NELEMS(hop_by_hop))
             || named_in_connection(&r->head, buf, name, nl)
             || header_in_set(name, nl, &rt->request_headers) || bn_strncaseeq(name, nl, "expect", 6)
-            || (int) i == hi) {
+            || (int) i == hi || dropped(r, name, nl)) {
             continue;
         }
         if (r->server->forwarded & BN_FORWARDED_X) {
@@ -350,7 +363,8 @@ bn_http_build_upstream_head(bn_request_t *r)
             return BN_ERROR;
         }
     }
-    if (put(&r->out, r->req_header_lines, strlen(r->req_header_lines)) != BN_OK) {
+    if (put(&r->out, r->req_header_lines, strlen(r->req_header_lines)) != BN_OK
+        || (r->up_lines != NULL && put(&r->out, r->up_lines, strlen(r->up_lines)) != BN_OK)) {
         return BN_ERROR;
     }
     if (r->websocket

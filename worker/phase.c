@@ -6,6 +6,7 @@
  */
 #include "phase.h"
 #include "access_acl.h"
+#include "access_auth.h"
 #include "cache.h"
 #include "proxy.h"
 #include "route.h"
@@ -30,6 +31,7 @@ static const struct {
  */
 static const bn_access_module_t *const access_modules[] = {
     &bn_access_acl,
+    &bn_access_auth,
 };
 
 const char *
@@ -87,15 +89,6 @@ woken(bn_posted_t *p)
 }
 
 void
-bn_phase_wake(bn_request_t *r)
-{
-    BN_CHECK_OBJ(r, BN_REQUEST_MAGIC);
-    r->wake.handler = woken;
-    r->wake.data = r;
-    bn_event_post(&r->wake);
-}
-
-void
 bn_phase_run(bn_request_t *r)
 {
     BN_CHECK_OBJ(r, BN_REQUEST_MAGIC);
@@ -107,7 +100,10 @@ bn_phase_run(bn_request_t *r)
             continue;
         }
         if (rc == BN_AGAIN) {
-            return; /* parked: resumed where it stopped */
+            /* Parked: bn_phase_wake() resumes it where it stopped. */
+            r->wake.handler = woken;
+            r->wake.data = r;
+            return;
         }
         r->phase = BN_PHASE_DONE;
         if (rc != BN_DONE) {

@@ -30,13 +30,6 @@
 /* Runs r's phases from r->phase on, until one answers, fails or waits. */
 void bn_phase_run(bn_request_t *r);
 
-/*
- * What a parked request waited for has come: its phases go on from the
- * event loop, after the caller returns (never inside it, which may be
- * another request's code).
- */
-void bn_phase_wake(bn_request_t *r);
-
 const char *bn_phase_name(unsigned phase);
 
 /* Builds every route's list of access handlers; at worker start. */

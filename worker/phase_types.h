@@ -41,4 +41,17 @@ struct bn_access_module_s {
     bn_phase_handler_pt handler;
 };
 
+/*
+ * What a parked request waited for has come: its phases go on from the
+ * event loop, after the caller returns (never inside it, which may be
+ * another request's code).  Inline here, so that what wakes a request
+ * needs nothing of the engine that runs it.
+ */
+static inline void
+bn_phase_wake(bn_request_t *r)
+{
+    BN_CHECK_OBJ(r, BN_REQUEST_MAGIC);
+    bn_event_post(&r->wake);
+}
+
 #endif

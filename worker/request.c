@@ -102,3 +102,52 @@ bn_http_real_ip(bn_request_t *r)
 done:
     return found != NULL ? bn_pstrndup(r->pool, found, flen) : r->peer_text;
 }
+
+int
+bn_request_drop_header(bn_request_t *r, const char *name, size_t len)
+{
+    if (r->nup_drop == r->up_drop_cap) {
+        unsigned cap = r->up_drop_cap ? 2 * r->up_drop_cap : 4;
+        bn_str_t *d = bn_palloc(r->pool, sizeof(*d) * cap);
+        if (d == NULL) {
+            return BN_ERROR;
+        }
+        if (r->nup_drop > 0) {
+            memcpy(d, r->up_drop, sizeof(*d) * r->nup_drop);
+        }
+        r->up_drop = d;
+        r->up_drop_cap = cap;
+    }
+    r->up_drop[r->nup_drop].data = name;
+    r->up_drop[r->nup_drop].len = len;
+    r->nup_drop++;
+    return BN_OK;
+}
+
+int
+bn_request_add_header(bn_request_t *r, const char *name, size_t nlen, const char *value,
+                      size_t vlen)
+{
+    size_t old = r->up_lines ? strlen(r->up_lines) : 0;
+    char *l;
+
+    for (size_t i = 0; i < vlen; i++) {
+        unsigned char ch = (unsigned char) value[i];
+        if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
+            return BN_DECLINED; /* it would end the line: a header of its own */
+        }
+    }
+    l = bn_palloc(r->pool, old + nlen + vlen + 5);
+    if (l == NULL) {
+        return BN_ERROR;
+    }
+    if (old > 0) {
+        memcpy(l, r->up_lines, old);
+    }
+    memcpy(l + old, name, nlen);
+    memcpy(l + old + nlen, ": ", 2);
+    memcpy(l + old + nlen + 2, value, vlen);
+    memcpy(l + old + nlen + 2 + vlen, "\r\n", 3);
+    r->up_lines = l;
+    return BN_OK;
+}

@@ -21,4 +21,13 @@ char *bn_http_header(bn_request_t *r, const char *name);
 /* The Strict-Transport-Security value for r's responses, or NULL. */
 const char *bn_http_hsts(const bn_request_t *r);
 
+/* The client's header name is not passed upstream (an access handler's
+ * choice: a stripped credential, a header it sets itself). */
+int bn_request_drop_header(bn_request_t *r, const char *name, size_t len);
+/* Adds "name: value" to the upstream request.  BN_DECLINED, nothing added,
+ * when value holds a control character (it would make a header line of
+ * its own: a claim or an answer from outside must never do that). */
+int bn_request_add_header(bn_request_t *r, const char *name, size_t nlen, const char *value,
+                          size_t vlen);
+
 #endif

@@ -20,6 +20,7 @@
 #include "../common/list.h"
 #include "../common/log.h"
 #include "../common/pool.h"
+#include "../common/str.h"
 #include "../common/template.h"
 #include "cache_types.h"
 #include "upstream_types.h"
@@ -170,6 +171,7 @@ typedef struct {
  */
 typedef enum {
     BN_ACCESS_ACL = 0,
+    BN_ACCESS_AUTH,
     BN_ACCESS_NMODULES,
 } bn_access_id_t;
 
@@ -212,6 +214,19 @@ struct bn_request_s {
     bool keepalive; /* the client connection may serve another request */
     bool websocket; /* a valid WebSocket handshake on a route that tunnels */
     bool head_method;
+
+    /* Once the route's authentication passed (access_auth.c). */
+    const char *auth_user;   /* $auth_user; NULL: no one authenticated */
+    const char *auth_method; /* $auth_method: basic, jwt, api_key, forward */
+    const char *api_key_name;
+    const struct bn_json_s *jwt_claims; /* the token's claims, for $jwt_claim_<name> */
+    /* What access handlers change in the upstream request: the client's
+     * headers of these names are not passed on (a credential stripped, a
+     * header bouncer sets from a claim), these lines are added, and the
+     * target may lose a query argument. */
+    bn_str_t *up_drop;
+    unsigned nup_drop, up_drop_cap;
+    char *up_lines; /* "Name: value\r\n" lines; NULL: none */
 
     bn_conf_server_t *server;
     bn_conf_route_t *route;

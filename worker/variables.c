@@ -2,6 +2,7 @@
  * variables.c: the values of template variables for one request.
  */
 #include "variables.h"
+#include "../common/json.h"
 #include "../common/str.h"
 
 #include <strings.h>
@@ -106,6 +107,95 @@ bn_var_cookie(bn_request_t *r, const char *name, const char **v, size_t *len)
     cookie_value(r, name, strlen(name), v, len);
 }
 
+void
+bn_var_credential(bn_request_t *r, int kind, const char *name, size_t nlen, const char **v,
+                  size_t *len)
+{
+    const char *q;
+
+    *v = NULL;
+    *len = 0;
+    switch (kind) {
+    case BN_FROM_HEADER:
+        header_values(r, name, nlen, v, len, ',');
+        break;
+    case BN_FROM_COOKIE:
+        cookie_value(r, name, nlen, v, len);
+        break;
+    case BN_FROM_QUERY:
+        q = strchr(r->request_uri, '?');
+        if (q != NULL) {
+            list_value(q + 1, strlen(q + 1), '&', name, nlen, v, len);
+        }
+        break;
+    }
+}
+
+/* A scalar claim as text: a string as it is, a number as written. */
+static bool
+claim_text(const bn_json_t *j, const char **v, size_t *len)
+{
+    switch (j->type) {
+    case BN_JSON_STRING:
+    case BN_JSON_NUMBER:
+        *v = j->str;
+        *len = j->len;
+        return true;
+    case BN_JSON_TRUE:
+        *v = "true";
+        *len = 4;
+        return true;
+    case BN_JSON_FALSE:
+        *v = "false";
+        *len = 5;
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* $jwt_claim_<name>: a top-level claim; an array's scalars joined with ",". */
+static void
+jwt_claim(bn_request_t *r, const char *name, size_t nlen, const char **v, size_t *len)
+{
+    const bn_json_t *j = NULL;
+    size_t total = 0, n;
+    char *out, *p;
+
+    if (r->jwt_claims == NULL) {
+        return;
+    }
+    for (const bn_json_t *m = r->jwt_claims->child; m != NULL; m = m->next) {
+        if (m->key_len == nlen && memcmp(m->key, name, nlen) == 0) {
+            j = m;
+        }
+    }
+    if (j == NULL || claim_text(j, v, len) || j->type != BN_JSON_ARRAY) {
+        return;
+    }
+    for (const bn_json_t *e = j->child; e != NULL; e = e->next) {
+        total += claim_text(e, v, &n) ? n + 1 : 0;
+    }
+    *v = "";
+    *len = 0;
+    if (total == 0 || (out = bn_palloc(r->pool, total)) == NULL) {
+        return;
+    }
+    p = out;
+    for (const bn_json_t *e = j->child; e != NULL; e = e->next) {
+        const char *s;
+        if (claim_text(e, &s, &n)) {
+            if (p > out) {
+                *p++ = ',';
+            }
+            memcpy(p, s, n);
+            p += n;
+        }
+    }
+    *v = out;
+    *len = (size_t) (p - out);
+}
+
 static void
 value_of(bn_request_t *r, const bn_template_part_t *part, const char **v, size_t *len)
 {
@@ -149,6 +239,18 @@ value_of(bn_request_t *r, const bn_template_part_t *part, const char **v, size_t
     case BN_VAR_REQUEST_ID:
         *v = bn_request_id(r);
         break;
+    case BN_VAR_AUTH_USER:
+        *v = r->auth_user ? r->auth_user : "";
+        break;
+    case BN_VAR_AUTH_METHOD:
+        *v = r->auth_user ? r->auth_method : "";
+        break;
+    case BN_VAR_API_KEY_NAME:
+        *v = r->api_key_name ? r->api_key_name : "";
+        break;
+    case BN_VAR_JWT_CLAIM:
+        jwt_claim(r, part->text, part->len, v, len);
+        return;
     case BN_VAR_HTTP:
         header_values(r, part->text, part->len, v, len, ',');
         if (*v == NULL) {

@@ -18,6 +18,11 @@
 #   tls       HTTPS keep-alive          tlsclose  a full TLS handshake per request
 #   cache     cache hits, 100 bytes     cache64   cache hits, 64 KiB
 #   idle      worker memory for IDLE_CONNS idle keep-alive client connections
+#   basic     keep-alive requests with HTTP Basic credentials: bouncer's bcrypt user (remembered
+#             after the first check) beside nginx's auth_basic with a {SHA} user (HAProxy left out)
+#   jwtrs     keep-alive requests with an RS256 bearer token, verified by bouncer each time
+#   jwtes     the same with ES256 (nginx, which has no JWT in its free edition, only proxies:
+#             its figures are there for scale; HAProxy left out)
 #   lock      WAITERS concurrent misses of one cold key on a cache-locked route, in front of
 #             an origin that takes 200 ms (t/bench/lock.pl): how long after the fill's answer
 #             the last waiter is answered, and how many requests reached the origin (HAProxy
@@ -44,7 +49,7 @@ while getopts "d:r:c:n:w:l" o; do
   esac
 done
 shift $((OPTIND - 1))
-ALL=(idle plain close big64 big1m tls tlsclose cache cache64 lock)
+ALL=(idle plain close big64 big1m tls tlsclose cache cache64 basic jwtrs jwtes lock)
 SCENARIOS=("${@:-${ALL[@]}}")
 read -r -a SCENARIOS <<<"${SCENARIOS[*]}"
 for s in "${SCENARIOS[@]}"; do
@@ -82,6 +87,27 @@ head -c 100 /dev/zero | tr '\0' s >"$W/www/small"
 head -c 65536 /dev/zero | tr '\0' b >"$W/www/big64"
 head -c 1048576 /dev/zero | tr '\0' m >"$W/www/big1m"
 
+# Credentials for the auth scenarios: one user in each proxy's file, tokens signed with
+# keys made here (python3-jwt, apache2-utils).
+AUTHS=0
+for s in "${SCENARIOS[@]}"; do [[ $s == basic || $s == jwt* ]] && AUTHS=1; done
+if ((AUTHS)); then
+  command -v htpasswd >/dev/null && /usr/bin/python3 -c 'import jwt, cryptography' 2>/dev/null ||
+    { echo "bench: the auth scenarios need htpasswd and python3-jwt (apt-get install apache2-utils python3-jwt)" >&2; exit 2; }
+  htpasswd -c -b -B -C 10 "$W/htpasswd.bcrypt" bench bench-password 2>/dev/null
+  htpasswd -c -b -s "$W/htpasswd.sha" bench bench-password 2>/dev/null
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$W/rs.key" 2>/dev/null
+  openssl pkey -in "$W/rs.key" -pubout -out "$W/rs.pub" 2>/dev/null
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$W/es.key" 2>/dev/null
+  openssl pkey -in "$W/es.key" -pubout -out "$W/es.pub" 2>/dev/null
+  TOKENS=$(echo "{\"rs\": {\"key\": \"$W/rs.key\", \"alg\": \"RS256\", \"claims\": {\"sub\": \"bench\", \"exp\": $(( $(date +%s) + 86400 ))}},
+                 \"es\": {\"key\": \"$W/es.key\", \"alg\": \"ES256\", \"claims\": {\"sub\": \"bench\", \"exp\": $(( $(date +%s) + 86400 ))}}}" |
+    /usr/bin/python3 "$ROOT/t/tools/jwt_mint.py")
+  RS_TOKEN=$(/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["rs"])' <<<"$TOKENS")
+  ES_TOKEN=$(/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["es"])' <<<"$TOKENS")
+fi
+BASIC=$(printf %s bench:bench-password | base64)
+
 if ((LOGS)); then
   NGLOG="access_log $W/ng.access;" HALOG="log stdout format raw local0" BOLOG=combined
 else
@@ -113,6 +139,11 @@ http { $NGLOG keepalive_requests 1000000;
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
     location /cache { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; proxy_cache c; }
+    location /auth/basic { auth_basic bench; auth_basic_user_file $W/htpasswd.sha;
+      proxy_pass http://be/small; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
+    location /auth/ { proxy_pass http://be/small; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
     location /lock { proxy_pass http://slow; proxy_http_version 1.1; proxy_set_header Connection "";
       proxy_cache c; proxy_cache_lock on; proxy_cache_lock_timeout 5s;
       add_header X-Cache-Status \$upstream_cache_status; } } }
@@ -146,8 +177,17 @@ frontend f
 backend b
   server s1 127.0.0.1:$BE
 C
+AUTH_POLICIES= AUTH_ROUTES=
+if ((AUTHS)); then
+  AUTH_POLICIES="auth_policies = ( { name = \"b\"; basic = { users = \"$W/htpasswd.bcrypt\"; }; },
+  { name = \"rs\"; jwt = { keys = \"$W/rs.pub\"; algorithms = [ \"RS256\" ]; }; },
+  { name = \"es\"; jwt = { keys = \"$W/es.pub\"; algorithms = [ \"ES256\" ]; }; } );"
+  AUTH_ROUTES="{ match = { prefix = \"/auth/basic\"; }; auth = \"b\"; upstream = \"be\"; rewrite = { regex = \"^.*\$\"; replace = \"/small\"; }; },
+      { match = { prefix = \"/auth/rs\"; }; auth = \"rs\"; upstream = \"be\"; rewrite = { regex = \"^.*\$\"; replace = \"/small\"; }; },
+      { match = { prefix = \"/auth/es\"; }; auth = \"es\"; upstream = \"be\"; rewrite = { regex = \"^.*\$\"; replace = \"/small\"; }; },"
+fi
 sed -e "s#@W@#$W#g; s#@BE@#127.0.0.1:$BE#; s#@SLOW@#127.0.0.1:$SLOW#; s#@HTTP@#127.0.0.1:$BO#; s#@HTTPS@#127.0.0.1:$BOS#; s#@LOG@#$BOLOG#" \
-  "$HERE/bouncer.conf.in" >"$W/bouncer.conf"
+  "$HERE/bouncer.conf.in" | AUTH_POLICIES="$AUTH_POLICIES" AUTH_ROUTES="$AUTH_ROUTES" perl -pe 's/\@AUTH_POLICIES\@/$ENV{AUTH_POLICIES}/; s/\@AUTH_ROUTES\@/$ENV{AUTH_ROUTES}/' >"$W/bouncer.conf"
 
 spawn() { "$@" >>"$W/daemons.log" 2>&1 & PIDS+=($!); }
 declare -A MAIN PORT SPORT
@@ -194,7 +234,12 @@ for p in "${PROXIES[@]}"; do
     { echo "bench: $p is not answering; see below" >&2; cat "$W"/*.err "$W/daemons.log" >&2 || true; exit 1; }
 done
 
-path_of() { case $1 in big64) echo /big64 ;; big1m) echo /big1m ;; cache) echo /cache ;; cache64) echo /cache64 ;; *) echo /small ;; esac; }
+path_of() { case $1 in big64) echo /big64 ;; big1m) echo /big1m ;; cache) echo /cache ;; cache64) echo /cache64 ;;
+  basic) echo /auth/basic ;; jwtrs) echo /auth/rs ;; jwtes) echo /auth/es ;; *) echo /small ;; esac; }
+# The auth scenarios' credentials, as curl and wrk take them.
+auth_header() { case $1 in basic) echo "Authorization: Basic $BASIC" ;; jwtrs) echo "Authorization: Bearer $RS_TOKEN" ;;
+  jwtes) echo "Authorization: Bearer $ES_TOKEN" ;; *) echo "X-Bench: 1" ;; esac; }
+skip_for() { [[ $1 == haproxy && ( $2 == basic || $2 == jwt* ) ]]; }
 url_of() {
   if [[ $2 == tls* ]]; then echo "https://127.0.0.1:${SPORT[$1]}$(path_of "$2")"
   else echo "http://127.0.0.1:${PORT[$1]}$(path_of "$2")"; fi
@@ -244,11 +289,12 @@ fi
 
 for s in "${SCENARIOS[@]}"; do
   [[ $s == idle || $s == lock ]] && continue
-  for p in "${PROXIES[@]}"; do curl -sfk -o /dev/null "$(url_of "$p" "$s")"; done # fill caches
+  for p in "${PROXIES[@]}"; do skip_for "$p" "$s" || curl -sfk -o /dev/null -H "$(auth_header "$s")" "$(url_of "$p" "$s")"; done # fill caches
   for ((r = 1; r <= ROUNDS; r++)); do
     for p in "${PROXIES[@]}"; do
-      extra=()
-      [[ $s == close || $s == tlsclose ]] && extra=(-H "Connection: close")
+      skip_for "$p" "$s" && continue
+      extra=(-H "$(auth_header "$s")")
+      [[ $s == close || $s == tlsclose ]] && extra+=(-H "Connection: close")
       sp=$(server_pid "$p")
       echo 5 >"/proc/$sp/clear_refs" 2>/dev/null || true
       c0=$(cpu_ticks "$p") b0=$(cpu_ticks backend)
@@ -299,6 +345,7 @@ for s in "${SCENARIOS[@]}"; do
     B[$p]=$(median <<<"${BCPU[$s,$p]}") K[$p]=$(median <<<"${WCPU[$s,$p]}")
   done
   for p in "${PROXIES[@]}"; do
+    skip_for "$p" "$s" && continue
     printf "%-9s %-8s %10s %7sms %10s %9s %8s %8s %8s %8s\n" "$s" "$p" "${M[$p]}" "${L[$p]}" "${C[$p]}" "${R[$p]}" \
       "$(ratio "${M[$p]}" "${M[nginx]}")" "$(ratio "${C[$p]}" "${C[nginx]}")" "${B[$p]}" "${K[$p]}"
   done
@@ -315,6 +362,12 @@ for s in "${SCENARIOS[@]}"; do
     continue
   fi
   [[ $s == lock ]] && continue
+  if [[ $s == basic || $s == jwt* ]]; then
+    printf "  %-9s bouncer %s µs of CPU per verified request (nginx %s: %s µs)\n" "$s" \
+      "$(median <<<"${CPU[$s,bouncer]}")" "$([[ $s == basic ]] && echo "auth_basic {SHA}" || echo "proxying only, no JWT")" \
+      "$(median <<<"${CPU[$s,nginx]}")"
+    continue
+  fi
   best=0 bestlat=0
   for p in "${PROXIES[@]}"; do
     [[ $p == bouncer ]] && continue

@@ -1,0 +1,135 @@
+/*
+ * access_auth.c: the route's authentication policy, an access handler
+ * after allow/deny.  It runs the policy's method (auth_*.c), or for `any`
+ * each listed policy in order until one passes, and answers what fails:
+ * 401 with a challenge per method (RFC 9110 11.6.1), 403 when a
+ * credential was good but not enough, 503 when no decision could be had.
+ */
+#include "access_auth.h"
+#include "auth.h"
+
+typedef struct {
+    unsigned next;        /* in any: the next policy to try */
+    bool forbidden;       /* in any: one authenticated, its require failed */
+    bool unavailable;     /* in any: one could not decide */
+    bn_auth_try_t try;    /* the policy being tried */
+    bool sent[16];        /* in any: which policies saw a credential */
+    bool denied[16];      /* ... and which of them said 403 */
+} auth_ctx_t;
+
+static bool
+wanted(const bn_conf_route_t *rt)
+{
+    return rt->auth != NULL;
+}
+
+static int
+run_method(bn_request_t *r, bn_auth_try_t *t)
+{
+    switch (t->policy->method) {
+    case BN_AUTH_BASIC:
+        return bn_auth_basic(r, t);
+    case BN_AUTH_JWT:
+        return bn_auth_jwt(r, t);
+    case BN_AUTH_API_KEY:
+        return bn_auth_api_key(r, t);
+    default:
+        return bn_auth_forward(r, t);
+    }
+}
+
+/* One policy's WWW-Authenticate line, if its method has a challenge. */
+static void
+challenge(bn_line_t *l, const bn_conf_auth_t *a, bool sent, bool forbidden)
+{
+    switch (a->method) {
+    case BN_AUTH_BASIC:
+        bn_line_printf(l, "WWW-Authenticate: Basic realm=\"%s\", charset=\"UTF-8\"\r\n", a->realm);
+        break;
+    case BN_AUTH_JWT:
+        /* RFC 6750 3.1: error only when a token came. */
+        bn_line_printf(l, "WWW-Authenticate: Bearer realm=\"%s\"%s\r\n", a->realm,
+                       forbidden ? ", error=\"insufficient_scope\""
+                       : sent    ? ", error=\"invalid_token\""
+                                 : "");
+        break;
+    case BN_AUTH_API_KEY:
+        bn_line_printf(l, "WWW-Authenticate: ApiKey realm=\"%s\", %s=\"%s\"\r\n", a->realm,
+                       a->from[0].kind == BN_FROM_QUERY ? "query" : "header", a->from[0].name);
+        break;
+    }
+}
+
+/* The answer when the route's policy (or every policy of an any) failed. */
+static int
+refuse(bn_request_t *r, auth_ctx_t *x, int status)
+{
+    const bn_conf_auth_t *a = r->route->auth;
+    char buf[2048];
+    bn_line_t l;
+
+    if (status == 503 || status == 500) {
+        return status;
+    }
+    bn_line_init(&l, buf, sizeof(buf));
+    if (a->method == BN_AUTH_FORWARD) {
+        /* The service's own answer goes back as it came. */
+        r->ops->respond(r, status, x->try.extra, x->try.ctype, x->try.body);
+        return BN_DONE;
+    }
+    if (a->method != BN_AUTH_ANY) {
+        challenge(&l, a, x->try.sent, status == 403);
+    } else {
+        for (size_t i = 0; i < a->any.n; i++) {
+            bool known = i < BN_NELEMS(x->sent);
+            challenge(&l, a->any.policies[i], known && x->sent[i], known && x->denied[i]);
+        }
+    }
+    r->ops->respond(r, status, l.len > 0 ? bn_pstrndup(r->pool, buf, l.len) : NULL, NULL, NULL);
+    return BN_DONE;
+}
+
+static int
+handler(bn_request_t *r)
+{
+    const bn_conf_auth_t *a = r->route->auth;
+    auth_ctx_t *x = r->access_ctx[BN_ACCESS_AUTH];
+    int rc;
+
+    if (x == NULL) {
+        x = bn_pcalloc(r->pool, sizeof(*x));
+        if (x == NULL) {
+            return 500;
+        }
+        r->access_ctx[BN_ACCESS_AUTH] = x;
+        x->try.policy = a->method == BN_AUTH_ANY ? a->any.policies[0] : a;
+    }
+    if (a->method != BN_AUTH_ANY) {
+        rc = run_method(r, &x->try);
+        if (rc == BN_OK || rc == BN_AGAIN) {
+            return rc;
+        }
+        return refuse(r, x, rc == BN_DECLINED ? 401 : rc);
+    }
+    while (x->next < a->any.n) {
+        rc = run_method(r, &x->try);
+        if (rc == BN_OK || rc == BN_AGAIN) {
+            return rc;
+        }
+        if (x->next < BN_NELEMS(x->sent)) {
+            x->sent[x->next] = x->try.sent;
+            x->denied[x->next] = rc == 403;
+        }
+        x->forbidden |= rc == 403;
+        x->unavailable |= rc == 503;
+        x->next++;
+        memset(&x->try, 0, sizeof(x->try));
+        if (x->next < a->any.n) {
+            x->try.policy = a->any.policies[x->next];
+        }
+    }
+    bn_log_error(BN_LOG_INFO, &r->client->log, 0, "auth: no policy of \"%s\" passed", a->name);
+    return refuse(r, x, x->forbidden ? 403 : x->unavailable ? 503 : 401);
+}
+
+const bn_access_module_t bn_access_auth = { "auth", BN_ACCESS_AUTH, wanted, handler };
