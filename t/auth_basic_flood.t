@@ -19,6 +19,7 @@ plan skip_all => 'htpasswd (apache2-utils) is not installed' unless $htpasswd;
 my $t = BouncerTest->new;
 my $d = $t->dir;
 system("$htpasswd -c -b -B -C 12 $d/htpasswd alice right-password >/dev/null 2>&1") == 0
+    && system("$htpasswd -b -B -C 12 $d/htpasswd bob bobs-password >/dev/null 2>&1") == 0
     or BAIL_OUT('htpasswd failed');
 my $p = $t->port;
 $t->config(<<C, level => 'debug', workers => 1);
@@ -98,6 +99,15 @@ my $right_hashed = grep { $_ == 200 } @right;
 is(scalar @h, $n401 + 1, 'hashes computed = attempts not answered from memory or the queue limit'
    . " (" . scalar(@h) . ")");
 like($t->error_log, qr/\[warn\].*password checks already wait for policy "ops"/, 'the 503s are logged');
+
+# Many connections with the same new credentials at once (a client whose
+# remembered credential just expired): one check, which they all wait for.
+my $h0 = () = $t->error_log =~ /a password hash was computed/g;
+my @same = http_parallel($p, [ map { ['GET', '/x', auth('bob:bobs-password')] } 1 .. 12 ]);
+is(join(' ', map { $_ ? $_->{status} : 0 } @same), join(' ', (200) x 12),
+   'twelve concurrent requests with the same credentials all pass');
+my $h1 = () = $t->error_log =~ /a password hash was computed/g;
+is($h1 - $h0, 1, '... on one hash, computed once for all of them');
 
 $t->done;
 done_testing;

@@ -15,10 +15,11 @@ typedef struct {
     bool sent;       /* a credential of the method's kind came (Bearer's error=) */
     int result;      /* what the wait ended with, for the method to read */
     bool registered; /* the method's pool cleanup is in place */
-    /* jwt: waiting for the JWKS fetch an unknown kid asked for. */
-    bn_list_t kid_link;
+    /* Waiting on what another request started: the JWKS fetch an
+     * unknown kid asked for, the same password check. */
+    bn_list_t wait_link;
+    bn_request_t *waiter;
     bn_timer_t kid_timer;
-    bn_request_t *kid_request;
     const char *extra; /* 401/403 from forward auth: the service's header lines */
     const char *ctype; /* ... its Content-Type */
     const char *body;  /* ... and body */

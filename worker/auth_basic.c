@@ -7,7 +7,10 @@
  * (never the password itself), so a busy client costs one hash, not one
  * per request.  At most max_pending checks per policy wait or run in a
  * worker: beyond that the route answers 503, and a flood of wrong
- * passwords cannot take the threads from every other route.
+ * passwords cannot take the threads from every other route.  Requests
+ * with the same credentials while one check runs wait for that check
+ * instead of starting their own: when a remembered credential expires
+ * under a busy client, one hash is computed, not one per connection.
  */
 #include "auth.h"
 #include "phase_types.h"
@@ -31,9 +34,13 @@ typedef struct {
 static remembered_t *remembered;
 static unsigned char remember_key[32];
 static unsigned *pending; /* per policy index: checks queued or running */
+static bn_list_t inflight = BN_LIST_INIT(inflight);
 
 typedef struct {
     bn_job_t job;
+    bn_list_t link;    /* on the checks in flight */
+    bn_list_t waiters; /* bn_auth_try_t of other requests, through wait_link */
+    unsigned char mac[32];
     bn_auth_try_t *t; /* NULL once the request has gone */
     bn_request_t *r;
     const bn_htpasswd_entry_t *entry; /* NULL: an unknown user, a dummy check */
@@ -120,14 +127,38 @@ static void
 check_done(bn_job_t *j)
 {
     check_t *c = (check_t *) j;
+    int result = c->ok ? 200 : 401; /* not 0: that means "not checked yet" */
+    bn_list_t *it, *next;
 
     pending[c->policy]--;
+    bn_list_remove(&c->link);
     if (c->t != NULL) {
         c->t->state = NULL;
-        c->t->result = c->ok ? 200 : 401; /* not 0: that means "not checked yet" */
+        c->t->result = result;
         bn_phase_wake(c->r);
     }
+    bn_list_foreach (&c->waiters, it, next) {
+        bn_auth_try_t *w = bn_list_data(it, bn_auth_try_t, wait_link);
+        bn_list_remove(&w->wait_link);
+        w->result = result;
+        bn_phase_wake(w->waiter);
+    }
     free(c);
+}
+
+/* The check in flight for the same policy, user and password, if any. */
+static check_t *
+inflight_check(const unsigned char mac[32])
+{
+    bn_list_t *it, *next;
+
+    bn_list_foreach (&inflight, it, next) {
+        check_t *c = bn_list_data(it, check_t, link);
+        if (CRYPTO_memcmp(c->mac, mac, 32) == 0) {
+            return c;
+        }
+    }
+    return NULL;
 }
 
 /* The request ended while its check ran: the check's answer goes nowhere. */
@@ -138,9 +169,15 @@ check_forget(void *data)
     check_t *c = t->state;
 
     /* In an any, the try may have moved on to another method's state. */
-    if (c != NULL && t->policy->method == BN_AUTH_BASIC) {
+    if (t->policy == NULL || t->policy->method != BN_AUTH_BASIC) {
+        return;
+    }
+    if (c != NULL) {
         c->t = NULL;
         t->state = NULL;
+    }
+    if (bn_list_linked(&t->wait_link)) {
+        bn_list_remove(&t->wait_link); /* it waited on another request's check */
     }
 }
 
@@ -249,6 +286,20 @@ bn_auth_basic(bn_request_t *r, bn_auth_try_t *t)
         }
         goto out;
     }
+    if (!t->registered) {
+        if (bn_pool_cleanup_add(r->pool, check_forget, t) != BN_OK) {
+            rc = 500;
+            goto out;
+        }
+        t->registered = true;
+    }
+    if ((c = inflight_check(mac)) != NULL) {
+        /* The same credentials are being checked: wait for that answer. */
+        t->waiter = r;
+        bn_list_insert_tail(&c->waiters, &t->wait_link);
+        rc = BN_AGAIN;
+        goto out;
+    }
     if (pending[a->index] >= a->basic.max_pending) {
         bn_log_error(BN_LOG_WARN, &r->client->log, 0,
                      "basic auth: %u password checks already wait for policy \"%s\" "
@@ -273,15 +324,9 @@ bn_auth_basic(bn_request_t *r, bn_auth_try_t *t)
     c->policy = a->index;
     c->pw_len = len - ulen - 1;
     memcpy(c->pw, cred + ulen + 1, c->pw_len);
-    if (!t->registered) {
-        if (bn_pool_cleanup_add(r->pool, check_forget, t) != BN_OK) {
-            OPENSSL_cleanse(c->pw, sizeof(c->pw));
-            free(c);
-            rc = 500;
-            goto out;
-        }
-        t->registered = true;
-    }
+    memcpy(c->mac, mac, sizeof(mac));
+    bn_list_init(&c->waiters);
+    bn_list_insert_tail(&inflight, &c->link);
     t->state = c;
     pending[a->index]++;
     bn_thread_pool_post(&c->job);

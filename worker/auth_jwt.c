@@ -28,7 +28,7 @@ typedef struct {
     bn_pool_t *pool;
     bn_jwt_keys_t *keys;
     bn_msec_t asked; /* the last time this worker asked for a fetch */
-    bn_list_t waiting; /* bn_auth_try_t, through kid_link */
+    bn_list_t waiting; /* bn_auth_try_t, through wait_link */
 } jwks_local_t;
 
 static jwks_local_t *locals; /* per policy index */
@@ -80,11 +80,11 @@ jwks_woken(bn_io_t *io, uint32_t events)
     }
     refresh(l);
     bn_list_foreach (&l->waiting, it, next) {
-        bn_auth_try_t *t = bn_list_data(it, bn_auth_try_t, kid_link);
-        bn_list_remove(&t->kid_link);
+        bn_auth_try_t *t = bn_list_data(it, bn_auth_try_t, wait_link);
+        bn_list_remove(&t->wait_link);
         bn_timer_del(&t->kid_timer);
         t->result = 1; /* woken: try once more, then no more waiting */
-        bn_phase_wake(t->kid_request);
+        bn_phase_wake(t->waiter);
     }
 }
 
@@ -131,9 +131,9 @@ kid_timeout(bn_timer_t *tm)
 {
     bn_auth_try_t *t = tm->data;
 
-    bn_list_remove(&t->kid_link);
+    bn_list_remove(&t->wait_link);
     t->result = -1;
-    bn_phase_wake(t->kid_request);
+    bn_phase_wake(t->waiter);
 }
 
 /* The request ended while it waited for a fetch. */
@@ -142,8 +142,8 @@ kid_forget(void *data)
 {
     bn_auth_try_t *t = data;
 
-    if (bn_list_linked(&t->kid_link)) {
-        bn_list_remove(&t->kid_link);
+    if (bn_list_linked(&t->wait_link)) {
+        bn_list_remove(&t->wait_link);
     }
     bn_timer_del(&t->kid_timer);
 }
@@ -164,10 +164,10 @@ wait_for_kid(bn_request_t *r, bn_auth_try_t *t, jwks_local_t *l)
     if (bn_pool_cleanup_add(r->pool, kid_forget, t) != BN_OK) {
         return 401;
     }
-    t->kid_request = r;
+    t->waiter = r;
     t->kid_timer.handler = kid_timeout;
     t->kid_timer.data = t;
-    bn_list_insert_tail(&l->waiting, &t->kid_link);
+    bn_list_insert_tail(&l->waiting, &t->wait_link);
     bn_timer_set(&t->kid_timer, KID_WAIT);
     return BN_AGAIN;
 }

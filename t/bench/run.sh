@@ -139,10 +139,10 @@ http { $NGLOG keepalive_requests 1000000;
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
     location /cache { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; proxy_cache c; }
-    location /auth/basic { auth_basic bench; auth_basic_user_file $W/htpasswd.sha;
-      proxy_pass http://be/small; proxy_http_version 1.1; proxy_set_header Connection "";
+    location /auth/basic { auth_basic bench; auth_basic_user_file $W/htpasswd.sha; rewrite ^ /small break;
+      proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
-    location /auth/ { proxy_pass http://be/small; proxy_http_version 1.1; proxy_set_header Connection "";
+    location /auth/ { rewrite ^ /small break; proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
     location /lock { proxy_pass http://slow; proxy_http_version 1.1; proxy_set_header Connection "";
       proxy_cache c; proxy_cache_lock on; proxy_cache_lock_timeout 5s;
@@ -187,7 +187,7 @@ if ((AUTHS)); then
       { match = { prefix = \"/auth/es\"; }; auth = \"es\"; upstream = \"be\"; rewrite = { regex = \"^.*\$\"; replace = \"/small\"; }; },"
 fi
 sed -e "s#@W@#$W#g; s#@BE@#127.0.0.1:$BE#; s#@SLOW@#127.0.0.1:$SLOW#; s#@HTTP@#127.0.0.1:$BO#; s#@HTTPS@#127.0.0.1:$BOS#; s#@LOG@#$BOLOG#" \
-  "$HERE/bouncer.conf.in" | AUTH_POLICIES="$AUTH_POLICIES" AUTH_ROUTES="$AUTH_ROUTES" perl -pe 's/\@AUTH_POLICIES\@/$ENV{AUTH_POLICIES}/; s/\@AUTH_ROUTES\@/$ENV{AUTH_ROUTES}/' >"$W/bouncer.conf"
+  "$HERE/bouncer.conf.in" | AUTH_POLICIES="$AUTH_POLICIES" AUTH_ROUTES="$AUTH_ROUTES" perl -pe 's/^\s*\@AUTH_POLICIES\@$/$ENV{AUTH_POLICIES}/; s/^\s*\@AUTH_ROUTES\@$/$ENV{AUTH_ROUTES}/' >"$W/bouncer.conf"
 
 spawn() { "$@" >>"$W/daemons.log" 2>&1 & PIDS+=($!); }
 declare -A MAIN PORT SPORT
@@ -289,7 +289,7 @@ fi
 
 for s in "${SCENARIOS[@]}"; do
   [[ $s == idle || $s == lock ]] && continue
-  for p in "${PROXIES[@]}"; do skip_for "$p" "$s" || curl -sfk -o /dev/null -H "$(auth_header "$s")" "$(url_of "$p" "$s")"; done # fill caches
+  for p in "${PROXIES[@]}"; do skip_for "$p" "$s" || curl -sfk -o /dev/null -H "$(auth_header "$s")" "$(url_of "$p" "$s")" || { echo "bench: $p does not answer $s with a 2xx:" >&2; curl -sk -i -H "$(auth_header "$s")" "$(url_of "$p" "$s")" >&2; grep -v "^#" "$W/bouncer.err" | tail -5 >&2; exit 1; }; done # fill caches
   for ((r = 1; r <= ROUNDS; r++)); do
     for p in "${PROXIES[@]}"; do
       skip_for "$p" "$s" && continue
@@ -340,6 +340,7 @@ for s in "${SCENARIOS[@]}"; do
     continue
   fi
   for p in "${PROXIES[@]}"; do
+    skip_for "$p" "$s" && continue
     M[$p]=$(median <<<"${RPS[$s,$p]}") L[$p]=$(median <<<"${LAT[$s,$p]}")
     C[$p]=$(median <<<"${CPU[$s,$p]}") R[$p]=$(median <<<"${RSS[$s,$p]}")
     B[$p]=$(median <<<"${BCPU[$s,$p]}") K[$p]=$(median <<<"${WCPU[$s,$p]}")
