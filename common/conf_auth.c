@@ -551,6 +551,13 @@ load_method(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_auth_t *a)
         load_forward(ld, found, a);
         break;
     }
+    /* The realm is written into WWW-Authenticate as a quoted-string
+     * (RFC 9110 11.6.1): a quote, a backslash or a line break would end
+     * it, or the header. */
+    if (strpbrk(a->realm, "\"\\") != NULL || bn_str_has_ctl(a->realm, strlen(a->realm))) {
+        bn_conf_err(ld, bn_conf_member(found, "realm") ?: g,
+                    "expected a realm without quotes, backslashes or control characters");
+    }
 }
 
 void

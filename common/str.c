@@ -153,6 +153,18 @@ bn_strncaseeq(const char *a, size_t alen, const char *b, size_t blen)
     return alen == blen && strncasecmp(a, b, alen) == 0;
 }
 
+bool
+bn_str_has_ctl(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char) s[i];
+        if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void
 bn_line_init(bn_line_t *l, char *buf, size_t size)
 {

@@ -37,6 +37,10 @@ unsigned bn_edit_distance(const char *a, const char *b);
 
 bool bn_strncaseeq(const char *a, size_t alen, const char *b, size_t blen);
 
+/* Whether s holds a byte that cannot stand in a header value (RFC 9110
+ * 5.5): a control character other than tab (NUL, CR and LF among them). */
+bool bn_str_has_ctl(const char *s, size_t len);
+
 /*
  * Strict base64 (RFC 4648 4: padded, '+' '/') or base64url (5: unpadded,
  * '-' '_').  out needs len * 3 / 4 bytes.  BN_ERROR on any character

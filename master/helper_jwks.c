@@ -117,8 +117,11 @@ response_body(fetch_t *f, size_t *len, const char **why)
             if (rc == BN_ERROR) {
                 break;
             }
-            memmove(body + out, data, dlen);
-            out += dlen;
+            if (dlen > 0) {
+                /* A size line or the end brings no data (data is NULL). */
+                memmove(body + out, data, dlen);
+                out += dlen;
+            }
             p += used;
         }
         if (rc != BN_DONE) {

@@ -126,6 +126,17 @@ my ($crc, $cout, $cerr) = $t->cmd('-c', "$d/bad.conf", 'check');
 isnt($crc, 0, 'check refuses a plain-text htpasswd file');
 like($cout . $cerr, qr/\Q$plain\E:1: /, '... naming FILE:LINE');
 
+# A realm goes into WWW-Authenticate as a quoted-string: one that would end
+# it, or end the header line, is refused at load.
+for my $realm ('a\\"b', 'a\\nX-Evil: 1', 'back\\\\slash') {
+    my $badrealm = $conf =~ s/realm = "ops";/realm = "$realm";/r;
+    $t->write_file('bad.conf', "daemon = false;\n$badrealm");
+    my ($rrc, $rout, $rerr) = $t->cmd('-c', "$d/bad.conf", 'check');
+    isnt($rrc, 0, "check refuses realm = \"$realm\"");
+    like($rout . $rerr, qr/bad\.conf:\d+: auth_policies\[0\]\.basic\.realm: expected a realm without quotes/,
+         '... naming the file, the line and the setting');
+}
+
 # A reload that cannot read the file fails; the old users keep working.
 rename $users, "$users.gone";
 my ($rc) = $t->reload_config($conf, level => 'debug');

@@ -17,6 +17,10 @@ $t->backend($auth, sub {
     my ($q) = @_;
     my $a = $q->{headers}{authorization} // '';
     my $uri = $q->{headers}{'x-forwarded-uri'} // '';
+    # A service that lets its own network, or one host name, in without a login.
+    return [200, ['X-User' => 'inside'], ''] if $uri =~ m{^/kept/inside}
+        && (($q->{headers}{'x-forwarded-for'} // '') =~ /^10\./
+            || ($q->{headers}{'x-forwarded-host'} // '') eq 'intranet.test');
     return [401, ['WWW-Authenticate' => 'Bearer realm="sso"', 'Content-Type' => 'text/plain',
                   'X-Login' => 'https://login.example/'], 'login please'] if $a eq '';
     return { sleep => 3, response => [200, [], ''] } if $a eq 'Bearer slow';
@@ -29,6 +33,9 @@ $t->backend($auth, sub {
     return [200, ['X-User' => 'alice', 'X-Roles' => 'reader', 'X-Other' => 'not copied'], '']
         if $a eq 'Bearer good';
     return [200, ['X-User' => "evil\x01injected"], ''] if $a eq 'Bearer ctl';
+    # Short lines, bare LF: each grows by two bytes when written again.
+    return { raw => "HTTP/1.1 401\nContent-Type:text/plain\n" . join('', map { "a$_:$_\n" } 10 .. 70)
+                    . "Content-Length:4\n\nnope" } if $a eq 'Bearer terse';
     return [401, [], 'bad token'];
 });
 $t->backend($be);
@@ -44,7 +51,7 @@ auth_policies = (
     forward = { url = "http://127.0.0.1:$down/verify"; }; }
 );
 servers = (
-  { listen = [ "127.0.0.1:$p" ]; auth = "sso";
+  { listen = [ "127.0.0.1:$p" ]; auth = "sso"; real_ip = { from = [ "127.0.0.0/8" ]; };
     routes = ( { match = { prefix = "/public"; }; auth = "off"; upstream = "app"; },
                { match = { prefix = "/kept"; }; auth = "kept"; upstream = "app"; },
                { match = { prefix = "/down"; }; auth = "gone"; upstream = "app"; },
@@ -98,6 +105,13 @@ for my $case (['Bearer slow', 'no answer within timeout'], ['Bearer weird', 'a 3
 $r = req('/x', Authorization => 'Bearer ctl');
 is($r->{status}, 503, 'an answer with a control character in a header value is malformed: 503');
 
+$r = req('/x', Authorization => 'Bearer terse');
+is($r->{status}, 401, "a 401 of many short header lines ending in bare LF goes back");
+is($r->{headers}{'content-type'}, 'text/plain', '... with its content type');
+is_deeply([ grep { /^a\d/ } @{ $r->{header_lines} } ], [ map { "a$_: $_" } 10 .. 70 ],
+          '... and every line as the service sent it, each on its own');
+is($r->{body}, 'nope', '... and its body');
+
 $r = req('/down/x', Authorization => 'Bearer good');
 is($r->{status}, 503, 'an auth service that refuses connections: 503');
 is(be_count(), $before, 'the backend saw none of the refused requests');
@@ -147,6 +161,17 @@ is($r->{body}, 'login please', '... with the body');
 is(asked() - $a0, 5, '... asked once');
 $r = http_request($p, 'POST', '/kept/a', headers => [Authorization => 'Bearer good'], body => 'x');
 is(asked() - $a0, 6, 'another method is asked about again');
+
+# The question tells the service who asks and by what name: its answer for
+# one client, or one host, is not another's.
+sub inside { my ($host, @h) = @_; http_request($p, 'GET', '/kept/inside', host => $host, headers => \@h)->{status} }
+is(inside('localhost', 'X-Forwarded-For' => '10.1.2.3'), 200, 'kept: the service lets 10.1.2.3 in without a login');
+is(inside('localhost', 'X-Forwarded-For' => '10.1.2.3'), 200, '... again, from the cache');
+is(asked() - $a0, 7, '... asked once');
+is(inside('localhost', 'X-Forwarded-For' => '203.0.113.9'), 401, 'another client address is asked about again: 401');
+is(inside('intranet.test'), 200, 'the service lets the host intranet.test in');
+is(inside('localhost'), 401, 'another host is asked about again: 401');
+is(asked() - $a0, 10, '... each of them asked');
 
 $t->done;
 done_testing;

@@ -7,6 +7,7 @@
  */
 #include "access_auth.h"
 #include "auth.h"
+#include "request.h"
 
 typedef struct {
     unsigned next;        /* in any: the next policy to try */
@@ -89,6 +90,33 @@ refuse(bn_request_t *r, auth_ctx_t *x, int status)
     return BN_DONE;
 }
 
+/*
+ * The headers a policy sets when it passes (claims_to_headers,
+ * copy_headers) never come from the client.  They go for every policy the
+ * route may run, before any runs: in an any, the one that passes may not
+ * be the one that names them.
+ */
+static int
+drop_set_headers(bn_request_t *r, const bn_conf_auth_t *a)
+{
+    const bn_conf_auth_header_t *h = NULL;
+    size_t n = 0;
+
+    if (a->method == BN_AUTH_JWT) {
+        h = a->jwt.to_headers;
+        n = a->jwt.nto_headers;
+    } else if (a->method == BN_AUTH_FORWARD) {
+        h = a->forward.copy_headers;
+        n = a->forward.ncopy_headers;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (bn_request_drop_header(r, h[i].header, h[i].header_len) != BN_OK) {
+            return BN_ERROR;
+        }
+    }
+    return BN_OK;
+}
+
 static int
 handler(bn_request_t *r)
 {
@@ -103,6 +131,14 @@ handler(bn_request_t *r)
         }
         r->access_ctx[BN_ACCESS_AUTH] = x;
         x->try.policy = a->method == BN_AUTH_ANY ? a->any.policies[0] : a;
+        if (drop_set_headers(r, a) != BN_OK) {
+            return 500;
+        }
+        for (size_t i = 0; a->method == BN_AUTH_ANY && i < a->any.n; i++) {
+            if (drop_set_headers(r, a->any.policies[i]) != BN_OK) {
+                return 500;
+            }
+        }
     }
     if (a->method != BN_AUTH_ANY) {
         rc = run_method(r, &x->try);

@@ -50,7 +50,32 @@ bn_auth_credential(bn_request_t *r, const bn_conf_auth_t *a, const char **v, siz
     return BN_DECLINED;
 }
 
-/* The query without the argument name: the rest as it came. */
+/*
+ * Whether a query argument's name (up to '=' or the end of the il bytes at
+ * p) is name once its escapes are decoded: the upstream decodes them, and
+ * "api%5Fkey" is "api_key" to it.
+ */
+static bool
+arg_named(const char *p, size_t il, const char *name, size_t nlen)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < il && p[i] != '='; i++, k++) {
+        int ch = (unsigned char) p[i], hi, lo;
+
+        if (ch == '%' && i + 2 < il && (hi = bn_hex_value(p[i + 1])) != -1
+            && (lo = bn_hex_value(p[i + 2])) != -1) {
+            ch = hi << 4 | lo;
+            i += 2;
+        }
+        if (k == nlen || (unsigned char) name[k] != ch) {
+            return false;
+        }
+    }
+    return k == nlen;
+}
+
+/* The query without the argument name (however spelled): the rest as it came. */
 static int
 strip_query_arg(bn_request_t *r, const char *name, size_t nlen)
 {
@@ -74,7 +99,7 @@ strip_query_arg(bn_request_t *r, const char *name, size_t nlen)
             end = p + strlen(p);
         }
         il = (size_t) (end - p);
-        if (il >= nlen && memcmp(p, name, nlen) == 0 && (il == nlen || p[nlen] == '=')) {
+        if (arg_named(p, il, name, nlen)) {
             continue;
         }
         *o++ = first ? '?' : '&';
@@ -87,37 +112,75 @@ strip_query_arg(bn_request_t *r, const char *name, size_t nlen)
     return BN_OK;
 }
 
-/* The Cookie header again, without the cookie name. */
-static int
-strip_cookie(bn_request_t *r, const char *name, size_t nlen)
+/* Whether the cookie-pair of il bytes at p is one that a's from names. */
+static bool
+cookie_named(const char *p, size_t il, const bn_conf_auth_t *a)
 {
-    const char *all = bn_http_header(r, "cookie"), *p, *end;
+    for (size_t i = 0; i < a->nfrom; i++) {
+        const bn_conf_from_t *f = &a->from[i];
+        if (f->kind == BN_FROM_COOKIE && il > f->name_len && memcmp(p, f->name, f->name_len) == 0
+            && p[f->name_len] == '=') {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * The Cookie header again, without the cookies a's from names: one line of
+ * the pairs of every Cookie line but those, split at ";" only (RFC 6265
+ * 4.2.1; a value may hold a comma).
+ */
+static int
+strip_cookies(bn_request_t *r, const bn_conf_auth_t *a)
+{
+    const char *buf = r->client->in.start;
+    size_t size = 1;
+    unsigned lines = 0;
     char *out, *o;
 
-    if (all == NULL) {
+    for (unsigned i = 0; i < r->head.nheaders; i++) {
+        const bn_http_header_t *h = &r->head.headers[i];
+        if (bn_strncaseeq(buf + h->name, h->name_len, "cookie", 6)) {
+            /* A pair kept may gain "; ", and each is a byte and its ';'
+             * at least: twice the line is room enough. */
+            size += 2 * h->value_len + 2;
+            lines++;
+        }
+    }
+    if (lines == 0) {
         return BN_OK;
     }
     if (bn_request_drop_header(r, "cookie", 6) != BN_OK
-        || (out = bn_palloc(r->pool, strlen(all) + 1)) == NULL) {
+        || (out = bn_palloc(r->pool, size)) == NULL) {
         return BN_ERROR;
     }
     o = out;
-    for (p = all; *p != '\0'; p = *end ? end + 1 : end) {
-        size_t il;
-        while (*p == ' ' || *p == ',') {
-            p++;
-        }
-        end = p + strcspn(p, ";,");
-        il = (size_t) (end - p);
-        if (il == 0 || (il > nlen && memcmp(p, name, nlen) == 0 && p[nlen] == '=')) {
+    for (unsigned i = 0; i < r->head.nheaders; i++) {
+        const bn_http_header_t *h = &r->head.headers[i];
+        const char *p = buf + h->value, *end = p + h->value_len;
+
+        if (!bn_strncaseeq(buf + h->name, h->name_len, "cookie", 6)) {
             continue;
         }
-        if (o > out) {
-            memcpy(o, "; ", 2);
-            o += 2;
+        while (p < end) {
+            const char *semi = memchr(p, ';', (size_t) (end - p)), *next = semi ? semi : end;
+            size_t il;
+
+            while (p < next && (*p == ' ' || *p == '\t')) {
+                p++;
+            }
+            il = (size_t) (next - p);
+            if (il > 0 && !cookie_named(p, il, a)) {
+                if (o > out) {
+                    memcpy(o, "; ", 2);
+                    o += 2;
+                }
+                memcpy(o, p, il);
+                o += il;
+            }
+            p = semi ? semi + 1 : end;
         }
-        memcpy(o, p, il);
-        o += il;
     }
     if (o == out) {
         return BN_OK;
@@ -127,14 +190,24 @@ strip_cookie(bn_request_t *r, const char *name, size_t nlen)
 }
 
 int
-bn_auth_strip(bn_request_t *r, const bn_conf_from_t *where)
+bn_auth_strip(bn_request_t *r, const bn_conf_auth_t *a)
 {
-    switch (where->kind) {
-    case BN_FROM_HEADER:
-        return bn_request_drop_header(r, where->name, where->name_len);
-    case BN_FROM_COOKIE:
-        return strip_cookie(r, where->name, where->name_len);
-    default:
-        return strip_query_arg(r, where->name, where->name_len);
+    bool cookies = false;
+
+    for (size_t i = 0; i < a->nfrom; i++) {
+        const bn_conf_from_t *f = &a->from[i];
+        int rc = BN_OK;
+
+        if (f->kind == BN_FROM_HEADER) {
+            rc = bn_request_drop_header(r, f->name, f->name_len);
+        } else if (f->kind == BN_FROM_QUERY) {
+            rc = strip_query_arg(r, f->name, f->name_len);
+        } else {
+            cookies = true; /* all of them at once: the line is written again */
+        }
+        if (rc != BN_OK) {
+            return rc;
+        }
     }
+    return cookies ? strip_cookies(r, a) : BN_OK;
 }

@@ -49,7 +49,11 @@ int bn_auth_passed(bn_request_t *r, const char *method, const char *user, size_t
 int bn_auth_credential(bn_request_t *r, const bn_conf_auth_t *a, const char **v, size_t *len,
                        const bn_conf_from_t **where);
 
-/* strip_credentials: what `where` carried is not passed upstream. */
-int bn_auth_strip(bn_request_t *r, const bn_conf_from_t *where);
+/*
+ * strip_credentials: what every place of a's from carries is not passed
+ * upstream: the one the credential came from, and the others, where the
+ * client may have sent it again.
+ */
+int bn_auth_strip(bn_request_t *r, const bn_conf_auth_t *a);
 
 #endif

@@ -25,7 +25,7 @@ bn_auth_api_key(bn_request_t *r, bn_auth_try_t *t)
     }
     r->api_key_name = name;
     if (bn_auth_passed(r, "api_key", name, strlen(name)) != BN_OK
-        || (r->route->strip_credentials && bn_auth_strip(r, where) != BN_OK)) {
+        || (r->route->strip_credentials && bn_auth_strip(r, a) != BN_OK)) {
         return 500;
     }
     return BN_OK;

@@ -435,7 +435,9 @@ answer_lines(bn_request_t *r, const answer_t *an, const char **ctype)
                                         "content-length", "content-type", "date",
                                         "server",     "proxy-connection", "te",
                                         "trailer",    "upgrade" };
-    char *out = bn_palloc(r->pool, an->head.head_len + 1), *o = out;
+    /* A line rebuilt as "name: value\r\n" can be two bytes longer than
+     * the service wrote it ("name:value\n"). */
+    char *out = bn_palloc(r->pool, an->head.head_len + 2 * an->head.nheaders + 1), *o = out;
 
     *ctype = NULL;
     if (out == NULL) {
@@ -520,9 +522,12 @@ decide(bn_request_t *r, bn_auth_try_t *t, const answer_t *an, bool kept)
 
 /*
  * The key of an answer kept in shared memory: a keyed hash of what the
- * service may decide by (the credential: the pass_headers' values) and of
- * what it was asked about (server block, route, method, URI), and of the
- * config generation, whose policies and routes these numbers are.
+ * service may decide by (the credential: the pass_headers' values; and
+ * the client's address, scheme and host, which the question tells it too:
+ * a service that lets its own network in without a login must not let
+ * everyone in through the cache) and of what it was asked about (server
+ * block, route, method, URI), and of the config generation, whose policies
+ * and routes these numbers are.
  */
 static void
 answer_key(bn_request_t *r, const bn_conf_auth_t *a, unsigned char *key)
@@ -545,6 +550,12 @@ answer_key(bn_request_t *r, const bn_conf_auth_t *a, unsigned char *key)
      * requests run together into one key. */
     EVP_MAC_update(ctx, (const unsigned char *) r->method, strlen(r->method) + 1);
     EVP_MAC_update(ctx, (const unsigned char *) r->request_uri, strlen(r->request_uri) + 1);
+    EVP_MAC_update(ctx, (const unsigned char *) r->remote_addr, strlen(r->remote_addr) + 1);
+    EVP_MAC_update(ctx, (const unsigned char *) (r->client->conn.ssl ? "s" : "p"), 1);
+    EVP_MAC_update(ctx, (const unsigned char *) (r->host ? "\1" : "\2"), 1);
+    if (r->host != NULL) {
+        EVP_MAC_update(ctx, (const unsigned char *) r->host, strlen(r->host) + 1);
+    }
     for (size_t i = 0; i < a->forward.npass_headers; i++) {
         const char *v = bn_http_header(r, a->forward.pass_headers[i]);
         /* Absent and empty differ: "\1" marks a header that is there. */
@@ -639,14 +650,7 @@ bn_auth_forward(bn_request_t *r, bn_auth_try_t *t)
     int rc;
 
     if (t->result == 0) {
-        /* The client never sets what the service's answer is to set. */
-        for (size_t i = 0; i < a->forward.ncopy_headers; i++) {
-            if (bn_request_drop_header(r, a->forward.copy_headers[i].header,
-                                       a->forward.copy_headers[i].header_len)
-                != BN_OK) {
-                return 500;
-            }
-        }
+        /* The client's own copy_headers are gone already (access_auth.c). */
         t->sent = true;
         if (a->forward.cache > 0 && bn_auth_cache != NULL) {
             answer_key(r, a, key);

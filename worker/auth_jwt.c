@@ -281,14 +281,8 @@ bn_auth_jwt(bn_request_t *r, bn_auth_try_t *t)
     size_t len;
     int rc;
 
-    /* Whatever the token says, the client never sets these itself: not
-     * even when another policy of an any is the one that passes. */
-    for (size_t i = 0; i < a->jwt.nto_headers; i++) {
-        if (bn_request_drop_header(r, a->jwt.to_headers[i].header, a->jwt.to_headers[i].header_len)
-            != BN_OK) {
-            return 500;
-        }
-    }
+    /* The client's own headers of claims_to_headers' names are gone
+     * already (access_auth.c). */
     if (bn_auth_credential(r, a, &token, &len, &where) != BN_OK) {
         return BN_DECLINED;
     }
@@ -327,11 +321,18 @@ bn_auth_jwt(bn_request_t *r, bn_auth_try_t *t)
         }
     }
     sub = bn_json_get(jwt.claims, "sub");
+    if (sub != NULL && sub->type == BN_JSON_STRING && bn_str_has_ctl(sub->str, sub->len)) {
+        /* $auth_user goes into header lines and names the user: "alice\u0000x"
+         * must not become "alice", nor "a\r\nX-User: b" a line of its own. */
+        bn_log_error(BN_LOG_INFO, &r->client->log, 0,
+                     "jwt auth: the token's sub claim holds a control character");
+        return 401;
+    }
     if (bn_auth_passed(r, "jwt", sub && sub->type == BN_JSON_STRING ? sub->str : "",
                        sub && sub->type == BN_JSON_STRING ? sub->len : 0)
             != BN_OK
         || claims_to_headers(r, a, jwt.claims) != BN_OK
-        || (r->route->strip_credentials && bn_auth_strip(r, where) != BN_OK)) {
+        || (r->route->strip_credentials && bn_auth_strip(r, a) != BN_OK)) {
         return 500;
     }
     r->jwt_claims = jwt.claims;

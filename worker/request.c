@@ -131,11 +131,8 @@ bn_request_add_header(bn_request_t *r, const char *name, size_t nlen, const char
     size_t old = r->up_lines ? strlen(r->up_lines) : 0;
     char *l;
 
-    for (size_t i = 0; i < vlen; i++) {
-        unsigned char ch = (unsigned char) value[i];
-        if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
-            return BN_DECLINED; /* it would end the line: a header of its own */
-        }
+    if (bn_str_has_ctl(value, vlen)) {
+        return BN_DECLINED; /* it would end the line: a header of its own */
     }
     l = bn_palloc(r->pool, old + nlen + vlen + 5);
     if (l == NULL) {

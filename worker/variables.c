@@ -131,13 +131,20 @@ bn_var_credential(bn_request_t *r, int kind, const char *name, size_t nlen, cons
     }
 }
 
-/* A scalar claim as text: a string as it is, a number as written. */
+/*
+ * A scalar claim as text: a string as it is, a number as written.  A
+ * string with a control character (JSON's \r, \n, \u0000) is none: in a
+ * header value it would end the line, or cut the value short.
+ */
 static bool
 claim_text(const bn_json_t *j, const char **v, size_t *len)
 {
     switch (j->type) {
     case BN_JSON_STRING:
     case BN_JSON_NUMBER:
+        if (bn_str_has_ctl(j->str, j->len)) {
+            return false;
+        }
         *v = j->str;
         *len = j->len;
         return true;
