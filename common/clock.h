@@ -16,6 +16,18 @@ extern time_t bn_current_sec;     /* wall clock, for logs and Date */
 
 void bn_time_update(void);
 
+/* The monotonic clock now, in microseconds: rate limits read it fresh (the
+ * loop's bn_current_msec is too coarse for a thousand requests a second),
+ * and every process reads the same clock. */
+static inline int64_t
+bn_monotonic_usec(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 const char *bn_time_errlog(void);   /* 2026/11/26 16:46:34 */
 const char *bn_time_http(void);     /* Thu, 26 Nov 2026 16:46:34 GMT */
 const char *bn_time_combined(void); /* 26/Nov/2026:16:46:34 +0000 */

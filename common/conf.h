@@ -277,6 +277,33 @@ struct bn_conf_auth_s {
     } any;
 };
 
+/* A rate_limits rule (scope local: a shared zone of this host; cluster: Redis). */
+typedef struct {
+    const char *name;
+    bn_template_t key;
+    bool identity;     /* the key uses $auth_*, $jwt_claim_* or $api_key_name: after auth */
+    int64_t interval;  /* microseconds between requests at the rate */
+    unsigned rate_n;   /* the rate as written: rate_n per rate_window seconds */
+    unsigned rate_window;
+    unsigned burst, delay;
+    unsigned status;
+    bool dry_run;
+    bool cluster;
+    uint64_t memory;
+    struct bn_limit_zone_s *zone; /* made by the master */
+} bn_conf_rate_limit_t;
+
+/* A limit_conn rule: concurrent requests (and open tunnels) per key. */
+typedef struct {
+    const char *name;
+    bn_template_t key;
+    bool identity;
+    unsigned max;
+    unsigned status;
+    uint64_t memory;
+    struct bn_limit_zone_s *zone;
+} bn_conf_limit_conn_t;
+
 enum { BN_MATCH_PREFIX = 0, BN_MATCH_EXACT, BN_MATCH_REGEX };
 enum { BN_ROUTE_UPSTREAM = 0, BN_ROUTE_REDIRECT, BN_ROUTE_RESPOND };
 
@@ -309,6 +336,10 @@ typedef struct {
     size_t nallow, ndeny;
     bn_conf_auth_t *auth; /* NULL: none (or "off") */
     bool strip_credentials;
+    bn_conf_rate_limit_t **rate_limits; /* each applies, in order */
+    size_t nrate_limits;
+    bn_conf_limit_conn_t **limit_conns;
+    size_t nlimit_conns;
 
     /* Filled by each worker at start (worker/phase.c): the access handlers
      * this route runs, in order; none for a route with nothing to check. */
@@ -354,6 +385,10 @@ struct bn_conf_server_s {
     size_t nallow, ndeny;
     bn_conf_auth_t *auth; /* ... and auth, and strip_credentials */
     bool strip_credentials;
+    bn_conf_rate_limit_t **rate_limits; /* ... and these */
+    size_t nrate_limits;
+    bn_conf_limit_conn_t **limit_conns;
+    size_t nlimit_conns;
     bn_conf_route_t *routes;
     size_t nroutes;
 };
@@ -401,6 +436,11 @@ struct bn_conf_s {
     bn_conf_limits_t limits;
     unsigned auth_threads;      /* per worker, for password hashes */
     uint64_t auth_cache_memory; /* forward auth's kept answers, all workers; fixed at start */
+
+    bn_conf_rate_limit_t *rate_limits;
+    size_t nrate_limits;
+    bn_conf_limit_conn_t *limit_conns;
+    size_t nlimit_conns;
 
     bn_conf_auth_t **auth_policies; /* every policy, inline ones too, by index */
     size_t nauth_policies;

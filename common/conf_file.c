@@ -36,6 +36,7 @@ load_root(bn_conf_loader_t *ld, config_setting_t *root)
         "auth_cache_memory",
         "auth_policies",
         "rate_limits",
+        "limit_conn",
         "upstreams",
         "servers",
         NULL,
@@ -48,11 +49,11 @@ load_root(bn_conf_loader_t *ld, config_setting_t *root)
     bn_conf_check_known(ld, root, keys);
     bn_conf_not_yet(ld, root, "status");
     bn_conf_load_cache_zones(ld, root);
-    bn_conf_not_yet(ld, root, "rate_limits");
     bn_conf_load_processes(ld, root);
     bn_conf_load_log(ld, root);
     bn_conf_load_limits(ld, root);
     bn_conf_load_auth_policies(ld, root);
+    bn_conf_load_rate_limits(ld, root);
 
     ups = bn_conf_want_list(ld, root, "upstreams");
     n = ups ? config_setting_length(ups) : 0;

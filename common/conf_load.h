@@ -103,6 +103,18 @@ void bn_conf_load_auth_policies(bn_conf_loader_t *ld, const config_setting_t *ro
 /* g's auth setting: its policy, or NULL for "off" or none. */
 bn_conf_auth_t *bn_conf_load_auth(bn_conf_loader_t *ld, const config_setting_t *g);
 
+/* conf_ratelimit.c: the rate_limits and limit_conn lists. */
+void bn_conf_load_rate_limits(bn_conf_loader_t *ld, const config_setting_t *root);
+bn_conf_rate_limit_t *bn_conf_find_rate_limit(bn_conf_t *c, const char *name);
+bn_conf_limit_conn_t *bn_conf_find_limit_conn(bn_conf_t *c, const char *name);
+/* g's rate_limit and limit_conn settings (none for "off" or absent). */
+void bn_conf_load_limit_refs(bn_conf_loader_t *ld, const config_setting_t *g,
+                             bn_conf_rate_limit_t ***rates, size_t *nrates,
+                             bn_conf_limit_conn_t ***conns, size_t *nconns);
+/* Refuses limits keyed on identity on route r, which has no auth (reported at g). */
+void bn_conf_check_identity_limits(bn_conf_loader_t *ld, const config_setting_t *g,
+                                   const bn_conf_route_t *r);
+
 /* conf_upstream.c: one group of the upstreams list into u. */
 void bn_conf_load_upstream(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_upstream_t *u);
 /* The upstream loaded so far that is named name, or NULL. */

@@ -190,6 +190,7 @@ bn_conf_load_route(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_route_t *r
         "timeouts",
         "cache",
         "rate_limit",
+        "limit_conn",
         "allow",
         "deny",
         "auth",
@@ -212,7 +213,6 @@ bn_conf_load_route(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_route_t *r
 
     bn_conf_check_known(ld, g, keys);
     load_route_cache(ld, g, r);
-    bn_conf_not_yet(ld, g, "rate_limit");
     bn_conf_not_yet(ld, g, "waf");
 
     m = bn_conf_want_group(ld, g, "match");
@@ -310,6 +310,8 @@ bn_conf_load_route(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_route_t *r
     r->ndeny = bn_conf_get_cidrs(ld, g, "deny", &r->deny);
     r->auth = bn_conf_load_auth(ld, g);
     r->strip_credentials = bn_conf_get_bool(ld, g, "strip_credentials", false);
+    bn_conf_load_limit_refs(ld, g, &r->rate_limits, &r->nrate_limits, &r->limit_conns,
+                            &r->nlimit_conns);
 
     r->websocket = true;
     r->websocket_idle_timeout = 3600 * 1000;

@@ -162,7 +162,8 @@ bn_conf_load_server(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_server_t 
 {
     static const char *const keys[] = { "listen", "tls_listen", "names", "forwarded", "real_ip",
                                         "tls",    "routes",     "allow", "deny",
-                                        "auth",   "strip_credentials", NULL };
+                                        "auth",   "strip_credentials", "rate_limit",
+                                        "limit_conn", NULL };
     static const char *const real_ip_keys[] = { "from", "header", NULL };
     static const char *const forwarded[] = { "x-forwarded", "rfc7239", "both", "none", NULL };
     static const unsigned forwarded_bits[] = { BN_FORWARDED_X, BN_FORWARDED_RFC7239,
@@ -219,6 +220,8 @@ bn_conf_load_server(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_server_t 
     srv->ndeny = bn_conf_get_cidrs(ld, g, "deny", &srv->deny);
     srv->auth = bn_conf_load_auth(ld, g);
     srv->strip_credentials = bn_conf_get_bool(ld, g, "strip_credentials", false);
+    bn_conf_load_limit_refs(ld, g, &srv->rate_limits, &srv->nrate_limits, &srv->limit_conns,
+                            &srv->nlimit_conns);
 
     routes = bn_conf_want_list(ld, g, "routes");
     nr = routes ? config_setting_length(routes) : 0;
@@ -255,5 +258,14 @@ bn_conf_load_server(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_server_t 
         if (bn_conf_member(rs, "strip_credentials") == NULL) {
             srv->routes[i].strip_credentials = srv->strip_credentials;
         }
+        if (bn_conf_member(rs, "rate_limit") == NULL) {
+            srv->routes[i].rate_limits = srv->rate_limits;
+            srv->routes[i].nrate_limits = srv->nrate_limits;
+        }
+        if (bn_conf_member(rs, "limit_conn") == NULL) {
+            srv->routes[i].limit_conns = srv->limit_conns;
+            srv->routes[i].nlimit_conns = srv->nlimit_conns;
+        }
+        bn_conf_check_identity_limits(ld, rs, &srv->routes[i]);
     }
 }

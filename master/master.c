@@ -13,6 +13,7 @@
 #include "../common/heritage.h"
 #include "../common/clock.h"
 #include "../common/auth_cache.h"
+#include "../common/limit_zone.h"
 #include "../common/peers.h"
 #include "../common/cache.h"
 
@@ -61,6 +62,7 @@ static size_t nwaiters;
 static uid_t w_uid;
 static gid_t w_gid;
 static bool w_drop;
+static void release_limit_conns(int proc);
 static bn_msec_t ticket_rotate_at; /* 0: no server uses session tickets */
 
 static const char *
@@ -217,6 +219,7 @@ reap(void)
         /* Whatever it held (in-flight counts, queue places) is given back:
          * nobody else would ever release it. */
         bn_peers_release_proc((int) (p - procs));
+        release_limit_conns((int) (p - procs));
         if (p->draining || stopping || quitting) {
             if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL) {
                 bn_log_error(BN_LOG_ALERT, NULL, 0, "%s process %d exited on signal %s", kind,
@@ -410,10 +413,68 @@ failed:
     return BN_ERROR;
 }
 
+/*
+ * The zones of rate_limits and limit_conn, kept across reloads by name and
+ * kind as cache zones are (a reload keeps every key's budget and count);
+ * those past nlimit_committed were mapped by a reload still being
+ * prepared.  Their size is the first config's: changing it needs a restart.
+ */
+static bn_limit_zone_t **limit_zones;
+static size_t nlimit_zones, nlimit_committed;
+
+static bn_limit_zone_t *
+prepare_limit_zone(bn_conf_t *c, const char *name, int kind, uint64_t memory,
+                   bn_conf_errors_t *errs)
+{
+    bn_limit_zone_t *z, **grown;
+
+    for (size_t i = 0; i < nlimit_zones; i++) {
+        z = limit_zones[i];
+        if (bn_limit_zone_kind(z) == kind && strcmp(bn_limit_zone_name(z), name) == 0) {
+            if (bn_limit_zone_memory(z) != memory) {
+                bn_log_error(BN_LOG_NOTICE, NULL, 0,
+                             "%s \"%s\": its memory stays %zu bytes until bouncer restarts",
+                             kind == BN_LIMIT_RATE ? "rate_limits" : "limit_conn", name,
+                             bn_limit_zone_memory(z));
+            }
+            return z;
+        }
+    }
+    grown = realloc(limit_zones, (nlimit_zones + 1) * sizeof(*limit_zones));
+    if (grown == NULL) {
+        bn_conf_errors_add(errs, "%s: %s", c->file, strerror(errno));
+        return NULL;
+    }
+    limit_zones = grown;
+    z = bn_limit_zone_create(name, kind, memory);
+    if (z == NULL) {
+        bn_conf_errors_add(errs, "%s: %s \"%s\": cannot map %" PRIu64 " bytes: %s", c->file,
+                           kind == BN_LIMIT_RATE ? "rate_limits" : "limit_conn", name, memory,
+                           strerror(errno));
+        return NULL;
+    }
+    limit_zones[nlimit_zones++] = z;
+    return z;
+}
+
+/* Gives back what process proc held in every limit_conn zone. */
+static void
+release_limit_conns(int proc)
+{
+    for (size_t i = 0; i < nlimit_zones; i++) {
+        if (bn_limit_zone_kind(limit_zones[i]) == BN_LIMIT_CONN) {
+            bn_limit_conn_release_proc(limit_zones[i], proc);
+        }
+    }
+}
+
 /* A reload failed: the zones it mapped go, and the folders it made. */
 static void
 undo_shared(void)
 {
+    while (nlimit_zones > nlimit_committed) {
+        bn_limit_zone_destroy(limit_zones[--nlimit_zones]);
+    }
     while (nzones > ncommitted) {
         zone_t *z = &zones[--nzones];
         if (z->made_dir) {
@@ -433,6 +494,7 @@ commit_shared(bn_conf_t *c)
                              cz->hot_memory);
     }
     ncommitted = nzones;
+    nlimit_committed = nlimit_zones;
 }
 
 static int
@@ -442,6 +504,19 @@ prepare_shared(bn_conf_t *c, uid_t uid, gid_t gid, bool drop, bn_conf_errors_t *
 
     for (size_t i = 0; i < c->ncache_zones; i++) {
         if (prepare_cache_zone(c, &c->cache_zones[i], uid, gid, drop, errs) != BN_OK) {
+            return BN_ERROR;
+        }
+    }
+
+    for (size_t i = 0; i < c->nrate_limits; i++) {
+        bn_conf_rate_limit_t *rl = &c->rate_limits[i];
+        if ((rl->zone = prepare_limit_zone(c, rl->name, BN_LIMIT_RATE, rl->memory, errs)) == NULL) {
+            return BN_ERROR;
+        }
+    }
+    for (size_t i = 0; i < c->nlimit_conns; i++) {
+        bn_conf_limit_conn_t *lc = &c->limit_conns[i];
+        if ((lc->zone = prepare_limit_zone(c, lc->name, BN_LIMIT_CONN, lc->memory, errs)) == NULL) {
             return BN_ERROR;
         }
     }

@@ -7,6 +7,7 @@
 #include "phase.h"
 #include "access_acl.h"
 #include "access_auth.h"
+#include "access_limit.h"
 #include "cache.h"
 #include "proxy.h"
 #include "route.h"
@@ -31,7 +32,9 @@ static const struct {
  */
 static const bn_access_module_t *const access_modules[] = {
     &bn_access_acl,
+    &bn_access_limit,
     &bn_access_auth,
+    &bn_access_limit_identity,
 };
 
 const char *

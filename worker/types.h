@@ -171,7 +171,9 @@ typedef struct {
  */
 typedef enum {
     BN_ACCESS_ACL = 0,
+    BN_ACCESS_LIMIT,          /* rate_limit and limit_conn keyed on the client */
     BN_ACCESS_AUTH,
+    BN_ACCESS_LIMIT_IDENTITY, /* ... keyed on who authenticated */
     BN_ACCESS_NMODULES,
 } bn_access_id_t;
 
@@ -219,6 +221,7 @@ struct bn_request_s {
     const char *auth_user;   /* $auth_user; NULL: no one authenticated */
     const char *auth_method; /* $auth_method: basic, jwt, api_key, forward */
     const char *api_key_name;
+    const char *rate_limit; /* the rule that refused the request, for the log */
     const struct bn_json_s *jwt_claims; /* the token's claims, for $jwt_claim_<name> */
     /* What access handlers change in the upstream request: the client's
      * headers of these names are not passed on (a credential stripped, a
