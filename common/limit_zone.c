@@ -216,18 +216,27 @@ bn_limit_zone_keys(bn_limit_zone_t *z)
     return n;
 }
 
+/* Takes the lock and returns key's entry, made if new; NULL (locked still)
+ * when there is no room for it. */
+static entry_t *
+locked_entry(bn_limit_zone_t *z, const char *key, size_t len, zkey_t *k)
+{
+    entry_t **pp;
+
+    make_key(key, len, k);
+    lock(z);
+    pp = find(z, k);
+    return *pp != NULL ? *pp : add(z, k);
+}
+
 int
 bn_limit_rate(bn_limit_zone_t *z, const char *key, size_t len, int64_t now, int64_t interval,
               unsigned burst, int64_t *ahead, int64_t *retry)
 {
     zkey_t k;
-    entry_t **pp, *e;
+    entry_t *e = locked_entry(z, key, len, &k);
     int rc;
 
-    make_key(key, len, &k);
-    lock(z);
-    pp = find(z, &k);
-    e = *pp != NULL ? *pp : add(z, &k);
     if (e == NULL) {
         /* Nothing to count with (a zone smaller than one entry): let it by. */
         bn_slab_unlock(z->slab);
@@ -278,14 +287,10 @@ bn_limit_conn_take(bn_limit_zone_t *z, const char *key, size_t len, unsigned max
                    bool *counted)
 {
     zkey_t k;
-    entry_t **pp, *e;
+    entry_t *e = locked_entry(z, key, len, &k);
     holder_t *h;
 
-    make_key(key, len, &k);
     *counted = false;
-    lock(z);
-    pp = find(z, &k);
-    e = *pp != NULL ? *pp : add(z, &k);
     if (e == NULL) {
         bn_slab_unlock(z->slab);
         return BN_OK;
