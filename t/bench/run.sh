@@ -23,6 +23,9 @@
 #   jwtrs     keep-alive requests with an RS256 bearer token, verified by bouncer each time
 #   jwtes     the same with ES256 (nginx, which has no JWT in its free edition, only proxies:
 #             its figures are there for scale; HAProxy left out)
+#   ratelimit keep-alive requests through a rate limit keyed on the client address, at a rate
+#             it never reaches, beside nginx's limit_req (HAProxy left out): the cost of the
+#             decision per request
 #   lock      WAITERS concurrent misses of one cold key on a cache-locked route, in front of
 #             an origin that takes 200 ms (t/bench/lock.pl): how long after the fill's answer
 #             the last waiter is answered, and how many requests reached the origin (HAProxy
@@ -49,7 +52,7 @@ while getopts "d:r:c:n:w:l" o; do
   esac
 done
 shift $((OPTIND - 1))
-ALL=(idle plain close big64 big1m tls tlsclose cache cache64 basic jwtrs jwtes lock)
+ALL=(idle plain close big64 big1m tls tlsclose cache cache64 basic jwtrs jwtes ratelimit lock)
 SCENARIOS=("${@:-${ALL[@]}}")
 read -r -a SCENARIOS <<<"${SCENARIOS[*]}"
 for s in "${SCENARIOS[@]}"; do
@@ -130,6 +133,7 @@ worker_rlimit_nofile 19900;
 events { worker_connections 16000; }
 http { $NGLOG keepalive_requests 1000000;
   proxy_cache_path $W/ngcache keys_zone=c:10m max_size=256m;
+  limit_req_zone \$binary_remote_addr zone=rl:10m rate=10000000r/s;
   upstream be { server 127.0.0.1:$BE; keepalive 64; }
   upstream slow { server 127.0.0.1:$SLOW; keepalive 64; }
   server { listen 127.0.0.1:$NG backlog=8192; listen 127.0.0.1:$NGS ssl backlog=8192;
@@ -140,6 +144,9 @@ http { $NGLOG keepalive_requests 1000000;
     location /cache { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; proxy_cache c; }
     location /auth/basic { auth_basic bench; auth_basic_user_file $W/htpasswd.sha; rewrite ^ /small break;
+      proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
+    location /limited { limit_req zone=rl burst=1000 nodelay; rewrite ^ /small break;
       proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
     location /auth/ { rewrite ^ /small break; proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
@@ -235,11 +242,12 @@ for p in "${PROXIES[@]}"; do
 done
 
 path_of() { case $1 in big64) echo /big64 ;; big1m) echo /big1m ;; cache) echo /cache ;; cache64) echo /cache64 ;;
-  basic) echo /auth/basic ;; jwtrs) echo /auth/rs ;; jwtes) echo /auth/es ;; *) echo /small ;; esac; }
+  basic) echo /auth/basic ;; jwtrs) echo /auth/rs ;; jwtes) echo /auth/es ;; ratelimit) echo /limited ;;
+  *) echo /small ;; esac; }
 # The auth scenarios' credentials, as curl and wrk take them.
 auth_header() { case $1 in basic) echo "Authorization: Basic $BASIC" ;; jwtrs) echo "Authorization: Bearer $RS_TOKEN" ;;
   jwtes) echo "Authorization: Bearer $ES_TOKEN" ;; *) echo "X-Bench: 1" ;; esac; }
-skip_for() { [[ $1 == haproxy && ( $2 == basic || $2 == jwt* ) ]]; }
+skip_for() { [[ $1 == haproxy && ( $2 == basic || $2 == jwt* || $2 == ratelimit ) ]]; }
 url_of() {
   if [[ $2 == tls* ]]; then echo "https://127.0.0.1:${SPORT[$1]}$(path_of "$2")"
   else echo "http://127.0.0.1:${PORT[$1]}$(path_of "$2")"; fi
@@ -363,6 +371,11 @@ for s in "${SCENARIOS[@]}"; do
     continue
   fi
   [[ $s == lock ]] && continue
+  if [[ $s == ratelimit ]]; then
+    printf "  %-9s bouncer %s µs of CPU per request through its rate limit (nginx limit_req: %s µs)\n" "$s" \
+      "$(median <<<"${CPU[$s,bouncer]}")" "$(median <<<"${CPU[$s,nginx]}")"
+    continue
+  fi
   if [[ $s == basic || $s == jwt* ]]; then
     printf "  %-9s bouncer %s µs of CPU per verified request (nginx %s: %s µs)\n" "$s" \
       "$(median <<<"${CPU[$s,bouncer]}")" "$([[ $s == basic ]] && echo "auth_basic {SHA}" || echo "proxying only, no JWT")" \
