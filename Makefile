@@ -7,13 +7,13 @@ CONF_DIR = $(dir $(CONF_PATH))
 PID_DIR = $(dir $(PID_PATH))
 
 COMMON_SRCS = common/addr.c common/auth_cache.c common/buf.c common/conf.c common/conf_auth.c common/conf_cache.c common/conf_file.c common/conf_limits.c \
-	common/conf_log.c common/conf_processes.c common/conf_ratelimit.c common/conf_route.c common/conf_schema.c common/conf_server.c \
+	common/conf_log.c common/conf_processes.c common/conf_ratelimit.c common/conf_redis.c common/conf_route.c common/conf_schema.c common/conf_server.c \
 	common/conf_upstream.c common/heritage.c common/http_parse.c common/jwks.c common/limit_zone.c common/log.c \
 	common/pool.c common/proctitle.c common/str.c common/template.c common/uri.c common/clock.c common/tls.c common/slab.c common/cache.c \
 	common/peers.c common/credfile.c common/htpasswd.c common/apikeys.c common/json.c common/jwt.c
 WORKER_SRCS = worker/access_acl.c worker/access_auth.c worker/access_limit.c worker/auth.c worker/auth_api_key.c \
 	worker/auth_basic.c worker/auth_forward.c worker/auth_jwt.c worker/thread_pool.c worker/access_log.c worker/cache.c worker/cache_refresh.c worker/event.c worker/headers.c worker/http.c \
-	worker/phase.c worker/pipe.c worker/proxy.c worker/request.c worker/route.c \
+	worker/phase.c worker/pipe.c worker/proxy.c worker/redis.c worker/request.c worker/route.c \
 	worker/tls.c worker/tunnel.c worker/upstream.c worker/variables.c worker/worker.c worker/worker_state.c
 MASTER_SRCS = master/control.c master/listen.c master/main.c master/master.c master/process.c \
 	master/helper_cache.c master/helper_health.c master/helper_jwks.c master/helper_main.c master/helper_resolve.c
@@ -47,8 +47,15 @@ objs/t/unit/%: t/unit/%.c t/unit/tap.h $(COMMON_OBJS)
 	$(CC) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(COMMON_OBJS) $(LDFLAGS) $(LIBS)
 
 # The drivers of tests that run common/ code on files and tokens the test
-# made: t/htpasswd_files.t, t/json_diff.t, t/jwt_verify.t.
-TOOL_BINS = objs/t/pw_check objs/t/json_check objs/t/jwt_check
+# made: t/htpasswd_files.t, t/json_diff.t, t/jwt_verify.t; and worker/redis.c
+# on the event loop against a real redis-server: t/redis_client.t.
+TOOL_BINS = objs/t/pw_check objs/t/json_check objs/t/jwt_check objs/t/redis_check
+
+REDIS_CHECK_OBJS = objs/worker/event.o objs/worker/redis.o
+
+objs/t/redis_check: t/tools/redis_check.c $(REDIS_CHECK_OBJS) $(COMMON_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(REDIS_CHECK_OBJS) $(COMMON_OBJS) $(LDFLAGS) $(LIBS)
 
 objs/t/%: t/tools/%.c t/tools/json_canon.h $(COMMON_OBJS)
 	@mkdir -p $(dir $@)

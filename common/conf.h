@@ -408,6 +408,26 @@ typedef struct {
     uint64_t lingering_timeout;
 } bn_conf_limits_t;
 
+/* redis.on_error: what a limit with scope = "cluster" does while Redis fails. */
+enum { BN_REDIS_ON_ERROR_LOCAL = 0, BN_REDIS_ON_ERROR_ALLOW, BN_REDIS_ON_ERROR_DENY };
+
+/*
+ * The Redis that limits with scope = "cluster" share (worker/redis.h).  The
+ * address is resolved and the password read by the master at load, so a
+ * worker neither looks a name up nor opens a root-only file.
+ */
+typedef struct {
+    bool enabled;         /* the redis group is present */
+    const char *address;  /* as written, for logs */
+    bn_addr_t addr;       /* IPv4, IPv6 or unix */
+    const char *password; /* NULL: no AUTH */
+    size_t password_len;
+    unsigned database;    /* SELECTed when not 0 */
+    uint64_t timeout;     /* msec a call may take */
+    int on_error;         /* BN_REDIS_ON_ERROR_* */
+    unsigned max_pending; /* calls in flight per worker; over it, a call fails at once */
+} bn_conf_redis_t;
+
 struct bn_conf_s {
     bn_pool_t *pool;
     const char *file; /* absolute path */
@@ -441,6 +461,7 @@ struct bn_conf_s {
     size_t nrate_limits;
     bn_conf_limit_conn_t *limit_conns;
     size_t nlimit_conns;
+    bn_conf_redis_t redis;
 
     bn_conf_auth_t **auth_policies; /* every policy, inline ones too, by index */
     size_t nauth_policies;

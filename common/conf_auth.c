@@ -9,9 +9,6 @@
 #include "jwks.h"
 
 #include <ctype.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define SECRET_MAX 4096 /* bytes of an HS secret_file */
 
@@ -259,37 +256,13 @@ load_url(bn_conf_loader_t *ld, const config_setting_t *s, const char *url, bool 
 static unsigned char *
 read_secret(bn_conf_loader_t *ld, const config_setting_t *s, const char *path, size_t *len)
 {
-    unsigned char *buf = bn_palloc(ld->conf->pool, SECRET_MAX + 1);
-    ssize_t n;
-    int fd;
+    unsigned char *buf = bn_conf_read_secret(ld, s, path, SECRET_MAX, len);
 
-    if (buf == NULL) {
-        return NULL;
-    }
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd == -1) {
-        bn_conf_err(ld, s, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    n = read(fd, buf, SECRET_MAX + 1);
-    close(fd);
-    if (n == -1) {
-        bn_conf_err(ld, s, "%s: cannot read: %s", path, strerror(errno));
-        return NULL;
-    }
-    if (n > SECRET_MAX) {
-        bn_conf_err(ld, s, "%s: a secret of more than %d bytes", path, SECRET_MAX);
-        return NULL;
-    }
-    if (n > 0 && buf[n - 1] == '\n') {
-        n--;
-    }
     /* RFC 7518 3.2: an HS256 key at least as long as the hash. */
-    if (n < 32) {
-        bn_conf_err(ld, s, "%s: a secret of %zd bytes; at least 32 are needed", path, n);
+    if (buf != NULL && *len < 32) {
+        bn_conf_err(ld, s, "%s: a secret of %zu bytes; at least 32 are needed", path, *len);
         return NULL;
     }
-    *len = (size_t) n;
     return buf;
 }
 

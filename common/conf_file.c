@@ -37,6 +37,7 @@ load_root(bn_conf_loader_t *ld, config_setting_t *root)
         "auth_policies",
         "rate_limits",
         "limit_conn",
+        "redis",
         "upstreams",
         "servers",
         NULL,
@@ -53,6 +54,7 @@ load_root(bn_conf_loader_t *ld, config_setting_t *root)
     bn_conf_load_log(ld, root);
     bn_conf_load_limits(ld, root);
     bn_conf_load_auth_policies(ld, root);
+    bn_conf_load_redis(ld, root);
     bn_conf_load_rate_limits(ld, root);
 
     ups = bn_conf_want_list(ld, root, "upstreams");

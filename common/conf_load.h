@@ -87,6 +87,14 @@ const char *bn_conf_abs_path(bn_conf_loader_t *ld, const char *p);
  * when it does not compile. */
 pcre2_code *bn_conf_compile_regex(bn_conf_loader_t *ld, const config_setting_t *s, const char *re);
 
+/*
+ * A file holding one secret (a key, a password), read whole, one trailing
+ * newline dropped, into the pool with a NUL after it (*len excludes it).
+ * NULL, reported at s, when it cannot be read or holds more than max bytes.
+ */
+unsigned char *bn_conf_read_secret(bn_conf_loader_t *ld, const config_setting_t *s,
+                                   const char *path, size_t max, size_t *len);
+
 /* ---- the sections, in the order conf_file.c loads them -------------------- */
 
 /* conf_cache.c: the cache_zones list, into conf->cache_zones. */
@@ -114,6 +122,8 @@ void bn_conf_load_limit_refs(bn_conf_loader_t *ld, const config_setting_t *g,
 /* Refuses limits keyed on identity on route r, which has no auth (reported at g). */
 void bn_conf_check_identity_limits(bn_conf_loader_t *ld, const config_setting_t *g,
                                    const bn_conf_route_t *r);
+/* conf_redis.c: the redis group, into conf->redis (enabled when present). */
+void bn_conf_load_redis(bn_conf_loader_t *ld, const config_setting_t *root);
 
 /* conf_upstream.c: one group of the upstreams list into u. */
 void bn_conf_load_upstream(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_upstream_t *u);

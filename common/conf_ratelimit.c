@@ -143,9 +143,9 @@ bn_conf_load_rate_limits(bn_conf_loader_t *ld, const config_setting_t *root)
         rl->dry_run = bn_conf_get_bool(ld, g, "dry_run", false);
         load_memory(ld, g, &rl->memory);
         rl->cluster = bn_conf_get_enum(ld, g, "scope", scopes, 0) == 1;
-        if (rl->cluster) {
+        if (rl->cluster && !c->redis.enabled) {
             bn_conf_err(ld, bn_conf_member(g, "scope"),
-                        "\"cluster\": not supported yet by this version of bouncer");
+                        "\"cluster\" needs the redis group, where the budget is kept");
         }
         if (rl->name != NULL) {
             c->nrate_limits++;

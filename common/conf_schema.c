@@ -7,8 +7,10 @@
 #include "conf_load.h"
 #include "str.h"
 
+#include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <unistd.h>
 
 /* libconfig's lookup, but a missing group simply has no members. */
 config_setting_t *
@@ -413,4 +415,44 @@ bn_conf_compile_regex(bn_conf_loader_t *ld, const config_setting_t *s, const cha
         return NULL;
     }
     return code;
+}
+
+/*
+ * The bytes of a file that holds one secret (a key, a password), read whole
+ * by the master at load, one trailing newline dropped; in the pool, with a
+ * NUL after them.  NULL, reported at s, when it cannot be read or holds more
+ * than max bytes.
+ */
+unsigned char *
+bn_conf_read_secret(bn_conf_loader_t *ld, const config_setting_t *s, const char *path, size_t max,
+                    size_t *len)
+{
+    unsigned char *buf = bn_palloc(ld->conf->pool, max + 2);
+    ssize_t n;
+    int fd;
+
+    if (buf == NULL) {
+        return NULL;
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        bn_conf_err(ld, s, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    n = read(fd, buf, max + 1);
+    close(fd);
+    if (n == -1) {
+        bn_conf_err(ld, s, "%s: cannot read: %s", path, strerror(errno));
+        return NULL;
+    }
+    if ((size_t) n > max) {
+        bn_conf_err(ld, s, "%s: a secret of more than %zu bytes", path, max);
+        return NULL;
+    }
+    if (n > 0 && buf[n - 1] == '\n') {
+        n--;
+    }
+    buf[n] = '\0';
+    *len = (size_t) n;
+    return buf;
 }

@@ -58,7 +58,7 @@ my @cases = (
     [ "cache_zones = ( { name = \"x\"; path = \"/tmp/a\"; }, { name = \"x\"; path = \"/tmp/b\"; } );\n$ok", qr/cache_zones\[1\]\.name: another cache zone is named "x"/, 'two zones of one name' ],
     [ "status = { listen = [ \"127.0.0.1:1\" ]; };\n$ok", qr/status: not supported yet/, 'status refused' ],
     [ "rate_limits = ( { name = \"x\"; key = \"\$remote_addr\"; rate = \"1r/s\"; scope = \"cluster\"; } );\n$ok",
-      qr/rate_limits\[0\]\.scope: "cluster": not supported yet/, 'rate_limits scope cluster refused' ],
+      qr/rate_limits\[0\]\.scope: "cluster" needs the redis group/, 'rate_limits scope cluster without redis' ],
     [ $ok =~ s/listen = \[/tls_listen = [ "127.0.0.1:2" ]; listen = [/r, qr/servers\[0\]\.tls: required with tls_listen/, 'tls_listen without tls' ],
     [ $ok =~ s/listen = \[/tls = { certificates = ( { cert = "x"; key = "y"; } ); }; listen = [/r, qr/servers\[0\]\.tls: this server has no tls_listen address/, 'tls without tls_listen' ],
     [ $ok =~ s/listen = \[/tls_listen = [ "127.0.0.1:2" ]; tls = { protocols = [ "TLSv1.1" ]; certificates = ( { cert = "x"; key = "y"; } ); }; listen = [/r, qr/tls\.protocols\[0\]: "TLSv1\.1": expected "TLSv1\.2" or "TLSv1\.3"/, 'old TLS versions refused' ],

@@ -3,7 +3,8 @@
 # core modules and prove, openssl (test certificates), curl (a TLS client),
 # IO::Socket::SSL (HTTPS test backends), htpasswd (apache2-utils: users
 # files as operators make them) and Debian's python3 with PyJWT and
-# cryptography (tokens signed as identity providers sign them).  As root on Debian/Ubuntu it uses apt-get,
+# cryptography (tokens signed as identity providers sign them), and
+# redis-server (the Redis that the cluster limits' tests start).  As root on Debian/Ubuntu it uses apt-get,
 # as ./configure does; otherwise it prints the command to run.
 set -u
 missing=""
@@ -11,6 +12,7 @@ command -v prove >/dev/null 2>&1 || missing="$missing perl"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 command -v curl >/dev/null 2>&1 || missing="$missing curl"
 command -v htpasswd >/dev/null 2>&1 || missing="$missing apache2-utils"
+command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing="$missing redis-server"
 perl -MIO::Socket::SSL -e 1 >/dev/null 2>&1 || missing="$missing libio-socket-ssl-perl"
 /usr/bin/python3 -c 'import jwt, cryptography' >/dev/null 2>&1 || missing="$missing python3-jwt python3-cryptography"
 for m in Test::More JSON::PP IO::Socket::INET Time::HiRes File::Temp; do

@@ -13,6 +13,7 @@
  * ends: a pool cleanup gives it back.
  */
 #include "access_limit.h"
+#include "redis.h"
 #include "variables.h"
 #include "../common/clock.h"
 #include "../common/limit_zone.h"
@@ -26,6 +27,12 @@ typedef struct {
     bool conns_taken;
     bn_timer_t timer;    /* a delayed request's turn */
     bn_request_t *r;
+    bool cleanup_set;
+    /* A cluster rule's decision, asked of Redis. */
+    bn_redis_call_t *call; /* in flight */
+    bool answered;
+    int redis_rc;
+    int64_t redis_ahead, redis_retry;
 } limit_ctx_t;
 
 typedef struct {
@@ -224,6 +231,60 @@ forget(void *data)
     limit_ctx_t *x = data;
 
     bn_timer_del(&x->timer);
+    if (x->call != NULL) {
+        bn_redis_cancel(x->call);
+        x->call = NULL;
+    }
+}
+
+static void
+redis_answered(void *data, int rc, int64_t ahead, int64_t retry)
+{
+    limit_ctx_t *x = data;
+
+    x->call = NULL;
+    x->answered = true;
+    x->redis_rc = rc;
+    x->redis_ahead = ahead;
+    x->redis_retry = retry;
+    bn_phase_wake(x->r);
+}
+
+/*
+ * A cluster rule: Redis decides, the request parked meanwhile; BN_AGAIN
+ * while it does.  Without Redis, on_error: this host's own zone at the same
+ * rate ("local"), no limit ("allow"), or 503 ("deny", as *rc).
+ */
+static int
+cluster_decision(limit_ctx_t *x, const bn_conf_rate_limit_t *rl, const char *key, size_t len,
+                 int64_t *ahead, int64_t *retry)
+{
+    int rc = BN_ERROR;
+
+    if (x->answered) {
+        x->answered = false;
+        rc = x->redis_rc;
+        *ahead = x->redis_ahead;
+        *retry = x->redis_retry;
+    } else {
+        x->call = bn_redis_gcra(key, len, rl->interval, rl->burst, redis_answered, x);
+        if (x->call != NULL) {
+            return BN_AGAIN;
+        }
+    }
+    if (rc != BN_ERROR) {
+        return rc;
+    }
+    switch (bn_heritage.conf->redis.on_error) {
+    case BN_REDIS_ON_ERROR_ALLOW:
+        *ahead = *retry = 0;
+        return BN_OK;
+    case BN_REDIS_ON_ERROR_DENY:
+        return 503;
+    default:
+        return bn_limit_rate(rl->zone, key, len, bn_monotonic_usec(), rl->interval, rl->burst,
+                             ahead, retry);
+    }
 }
 
 static int
@@ -258,8 +319,24 @@ run(bn_request_t *r, bool identity, bn_access_id_t id)
         if (len == 0) {
             continue;
         }
-        rc = bn_limit_rate(rl->zone, key, len, bn_monotonic_usec(), rl->interval, rl->burst,
-                           &ahead, &retry);
+        if (!x->cleanup_set) {
+            if (bn_pool_cleanup_add(r->pool, forget, x) != BN_OK) {
+                return 500;
+            }
+            x->cleanup_set = true;
+        }
+        if (rl->cluster) {
+            rc = cluster_decision(x, rl, key, len, &ahead, &retry);
+            if (rc == BN_AGAIN) {
+                return BN_AGAIN; /* resumes at this rule, with Redis's answer */
+            }
+            if (rc == 503) {
+                return 503; /* on_error = "deny" */
+            }
+        } else {
+            rc = bn_limit_rate(rl->zone, key, len, bn_monotonic_usec(), rl->interval, rl->burst,
+                               &ahead, &retry);
+        }
         if (rc == BN_DECLINED) {
             log_rejection(r, &rate_logs[rl - bn_heritage.conf->rate_limits], "rate_limit",
                           rl->name, key, len, rl->dry_run ? "would have rejected" : "rejected");
@@ -271,10 +348,6 @@ run(bn_request_t *r, bool identity, bn_access_id_t id)
         /* Past the first `delay` excess requests, the rest wait their turn. */
         wait = ahead - (int64_t) rl->delay * rl->interval;
         if (wait > 0 && !rl->dry_run) {
-            if (!bn_timer_armed(&x->timer) && x->timer.handler == NULL
-                && bn_pool_cleanup_add(r->pool, forget, x) != BN_OK) {
-                return 500;
-            }
             x->timer.handler = turn_came;
             x->timer.data = x;
             x->next_rate++;

@@ -84,6 +84,31 @@ bn_event_add_listener(bn_io_t *io)
     return BN_OK;
 }
 
+static int
+level(bn_io_t *io, int op, bool write)
+{
+    struct epoll_event ev = { .events = EPOLLIN | (write ? EPOLLOUT : 0), .data.ptr = io };
+
+    if (epoll_ctl(ep, op, io->fd, &ev) == -1) {
+        bn_log_error(BN_LOG_ALERT, NULL, errno, "epoll_ctl(%s, %d) failed",
+                     op == EPOLL_CTL_ADD ? "ADD" : "MOD", io->fd);
+        return BN_ERROR;
+    }
+    return BN_OK;
+}
+
+int
+bn_event_add_level(bn_io_t *io, bool write)
+{
+    return level(io, EPOLL_CTL_ADD, write);
+}
+
+int
+bn_event_level_write(bn_io_t *io, bool write)
+{
+    return level(io, EPOLL_CTL_MOD, write);
+}
+
 void
 bn_event_del(bn_io_t *io)
 {

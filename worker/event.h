@@ -43,6 +43,14 @@ int bn_event_add(bn_io_t *io);
 /* Level-triggered EPOLLIN|EPOLLEXCLUSIVE, for listening sockets. */
 int bn_event_add_listener(bn_io_t *io);
 void bn_event_del(bn_io_t *io);
+/*
+ * Level-triggered EPOLLIN, with EPOLLOUT too while write is set: for a
+ * library that reads one buffer per call and says when it wants to write
+ * (hiredis, worker/redis.c).  bn_event_level_write() changes the EPOLLOUT
+ * half of an fd added so.
+ */
+int bn_event_add_level(bn_io_t *io, bool write);
+int bn_event_level_write(bn_io_t *io, bool write);
 
 /* Waits for events until the nearest timer, runs handlers and timers. */
 void bn_event_process(void);

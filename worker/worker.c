@@ -9,6 +9,7 @@
 #include "event.h"
 #include "http.h"
 #include "phase.h"
+#include "redis.h"
 #include "tls.h"
 #include "tunnel.h"
 #include "upstream.h"
@@ -304,6 +305,9 @@ bn_worker_main(void)
         || bn_phase_init(conf) != BN_OK) {
         bn_log_error(BN_LOG_EMERG, NULL, 0, "worker initialisation failed");
         exit(2);
+    }
+    if (conf->redis.enabled) {
+        bn_redis_init(&conf->redis);
     }
     listeners = calloc(conf->nlistens + 1, sizeof(listener_t));
     if (listeners == NULL) {
