@@ -200,8 +200,13 @@ for my $mode ('500', 'close', 'timeout') {
 unlink "$d/mode";
 my $seen = seen('/fail/page');
 is(status(get('/fail/page')), 'STALE', 'after the failures the entry is still there, stale');
-ok(wait_until(sub { status(get('/fail/page')) eq 'HIT' }, 10), 'the next refresh works: HIT');
-is(seen('/fail/page') - $seen, 1, 'one more upstream request');
+my $polls = 0;
+ok(wait_until(sub { $polls++; status(get('/fail/page')) eq 'HIT' }, 10), 'the next refresh works: HIT');
+# One refresh, unless a loaded host (ASan) let the new entry (max-age=1)
+# go stale again before a poll saw it fresh: then one more per second.
+my $refreshes = seen('/fail/page') - $seen;
+ok($refreshes >= 1 && $refreshes <= 1 + int($polls / 20),
+   "one more upstream request per refresh ($refreshes in $polls polls)");
 
 # --- quit during a refresh: the worker finishes it and exits cleanly; the
 # stored answer outlives it (the next start finds it on disk).

@@ -152,9 +152,10 @@ cmp_ok($lines, '<=', 12, "... the log has at most a few lines for them ($lines)"
 ok($t->wait_log(qr/\[warn\].*\d+ more rejected by rate_limit "tiny" in the last second/, 5) || do { st('/tiny'); sleep 1.1; st('/tiny'); $t->wait_log(qr/more rejected by rate_limit "tiny"/) },
    '... and a line that counts the ones left out');
 
-# A full zone (64k): 20,000 distinct keys, never an error; it forgets the oldest.
+# A full zone (64k, room for about 450 keys): 50,000 distinct keys, never an
+# error; it forgets the least recently used.
 my ($sentk, $okk) = (0, 0);
-for my $batch (0 .. 39) {
+for my $batch (0 .. 99) {
     $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $p) or die;
     print $s join '', map { "GET /tiny HTTP/1.1\r\nHost: x\r\nX-Key: fill-$batch-$_\r\n\r\n" } 1 .. 500;
     $sentk += 500;

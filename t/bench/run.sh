@@ -26,6 +26,7 @@
 #   ratelimit keep-alive requests through a rate limit keyed on the client address, at a rate
 #             it never reaches, beside nginx's limit_req (HAProxy left out): the cost of the
 #             decision per request
+#   ratelimitc the same with scope = "cluster", against a redis-server of its own (127.0.0.1)
 #   lock      WAITERS concurrent misses of one cold key on a cache-locked route, in front of
 #             an origin that takes 200 ms (t/bench/lock.pl): how long after the fill's answer
 #             the last waiter is answered, and how many requests reached the origin (HAProxy
@@ -52,7 +53,7 @@ while getopts "d:r:c:n:w:l" o; do
   esac
 done
 shift $((OPTIND - 1))
-ALL=(idle plain close big64 big1m tls tlsclose cache cache64 basic jwtrs jwtes ratelimit lock)
+ALL=(idle plain close big64 big1m tls tlsclose cache cache64 basic jwtrs jwtes ratelimit ratelimitc lock)
 SCENARIOS=("${@:-${ALL[@]}}")
 read -r -a SCENARIOS <<<"${SCENARIOS[*]}"
 for s in "${SCENARIOS[@]}"; do
@@ -81,7 +82,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-BE=19080 NG=19081 NGS=19441 HA=19082 HAS=19442 BO=19084 BOS=19444 SLOW=19085
+BE=19080 NG=19081 NGS=19441 HA=19082 HAS=19442 BO=19084 BOS=19444 SLOW=19085 RD=19086
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
   -subj /CN=localhost -keyout "$W/key.pem" -out "$W/cert.pem" 2>/dev/null
 cat "$W/cert.pem" "$W/key.pem" >"$W/both.pem"
@@ -146,7 +147,7 @@ http { $NGLOG keepalive_requests 1000000;
     location /auth/basic { auth_basic bench; auth_basic_user_file $W/htpasswd.sha; rewrite ^ /small break;
       proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
-    location /limited { limit_req zone=rl burst=1000 nodelay; rewrite ^ /small break;
+    location /limited { limit_req zone=rl burst=1000 nodelay; # /limited-cluster too rewrite ^ /small break;
       proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
     location /auth/ { rewrite ^ /small break; proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
@@ -184,7 +185,17 @@ frontend f
 backend b
   server s1 127.0.0.1:$BE
 C
-AUTH_POLICIES= AUTH_ROUTES=
+AUTH_POLICIES= AUTH_ROUTES= REDIS_ROUTES=
+REDIS='rate_limits = ( { name = "rl"; key = "$remote_addr"; rate = "10000000r/s"; burst = 1000; } );'
+if [[ " ${SCENARIOS[*]} " == *" ratelimitc "* ]]; then
+  command -v redis-server >/dev/null || { echo "bench: ratelimitc needs redis-server (apt-get install redis-server)" >&2; exit 2; }
+  printf 'port %s\nbind 127.0.0.1\nsave ""\nappendonly no\ndir %s\n' "$RD" "$W" >"$W/redis.conf"
+  REDIS="redis = { address = \"127.0.0.1:$RD\"; timeout = \"1s\"; };
+rate_limits = ( { name = \"rl\"; key = \"\$remote_addr\"; rate = \"10000000r/s\"; burst = 1000; },
+  { name = \"rlc\"; key = \"\$remote_addr\"; rate = \"10000000r/s\"; burst = 1000; scope = \"cluster\"; } );"
+  REDIS_ROUTES="{ match = { prefix = \"/limited-cluster\"; }; rate_limit = \"rlc\"; upstream = \"be\";
+        rewrite = { regex = \"^.*\$\"; replace = \"/small\"; }; },"
+fi
 if ((AUTHS)); then
   AUTH_POLICIES="auth_policies = ( { name = \"b\"; basic = { users = \"$W/htpasswd.bcrypt\"; }; },
   { name = \"rs\"; jwt = { keys = \"$W/rs.pub\"; algorithms = [ \"RS256\" ]; }; },
@@ -194,7 +205,9 @@ if ((AUTHS)); then
       { match = { prefix = \"/auth/es\"; }; auth = \"es\"; upstream = \"be\"; rewrite = { regex = \"^.*\$\"; replace = \"/small\"; }; },"
 fi
 sed -e "s#@W@#$W#g; s#@BE@#127.0.0.1:$BE#; s#@SLOW@#127.0.0.1:$SLOW#; s#@HTTP@#127.0.0.1:$BO#; s#@HTTPS@#127.0.0.1:$BOS#; s#@LOG@#$BOLOG#" \
-  "$HERE/bouncer.conf.in" | AUTH_POLICIES="$AUTH_POLICIES" AUTH_ROUTES="$AUTH_ROUTES" perl -pe 's/^\s*\@AUTH_POLICIES\@$/$ENV{AUTH_POLICIES}/; s/^\s*\@AUTH_ROUTES\@$/$ENV{AUTH_ROUTES}/' >"$W/bouncer.conf"
+  "$HERE/bouncer.conf.in" | AUTH_POLICIES="$AUTH_POLICIES" AUTH_ROUTES="$AUTH_ROUTES" REDIS="$REDIS" REDIS_ROUTES="$REDIS_ROUTES" \
+  perl -pe 's/^\s*\@AUTH_POLICIES\@$/$ENV{AUTH_POLICIES}/; s/^\s*\@AUTH_ROUTES\@$/$ENV{AUTH_ROUTES}/;
+            s/^\s*\@REDIS\@$/$ENV{REDIS}/; s/^\s*\@REDIS_ROUTES\@$/$ENV{REDIS_ROUTES}/' >"$W/bouncer.conf"
 
 spawn() { "$@" >>"$W/daemons.log" 2>&1 & PIDS+=($!); }
 declare -A MAIN PORT SPORT
@@ -203,6 +216,7 @@ if [[ " ${SCENARIOS[*]} " == *" lock "* ]]; then
   command -v perl >/dev/null || { echo "bench: the lock scenario needs perl" >&2; exit 2; }
   spawn perl "$HERE/lock.pl" backend "$SLOW" 200 "$W/slow.log"
 fi
+[[ -n $REDIS_ROUTES ]] && spawn redis-server "$W/redis.conf"
 spawn nginx -c "$W/nginx.conf"; MAIN[nginx]=$!; PROXIES=(nginx)
 if command -v haproxy >/dev/null; then
   spawn haproxy -f "$W/haproxy.cfg"; MAIN[haproxy]=$!; PROXIES+=(haproxy)
@@ -243,11 +257,12 @@ done
 
 path_of() { case $1 in big64) echo /big64 ;; big1m) echo /big1m ;; cache) echo /cache ;; cache64) echo /cache64 ;;
   basic) echo /auth/basic ;; jwtrs) echo /auth/rs ;; jwtes) echo /auth/es ;; ratelimit) echo /limited ;;
+  ratelimitc) echo /limited-cluster ;;
   *) echo /small ;; esac; }
 # The auth scenarios' credentials, as curl and wrk take them.
 auth_header() { case $1 in basic) echo "Authorization: Basic $BASIC" ;; jwtrs) echo "Authorization: Bearer $RS_TOKEN" ;;
   jwtes) echo "Authorization: Bearer $ES_TOKEN" ;; *) echo "X-Bench: 1" ;; esac; }
-skip_for() { [[ $1 == haproxy && ( $2 == basic || $2 == jwt* || $2 == ratelimit ) ]]; }
+skip_for() { [[ $1 == haproxy && ( $2 == basic || $2 == jwt* || $2 == ratelimit* ) ]]; }
 url_of() {
   if [[ $2 == tls* ]]; then echo "https://127.0.0.1:${SPORT[$1]}$(path_of "$2")"
   else echo "http://127.0.0.1:${PORT[$1]}$(path_of "$2")"; fi
@@ -371,7 +386,7 @@ for s in "${SCENARIOS[@]}"; do
     continue
   fi
   [[ $s == lock ]] && continue
-  if [[ $s == ratelimit ]]; then
+  if [[ $s == ratelimit* ]]; then
     printf "  %-9s bouncer %s µs of CPU per request through its rate limit (nginx limit_req: %s µs)\n" "$s" \
       "$(median <<<"${CPU[$s,bouncer]}")" "$(median <<<"${CPU[$s,nginx]}")"
     continue
