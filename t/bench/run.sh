@@ -147,7 +147,8 @@ http { $NGLOG keepalive_requests 1000000;
     location /auth/basic { auth_basic bench; auth_basic_user_file $W/htpasswd.sha; rewrite ^ /small break;
       proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
-    location /limited { limit_req zone=rl burst=1000 nodelay; # /limited-cluster too rewrite ^ /small break;
+    # /limited, and /limited-cluster too
+    location /limited { limit_req zone=rl burst=1000 nodelay; rewrite ^ /small break;
       proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
     location /auth/ { rewrite ^ /small break; proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
