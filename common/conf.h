@@ -196,6 +196,8 @@ typedef struct {
 
 enum { BN_AUTH_BASIC = 0, BN_AUTH_JWT, BN_AUTH_API_KEY, BN_AUTH_FORWARD, BN_AUTH_ANY };
 
+#define BN_AUTH_ANY_MAX 16 /* policies an any may list */
+
 /* jwt.require: a claim holds a word (contains) or is one of the values (equals). */
 typedef struct {
     const char *claim;

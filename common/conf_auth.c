@@ -9,6 +9,7 @@
 #include "jwks.h"
 
 #include <ctype.h>
+#include <strings.h>
 
 #define SECRET_MAX 4096 /* bytes of an HS secret_file */
 
@@ -16,6 +17,23 @@ static bool
 token_char(int ch)
 {
     return isalnum(ch) || strchr("!#$%&'*+-.^_`|~", ch) != NULL;
+}
+
+/* Names a policy may not set upstream: framing, hop-by-hop, routing. */
+static bool
+reserved_header(const char *s)
+{
+    static const char *const names[] = { "host",    "content-length", "transfer-encoding",
+                                         "connection", "keep-alive",  "proxy-connection",
+                                         "te",      "trailer",        "upgrade",
+                                         "expect" };
+
+    for (size_t i = 0; i < BN_NELEMS(names); i++) {
+        if (strcasecmp(s, names[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static bool
@@ -142,6 +160,12 @@ load_auth_headers(bn_conf_loader_t *ld, const config_setting_t *g, const char *n
         }
         if (!is_token(hdr)) {
             bn_conf_err(ld, es, "\"%s\": expected a header name", v[i]);
+            continue;
+        }
+        if (reserved_header(hdr)) {
+            bn_conf_err(ld, es,
+                        "\"%s\": %s frames or routes the request; a policy cannot set it", v[i],
+                        hdr);
             continue;
         }
         h[k].header = hdr;
@@ -457,6 +481,10 @@ load_any(bn_conf_loader_t *ld, config_setting_t *s, bn_conf_auth_t *a)
     n = bn_conf_get_strings(ld, config_setting_parent(s), "any", &names);
     if (n == 0) {
         bn_conf_err(ld, s, "expected at least one policy name");
+        return;
+    }
+    if (n > BN_AUTH_ANY_MAX) {
+        bn_conf_err(ld, s, "expected at most %d policies", BN_AUTH_ANY_MAX);
         return;
     }
     a->any.policies = bn_pcalloc(ld->conf->pool, sizeof(bn_conf_auth_t *) * n);

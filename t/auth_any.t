@@ -112,5 +112,36 @@ unlink "$d/keys";
 isnt($rc, 0, 'a reload with the API keys file gone fails');
 is(get('/x', 'X-API-Key' => 'k-partner')->{status}, 200, '... and the old keys still pass');
 
+# Many long challenges come whole; bad policies are refused by check.
+my $many = join ",\n", map { "  { name = \"p$_\"; api_key = { keys = \"$d/keys.many\"; realm = \"" . ('r' x 200) . "$_\"; }; }" } 1 .. 16;
+$t->write_file('keys.many', "k:v\n");
+my $t3 = BouncerTest->new;
+my $p3 = $t3->port;
+$t3->config(<<C);
+auth_policies = (
+$many,
+  { name = "all"; any = [ @{[ join ', ', map { "\"p$_\"" } 1 .. 16 ]} ]; }
+);
+servers = ( { listen = [ "127.0.0.1:$p3" ]; routes = ( { match = { prefix = "/"; }; auth = "all"; respond = { status = 200; }; } ); } );
+C
+$t3->start(ports => [$p3]);
+$r = http_request($p3, 'GET', '/');
+my @chs = grep { /^WWW-Authenticate:/i } @{ $r->{header_lines} };
+is(scalar @chs, 16, 'an any of 16 policies with 200-byte realms: 16 challenges');
+is(scalar(grep { /^WWW-Authenticate: ApiKey realm="r{200}\d+", header="X-API-Key"$/ } @chs), 16, '... each whole');
+$t3->done;
+for my $bad ([ 'claims_to_headers = [ "sub: Host" ];', qr/Host frames or routes the request/ ],
+             [ 'claims_to_headers = [ "sub: transfer-encoding" ];', qr/frames or routes the request/ ]) {
+    $t->write_file('bad.conf', "daemon = false;\nauth_policies = ( { name = \"j\"; jwt = { keys = \"$d/rsa.pub\"; algorithms = [ \"RS256\" ]; $bad->[0] }; } );\n"
+        . "servers = ( { listen = [ \"127.0.0.1:1\" ]; routes = ( { match = { prefix = \"/\"; }; auth = \"j\"; respond = { status = 200; }; } ); } );\n");
+    my ($crc, $o, $e) = $t->cmd('-c', "$d/bad.conf", 'check');
+    like($o . $e, $bad->[1], "check refuses $bad->[0]");
+}
+my $seventeen = join ",\n", map { "  { name = \"q$_\"; api_key = { keys = \"$d/keys.many\"; }; }" } 1 .. 17;
+$t->write_file('bad.conf', "daemon = false;\nauth_policies = (\n$seventeen,\n  { name = \"all\"; any = [ "
+    . join(', ', map { "\"q$_\"" } 1 .. 17) . " ]; }\n);\nservers = ( { listen = [ \"127.0.0.1:1\" ]; routes = ( { match = { prefix = \"/\"; }; respond = { status = 200; }; } ); } );\n");
+my ($crc, $o, $e) = $t->cmd('-c', "$d/bad.conf", 'check');
+like($o . $e, qr/any: expected at most 16 policies/, 'check refuses an any of 17 policies');
+
 $t->done;
 done_testing;

@@ -14,8 +14,8 @@ typedef struct {
     bool forbidden;       /* in any: one authenticated, its require failed */
     bool unavailable;     /* in any: one could not decide */
     bn_auth_try_t try;    /* the policy being tried */
-    bool sent[16];        /* in any: which policies saw a credential */
-    bool denied[16];      /* ... and which of them said 403 */
+    bool sent[BN_AUTH_ANY_MAX];        /* in any: which policies saw a credential */
+    bool denied[BN_AUTH_ANY_MAX];      /* ... and which of them said 403 */
 } auth_ctx_t;
 
 static bool
@@ -66,13 +66,25 @@ static int
 refuse(bn_request_t *r, auth_ctx_t *x, int status)
 {
     const bn_conf_auth_t *a = r->route->auth;
-    char buf[2048];
+    const bn_conf_auth_t *const *ps = a->method == BN_AUTH_ANY
+                                          ? (const bn_conf_auth_t *const *) a->any.policies
+                                          : &a;
+    size_t n = a->method == BN_AUTH_ANY ? a->any.n : 1, size = 1;
+    char *buf;
     bn_line_t l;
 
     if (status == 503 || status == 500) {
         return status;
     }
-    bn_line_init(&l, buf, sizeof(buf));
+    /* Room for every challenge whole: a line cut short would be worse than none. */
+    for (size_t i = 0; i < n; i++) {
+        size += strlen(ps[i]->realm) + (ps[i]->nfrom > 0 ? ps[i]->from[0].name_len : 0) + 96;
+    }
+    buf = bn_palloc(r->pool, size);
+    if (buf == NULL) {
+        return 500;
+    }
+    bn_line_init(&l, buf, size);
     if (a->method == BN_AUTH_FORWARD) {
         /* The service's own answer goes back as it came. */
         r->ops->respond(r, status, x->try.extra, x->try.ctype, x->try.body);
@@ -86,7 +98,7 @@ refuse(bn_request_t *r, auth_ctx_t *x, int status)
             challenge(&l, a->any.policies[i], known && x->sent[i], known && x->denied[i]);
         }
     }
-    r->ops->respond(r, status, l.len > 0 ? bn_pstrndup(r->pool, buf, l.len) : NULL, NULL, NULL);
+    r->ops->respond(r, status, l.len > 0 ? buf : NULL, NULL, NULL);
     return BN_DONE;
 }
 
