@@ -79,9 +79,9 @@ objs/hooks/%.o: %.c objs/config.h $(wildcard common/*.h worker/*.h master/*.h)
 FUZZ_CC ?= clang
 fuzz: objs/fuzz_http_parse objs/fuzz_uri objs/fuzz_chunked objs/fuzz_host objs/fuzz_json
 
-objs/fuzz_json: t/fuzz/json.c t/tools/json_canon.h common/json.c common/json.h common/pool.c objs/config.h
+objs/fuzz_json: t/fuzz/json.c t/tools/json_canon.h common/json.c common/json.h common/pool.c common/str.c objs/config.h
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-		$(CPPFLAGS) -o $@ t/fuzz/json.c common/json.c common/pool.c
+		$(CPPFLAGS) -o $@ t/fuzz/json.c common/json.c common/pool.c common/str.c
 
 objs/fuzz_http_parse: t/fuzz/http_parse.c common/http_parse.c common/http_parse.h objs/config.h
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \

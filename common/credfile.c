@@ -3,6 +3,7 @@
  * their names.
  */
 #include "credfile.h"
+#include "str.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -261,14 +262,7 @@ bn_credindex_hash(const void *s, size_t n)
 {
     /* FNV-1a: the names come from the operator's file, so nobody picks them
      * to collide; a lookup by a client's name only probes what is there. */
-    const unsigned char *p = s;
-    uint64_t h = 0xcbf29ce484222325ULL;
-
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
+    return bn_fnv1a(BN_FNV1A_START, s, n);
 }
 
 uint32_t *

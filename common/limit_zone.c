@@ -8,6 +8,7 @@
 #include "gcra.h"
 #include "list.h"
 #include "slab.h"
+#include "str.h"
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -132,11 +133,8 @@ lock(bn_limit_zone_t *z)
 static entry_t **
 bucket(bn_limit_zone_t *z, const zkey_t *k)
 {
-    uint64_t h = z->seed ^ 0xcbf29ce484222325ULL;
+    uint64_t h = bn_fnv1a(z->seed ^ BN_FNV1A_START, k->bytes, k->len);
 
-    for (size_t i = 0; i < k->len; i++) {
-        h = (h ^ k->bytes[i]) * 0x100000001b3ULL;
-    }
     h ^= h >> 29;
     return &z->buckets[h % z->nbuckets];
 }

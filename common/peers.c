@@ -2,6 +2,7 @@
  * peers.c: the shared upstream state table (see peers.h).
  */
 #include "peers.h"
+#include "str.h"
 #include "testhook.h"
 
 #include <sys/mman.h>
@@ -61,14 +62,12 @@ bn_peers_release_proc(int proc)
 static uint64_t
 slot_key(const char *upstream, const char *address)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
+    static const unsigned char sep = 0xff; /* no byte of a name */
+    uint64_t h = bn_fnv1a(BN_FNV1A_START, upstream, strlen(upstream));
 
-    for (const char *s = upstream; *s != '\0'; s++) {
-        h = (h ^ (unsigned char) *s) * 0x100000001b3ULL;
-    }
-    h = (h ^ 0xff) * 0x100000001b3ULL; /* separator: no byte of a name */
-    for (const char *s = address; s != NULL && *s != '\0'; s++) {
-        h = (h ^ (unsigned char) *s) * 0x100000001b3ULL;
+    h = bn_fnv1a(h, &sep, 1);
+    if (address != NULL) {
+        h = bn_fnv1a(h, address, strlen(address));
     }
     return h ? h : 1;
 }

@@ -47,6 +47,24 @@ bool bn_str_has_ctl(const char *s, size_t len);
  * outside the alphabet, bad padding, or non-zero leftover bits: one value,
  * one spelling.
  */
+/*
+ * FNV-1a over n bytes at p, going on from h (BN_FNV1A_START for a new
+ * hash): for hash tables whose keys nobody picks to collide, or that mix
+ * in a secret seed.
+ */
+#define BN_FNV1A_START 0xcbf29ce484222325ULL
+
+static inline uint64_t
+bn_fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+
+    for (size_t i = 0; i < n; i++) {
+        h = (h ^ b[i]) * 0x100000001b3ULL;
+    }
+    return h;
+}
+
 /* The value of a hex digit, either case; -1 for any other byte. */
 int bn_hex_value(int c);
 

@@ -159,12 +159,7 @@ cache_unlock(void)
 static size_t
 session_slot(const unsigned char *id, unsigned len)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-
-    for (unsigned i = 0; i < len; i++) {
-        h = (h ^ id[i]) * 0x100000001b3ULL;
-    }
-    return (size_t) (h % SESSION_SLOTS);
+    return (size_t) (bn_fnv1a(BN_FNV1A_START, id, len) % SESSION_SLOTS);
 }
 
 /* A new session: into its slot (a direct-mapped cache: a newer session

@@ -80,17 +80,6 @@ summaries(bn_timer_t *t)
     }
 }
 
-static uint64_t
-key_hash(const char *k, size_t len)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-
-    for (size_t i = 0; i < len; i++) {
-        h = (h ^ (unsigned char) k[i]) * 0x100000001b3ULL;
-    }
-    return h;
-}
-
 /*
  * A rejection at warn, naming rule, key and route: a key at most once a
  * second, a rule at most LOG_LINES_PER_SECOND lines a second and then one
@@ -101,7 +90,7 @@ static void
 log_rejection(bn_request_t *r, log_state_t *ls, const char *kind, const char *rule,
               const char *key, size_t len, const char *what)
 {
-    uint64_t h = key_hash(key, len);
+    uint64_t h = bn_fnv1a(BN_FNV1A_START, key, len);
     char shown[128];
     bn_line_t l;
 
