@@ -6,18 +6,12 @@
  * and the old generation goes on with what it had.
  */
 #include "conf_load.h"
+#include "http_parse.h"
 #include "jwks.h"
 
-#include <ctype.h>
 #include <strings.h>
 
 #define SECRET_MAX 4096 /* bytes of an HS secret_file */
-
-static bool
-token_char(int ch)
-{
-    return isalnum(ch) || strchr("!#$%&'*+-.^_`|~", ch) != NULL;
-}
 
 /* Names a policy may not set upstream: framing, hop-by-hop, routing. */
 static bool
@@ -43,7 +37,7 @@ is_token(const char *s)
         return false;
     }
     for (; *s; s++) {
-        if (!token_char((unsigned char) *s)) {
+        if (!bn_http_token_char[(unsigned char) *s]) {
             return false;
         }
     }

@@ -205,7 +205,7 @@ bn_conf_find_limit_conn(bn_conf_t *c, const char *name)
 
 /*
  * g's rate_limit or limit_conn: a name, a list of names, or "off" (none,
- * also for a route whose server block has some).  Sets *set when present.
+ * also for a route whose server block has some).
  */
 static void **
 load_refs(bn_conf_loader_t *ld, const config_setting_t *g, const char *setting, bool conn,

@@ -39,7 +39,7 @@ struct bn_limit_zone_s {
     int kind;
     size_t memory;
     uint64_t seed; /* of the bucket hash: chains an attacker cannot aim at */
-    size_t nbuckets, nkeys;
+    size_t nbuckets;
     bn_list_t lru; /* most recently used first */
     entry_t *buckets[];
 };
@@ -126,7 +126,6 @@ lock(bn_limit_zone_t *z)
     if (bn_slab_lock(z->slab)) {
         memset(z->buckets, 0, z->nbuckets * sizeof(entry_t *));
         bn_list_init(&z->lru);
-        z->nkeys = 0;
     }
 }
 
@@ -165,7 +164,6 @@ drop(bn_limit_zone_t *z, entry_t **pp)
         bn_slab_free_locked(z->slab, e->holders);
     }
     bn_slab_free_locked(z->slab, e);
-    z->nkeys--;
 }
 
 /* A new entry for k, at the head of the LRU; rate zones forget their least
@@ -199,19 +197,7 @@ add(bn_limit_zone_t *z, const zkey_t *k)
     e->hnext = *bucket(z, k);
     *bucket(z, k) = e;
     bn_list_insert_head(&z->lru, &e->lru);
-    z->nkeys++;
     return e;
-}
-
-size_t
-bn_limit_zone_keys(bn_limit_zone_t *z)
-{
-    size_t n;
-
-    lock(z);
-    n = z->nkeys;
-    bn_slab_unlock(z->slab);
-    return n;
 }
 
 /* Takes the lock and returns key's entry, made if new; NULL (locked still)

@@ -25,8 +25,6 @@ void bn_limit_zone_destroy(bn_limit_zone_t *z);
 const char *bn_limit_zone_name(const bn_limit_zone_t *z);
 int bn_limit_zone_kind(const bn_limit_zone_t *z);
 size_t bn_limit_zone_memory(const bn_limit_zone_t *z);
-/* Keys in the zone now (tests, the status page). */
-size_t bn_limit_zone_keys(bn_limit_zone_t *z);
 
 /* A rate decision for key at now (monotonic microseconds), as bn_gcra(). */
 int bn_limit_rate(bn_limit_zone_t *z, const char *key, size_t len, int64_t now, int64_t interval,

@@ -20,7 +20,6 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
-#include <ctype.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -204,17 +203,8 @@ build_question(fwd_t *f, bn_request_t *r)
     }
     for (size_t i = 0; i < a->forward.npass_headers; i++) {
         const char *name = a->forward.pass_headers[i];
-        char lower[128];
-        size_t n = strlen(name);
-        const char *v;
+        const char *v = bn_http_header(r, name); /* names compare in any case */
 
-        if (n >= sizeof(lower)) {
-            continue;
-        }
-        for (size_t k = 0; k <= n; k++) {
-            lower[k] = (char) tolower((unsigned char) name[k]);
-        }
-        v = bn_http_header(r, lower);
         if (v != NULL && bn_buf_printf(b, "%s: %s\r\n", name, v) != BN_OK) {
             return BN_ERROR;
         }

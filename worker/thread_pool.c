@@ -16,7 +16,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t more = PTHREAD_COND_INITIALIZER;
 static bn_job_t *todo_head, **todo_tail = &todo_head;
 static bn_job_t *done_head, **done_tail = &done_head;
-static unsigned nthreads, pending;
+static unsigned nthreads;
 static bn_io_t done_io = { .fd = -1 };
 
 static void *
@@ -68,7 +68,6 @@ drain_done(bn_io_t *io, uint32_t events)
     pthread_mutex_unlock(&lock);
     for (; j != NULL; j = next) {
         next = j->next;
-        pending--;
         j->done(j);
     }
 }
@@ -125,12 +124,5 @@ bn_thread_pool_post(bn_job_t *j)
     todo_tail = &j->next;
     pthread_cond_signal(&more);
     pthread_mutex_unlock(&lock);
-    pending++;
     return BN_OK;
-}
-
-unsigned
-bn_thread_pool_pending(void)
-{
-    return pending;
 }

@@ -25,7 +25,4 @@ int bn_thread_pool_start(unsigned n);
 /* Queues j.  BN_ERROR when the pool could not be started. */
 int bn_thread_pool_post(bn_job_t *j);
 
-/* Jobs handed over and not yet done (for tests and the status page). */
-unsigned bn_thread_pool_pending(void);
-
 #endif
