@@ -10,15 +10,17 @@ COMMON_SRCS = common/addr.c common/auth_cache.c common/buf.c common/conf.c commo
 	common/conf_log.c common/conf_processes.c common/conf_ratelimit.c common/conf_redis.c common/conf_route.c common/conf_schema.c common/conf_server.c \
 	common/conf_upstream.c common/heritage.c common/http_parse.c common/jwks.c common/limit_zone.c common/log.c \
 	common/pool.c common/proctitle.c common/str.c common/template.c common/uri.c common/clock.c common/tls.c common/slab.c common/cache.c \
-	common/peers.c common/credfile.c common/htpasswd.c common/apikeys.c common/json.c common/jwt.c
-WORKER_SRCS = worker/access_acl.c worker/access_auth.c worker/access_limit.c worker/auth.c worker/auth_api_key.c \
+	common/peers.c common/credfile.c common/htpasswd.c common/apikeys.c common/json.c common/jwt.c \
+	common/conf_waf.c common/form.c common/multipart.c common/waf.c common/waf_sqli.c common/waf_xss.c \
+	common/waf_shell.c common/waf_transform.c
+WORKER_SRCS = worker/access_acl.c worker/access_auth.c worker/access_limit.c worker/access_waf.c worker/auth.c worker/auth_api_key.c \
 	worker/auth_basic.c worker/auth_forward.c worker/auth_jwt.c worker/thread_pool.c worker/access_log.c worker/cache.c worker/cache_refresh.c worker/event.c worker/headers.c worker/http.c \
 	worker/phase.c worker/pipe.c worker/proxy.c worker/redis.c worker/request.c worker/route.c \
 	worker/tls.c worker/tunnel.c worker/upstream.c worker/variables.c worker/worker.c worker/worker_state.c
 MASTER_SRCS = master/control.c master/listen.c master/main.c master/master.c master/process.c \
 	master/helper_cache.c master/helper_health.c master/helper_jwks.c master/helper_main.c master/helper_resolve.c
 
-COMMON_OBJS = $(COMMON_SRCS:%.c=objs/%.o)
+COMMON_OBJS = $(COMMON_SRCS:%.c=objs/%.o) objs/common/waf_builtin.o
 WORKER_OBJS = $(WORKER_SRCS:%.c=objs/%.o)
 MASTER_OBJS = $(MASTER_SRCS:%.c=objs/%.o)
 OBJS = $(COMMON_OBJS) $(WORKER_OBJS) $(MASTER_OBJS)
@@ -40,6 +42,17 @@ objs/bouncer: $(OBJS)
 
 objs/%.o: %.c objs/config.h $(wildcard common/*.h worker/*.h master/*.h)
 	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+# The WAF's built-in rules, common/waf.rules, as a C string in the binary.
+objs/common/waf_builtin.c: common/waf.rules
+	@mkdir -p $(dir $@)
+	{ echo '/* Made by make from common/waf.rules: edit that. */'; \
+	  echo 'const char bn_waf_builtin_rules[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' common/waf.rules; \
+	  echo ';'; } >$@.tmp && mv $@.tmp $@
+
+objs/common/waf_builtin.o: objs/common/waf_builtin.c
 	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
 objs/t/unit/%: t/unit/%.c t/unit/tap.h $(COMMON_OBJS)
@@ -77,7 +90,23 @@ objs/hooks/%.o: %.c objs/config.h $(wildcard common/*.h worker/*.h master/*.h)
 
 # libFuzzer targets (clang): make fuzz && objs/fuzz_http_parse t/fuzz/corpus/http_parse
 FUZZ_CC ?= clang
-fuzz: objs/fuzz_http_parse objs/fuzz_uri objs/fuzz_chunked objs/fuzz_host objs/fuzz_json
+fuzz: objs/fuzz_http_parse objs/fuzz_uri objs/fuzz_chunked objs/fuzz_host objs/fuzz_json \
+	objs/fuzz_form objs/fuzz_multipart objs/fuzz_waf_scan
+
+objs/fuzz_form: t/fuzz/form.c common/form.c common/form.h objs/config.h
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		$(CPPFLAGS) -o $@ t/fuzz/form.c common/form.c
+
+objs/fuzz_multipart: t/fuzz/multipart.c common/multipart.c common/multipart.h common/http_parse.c \
+		common/str.c objs/config.h
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		$(CPPFLAGS) -o $@ t/fuzz/multipart.c common/multipart.c common/http_parse.c common/str.c
+
+WAF_SCAN_SRCS = common/waf.c common/waf_transform.c common/waf_sqli.c common/waf_xss.c common/waf_shell.c \
+	common/pool.c common/str.c objs/common/waf_builtin.c
+objs/fuzz_waf_scan: t/fuzz/waf_scan.c $(WAF_SCAN_SRCS) common/waf.h objs/config.h
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		$(CPPFLAGS) -o $@ t/fuzz/waf_scan.c $(WAF_SCAN_SRCS) -lpcre2-8
 
 objs/fuzz_json: t/fuzz/json.c t/tools/json_canon.h common/json.c common/json.h common/pool.c common/str.c objs/config.h
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \

@@ -306,6 +306,23 @@ typedef struct {
     struct bn_limit_zone_s *zone;
 } bn_conf_limit_conn_t;
 
+/* waf.mode */
+enum { BN_WAF_OFF = 0, BN_WAF_DETECT, BN_WAF_BLOCK };
+
+/* A route's waf, merged key by key over its server block's. */
+typedef struct {
+    unsigned mode; /* BN_WAF_* */
+    unsigned paranoia;
+    unsigned threshold;
+    unsigned *exclude; /* rule ids not run here */
+    size_t nexclude;
+    uint64_t max_body; /* of a body inspected */
+    bool strict_body;  /* a longer body: 413 */
+    bool inspect_files;
+    const struct bn_waf_rules_s *rules; /* built-in, and the site's file if set */
+    const char *rules_file;             /* "" : none */
+} bn_conf_waf_t;
+
 enum { BN_MATCH_PREFIX = 0, BN_MATCH_EXACT, BN_MATCH_REGEX };
 enum { BN_ROUTE_UPSTREAM = 0, BN_ROUTE_REDIRECT, BN_ROUTE_RESPOND };
 
@@ -342,6 +359,7 @@ typedef struct {
     size_t nrate_limits;
     bn_conf_limit_conn_t **limit_conns;
     size_t nlimit_conns;
+    bn_conf_waf_t waf;
 
     /* Filled by each worker at start (worker/phase.c): the access handlers
      * this route runs, in order; none for a route with nothing to check. */
@@ -391,6 +409,7 @@ struct bn_conf_server_s {
     size_t nrate_limits;
     bn_conf_limit_conn_t **limit_conns;
     size_t nlimit_conns;
+    bn_conf_waf_t waf;
     bn_conf_route_t *routes;
     size_t nroutes;
 };
@@ -408,6 +427,7 @@ typedef struct {
     uint64_t max_upstream_header_size;
     uint64_t tls_handshake_timeout;
     uint64_t lingering_timeout;
+    uint64_t waf_body_memory; /* per worker, for bodies the WAF holds */
 } bn_conf_limits_t;
 
 /* redis.on_error: what a limit with scope = "cluster" does while Redis fails. */
@@ -468,6 +488,11 @@ struct bn_conf_s {
     bn_conf_auth_t **auth_policies; /* every policy, inline ones too, by index */
     size_t nauth_policies;
     size_t nnamed_policies; /* the first ones: auth_policies as written */
+
+    /* The WAF's rule sets: the built-in one, and one per rules file. */
+    struct bn_waf_rules_s **waf_rules;
+    size_t nwaf_rules;
+    struct bn_waf_counters_s *waf_counters; /* the master's, kept across reloads */
 
     bn_conf_cache_zone_t *cache_zones;
     size_t ncache_zones;

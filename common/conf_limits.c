@@ -19,6 +19,7 @@ bn_conf_load_limits(bn_conf_loader_t *ld, const config_setting_t *root)
         "max_upstream_header_size",
         "tls_handshake_timeout",
         "lingering_timeout",
+        "waf_body_memory",
         NULL,
     };
     bn_conf_limits_t *l = &ld->conf->limits;
@@ -39,6 +40,7 @@ bn_conf_load_limits(bn_conf_loader_t *ld, const config_setting_t *root)
     l->max_upstream_header_size = bn_conf_get_size(ld, g, "max_upstream_header_size", "16k");
     l->tls_handshake_timeout = bn_conf_get_duration(ld, g, "tls_handshake_timeout", "10s");
     l->lingering_timeout = bn_conf_get_duration(ld, g, "lingering_timeout", "5s");
+    l->waf_body_memory = bn_conf_get_size(ld, g, "waf_body_memory", "64m");
 
     if (l->max_header_size < 1024 || l->max_header_size > 1024 * 1024) {
         bn_conf_err(ld, bn_conf_member(g, "max_header_size"), "expected from \"1k\" to \"1m\"");

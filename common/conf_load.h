@@ -116,6 +116,11 @@ void bn_conf_load_rate_limits(bn_conf_loader_t *ld, const config_setting_t *root
 bn_conf_rate_limit_t *bn_conf_find_rate_limit(bn_conf_t *c, const char *name);
 bn_conf_limit_conn_t *bn_conf_find_limit_conn(bn_conf_t *c, const char *name);
 /* g's rate_limit and limit_conn settings (none for "off" or absent). */
+/* conf_waf.c: g's waf group over base (the block's; NULL: the defaults);
+ * then, once merged, its rule set. */
+void bn_conf_load_waf(bn_conf_loader_t *ld, const config_setting_t *g, const bn_conf_waf_t *base,
+                      bn_conf_waf_t *w);
+void bn_conf_finish_waf(bn_conf_loader_t *ld, const config_setting_t *g, bn_conf_waf_t *w);
 void bn_conf_load_limit_refs(bn_conf_loader_t *ld, const config_setting_t *g,
                              bn_conf_rate_limit_t ***rates, size_t *nrates,
                              bn_conf_limit_conn_t ***conns, size_t *nconns);

@@ -213,7 +213,6 @@ bn_conf_load_route(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_route_t *r
 
     bn_conf_check_known(ld, g, keys);
     load_route_cache(ld, g, r);
-    bn_conf_not_yet(ld, g, "waf");
 
     m = bn_conf_want_group(ld, g, "match");
     if (m == NULL) {

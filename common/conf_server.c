@@ -163,7 +163,7 @@ bn_conf_load_server(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_server_t 
     static const char *const keys[] = { "listen", "tls_listen", "names", "forwarded", "real_ip",
                                         "tls",    "routes",     "allow", "deny",
                                         "auth",   "strip_credentials", "rate_limit",
-                                        "limit_conn", NULL };
+                                        "limit_conn", "waf", NULL };
     static const char *const real_ip_keys[] = { "from", "header", NULL };
     static const char *const forwarded[] = { "x-forwarded", "rfc7239", "both", "none", NULL };
     static const unsigned forwarded_bits[] = { BN_FORWARDED_X, BN_FORWARDED_RFC7239,
@@ -222,6 +222,8 @@ bn_conf_load_server(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_server_t 
     srv->strip_credentials = bn_conf_get_bool(ld, g, "strip_credentials", false);
     bn_conf_load_limit_refs(ld, g, &srv->rate_limits, &srv->nrate_limits, &srv->limit_conns,
                             &srv->nlimit_conns);
+    bn_conf_load_waf(ld, g, NULL, &srv->waf);
+    bn_conf_finish_waf(ld, g, &srv->waf);
 
     routes = bn_conf_want_list(ld, g, "routes");
     nr = routes ? config_setting_length(routes) : 0;
@@ -267,5 +269,8 @@ bn_conf_load_server(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_server_t 
             srv->routes[i].nlimit_conns = srv->nlimit_conns;
         }
         bn_conf_check_identity_limits(ld, rs, &srv->routes[i]);
+        /* waf is merged key by key over the block's (conf_waf.c). */
+        bn_conf_load_waf(ld, rs, &srv->waf, &srv->routes[i].waf);
+        bn_conf_finish_waf(ld, rs, &srv->routes[i].waf);
     }
 }

@@ -85,28 +85,9 @@ add_byte(bn_json_stream_t *st, unsigned char c)
 static int
 add_cp(bn_json_stream_t *st, uint32_t cp)
 {
-    unsigned char u[4];
-    size_t n;
+    char u[4];
+    size_t n = bn_utf8_encode(cp, u);
 
-    if (cp < 0x80) {
-        u[0] = (unsigned char) cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        u[0] = (unsigned char) (0xc0 | (cp >> 6));
-        u[1] = (unsigned char) (0x80 | (cp & 0x3f));
-        n = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (unsigned char) (0xe0 | (cp >> 12));
-        u[1] = (unsigned char) (0x80 | ((cp >> 6) & 0x3f));
-        u[2] = (unsigned char) (0x80 | (cp & 0x3f));
-        n = 3;
-    } else {
-        u[0] = (unsigned char) (0xf0 | (cp >> 18));
-        u[1] = (unsigned char) (0x80 | ((cp >> 12) & 0x3f));
-        u[2] = (unsigned char) (0x80 | ((cp >> 6) & 0x3f));
-        u[3] = (unsigned char) (0x80 | (cp & 0x3f));
-        n = 4;
-    }
     if (room(st, n) != BN_OK) {
         return BN_ERROR;
     }

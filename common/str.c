@@ -308,6 +308,33 @@ b64_value(unsigned char ch, bool url)
     return -1;
 }
 
+size_t
+bn_utf8_encode(uint32_t cp, char *out)
+{
+    unsigned char *u = (unsigned char *) out;
+
+    if (cp < 0x80) {
+        u[0] = (unsigned char) cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        u[0] = (unsigned char) (0xc0 | (cp >> 6));
+        u[1] = (unsigned char) (0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        u[0] = (unsigned char) (0xe0 | (cp >> 12));
+        u[1] = (unsigned char) (0x80 | ((cp >> 6) & 0x3f));
+        u[2] = (unsigned char) (0x80 | (cp & 0x3f));
+        return 3;
+    }
+    u[0] = (unsigned char) (0xf0 | (cp >> 18));
+    u[1] = (unsigned char) (0x80 | ((cp >> 12) & 0x3f));
+    u[2] = (unsigned char) (0x80 | ((cp >> 6) & 0x3f));
+    u[3] = (unsigned char) (0x80 | (cp & 0x3f));
+    return 4;
+}
+
 int
 bn_base64_decode(const char *in, size_t len, unsigned char *out, size_t *outlen, bool url)
 {

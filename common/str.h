@@ -68,6 +68,10 @@ bn_fnv1a(uint64_t h, const void *p, size_t n)
 /* The value of a hex digit, either case; -1 for any other byte. */
 int bn_hex_value(int c);
 
+/* Writes the UTF-8 form of cp (at most U+10FFFF) to out: 1 to 4 bytes, the
+ * count returned.  Surrogates are the caller's to refuse. */
+size_t bn_utf8_encode(uint32_t cp, char *out);
+
 int bn_base64_decode(const char *in, size_t len, unsigned char *out, size_t *outlen, bool url);
 
 /*

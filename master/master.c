@@ -14,6 +14,7 @@
 #include "../common/clock.h"
 #include "../common/auth_cache.h"
 #include "../common/limit_zone.h"
+#include "../common/waf.h"
 #include "../common/peers.h"
 #include "../common/cache.h"
 
@@ -497,10 +498,21 @@ commit_shared(bn_conf_t *c)
     nlimit_committed = nlimit_zones;
 }
 
+/* The WAF's counts by rule and part: one table for the master's life, so
+ * they never go backwards across reloads and worker restarts. */
+static bn_waf_counters_t *waf_counters;
+
 static int
 prepare_shared(bn_conf_t *c, uid_t uid, gid_t gid, bool drop, bn_conf_errors_t *errs)
 {
     char err[256];
+
+    if (waf_counters == NULL && (waf_counters = bn_waf_counters_create()) == NULL) {
+        bn_conf_errors_add(errs, "%s: cannot map the WAF's counters: %s", c->file,
+                           strerror(errno));
+        return BN_ERROR;
+    }
+    c->waf_counters = waf_counters;
 
     for (size_t i = 0; i < c->ncache_zones; i++) {
         if (prepare_cache_zone(c, &c->cache_zones[i], uid, gid, drop, errs) != BN_OK) {

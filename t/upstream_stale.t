@@ -21,7 +21,9 @@ $t->backend($be, sub {
 });
 $t->config(<<C);
 upstreams = ( { name = "app"; servers = ( { address = "127.0.0.1:$be"; } ); } );
-servers = ( { listen = [ "127.0.0.1:$p" ]; routes = ( { match = { prefix = "/"; }; upstream = "app"; } ); } );
+servers = ( { listen = [ "127.0.0.1:$p" ];
+  routes = ( { match = { prefix = "/waf/"; }; upstream = "app"; waf = { mode = "block"; }; },
+             { match = { prefix = "/"; }; upstream = "app"; } ); } );
 C
 $t->start(ports => [$p]);
 
@@ -33,6 +35,15 @@ like($t->error_log, qr/\[info\].*a pooled upstream connection was closed; retryi
 $r = http_request($p, 'PUT', '/put', body => 'payload');
 is($r->{status}, 200, 'PUT with a body bouncer still holds is retried too');
 is(decode_json($r->{body})->{body}, 'payload', 'with its whole body');
+
+# A chunked body is not kept as it streams; one the WAF held whole is, so
+# it can be sent again.
+my $chunked = "PUT /waf/put HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    . "4\r\nheld\r\n5\r\n body\r\n0\r\n\r\n";
+is(http_request($p, 'GET', '/prime2')->{status}, 200, 'another pooled connection');
+$r = parse_response(raw_request($p, $chunked));
+is($r->{status}, 200, 'a chunked PUT the WAF held is retried on a new connection');
+is(decode_json($r->{body})->{body}, 'held body', 'with its whole body');
 
 $r = http_request($p, 'POST', '/post', body => 'once');
 is($r->{status}, 502, 'POST is not replayed: 502');

@@ -118,6 +118,7 @@ write_json(bn_line_t *l, bn_request_t *r)
     json_str(l, "tls_client_subject", c->client_subject, FIELD_HEADER);
     json_str(l, "auth_user", r->auth_user, FIELD_SHORT);
     json_str(l, "rate_limit", r->rate_limit, FIELD_SHORT);
+    json_str(l, "waf", r->waf_rules, FIELD_SHORT);
     bn_line_add(l, "}", 1);
 }
 

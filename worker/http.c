@@ -1125,7 +1125,9 @@ request_run(bn_request_t *r)
         /* Parked in a phase: what it waits for wakes it (bn_phase_wake()).
          * A client gone meanwhile ends it now, or the wait would be spent
          * on nobody; its bytes, body or pipelined, stay where they are. */
-        if (c->conn.rdhup && r->phase < BN_PHASE_DONE) {
+        if (r->phase_reads_body) {
+            bn_phase_wake(r); /* what it reads tells it of a close */
+        } else if (c->conn.rdhup && r->phase < BN_PHASE_DONE) {
             abort_request(r, 499, 0, "client closed the connection while its request waited");
         }
         return;

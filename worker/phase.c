@@ -8,6 +8,7 @@
 #include "access_acl.h"
 #include "access_auth.h"
 #include "access_limit.h"
+#include "access_waf.h"
 #include "cache.h"
 #include "proxy.h"
 #include "route.h"
@@ -35,6 +36,7 @@ static const bn_access_module_t *const access_modules[] = {
     &bn_access_limit,
     &bn_access_auth,
     &bn_access_limit_identity,
+    &bn_access_waf,
 };
 
 const char *
@@ -108,11 +110,15 @@ bn_phase_run(bn_request_t *r)
             r->wake.data = r;
             return;
         }
-        r->phase = BN_PHASE_DONE;
-        if (rc != BN_DONE) {
-            BN_ASSERT(rc >= 400 && rc <= 599);
-            r->ops->respond(r, rc, NULL, NULL, NULL);
+        if (rc == BN_DONE) {
+            /* Answered, or handed on: r is no longer the engine's.  It may
+             * even be gone, and its memory the next pipelined request's,
+             * begun by the answer's end: touch nothing. */
+            return;
         }
+        BN_ASSERT(rc >= 400 && rc <= 599);
+        r->phase = BN_PHASE_DONE;
+        r->ops->respond(r, rc, NULL, NULL, NULL);
         return;
     }
 }

@@ -273,6 +273,12 @@ bn_pipe_init(bn_pipe_t *p, bn_buf_t *buf, int in_mode, int64_t length, bool out_
 static void
 pipe_frame(bn_pipe_t *p, const char *data, size_t len)
 {
+    if (p->hold != NULL && len > 0) {
+        /* bn_pipe_hold() leaves room for one frame beyond hold_max. */
+        BN_ASSERT(len <= bn_buf_room(p->hold));
+        memcpy(p->hold->last, data, len);
+        p->hold->last += len;
+    }
     if (p->tee_fd != -1 && len > 0 && !p->tee_failed) {
         /* The cache's copy.  A write to the page cache; a failing disk
          * costs the stored copy, never the client's response. */
@@ -382,6 +388,10 @@ bn_pipe_run(bn_pipe_t *p, bn_conn_t *src, bn_conn_t *dst, const char **why)
         return splice_run(p, src, dst, why);
     }
     while (!p->done) {
+        if (p->hold != NULL && !p->frame
+            && (p->in_done || bn_buf_len(p->hold) >= p->hold_max)) {
+            return progress; /* held: what comes next waits for the WAF */
+        }
         if (p->frame) {
             int rc = frame_send(p, dst);
             if (rc == BN_ERROR) {
@@ -392,12 +402,22 @@ bn_pipe_run(bn_pipe_t *p, bn_conn_t *src, bn_conn_t *dst, const char **why)
                 p->need_write = true;
                 return progress;
             }
-            b->pos += p->data_len;
+            if (p->frame_held) {
+                p->held->pos += p->data_len;
+                p->frame_held = false;
+            } else {
+                b->pos += p->data_len;
+            }
             if (p->terminator) {
                 p->done = true;
             }
             p->frame = false;
             progress = 1;
+            continue;
+        }
+        if (p->held != NULL && bn_buf_len(p->held) > 0) {
+            pipe_frame(p, p->held->pos, bn_buf_len(p->held));
+            p->frame_held = true;
             continue;
         }
         if (p->in_done) {
@@ -495,4 +515,34 @@ bn_pipe_run(bn_pipe_t *p, bn_conn_t *src, bn_conn_t *dst, const char **why)
         progress = 1;
     }
     return progress;
+}
+
+int
+bn_pipe_hold(bn_pipe_t *p, bn_conn_t *src, bn_buf_t *hold, size_t max, const char **why)
+{
+    int rc;
+
+    p->hold = hold;
+    p->hold_max = max;
+    rc = bn_pipe_run(p, src, NULL, why);
+    p->hold = NULL;
+    return rc;
+}
+
+void
+bn_pipe_send_held(bn_pipe_t *p, bn_buf_t *held)
+{
+    p->held = held;
+    p->held_whole = p->in_done;
+}
+
+void
+bn_pipe_rewind_held(bn_pipe_t *p)
+{
+    BN_ASSERT(p->held != NULL && p->held_whole);
+    p->held->pos = p->held->start;
+    p->frame = p->frame_held = p->terminator = p->done = false;
+    p->need_read = p->need_write = false;
+    p->sent = 0;
+    p->bytes_out = 0;
 }

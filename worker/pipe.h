@@ -27,5 +27,15 @@ void bn_pipe_release(bn_pipe_t *p);
  * with *why set.  dst NULL: the body is only read (and teed to tee_fd).
  */
 int bn_pipe_run(bn_pipe_t *p, bn_conn_t *src, bn_conn_t *dst, const char **why);
+/*
+ * Reads and decodes body bytes from src into hold, which has room for max
+ * plus one read of p->buf, until it has max, the body ends, or src would
+ * block.  Returns as bn_pipe_run() does (need_read set when blocked).
+ */
+int bn_pipe_hold(bn_pipe_t *p, bn_conn_t *src, bn_buf_t *hold, size_t max, const char **why);
+/* What held holds goes out first, from now on. */
+void bn_pipe_send_held(bn_pipe_t *p, bn_buf_t *held);
+/* Before a retry on another connection: the whole held body again. */
+void bn_pipe_rewind_held(bn_pipe_t *p);
 
 #endif

@@ -71,10 +71,11 @@ bn_http_phase_prepare(bn_request_t *r)
                     conf->limits.max_upstream_header_size + 1024 + strlen(r->resp_header_lines));
     }
     if (r->head.expect_continue && r->version == 11 && !r->req_pipe.in_done
-        && bn_buf_len(&r->body) == 0) {
+        && bn_buf_len(&r->body) == 0 && !r->continue_sent) {
         /* Answered here, once ACCESS admitted the request: the upstream
          * never sees Expect, so it cannot stall us. */
         bn_buf_printf(&r->rout, "HTTP/1.1 100 Continue\r\n\r\n");
+        r->continue_sent = true;
     }
     r->rhead.max_head = conf->limits.max_upstream_header_size;
     r->rhead.max_headers = conf->limits.max_headers;

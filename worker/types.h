@@ -161,6 +161,16 @@ typedef struct {
     bool splicing;      /* kfd holds a kernel pipe */
     int kfd[2];         /* its read and write ends */
     size_t kpipe_bytes; /* in the kernel pipe, not yet sent */
+
+    /* A body the WAF holds until it has decided (worker/access_waf.c).
+     * While hold is set, what is read is decoded into it and goes nowhere
+     * (bn_pipe_hold()); once it is held, it goes out first, then the rest
+     * as it comes. */
+    bn_buf_t *hold;
+    size_t hold_max;  /* read no more once hold has this much */
+    bn_buf_t *held;   /* being sent */
+    bool held_whole;  /* held is the whole body: it can be sent again */
+    bool frame_held;  /* the frame being written is held's */
 } bn_pipe_t;
 
 /*
@@ -174,6 +184,7 @@ typedef enum {
     BN_ACCESS_LIMIT,          /* rate_limit and limit_conn keyed on the client */
     BN_ACCESS_AUTH,
     BN_ACCESS_LIMIT_IDENTITY, /* ... keyed on who authenticated */
+    BN_ACCESS_WAF,
     BN_ACCESS_NMODULES,
 } bn_access_id_t;
 
@@ -196,6 +207,10 @@ struct bn_request_s {
     unsigned access_next; /* in ACCESS: the route's next access handler */
     void *access_ctx[BN_ACCESS_NMODULES];
     bn_posted_t wake; /* bn_phase_wake(): a parked request goes on */
+    /* Parked on the client's body (the WAF reads it before deciding): the
+     * client's events wake the request, rather than being left for later. */
+    bool phase_reads_body;
+    bool continue_sent; /* "100 Continue" went to the client */
 
     bn_http_head_t head;
     char *method;
@@ -222,6 +237,7 @@ struct bn_request_s {
     const char *auth_method; /* $auth_method: basic, jwt, api_key, forward */
     const char *api_key_name;
     const char *rate_limit; /* the rule that refused the request, for the log */
+    const char *waf_rules;  /* the WAF rules that matched ("942100,941100"), for the log */
     const struct bn_json_s *jwt_claims; /* the token's claims, for $jwt_claim_<name> */
     /* What access handlers change in the upstream request: the client's
      * headers of these names are not passed on (a credential stripped, a

@@ -747,7 +747,8 @@ bool
 bn_upstream_replayable(const bn_request_t *r)
 {
     return bn_http_method_idempotent(r->method)
-           && (r->req_pipe.in_mode == BN_BODY_NONE || r->body_replayable);
+           && (r->req_pipe.in_mode == BN_BODY_NONE || r->body_replayable
+               || r->req_pipe.held_whole);
 }
 
 /* Puts r back as it was before its first byte went upstream: head and body
@@ -761,6 +762,9 @@ rewind_request(bn_request_t *r)
     if (r->body_replayable) {
         r->body.pos = r->body.start;
         bn_pipe_init(&r->req_pipe, &r->body, BN_BODY_LENGTH, r->head.content_length, false);
+        r->body_sent = 0;
+    } else if (r->req_pipe.held_whole) {
+        bn_pipe_rewind_held(&r->req_pipe); /* the WAF held it all */
         r->body_sent = 0;
     } else if (r->req_pipe.in_mode == BN_BODY_NONE) {
         bn_pipe_init(&r->req_pipe, &r->body, BN_BODY_NONE, 0, false);

@@ -27,6 +27,11 @@
 #             it never reaches, beside nginx's limit_req (HAProxy left out): the cost of the
 #             decision per request
 #   ratelimitc the same with scope = "cluster", against a redis-server of its own (127.0.0.1)
+#   waf       keep-alive GETs with three query arguments through the WAF at paranoia 1, beside
+#             nginx + ModSecurity v3 + OWASP CRS 3.3.4 at paranoia 1 (Debian's
+#             libnginx-mod-http-modsecurity and modsecurity-crs; without them nginx only
+#             proxies); compare its cpu/req with plain's for what inspection costs
+#   wafjson   the same with a 16 KiB JSON body POSTed (wrk -s): body inspection
 #   lock      WAITERS concurrent misses of one cold key on a cache-locked route, in front of
 #             an origin that takes 200 ms (t/bench/lock.pl): how long after the fill's answer
 #             the last waiter is answered, and how many requests reached the origin (HAProxy
@@ -53,7 +58,7 @@ while getopts "d:r:c:n:w:l" o; do
   esac
 done
 shift $((OPTIND - 1))
-ALL=(idle plain close big64 big1m tls tlsclose cache cache64 basic jwtrs jwtes ratelimit ratelimitc lock)
+ALL=(idle plain close big64 big1m tls tlsclose cache cache64 basic jwtrs jwtes ratelimit ratelimitc waf wafjson lock)
 SCENARIOS=("${@:-${ALL[@]}}")
 read -r -a SCENARIOS <<<"${SCENARIOS[*]}"
 for s in "${SCENARIOS[@]}"; do
@@ -112,6 +117,47 @@ if ((AUTHS)); then
 fi
 BASIC=$(printf %s bench:bench-password | base64)
 
+# The WAF scenarios: nginx gets ModSecurity and the CRS when Debian's packages are there.
+WAFS=0 MODSEC_LOAD="" MODSEC=""
+for s in "${SCENARIOS[@]}"; do [[ $s == waf* ]] && WAFS=1; done
+if ((WAFS)); then
+  MSMOD=/usr/share/nginx/modules/ngx_http_modsecurity_module.so
+  if [[ -f $MSMOD && -f /etc/modsecurity/crs/crs-setup.conf && -f /etc/nginx/modsecurity.conf ]]; then
+    cat >"$W/modsec.conf" <<C
+Include /etc/nginx/modsecurity.conf
+SecRuleEngine On
+SecRequestBodyAccess On
+SecResponseBodyAccess Off
+SecAuditEngine Off
+Include /etc/modsecurity/crs/crs-setup.conf
+SecAction "id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=1"
+Include /usr/share/modsecurity-crs/rules/*.conf
+C
+    MODSEC_LOAD="load_module $MSMOD;" MODSEC="modsecurity on; modsecurity_rules_file $W/modsec.conf;"
+  else
+    echo "bench: no ModSecurity for nginx (apt-get install libnginx-mod-http-modsecurity modsecurity-crs):" \
+      "in the waf scenarios nginx only proxies" >&2
+  fi
+  # 16 KiB of JSON like an API's: objects of strings and numbers.
+  /usr/bin/python3 - "$W/waf.json" <<'P'
+import json, sys
+items = [{"id": i, "name": "item %d" % i, "note": "a plain description of item %d, nothing more" % i,
+          "tags": ["red", "small"], "price": i * 1.5} for i in range(130)]
+s = json.dumps({"items": items})
+while len(s) > 16384:
+    items.pop()
+    s = json.dumps({"items": items})
+open(sys.argv[1], "w").write(s)
+P
+  cat >"$W/wafjson.lua" <<C
+local f = io.open("$W/waf.json", "rb")
+wrk.method = "POST"
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/json"
+C
+fi
+
 if ((LOGS)); then
   NGLOG="access_log $W/ng.access;" HALOG="log stdout format raw local0" BOLOG=combined
 else
@@ -126,9 +172,11 @@ events { worker_connections 16000; }
 http { access_log off; keepalive_requests 1000000;
   server { listen 127.0.0.1:$BE backlog=8192; root $W/www;
     location = /cache { alias $W/www/small; add_header Cache-Control "max-age=3600"; }
-    location = /cache64 { alias $W/www/big64; add_header Cache-Control "max-age=3600"; } } }
+    location = /cache64 { alias $W/www/big64; add_header Cache-Control "max-age=3600"; }
+    location = /posted { return 200 "ok\\n"; } } }
 C
 cat >"$W/nginx.conf" <<C
+$MODSEC_LOAD
 worker_processes 1; daemon off; error_log $W/ng.err; pid $W/ng.pid;
 worker_rlimit_nofile 19900;
 events { worker_connections 16000; }
@@ -153,6 +201,8 @@ http { $NGLOG keepalive_requests 1000000;
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
     location /auth/ { rewrite ^ /small break; proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
+    location /waf { $MODSEC rewrite ^ /posted break; proxy_pass http://be; proxy_http_version 1.1;
+      proxy_set_header Connection ""; proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
     location /lock { proxy_pass http://slow; proxy_http_version 1.1; proxy_set_header Connection "";
       proxy_cache c; proxy_cache_lock on; proxy_cache_lock_timeout 5s;
       add_header X-Cache-Status \$upstream_cache_status; } } }
@@ -258,12 +308,13 @@ done
 
 path_of() { case $1 in big64) echo /big64 ;; big1m) echo /big1m ;; cache) echo /cache ;; cache64) echo /cache64 ;;
   basic) echo /auth/basic ;; jwtrs) echo /auth/rs ;; jwtes) echo /auth/es ;; ratelimit) echo /limited ;;
-  ratelimitc) echo /limited-cluster ;;
+  ratelimitc) echo /limited-cluster ;; waf) echo "/waf?q=blue+running+shoes&page=2&sort=price_asc" ;;
+  wafjson) echo /waf/json ;;
   *) echo /small ;; esac; }
 # The auth scenarios' credentials, as curl and wrk take them.
 auth_header() { case $1 in basic) echo "Authorization: Basic $BASIC" ;; jwtrs) echo "Authorization: Bearer $RS_TOKEN" ;;
   jwtes) echo "Authorization: Bearer $ES_TOKEN" ;; *) echo "X-Bench: 1" ;; esac; }
-skip_for() { [[ $1 == haproxy && ( $2 == basic || $2 == jwt* || $2 == ratelimit* ) ]]; }
+skip_for() { [[ $1 == haproxy && ( $2 == basic || $2 == jwt* || $2 == ratelimit* || $2 == waf* ) ]]; }
 url_of() {
   if [[ $2 == tls* ]]; then echo "https://127.0.0.1:${SPORT[$1]}$(path_of "$2")"
   else echo "http://127.0.0.1:${PORT[$1]}$(path_of "$2")"; fi
@@ -313,12 +364,14 @@ fi
 
 for s in "${SCENARIOS[@]}"; do
   [[ $s == idle || $s == lock ]] && continue
-  for p in "${PROXIES[@]}"; do skip_for "$p" "$s" || curl -sfk -o /dev/null -H "$(auth_header "$s")" "$(url_of "$p" "$s")" || { echo "bench: $p does not answer $s with a 2xx:" >&2; curl -sk -i -H "$(auth_header "$s")" "$(url_of "$p" "$s")" >&2; grep -v "^#" "$W/bouncer.err" | tail -5 >&2; exit 1; }; done # fill caches
+  for p in "${PROXIES[@]}"; do skip_for "$p" "$s" || curl -sfk -o /dev/null -H "$(auth_header "$s")" "$(url_of "$p" "$s")" \
+    $([[ $s == wafjson ]] && echo "-H Content-Type:application/json --data-binary @$W/waf.json") || { echo "bench: $p does not answer $s with a 2xx:" >&2; curl -sk -i -H "$(auth_header "$s")" "$(url_of "$p" "$s")" >&2; grep -v "^#" "$W/bouncer.err" | tail -5 >&2; exit 1; }; done # fill caches
   for ((r = 1; r <= ROUNDS; r++)); do
     for p in "${PROXIES[@]}"; do
       skip_for "$p" "$s" && continue
       extra=(-H "$(auth_header "$s")")
       [[ $s == close || $s == tlsclose ]] && extra+=(-H "Connection: close")
+      [[ $s == wafjson ]] && extra+=(-s "$W/wafjson.lua")
       sp=$(server_pid "$p")
       echo 5 >"/proc/$sp/clear_refs" 2>/dev/null || true
       c0=$(cpu_ticks "$p") b0=$(cpu_ticks backend)
@@ -390,6 +443,13 @@ for s in "${SCENARIOS[@]}"; do
   if [[ $s == ratelimit* ]]; then
     printf "  %-9s bouncer %s µs of CPU per request through its rate limit (nginx limit_req: %s µs)\n" "$s" \
       "$(median <<<"${CPU[$s,bouncer]}")" "$(median <<<"${CPU[$s,nginx]}")"
+    continue
+  fi
+  if [[ $s == waf* ]]; then
+    printf "  %-9s bouncer %s µs of CPU per request with the WAF, %s µs more than plain proxying (nginx%s: %s µs)\n" "$s" \
+      "$(median <<<"${CPU[$s,bouncer]}")" \
+      "$(awk -v a="$(median <<<"${CPU[$s,bouncer]}")" -v b="$(median <<<"${CPU[plain,bouncer]:-0}")" 'BEGIN {printf "%.1f", (b > 0 ? a - b : 0)}')" \
+      "$([[ -n $MODSEC ]] && echo " + ModSecurity + CRS" || echo ", proxying only")" "$(median <<<"${CPU[$s,nginx]}")"
     continue
   fi
   if [[ $s == basic || $s == jwt* ]]; then

@@ -1,0 +1,898 @@
+/*
+ * waf.c: the WAF's rules text, and the scan that runs them over a request's
+ * values (waf.h says what both are).  Runs in the master (parsing, at load)
+ * and in workers (scans).
+ */
+#include "waf.h"
+#include "str.h"
+#include "waf_detect.h"
+#include "waf_transform.h"
+
+#include <stdatomic.h>
+#include <sys/mman.h>
+
+/* A regex rule may not spend more than this on one value: a pattern that
+ * backtracks without end (ReDoS) is cut off, and that counts as its match
+ * (an input built to make a rule run away is an attack itself). */
+#define WAF_MATCH_LIMIT 100000
+#define WAF_DEPTH_LIMIT 5000
+
+uint64_t bn_waf_match_limit_hits;
+
+static const char *const part_names[BN_WAF_NPARTS] = { "path", "query", "cookie", "header",
+                                                       "body" };
+
+const char *
+bn_waf_part_name(bn_waf_part_t part)
+{
+    return part < BN_WAF_NPARTS ? part_names[part] : "?";
+}
+
+/* ---- the rules text ---------------------------------------------------------------- */
+
+typedef struct {
+    const char *key;
+    size_t key_len;
+    char *val; /* unquoted, NUL-terminated, in the pool */
+    size_t val_len;
+} field_t;
+
+#define MAX_FIELDS 12
+
+/* Splits one line into key=value fields; returns their count, or -1 with
+ * err set. */
+static int
+split_fields(bn_pool_t *pool, const char *p, const char *end, field_t *f, const char **err)
+{
+    int n = 0;
+
+    for (;;) {
+        const char *k, *v;
+        char *out;
+        size_t len = 0;
+
+        while (p < end && (*p == ' ' || *p == '\t')) {
+            p++;
+        }
+        if (p == end || *p == '#') {
+            return n;
+        }
+        if (n == MAX_FIELDS) {
+            *err = "too many fields";
+            return -1;
+        }
+        k = p;
+        while (p < end && *p != '=' && *p != ' ' && *p != '\t') {
+            p++;
+        }
+        if (p == end || *p != '=' || p == k) {
+            *err = "expected key=value";
+            return -1;
+        }
+        f[n].key = k;
+        f[n].key_len = (size_t) (p - k);
+        p++;
+        out = bn_palloc(pool, (size_t) (end - p) + 1);
+        if (out == NULL) {
+            *err = "out of memory";
+            return -1;
+        }
+        if (p < end && *p == '"') {
+            p++;
+            for (;;) {
+                if (p == end) {
+                    *err = "unterminated quoted value";
+                    return -1;
+                }
+                if (*p == '"') {
+                    p++;
+                    break;
+                }
+                if (*p == '\\' && p + 1 < end && (p[1] == '"' || p[1] == '\\')) {
+                    p++;
+                }
+                out[len++] = *p++;
+            }
+            if (p < end && *p != ' ' && *p != '\t') {
+                *err = "expected a space after a quoted value";
+                return -1;
+            }
+        } else {
+            v = p;
+            while (p < end && *p != ' ' && *p != '\t') {
+                p++;
+            }
+            len = (size_t) (p - v);
+            memcpy(out, v, len);
+        }
+        out[len] = '\0';
+        f[n].val = out;
+        f[n].val_len = len;
+        n++;
+    }
+}
+
+static bool
+key_is(const field_t *f, const char *k)
+{
+    return f->key_len == strlen(k) && memcmp(f->key, k, f->key_len) == 0;
+}
+
+/* Finds or adds the chain named by a transforms list; -1 with err. */
+static int
+chain_index(bn_waf_rules_t *set, const char *list, const char **err)
+{
+    bn_waf_chain_t c;
+    const char *p = list;
+
+    memset(&c, 0, sizeof(c));
+    while (*p != '\0' && strcmp(list, "none") != 0) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t) (comma - p) : strlen(p);
+        int t = bn_waf_transform_by_name(p, len);
+        if (t < 0) {
+            *err = "unknown transform";
+            return -1;
+        }
+        if (c.n == BN_WAF_MAX_CHAIN) {
+            *err = "too many transforms";
+            return -1;
+        }
+        c.t[c.n++] = (unsigned char) t;
+        p += len + (comma != NULL);
+    }
+    for (unsigned i = 0; i < c.n; i++) {
+        size_t l = strlen(c.name);
+        snprintf(c.name + l, sizeof(c.name) - l, "%s%s", i ? "," : "",
+                 bn_waf_transform_name((bn_waf_transform_t) c.t[i]));
+    }
+    if (c.n == 0) {
+        strcpy(c.name, "none");
+    }
+    c.parent = -1; /* bn_waf_rules_finish() finds it */
+    for (unsigned i = 0; i < set->nchains; i++) {
+        if (set->chains[i].n == c.n && memcmp(set->chains[i].t, c.t, c.n) == 0) {
+            return (int) i;
+        }
+    }
+    if (set->nchains == BN_WAF_MAX_CHAINS) {
+        *err = "too many different transform chains";
+        return -1;
+    }
+    set->chains[set->nchains] = c;
+    return (int) set->nchains++;
+}
+
+static int
+parse_parts(const char *list, unsigned *parts)
+{
+    const char *p = list;
+
+    *parts = 0;
+    if (strcmp(list, "all") == 0) {
+        *parts = (1u << BN_WAF_NPARTS) - 1;
+        return BN_OK;
+    }
+    while (*p != '\0') {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t) (comma - p) : strlen(p);
+        unsigned k;
+        for (k = 0; k < BN_WAF_NPARTS; k++) {
+            if (strlen(part_names[k]) == len && memcmp(part_names[k], p, len) == 0) {
+                break;
+            }
+        }
+        if (k == BN_WAF_NPARTS) {
+            return BN_ERROR;
+        }
+        *parts |= 1u << k;
+        p += len + (comma != NULL);
+    }
+    return *parts != 0 ? BN_OK : BN_ERROR;
+}
+
+static const char *
+compile_rule_regex(bn_pool_t *pool, bn_waf_rule_t *r, const char *re)
+{
+    static char msg[160];
+    PCRE2_UCHAR e[120];
+    PCRE2_SIZE off;
+    int ec;
+
+    r->re = pcre2_compile((PCRE2_SPTR) re, PCRE2_ZERO_TERMINATED, 0, &ec, &off, NULL);
+    if (r->re == NULL) {
+        pcre2_get_error_message(ec, e, sizeof(e));
+        snprintf(msg, sizeof(msg), "regex does not compile at offset %zu: %s", (size_t) off,
+                 (char *) e);
+        return msg;
+    }
+    pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE);
+    if (bn_pool_cleanup_add(pool, (bn_pool_cleanup_pt) pcre2_code_free, r->re) != BN_OK) {
+        pcre2_code_free(r->re);
+        return "out of memory";
+    }
+    return NULL;
+}
+
+static inline void
+bytes_add(bn_waf_bytes_t *b, unsigned char c)
+{
+    b->w[c >> 6] |= 1ULL << (c & 63);
+}
+
+static inline bool
+bytes_meet(const bn_waf_bytes_t *a, const bn_waf_bytes_t *b)
+{
+    return ((a->w[0] & b->w[0]) | (a->w[1] & b->w[1]) | (a->w[2] & b->w[2]) | (a->w[3] & b->w[3]))
+           != 0;
+}
+
+/* needs="<>\"'": the bytes, with \n \t \\ \" \xHH written so. */
+static int
+parse_needs(const char *v, size_t n, bn_waf_bytes_t *b)
+{
+    memset(b, 0, sizeof(*b));
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char) v[i];
+        if (c == '\\' && i + 1 < n) {
+            char e = v[++i];
+            if (e == 'n') {
+                c = '\n';
+            } else if (e == 't') {
+                c = '\t';
+            } else if (e == 'r') {
+                c = '\r';
+            } else if (e == 'x' && i + 2 < n && bn_hex_value(v[i + 1]) >= 0
+                       && bn_hex_value(v[i + 2]) >= 0) {
+                c = (unsigned char) (bn_hex_value(v[i + 1]) * 16 + bn_hex_value(v[i + 2]));
+                i += 2;
+            } else {
+                c = (unsigned char) e;
+            }
+        }
+        bytes_add(b, c);
+    }
+    return n > 0 ? BN_OK : BN_ERROR;
+}
+
+/* One rule line into r; NULL, or what is wrong with it. */
+static const char *
+parse_rule(bn_waf_rules_t *set, bn_pool_t *pool, field_t *f, int nf, bn_waf_rule_t *r)
+{
+    static const struct {
+        const char *name;
+        unsigned score;
+    } severities[] = { { "critical", 5 }, { "error", 4 }, { "warning", 3 }, { "notice", 2 } };
+    static const char *const detectors[] = { "sqli", "xss", "traversal", "cmdi" };
+    static const char *const flags[] = { "bad_percent", "overlong", "bad_utf8", "nul" };
+    static const unsigned flag_bits[] = { BN_WAF_F_BAD_PERCENT, BN_WAF_F_OVERLONG,
+                                          BN_WAF_F_BAD_UTF8, BN_WAF_F_NUL };
+    const char *err = NULL;
+    int nops = 0, c;
+    bool have_id = false;
+
+    memset(r, 0, sizeof(*r));
+    r->score = 5;
+    r->paranoia = 1;
+    r->parts = (1u << BN_WAF_NPARTS) - 1;
+    c = chain_index(set, "none", &err);
+    r->chain = (unsigned) c;
+    for (int i = 0; i < nf; i++) {
+        char *v = f[i].val, *end;
+        if (key_is(&f[i], "id")) {
+            unsigned long id = strtoul(v, &end, 10);
+            if (*v < '1' || *v > '9' || *end != '\0' || id > 0xffffffffUL) {
+                return "id: expected a number from 1 to 4294967295";
+            }
+            r->id = (unsigned) id;
+            have_id = true;
+        } else if (key_is(&f[i], "detect")) {
+            size_t k;
+            for (k = 0; k < BN_NELEMS(detectors) && strcmp(v, detectors[k]) != 0; k++) {
+            }
+            if (k == BN_NELEMS(detectors)) {
+                return "detect: expected one of sqli, xss, traversal, cmdi";
+            }
+            r->op = (bn_waf_op_t) (BN_WAF_OP_SQLI + k);
+            nops++;
+        } else if (key_is(&f[i], "regex")) {
+            const char *e = compile_rule_regex(pool, r, v);
+            if (e != NULL) {
+                return e;
+            }
+            r->op = BN_WAF_OP_REGEX;
+            nops++;
+        } else if (key_is(&f[i], "contains")) {
+            if (f[i].val_len == 0) {
+                return "contains: expected some text";
+            }
+            r->op = BN_WAF_OP_CONTAINS;
+            r->arg = v;
+            r->arg_len = f[i].val_len;
+            nops++;
+        } else if (key_is(&f[i], "flag")) {
+            size_t k;
+            for (k = 0; k < BN_NELEMS(flags) && strcmp(v, flags[k]) != 0; k++) {
+            }
+            if (k == BN_NELEMS(flags)) {
+                return "flag: expected one of bad_percent, overlong, bad_utf8, nul";
+            }
+            r->op = BN_WAF_OP_FLAG;
+            r->flag = flag_bits[k];
+            nops++;
+        } else if (key_is(&f[i], "body_error")) {
+            if (strcmp(v, "yes") != 0) {
+                return "body_error: expected yes";
+            }
+            r->op = BN_WAF_OP_BODY_ERROR;
+            r->parts = 1u << BN_WAF_PART_BODY;
+            nops++;
+        } else if (key_is(&f[i], "parts")) {
+            if (parse_parts(v, &r->parts) != BN_OK) {
+                return "parts: expected all, or a list of path, query, cookie, header, body";
+            }
+        } else if (key_is(&f[i], "transforms")) {
+            if ((c = chain_index(set, v, &err)) < 0) {
+                return err;
+            }
+            r->chain = (unsigned) c;
+        } else if (key_is(&f[i], "severity")) {
+            size_t k;
+            for (k = 0; k < BN_NELEMS(severities) && strcmp(v, severities[k].name) != 0; k++) {
+            }
+            if (k == BN_NELEMS(severities)) {
+                return "severity: expected one of critical, error, warning, notice";
+            }
+            r->score = severities[k].score;
+        } else if (key_is(&f[i], "paranoia")) {
+            if (v[0] < '1' || v[0] > '4' || v[1] != '\0') {
+                return "paranoia: expected 1, 2, 3 or 4";
+            }
+            r->paranoia = (unsigned) (v[0] - '0');
+        } else if (key_is(&f[i], "needs")) {
+            if (parse_needs(v, f[i].val_len, &r->needs) != BN_OK) {
+                return "needs: expected some bytes (\\n \\t \\\\ \\xHH escapes)";
+            }
+            r->has_needs = true;
+        } else if (key_is(&f[i], "msg")) {
+            r->msg = v;
+        } else {
+            return "unknown field (known: id, detect, regex, contains, flag, body_error, parts, "
+                   "transforms, severity, paranoia, needs, msg)";
+        }
+    }
+    if (!have_id) {
+        return "id: required";
+    }
+    if (nops != 1) {
+        return "expected exactly one of detect, regex, contains, flag, body_error";
+    }
+    if (r->msg == NULL) {
+        return "msg: required";
+    }
+    return NULL;
+}
+
+int
+bn_waf_rules_parse(bn_waf_rules_t *set, bn_pool_t *pool, const char *text, size_t len,
+                   const char *file, char *err, size_t errsize)
+{
+    const char *p = text, *end = text + len;
+    unsigned line = 0;
+
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t) (end - p));
+        const char *le = eol ? eol : end;
+        field_t f[MAX_FIELDS];
+        const char *why = NULL;
+        int nf;
+
+        line++;
+        if (le > p && le[-1] == '\r') {
+            le--;
+        }
+        nf = split_fields(pool, p, le, f, &why);
+        if (nf > 0) {
+            bn_waf_rule_t *grown;
+            if (set->nrules % 32 == 0) {
+                grown = bn_palloc(pool, sizeof(*grown) * (set->nrules + 32));
+                if (grown == NULL) {
+                    snprintf(err, errsize, "%s: out of memory", file);
+                    return BN_ERROR;
+                }
+                if (set->nrules > 0) {
+                    memcpy(grown, set->rules, sizeof(*grown) * set->nrules);
+                }
+                set->rules = grown;
+            }
+            why = parse_rule(set, pool, f, nf, &set->rules[set->nrules]);
+            if (why == NULL) {
+                set->nrules++;
+            }
+        }
+        if (why != NULL) {
+            snprintf(err, errsize, "%s:%u: %s", file, line, why);
+            return BN_ERROR;
+        }
+        p = eol ? eol + 1 : end;
+    }
+    return BN_OK;
+}
+
+static int
+by_chain(const void *a, const void *b)
+{
+    const bn_waf_rule_t *x = a, *y = b;
+
+    if (x->chain != y->chain) {
+        return x->chain < y->chain ? -1 : 1;
+    }
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int
+by_id(const void *a, const void *b)
+{
+    const bn_waf_rule_t *const *x = a, *const *y = b;
+
+    return (*x)->id < (*y)->id ? -1 : (*x)->id > (*y)->id;
+}
+
+int
+bn_waf_rules_finish(bn_waf_rules_t *set, char *err, size_t errsize)
+{
+    const bn_waf_rule_t **ids;
+
+    if (set->nrules == 0) {
+        return BN_OK;
+    }
+    ids = malloc(sizeof(*ids) * set->nrules);
+    if (ids == NULL) {
+        snprintf(err, errsize, "out of memory");
+        return BN_ERROR;
+    }
+    for (size_t i = 0; i < set->nrules; i++) {
+        ids[i] = &set->rules[i];
+    }
+    qsort(ids, set->nrules, sizeof(*ids), by_id);
+    for (size_t i = 1; i < set->nrules; i++) {
+        if (ids[i]->id == ids[i - 1]->id) {
+            snprintf(err, errsize, "rule id %u is used twice", ids[i]->id);
+            free(ids);
+            return BN_ERROR;
+        }
+    }
+    free(ids);
+    qsort(set->rules, set->nrules, sizeof(*set->rules), by_chain);
+    for (unsigned i = 0; i < set->nchains; i++) {
+        bn_waf_chain_t *c = &set->chains[i];
+        c->parent = -1;
+        for (unsigned k = 0; k < set->nchains; k++) {
+            const bn_waf_chain_t *p = &set->chains[k];
+            if (k != i && p->n < c->n && memcmp(p->t, c->t, p->n) == 0
+                && (c->parent < 0 || p->n > set->chains[c->parent].n)) {
+                c->parent = (int) k;
+            }
+        }
+    }
+    return BN_OK;
+}
+
+const bn_waf_rule_t *
+bn_waf_rule_by_id(const bn_waf_rules_t *set, unsigned id)
+{
+    for (size_t i = 0; i < set->nrules; i++) {
+        if (set->rules[i].id == id) {
+            return &set->rules[i];
+        }
+    }
+    return NULL;
+}
+
+/* ---- scans ------------------------------------------------------------------------- */
+
+void
+bn_waf_scan_init(bn_waf_scan_t *s, const bn_waf_rules_t *set, unsigned paranoia,
+                 unsigned threshold, const unsigned *exclude, size_t nexclude)
+{
+    memset(s, 0, sizeof(*s));
+    s->set = set;
+    s->paranoia = paranoia;
+    s->threshold = threshold;
+    s->exclude = exclude;
+    s->nexclude = nexclude;
+}
+
+static bool
+excluded(const bn_waf_scan_t *s, unsigned id)
+{
+    for (size_t i = 0; i < s->nexclude; i++) {
+        if (s->exclude[i] == id) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Bytes a log line can carry as they are; the others as \xHH. */
+static void
+escape_excerpt(char *out, size_t outsize, const char *v, size_t n)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < n && o + 5 < outsize; i++) {
+        unsigned char ch = (unsigned char) v[i];
+        if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\') {
+            out[o++] = (char) ch;
+        } else {
+            o += (size_t) snprintf(out + o, outsize - o, "\\x%02x", ch);
+        }
+    }
+    if (o + 4 < outsize && n > 0 && o >= outsize - 5) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+}
+
+static void
+record(bn_waf_scan_t *s, const bn_waf_rule_t *r, bn_waf_part_t part, const char *name,
+       size_t name_len, const char *v, size_t n, const char *at, const char *why)
+{
+    s->score += r->score;
+    s->nmatched++;
+    if (s->nmatches < BN_WAF_MAX_MATCHES) {
+        bn_waf_match_t *m = &s->matches[s->nmatches++];
+        m->rule = r;
+        m->part = part;
+        m->why = why;
+        escape_excerpt(m->name, sizeof(m->name), name ? name : "", name ? name_len : 0);
+        /* The excerpt starts a little before where the rule matched, when
+         * it knows where (a regex), so the line shows what it saw. */
+        if (at != NULL && at > v + 16) {
+            n -= (size_t) (at - 16 - v);
+            v = at - 16;
+        }
+        escape_excerpt(m->excerpt, sizeof(m->excerpt), v, BN_MIN(n, (size_t) 48));
+    }
+}
+
+/*
+ * The transformed values of the value being scanned, one per chain, made
+ * when a rule first needs it, from the output of the longest chain that
+ * is a prefix of its own (url,unicode,nul,path goes on from
+ * url,unicode,nul): each transformation runs once per value.  Buffers per
+ * process, grown to the longest value seen (a body's field is at most its
+ * max_body).
+ */
+typedef struct {
+    char *buf;
+    size_t size;
+    const char *out;
+    size_t len;
+    unsigned flags;
+    bool have_bytes;
+    bn_waf_bytes_t bytes; /* those out holds, once asked */
+    uint64_t gen;         /* the value it was made for */
+} chain_out_t;
+
+static chain_out_t outs[BN_WAF_MAX_CHAINS];
+static char *tmp_buf;
+static size_t tmp_size;
+static uint64_t value_gen;
+
+/* The bytes each transformation acts on: a value with none of them is
+ * what the transformation would make of it, and is not copied. */
+static bn_waf_bytes_t triggers[BN_WAF_NTRANSFORMS];
+static bool triggers_made;
+
+static void
+make_triggers(void)
+{
+    static const struct {
+        bn_waf_transform_t t;
+        const char *bytes;
+    } simple[] = {
+        { BN_WAF_T_URL, "%+" },  { BN_WAF_T_HTML, "&" }, { BN_WAF_T_JS, "\\" },
+        { BN_WAF_T_SPACE, " \t\n\r\v\f" }, { BN_WAF_T_SQLCOMMENT, "/-#" },
+        { BN_WAF_T_PATH, "/\\." },
+    };
+
+    for (size_t i = 0; i < BN_NELEMS(simple); i++) {
+        for (const char *p = simple[i].bytes; *p != '\0'; p++) {
+            bytes_add(&triggers[simple[i].t], (unsigned char) *p);
+        }
+    }
+    for (unsigned c = 0x80; c < 0x100; c++) {
+        bytes_add(&triggers[BN_WAF_T_UNICODE], (unsigned char) c); /* and NBSP for space */
+        bytes_add(&triggers[BN_WAF_T_SPACE], (unsigned char) c);
+    }
+    for (unsigned c = 'A'; c <= 'Z'; c++) {
+        bytes_add(&triggers[BN_WAF_T_LOWER], (unsigned char) c);
+    }
+    bytes_add(&triggers[BN_WAF_T_NUL], 0);
+    triggers_made = true;
+}
+
+static void
+bytes_of(const char *v, size_t n, bn_waf_bytes_t *b)
+{
+    memset(b, 0, sizeof(*b));
+    for (size_t i = 0; i < n; i++) {
+        bytes_add(b, (unsigned char) v[i]);
+    }
+}
+
+static int
+grow(char **buf, size_t *size, size_t n)
+{
+    char *m;
+
+    if (n <= *size) {
+        return BN_OK;
+    }
+    n = BN_MAX(n, (size_t) 1024);
+    m = realloc(*buf, n);
+    if (m == NULL) {
+        return BN_ERROR;
+    }
+    *buf = m;
+    *size = n;
+    return BN_OK;
+}
+
+/* chain c's output for value v; NULL when out of memory. */
+static chain_out_t *
+chain_output(const bn_waf_rules_t *set, unsigned c, const char *v, size_t n)
+{
+    const bn_waf_chain_t *ch = &set->chains[c];
+    chain_out_t *o = &outs[c];
+    const char *cur = v;
+    size_t len = n;
+    unsigned flags = 0, from = 0;
+    bn_waf_bytes_t bytes;
+    bool have = false;
+
+    if (o->gen == value_gen) {
+        return o;
+    }
+    if (ch->parent >= 0) {
+        chain_out_t *p = chain_output(set, (unsigned) ch->parent, v, n);
+        if (p == NULL) {
+            return NULL;
+        }
+        cur = p->out;
+        len = p->len;
+        flags = p->flags;
+        from = set->chains[ch->parent].n;
+        if (from < ch->n && !p->have_bytes) {
+            bytes_of(p->out, p->len, &p->bytes);
+            p->have_bytes = true;
+        }
+        bytes = p->bytes;
+        have = p->have_bytes;
+    }
+    if (from < ch->n) {
+        if (grow(&o->buf, &o->size, n + 1) != BN_OK || grow(&tmp_buf, &tmp_size, n + 1) != BN_OK) {
+            return NULL;
+        }
+        if (!have) {
+            bytes_of(cur, len, &bytes);
+            have = true;
+        }
+        for (unsigned k = from; k < ch->n; k++) {
+            bn_waf_transform_t t = (bn_waf_transform_t) ch->t[k];
+            char *dst;
+            if (have && !bytes_meet(&bytes, &triggers[t])) {
+                continue; /* nothing for it to do */
+            }
+            /* Into whichever of the chain's buffer and tmp cur is not in:
+             * no transformation makes its input longer. */
+            dst = cur == o->buf ? tmp_buf : o->buf;
+            len = bn_waf_transform(t, cur, len, dst, &flags);
+            cur = dst;
+            bytes_of(cur, len, &bytes);
+        }
+    }
+    o->out = cur;
+    o->len = len;
+    o->flags = flags;
+    o->have_bytes = have;
+    if (have) {
+        o->bytes = bytes;
+    }
+    o->gen = value_gen;
+    return o;
+}
+
+static pcre2_match_data *match_data;
+static pcre2_match_context *match_ctx;
+
+/* Whether regex rule r matches; where it matched in *at. */
+static bool
+regex_match(bn_waf_scan_t *s, const bn_waf_rule_t *r, const char *v, size_t n, const char **at)
+{
+    int rc;
+
+    if (match_data == NULL) {
+        match_data = pcre2_match_data_create(1, NULL);
+        match_ctx = pcre2_match_context_create(NULL);
+        if (match_data == NULL || match_ctx == NULL) {
+            return false;
+        }
+        pcre2_set_match_limit(match_ctx, WAF_MATCH_LIMIT);
+        pcre2_set_depth_limit(match_ctx, WAF_DEPTH_LIMIT);
+    }
+    rc = pcre2_match(r->re, (PCRE2_SPTR) v, n, 0, 0, match_data, match_ctx);
+    if (rc >= 0) {
+        *at = v + pcre2_get_ovector_pointer(match_data)[0];
+        return true;
+    }
+    if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT
+        || rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_HEAPLIMIT) {
+        s->nlimited++;
+        bn_waf_match_limit_hits++;
+        return true;
+    }
+    return false;
+}
+
+static bool
+rule_matches(bn_waf_scan_t *s, const bn_waf_rule_t *r, const char *v, size_t n, unsigned flags,
+             const char **at, bn_waf_detect_t *d)
+{
+    *at = NULL;
+    d->reason = NULL;
+    switch (r->op) {
+    case BN_WAF_OP_SQLI:
+        return bn_waf_sqli(v, n, s->paranoia, d);
+    case BN_WAF_OP_XSS:
+        return bn_waf_xss(v, n, s->paranoia, d);
+    case BN_WAF_OP_TRAVERSAL:
+        return bn_waf_traversal(v, n, s->paranoia, d);
+    case BN_WAF_OP_CMDI:
+        return bn_waf_cmdi(v, n, s->paranoia, d);
+    case BN_WAF_OP_REGEX:
+        return regex_match(s, r, v, n, at);
+    case BN_WAF_OP_CONTAINS:
+        *at = memmem(v, n, r->arg, r->arg_len);
+        return *at != NULL;
+    case BN_WAF_OP_FLAG:
+        return (flags & r->flag) != 0;
+    case BN_WAF_OP_BODY_ERROR:
+        return false;
+    }
+    return false;
+}
+
+bool
+bn_waf_scan_value(bn_waf_scan_t *s, bn_waf_part_t part, const char *name, size_t name_len,
+                  const char *v, size_t n)
+{
+    const bn_waf_rules_t *set = s->set;
+    unsigned bit = 1u << part;
+
+    s->nvalues++;
+    value_gen++;
+    if (!triggers_made) {
+        make_triggers();
+    }
+    for (size_t i = 0; i < set->nrules && !bn_waf_scan_over(s); i++) {
+        const bn_waf_rule_t *r = &set->rules[i];
+        chain_out_t *o;
+        bn_waf_detect_t d;
+        const char *at;
+
+        if (!(r->parts & bit) || r->paranoia > s->paranoia || r->op == BN_WAF_OP_BODY_ERROR
+            || excluded(s, r->id)) {
+            continue;
+        }
+        if ((o = chain_output(set, r->chain, v, n)) == NULL) {
+            break; /* out of memory: what was found counts */
+        }
+        if (r->has_needs) {
+            if (!o->have_bytes) {
+                bytes_of(o->out, o->len, &o->bytes);
+                o->have_bytes = true;
+            }
+            if (!bytes_meet(&o->bytes, &r->needs)) {
+                continue;
+            }
+        }
+        if (rule_matches(s, r, o->out, o->len, o->flags, &at, &d)) {
+            record(s, r, part, name, name_len, o->out, o->len, at, d.reason);
+        }
+    }
+    return bn_waf_scan_over(s);
+}
+
+bool
+bn_waf_scan_body_error(bn_waf_scan_t *s, const char *why)
+{
+    const bn_waf_rules_t *set = s->set;
+
+    for (size_t i = 0; i < set->nrules; i++) {
+        const bn_waf_rule_t *r = &set->rules[i];
+        if (r->op == BN_WAF_OP_BODY_ERROR && r->paranoia <= s->paranoia && !excluded(s, r->id)) {
+            record(s, r, BN_WAF_PART_BODY, NULL, 0, why, strlen(why), NULL, NULL);
+        }
+    }
+    return bn_waf_scan_over(s);
+}
+
+/* ---- counters ---------------------------------------------------------------------- */
+
+/*
+ * An open-addressed table in shared memory: a slot is claimed for a (rule,
+ * part) pair by compare-and-swap and never given back, so a key stays where
+ * it is and readers need no lock.  Sized for far more pairs than a rule set
+ * has; when it is full, the counts of new pairs are lost (never an error).
+ */
+#define COUNTER_SLOTS 4096
+
+typedef struct {
+    _Atomic uint64_t key; /* id << 8 | part + 1; 0: free */
+    _Atomic uint64_t matches;
+    _Atomic uint64_t blocks;
+} counter_slot_t;
+
+struct bn_waf_counters_s {
+    counter_slot_t slots[COUNTER_SLOTS];
+};
+
+bn_waf_counters_t *
+bn_waf_counters_create(void)
+{
+    void *m = mmap(NULL, sizeof(bn_waf_counters_t), PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+    return m == MAP_FAILED ? NULL : m;
+}
+
+static counter_slot_t *
+counter_slot(bn_waf_counters_t *c, unsigned id, bn_waf_part_t part, bool claim)
+{
+    uint64_t key = ((uint64_t) id << 8) | ((uint64_t) part + 1);
+    uint64_t h = bn_fnv1a(BN_FNV1A_START, &key, sizeof(key));
+
+    for (unsigned i = 0; i < COUNTER_SLOTS; i++) {
+        counter_slot_t *s = &c->slots[(h + i) % COUNTER_SLOTS];
+        uint64_t k = atomic_load_explicit(&s->key, memory_order_acquire);
+        if (k == key) {
+            return s;
+        }
+        if (k == 0) {
+            uint64_t expect = 0;
+            if (!claim) {
+                return NULL;
+            }
+            if (atomic_compare_exchange_strong(&s->key, &expect, key) || expect == key) {
+                return s;
+            }
+        }
+    }
+    return NULL;
+}
+
+void
+bn_waf_count(bn_waf_counters_t *c, unsigned id, bn_waf_part_t part, bool blocked)
+{
+    counter_slot_t *s = c ? counter_slot(c, id, part, true) : NULL;
+
+    if (s != NULL) {
+        atomic_fetch_add_explicit(&s->matches, 1, memory_order_relaxed);
+        if (blocked) {
+            atomic_fetch_add_explicit(&s->blocks, 1, memory_order_relaxed);
+        }
+    }
+}
+
+void
+bn_waf_counts(const bn_waf_counters_t *c, unsigned id, bn_waf_part_t part, uint64_t *matches,
+              uint64_t *blocks)
+{
+    counter_slot_t *s = c ? counter_slot((bn_waf_counters_t *) c, id, part, false) : NULL;
+
+    *matches = s ? atomic_load_explicit(&s->matches, memory_order_relaxed) : 0;
+    *blocks = s ? atomic_load_explicit(&s->blocks, memory_order_relaxed) : 0;
+}

@@ -1,0 +1,181 @@
+/*
+ * waf.h: the WAF's rules and its scanner.  A rule set is parsed from the
+ * rules text (the built-in set, common/waf.rules, compiled into the binary;
+ * a site's own file beside it) at config load; a scan runs every rule that
+ * applies to each value a request carries, in the part it came in, scores
+ * the matches, and says when the score reaches the threshold.  Nothing here
+ * knows about requests or processes: worker/access_waf.c finds the values
+ * and acts on the verdict.
+ *
+ * The rules format, one rule a line (# starts a comment):
+ *
+ *   id=942100 detect=sqli parts=all transforms=url,unicode,nul severity=critical
+ *       paranoia=1 msg="SQL injection"
+ *
+ * written on one line, as fields key=value separated by spaces; a value
+ * with spaces, quotes or '#' is double-quoted, with \" and \\ inside.
+ *   id          required: 1..4294967295, unique across the built-in and own rules
+ *   detect      one of: sqli, xss, traversal, cmdi (the tokenizers);
+ *   regex       or a PCRE2 pattern (JIT, with match and depth limits);
+ *   contains    or a literal substring;
+ *   flag        or what the transforms saw: overlong, bad_utf8, nul, bad_percent;
+ *   body_error  or "yes": the body claims a type and does not parse
+ *               (exactly one of these five)
+ *   parts       path, query, cookie, header, body, or all (default all)
+ *   transforms  url, html, js, unicode, lower, space, sqlcomment, path, nul, in
+ *               the order they apply (default none)
+ *   severity    critical (5), error (4), warning (3), notice (2) (default critical)
+ *   paranoia    1..4: the rule runs where the route's paranoia is at least this
+ *               (default 1)
+ *   needs       bytes one of which the value must hold (after the transforms)
+ *               for the rule to run at all, as written (\n \t \\ \" and \xHH
+ *               escapes): a quick test that spares a regex most values
+ *   msg         required: what the log line says
+ */
+#ifndef BN_WAF_H
+#define BN_WAF_H
+
+#include "bouncer.h"
+#include "pool.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+typedef enum {
+    BN_WAF_PART_PATH = 0,
+    BN_WAF_PART_QUERY,
+    BN_WAF_PART_COOKIE,
+    BN_WAF_PART_HEADER,
+    BN_WAF_PART_BODY,
+    BN_WAF_NPARTS
+} bn_waf_part_t;
+
+typedef enum {
+    BN_WAF_OP_SQLI = 0,
+    BN_WAF_OP_XSS,
+    BN_WAF_OP_TRAVERSAL,
+    BN_WAF_OP_CMDI,
+    BN_WAF_OP_REGEX,
+    BN_WAF_OP_CONTAINS,
+    BN_WAF_OP_FLAG,
+    BN_WAF_OP_BODY_ERROR,
+} bn_waf_op_t;
+
+#define BN_WAF_MAX_CHAIN 9 /* transforms in one rule's chain */
+#define BN_WAF_MAX_CHAINS 32
+
+/* A set of byte values, one bit each. */
+typedef struct {
+    uint64_t w[4];
+} bn_waf_bytes_t;
+
+typedef struct {
+    unsigned id;
+    unsigned score; /* the severity's: critical 5, error 4, warning 3, notice 2 */
+    unsigned paranoia;
+    unsigned parts; /* 1 << bn_waf_part_t */
+    unsigned chain; /* index into the set's chains */
+    bn_waf_op_t op;
+    pcre2_code *re;
+    const char *arg; /* contains: the text; flag: unused */
+    size_t arg_len;
+    unsigned flag; /* BN_WAF_F_* of flag */
+    const char *msg;
+    bool has_needs;      /* the rule can match only a value with one of these bytes */
+    bn_waf_bytes_t needs; /* (after its transforms): others are not run through it */
+} bn_waf_rule_t;
+
+typedef struct {
+    unsigned char t[BN_WAF_MAX_CHAIN];
+    unsigned n;
+    int parent; /* the longest other chain that is a prefix of this one; -1: none */
+    char name[96]; /* "url,unicode,nul", for the log; "none" */
+} bn_waf_chain_t;
+
+/* Rules sorted by chain, so that a value is transformed once per chain. */
+typedef struct bn_waf_rules_s {
+    bn_waf_rule_t *rules;
+    size_t nrules;
+    bn_waf_chain_t chains[BN_WAF_MAX_CHAINS];
+    unsigned nchains;
+    const char *path; /* the site's rules file; NULL: built-in only */
+} bn_waf_rules_t;
+
+/*
+ * Parses rules text into set (in pool: its regexes are freed with it),
+ * appending to what set holds.  On an error returns BN_ERROR with
+ * "FILE:LINE: what" in err.
+ */
+int bn_waf_rules_parse(bn_waf_rules_t *set, bn_pool_t *pool, const char *text, size_t len,
+                       const char *file, char *err, size_t errsize);
+/* Sorts the rules by chain (once every text is parsed); BN_ERROR and err
+ * on a duplicate id. */
+int bn_waf_rules_finish(bn_waf_rules_t *set, char *err, size_t errsize);
+/* The built-in set's text. */
+extern const char bn_waf_builtin_rules[];
+const bn_waf_rule_t *bn_waf_rule_by_id(const bn_waf_rules_t *set, unsigned id);
+
+const char *bn_waf_part_name(bn_waf_part_t part);
+
+/* ---- a scan: one request's values ----------------------------------------------- */
+
+#define BN_WAF_MAX_MATCHES 8 /* kept for the log; the score counts them all */
+#define BN_WAF_EXCERPT 64
+
+typedef struct {
+    const bn_waf_rule_t *rule;
+    bn_waf_part_t part;
+    const char *why; /* a tokenizer's word on what it saw ("sqli: union select"); NULL: none */
+    char name[BN_WAF_EXCERPT / 2]; /* the argument, cookie or header name, escaped */
+    char excerpt[BN_WAF_EXCERPT];  /* of the transformed value, escaped */
+} bn_waf_match_t;
+
+typedef struct {
+    const bn_waf_rules_t *set;
+    unsigned paranoia;
+    unsigned threshold;
+    const unsigned *exclude;
+    size_t nexclude;
+    unsigned score;
+    bn_waf_match_t matches[BN_WAF_MAX_MATCHES];
+    unsigned nmatches;  /* kept in matches */
+    unsigned nmatched;  /* all of them */
+    unsigned nlimited;  /* regex runs cut by the match limits */
+    uint64_t nvalues;   /* values inspected */
+} bn_waf_scan_t;
+
+void bn_waf_scan_init(bn_waf_scan_t *s, const bn_waf_rules_t *set, unsigned paranoia,
+                      unsigned threshold, const unsigned *exclude, size_t nexclude);
+/*
+ * Runs the rules for part on one value (name: the argument's, cookie's or
+ * header's, for the log; may be NULL).  Returns true once the score has
+ * reached the threshold: nothing more needs looking at.
+ */
+bool bn_waf_scan_value(bn_waf_scan_t *s, bn_waf_part_t part, const char *name, size_t name_len,
+                       const char *v, size_t n);
+/* The body claims a type and does not parse (why: static). */
+bool bn_waf_scan_body_error(bn_waf_scan_t *s, const char *why);
+
+static inline bool
+bn_waf_scan_over(const bn_waf_scan_t *s)
+{
+    return s->score >= s->threshold;
+}
+
+/* How many regex runs the match limits cut, in this process (tests read it
+ * through the log; the metrics issue exports it). */
+extern uint64_t bn_waf_match_limit_hits;
+
+/* ---- counters, shared by every worker --------------------------------------------- */
+
+typedef struct bn_waf_counters_s bn_waf_counters_t;
+
+/* Made by the master once; kept for its life (across reloads). */
+bn_waf_counters_t *bn_waf_counters_create(void);
+/* One match of rule id in part; blocked: the request was refused for it. */
+void bn_waf_count(bn_waf_counters_t *c, unsigned id, bn_waf_part_t part, bool blocked);
+/* Reads rule id's counts in part (0 where it never matched). */
+void bn_waf_counts(const bn_waf_counters_t *c, unsigned id, bn_waf_part_t part, uint64_t *matches,
+                   uint64_t *blocks);
+
+#endif

@@ -1,0 +1,1139 @@
+/*
+ * waf_sqli.c: SQL injection found by the shape of the token stream.
+ *
+ * A value reaches a SQL statement in one of three places: as it is (a
+ * number or a bare identifier), inside a single-quoted string, or inside a
+ * double-quoted one.  The value is tokenized once per context: in a quoted
+ * context the first token is the rest of the string the query had opened,
+ * up to the quote that closes it (no closing quote: the value cannot leave
+ * the string, and that context is done).  What follows is judged by a small
+ * grammar of SQL continuations: an expression joined by a logic operator,
+ * a union select, a stacked statement, a comment that cuts off the rest of
+ * the query, an order/group by clause; each of them must be followed only by
+ * what SQL allows there (the end, a comment, another continuation), and the
+ * expression must carry weight (a comparison, a function, a subquery).
+ * Natural text fails the grammar early: after "O'" comes the bare word
+ * "Brien", which SQL never accepts right after a string.
+ *
+ * At most MAXT tokens are read per context, each byte once, so the cost is
+ * linear in the value whatever it holds.
+ */
+#include "waf_detect.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#define MAXT 24
+
+/* Token types, one letter each: they also make the fingerprint. */
+#define T_STRING 's'
+#define T_NUMBER 'n'
+#define T_VAR 'v'
+#define T_WORD 'b'
+#define T_KEYWORD 'k'
+#define T_STMT 'E'
+#define T_UNION 'U'
+#define T_FUNC 'f'
+#define T_LOGIC '&'
+#define T_OP 'o'
+#define T_LPAREN '('
+#define T_RPAREN ')'
+#define T_COMMA ','
+#define T_SEMI ';'
+#define T_DOT '.'
+#define T_COMMENT 'c'
+#define T_OTHER '?'
+
+enum {
+    KW_NONE,
+    /* statements */
+    KW_SELECT,
+    KW_INSERT,
+    KW_UPDATE,
+    KW_DELETE,
+    KW_DDL, /* drop, create, alter, truncate, rename */
+    KW_EXEC,
+    KW_DECLARE,
+    KW_SHUTDOWN,
+    KW_WAITFOR,
+    KW_BEGIN,
+    KW_GOTO,
+    /* clauses and the words statements need */
+    KW_FROM,
+    KW_INTO,
+    KW_VALUES,
+    KW_SET,
+    KW_OBJECT, /* table, database, ... after a DDL verb */
+    KW_ORDER,
+    KW_GROUP,
+    KW_BY,
+    KW_ORDERBY, /* "order by" or "group by", folded */
+    KW_HAVING,
+    KW_LIMIT,
+    KW_PROCEDURE,
+    KW_DELAY,
+    KW_ALL, /* all, distinct after select or union */
+    KW_TOP,
+    KW_AS,
+    KW_WHERE,
+    KW_OUTFILE,
+    /* words folded away or turned into operators */
+    KW_NOT,
+    KW_CASE,
+    KW_END,
+    KW_NULL,
+    /* function classes */
+    KW_FN_DANGER, /* time delays, file reads, error-based extraction */
+    KW_FN_SQL,    /* functions injections lean on */
+    /* variable class */
+    KW_SYSVAR /* @@name */
+};
+
+typedef struct {
+    const char *word;
+    char type;
+    unsigned char kw;
+} sql_word_t;
+
+/* Keywords by what the grammar does with them; words not here are bare
+ * identifiers (a function when "(" follows). */
+static const sql_word_t sql_words[] = {
+    { "select", T_STMT, KW_SELECT },
+    { "insert", T_STMT, KW_INSERT },
+    { "update", T_STMT, KW_UPDATE },
+    { "delete", T_STMT, KW_DELETE },
+    { "drop", T_STMT, KW_DDL },
+    { "create", T_STMT, KW_DDL },
+    { "alter", T_STMT, KW_DDL },
+    { "truncate", T_STMT, KW_DDL },
+    { "rename", T_STMT, KW_DDL },
+    { "exec", T_STMT, KW_EXEC },
+    { "execute", T_STMT, KW_EXEC },
+    { "declare", T_STMT, KW_DECLARE },
+    { "shutdown", T_STMT, KW_SHUTDOWN },
+    { "waitfor", T_STMT, KW_WAITFOR },
+    { "begin", T_STMT, KW_BEGIN },
+    { "goto", T_STMT, KW_GOTO },
+    { "union", T_UNION, KW_NONE },
+    { "intersect", T_UNION, KW_NONE },
+    { "except", T_UNION, KW_NONE },
+    { "from", T_KEYWORD, KW_FROM },
+    { "into", T_KEYWORD, KW_INTO },
+    { "values", T_KEYWORD, KW_VALUES },
+    { "set", T_KEYWORD, KW_SET },
+    { "table", T_KEYWORD, KW_OBJECT },
+    { "database", T_KEYWORD, KW_OBJECT },
+    { "schema", T_KEYWORD, KW_OBJECT },
+    { "view", T_KEYWORD, KW_OBJECT },
+    { "index", T_KEYWORD, KW_OBJECT },
+    { "trigger", T_KEYWORD, KW_OBJECT },
+    { "function", T_KEYWORD, KW_OBJECT },
+    { "login", T_KEYWORD, KW_OBJECT },
+    { "order", T_KEYWORD, KW_ORDER },
+    { "group", T_KEYWORD, KW_GROUP },
+    { "by", T_KEYWORD, KW_BY },
+    { "having", T_KEYWORD, KW_HAVING },
+    { "limit", T_KEYWORD, KW_LIMIT },
+    { "offset", T_KEYWORD, KW_LIMIT },
+    { "procedure", T_KEYWORD, KW_PROCEDURE },
+    { "delay", T_KEYWORD, KW_DELAY },
+    { "all", T_KEYWORD, KW_ALL },
+    { "distinct", T_KEYWORD, KW_ALL },
+    { "top", T_KEYWORD, KW_TOP },
+    { "as", T_KEYWORD, KW_AS },
+    { "where", T_KEYWORD, KW_WHERE },
+    { "outfile", T_KEYWORD, KW_OUTFILE },
+    { "dumpfile", T_KEYWORD, KW_OUTFILE },
+    { "and", T_LOGIC, KW_NONE },
+    { "or", T_LOGIC, KW_NONE },
+    { "xor", T_LOGIC, KW_NONE },
+    { "not", T_OP, KW_NOT },
+    { "like", T_OP, KW_NONE },
+    { "rlike", T_OP, KW_NONE },
+    { "regexp", T_OP, KW_NONE },
+    { "similar", T_OP, KW_NONE },
+    { "sounds", T_OP, KW_NONE },
+    { "is", T_OP, KW_NONE },
+    { "in", T_OP, KW_NONE },
+    { "between", T_OP, KW_NONE },
+    { "div", T_OP, KW_NONE },
+    { "mod", T_OP, KW_NONE },
+    { "collate", T_OP, KW_NONE },
+    { "escape", T_OP, KW_NONE },
+    { "when", T_OP, KW_NONE },
+    { "then", T_OP, KW_NONE },
+    { "else", T_OP, KW_NONE },
+    { "case", T_OP, KW_CASE },
+    { "end", T_OP, KW_END },
+    { "null", T_NUMBER, KW_NULL },
+    { "true", T_NUMBER, KW_NULL },
+    { "false", T_NUMBER, KW_NULL },
+    { "sleep", T_WORD, KW_FN_DANGER },
+    { "benchmark", T_WORD, KW_FN_DANGER },
+    { "pg_sleep", T_WORD, KW_FN_DANGER },
+    { "load_file", T_WORD, KW_FN_DANGER },
+    { "extractvalue", T_WORD, KW_FN_DANGER },
+    { "updatexml", T_WORD, KW_FN_DANGER },
+    { "xp_cmdshell", T_WORD, KW_FN_DANGER },
+    { "sys_eval", T_WORD, KW_FN_DANGER },
+    { "sys_exec", T_WORD, KW_FN_DANGER },
+    { "randomblob", T_WORD, KW_FN_DANGER },
+    { "receive_message", T_WORD, KW_FN_DANGER },
+    { "get_host_address", T_WORD, KW_FN_DANGER },
+    { "name_const", T_WORD, KW_FN_DANGER },
+    { "char", T_WORD, KW_FN_SQL },
+    { "chr", T_WORD, KW_FN_SQL },
+    { "concat", T_WORD, KW_FN_SQL },
+    { "concat_ws", T_WORD, KW_FN_SQL },
+    { "group_concat", T_WORD, KW_FN_SQL },
+    { "version", T_WORD, KW_FN_SQL },
+    { "user", T_WORD, KW_FN_SQL },
+    { "current_user", T_WORD, KW_FN_SQL },
+    { "system_user", T_WORD, KW_FN_SQL },
+    { "substring", T_WORD, KW_FN_SQL },
+    { "substr", T_WORD, KW_FN_SQL },
+    { "mid", T_WORD, KW_FN_SQL },
+    { "ascii", T_WORD, KW_FN_SQL },
+    { "ord", T_WORD, KW_FN_SQL },
+    { "hex", T_WORD, KW_FN_SQL },
+    { "unhex", T_WORD, KW_FN_SQL },
+    { "cast", T_WORD, KW_FN_SQL },
+    { "convert", T_WORD, KW_FN_SQL },
+    { "count", T_WORD, KW_FN_SQL },
+    { "if", T_WORD, KW_FN_SQL },
+    { "iif", T_WORD, KW_FN_SQL },
+    { "ifnull", T_WORD, KW_FN_SQL },
+    { "isnull", T_WORD, KW_FN_SQL },
+    { "coalesce", T_WORD, KW_FN_SQL },
+    { "md5", T_WORD, KW_FN_SQL },
+    { "sha1", T_WORD, KW_FN_SQL },
+    { "length", T_WORD, KW_FN_SQL },
+    { "rand", T_WORD, KW_FN_SQL },
+    { "floor", T_WORD, KW_FN_SQL },
+    { "exp", T_WORD, KW_FN_SQL },
+    { "elt", T_WORD, KW_FN_SQL },
+    { "make_set", T_WORD, KW_FN_SQL },
+    { "db_name", T_WORD, KW_FN_SQL },
+    { "utl_inaddr", T_WORD, KW_FN_SQL },
+    { "dbms_pipe", T_WORD, KW_FN_SQL },
+};
+
+typedef struct {
+    char type;
+    unsigned char kw;
+    bool open;  /* a string that ran to the end of the value unclosed */
+    bool unary; /* an operator that may stand before an operand */
+} sql_tok_t;
+
+typedef struct {
+    sql_tok_t t[MAXT];
+    int nt;
+    bool truncated; /* tokens were left unread after MAXT */
+    bool plus_blank; /* "+" between words is a blank (a form-encoded value) */
+    bool versioned; /* inside a MySQL / *! ... * / comment, which runs */
+} sql_lex_t;
+
+/* What an expression held, and what followed it. */
+#define F_CMP 0x01     /* a binary operator */
+#define F_FUNC 0x02    /* a function call */
+#define F_DANGER 0x04  /* a function with a side channel (time, file, error) */
+#define F_SUB 0x08     /* a subquery */
+#define F_LOGIC 0x10   /* a logic operator */
+#define F_LITERAL 0x20 /* a number, string or variable among the operands */
+#define F_COMMENT 0x40 /* the rest of the query cut off by a comment */
+#define F_UNION 0x80
+#define F_STACK 0x100
+#define F_CLAUSE 0x200 /* order by, group by, having, limit, into outfile */
+#define F_SQLFN 0x400  /* a function of the KW_FN_SQL kind */
+
+static bool
+sql_space(unsigned char c)
+{
+    /* NUL and the other controls split tokens as blanks do; 0xa0 is a
+     * non-breaking space in Latin-1 and in MySQL's lexer. */
+    return c <= ' ' || c == 0x7f || c == 0xa0;
+}
+
+static bool
+sql_word_start(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
+}
+
+static bool
+sql_word_char(unsigned char c)
+{
+    return sql_word_start(c) || (c >= '0' && c <= '9') || c == '$';
+}
+
+static bool
+sql_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static const sql_word_t *
+sql_lookup(const unsigned char *w, size_t len)
+{
+    char low[20];
+
+    if (len >= sizeof(low)) {
+        return NULL;
+    }
+    for (size_t i = 0; i < len; i++) {
+        low[i] = (char) bn_waf_lower(w[i]);
+    }
+    for (size_t i = 0; i < sizeof(sql_words) / sizeof(sql_words[0]); i++) {
+        if (strlen(sql_words[i].word) == len && memcmp(sql_words[i].word, low, len) == 0) {
+            return &sql_words[i];
+        }
+    }
+    return NULL;
+}
+
+/*
+ * Adds a token, folding as SQL reads it: a unary operator before its
+ * operand, "not", "case" and "end" drop out; adjacent strings are one (SQL
+ * concatenates them); "a.b" and "a..b" are one name; "union all" is a union;
+ * "order by" one keyword.
+ */
+static void
+sql_push(sql_lex_t *lx, char type, unsigned char kw, bool open, bool unary)
+{
+    sql_tok_t *prev = lx->nt > 0 ? &lx->t[lx->nt - 1] : NULL;
+    char pt = prev != NULL ? prev->type : 0;
+
+    if (lx->nt >= MAXT) {
+        lx->truncated = true;
+        return;
+    }
+    if (kw == KW_NOT || kw == KW_CASE) {
+        return;
+    }
+    if (kw == KW_END && (pt == T_NUMBER || pt == T_STRING || pt == T_WORD || pt == T_VAR
+                         || pt == T_RPAREN)) {
+        return;
+    }
+    if (type == T_OP && unary && (pt == 0 || strchr("o&(,EkU;", pt) != NULL)) {
+        return;
+    }
+    if (type == T_STRING && pt == T_STRING) {
+        prev->open = open;
+        return;
+    }
+    if (type == T_DOT && pt == T_DOT) {
+        return;
+    }
+    if ((type == T_WORD || type == T_FUNC) && pt == T_DOT && lx->nt >= 2
+        && lx->t[lx->nt - 2].type == T_WORD) {
+        lx->nt--;
+        prev = &lx->t[lx->nt - 1];
+        prev->type = type;
+        prev->kw = kw;
+        return;
+    }
+    if (kw == KW_ALL && pt == T_UNION) {
+        return;
+    }
+    if (kw == KW_BY && pt == T_KEYWORD && (prev->kw == KW_ORDER || prev->kw == KW_GROUP)) {
+        prev->kw = KW_ORDERBY;
+        return;
+    }
+    lx->t[lx->nt].type = type;
+    lx->t[lx->nt].kw = kw;
+    lx->t[lx->nt].open = open;
+    lx->t[lx->nt].unary = unary;
+    lx->nt++;
+}
+
+/* The end of the string whose body starts at i, delimited by q: the index
+ * after the closing quote, or n when it runs to the end (*open set). */
+static size_t
+sql_string_end(const unsigned char *s, size_t n, size_t i, unsigned char q, bool *open)
+{
+    while (i < n) {
+        if (s[i] == '\\') {
+            i += 2;
+            continue;
+        }
+        if (s[i] == q) {
+            if (i + 1 < n && s[i + 1] == q) {
+                i += 2;
+                continue;
+            }
+            *open = false;
+            return i + 1;
+        }
+        i++;
+    }
+    *open = true;
+    return n;
+}
+
+/* The length of the operator at s[i..n), its type, whether it can be
+ * unary. */
+static size_t
+sql_operator(const unsigned char *s, size_t n, size_t i, char *type, bool *unary)
+{
+    static const char *const three[] = { "<=>" };
+    static const char *const two[] = { "<=", ">=", "<>", "!=", "==", ":=", "<<", ">>", "!<", "!>",
+                                       "||", "&&" };
+    size_t k;
+
+    *unary = false;
+    *type = T_OP;
+    for (k = 0; k < sizeof(three) / sizeof(three[0]); k++) {
+        if (i + 3 <= n && memcmp(s + i, three[k], 3) == 0) {
+            return 3;
+        }
+    }
+    for (k = 0; k < sizeof(two) / sizeof(two[0]); k++) {
+        if (i + 2 <= n && memcmp(s + i, two[k], 2) == 0) {
+            if (two[k][0] == '|' || two[k][0] == '&') {
+                *type = T_LOGIC;
+            }
+            return 2;
+        }
+    }
+    if (strchr("=<>+-*/%^|&~!", s[i]) != NULL) {
+        *unary = strchr("+-~!", s[i]) != NULL;
+        return 1;
+    }
+    return 0;
+}
+
+/*
+ * Tokenizes s as SQL.  quote, when not 0, is the quote the query opened
+ * before the value: the first token is the rest of that string.  Returns
+ * false when the value never leaves it.
+ */
+static bool
+sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bool plus_blank)
+{
+    size_t i = 0, j, len;
+    bool open, unary;
+    char type;
+
+    lx->nt = 0;
+    lx->truncated = false;
+    lx->plus_blank = plus_blank;
+    lx->versioned = false;
+    if (quote != 0) {
+        i = sql_string_end(s, n, 0, quote, &open);
+        if (open) {
+            return false;
+        }
+        sql_push(lx, T_STRING, KW_NONE, false, false);
+    }
+    while (i < n) {
+        unsigned char c = s[i];
+
+        if (lx->nt >= MAXT) {
+            while (i < n && sql_space(s[i])) {
+                i++;
+            }
+            lx->truncated = i < n;
+            break;
+        }
+        if (sql_space(c)
+            || (c == '+' && lx->plus_blank
+                && !(i > 0 && sql_digit(s[i - 1]) && i + 1 < n && sql_digit(s[i + 1])))) {
+            i++;
+            continue;
+        }
+        if (c == '/' && i + 1 < n && s[i + 1] == '*') {
+            if (i + 2 < n && s[i + 2] == '!') {
+                /* MySQL runs what a / *!50000 ... * / comment holds. */
+                i += 3;
+                while (i < n && sql_digit(s[i])) {
+                    i++;
+                }
+                lx->versioned = true;
+                continue;
+            }
+            for (j = i + 2; j + 1 < n; j++) {
+                if (s[j] == '*' && s[j + 1] == '/') {
+                    break;
+                }
+            }
+            if (j + 1 >= n) {
+                sql_push(lx, T_COMMENT, KW_NONE, false, false);
+                break;
+            }
+            i = j + 2;
+            continue;
+        }
+        if (c == '*' && lx->versioned && i + 1 < n && s[i + 1] == '/') {
+            lx->versioned = false;
+            i += 2;
+            continue;
+        }
+        if (c == '#' || (c == '-' && i + 1 < n && s[i + 1] == '-')) {
+            sql_push(lx, T_COMMENT, KW_NONE, false, false);
+            break;
+        }
+        if (c == '\'' || c == '"') {
+            i = sql_string_end(s, n, i + 1, c, &open);
+            sql_push(lx, T_STRING, KW_NONE, open, false);
+            continue;
+        }
+        if (c == '`') {
+            for (j = i + 1; j < n && s[j] != '`'; j++) {
+            }
+            sql_push(lx, T_WORD, KW_NONE, false, false);
+            i = j + 1;
+            continue;
+        }
+        if (sql_digit(c) || (c == '.' && i + 1 < n && sql_digit(s[i + 1]))) {
+            j = i;
+            if (c == '0' && i + 1 < n && (s[i + 1] == 'x' || s[i + 1] == 'X' || s[i + 1] == 'b')) {
+                j += 2;
+                while (j < n && ((s[j] >= '0' && s[j] <= '9') || (bn_waf_lower(s[j]) >= 'a'
+                                                                   && bn_waf_lower(s[j]) <= 'f'))) {
+                    j++;
+                }
+            } else {
+                while (j < n && sql_digit(s[j])) {
+                    j++;
+                }
+                if (j < n && s[j] == '.') {
+                    j++;
+                    while (j < n && sql_digit(s[j])) {
+                        j++;
+                    }
+                }
+                if (j + 1 < n && (s[j] == 'e' || s[j] == 'E')
+                    && (sql_digit(s[j + 1])
+                        || ((s[j + 1] == '-' || s[j + 1] == '+') && j + 2 < n
+                            && sql_digit(s[j + 2])))) {
+                    j += 2;
+                    while (j < n && sql_digit(s[j])) {
+                        j++;
+                    }
+                }
+            }
+            sql_push(lx, T_NUMBER, KW_NONE, false, false);
+            i = j;
+            continue;
+        }
+        if (c == '@') {
+            bool sys = i + 1 < n && s[i + 1] == '@';
+
+            j = i + (sys ? 2 : 1);
+            while (j < n && sql_word_char(s[j])) {
+                j++;
+            }
+            sql_push(lx, T_VAR, sys && j > i + 2 ? KW_SYSVAR : KW_NONE, false, false);
+            i = j;
+            continue;
+        }
+        if (sql_word_start(c)) {
+            const sql_word_t *w;
+            size_t k;
+
+            /* N'...', X'...', B'...', E'...': a string with a prefix. */
+            if (i + 1 < n && s[i + 1] == '\'' && strchr("nNxXbBeE", c) != NULL) {
+                i++;
+                continue;
+            }
+            for (j = i; j < n && sql_word_char(s[j]); j++) {
+            }
+            len = j - i;
+            w = sql_lookup(s + i, len);
+            for (k = j; k < n && sql_space(s[k]); k++) {
+            }
+            type = w != NULL ? w->type : T_WORD;
+            if (k < n && s[k] == '(' && (type == T_WORD || (type == T_STMT && w->kw != KW_SELECT))) {
+                type = T_FUNC;
+            }
+            sql_push(lx, type, w != NULL ? w->kw : KW_NONE, false, w != NULL && w->kw == KW_NOT);
+            i = j;
+            continue;
+        }
+        if (c == '(' || c == ')' || c == ',' || c == ';' || c == '.') {
+            sql_push(lx, (char) c, KW_NONE, false, false);
+            i++;
+            continue;
+        }
+        len = sql_operator(s, n, i, &type, &unary);
+        if (len > 0) {
+            sql_push(lx, type, KW_NONE, false, unary);
+            i += len;
+            continue;
+        }
+        sql_push(lx, T_OTHER, KW_NONE, false, false);
+        i++;
+    }
+    return true;
+}
+
+static char
+tt(const sql_lex_t *lx, int i)
+{
+    return i < lx->nt ? lx->t[i].type : 0;
+}
+
+static unsigned char
+tk(const sql_lex_t *lx, int i)
+{
+    return i < lx->nt ? lx->t[i].kw : KW_NONE;
+}
+
+/* Whether the token stream ran out at i: the value's end, or the end of
+ * what was read (the rest is not judged). */
+static bool
+at_end(const sql_lex_t *lx, int i)
+{
+    return i >= lx->nt;
+}
+
+static int sql_stmt(const sql_lex_t *lx, int i, unsigned *f);
+static int sql_select(const sql_lex_t *lx, int i, unsigned *f);
+
+/*
+ * The group opened by the "(" at i: the index after its ")", with what it
+ * held in *f; nt when the value ends inside it (the query may close it).
+ */
+static int
+sql_group(const sql_lex_t *lx, int i, unsigned *f)
+{
+    int depth = 0;
+
+    if (tt(lx, i + 1) == T_STMT && tk(lx, i + 1) == KW_SELECT) {
+        *f |= F_SUB;
+    }
+    for (; i < lx->nt; i++) {
+        switch (lx->t[i].type) {
+        case T_LPAREN:
+            depth++;
+            break;
+        case T_RPAREN:
+            if (--depth == 0) {
+                return i + 1;
+            }
+            break;
+        case T_FUNC:
+            *f |= F_FUNC;
+            if (lx->t[i].kw == KW_FN_DANGER) {
+                *f |= F_DANGER;
+            } else if (lx->t[i].kw == KW_FN_SQL) {
+                *f |= F_SQLFN;
+            }
+            break;
+        case T_STMT:
+            if (lx->t[i].kw == KW_SELECT) {
+                *f |= F_SUB;
+            }
+            break;
+        case T_OP:
+        case T_LOGIC:
+            *f |= F_CMP;
+            break;
+        case T_SEMI:
+            return -1;
+        case T_STRING:
+        case T_NUMBER:
+        case T_VAR:
+            *f |= F_LITERAL;
+            break;
+        default:
+            break;
+        }
+    }
+    return lx->nt;
+}
+
+/* One operand at i: the index after it, or -1. */
+static int
+sql_primary(const sql_lex_t *lx, int i, unsigned *f)
+{
+    if (i >= lx->nt) {
+        return lx->truncated ? i : -1;
+    }
+    switch (tt(lx, i)) {
+    case T_STMT:
+        /* "or select ...": a subquery without its parentheses. */
+        if (tk(lx, i) == KW_SELECT) {
+            *f |= F_SUB;
+            return sql_select(lx, i + 1, f);
+        }
+        return -1;
+    case T_STRING:
+    case T_NUMBER:
+    case T_VAR:
+        *f |= F_LITERAL;
+        return i + 1;
+    case T_WORD:
+        return i + 1;
+    case T_FUNC:
+        *f |= F_FUNC;
+        if (tk(lx, i) == KW_FN_DANGER) {
+            *f |= F_DANGER;
+        } else if (tk(lx, i) == KW_FN_SQL) {
+            *f |= F_SQLFN;
+        }
+        if (tt(lx, i + 1) != T_LPAREN) {
+            return -1;
+        }
+        return sql_group(lx, i + 1, f);
+    case T_LPAREN:
+        return sql_group(lx, i, f);
+    default:
+        return -1;
+    }
+}
+
+/* An expression at i: operands joined by operators.  Returns the index
+ * after it, or -1. */
+static int
+sql_expr(const sql_lex_t *lx, int i, unsigned *f)
+{
+    for (;;) {
+        i = sql_primary(lx, i, f);
+        if (i < 0 || at_end(lx, i)) {
+            return i;
+        }
+        if (tt(lx, i) == T_OP) {
+            *f |= F_CMP;
+        } else if (tt(lx, i) == T_LOGIC) {
+            *f |= F_LOGIC;
+        } else {
+            return i;
+        }
+        i++;
+        if (at_end(lx, i)) {
+            return i;
+        }
+    }
+}
+
+/* A select list item or list at i, then what may follow it; returns the
+ * index after the select, or -1 when it is not one. */
+static int
+sql_select(const sql_lex_t *lx, int i, unsigned *f)
+{
+    int j;
+
+    while (tt(lx, i) == T_KEYWORD && (tk(lx, i) == KW_ALL || tk(lx, i) == KW_TOP)) {
+        i += tk(lx, i) == KW_TOP ? 2 : 1;
+    }
+    for (;;) {
+        if (tt(lx, i) == T_OP && !lx->t[i].unary) { /* select * */
+            j = i + 1;
+        } else {
+            j = sql_expr(lx, i, f);
+        }
+        if (j < 0) {
+            return -1;
+        }
+        if (tt(lx, j) == T_KEYWORD && tk(lx, j) == KW_AS) {
+            j += 2;
+        }
+        if (tt(lx, j) != T_COMMA) {
+            break;
+        }
+        i = j + 1;
+        if (i >= lx->nt && lx->truncated) {
+            return i;
+        }
+    }
+    if (at_end(lx, j)) {
+        return j;
+    }
+    switch (tt(lx, j)) {
+    case T_COMMENT:
+    case T_SEMI:
+    case T_UNION:
+    case T_RPAREN:
+        return j;
+    case T_KEYWORD:
+        if (tk(lx, j) == KW_FROM) {
+            /* from a table: a name, then the end or a clause. */
+            if (tt(lx, j + 1) != T_WORD && tt(lx, j + 1) != T_LPAREN) {
+                return -1;
+            }
+            j += 2;
+            if (at_end(lx, j) || strchr("c;U),&", tt(lx, j)) != NULL
+                || (tt(lx, j) == T_KEYWORD && tk(lx, j) != KW_FROM)) {
+                return j;
+            }
+            return -1;
+        }
+        return tk(lx, j) == KW_INTO || tk(lx, j) == KW_WHERE || tk(lx, j) == KW_ORDERBY
+                       || tk(lx, j) == KW_LIMIT
+                   ? j
+                   : -1;
+    default:
+        return -1;
+    }
+}
+
+/* A statement at i (its first token is T_STMT): the index after what was
+ * checked of it, or -1 when the words do not make one. */
+static int
+sql_stmt(const sql_lex_t *lx, int i, unsigned *f)
+{
+    if (tt(lx, i) != T_STMT) {
+        return -1;
+    }
+    switch (tk(lx, i)) {
+    case KW_SELECT:
+        return sql_select(lx, i + 1, f);
+    case KW_INSERT:
+        if (tk(lx, i + 1) == KW_INTO && tt(lx, i + 2) == T_WORD
+            && (tt(lx, i + 3) == T_LPAREN || tk(lx, i + 3) == KW_VALUES
+                || tk(lx, i + 3) == KW_SELECT)) {
+            return i + 4;
+        }
+        return -1;
+    case KW_UPDATE:
+        return tt(lx, i + 1) == T_WORD && tk(lx, i + 2) == KW_SET ? i + 3 : -1;
+    case KW_DELETE:
+        return tk(lx, i + 1) == KW_FROM && tt(lx, i + 2) == T_WORD ? i + 3 : -1;
+    case KW_DDL:
+        return tk(lx, i + 1) == KW_OBJECT && (tt(lx, i + 2) == T_WORD || at_end(lx, i + 2))
+                   ? i + 3
+                   : -1;
+    case KW_EXEC:
+        return tt(lx, i + 1) == T_WORD || tt(lx, i + 1) == T_FUNC || tt(lx, i + 1) == T_VAR
+                       || tt(lx, i + 1) == T_LPAREN
+                   ? i + 2
+                   : -1;
+    case KW_DECLARE:
+        return tt(lx, i + 1) == T_VAR ? i + 2 : -1;
+    case KW_SHUTDOWN:
+        return at_end(lx, i + 1) || tt(lx, i + 1) == T_COMMENT || tt(lx, i + 1) == T_SEMI ? i + 1
+                                                                                           : -1;
+    case KW_WAITFOR:
+        return tk(lx, i + 1) == KW_DELAY && tt(lx, i + 2) == T_STRING ? i + 3 : -1;
+    case KW_BEGIN:
+        /* begin declare ..., begin try select ... */
+        if (tt(lx, i + 1) == T_WORD && tt(lx, i + 2) == T_STMT) {
+            i++;
+        }
+        return sql_stmt(lx, i + 1, f);
+    case KW_GOTO:
+        return tt(lx, i + 1) == T_WORD && (tt(lx, i + 2) == T_STMT || tt(lx, i + 2) == T_SEMI)
+                   ? i + 2
+                   : -1;
+    default:
+        return -1;
+    }
+}
+
+/* A union at i: "union [all] select ..." or "union (select". */
+static int
+sql_union(const sql_lex_t *lx, int i, unsigned *f)
+{
+    if (tt(lx, i) != T_UNION) {
+        return -1;
+    }
+    i++;
+    while (tt(lx, i) == T_LPAREN) {
+        i++;
+    }
+    if (tt(lx, i) != T_STMT || tk(lx, i) != KW_SELECT) {
+        return -1;
+    }
+    return sql_select(lx, i + 1, f);
+}
+
+/* A clause that may end an injected condition: order by, group by,
+ * having, limit, into outfile, procedure. */
+static int
+sql_clause(const sql_lex_t *lx, int i, unsigned *f)
+{
+    switch (tk(lx, i)) {
+    case KW_ORDERBY:
+    case KW_LIMIT:
+        i++;
+        for (;;) {
+            if (tt(lx, i) != T_NUMBER && tt(lx, i) != T_WORD) {
+                return -1;
+            }
+            i++;
+            if (tt(lx, i) != T_COMMA) {
+                return i;
+            }
+            i++;
+        }
+    case KW_HAVING:
+        return sql_expr(lx, i + 1, f);
+    case KW_INTO:
+        return tk(lx, i + 1) == KW_OUTFILE && tt(lx, i + 2) == T_STRING ? i + 3 : -1;
+    case KW_PROCEDURE:
+        return tt(lx, i + 1) == T_FUNC ? sql_group(lx, i + 2, f) : -1;
+    default:
+        return -1;
+    }
+}
+
+/*
+ * What may follow an injected expression for the query to stay valid: the
+ * end, a comment, a stacked statement, a union, a clause, more logic.
+ * Returns whether it is so, adding what it saw to *f.
+ */
+static bool
+sql_tail(const sql_lex_t *lx, int i, unsigned *f, int depth)
+{
+    int j;
+
+    if (depth > 4) {
+        return false;
+    }
+    while (tt(lx, i) == T_RPAREN) {
+        i++;
+    }
+    if (at_end(lx, i)) {
+        return true;
+    }
+    switch (tt(lx, i)) {
+    case T_COMMENT:
+        *f |= F_COMMENT;
+        return true;
+    case T_SEMI:
+        if (at_end(lx, i + 1) || tt(lx, i + 1) == T_COMMENT) {
+            return true;
+        }
+        j = sql_stmt(lx, i + 1, f);
+        if (j < 0) {
+            return false;
+        }
+        *f |= F_STACK;
+        return true;
+    case T_UNION:
+        j = sql_union(lx, i, f);
+        if (j < 0) {
+            return false;
+        }
+        *f |= F_UNION;
+        return true;
+    case T_KEYWORD:
+        if (tk(lx, i) == KW_AS && tt(lx, i + 1) == T_WORD) {
+            return sql_tail(lx, i + 2, f, depth + 1);
+        }
+        j = sql_clause(lx, i, f);
+        if (j < 0) {
+            return false;
+        }
+        *f |= F_CLAUSE;
+        return sql_tail(lx, j, f, depth + 1);
+    case T_LOGIC:
+    case T_OP:
+        j = sql_expr(lx, i + 1, f);
+        return j >= 0 && sql_tail(lx, j, f, depth + 1);
+    default:
+        return false;
+    }
+}
+
+/*
+ * The continuation at i, after what the query already had (a closed string,
+ * an operand): the reason it is an injection, or NULL.  raw: the value
+ * stands where a number would, so the shapes natural text can take ("1 or
+ * 2", "x--") need a higher paranoia.
+ */
+static const char *
+sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
+{
+    unsigned f = 0;
+    int j;
+
+    while (tt(lx, i) == T_RPAREN) {
+        i++;
+    }
+    if (at_end(lx, i)) {
+        return NULL;
+    }
+    switch (tt(lx, i)) {
+    case T_COMMENT:
+        return !raw || paranoia >= 2 ? "sqli: comment truncates the query" : NULL;
+    case T_SEMI:
+        if (sql_tail(lx, i, &f, 0) && (f & F_STACK)) {
+            return "sqli: stacked query";
+        }
+        if (!raw && tt(lx, i + 1) == T_COMMENT) {
+            return "sqli: comment truncates the query";
+        }
+        return NULL;
+    case T_UNION:
+        if (!raw && tt(lx, i + 1) == T_STMT && tk(lx, i + 1) == KW_SELECT && at_end(lx, i + 2)) {
+            return "sqli: union select";
+        }
+        return sql_union(lx, i, &f) >= 0 ? "sqli: union select" : NULL;
+    case T_STMT:
+        /* 'exec master..xp_cmdshell, 'declare @s: SQL Server runs a
+         * statement that follows another without a ";". */
+        if (!raw && sql_stmt(lx, i, &f) >= 0) {
+            return "sqli: statement after a string";
+        }
+        return NULL;
+    case T_LPAREN:
+        /* '('12')+and...: a group after the string, judged with what
+         * follows it. */
+        if (raw) {
+            return NULL;
+        }
+        j = sql_group(lx, i, &f);
+        return j > i ? sql_after_operand(lx, j, raw, paranoia) : NULL;
+    case T_KEYWORD:
+        j = sql_clause(lx, i, &f);
+        if (j < 0 || !sql_tail(lx, j, &f, 0)) {
+            return NULL;
+        }
+        if (!raw || paranoia >= 2 || (f & (F_COMMENT | F_UNION | F_STACK))) {
+            return "sqli: order/group by clause";
+        }
+        return NULL;
+    case T_LOGIC:
+    case T_OP: {
+        bool logic = tt(lx, i) == T_LOGIC;
+
+        j = sql_expr(lx, i + 1, &f);
+        if (j < 0 || !sql_tail(lx, j, &f, 0)) {
+            return NULL;
+        }
+        if (f & (F_DANGER | F_SUB | F_UNION | F_STACK)) {
+            return "sqli: condition with a subquery or side channel";
+        }
+        if (logic) {
+            /* "x' or 'a'='a", "1 or 1=1", "' or 1--": a condition that
+             * carries a comparison or a literal truth. */
+            if ((f & F_CMP) && (f & (F_LITERAL | F_FUNC))) {
+                return "sqli: logic operator and comparison";
+            }
+            if (!raw && (f & (F_LITERAL | F_COMMENT | F_FUNC))) {
+                return "sqli: string closed then logic operator";
+            }
+            if (raw && (f & F_COMMENT) && (f & (F_LITERAL | F_FUNC))) {
+                return "sqli: logic operator and comment";
+            }
+            if (raw && (f & F_FUNC) && strchr("snv", tt(lx, 0)) != NULL) {
+                return "sqli: literal, logic operator and function";
+            }
+            if (paranoia >= 2 && (f & (F_LITERAL | F_FUNC))) {
+                return "sqli: logic operator";
+            }
+            return NULL;
+        }
+        /* "'||sleep(5)||'", "'+char(65)+'", "'=1 or '1": an operator
+         * after the string needs more weight. */
+        if ((f & F_LOGIC) && (f & F_LITERAL) && (!raw || (f & F_CMP))) {
+            return "sqli: operator, logic and comparison";
+        }
+        if ((f & (F_SQLFN | F_COMMENT)) && !raw) {
+            return "sqli: string closed then operator";
+        }
+        if (paranoia >= 2 && (f & (F_SQLFN | F_COMMENT))) {
+            return "sqli: operator and function";
+        }
+        return NULL;
+    }
+    default:
+        return NULL;
+    }
+}
+
+/* The raw context: the value stands where a number or a name would. */
+static const char *
+sql_raw(const sql_lex_t *lx, unsigned paranoia)
+{
+    unsigned f = 0;
+    int j;
+
+    switch (tt(lx, 0)) {
+    case T_NUMBER:
+    case T_STRING:
+    case T_VAR:
+        if (lx->nt == 1 && lx->t[0].kw == KW_SYSVAR) {
+            return "sqli: system variable";
+        }
+        return sql_after_operand(lx, 1, true, paranoia);
+    case T_WORD:
+        return sql_after_operand(lx, 1, true, paranoia);
+    case T_RPAREN:
+        return sql_after_operand(lx, 0, true, paranoia);
+    case T_LOGIC:
+        /* "or 1=1", "and sleep(5)": the condition alone. */
+        return sql_after_operand(lx, 0, true, paranoia);
+    case T_UNION:
+        return sql_union(lx, 0, &f) >= 0 ? "sqli: union select" : NULL;
+    case T_SEMI:
+        return sql_tail(lx, 0, &f, 0) && (f & F_STACK) ? "sqli: stacked query" : NULL;
+    case T_STMT:
+        j = sql_stmt(lx, 0, &f);
+        if (j < 0 || !sql_tail(lx, j, &f, 0)) {
+            return NULL;
+        }
+        return "sqli: statement";
+    case T_FUNC:
+    case T_LPAREN: {
+        unsigned inner = 0;
+
+        j = sql_primary(lx, 0, &f);
+        if (j < 0) {
+            return NULL;
+        }
+        if (tt(lx, 0) == T_FUNC) {
+            sql_group(lx, 1, &inner);
+        }
+        if ((f & (F_DANGER | F_SUB)) && sql_tail(lx, j, &f, 0)) {
+            return "sqli: side-channel function or subquery";
+        }
+        /* ascii(substring(...)), uncompress(compress(version())) */
+        if ((inner & F_FUNC) && ((inner & F_SQLFN) || tk(lx, 0) == KW_FN_SQL)
+            && sql_tail(lx, j, &f, 0)) {
+            return "sqli: nested SQL functions";
+        }
+        return sql_after_operand(lx, j, true, paranoia);
+    }
+    default:
+        return NULL;
+    }
+}
+
+static bool
+sql_report(const sql_lex_t *lx, const char *reason, bn_waf_detect_t *m)
+{
+    char fp[15];
+    int k;
+
+    for (k = 0; k < lx->nt && k < (int) sizeof(fp); k++) {
+        fp[k] = lx->t[k].type;
+    }
+    return bn_waf_found(m, reason, fp, (size_t) k);
+}
+
+bool
+bn_waf_sqli(const char *s, size_t n, unsigned paranoia, bn_waf_detect_t *m)
+{
+    static const unsigned char quotes[] = { '\'', '"' };
+    const unsigned char *u = (const unsigned char *) s;
+    const char *reason;
+    sql_lex_t lx;
+
+    m->reason = NULL;
+    m->fingerprint[0] = '\0';
+    if (paranoia < 1) {
+        paranoia = 1;
+    }
+    /* A form-encoded value may still hold "+" for blanks ("1+or+1=1"):
+     * a second pass reads it so. */
+    for (int plus = 0; plus < (memchr(s, '+', n) != NULL ? 2 : 1); plus++) {
+        for (size_t q = 0; q < sizeof(quotes); q++) {
+            if (memchr(s, quotes[q], n) == NULL || !sql_lex(&lx, u, n, quotes[q], plus)) {
+                continue;
+            }
+            reason = sql_after_operand(&lx, 1, false, paranoia);
+            if (reason != NULL) {
+                return sql_report(&lx, reason, m);
+            }
+        }
+        sql_lex(&lx, u, n, 0, plus);
+        reason = sql_raw(&lx, paranoia);
+        if (reason != NULL) {
+            return sql_report(&lx, reason, m);
+        }
+    }
+    return false;
+}

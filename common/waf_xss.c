@@ -1,0 +1,490 @@
+/*
+ * waf_xss.c: cross-site scripting found by reading the value as HTML and as
+ * the inside of a script.
+ *
+ * A tag is "<" and a letter; its attributes are read as a browser reads them
+ * (names up to "=", values quoted with ', " or ` or bare up to a blank), so
+ * what matters is what a browser would run: a tag that loads or runs code
+ * (script, iframe, object, embed, base, meta refresh, a style with
+ * expression()), an event-handler attribute on any tag, an attribute whose
+ * URL scheme is javascript:, vbscript: or a data: document, with the blanks
+ * and controls a browser strips out of a scheme.  Outside tags the value may
+ * land in an attribute or a script string: a quote that closes it followed
+ * by a call of a sink (`';alert(1)//`, `"-prompt(1)-"`), a template `${...}`,
+ * an event handler after a quote, a javascript: URL at the start.  "a < b",
+ * "<3" and "x<y" are not tags that can run anything.
+ *
+ * One pass over the value: a tag's scan stops at its ">" or at the next "<",
+ * and the scan goes on from there; each attribute value is judged on its
+ * first bytes only.
+ */
+#include "waf_detect.h"
+
+#include <string.h>
+
+/* How much of an attribute value or code shape is read. */
+#define XSS_PEEK 256
+
+static bool
+xss_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static bool
+xss_alpha(unsigned char c)
+{
+    c = bn_waf_lower(c);
+    return c >= 'a' && c <= 'z';
+}
+
+static bool
+xss_ident(unsigned char c)
+{
+    return xss_alpha(c) || (c >= '0' && c <= '9') || c == '_' || c == '$';
+}
+
+/*
+ * Whether s[i..n) starts with the URL scheme w (lower case, with its ':'),
+ * as a browser reads one: blanks and controls before it and inside it are
+ * dropped, letters in any case.
+ */
+static bool
+xss_scheme_at(const unsigned char *s, size_t n, size_t i, const char *w, size_t *end)
+{
+    size_t k = 0, lim = BN_WAF_MIN(n, i + XSS_PEEK);
+
+    while (i < lim && s[i] <= ' ') {
+        i++;
+    }
+    while (i < lim && w[k] != '\0') {
+        if (s[i] <= ' ' || s[i] == 0x7f) {
+            i++;
+            continue;
+        }
+        if (bn_waf_lower(s[i]) != (unsigned char) w[k]) {
+            return false;
+        }
+        i++;
+        k++;
+    }
+    if (w[k] != '\0') {
+        return false;
+    }
+    if (end != NULL) {
+        *end = i;
+    }
+    return true;
+}
+
+/* The script URL at s[i..n): javascript:, vbscript:, livescript:, or a
+ * data: URL of a document type (a data: image is harmless). */
+static const char *
+xss_script_url(const unsigned char *s, size_t n, size_t i)
+{
+    static const char *const images[] = { "image/png", "image/gif", "image/jpeg", "image/jpg",
+                                          "image/webp", "image/bmp", "image/x-icon" };
+    size_t e;
+
+    if (xss_scheme_at(s, n, i, "javascript:", NULL) || xss_scheme_at(s, n, i, "vbscript:", NULL)
+        || xss_scheme_at(s, n, i, "livescript:", NULL)) {
+        return "xss: script URL";
+    }
+    if (xss_scheme_at(s, n, i, "data:", &e)) {
+        while (e < n && xss_space(s[e])) {
+            e++;
+        }
+        for (size_t k = 0; k < sizeof(images) / sizeof(images[0]); k++) {
+            if (bn_waf_prefix_eq((const char *) s + e, n - e, images[k])) {
+                return NULL;
+            }
+        }
+        return "xss: data: URL";
+    }
+    return NULL;
+}
+
+/* Whether the bytes s[i..i+len) of a style (an attribute or a <style>
+ * element) hold CSS that runs code, comments and backslashes dropped as
+ * the CSS parser drops them. */
+static bool
+xss_style_code(const unsigned char *s, size_t i, size_t len)
+{
+    static const char *const bad[] = { "expression(", "javascript:", "vbscript:", "behavior:",
+                                       "-moz-binding", "@import", "url(javascript" };
+    unsigned char low[XSS_PEEK];
+    size_t k = 0, e = i + BN_WAF_MIN(len, (size_t) XSS_PEEK);
+
+    while (i < e) {
+        if (s[i] == '/' && i + 1 < e && s[i + 1] == '*') {
+            i += 2;
+            while (i + 1 < e && !(s[i] == '*' && s[i + 1] == '/')) {
+                i++;
+            }
+            i += 2;
+            continue;
+        }
+        if (s[i] == '\\' || xss_space(s[i]) || s[i] == '\0') {
+            i++;
+            continue;
+        }
+        low[k++] = bn_waf_lower(s[i++]);
+    }
+    for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
+        size_t bl = strlen(bad[b]);
+
+        for (size_t j = 0; j + bl <= k; j++) {
+            if (memcmp(low + j, bad[b], bl) == 0) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static bool
+xss_name_is(const unsigned char *s, size_t len, const char *const *names, size_t count)
+{
+    for (size_t k = 0; k < count; k++) {
+        if (bn_waf_word_eq((const char *) s, len, names[k])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Tags that load or run code whatever their attributes say. */
+static const char *const xss_code_tags[] = { "script", "iframe", "frame",  "frameset", "object",
+                                             "embed",  "applet", "base",   "vmlframe", "portal",
+                                             "import", "xml",    "isindex" };
+
+/* Whether an attribute named s[0..len) is an event handler: "on" and at
+ * least two more letters (onload, onerror, onbegin, ...). */
+static bool
+xss_event_name(const unsigned char *s, size_t len)
+{
+    return len >= 4 && bn_waf_lower(s[0]) == 'o' && bn_waf_lower(s[1]) == 'n' && xss_alpha(s[2])
+           && xss_alpha(s[3]);
+}
+
+/*
+ * The tag whose name starts at s[i]: reads its attributes up to ">", the
+ * next "<" or the end.  Returns the reason when it can run code, and sets
+ * *next to where the scan goes on.
+ */
+static const char *
+xss_tag(const unsigned char *s, size_t n, size_t i, size_t *next, unsigned paranoia,
+        size_t *name_at, size_t *name_len)
+{
+    size_t nb = i, ne, vb, ve;
+    bool meta, style;
+
+    while (i < n && (xss_ident(s[i]) || s[i] == ':' || s[i] == '-')) {
+        i++;
+    }
+    ne = i;
+    *name_at = nb;
+    *name_len = ne - nb;
+    *next = i;
+    if (xss_name_is(s + nb, ne - nb, xss_code_tags,
+                    sizeof(xss_code_tags) / sizeof(xss_code_tags[0]))) {
+        return "xss: tag that runs code";
+    }
+    meta = bn_waf_word_eq((const char *) s + nb, ne - nb, "meta");
+    style = bn_waf_word_eq((const char *) s + nb, ne - nb, "style");
+    if (bn_waf_word_eq((const char *) s + nb, ne - nb, "link") && paranoia >= 2) {
+        return "xss: link tag";
+    }
+    /* A tag name must end at a blank, "/", ">" or the end. */
+    if (i < n && !xss_space(s[i]) && s[i] != '/' && s[i] != '>') {
+        return NULL;
+    }
+    for (;;) {
+        size_t ab, ae;
+        bool has_value = false;
+
+        while (i < n && (xss_space(s[i]) || s[i] == '/' || s[i] == '\0')) {
+            i++;
+        }
+        if (i >= n || s[i] == '<') {
+            *next = i;
+            break;
+        }
+        if (s[i] == '>') {
+            *next = i + 1;
+            break;
+        }
+        ab = i;
+        /* A name may start with "=" (HTML 13.2.5.32); it ends at a blank,
+         * "/", ">", "=" or "<". */
+        i++;
+        while (i < n && !xss_space(s[i]) && s[i] != '/' && s[i] != '>' && s[i] != '='
+               && s[i] != '<') {
+            i++;
+        }
+        ae = i;
+        while (i < n && xss_space(s[i])) {
+            i++;
+        }
+        vb = ve = i;
+        if (i < n && s[i] == '=') {
+            i++;
+            while (i < n && xss_space(s[i])) {
+                i++;
+            }
+            has_value = true;
+            if (i < n && (s[i] == '"' || s[i] == '\'' || s[i] == '`')) {
+                const unsigned char *q = memchr(s + i + 1, s[i], n - i - 1);
+
+                vb = i + 1;
+                ve = q != NULL ? (size_t) (q - s) : n;
+                i = q != NULL ? ve + 1 : n;
+
+            } else {
+                vb = i;
+                while (i < n && !xss_space(s[i]) && s[i] != '>' && s[i] != '<') {
+                    i++;
+                }
+                ve = i;
+            }
+        }
+        if (has_value && xss_event_name(s + ab, ae - ab)) {
+            return "xss: event handler attribute";
+        }
+        if (has_value && xss_script_url(s, ve, vb) != NULL) {
+            return "xss: script URL in attribute";
+        }
+        if (has_value && bn_waf_word_eq((const char *) s + ab, ae - ab, "style")
+            && xss_style_code(s, vb, ve - vb)) {
+            return "xss: style that runs code";
+        }
+        if (meta && has_value
+            && (bn_waf_word_eq((const char *) s + ab, ae - ab, "http-equiv")
+                || bn_waf_word_eq((const char *) s + ab, ae - ab, "content"))) {
+            return "xss: meta refresh or content";
+        }
+        if (has_value && bn_waf_word_eq((const char *) s + ab, ae - ab, "srcdoc")) {
+            return "xss: srcdoc attribute";
+        }
+        if (has_value && ve == n && vb < n && (s[vb - 1] == '"' || s[vb - 1] == '\''
+                                               || s[vb - 1] == '`')) {
+            /* An unclosed value: a browser would take the rest, but the
+             * value may as well land elsewhere, so the scan goes on inside
+             * it.  It is the last such quote: no later search for it. */
+            *next = vb;
+            return NULL;
+        }
+        if (i >= n) {
+            *next = n;
+            break;
+        }
+    }
+    if (style && *next < n && s[*next - 1] == '>') {
+        return xss_style_code(s, *next, n - *next) ? "xss: style element that runs code" : NULL;
+    }
+    return NULL;
+}
+
+/* JS names whose call is what an injected script does. */
+static const char *const xss_sinks[] = {
+    "alert",   "prompt",     "confirm",  "eval",     "settimeout",   "setinterval", "function",
+    "fetch",   "import",     "atob",     "open",     "write",        "writeln",     "print",
+    "execscript", "fromcharcode", "constructor", "xmlhttprequest", "sendbeacon", "top",
+    "window",  "document",   "location", "self",     "parent",       "frames",      "globalthis",
+};
+
+/*
+ * Whether s[i..) is a call of a sink: a dotted or indexed name whose last
+ * or first part is in xss_sinks, followed by "(" or a template "`".  With
+ * any_call, any name called counts.
+ */
+static bool
+xss_call_at(const unsigned char *s, size_t n, size_t i, bool any_call)
+{
+    size_t lim = BN_WAF_MIN(n, i + XSS_PEEK);
+    bool sink = false;
+
+    for (;;) {
+        size_t b = i;
+
+        while (i < lim && xss_ident(s[i])) {
+            i++;
+        }
+        if (i == b) {
+            return false;
+        }
+        if (xss_name_is(s + b, i - b, xss_sinks, sizeof(xss_sinks) / sizeof(xss_sinks[0]))) {
+            sink = true;
+        }
+        while (i < lim && xss_space(s[i])) {
+            i++;
+        }
+        if (i < lim && s[i] == '.') {
+            i++;
+            continue;
+        }
+        if (i < lim && s[i] == '[') {
+            /* window['al'+'ert'] */
+            while (i < lim && s[i] != ']') {
+                i++;
+            }
+            if (i < lim) {
+                i++;
+            }
+            sink = true;
+            while (i < lim && xss_space(s[i])) {
+                i++;
+            }
+            if (i < lim && s[i] == '.') {
+                i++;
+                continue;
+            }
+        }
+        break;
+    }
+    return i < lim && (s[i] == '(' || s[i] == '`') && (sink || any_call);
+}
+
+/*
+ * A quote that closes a script string followed by code: `';alert(1)//`,
+ * `"-alert(1)-"`, `'};top.alert(1);{'`, `\');prompt(1)//`.  i is just after
+ * the quote.
+ */
+static bool
+xss_breakout_at(const unsigned char *s, size_t n, size_t i, unsigned paranoia)
+{
+    size_t lim = BN_WAF_MIN(n, i + 32);
+    bool joined = false;
+
+    while (i < lim && (xss_space(s[i]) || strchr(")]};,+-*/%^|&=:?!~<>", s[i]) != NULL)) {
+        if (!xss_space(s[i])) {
+            joined = true;
+        }
+        i++;
+    }
+    if (!joined || i >= n) {
+        return false;
+    }
+    if (bn_waf_prefix_eq((const char *) s + i, n - i, "new ")) {
+        i += 4;
+    }
+    return xss_call_at(s, n, i, paranoia >= 2);
+}
+
+/*
+ * An event handler outside a tag, for a value that lands inside one:
+ * `" onmouseover="alert(1)`, ` autofocus onfocus=alert(1) `.  i is at the
+ * "on"; the handler's code must look like code.
+ */
+static bool
+xss_loose_handler(const unsigned char *s, size_t n, size_t i)
+{
+    size_t b = i, lim;
+
+    while (i < n && xss_alpha(s[i])) {
+        i++;
+    }
+    if (!xss_event_name(s + b, i - b)) {
+        return false;
+    }
+    while (i < n && xss_space(s[i])) {
+        i++;
+    }
+    if (i >= n || s[i] != '=') {
+        return false;
+    }
+    i++;
+    lim = BN_WAF_MIN(n, i + XSS_PEEK);
+    while (i < lim && (xss_space(s[i]) || s[i] == '"' || s[i] == '\'' || s[i] == '`')) {
+        i++;
+    }
+    if (xss_call_at(s, n, i, false) || xss_script_url(s, n, i) != NULL) {
+        return true;
+    }
+    for (; i < lim && !xss_space(s[i]) && s[i] != '"' && s[i] != '\''; i++) {
+        if (s[i] == '(' || s[i] == '`' || s[i] == '=') {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool
+bn_waf_xss(const char *str, size_t n, unsigned paranoia, bn_waf_detect_t *m)
+{
+    const unsigned char *s = (const unsigned char *) str;
+    const char *reason;
+    size_t i, next, na, nl;
+
+    m->reason = NULL;
+    m->fingerprint[0] = '\0';
+    if (paranoia < 1) {
+        paranoia = 1;
+    }
+    if (n == 0) {
+        return false;
+    }
+    reason = xss_script_url(s, n, 0);
+    if (reason != NULL) {
+        return bn_waf_found(m, reason, "url", 3);
+    }
+    for (i = 0; i < n;) {
+        unsigned char c = s[i];
+
+        if (c == '<' && i + 1 < n) {
+            if (xss_alpha(s[i + 1])) {
+                reason = xss_tag(s, n, i + 1, &next, paranoia, &na, &nl);
+                if (reason != NULL) {
+                    return bn_waf_found(m, reason, str + na, nl);
+                }
+                i = next > i ? next : i + 1;
+                continue;
+            }
+            if (s[i + 1] == '/' && bn_waf_prefix_eq(str + i + 2, n - i - 2, "script")) {
+                return bn_waf_found(m, "xss: closing script tag", "/script", 7);
+            }
+            if (s[i + 1] == '?' && bn_waf_prefix_eq(str + i + 2, n - i - 2, "import")) {
+                return bn_waf_found(m, "xss: import processing instruction", "?import", 7);
+            }
+        } else if (c == '\'' || c == '"' || c == '`') {
+            if (xss_breakout_at(s, n, i + 1, paranoia)) {
+                return bn_waf_found(m, "xss: script string closed then a call", "breakout", 8);
+            }
+        } else if (c == '$' && i + 1 < n && s[i + 1] == '{') {
+            if (xss_call_at(s, n, i + 2, paranoia >= 2)) {
+                return bn_waf_found(m, "xss: template expression calls a sink", "${", 2);
+            }
+        } else if (c == '{' && i + 1 < n && s[i + 1] == '{') {
+            size_t k = i + 2;
+
+            while (k < n && xss_space(s[k])) {
+                k++;
+            }
+            if (bn_waf_prefix_eq(str + k, n - k, "constructor") || xss_call_at(s, n, k, false)) {
+                return bn_waf_found(m, "xss: template expression calls a sink", "{{", 2);
+            }
+        } else if ((c == 'o' || c == 'O') && i > 0
+                   && (xss_space(s[i - 1]) || s[i - 1] == '"' || s[i - 1] == '\''
+                       || s[i - 1] == '/' || s[i - 1] == '`')) {
+            if (xss_loose_handler(s, n, i)) {
+                return bn_waf_found(m, "xss: event handler after a quote", "on", 2);
+            }
+        }
+        /* A script URL after an attribute or a property: href=javascript:. */
+        if (c == '=' || c == '(' || xss_space(c)) {
+            if (i + 1 < n && (s[i + 1] | 0x20) == 'j' && xss_script_url(s, n, i + 1) != NULL) {
+                return bn_waf_found(m, "xss: script URL", "url", 3);
+            }
+        }
+        if ((c == 'e' || c == 'E') && i > 0 && (s[i - 1] == ':' || xss_space(s[i - 1]))
+            && bn_waf_prefix_eq(str + i, n - i, "expression(")) {
+            return bn_waf_found(m, "xss: CSS expression()", "expression", 10);
+        }
+        if (paranoia >= 2 && xss_ident(c) && (i == 0 || !xss_ident(s[i - 1]))
+            && xss_call_at(s, n, i, false)) {
+            return bn_waf_found(m, "xss: call of a script sink", "call", 4);
+        }
+        i++;
+    }
+    return false;
+}

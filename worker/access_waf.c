@@ -1,0 +1,819 @@
+/*
+ * access_waf.c: the WAF, the last access handler.  It inspects every value
+ * the request carries, in the part it came in (common/waf.h scores them):
+ * the path as sent and as normalised, each query argument's name and
+ * value, each cookie, each header but the framing ones, and then the body
+ * as its Content-Type says (form, JSON, multipart; anything else as lines
+ * of text), parsed as it arrives.
+ *
+ * An inspected body reaches the upstream only after the decision: the
+ * handler reads it (sending "100 Continue" first when the client waits for
+ * one), holds what it read, up to max_body, in memory counted against
+ * limits.waf_body_memory, and once it has decided hands the held bytes to
+ * the request pipe, which sends them before the rest.  Beyond max_body,
+ * strict_body refuses (413) and otherwise the rest passes uninspected.
+ */
+#include "access_waf.h"
+#include "pipe.h"
+#include "request.h"
+#include "variables.h"
+#include "../common/form.h"
+#include "../common/json.h"
+#include "../common/multipart.h"
+#include "../common/waf.h"
+
+/* The headers not inspected: framing bouncer checked itself, and Cookie,
+ * inspected cookie by cookie. */
+static const char *const skip_headers[] = { "host", "content-length", "transfer-encoding",
+                                            "connection", "cookie", "keep-alive", "te",
+                                            NULL };
+
+enum { BODY_NONE = 0, BODY_FORM, BODY_JSON, BODY_MULTIPART, BODY_TEXT };
+
+/* A line of a text body longer than this is inspected in pieces of it. */
+#define TEXT_LINE_MAX 4096
+/* A JSON body nested deeper than this does not parse. */
+#define JSON_DEPTH 64
+
+typedef struct {
+    bn_request_t *r;
+    const bn_conf_waf_t *conf;
+    bn_waf_scan_t scan;
+    int kind; /* BODY_* */
+    bool reading;
+    bool timed_out;
+    bool over;       /* the body is longer than max_body */
+    bool body_error; /* it did not parse */
+    bn_buf_t hold;   /* the body read so far; malloc'd */
+    size_t hold_cap; /* the most hold may grow to */
+    size_t fed;      /* bytes of hold the parser has seen */
+    size_t slack;    /* one read of the client buffer */
+    size_t counted;  /* bytes of waf_body_memory this request holds */
+    const char *cont; /* the rest of "100 Continue" to send; NULL: none */
+    size_t cont_len;
+    bn_timer_t timer;
+
+    /* The value being gathered, and the name it belongs to. */
+    bn_waf_part_t part;
+    char *val;
+    size_t val_len, val_cap;
+    char name[64];
+    size_t name_len;
+    bool in_file; /* multipart: the part is a file, its contents skipped */
+
+    /* JSON: hashes of the keys of every open object, to refuse a key given
+     * twice (two parsers that keep different ones see different values). */
+    uint64_t *keys;
+    size_t nkeys, keys_cap;
+    size_t key_base[JSON_DEPTH + 1]; /* where each open object's keys begin */
+    uint64_t key_hash;
+    bool in_key;
+
+    union {
+        bn_form_t form;
+        bn_json_stream_t json;
+        bn_multipart_t mp;
+    } p;
+} waf_ctx_t;
+
+/* What this worker's requests hold of bodies, against waf_body_memory. */
+static size_t body_memory;
+
+static bool
+wanted(const bn_conf_route_t *rt)
+{
+    return rt->waf.mode != BN_WAF_OFF && rt->waf.rules != NULL;
+}
+
+static int
+count_memory(waf_ctx_t *x, size_t more)
+{
+    if (body_memory + more > bn_heritage.conf->limits.waf_body_memory) {
+        return BN_ERROR;
+    }
+    body_memory += more;
+    x->counted += more;
+    return BN_OK;
+}
+
+static void
+forget(void *data)
+{
+    waf_ctx_t *x = data;
+
+    bn_timer_del(&x->timer);
+    free(x->hold.start);
+    free(x->val);
+    free(x->keys);
+    body_memory -= x->counted;
+}
+
+/* ---- values ------------------------------------------------------------------------ */
+
+static void
+gather(waf_ctx_t *x, const char *p, size_t n)
+{
+    /* A value is inspected up to max_body (or, in the head, as long as a
+     * head may be): what lies beyond passes. */
+    size_t most = BN_MAX((size_t) x->conf->max_body,
+                         (size_t) bn_heritage.conf->limits.max_header_size);
+    size_t room = most > x->val_len ? most - x->val_len : 0;
+
+    n = BN_MIN(n, room);
+    if (n == 0) {
+        return;
+    }
+    if (x->val_len + n > x->val_cap) {
+        size_t cap = BN_MAX(x->val_cap * 2, BN_MAX(x->val_len + n, (size_t) 256));
+        char *m;
+        cap = BN_MIN(cap, most);
+        if (count_memory(x, cap - x->val_cap) != BN_OK || (m = realloc(x->val, cap)) == NULL) {
+            /* Out of room: the value is inspected as far as it got. */
+            return;
+        }
+        x->val = m;
+        x->val_cap = cap;
+    }
+    memcpy(x->val + x->val_len, p, n);
+    x->val_len += n;
+}
+
+static void
+set_name(waf_ctx_t *x, const char *p, size_t n)
+{
+    x->name_len = BN_MIN(n, sizeof(x->name));
+    memcpy(x->name, p, x->name_len);
+}
+
+/* Inspects what was gathered, as a value of part (named name for the log). */
+static void
+inspect(waf_ctx_t *x, const char *name, size_t name_len)
+{
+    bn_waf_scan_value(&x->scan, x->part, name, name_len, x->val ? x->val : "", x->val_len);
+    x->val_len = 0;
+}
+
+static void
+inspect_str(waf_ctx_t *x, bn_waf_part_t part, const char *name, size_t name_len, const char *v,
+            size_t n)
+{
+    bn_waf_scan_value(&x->scan, part, name, name_len, v, n);
+}
+
+/* ---- the head ---------------------------------------------------------------------- */
+
+/* A query string or form body: each name, then its value. */
+static int
+form_event(void *ctx, bn_form_ev_t *ev)
+{
+    waf_ctx_t *x = ctx;
+
+    gather(x, ev->data, ev->len);
+    if (!ev->last) {
+        return BN_OK;
+    }
+    if (ev->type == BN_FORM_EV_NAME) {
+        set_name(x, x->val ? x->val : "", x->val_len);
+        inspect(x, x->name, x->name_len);
+    } else {
+        inspect(x, x->name, x->name_len);
+    }
+    return bn_waf_scan_over(&x->scan) ? BN_ERROR : BN_OK;
+}
+
+static void
+inspect_query(waf_ctx_t *x, const char *q, size_t n)
+{
+    x->part = BN_WAF_PART_QUERY;
+    bn_form_init(&x->p.form, NULL, form_event, x);
+    if (bn_form_feed(&x->p.form, q, n) == BN_OK) {
+        bn_form_finish(&x->p.form);
+    }
+    /* Over max pairs: what was seen counts; the rest is not a reason to
+     * refuse (an application may take long query strings). */
+}
+
+/* Cookie: a=1; b=2 (RFC 6265 4.2.1), each name and value. */
+static void
+inspect_cookies(waf_ctx_t *x, const char *v, size_t n)
+{
+    const char *p = v, *end = v + n;
+
+    while (p < end && !bn_waf_scan_over(&x->scan)) {
+        const char *semi = memchr(p, ';', (size_t) (end - p));
+        const char *e = semi ? semi : end, *eq;
+
+        while (p < e && (*p == ' ' || *p == '\t')) {
+            p++;
+        }
+        eq = memchr(p, '=', (size_t) (e - p));
+        if (p < e) {
+            const char *nm = p, *val = eq ? eq + 1 : e;
+            size_t nl = (size_t) ((eq ? eq : e) - p);
+            inspect_str(x, BN_WAF_PART_COOKIE, nm, nl, nm, nl);
+            if (eq != NULL) {
+                inspect_str(x, BN_WAF_PART_COOKIE, nm, nl, val, (size_t) (e - val));
+            }
+        }
+        p = semi ? semi + 1 : end;
+    }
+}
+
+static bool
+skipped_header(const char *name, size_t len)
+{
+    for (size_t i = 0; skip_headers[i] != NULL; i++) {
+        if (bn_strncaseeq(name, len, skip_headers[i], strlen(skip_headers[i]))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+inspect_head(waf_ctx_t *x)
+{
+    bn_request_t *r = x->r;
+    /* What the client sent, not what a rewrite made of it: a rewrite that
+     * drops the query string must not hide it. */
+    const char *buf = r->client->in.start, *t = r->request_uri, *q = strchr(t, '?');
+    size_t plen = q ? (size_t) (q - t) : strlen(t);
+
+    /* The path as sent, and as routing saw it when that differs. */
+    inspect_str(x, BN_WAF_PART_PATH, NULL, 0, t, plen);
+    if (strlen(r->path) != plen || memcmp(r->path, t, plen) != 0) {
+        inspect_str(x, BN_WAF_PART_PATH, NULL, 0, r->path, strlen(r->path));
+    }
+    if (q != NULL && !bn_waf_scan_over(&x->scan)) {
+        inspect_query(x, q + 1, strlen(q + 1));
+    }
+    for (unsigned i = 0; i < r->head.nheaders && !bn_waf_scan_over(&x->scan); i++) {
+        const bn_http_header_t *h = &r->head.headers[i];
+        const char *name = buf + h->name;
+        if (bn_strncaseeq(name, h->name_len, "cookie", 6)) {
+            inspect_cookies(x, buf + h->value, h->value_len);
+        } else if (!skipped_header(name, h->name_len)) {
+            inspect_str(x, BN_WAF_PART_HEADER, name, h->name_len, buf + h->value, h->value_len);
+        }
+    }
+}
+
+/* ---- the body ---------------------------------------------------------------------- */
+
+static int
+json_event(void *ctx, bn_json_ev_t *ev)
+{
+    waf_ctx_t *x = ctx;
+
+    switch (ev->type) {
+    case BN_JSON_EV_OBJECT_BEGIN:
+        if (ev->depth + 1 > JSON_DEPTH) {
+            ev->err = "nested too deep";
+            return BN_ERROR;
+        }
+        x->key_base[ev->depth + 1] = x->nkeys;
+        return BN_OK;
+    case BN_JSON_EV_OBJECT_END:
+        x->nkeys = x->key_base[ev->depth + 1];
+        return BN_OK;
+    case BN_JSON_EV_KEY:
+        if (!x->in_key) {
+            x->key_hash = BN_FNV1A_START;
+            x->in_key = true;
+        }
+        x->key_hash = bn_fnv1a(x->key_hash, ev->data, ev->len);
+        gather(x, ev->data, ev->len);
+        if (!ev->last) {
+            return BN_OK;
+        }
+        x->in_key = false;
+        for (size_t i = x->key_base[ev->depth]; i < x->nkeys; i++) {
+            if (x->keys[i] == x->key_hash) {
+                ev->err = "duplicate key";
+                return BN_ERROR;
+            }
+        }
+        if (x->nkeys == x->keys_cap) {
+            size_t cap = BN_MAX(x->keys_cap * 2, (size_t) 64);
+            uint64_t *m;
+            if (count_memory(x, (cap - x->keys_cap) * sizeof(*m)) != BN_OK
+                || (m = realloc(x->keys, cap * sizeof(*m))) == NULL) {
+                ev->err = "out of memory";
+                return BN_ERROR;
+            }
+            x->keys = m;
+            x->keys_cap = cap;
+        }
+        x->keys[x->nkeys++] = x->key_hash;
+        set_name(x, x->val ? x->val : "", x->val_len);
+        inspect(x, x->name, x->name_len);
+        break;
+    case BN_JSON_EV_STRING:
+        gather(x, ev->data, ev->len);
+        if (!ev->last) {
+            return BN_OK;
+        }
+        inspect(x, x->name, x->name_len);
+        break;
+    default:
+        return BN_OK;
+    }
+    return bn_waf_scan_over(&x->scan) ? BN_ERROR : BN_OK;
+}
+
+static int
+multipart_event(void *ctx, bn_multipart_ev_t *ev)
+{
+    waf_ctx_t *x = ctx;
+    const bn_multipart_part_t *pt = ev->part;
+
+    switch (ev->type) {
+    case BN_MULTIPART_EV_PART_BEGIN:
+        if (pt->name != NULL) {
+            set_name(x, pt->name, pt->name_len);
+            inspect_str(x, BN_WAF_PART_BODY, x->name, x->name_len, pt->name, pt->name_len);
+        }
+        x->in_file = pt->filename != NULL || pt->filename_ext != NULL;
+        if (pt->filename != NULL) {
+            inspect_str(x, BN_WAF_PART_BODY, x->name, x->name_len, pt->filename,
+                        pt->filename_len);
+        }
+        if (pt->filename_ext != NULL) {
+            inspect_str(x, BN_WAF_PART_BODY, x->name, x->name_len, pt->filename_ext,
+                        pt->filename_ext_len);
+        }
+        break;
+    case BN_MULTIPART_EV_DATA:
+        if (x->in_file && !x->conf->inspect_files) {
+            return BN_OK;
+        }
+        gather(x, ev->data, ev->len);
+        if (ev->last) {
+            inspect(x, x->name, x->name_len);
+        }
+        break;
+    case BN_MULTIPART_EV_PART_END:
+        x->in_file = false;
+        x->val_len = 0;
+        break;
+    }
+    return bn_waf_scan_over(&x->scan) ? BN_ERROR : BN_OK;
+}
+
+/* A body of no parsed type: its lines, each on its own. */
+static void
+text_feed(waf_ctx_t *x, const char *p, size_t n)
+{
+    const char *end = p + n;
+
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t) (end - p));
+        const char *e = nl ? nl : end;
+        size_t take = BN_MIN((size_t) (e - p), TEXT_LINE_MAX - x->val_len);
+
+        gather(x, p, take);
+        p += take;
+        if (x->val_len == TEXT_LINE_MAX || (nl != NULL && p == nl)) {
+            inspect(x, NULL, 0);
+        }
+        if (nl != NULL && p == nl) {
+            p++;
+        }
+    }
+}
+
+static bool
+media_type_is(const char *ct, const char *type)
+{
+    size_t n = strlen(type);
+
+    return bn_strncaseeq(ct, BN_MIN(strlen(ct), n), type, n)
+           && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t');
+}
+
+/* What the body is parsed as, from its Content-Type; BN_ERROR when it says
+ * multipart without a usable boundary. */
+static int
+body_kind(waf_ctx_t *x)
+{
+    char *ct = bn_http_header(x->r, "content-type");
+    const char *semi, *slash;
+    char boundary[BN_MULTIPART_BOUNDARY_MAX + 1];
+    size_t blen;
+
+    if (ct == NULL) {
+        return BODY_TEXT;
+    }
+    if (media_type_is(ct, "application/x-www-form-urlencoded")) {
+        bn_form_init(&x->p.form, NULL, form_event, x);
+        return BODY_FORM;
+    }
+    semi = strchr(ct, ';');
+    slash = strchr(ct, '/');
+    if (media_type_is(ct, "application/json")
+        || (slash != NULL && (semi == NULL || slash < semi)
+            && ((semi ? (size_t) (semi - ct) : strlen(ct)) >= 5)
+            && bn_strncaseeq((semi ? semi : ct + strlen(ct)) - 5, 5, "+json", 5))) {
+        bn_json_limits_t lim = { JSON_DEPTH, 0 };
+        lim.max_size = (size_t) x->conf->max_body;
+        bn_json_stream_init(&x->p.json, &lim, json_event, x);
+        return BODY_JSON;
+    }
+    if (media_type_is(ct, "multipart/form-data")) {
+        if (bn_multipart_boundary(ct, strlen(ct), boundary, sizeof(boundary), &blen) != BN_OK
+            || bn_multipart_init(&x->p.mp, boundary, blen, NULL, multipart_event, x) != BN_OK) {
+            return BN_ERROR;
+        }
+        return BODY_MULTIPART;
+    }
+    return BODY_TEXT;
+}
+
+static const char *
+parser_error(waf_ctx_t *x)
+{
+    switch (x->kind) {
+    case BODY_FORM:
+        return x->p.form.err;
+    case BODY_JSON:
+        return x->p.json.err;
+    case BODY_MULTIPART:
+        return x->p.mp.err;
+    }
+    return NULL;
+}
+
+/* Feeds the parser what hold has that it has not seen, up to max_body;
+ * at the body's end, tells it so. */
+static void
+feed(waf_ctx_t *x, bool end)
+{
+    size_t upto = BN_MIN(bn_buf_len(&x->hold), (size_t) x->conf->max_body);
+    const char *p = x->hold.start + x->fed;
+    size_t n = upto > x->fed ? upto - x->fed : 0;
+    int rc = BN_OK;
+
+    x->fed += n;
+    if (bn_waf_scan_over(&x->scan) || x->body_error) {
+        return;
+    }
+    switch (x->kind) {
+    case BODY_FORM:
+        rc = bn_form_feed(&x->p.form, p, n);
+        if (rc == BN_OK && end) {
+            rc = bn_form_finish(&x->p.form);
+        }
+        break;
+    case BODY_JSON:
+        rc = bn_json_stream_feed(&x->p.json, p, n);
+        if (rc == BN_OK && end) {
+            rc = bn_json_stream_finish(&x->p.json);
+        }
+        break;
+    case BODY_MULTIPART:
+        rc = bn_multipart_feed(&x->p.mp, p, n);
+        if (rc == BN_OK && end) {
+            rc = bn_multipart_finish(&x->p.mp);
+        }
+        break;
+    default:
+        text_feed(x, p, n);
+        if (end && x->val_len > 0) {
+            inspect(x, NULL, 0);
+        }
+        break;
+    }
+    if (rc != BN_OK && !bn_waf_scan_over(&x->scan)) {
+        /* The handlers stop a parser once the score is reached; any other
+         * stop is the body's fault. */
+        x->body_error = true;
+        bn_waf_scan_body_error(&x->scan, parser_error(x) ? parser_error(x) : "refused");
+    }
+}
+
+static void
+body_timeout(bn_timer_t *t)
+{
+    waf_ctx_t *x = t->data;
+
+    x->timed_out = true;
+    bn_phase_wake(x->r);
+}
+
+/*
+ * Makes room in hold for one more read: a frame may be as long as the
+ * client buffer (slack) however little room is left, except when hold is
+ * the whole body's length.  BN_ERROR when the worker's waf_body_memory has
+ * no room for it.
+ */
+static int
+hold_room(waf_ctx_t *x)
+{
+    size_t len = bn_buf_len(&x->hold), cap = (size_t) (x->hold.end - x->hold.start), grow;
+    char *m;
+
+    if (cap > 0 && cap - len > x->slack) {
+        return BN_OK;
+    }
+    grow = x->slack == 0 ? x->hold_cap
+                         : BN_MIN(BN_MAX(cap * 2, len + x->slack + 16384), x->hold_cap);
+    if (grow <= cap) {
+        return BN_OK; /* as large as it gets: max_body stops the reading */
+    }
+    if (count_memory(x, grow - cap) != BN_OK) {
+        return BN_ERROR;
+    }
+    m = realloc(x->hold.start, grow);
+    if (m == NULL) {
+        return BN_ERROR;
+    }
+    x->hold.pos = m;
+    x->hold.last = m + len;
+    x->hold.start = m;
+    x->hold.end = m + grow;
+    return BN_OK;
+}
+
+static int
+body_start(waf_ctx_t *x)
+{
+    bn_request_t *r = x->r;
+    bn_client_t *c = r->client;
+    bn_conf_t *conf = bn_heritage.conf;
+    int64_t limit = r->route->max_body_size >= 0 ? r->route->max_body_size
+                                                 : (int64_t) conf->limits.max_body_size;
+
+    if (r->req_pipe.in_mode == BN_BODY_NONE) {
+        return BN_OK;
+    }
+    /* The route's limit first, as PREPARE would: no byte of a body it
+     * refuses is read. */
+    if (limit > 0 && r->head.content_length > limit) {
+        bn_log_error(BN_LOG_INFO, &c->log, 0,
+                     "client intended to send too large body: %" PRId64 " bytes",
+                     r->head.content_length);
+        return 413;
+    }
+    r->req_pipe.max_body = limit > 0 ? (uint64_t) limit : 0;
+    if (x->conf->strict_body && r->head.content_length > (int64_t) x->conf->max_body) {
+        bn_log_error(BN_LOG_INFO, &c->log, 0,
+                     "waf: a body of %" PRId64 " bytes is over waf.max_body (%" PRIu64
+                     ") and strict_body refuses it",
+                     r->head.content_length, x->conf->max_body);
+        return 413;
+    }
+    x->part = BN_WAF_PART_BODY;
+    x->kind = body_kind(x);
+    if (x->kind == BN_ERROR) {
+        x->kind = BODY_NONE;
+        x->body_error = true;
+        if (bn_waf_scan_body_error(&x->scan, "multipart without a valid boundary")) {
+            return BN_OK; /* decided without a byte of it */
+        }
+    }
+    x->slack = (size_t) (r->body.end - r->body.start);
+    x->hold_cap = (size_t) x->conf->max_body + x->slack;
+    if (r->req_pipe.in_mode == BN_BODY_LENGTH
+        && r->head.content_length <= (int64_t) x->conf->max_body) {
+        x->hold_cap = (size_t) r->head.content_length;
+        x->slack = 0; /* the frames never pass the length */
+    }
+    if (r->head.expect_continue && r->version == 11 && bn_buf_len(&r->body) == 0) {
+        /* The client waits for a word before it sends the body, and the
+         * WAF must see the body before it decides. */
+        x->cont = "HTTP/1.1 100 Continue\r\n\r\n";
+        x->cont_len = 25;
+        r->continue_sent = true;
+    }
+    x->reading = true;
+    x->timer.handler = body_timeout;
+    x->timer.data = x;
+    bn_timer_set(&x->timer, conf->limits.body_timeout);
+    return BN_AGAIN;
+}
+
+/* Reads the body into hold until it is whole or max_body is; BN_OK then,
+ * BN_AGAIN to wait for more, BN_DONE when the request was ended, or a
+ * status. */
+static int
+body_read(waf_ctx_t *x)
+{
+    bn_request_t *r = x->r;
+    bn_client_t *c = r->client;
+    const char *why = NULL;
+    int rc;
+
+    for (;;) {
+        size_t max, before = bn_buf_len(&x->hold);
+
+        if (x->timed_out) {
+            bn_log_error(BN_LOG_INFO, &c->log, 0, "client timed out sending the request body");
+            r->keepalive = false;
+            return 408;
+        }
+        while (x->cont != NULL) {
+            struct iovec iov = { (void *) x->cont, x->cont_len };
+            ssize_t n = bn_conn_sendv(&c->conn, &iov, 1, 0);
+            if (n == BN_AGAIN) {
+                return BN_AGAIN;
+            }
+            if (n < 0) {
+                break; /* the read below finds the client gone */
+            }
+            x->cont += n;
+            x->cont_len -= (size_t) n;
+            if (x->cont_len == 0) {
+                x->cont = NULL;
+            }
+        }
+        if (hold_room(x) != BN_OK) {
+            bn_log_error(BN_LOG_WARN, &c->log, 0,
+                         "waf: limits.waf_body_memory (%" PRIu64 " bytes) is all held by "
+                         "bodies being inspected",
+                         bn_heritage.conf->limits.waf_body_memory);
+            r->keepalive = false;
+            return 503;
+        }
+        max = BN_MIN((size_t) x->conf->max_body,
+                     (size_t) (x->hold.end - x->hold.start) - x->slack);
+        rc = bn_pipe_hold(&r->req_pipe, &c->conn, &x->hold, max, &why);
+        if (rc == BN_PIPE_TOO_LARGE) {
+            bn_log_error(BN_LOG_INFO, &c->log, 0,
+                         "client sent a chunked body over the limit of %" PRIu64 " bytes",
+                         r->req_pipe.max_body);
+            return 413;
+        }
+        if (rc == BN_PIPE_SRC_ERROR) {
+            if (strcmp(why, "invalid chunked body") == 0) {
+                bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent an invalid chunked body");
+                r->keepalive = false;
+                return 400;
+            }
+            bn_log_error(BN_LOG_INFO, &c->log, 0,
+                         "client closed the connection while sending the body");
+            r->status = 499;
+            r->ops->done(r);
+            return BN_DONE;
+        }
+        if (bn_buf_len(&x->hold) > before) {
+            bn_timer_set(&x->timer, bn_heritage.conf->limits.body_timeout);
+        }
+        feed(x, r->req_pipe.in_done);
+        if (r->req_pipe.in_done) {
+            return BN_OK;
+        }
+        if (bn_buf_len(&x->hold) >= x->conf->max_body) {
+            x->over = true;
+            if (x->conf->strict_body) {
+                bn_log_error(BN_LOG_INFO, &c->log, 0,
+                             "waf: the body is over waf.max_body (%" PRIu64
+                             " bytes) and strict_body refuses it",
+                             x->conf->max_body);
+                r->keepalive = false;
+                return 413;
+            }
+            return BN_OK;
+        }
+        if (bn_waf_scan_over(&x->scan)) {
+            return BN_OK; /* decided: the rest need not be read */
+        }
+        if (r->req_pipe.need_read) {
+            return BN_AGAIN;
+        }
+    }
+}
+
+/* ---- the verdict ------------------------------------------------------------------- */
+
+/* "942100,941100": the matched rules, for the access log. */
+static const char *
+rule_list(waf_ctx_t *x)
+{
+    char *s = bn_palloc(x->r->pool, x->scan.nmatches * 11 + 1), *o = s;
+
+    if (s == NULL) {
+        return NULL;
+    }
+    *o = '\0';
+    for (unsigned i = 0; i < x->scan.nmatches; i++) {
+        o += sprintf(o, "%s%u", i ? "," : "", x->scan.matches[i].rule->id);
+    }
+    return s;
+}
+
+static void
+log_matches(waf_ctx_t *x, bool blocks)
+{
+    bn_request_t *r = x->r;
+    char line[2048];
+    size_t o;
+    int level = blocks ? BN_LOG_WARN : BN_LOG_INFO;
+
+    o = (size_t) snprintf(line, sizeof(line), "waf: %s, score %u (threshold %u), request id %s:",
+                          !blocks ? "matched"
+                          : x->conf->mode == BN_WAF_BLOCK ? "blocked"
+                                                          : "would block (mode detect)",
+                          x->scan.score, x->scan.threshold, bn_request_id(r));
+    for (unsigned i = 0; i < x->scan.nmatches && o < sizeof(line); i++) {
+        const bn_waf_match_t *m = &x->scan.matches[i];
+        o += (size_t) snprintf(line + o, sizeof(line) - o,
+                               "%s rule %u (%s%s%s) in %s%s%s%s after %s: \"%s\"", i ? ";" : "",
+                               m->rule->id, m->rule->msg, m->why ? ", " : "", m->why ? m->why : "",
+                               bn_waf_part_name(m->part), m->name[0] ? " \"" : "", m->name,
+                               m->name[0] ? "\"" : "", x->scan.set->chains[m->rule->chain].name,
+                               m->excerpt);
+    }
+    if (x->scan.nmatched > x->scan.nmatches && o < sizeof(line)) {
+        o += (size_t) snprintf(line + o, sizeof(line) - o, "; and %u more",
+                               x->scan.nmatched - x->scan.nmatches);
+    }
+    if (x->scan.nlimited > 0 && o < sizeof(line)) {
+        snprintf(line + o, sizeof(line) - o, "; %u regex runs hit the match limit",
+                 x->scan.nlimited);
+    }
+    bn_log_error(level, &r->client->log, 0, "%s", line);
+}
+
+static int
+verdict(waf_ctx_t *x)
+{
+    bn_request_t *r = x->r;
+    bool blocks = bn_waf_scan_over(&x->scan);
+    bool refuse = blocks && x->conf->mode == BN_WAF_BLOCK;
+
+    if (x->hold.start != NULL) {
+        bn_pipe_send_held(&r->req_pipe, &x->hold);
+    }
+    if (x->scan.nmatched == 0) {
+        return BN_OK;
+    }
+    r->waf_rules = rule_list(x);
+    for (unsigned i = 0; i < x->scan.nmatches; i++) {
+        bn_waf_count(bn_heritage.conf->waf_counters, x->scan.matches[i].rule->id,
+                     x->scan.matches[i].part, refuse);
+    }
+    log_matches(x, blocks);
+    if (!refuse) {
+        return BN_OK;
+    }
+    {
+        /* A short page that names nothing behind bouncer: the request id
+         * lets the operator find the log line that says why. */
+        const char *id = bn_request_id(r);
+        char *page = bn_psprintf(r->pool,
+                                 "<html>\r\n<head><title>403 Forbidden</title></head>\r\n<body>\r\n"
+                                 "<center><h1>403 Forbidden</h1></center>\r\n<center>Request ID: "
+                                 "%s</center>\r\n<hr><center>bouncer</center>\r\n</body>\r\n"
+                                 "</html>\r\n",
+                                 id);
+        char *extra = bn_psprintf(r->pool, "X-Request-Id: %s\r\n", id);
+        if (page == NULL || extra == NULL) {
+            return 403;
+        }
+        r->ops->respond(r, 403, extra, "text/html", page);
+        return BN_DONE;
+    }
+}
+
+static int
+handler(bn_request_t *r)
+{
+    waf_ctx_t *x = r->access_ctx[BN_ACCESS_WAF];
+    int rc;
+
+    if (x == NULL) {
+        const bn_conf_waf_t *w = &r->route->waf;
+        x = bn_pcalloc(r->pool, sizeof(*x));
+        if (x == NULL || bn_pool_cleanup_add(r->pool, forget, x) != BN_OK) {
+            return 500;
+        }
+        r->access_ctx[BN_ACCESS_WAF] = x;
+        x->r = r;
+        x->conf = w;
+        bn_waf_scan_init(&x->scan, w->rules, w->paranoia, w->threshold, w->exclude, w->nexclude);
+        inspect_head(x);
+        if (bn_waf_scan_over(&x->scan)) {
+            return verdict(x);
+        }
+        rc = body_start(x);
+        if (rc != BN_AGAIN) {
+            return rc == BN_OK ? verdict(x) : rc;
+        }
+    }
+    rc = body_read(x);
+    if (rc == BN_DONE) {
+        return BN_DONE; /* the request is over: r is gone */
+    }
+    if (rc == BN_AGAIN) {
+        r->phase_reads_body = true;
+        return BN_AGAIN;
+    }
+    r->phase_reads_body = false;
+    bn_timer_del(&x->timer);
+    if (rc != BN_OK) {
+        return rc;
+    }
+    return verdict(x);
+}
+
+const bn_access_module_t bn_access_waf = { "waf", BN_ACCESS_WAF, wanted, handler };
