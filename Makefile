@@ -126,7 +126,7 @@ objs/fuzz_uri: t/fuzz/uri.c common/uri.c common/uri.h objs/config.h
 
 # Side-by-side throughput, latency, CPU and memory against nginx and HAProxy
 # (needs wrk, nginx; haproxy when installed): make bench [BENCH_ARGS="-d 10 -r 5 tls"]
-bench: all objs/bench_idle
+bench: all objs/bench_idle objs/t/waf_cost
 	t/bench/run.sh $(BENCH_ARGS)
 
 objs/bench_idle: t/bench/idle.c

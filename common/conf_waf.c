@@ -11,17 +11,42 @@
 
 #define WAF_RULES_FILE_MAX (4 * 1024 * 1024)
 
-/* The built-in set, made once per config. */
+/*
+ * The rule set of the built-in rules and, when path is not NULL, a site's
+ * file: made once per config for each file, and shared by every route that
+ * names it.
+ */
 static bn_waf_rules_t *
-builtin_rules(bn_conf_loader_t *ld, const config_setting_t *at)
+rule_set(bn_conf_loader_t *ld, const config_setting_t *at, const char *path)
 {
     bn_conf_t *c = ld->conf;
     bn_waf_rules_t *set, **grown;
-    char err[512];
+    char err[512], *text = NULL;
+    size_t n = 0;
 
     for (size_t i = 0; i < c->nwaf_rules; i++) {
-        if (c->waf_rules[i]->path == NULL) {
+        const char *p = c->waf_rules[i]->path;
+        if (p == path || (p != NULL && path != NULL && strcmp(p, path) == 0)) {
             return c->waf_rules[i];
+        }
+    }
+    if (path != NULL) {
+        struct stat st;
+        FILE *f = fopen(path, "r");
+        if (f == NULL) {
+            bn_conf_err(ld, at, "cannot open \"%s\": %s", path, strerror(errno));
+            return NULL;
+        }
+        if (fstat(fileno(f), &st) == -1 || st.st_size > WAF_RULES_FILE_MAX) {
+            bn_conf_err(ld, at, "\"%s\": expected a rules file of at most 4 MiB", path);
+            fclose(f);
+            return NULL;
+        }
+        text = bn_palloc(c->pool, (size_t) st.st_size + 1);
+        n = text ? fread(text, 1, (size_t) st.st_size, f) : 0;
+        fclose(f);
+        if (text == NULL) {
+            return NULL;
         }
     }
     set = bn_pcalloc(c->pool, sizeof(*set));
@@ -29,61 +54,11 @@ builtin_rules(bn_conf_loader_t *ld, const config_setting_t *at)
     if (set == NULL || grown == NULL) {
         return NULL;
     }
-    if (bn_waf_rules_parse(set, c->pool, bn_waf_builtin_rules, strlen(bn_waf_builtin_rules),
-                           "built-in rules", err, sizeof(err))
-            != BN_OK
-        || bn_waf_rules_finish(set, err, sizeof(err)) != BN_OK) {
-        bn_conf_err(ld, at, "%s", err);
-        return NULL;
-    }
-    if (c->nwaf_rules > 0) {
-        memcpy(grown, c->waf_rules, sizeof(*grown) * c->nwaf_rules);
-    }
-    grown[c->nwaf_rules++] = set;
-    c->waf_rules = grown;
-    return set;
-}
-
-/* The built-in set and a site's file, made once per file per config. */
-static bn_waf_rules_t *
-file_rules(bn_conf_loader_t *ld, const config_setting_t *at, const char *path)
-{
-    bn_conf_t *c = ld->conf;
-    bn_waf_rules_t *set, **grown;
-    char err[512];
-    struct stat st;
-    char *text;
-    FILE *f;
-    size_t n;
-
-    for (size_t i = 0; i < c->nwaf_rules; i++) {
-        if (c->waf_rules[i]->path != NULL && strcmp(c->waf_rules[i]->path, path) == 0) {
-            return c->waf_rules[i];
-        }
-    }
-    f = fopen(path, "r");
-    if (f == NULL) {
-        bn_conf_err(ld, at, "cannot open \"%s\": %s", path, strerror(errno));
-        return NULL;
-    }
-    if (fstat(fileno(f), &st) == -1 || st.st_size > WAF_RULES_FILE_MAX) {
-        bn_conf_err(ld, at, "\"%s\": expected a rules file of at most 4 MiB", path);
-        fclose(f);
-        return NULL;
-    }
-    text = bn_palloc(c->pool, (size_t) st.st_size + 1);
-    n = text ? fread(text, 1, (size_t) st.st_size, f) : 0;
-    fclose(f);
-    set = bn_pcalloc(c->pool, sizeof(*set));
-    grown = bn_palloc(c->pool, sizeof(*grown) * (c->nwaf_rules + 1));
-    if (text == NULL || set == NULL || grown == NULL) {
-        return NULL;
-    }
     set->path = path;
     if (bn_waf_rules_parse(set, c->pool, bn_waf_builtin_rules, strlen(bn_waf_builtin_rules),
                            "built-in rules", err, sizeof(err))
             != BN_OK
-        || bn_waf_rules_parse(set, c->pool, text, n, path, err, sizeof(err)) != BN_OK
+        || (path != NULL && bn_waf_rules_parse(set, c->pool, text, n, path, err, sizeof(err)) != BN_OK)
         || bn_waf_rules_finish(set, err, sizeof(err)) != BN_OK) {
         bn_conf_err(ld, at, "%s", err);
         return NULL;
@@ -213,8 +188,8 @@ bn_conf_finish_waf(bn_conf_loader_t *ld, const config_setting_t *g, bn_conf_waf_
         return;
     }
     if (w->rules == NULL) {
-        w->rules = w->rules_file[0] != '\0' ? file_rules(ld, at ? at : g, w->rules_file)
-                                            : builtin_rules(ld, wg ? wg : g);
+        w->rules = w->rules_file[0] != '\0' ? rule_set(ld, at ? at : g, w->rules_file)
+                                            : rule_set(ld, wg ? wg : g, NULL);
     }
     if (w->rules == NULL) {
         return;

@@ -31,7 +31,10 @@
 #             nginx + ModSecurity v3 + OWASP CRS 3.3.4 at paranoia 1 (Debian's
 #             libnginx-mod-http-modsecurity and modsecurity-crs; without them nginx only
 #             proxies); compare its cpu/req with plain's for what inspection costs
-#   wafjson   the same with a 16 KiB JSON body POSTed (wrk -s): body inspection
+#   wafjson   the same with a 16 KiB JSON body POSTed (wrk -s): body inspection, held until the
+#             decision
+#   post      that POST without the WAF: wafjson's latency and CPU less post's are what
+#             inspecting and holding the body add
 #   lock      WAITERS concurrent misses of one cold key on a cache-locked route, in front of
 #             an origin that takes 200 ms (t/bench/lock.pl): how long after the fill's answer
 #             the last waiter is answered, and how many requests reached the origin (HAProxy
@@ -58,7 +61,7 @@ while getopts "d:r:c:n:w:l" o; do
   esac
 done
 shift $((OPTIND - 1))
-ALL=(idle plain close big64 big1m tls tlsclose cache cache64 basic jwtrs jwtes ratelimit ratelimitc waf wafjson lock)
+ALL=(idle plain close big64 big1m tls tlsclose cache cache64 basic jwtrs jwtes ratelimit ratelimitc waf wafjson post lock)
 SCENARIOS=("${@:-${ALL[@]}}")
 read -r -a SCENARIOS <<<"${SCENARIOS[*]}"
 for s in "${SCENARIOS[@]}"; do
@@ -119,7 +122,7 @@ BASIC=$(printf %s bench:bench-password | base64)
 
 # The WAF scenarios: nginx gets ModSecurity and the CRS when Debian's packages are there.
 WAFS=0 MODSEC_LOAD="" MODSEC=""
-for s in "${SCENARIOS[@]}"; do [[ $s == waf* ]] && WAFS=1; done
+for s in "${SCENARIOS[@]}"; do [[ $s == waf* || $s == post ]] && WAFS=1; done
 if ((WAFS)); then
   MSMOD=/usr/share/nginx/modules/ngx_http_modsecurity_module.so
   if [[ -f $MSMOD && -f /etc/modsecurity/crs/crs-setup.conf && -f /etc/nginx/modsecurity.conf ]]; then
@@ -201,6 +204,8 @@ http { $NGLOG keepalive_requests 1000000;
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
     location /auth/ { rewrite ^ /small break; proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
+    location /post { rewrite ^ /posted break; proxy_pass http://be; proxy_http_version 1.1;
+      proxy_set_header Connection ""; proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
     location /waf { $MODSEC rewrite ^ /posted break; proxy_pass http://be; proxy_http_version 1.1;
       proxy_set_header Connection ""; proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
     location /lock { proxy_pass http://slow; proxy_http_version 1.1; proxy_set_header Connection "";
@@ -309,12 +314,12 @@ done
 path_of() { case $1 in big64) echo /big64 ;; big1m) echo /big1m ;; cache) echo /cache ;; cache64) echo /cache64 ;;
   basic) echo /auth/basic ;; jwtrs) echo /auth/rs ;; jwtes) echo /auth/es ;; ratelimit) echo /limited ;;
   ratelimitc) echo /limited-cluster ;; waf) echo "/waf?q=blue+running+shoes&page=2&sort=price_asc" ;;
-  wafjson) echo /waf/json ;;
+  wafjson) echo /waf/json ;; post) echo /post ;;
   *) echo /small ;; esac; }
 # The auth scenarios' credentials, as curl and wrk take them.
 auth_header() { case $1 in basic) echo "Authorization: Basic $BASIC" ;; jwtrs) echo "Authorization: Bearer $RS_TOKEN" ;;
   jwtes) echo "Authorization: Bearer $ES_TOKEN" ;; *) echo "X-Bench: 1" ;; esac; }
-skip_for() { [[ $1 == haproxy && ( $2 == basic || $2 == jwt* || $2 == ratelimit* || $2 == waf* ) ]]; }
+skip_for() { [[ $1 == haproxy && ( $2 == basic || $2 == jwt* || $2 == ratelimit* || $2 == waf* || $2 == post ) ]]; }
 url_of() {
   if [[ $2 == tls* ]]; then echo "https://127.0.0.1:${SPORT[$1]}$(path_of "$2")"
   else echo "http://127.0.0.1:${PORT[$1]}$(path_of "$2")"; fi
@@ -365,13 +370,13 @@ fi
 for s in "${SCENARIOS[@]}"; do
   [[ $s == idle || $s == lock ]] && continue
   for p in "${PROXIES[@]}"; do skip_for "$p" "$s" || curl -sfk -o /dev/null -H "$(auth_header "$s")" "$(url_of "$p" "$s")" \
-    $([[ $s == wafjson ]] && echo "-H Content-Type:application/json --data-binary @$W/waf.json") || { echo "bench: $p does not answer $s with a 2xx:" >&2; curl -sk -i -H "$(auth_header "$s")" "$(url_of "$p" "$s")" >&2; grep -v "^#" "$W/bouncer.err" | tail -5 >&2; exit 1; }; done # fill caches
+    $([[ $s == wafjson || $s == post ]] && echo "-H Content-Type:application/json --data-binary @$W/waf.json") || { echo "bench: $p does not answer $s with a 2xx:" >&2; curl -sk -i -H "$(auth_header "$s")" "$(url_of "$p" "$s")" >&2; grep -v "^#" "$W/bouncer.err" | tail -5 >&2; exit 1; }; done # fill caches
   for ((r = 1; r <= ROUNDS; r++)); do
     for p in "${PROXIES[@]}"; do
       skip_for "$p" "$s" && continue
       extra=(-H "$(auth_header "$s")")
       [[ $s == close || $s == tlsclose ]] && extra+=(-H "Connection: close")
-      [[ $s == wafjson ]] && extra+=(-s "$W/wafjson.lua")
+      [[ $s == wafjson || $s == post ]] && extra+=(-s "$W/wafjson.lua")
       sp=$(server_pid "$p")
       echo 5 >"/proc/$sp/clear_refs" 2>/dev/null || true
       c0=$(cpu_ticks "$p") b0=$(cpu_ticks backend)
@@ -429,6 +434,12 @@ for s in "${SCENARIOS[@]}"; do
   done
 done
 
+# The WAF's scan alone, without HTTP around it (t/tools/waf_cost.c).
+if ((WAFS)) && [[ -x $ROOT/objs/t/waf_cost ]]; then
+  echo
+  "$ROOT/objs/t/waf_cost" 9
+fi
+
 # bouncer against the better of the others, target by target.
 echo
 echo "bouncer against the better of nginx and HAProxy (targets of issue 7):"
@@ -446,12 +457,15 @@ for s in "${SCENARIOS[@]}"; do
     continue
   fi
   if [[ $s == waf* ]]; then
-    printf "  %-9s bouncer %s µs of CPU per request with the WAF, %s µs more than plain proxying (nginx%s: %s µs)\n" "$s" \
+    # What inspection adds: against plain for the GET, against post for the body.
+    base=plain; [[ $s == wafjson ]] && base=post
+    printf "  %-9s bouncer %s µs of CPU per request with the WAF, %s µs more than %s (nginx%s: %s µs)\n" "$s" \
       "$(median <<<"${CPU[$s,bouncer]}")" \
-      "$(awk -v a="$(median <<<"${CPU[$s,bouncer]}")" -v b="$(median <<<"${CPU[plain,bouncer]:-0}")" 'BEGIN {printf "%.1f", (b > 0 ? a - b : 0)}')" \
-      "$([[ -n $MODSEC ]] && echo " + ModSecurity + CRS" || echo ", proxying only")" "$(median <<<"${CPU[$s,nginx]}")"
+      "$(awk -v a="$(median <<<"${CPU[$s,bouncer]}")" -v b="$(median <<<"${CPU[$base,bouncer]:-0}")" 'BEGIN {printf "%.1f", (b > 0 ? a - b : 0)}')" \
+      "$base" "$([[ -n $MODSEC ]] && echo " + ModSecurity + CRS" || echo ", proxying only")" "$(median <<<"${CPU[$s,nginx]}")"
     continue
   fi
+  [[ $s == post ]] && continue
   if [[ $s == basic || $s == jwt* ]]; then
     printf "  %-9s bouncer %s µs of CPU per verified request (nginx %s: %s µs)\n" "$s" \
       "$(median <<<"${CPU[$s,bouncer]}")" "$([[ $s == basic ]] && echo "auth_basic {SHA}" || echo "proxying only, no JWT")" \
