@@ -11,8 +11,8 @@ COMMON_SRCS = common/addr.c common/auth_cache.c common/buf.c common/conf.c commo
 	common/conf_upstream.c common/heritage.c common/http_parse.c common/jwks.c common/limit_zone.c common/log.c \
 	common/pool.c common/proctitle.c common/str.c common/template.c common/uri.c common/clock.c common/tls.c common/slab.c common/cache.c \
 	common/peers.c common/credfile.c common/htpasswd.c common/apikeys.c common/json.c common/jwt.c \
-	common/conf_waf.c common/form.c common/multipart.c common/waf.c common/waf_sqli.c common/waf_xss.c \
-	common/waf_shell.c common/waf_transform.c
+	common/conf_waf.c common/form.c common/multipart.c common/waf.c common/waf_detect.c common/waf_sqli.c \
+	common/waf_xss.c common/waf_shell.c common/waf_transform.c
 WORKER_SRCS = worker/access_acl.c worker/access_auth.c worker/access_limit.c worker/access_waf.c worker/auth.c worker/auth_api_key.c \
 	worker/auth_basic.c worker/auth_forward.c worker/auth_jwt.c worker/thread_pool.c worker/access_log.c worker/cache.c worker/cache_refresh.c worker/event.c worker/headers.c worker/http.c \
 	worker/phase.c worker/pipe.c worker/proxy.c worker/redis.c worker/request.c worker/route.c \
@@ -60,9 +60,11 @@ objs/t/unit/%: t/unit/%.c t/unit/tap.h $(COMMON_OBJS)
 	$(CC) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(COMMON_OBJS) $(LDFLAGS) $(LIBS)
 
 # The drivers of tests that run common/ code on files and tokens the test
-# made: t/htpasswd_files.t, t/json_diff.t, t/jwt_verify.t; and worker/redis.c
+# made: t/htpasswd_files.t, t/json_diff.t, t/jwt_verify.t; the WAF detectors'
+# figures on a corpus (waf_detect_corpus); and worker/redis.c
 # on the event loop against a real redis-server: t/redis_client.t.
-TOOL_BINS = objs/t/pw_check objs/t/json_check objs/t/jwt_check objs/t/redis_check
+TOOL_BINS = objs/t/pw_check objs/t/json_check objs/t/jwt_check objs/t/redis_check \
+	objs/t/waf_detect_corpus
 
 REDIS_CHECK_OBJS = objs/worker/event.o objs/worker/redis.o
 
@@ -91,7 +93,17 @@ objs/hooks/%.o: %.c objs/config.h $(wildcard common/*.h worker/*.h master/*.h)
 # libFuzzer targets (clang): make fuzz && objs/fuzz_http_parse t/fuzz/corpus/http_parse
 FUZZ_CC ?= clang
 fuzz: objs/fuzz_http_parse objs/fuzz_uri objs/fuzz_chunked objs/fuzz_host objs/fuzz_json \
-	objs/fuzz_form objs/fuzz_multipart objs/fuzz_waf_scan
+	objs/fuzz_form objs/fuzz_multipart objs/fuzz_waf_transform objs/fuzz_waf_detect objs/fuzz_waf_scan
+
+WAF_DETECT_SRCS = common/waf_detect.c common/waf_sqli.c common/waf_xss.c common/waf_shell.c
+
+objs/fuzz_waf_detect: t/fuzz/waf_detect.c $(WAF_DETECT_SRCS) common/waf_detect.h objs/config.h
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		$(CPPFLAGS) -o $@ t/fuzz/waf_detect.c $(WAF_DETECT_SRCS)
+
+objs/fuzz_waf_transform: t/fuzz/waf_transform.c common/waf_transform.c common/waf_transform.h common/str.c objs/config.h
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		$(CPPFLAGS) -o $@ t/fuzz/waf_transform.c common/waf_transform.c common/str.c
 
 objs/fuzz_form: t/fuzz/form.c common/form.c common/form.h objs/config.h
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
@@ -102,7 +114,7 @@ objs/fuzz_multipart: t/fuzz/multipart.c common/multipart.c common/multipart.h co
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 		$(CPPFLAGS) -o $@ t/fuzz/multipart.c common/multipart.c common/http_parse.c common/str.c
 
-WAF_SCAN_SRCS = common/waf.c common/waf_transform.c common/waf_sqli.c common/waf_xss.c common/waf_shell.c \
+WAF_SCAN_SRCS = common/waf.c common/waf_transform.c $(WAF_DETECT_SRCS) \
 	common/pool.c common/str.c objs/common/waf_builtin.c
 objs/fuzz_waf_scan: t/fuzz/waf_scan.c $(WAF_SCAN_SRCS) common/waf.h objs/config.h
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \

@@ -317,6 +317,9 @@ typedef struct {
     unsigned *exclude; /* rule ids not run here */
     size_t nexclude;
     uint64_t max_body; /* of a body inspected */
+    unsigned max_args;  /* query or form arguments, multipart parts; more: a critical match */
+    unsigned max_depth; /* JSON nesting; deeper: the body does not parse */
+    unsigned match_limit; /* PCRE2's match limit for each regex run */
     bool strict_body;  /* a longer body: 413 */
     bool inspect_files;
     const struct bn_waf_rules_s *rules; /* built-in, and the site's file if set */

@@ -5,6 +5,7 @@
  * mode = "off" turns the WAF off.
  */
 #include "conf_load.h"
+#include "json.h"
 #include "waf.h"
 
 #include <sys/stat.h>
@@ -123,9 +124,9 @@ void
 bn_conf_load_waf(bn_conf_loader_t *ld, const config_setting_t *g, const bn_conf_waf_t *base,
                  bn_conf_waf_t *w)
 {
-    static const char *const keys[] = { "mode",        "paranoia",      "threshold", "exclude",
-                                        "max_body",    "strict_body",   "inspect_files",
-                                        "rules",       NULL };
+    static const char *const keys[] = { "mode",      "paranoia",    "threshold",     "exclude",
+                                        "max_body",  "strict_body", "inspect_files", "rules",
+                                        "max_args",  "max_depth",   "match_limit",   NULL };
     static const char *const modes[] = { "off", "detect", "block", NULL };
     config_setting_t *wg, *s;
 
@@ -137,6 +138,9 @@ bn_conf_load_waf(bn_conf_loader_t *ld, const config_setting_t *g, const bn_conf_
         w->paranoia = 1;
         w->threshold = 5;
         w->max_body = 128 * 1024;
+        w->max_args = 1000;
+        w->max_depth = 64;
+        w->match_limit = BN_WAF_MATCH_LIMIT;
         w->rules_file = "";
     }
     wg = bn_conf_want_group(ld, g, "waf");
@@ -159,6 +163,15 @@ bn_conf_load_waf(bn_conf_loader_t *ld, const config_setting_t *g, const bn_conf_
             bn_conf_err(ld, bn_conf_member(wg, "max_body"), "expected from \"1\" to \"64m\"");
             w->max_body = 128 * 1024;
         }
+    }
+    if (bn_conf_member(wg, "max_args") != NULL) {
+        w->max_args = bn_conf_get_uint(ld, wg, "max_args", 1000, 1, 100000);
+    }
+    if (bn_conf_member(wg, "max_depth") != NULL) {
+        w->max_depth = bn_conf_get_uint(ld, wg, "max_depth", 64, 1, BN_JSON_MAX_DEPTH);
+    }
+    if (bn_conf_member(wg, "match_limit") != NULL) {
+        w->match_limit = bn_conf_get_uint(ld, wg, "match_limit", BN_WAF_MATCH_LIMIT, 1000, 100000000);
     }
     if (bn_conf_member(wg, "strict_body") != NULL) {
         w->strict_body = bn_conf_get_bool(ld, wg, "strict_body", false);

@@ -11,12 +11,6 @@
 #include <stdatomic.h>
 #include <sys/mman.h>
 
-/* A regex rule may not spend more than this on one value: a pattern that
- * backtracks without end (ReDoS) is cut off, and that counts as its match
- * (an input built to make a rule run away is an attack itself). */
-#define WAF_MATCH_LIMIT 100000
-#define WAF_DEPTH_LIMIT 5000
-
 uint64_t bn_waf_match_limit_hits;
 
 static const char *const part_names[BN_WAF_NPARTS] = { "path", "query", "cookie", "header",
@@ -320,12 +314,11 @@ parse_rule(bn_waf_rules_t *set, bn_pool_t *pool, field_t *f, int nf, bn_waf_rule
             r->op = BN_WAF_OP_FLAG;
             r->flag = flag_bits[k];
             nops++;
-        } else if (key_is(&f[i], "body_error")) {
+        } else if (key_is(&f[i], "malformed")) {
             if (strcmp(v, "yes") != 0) {
-                return "body_error: expected yes";
+                return "malformed: expected yes";
             }
-            r->op = BN_WAF_OP_BODY_ERROR;
-            r->parts = 1u << BN_WAF_PART_BODY;
+            r->op = BN_WAF_OP_MALFORMED;
             nops++;
         } else if (key_is(&f[i], "parts")) {
             if (parse_parts(v, &r->parts) != BN_OK) {
@@ -357,7 +350,7 @@ parse_rule(bn_waf_rules_t *set, bn_pool_t *pool, field_t *f, int nf, bn_waf_rule
         } else if (key_is(&f[i], "msg")) {
             r->msg = v;
         } else {
-            return "unknown field (known: id, detect, regex, contains, flag, body_error, parts, "
+            return "unknown field (known: id, detect, regex, contains, flag, malformed, parts, "
                    "transforms, severity, paranoia, needs, msg)";
         }
     }
@@ -365,7 +358,7 @@ parse_rule(bn_waf_rules_t *set, bn_pool_t *pool, field_t *f, int nf, bn_waf_rule
         return "id: required";
     }
     if (nops != 1) {
-        return "expected exactly one of detect, regex, contains, flag, body_error";
+        return "expected exactly one of detect, regex, contains, flag, malformed";
     }
     if (r->msg == NULL) {
         return "msg: required";
@@ -501,6 +494,7 @@ bn_waf_scan_init(bn_waf_scan_t *s, const bn_waf_rules_t *set, unsigned paranoia,
     s->threshold = threshold;
     s->exclude = exclude;
     s->nexclude = nexclude;
+    s->match_limit = BN_WAF_MATCH_LIMIT;
 }
 
 static bool
@@ -720,9 +714,10 @@ regex_match(bn_waf_scan_t *s, const bn_waf_rule_t *r, const char *v, size_t n, c
         if (match_data == NULL || match_ctx == NULL) {
             return false;
         }
-        pcre2_set_match_limit(match_ctx, WAF_MATCH_LIMIT);
-        pcre2_set_depth_limit(match_ctx, WAF_DEPTH_LIMIT);
     }
+    /* A field write each: the route's limit, whichever route asks. */
+    pcre2_set_match_limit(match_ctx, s->match_limit);
+    pcre2_set_depth_limit(match_ctx, BN_MAX(s->match_limit / 20, 100));
     rc = pcre2_match(r->re, (PCRE2_SPTR) v, n, 0, 0, match_data, match_ctx);
     if (rc >= 0) {
         *at = v + pcre2_get_ovector_pointer(match_data)[0];
@@ -759,7 +754,7 @@ rule_matches(bn_waf_scan_t *s, const bn_waf_rule_t *r, const char *v, size_t n, 
         return *at != NULL;
     case BN_WAF_OP_FLAG:
         return (flags & r->flag) != 0;
-    case BN_WAF_OP_BODY_ERROR:
+    case BN_WAF_OP_MALFORMED:
         return false;
     }
     return false;
@@ -783,7 +778,7 @@ bn_waf_scan_value(bn_waf_scan_t *s, bn_waf_part_t part, const char *name, size_t
         bn_waf_detect_t d;
         const char *at;
 
-        if (!(r->parts & bit) || r->paranoia > s->paranoia || r->op == BN_WAF_OP_BODY_ERROR
+        if (!(r->parts & bit) || r->paranoia > s->paranoia || r->op == BN_WAF_OP_MALFORMED
             || excluded(s, r->id)) {
             continue;
         }
@@ -807,14 +802,15 @@ bn_waf_scan_value(bn_waf_scan_t *s, bn_waf_part_t part, const char *name, size_t
 }
 
 bool
-bn_waf_scan_body_error(bn_waf_scan_t *s, const char *why)
+bn_waf_scan_malformed(bn_waf_scan_t *s, bn_waf_part_t part, const char *why)
 {
     const bn_waf_rules_t *set = s->set;
 
     for (size_t i = 0; i < set->nrules; i++) {
         const bn_waf_rule_t *r = &set->rules[i];
-        if (r->op == BN_WAF_OP_BODY_ERROR && r->paranoia <= s->paranoia && !excluded(s, r->id)) {
-            record(s, r, BN_WAF_PART_BODY, NULL, 0, why, strlen(why), NULL, NULL);
+        if (r->op == BN_WAF_OP_MALFORMED && (r->parts & (1u << part)) && r->paranoia <= s->paranoia
+            && !excluded(s, r->id)) {
+            record(s, r, part, NULL, 0, why, strlen(why), NULL, NULL);
         }
     }
     return bn_waf_scan_over(s);

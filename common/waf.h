@@ -19,7 +19,8 @@
  *   regex       or a PCRE2 pattern (JIT, with match and depth limits);
  *   contains    or a literal substring;
  *   flag        or what the transforms saw: overlong, bad_utf8, nul, bad_percent;
- *   body_error  or "yes": the body claims a type and does not parse
+ *   malformed   or "yes": what the part holds does not parse as it claims (a
+ *               body not as its Content-Type says, more arguments than max_args)
  *               (exactly one of these five)
  *   parts       path, query, cookie, header, body, or all (default all)
  *   transforms  url, html, js, unicode, lower, space, sqlcomment, path, nul, in
@@ -58,7 +59,7 @@ typedef enum {
     BN_WAF_OP_REGEX,
     BN_WAF_OP_CONTAINS,
     BN_WAF_OP_FLAG,
-    BN_WAF_OP_BODY_ERROR,
+    BN_WAF_OP_MALFORMED,
 } bn_waf_op_t;
 
 #define BN_WAF_MAX_CHAIN 9 /* transforms in one rule's chain */
@@ -120,6 +121,10 @@ const char *bn_waf_part_name(bn_waf_part_t part);
 /* ---- a scan: one request's values ----------------------------------------------- */
 
 #define BN_WAF_MAX_MATCHES 8 /* kept for the log; the score counts them all */
+/* A regex rule may not spend more than this on one value: a pattern that
+ * backtracks without end (ReDoS) is cut off, and that counts as its match
+ * (an input built to make a rule run away is an attack itself). */
+#define BN_WAF_MATCH_LIMIT 100000
 #define BN_WAF_EXCERPT 64
 
 typedef struct {
@@ -141,6 +146,7 @@ typedef struct {
     unsigned nmatches;  /* kept in matches */
     unsigned nmatched;  /* all of them */
     unsigned nlimited;  /* regex runs cut by the match limits */
+    unsigned long match_limit; /* PCRE2's, for each regex run (the depth limit follows) */
     uint64_t nvalues;   /* values inspected */
 } bn_waf_scan_t;
 
@@ -153,8 +159,9 @@ void bn_waf_scan_init(bn_waf_scan_t *s, const bn_waf_rules_t *set, unsigned para
  */
 bool bn_waf_scan_value(bn_waf_scan_t *s, bn_waf_part_t part, const char *name, size_t name_len,
                        const char *v, size_t n);
-/* The body claims a type and does not parse (why: static). */
-bool bn_waf_scan_body_error(bn_waf_scan_t *s, const char *why);
+/* What part holds does not parse as it claims (why: static): the rules
+ * that say malformed = yes for that part match. */
+bool bn_waf_scan_malformed(bn_waf_scan_t *s, bn_waf_part_t part, const char *why);
 
 static inline bool
 bn_waf_scan_over(const bn_waf_scan_t *s)

@@ -52,7 +52,10 @@ bool bn_waf_xss(const char *s, size_t n, unsigned paranoia, bn_waf_detect_t *m);
 bool bn_waf_traversal(const char *s, size_t n, unsigned paranoia, bn_waf_detect_t *m);
 bool bn_waf_cmdi(const char *s, size_t n, unsigned paranoia, bn_waf_detect_t *m);
 
-/* The helpers the detectors share (common/waf_shell.c). */
+/* The type of each of the four, for callers that keep them in a table. */
+typedef bool (*bn_waf_detect_fn)(const char *s, size_t n, unsigned paranoia, bn_waf_detect_t *m);
+
+/* The helpers the detectors share (common/waf_detect.c). */
 
 #define BN_WAF_MIN(a, b) ((a) < (b) ? (a) : (b))
 
@@ -68,6 +71,9 @@ bool bn_waf_word_eq(const char *s, size_t n, const char *w);
 
 /* Whether s[0..n) starts with the lower-case literal w in any ASCII case. */
 bool bn_waf_prefix_eq(const char *s, size_t n, const char *w);
+
+/* Clears *m for a new call; returns paranoia clamped to 1..4. */
+unsigned bn_waf_begin(bn_waf_detect_t *m, unsigned paranoia);
 
 /* Fills *m with reason and up to 15 bytes of fp (fp_len of them); returns
  * true so that a detector can end with `return bn_waf_found(...)`. */

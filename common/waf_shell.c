@@ -23,49 +23,6 @@
 
 #include <string.h>
 
-bool
-bn_waf_word_eq(const char *s, size_t n, const char *w)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        if (w[i] == '\0' || bn_waf_lower((unsigned char) s[i]) != (unsigned char) w[i]) {
-            return false;
-        }
-    }
-    return w[i] == '\0';
-}
-
-bool
-bn_waf_prefix_eq(const char *s, size_t n, const char *w)
-{
-    size_t i;
-
-    for (i = 0; w[i] != '\0'; i++) {
-        if (i >= n || bn_waf_lower((unsigned char) s[i]) != (unsigned char) w[i]) {
-            return false;
-        }
-    }
-    return true;
-}
-
-bool
-bn_waf_found(bn_waf_detect_t *m, const char *reason, const char *fp, size_t fp_len)
-{
-    size_t k;
-
-    m->reason = reason;
-    fp_len = BN_WAF_MIN(fp_len, sizeof(m->fingerprint) - 1);
-    for (k = 0; k < fp_len; k++) {
-        unsigned char c = (unsigned char) fp[k];
-
-        /* The fingerprint goes to the log: printable bytes only. */
-        m->fingerprint[k] = (c >= 0x21 && c < 0x7f) ? (char) c : '?';
-    }
-    m->fingerprint[k] = '\0';
-    return true;
-}
-
 /* Traversal. */
 
 static bool
@@ -73,6 +30,59 @@ path_sep(unsigned char c)
 {
     return c == '/' || c == '\\';
 }
+
+/*
+ * The length of a separator at s[i]: "/" or "\", the look-alikes U+2215
+ * and U+2216 and the fullwidth U+FF0F and U+FF3C that some file APIs fold,
+ * and the "0x2f" / "0x5c" spellings that lax decoders accept; 0 if none.
+ */
+static size_t
+path_sep_len(const unsigned char *s, size_t n, size_t i)
+{
+    if (i >= n) {
+        return 0;
+    }
+    if (path_sep(s[i])) {
+        return 1;
+    }
+    if (i + 3 <= n
+        && ((s[i] == 0xe2 && s[i + 1] == 0x88 && (s[i + 2] == 0x95 || s[i + 2] == 0x96))
+            || (s[i] == 0xef && s[i + 1] == 0xbc && (s[i + 2] == 0x8f))
+            || (s[i] == 0xef && s[i + 1] == 0xbc && (s[i + 2] == 0xbc)))) {
+        return 3;
+    }
+    if (i + 4 <= n && s[i] == '0' && (s[i + 1] | 0x20) == 'x'
+        && ((s[i + 2] == '2' && (s[i + 3] | 0x20) == 'f')
+            || (s[i + 2] == '5' && (s[i + 3] | 0x20) == 'c'))) {
+        return 4;
+    }
+    return 0;
+}
+
+/* The length of a dot at s[i]: ".", fullwidth U+FF0E, "0x2e"; 0 if none. */
+static size_t
+path_dot_len(const unsigned char *s, size_t n, size_t i)
+{
+    if (i >= n) {
+        return 0;
+    }
+    if (s[i] == '.') {
+        return 1;
+    }
+    if (i + 3 <= n && s[i] == 0xef && s[i + 1] == 0xbc && s[i + 2] == 0x8e) {
+        return 3;
+    }
+    if (i + 4 <= n && s[i] == '0' && (s[i + 1] | 0x20) == 'x' && s[i + 2] == '2'
+        && (s[i + 3] | 0x20) == 'e') {
+        return 4;
+    }
+    return 0;
+}
+
+/* Files so particular that their name alone, anywhere, is an attack. */
+static const char *const sensitive_anywhere[] = { "etc/passwd", "etc/shadow", "boot.ini",
+                                                  "win.ini",    "system.ini", "proc/self/",
+                                                  "web-inf/web.xml" };
 
 /* Files worth reading, after a separator or at the start ("/" stands for
  * either separator); a match needs only this prefix. */
@@ -148,20 +158,24 @@ bn_waf_traversal(const char *str, size_t n, unsigned paranoia, bn_waf_detect_t *
     const unsigned char *s = (const unsigned char *) str;
     bool seen_path = false;
 
-    m->reason = NULL;
-    m->fingerprint[0] = '\0';
-    if (paranoia < 1) {
-        paranoia = 1;
-    }
+    paranoia = bn_waf_begin(m, paranoia);
     for (size_t i = 0; i < n; i++) {
-        unsigned char c = s[i], left = i > 0 ? s[i - 1] : '/';
+        unsigned char c = s[i], lc = bn_waf_lower(c), left = i > 0 ? s[i - 1] : '/';
         bool boundary = path_sep(left) || left == '=' || left == '"' || left == '\''
                         || left == ' ' || left == ':' || left == ';' || left == ',';
         const char *w;
         size_t j, len;
 
-        if (c == '.' && boundary && i + 1 < n && s[i + 1] == '.') {
-            for (j = i; j < n && s[j] == '.'; j++) {
+        if (!boundary && (c == '.' || c == '0' || c == 0xef) && i >= 3) {
+            /* after 0x2f or a look-alike slash */
+            boundary = (i >= 4 && path_sep_len(s, n, i - 4) == 4) || path_sep_len(s, n, i - 3) == 3;
+        }
+        if (path_dot_len(s, n, i) > 0 && boundary
+            && path_dot_len(s, n, i + path_dot_len(s, n, i)) > 0) {
+            size_t dots = 0;
+
+            for (j = i; j < n && (len = path_dot_len(s, n, j)) > 0; j += len) {
+                dots++;
             }
             /* "..;jsessionid=x/" (a path parameter) and ".. /"-style
              * blanks a lax server drops. */
@@ -173,14 +187,24 @@ bn_waf_traversal(const char *str, size_t n, unsigned paranoia, bn_waf_detect_t *
             while (j < n && (s[j] == '\0' || s[j] == '\t')) {
                 j++;
             }
-            if ((j < n && path_sep(s[j])) || (j == n && path_sep(left) && i > 0)) {
-                return bn_waf_found(m, "traversal: dot-dot segment", str + i, j - i + 1);
+            if (path_sep_len(s, n, j) > 0 || (j == n && path_sep(left) && i > 0)) {
+                return bn_waf_found(m, "traversal: dot-dot segment", str + i,
+                                    BN_WAF_MIN(j - i + 1, n - i));
             }
             if (j == n && i == 0 && j == 2) {
                 return bn_waf_found(m, "traversal: dot-dot segment", "..", 2);
             }
             i = j - 1;
             continue;
+        }
+        for (size_t k = 0; k < sizeof(sensitive_anywhere) / sizeof(sensitive_anywhere[0])
+                           && (lc == 'e' || lc == 'b' || lc == 'w' || lc == 's' || lc == 'p');
+             k++) {
+            if ((unsigned char) sensitive_anywhere[k][0] == lc
+                && path_match(s, n, i, sensitive_anywhere[k])) {
+                return bn_waf_found(m, "traversal: sensitive file", sensitive_anywhere[k],
+                                    strlen(sensitive_anywhere[k]));
+            }
         }
         if (path_sep(c)) {
             seen_path = true;
@@ -191,7 +215,8 @@ bn_waf_traversal(const char *str, size_t n, unsigned paranoia, bn_waf_detect_t *
         if (c >= 'A' && strchr("fpzgedcjnros", bn_waf_lower(c)) != NULL
             && (i == 0 || !((left | 0x20) >= 'a' && (left | 0x20) <= 'z'))) {
             for (size_t k = 0; k < sizeof(wrappers) / sizeof(wrappers[0]); k++) {
-                if (bn_waf_prefix_eq(str + i, n - i, wrappers[k])) {
+                if ((unsigned char) wrappers[k][0] == bn_waf_lower(c)
+                    && bn_waf_prefix_eq(str + i, n - i, wrappers[k])) {
                     /* file: needs a path after it: file:/, file:\, file:c: */
                     if (k == 0 && !(i + 5 < n && (path_sep(s[i + 5]) || s[i + 6] == ':'))) {
                         continue;
@@ -432,8 +457,12 @@ shell_command(const char *w, size_t wl)
     }
     for (size_t k = 0; k < sizeof(shell_cmds) / sizeof(shell_cmds[0]); k++) {
         const shell_cmd_t *c = &shell_cmds[k];
-        size_t len = strlen(c->name);
+        size_t len;
 
+        if (!glob && bn_waf_lower((unsigned char) w[b]) != (unsigned char) c->name[0]) {
+            continue;
+        }
+        len = strlen(c->name);
         if (glob) {
             /* /???/c?t, /bin/ca*: a glob must fix at least one letter. */
             if (pathy && e - b >= 2 && shell_glob(w + b, e - b, c->name, c->win)) {
@@ -489,6 +518,89 @@ shell_args(const unsigned char *s, size_t n, size_t i, bool digits_too)
     return false;
 }
 
+/* Whether s[i..) holds the word w (lower case) in any case, then a blank,
+ * within lim. */
+static bool
+shell_kw(const unsigned char *s, size_t n, size_t i, const char *w)
+{
+    size_t l = strlen(w);
+
+    return bn_waf_prefix_eq((const char *) s + i, n - i, w) && (i + l >= n || s[i + l] <= ' '
+                                                                || s[i + l] == '(');
+}
+
+/*
+ * A cmd.exe FOR or IF at s[i]: "for [/x ...] %v in (...) do ...", "if [/i]
+ * [not] exist|defined|errorlevel ...", "if %a%==... cmd".  English has
+ * "for" and "if" too, so the whole shape is required.
+ */
+static bool
+shell_batch(const unsigned char *s, size_t n, size_t i)
+{
+    size_t lim, k;
+
+    if (shell_kw(s, n, i, "for")) {
+        lim = BN_WAF_MIN(n, i + 160);
+        for (k = i + 3; k < lim && s[k] != '%'; k++) {
+        }
+        for (; k + 4 < lim; k++) {
+            if (s[k] <= ' ' && shell_kw(s, n, k + 1, "in")) {
+                for (k += 3; k < lim; k++) {
+                    if (s[k] == ')' && k + 1 < lim) {
+                        size_t d = k + 1;
+
+                        while (d < lim && s[d] == ' ') {
+                            d++;
+                        }
+                        return shell_kw(s, n, d, "do");
+                    }
+                }
+                return false;
+            }
+        }
+        return false;
+    }
+    if (shell_kw(s, n, i, "if")) {
+        k = i + 2;
+        while (k < n && s[k] <= ' ') {
+            k++;
+        }
+        if (k + 2 < n && s[k] == '/' && (s[k + 1] | 0x20) == 'i' && s[k + 2] <= ' ') {
+            return true;
+        }
+        if (shell_kw(s, n, k, "not")) {
+            k += 3;
+            while (k < n && s[k] <= ' ') {
+                k++;
+            }
+        }
+        if (shell_kw(s, n, k, "exist") || shell_kw(s, n, k, "defined")
+            || shell_kw(s, n, k, "errorlevel")) {
+            return true;
+        }
+        lim = BN_WAF_MIN(n, k + 64);
+        if (k < lim && (s[k] == '%' || s[k] == '[' || s[k] == '"' || s[k] == '(')) {
+            for (; k + 1 < lim; k++) {
+                if ((s[k] == '=' && s[k + 1] == '=') || shell_kw(s, n, k, " equ")
+                    || shell_kw(s, n, k, " neq") || shell_kw(s, n, k, " gtr")
+                    || shell_kw(s, n, k, " geq") || shell_kw(s, n, k, " lss")
+                    || shell_kw(s, n, k, " leq")) {
+                    return true;
+                }
+            }
+        }
+        if (k < lim && s[k] >= '0' && s[k] <= '9') {
+            for (; k < lim; k++) {
+                if (shell_kw(s, n, k, " equ") || shell_kw(s, n, k, " gtr")
+                    || shell_kw(s, n, k, " geq") || shell_kw(s, n, k, " lss")) {
+                    return true;
+                }
+            }
+        }
+    }
+    return false;
+}
+
 /*
  * The command at position i (blanks already allowed before it), reached as
  * pos says: the reason when it is an injection.
@@ -502,6 +614,14 @@ shell_at(const unsigned char *s, size_t n, size_t i, int pos, unsigned paranoia,
     bool end, closes;
 
     i += shell_skip_blanks(s, n, i);
+    if (i < n && (s[i] == '@' || s[i] == '(')) {
+        i++; /* @echo off, (cmd) */
+    }
+    if (shell_batch(s, n, i)) {
+        *wl = 0;
+        w[0] = '\0';
+        return "cmdi: cmd.exe for or if";
+    }
     e = shell_word(s, n, i, w, wl);
     if (*wl == 0) {
         return NULL;
@@ -509,6 +629,17 @@ shell_at(const unsigned char *s, size_t n, size_t i, int pos, unsigned paranoia,
     c = shell_command(w, *wl);
     if (c == NULL) {
         return NULL;
+    }
+    if (pos != POS_START && bn_waf_word_eq(w, *wl, "net")) {
+        static const char *const subs[] = { "user", "localgroup", "group", "view", "share",
+                                            "use", "accounts", "session", "start", "stop" };
+        size_t a = e + shell_skip_blanks(s, n, e);
+
+        for (size_t k = 0; k < sizeof(subs) / sizeof(subs[0]); k++) {
+            if (shell_kw(s, n, a, subs[k])) {
+                return "cmdi: separator then net command";
+            }
+        }
     }
     after = e + shell_skip_blanks(s, n, e);
     end = after >= n || s[after] == '\n' || s[after] == '\r';
@@ -525,7 +656,7 @@ shell_at(const unsigned char *s, size_t n, size_t i, int pos, unsigned paranoia,
         return NULL;
     case POS_SEP:
         if ((!c->weak && (end || closes || shell_args(s, n, e, true)))
-            || shell_args(s, n, e, false)) {
+            || shell_args(s, n, e, true)) {
             return "cmdi: separator then command";
         }
         if (paranoia >= 2 && (end || closes || !c->weak)) {
@@ -554,11 +685,7 @@ bn_waf_cmdi(const char *str, size_t n, unsigned paranoia, bn_waf_detect_t *m)
     const char *reason;
     size_t wl;
 
-    m->reason = NULL;
-    m->fingerprint[0] = '\0';
-    if (paranoia < 1) {
-        paranoia = 1;
-    }
+    paranoia = bn_waf_begin(m, paranoia);
     if (n == 0) {
         return false;
     }

@@ -23,7 +23,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define MAXT 24
+#define MAXT 32
 
 /* Token types, one letter each: they also make the fingerprint. */
 #define T_STRING 's'
@@ -86,7 +86,10 @@ enum {
     KW_FN_DANGER, /* time delays, file reads, error-based extraction */
     KW_FN_SQL,    /* functions injections lean on */
     /* variable class */
-    KW_SYSVAR /* @@name */
+    KW_SYSVAR, /* @@name */
+    KW_WORDOP, /* like, rlike, regexp, sounds, div, is, in, between */
+    KW_PROC,   /* xp_..., sp_...: SQL Server's stored procedures */
+    KW_USE
 };
 
 typedef struct {
@@ -95,128 +98,132 @@ typedef struct {
     unsigned char kw;
 } sql_word_t;
 
-/* Keywords by what the grammar does with them; words not here are bare
- * identifiers (a function when "(" follows). */
+/* Keywords by what the grammar does with them, sorted for a binary search
+ * (byte order); words not here are bare identifiers (a function when "("
+ * follows). */
 static const sql_word_t sql_words[] = {
-    { "select", T_STMT, KW_SELECT },
-    { "insert", T_STMT, KW_INSERT },
-    { "update", T_STMT, KW_UPDATE },
-    { "delete", T_STMT, KW_DELETE },
-    { "drop", T_STMT, KW_DDL },
-    { "create", T_STMT, KW_DDL },
-    { "alter", T_STMT, KW_DDL },
-    { "truncate", T_STMT, KW_DDL },
-    { "rename", T_STMT, KW_DDL },
-    { "exec", T_STMT, KW_EXEC },
-    { "execute", T_STMT, KW_EXEC },
-    { "declare", T_STMT, KW_DECLARE },
-    { "shutdown", T_STMT, KW_SHUTDOWN },
-    { "waitfor", T_STMT, KW_WAITFOR },
-    { "begin", T_STMT, KW_BEGIN },
-    { "goto", T_STMT, KW_GOTO },
-    { "union", T_UNION, KW_NONE },
-    { "intersect", T_UNION, KW_NONE },
-    { "except", T_UNION, KW_NONE },
-    { "from", T_KEYWORD, KW_FROM },
-    { "into", T_KEYWORD, KW_INTO },
-    { "values", T_KEYWORD, KW_VALUES },
-    { "set", T_KEYWORD, KW_SET },
-    { "table", T_KEYWORD, KW_OBJECT },
-    { "database", T_KEYWORD, KW_OBJECT },
-    { "schema", T_KEYWORD, KW_OBJECT },
-    { "view", T_KEYWORD, KW_OBJECT },
-    { "index", T_KEYWORD, KW_OBJECT },
-    { "trigger", T_KEYWORD, KW_OBJECT },
-    { "function", T_KEYWORD, KW_OBJECT },
-    { "login", T_KEYWORD, KW_OBJECT },
-    { "order", T_KEYWORD, KW_ORDER },
-    { "group", T_KEYWORD, KW_GROUP },
-    { "by", T_KEYWORD, KW_BY },
-    { "having", T_KEYWORD, KW_HAVING },
-    { "limit", T_KEYWORD, KW_LIMIT },
-    { "offset", T_KEYWORD, KW_LIMIT },
-    { "procedure", T_KEYWORD, KW_PROCEDURE },
-    { "delay", T_KEYWORD, KW_DELAY },
     { "all", T_KEYWORD, KW_ALL },
-    { "distinct", T_KEYWORD, KW_ALL },
-    { "top", T_KEYWORD, KW_TOP },
-    { "as", T_KEYWORD, KW_AS },
-    { "where", T_KEYWORD, KW_WHERE },
-    { "outfile", T_KEYWORD, KW_OUTFILE },
-    { "dumpfile", T_KEYWORD, KW_OUTFILE },
+    { "alter", T_STMT, KW_DDL },
     { "and", T_LOGIC, KW_NONE },
-    { "or", T_LOGIC, KW_NONE },
-    { "xor", T_LOGIC, KW_NONE },
-    { "not", T_OP, KW_NOT },
-    { "like", T_OP, KW_NONE },
-    { "rlike", T_OP, KW_NONE },
-    { "regexp", T_OP, KW_NONE },
-    { "similar", T_OP, KW_NONE },
-    { "sounds", T_OP, KW_NONE },
-    { "is", T_OP, KW_NONE },
-    { "in", T_OP, KW_NONE },
-    { "between", T_OP, KW_NONE },
-    { "div", T_OP, KW_NONE },
-    { "mod", T_OP, KW_NONE },
-    { "collate", T_OP, KW_NONE },
-    { "escape", T_OP, KW_NONE },
-    { "when", T_OP, KW_NONE },
-    { "then", T_OP, KW_NONE },
-    { "else", T_OP, KW_NONE },
-    { "case", T_OP, KW_CASE },
-    { "end", T_OP, KW_END },
-    { "null", T_NUMBER, KW_NULL },
-    { "true", T_NUMBER, KW_NULL },
-    { "false", T_NUMBER, KW_NULL },
-    { "sleep", T_WORD, KW_FN_DANGER },
+    { "as", T_KEYWORD, KW_AS },
+    { "ascii", T_WORD, KW_FN_SQL },
+    { "begin", T_STMT, KW_BEGIN },
     { "benchmark", T_WORD, KW_FN_DANGER },
-    { "pg_sleep", T_WORD, KW_FN_DANGER },
-    { "load_file", T_WORD, KW_FN_DANGER },
-    { "extractvalue", T_WORD, KW_FN_DANGER },
-    { "updatexml", T_WORD, KW_FN_DANGER },
-    { "xp_cmdshell", T_WORD, KW_FN_DANGER },
-    { "sys_eval", T_WORD, KW_FN_DANGER },
-    { "sys_exec", T_WORD, KW_FN_DANGER },
-    { "randomblob", T_WORD, KW_FN_DANGER },
-    { "receive_message", T_WORD, KW_FN_DANGER },
-    { "get_host_address", T_WORD, KW_FN_DANGER },
-    { "name_const", T_WORD, KW_FN_DANGER },
+    { "between", T_OP, KW_WORDOP },
+    { "by", T_KEYWORD, KW_BY },
+    { "case", T_OP, KW_CASE },
+    { "cast", T_WORD, KW_FN_SQL },
     { "char", T_WORD, KW_FN_SQL },
     { "chr", T_WORD, KW_FN_SQL },
+    { "coalesce", T_WORD, KW_FN_SQL },
+    { "collate", T_OP, KW_NONE },
     { "concat", T_WORD, KW_FN_SQL },
     { "concat_ws", T_WORD, KW_FN_SQL },
-    { "group_concat", T_WORD, KW_FN_SQL },
-    { "version", T_WORD, KW_FN_SQL },
-    { "user", T_WORD, KW_FN_SQL },
-    { "current_user", T_WORD, KW_FN_SQL },
-    { "system_user", T_WORD, KW_FN_SQL },
-    { "substring", T_WORD, KW_FN_SQL },
-    { "substr", T_WORD, KW_FN_SQL },
-    { "mid", T_WORD, KW_FN_SQL },
-    { "ascii", T_WORD, KW_FN_SQL },
-    { "ord", T_WORD, KW_FN_SQL },
-    { "hex", T_WORD, KW_FN_SQL },
-    { "unhex", T_WORD, KW_FN_SQL },
-    { "cast", T_WORD, KW_FN_SQL },
     { "convert", T_WORD, KW_FN_SQL },
     { "count", T_WORD, KW_FN_SQL },
-    { "if", T_WORD, KW_FN_SQL },
-    { "iif", T_WORD, KW_FN_SQL },
-    { "ifnull", T_WORD, KW_FN_SQL },
-    { "isnull", T_WORD, KW_FN_SQL },
-    { "coalesce", T_WORD, KW_FN_SQL },
-    { "md5", T_WORD, KW_FN_SQL },
-    { "sha1", T_WORD, KW_FN_SQL },
-    { "length", T_WORD, KW_FN_SQL },
-    { "rand", T_WORD, KW_FN_SQL },
-    { "floor", T_WORD, KW_FN_SQL },
-    { "exp", T_WORD, KW_FN_SQL },
-    { "elt", T_WORD, KW_FN_SQL },
-    { "make_set", T_WORD, KW_FN_SQL },
+    { "create", T_STMT, KW_DDL },
+    { "current_user", T_WORD, KW_FN_SQL },
+    { "database", T_KEYWORD, KW_OBJECT },
     { "db_name", T_WORD, KW_FN_SQL },
-    { "utl_inaddr", T_WORD, KW_FN_SQL },
     { "dbms_pipe", T_WORD, KW_FN_SQL },
+    { "declare", T_STMT, KW_DECLARE },
+    { "delay", T_KEYWORD, KW_DELAY },
+    { "delete", T_STMT, KW_DELETE },
+    { "distinct", T_KEYWORD, KW_ALL },
+    { "div", T_OP, KW_WORDOP },
+    { "drop", T_STMT, KW_DDL },
+    { "dumpfile", T_KEYWORD, KW_OUTFILE },
+    { "else", T_OP, KW_NONE },
+    { "elt", T_WORD, KW_FN_SQL },
+    { "end", T_OP, KW_END },
+    { "escape", T_OP, KW_NONE },
+    { "except", T_UNION, KW_NONE },
+    { "exec", T_STMT, KW_EXEC },
+    { "execute", T_STMT, KW_EXEC },
+    { "exp", T_WORD, KW_FN_SQL },
+    { "extractvalue", T_WORD, KW_FN_DANGER },
+    { "false", T_NUMBER, KW_NULL },
+    { "floor", T_WORD, KW_FN_SQL },
+    { "from", T_KEYWORD, KW_FROM },
+    { "function", T_KEYWORD, KW_OBJECT },
+    { "get_host_address", T_WORD, KW_FN_DANGER },
+    { "goto", T_STMT, KW_GOTO },
+    { "group", T_KEYWORD, KW_GROUP },
+    { "group_concat", T_WORD, KW_FN_SQL },
+    { "having", T_KEYWORD, KW_HAVING },
+    { "hex", T_WORD, KW_FN_SQL },
+    { "if", T_WORD, KW_FN_SQL },
+    { "ifnull", T_WORD, KW_FN_SQL },
+    { "iif", T_WORD, KW_FN_SQL },
+    { "in", T_OP, KW_WORDOP },
+    { "index", T_KEYWORD, KW_OBJECT },
+    { "insert", T_STMT, KW_INSERT },
+    { "intersect", T_UNION, KW_NONE },
+    { "into", T_KEYWORD, KW_INTO },
+    { "is", T_OP, KW_WORDOP },
+    { "isnull", T_WORD, KW_FN_SQL },
+    { "length", T_WORD, KW_FN_SQL },
+    { "like", T_OP, KW_WORDOP },
+    { "limit", T_KEYWORD, KW_LIMIT },
+    { "load_file", T_WORD, KW_FN_DANGER },
+    { "make_set", T_WORD, KW_FN_SQL },
+    { "md5", T_WORD, KW_FN_SQL },
+    { "mid", T_WORD, KW_FN_SQL },
+    { "mod", T_OP, KW_WORDOP },
+    { "name_const", T_WORD, KW_FN_DANGER },
+    { "not", T_OP, KW_NOT },
+    { "null", T_NUMBER, KW_NULL },
+    { "offset", T_KEYWORD, KW_LIMIT },
+    { "or", T_LOGIC, KW_NONE },
+    { "ord", T_WORD, KW_FN_SQL },
+    { "order", T_KEYWORD, KW_ORDER },
+    { "outfile", T_KEYWORD, KW_OUTFILE },
+    { "pg_sleep", T_WORD, KW_FN_DANGER },
+    { "procedure", T_KEYWORD, KW_PROCEDURE },
+    { "rand", T_WORD, KW_FN_SQL },
+    { "randomblob", T_WORD, KW_FN_DANGER },
+    { "receive_message", T_WORD, KW_FN_DANGER },
+    { "regexp", T_OP, KW_WORDOP },
+    { "rename", T_STMT, KW_DDL },
+    { "rlike", T_OP, KW_WORDOP },
+    { "schema", T_KEYWORD, KW_OBJECT },
+    { "select", T_STMT, KW_SELECT },
+    { "set", T_KEYWORD, KW_SET },
+    { "sha1", T_WORD, KW_FN_SQL },
+    { "shutdown", T_STMT, KW_SHUTDOWN },
+    { "similar", T_OP, KW_WORDOP },
+    { "sleep", T_WORD, KW_FN_DANGER },
+    { "sounds", T_OP, KW_WORDOP },
+    { "substr", T_WORD, KW_FN_SQL },
+    { "substring", T_WORD, KW_FN_SQL },
+    { "sys_eval", T_WORD, KW_FN_DANGER },
+    { "sys_exec", T_WORD, KW_FN_DANGER },
+    { "system_user", T_WORD, KW_FN_SQL },
+    { "table", T_KEYWORD, KW_OBJECT },
+    { "then", T_OP, KW_NONE },
+    { "time", T_KEYWORD, KW_DELAY },
+    { "top", T_KEYWORD, KW_TOP },
+    { "trigger", T_KEYWORD, KW_OBJECT },
+    { "true", T_NUMBER, KW_NULL },
+    { "truncate", T_STMT, KW_DDL },
+    { "unhex", T_WORD, KW_FN_SQL },
+    { "union", T_UNION, KW_NONE },
+    { "update", T_STMT, KW_UPDATE },
+    { "updatexml", T_WORD, KW_FN_DANGER },
+    { "use", T_STMT, KW_USE },
+    { "user", T_WORD, KW_FN_SQL },
+    { "utl_inaddr", T_WORD, KW_FN_SQL },
+    { "values", T_KEYWORD, KW_VALUES },
+    { "version", T_WORD, KW_FN_SQL },
+    { "view", T_KEYWORD, KW_OBJECT },
+    { "waitfor", T_STMT, KW_WAITFOR },
+    { "when", T_OP, KW_NONE },
+    { "where", T_KEYWORD, KW_WHERE },
+    { "xor", T_LOGIC, KW_NONE },
+    { "xp_cmdshell", T_WORD, KW_FN_DANGER },
 };
+
+static const sql_word_t proc_word = { "xp_", T_WORD, KW_PROC };
 
 typedef struct {
     char type;
@@ -283,9 +290,18 @@ sql_lookup(const unsigned char *w, size_t len)
     for (size_t i = 0; i < len; i++) {
         low[i] = (char) bn_waf_lower(w[i]);
     }
-    for (size_t i = 0; i < sizeof(sql_words) / sizeof(sql_words[0]); i++) {
-        if (strlen(sql_words[i].word) == len && memcmp(sql_words[i].word, low, len) == 0) {
-            return &sql_words[i];
+    low[len] = '\0';
+    for (size_t lo = 0, hi = sizeof(sql_words) / sizeof(sql_words[0]); lo < hi;) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(low, sql_words[mid].word);
+
+        if (c == 0) {
+            return &sql_words[mid];
+        }
+        if (c < 0) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
         }
     }
     return NULL;
@@ -377,7 +393,7 @@ sql_operator(const unsigned char *s, size_t n, size_t i, char *type, bool *unary
 {
     static const char *const three[] = { "<=>" };
     static const char *const two[] = { "<=", ">=", "<>", "!=", "==", ":=", "<<", ">>", "!<", "!>",
-                                       "||", "&&" };
+                                       "||", "&&", "::" };
     size_t k;
 
     *unary = false;
@@ -428,6 +444,11 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bo
     while (i < n) {
         unsigned char c = s[i];
 
+        if (lx->nt == 2 && lx->t[1].type == T_WORD && strchr("snvb", lx->t[0].type) != NULL) {
+            /* "O'Brien", "hello world": SQL never puts a bare word right
+             * after an operand, so no shape can follow; stop reading. */
+            break;
+        }
         if (lx->nt >= MAXT) {
             while (i < n && sql_space(s[i])) {
                 i++;
@@ -477,6 +498,12 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bo
             sql_push(lx, T_STRING, KW_NONE, open, false);
             continue;
         }
+        if (c == '\\' && i + 1 < n && s[i + 1] == 'N') {
+            /* MySQL's \N is NULL. */
+            sql_push(lx, T_NUMBER, KW_NULL, false, false);
+            i += 2;
+            continue;
+        }
         if (c == '`') {
             for (j = i + 1; j < n && s[j] != '`'; j++) {
             }
@@ -512,6 +539,19 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bo
                     }
                 }
             }
+            if (j < n && sql_word_start(s[j])) {
+                /* "1a" is a name; "1union", "1or" a number and a keyword. */
+                size_t e = j;
+
+                while (e < n && sql_word_char(s[e])) {
+                    e++;
+                }
+                if (sql_lookup(s + j, e - j) == NULL) {
+                    sql_push(lx, T_WORD, KW_NONE, false, false);
+                    i = e;
+                    continue;
+                }
+            }
             sql_push(lx, T_NUMBER, KW_NONE, false, false);
             i = j;
             continue;
@@ -538,12 +578,22 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bo
             }
             for (j = i; j < n && sql_word_char(s[j]); j++) {
             }
+            if (c == '_' && j < n && s[j] == '\'') {
+                i = j; /* _latin1'...': a string with its character set */
+                continue;
+            }
             len = j - i;
             w = sql_lookup(s + i, len);
+            if (w == NULL && len > 3 && s[i + 2] == '_'
+                && (bn_waf_prefix_eq((const char *) s + i, len, "xp_")
+                    || bn_waf_prefix_eq((const char *) s + i, len, "sp_"))) {
+                w = &proc_word;
+            }
             for (k = j; k < n && sql_space(s[k]); k++) {
             }
             type = w != NULL ? w->type : T_WORD;
-            if (k < n && s[k] == '(' && (type == T_WORD || (type == T_STMT && w->kw != KW_SELECT))) {
+            if (k < n && s[k] == '('
+                && (type == T_WORD || (w != NULL && (w->kw == KW_INSERT || w->kw == KW_OBJECT)))) {
                 type = T_FUNC;
             }
             sql_push(lx, type, w != NULL ? w->kw : KW_NONE, false, w != NULL && w->kw == KW_NOT);
@@ -728,6 +778,8 @@ sql_select(const sql_lex_t *lx, int i, unsigned *f)
         }
         if (tt(lx, j) == T_KEYWORD && tk(lx, j) == KW_AS) {
             j += 2;
+        } else if (tt(lx, j) == T_WORD && (tt(lx, j + 1) == T_COMMA || tk(lx, j + 1) == KW_FROM)) {
+            j++; /* an alias without "as" */
         }
         if (tt(lx, j) != T_COMMA) {
             break;
@@ -746,14 +798,26 @@ sql_select(const sql_lex_t *lx, int i, unsigned *f)
     case T_UNION:
     case T_RPAREN:
         return j;
+    case T_STMT:
+        /* SQL Server runs the next statement without a ";". */
+        return sql_stmt(lx, j, f) >= 0 ? j : -1;
     case T_KEYWORD:
         if (tk(lx, j) == KW_FROM) {
             /* from a table: a name, then the end or a clause. */
+            if (at_end(lx, j + 1)) {
+                return j + 1;
+            }
             if (tt(lx, j + 1) != T_WORD && tt(lx, j + 1) != T_LPAREN) {
                 return -1;
             }
             j += 2;
-            if (at_end(lx, j) || strchr("c;U),&", tt(lx, j)) != NULL
+            if (tt(lx, j) == T_KEYWORD && tk(lx, j) == KW_WHERE) {
+                j = at_end(lx, j + 1) ? j + 1 : sql_expr(lx, j + 1, f);
+                if (j < 0) {
+                    return -1;
+                }
+            }
+            if (at_end(lx, j) || strchr("c;U),&E", tt(lx, j)) != NULL
                 || (tt(lx, j) == T_KEYWORD && tk(lx, j) != KW_FROM)) {
                 return j;
             }
@@ -789,16 +853,25 @@ sql_stmt(const sql_lex_t *lx, int i, unsigned *f)
     case KW_UPDATE:
         return tt(lx, i + 1) == T_WORD && tk(lx, i + 2) == KW_SET ? i + 3 : -1;
     case KW_DELETE:
+        if (tt(lx, i + 1) == T_WORD && tk(lx, i + 2) == KW_FROM) {
+            i++; /* delete ignore from, delete low_priority from */
+        }
         return tk(lx, i + 1) == KW_FROM && tt(lx, i + 2) == T_WORD ? i + 3 : -1;
     case KW_DDL:
         return tk(lx, i + 1) == KW_OBJECT && (tt(lx, i + 2) == T_WORD || at_end(lx, i + 2))
                    ? i + 3
                    : -1;
     case KW_EXEC:
-        return tt(lx, i + 1) == T_WORD || tt(lx, i + 1) == T_FUNC || tt(lx, i + 1) == T_VAR
-                       || tt(lx, i + 1) == T_LPAREN
-                   ? i + 2
-                   : -1;
+        /* exec xp_cmdshell ..., exec master..xp_cmdshell, exec(@sql):
+         * what follows is the procedure's arguments. */
+        if (tk(lx, i + 1) == KW_PROC || tk(lx, i + 1) == KW_FN_DANGER || tt(lx, i + 1) == T_VAR
+            || tt(lx, i + 1) == T_LPAREN || tt(lx, i + 1) == T_FUNC) {
+            return lx->nt;
+        }
+        return -1;
+    case KW_USE:
+        return tt(lx, i + 1) == T_WORD && (at_end(lx, i + 2) || tt(lx, i + 2) == T_SEMI) ? i + 2
+                                                                                           : -1;
     case KW_DECLARE:
         return tt(lx, i + 1) == T_VAR ? i + 2 : -1;
     case KW_SHUTDOWN:
@@ -807,9 +880,12 @@ sql_stmt(const sql_lex_t *lx, int i, unsigned *f)
     case KW_WAITFOR:
         return tk(lx, i + 1) == KW_DELAY && tt(lx, i + 2) == T_STRING ? i + 3 : -1;
     case KW_BEGIN:
-        /* begin declare ..., begin try select ... */
+        /* begin declare ..., begin try select ..., begin dbms_lock.sleep(5) */
         if (tt(lx, i + 1) == T_WORD && tt(lx, i + 2) == T_STMT) {
             i++;
+        }
+        if (tt(lx, i + 1) == T_FUNC) {
+            return sql_primary(lx, i + 1, f);
         }
         return sql_stmt(lx, i + 1, f);
     case KW_GOTO:
@@ -858,7 +934,8 @@ sql_clause(const sql_lex_t *lx, int i, unsigned *f)
             i++;
         }
     case KW_HAVING:
-        return sql_expr(lx, i + 1, f);
+    case KW_WHERE:
+        return at_end(lx, i + 1) ? i + 1 : sql_expr(lx, i + 1, f);
     case KW_INTO:
         return tk(lx, i + 1) == KW_OUTFILE && tt(lx, i + 2) == T_STRING ? i + 3 : -1;
     case KW_PROCEDURE:
@@ -895,6 +972,10 @@ sql_tail(const sql_lex_t *lx, int i, unsigned *f, int depth)
         if (at_end(lx, i + 1) || tt(lx, i + 1) == T_COMMENT) {
             return true;
         }
+        if (tt(lx, i + 1) == T_LPAREN && tt(lx, i + 2) == T_STMT && tk(lx, i + 2) == KW_SELECT) {
+            *f |= F_STACK | F_SUB;
+            return true;
+        }
         j = sql_stmt(lx, i + 1, f);
         if (j < 0) {
             return false;
@@ -902,6 +983,9 @@ sql_tail(const sql_lex_t *lx, int i, unsigned *f, int depth)
         *f |= F_STACK;
         return true;
     case T_UNION:
+        if (at_end(lx, i + 1) || tt(lx, i + 1) == T_COMMENT) {
+            return true; /* "... and 1=0 union": the rest elsewhere */
+        }
         j = sql_union(lx, i, f);
         if (j < 0) {
             return false;
@@ -937,7 +1021,8 @@ static const char *
 sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
 {
     unsigned f = 0;
-    int j;
+    int j, start = i;
+    bool lit0 = raw && strchr("snv", tt(lx, 0)) != NULL;
 
     while (tt(lx, i) == T_RPAREN) {
         i++;
@@ -957,32 +1042,37 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
         }
         return NULL;
     case T_UNION:
-        if (!raw && tt(lx, i + 1) == T_STMT && tk(lx, i + 1) == KW_SELECT && at_end(lx, i + 2)) {
+        if ((!raw || lit0) && tt(lx, i + 1) == T_STMT && tk(lx, i + 1) == KW_SELECT
+            && at_end(lx, i + 2)) {
             return "sqli: union select";
         }
         return sql_union(lx, i, &f) >= 0 ? "sqli: union select" : NULL;
     case T_STMT:
         /* 'exec master..xp_cmdshell, 'declare @s: SQL Server runs a
          * statement that follows another without a ";". */
-        if (!raw && sql_stmt(lx, i, &f) >= 0) {
-            return "sqli: statement after a string";
+        if ((!raw || i > start || tk(lx, i) == KW_WAITFOR || tk(lx, i) == KW_EXEC
+             || tk(lx, i) == KW_DECLARE)
+            && sql_stmt(lx, i, &f) >= 0) {
+            return "sqli: statement after the value";
         }
         return NULL;
     case T_LPAREN:
-        /* '('12')+and...: a group after the string, judged with what
-         * follows it. */
+    case T_FUNC:
+        /* '('12')+and..., '+coalesce('a')+and...: a group or a call
+         * after the string, judged with what follows it. */
         if (raw) {
             return NULL;
         }
-        j = sql_group(lx, i, &f);
+        j = sql_primary(lx, i, &f);
         return j > i ? sql_after_operand(lx, j, raw, paranoia) : NULL;
     case T_KEYWORD:
         j = sql_clause(lx, i, &f);
         if (j < 0 || !sql_tail(lx, j, &f, 0)) {
             return NULL;
         }
-        if (!raw || paranoia >= 2 || (f & (F_COMMENT | F_UNION | F_STACK))) {
-            return "sqli: order/group by clause";
+        if (!raw || lit0 || paranoia >= 2
+            || (f & (F_COMMENT | F_UNION | F_STACK | F_DANGER | F_SUB))) {
+            return "sqli: clause after the value";
         }
         return NULL;
     case T_LOGIC:
@@ -1023,6 +1113,15 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
         }
         if ((f & (F_SQLFN | F_COMMENT)) && !raw) {
             return "sqli: string closed then operator";
+        }
+        if (!raw && (f & F_LITERAL)
+            && ((f & F_CMP) || lx->t[i].kw == KW_WORDOP
+                || (j == lx->nt && j == i + 2 && lx->t[j - 1].open))) {
+            /* 'like'0, 1'*@@version*-0 = '0, A' - 'B */
+            return "sqli: string closed then comparison";
+        }
+        if (lit0 && (f & F_COMMENT) && (f & F_LITERAL)) {
+            return "sqli: arithmetic then comment";
         }
         if (paranoia >= 2 && (f & (F_SQLFN | F_COMMENT))) {
             return "sqli: operator and function";
@@ -1085,6 +1184,10 @@ sql_raw(const sql_lex_t *lx, unsigned paranoia)
             && sql_tail(lx, j, &f, 0)) {
             return "sqli: nested SQL functions";
         }
+        if (tt(lx, 0) == T_LPAREN && (f & F_LITERAL) && sql_tail(lx, j, &f, 0)
+            && (f & F_COMMENT)) {
+            return "sqli: group then comment";
+        }
         return sql_after_operand(lx, j, true, paranoia);
     }
     default:
@@ -1112,11 +1215,7 @@ bn_waf_sqli(const char *s, size_t n, unsigned paranoia, bn_waf_detect_t *m)
     const char *reason;
     sql_lex_t lx;
 
-    m->reason = NULL;
-    m->fingerprint[0] = '\0';
-    if (paranoia < 1) {
-        paranoia = 1;
-    }
+    paranoia = bn_waf_begin(m, paranoia);
     /* A form-encoded value may still hold "+" for blanks ("1+or+1=1"):
      * a second pass reads it so. */
     for (int plus = 0; plus < (memchr(s, '+', n) != NULL ? 2 : 1); plus++) {

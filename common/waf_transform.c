@@ -22,16 +22,18 @@
  *   windows-1252 characters (at most 3) for 128-159 (span >= 5) fit too,
  *   as every span is at least 3.  A named reference spans '&', its name
  *   and usually ';'; every name has at least 2 letters and a value of at
- *   most 3 bytes, and a test checks value <= 1 + name for each entry.
+ *   most 3 bytes, and bn_waf_transform_check_tables() checks each
+ *   value fits its shortest spelling.
  * - js: \xHH (4) gives U+00HH, at most 2; \uHHHH (6) at most 3 (U+FFFD for
  *   a lone surrogate); a pair of \u escapes (a surrogate takes 4 hex
- *   digits, so each spans at least 6) gives 4; \u{d hex} spans d + 4: 2 bytes need d >= 2 (span 6), 3 need
- *   d >= 3, 4 need d >= 5, and U+FFFD is written only for spans >= 5.
- *   \OOO (4) is at most U+00FF, 2 bytes; \O (2) and \<char> (2) give 1;
- *   an escaped line break gives nothing.  CSS \ + d hex digits (d + 1
- *   bytes): d = 1 is below U+0010 (1 byte), d = 2 below U+0100 (2),
- *   d = 3 or 4 below U+10000 (3), d = 5 or 6 at most 4 bytes (U+FFFD, 3,
- *   for a value past U+10FFFF, which takes 6 digits).
+ *   digits, so each spans at least 6) gives 4; \u{d hex} spans d + 4:
+ *   2 bytes need d >= 2 (span 6), 3 need d >= 3, 4 need d >= 5, and
+ *   U+FFFD is written only for spans >= 5.  \OOO (4) is at most U+00FF,
+ *   2 bytes; \O (2) and \<char> (2) give 1; an escaped line break gives
+ *   nothing.  CSS \ and d hex digits (d + 1 bytes): d = 1 is below U+0010
+ *   (1 byte), d = 2 below U+0100 (2), d = 3 or 4 below U+10000 (3), d = 5
+ *   or 6 at most 4 bytes (U+FFFD, 3, for a value past U+10FFFF, which
+ *   takes 6 digits).
  * - unicode: a mapped character gives 1 byte or none; its UTF-8 form is
  *   at least 2 (U+00A0 up) bytes long.
  * - lower, nul: one byte gives one or none.
@@ -182,33 +184,41 @@ hex4(const unsigned char *s, size_t n)
 /*
  * url: one round of percent-decoding from in to out, which may be the same
  * buffer: out never gets ahead of in (see the proof above), and each span
- * is read whole before its bytes are written.  Returns the length; *did
- * says whether anything was decoded, *bad whether a '%' began no escape.
+ * is read whole before its bytes are written.  Returns the length; *again
+ * says whether another round could change it (this one decoded something
+ * and its output holds a '%'), *high whether a decoded byte may lead a
+ * UTF-8 sequence, *bad whether a '%' began no escape.
  */
 static size_t
-url_round(const char *in, size_t n, char *out, bool plus, bool *did, bool *bad, unsigned *flags)
+url_round(const char *in, size_t n, char *out, bool plus, bool *again, bool *high, bool *bad,
+          unsigned *flags)
 {
     const unsigned char *u = (const unsigned char *) in;
     size_t i = 0, o = 0, span;
+    bool did = false, pct = false;
     long cp, lo;
     int h1, h2;
 
     while (i < n) {
-        if (u[i] == '+' && plus) {
-            out[o++] = ' ';
-            i++;
-            *did = true;
+        /* A forward copy is safe in place: o <= i. */
+        if (u[i] != '%' && u[i] != '+') {
+            out[o++] = in[i++];
             continue;
         }
-        if (u[i] != '%') {
-            out[o++] = in[i++];
+        if (u[i] == '+') {
+            out[o++] = plus ? ' ' : '+';
+            did = did || plus;
+            i++;
             continue;
         }
         if (i + 2 < n && (h1 = bn_hex_value(u[i + 1])) != -1
             && (h2 = bn_hex_value(u[i + 2])) != -1) {
-            out[o++] = (char) (h1 << 4 | h2);
+            out[o] = (char) (h1 << 4 | h2);
+            pct = pct || out[o] == '%';
+            *high = *high || (unsigned char) out[o] >= 0xc0;
+            o++;
             i += 3;
-            *did = true;
+            did = true;
             continue;
         }
         /* IIS's %uHHHH: a UTF-16 code unit, a pair when one follows another. */
@@ -226,12 +236,17 @@ url_round(const char *in, size_t n, char *out, bool plus, bool *did, bool *bad, 
             }
             i += span;
             o += bn_utf8_encode((uint32_t) cp, out + o);
-            *did = true;
+            /* Never an overlong form itself: bn_utf8_encode() writes the
+             * shortest, and its lead byte is no continuation of another. */
+            pct = pct || cp == '%';
+            did = true;
             continue;
         }
         *bad = true;
+        pct = true;
         out[o++] = in[i++];
     }
+    *again = did && pct;
     return o;
 }
 
@@ -244,19 +259,17 @@ url_round(const char *in, size_t n, char *out, bool plus, bool *did, bool *bad, 
 static size_t
 t_url(const char *in, size_t n, char *out, unsigned *flags)
 {
-    bool did = false, any, bad = false, ignored = false;
+    bool again, high = false, bad = false, ignored = false;
     size_t len;
 
-    len = url_round(in, n, out, true, &did, &bad, flags);
-    any = did;
-    for (int round = 1; did && round < URL_ROUNDS; round++) {
-        did = false;
-        len = url_round(out, len, out, false, &did, &ignored, flags);
+    len = url_round(in, n, out, true, &again, &high, &bad, flags);
+    for (int round = 1; again && round < URL_ROUNDS; round++) {
+        len = url_round(out, len, out, false, &again, &high, &ignored, flags);
     }
     if (bad) {
         *flags |= BN_WAF_F_BAD_PERCENT;
     }
-    if (any && bn_waf_utf8_overlong(out, len)) {
+    if (high && bn_waf_utf8_overlong(out, len)) {
         *flags |= BN_WAF_F_OVERLONG;
     }
     return len;
@@ -359,12 +372,14 @@ entity_find(const unsigned char *name, size_t len)
 
 /* WHATWG HTML 13.2.5.80: what a numeric reference to 0x80-0x9F means
  * (windows-1252); 0 for the five it leaves alone. */
+/* clang-format off */
 static const uint16_t c1_remap[32] = {
-    0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
-    0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017d, 0,
-    0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
-    0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0, 0x017e, 0x0178,
+    0x20ac, 0,      0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+    0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017d, 0,
+    0,      0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+    0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0,      0x017e, 0x0178,
 };
+/* clang-format on */
 
 /* The numeric reference at u (after "&#"), as a browser reads it: digits
  * greedily, ';' optional.  Returns the span after "&#", 0 for none. */
@@ -999,7 +1014,8 @@ bn_waf_transform_check_tables(void)
     }
     for (size_t i = 0; i < BN_NELEMS(lookalikes); i++) {
         cp = lookalikes[i].cp;
-        if (cp < 0x80 || (i > 0 && lookalikes[i - 1].cp >= cp) || lookalike(cp) != lookalikes[i].to) {
+        if (cp < 0x80 || (i > 0 && lookalikes[i - 1].cp >= cp)
+            || lookalike(cp) != lookalikes[i].to) {
             return false;
         }
     }

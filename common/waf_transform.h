@@ -13,12 +13,12 @@
 #include "bouncer.h"
 
 typedef enum {
-    BN_WAF_T_URL = 0,    /* %HH, '+' as space (first round), %uHHHH to UTF-8; until stable, 4 rounds */
-    BN_WAF_T_HTML,       /* &#DDD; &#xHH; (';' optional) and named references, to UTF-8 */
-    BN_WAF_T_JS,         /* JS \xHH \uHHHH \u{H..} \OOO \<char>; CSS \HHHHHH */
-    BN_WAF_T_UNICODE,    /* fullwidth forms and a few look-alikes to ASCII; bad UTF-8 flagged */
-    BN_WAF_T_LOWER,      /* ASCII case folding */
-    BN_WAF_T_SPACE,      /* runs of whitespace (and U+00A0) to one space */
+    BN_WAF_T_URL = 0, /* %HH, '+' as space (first round), %uHHHH to UTF-8; until stable, 4 rounds */
+    BN_WAF_T_HTML,    /* &#DDD; &#xHH; (';' optional) and named references, to UTF-8 */
+    BN_WAF_T_JS,      /* JS \xHH \uHHHH \u{H..} \OOO \<char>; CSS \HHHHHH */
+    BN_WAF_T_UNICODE, /* fullwidth forms and a few look-alikes to ASCII; bad UTF-8 flagged */
+    BN_WAF_T_LOWER,   /* ASCII case folding */
+    BN_WAF_T_SPACE,   /* runs of whitespace (and U+00A0) to one space */
     BN_WAF_T_SQLCOMMENT, /* SQL comments to one space; MySQL's executable ones keep their content */
     BN_WAF_T_PATH,       /* '\\' to '/', "//" "/./" "/../" resolved, never above the start */
     BN_WAF_T_NUL,        /* NUL bytes removed */

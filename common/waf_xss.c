@@ -163,6 +163,14 @@ static const char *const xss_code_tags[] = { "script", "iframe", "frame",  "fram
 static bool
 xss_event_name(const unsigned char *s, size_t len)
 {
+    /* x:ontimer, ev:onload: the name after a namespace prefix. */
+    for (size_t k = len; k > 0; k--) {
+        if (s[k - 1] == ':') {
+            s += k;
+            len -= k;
+            break;
+        }
+    }
     return len >= 4 && bn_waf_lower(s[0]) == 'o' && bn_waf_lower(s[1]) == 'n' && xss_alpha(s[2])
            && xss_alpha(s[3]);
 }
@@ -285,6 +293,21 @@ xss_tag(const unsigned char *s, size_t n, size_t i, size_t *next, unsigned paran
     return NULL;
 }
 
+/* Whether the script URL at s[i] goes on with code, not prose
+ * ("javascript: the good parts"): a call, a template, an assignment. */
+static bool
+xss_codeish(const unsigned char *s, size_t n, size_t i)
+{
+    size_t lim = BN_WAF_MIN(n, i + XSS_PEEK);
+
+    for (; i < lim; i++) {
+        if (s[i] == '(' || s[i] == '`' || s[i] == '=' || s[i] == '%') {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* JS names whose call is what an injected script does. */
 static const char *const xss_sinks[] = {
     "alert",   "prompt",     "confirm",  "eval",     "settimeout",   "setinterval", "function",
@@ -319,26 +342,20 @@ xss_call_at(const unsigned char *s, size_t n, size_t i, bool any_call)
         while (i < lim && xss_space(s[i])) {
             i++;
         }
-        if (i < lim && s[i] == '.') {
-            i++;
-            continue;
-        }
         if (i < lim && s[i] == '[') {
             /* window['al'+'ert'] */
             while (i < lim && s[i] != ']') {
                 i++;
             }
-            if (i < lim) {
-                i++;
-            }
+            i = BN_WAF_MIN(i + 1, lim);
             sink = true;
             while (i < lim && xss_space(s[i])) {
                 i++;
             }
-            if (i < lim && s[i] == '.') {
-                i++;
-                continue;
-            }
+        }
+        if (i < lim && s[i] == '.') {
+            i++;
+            continue;
         }
         break;
     }
@@ -416,17 +433,17 @@ bn_waf_xss(const char *str, size_t n, unsigned paranoia, bn_waf_detect_t *m)
     const char *reason;
     size_t i, next, na, nl;
 
-    m->reason = NULL;
-    m->fingerprint[0] = '\0';
-    if (paranoia < 1) {
-        paranoia = 1;
-    }
+    paranoia = bn_waf_begin(m, paranoia);
     if (n == 0) {
         return false;
     }
     reason = xss_script_url(s, n, 0);
-    if (reason != NULL) {
+    if (reason != NULL && xss_codeish(s, n, 0)) {
         return bn_waf_found(m, reason, "url", 3);
+    }
+    if ((s[0] == ';' || s[0] == ')') && xss_breakout_at(s, n, 0, paranoia)) {
+        /* ;alert(1);: a value that lands in a script outside a string. */
+        return bn_waf_found(m, "xss: script statement then a call", "breakout", 8);
     }
     for (i = 0; i < n;) {
         unsigned char c = s[i];
@@ -437,7 +454,13 @@ bn_waf_xss(const char *str, size_t n, unsigned paranoia, bn_waf_detect_t *m)
                 if (reason != NULL) {
                     return bn_waf_found(m, reason, str + na, nl);
                 }
-                i = next > i ? next : i + 1;
+                /* The scan goes on after the tag's name, not after the
+                 * tag: a tag inside an attribute value (<x a='<img
+                 * onerror=...>'>) may be the real one once a parser
+                 * disagrees on where the value ends.  Values nest at most
+                 * three quotes deep, so no byte is read more than a few
+                 * times. */
+                i = na + nl > i ? na + nl : i + 1;
                 continue;
             }
             if (s[i + 1] == '/' && bn_waf_prefix_eq(str + i + 2, n - i - 2, "script")) {
@@ -471,8 +494,9 @@ bn_waf_xss(const char *str, size_t n, unsigned paranoia, bn_waf_detect_t *m)
             }
         }
         /* A script URL after an attribute or a property: href=javascript:. */
-        if (c == '=' || c == '(' || xss_space(c)) {
-            if (i + 1 < n && (s[i + 1] | 0x20) == 'j' && xss_script_url(s, n, i + 1) != NULL) {
+        if (c == '=' || c == '(' || xss_space(c) || c == '"' || c == '\'' || c == '`') {
+            if (i + 1 < n && (s[i + 1] | 0x20) == 'j' && xss_script_url(s, n, i + 1) != NULL
+                && xss_codeish(s, n, i + 1)) {
                 return bn_waf_found(m, "xss: script URL", "url", 3);
             }
         }

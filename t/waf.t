@@ -25,7 +25,7 @@ servers = ( { listen = [ "127.0.0.1:$p" ];
              { match = { prefix = "/off/"; }; upstream = "be"; waf = { mode = "off"; }; },
              { match = { prefix = "/nosqli/"; }; upstream = "be"; waf = { exclude = [ 942100 ]; }; },
              { match = { prefix = "/own"; }; respond = { status = 200; body = "own"; }; },
-             { match = { prefix = "/rw/"; }; upstream = "be"; rewrite = { regex = "^.*$"; replace = "/clean"; }; },
+             { match = { prefix = "/rw/"; }; upstream = "be"; rewrite = { regex = "^.*\$"; replace = "/clean"; }; },
              { match = { prefix = "/"; }; upstream = "be"; } ); } );
 C
 $t->start(ports => [$p]);
@@ -100,7 +100,7 @@ is(seen('/clean'), 0, 'and the rewritten request never left');
 
 # Benign requests pass, bodies as they were sent.
 my @benign = ("O'Brien", "Let's select the best union of ideas", "drop me a line at bob\@example.com",
-              "I'd like 1 or 2 of those", "3 < 5 and 7 > 2", "C:\\Users\\Public", "rock & roll",
+              "I'd like 1 or 2 of those", "I <3 you, and 3 < 5 is true", "C:\\Users\\Public", "rock & roll",
               "naïve café ünïcode", "SELECT is a keyword; use it wisely", "price: \$5 - \$10 (50% off)");
 for my $part (sort keys %in) {
     my $ok = 0;

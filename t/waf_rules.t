@@ -64,6 +64,12 @@ ok($t->wait_log(qr/rule 1000004 .*1 regex runs hit the match limit/), 'the log s
 is(st('/x?q=aaaa'), 403, 'the rule still matches what it should');
 is(st('/x?q=abc'), 200, 'and not what it should not');
 
+# max_args: arguments past it are not inspected, so more of them is a match.
+is(st('/x?' . join('&', map { "a$_=1" } 1 .. 1000)), 200, '1,000 query arguments pass');
+is(st('/x?' . join('&', map { "a$_=1" } 1 .. 1001)), 403, '1,001 are refused (max_args)');
+ok($t->wait_log(qr/rule 920380 \(more query arguments than waf\.max_args\) in query after none: "too many fields"/),
+   'and the log says why');
+
 $t->done;
 
 # --- check: a rules file with an error, by FILE:LINE; settings out of range.
@@ -76,7 +82,7 @@ sub check_err {
 my $srv = sub { "upstreams = ( { name = \"be\"; servers = ( { address = \"127.0.0.1:$be\"; } ); } );\n"
                 . "servers = ( { listen = [ \"127.0.0.1:$p\" ]; waf = { $_[0] }; routes = ( { match = { prefix = \"/\"; }; upstream = \"be\"; } ); } );" };
 my @cases = (
-    ["id=1 msg=\"x\"\n", qr/bad\.rules:1: expected exactly one of detect, regex, contains, flag, body_error/, 'a rule with no operator'],
+    ["id=1 msg=\"x\"\n", qr/bad\.rules:1: expected exactly one of detect, regex, contains, flag, malformed/, 'a rule with no operator'],
     ["# fine\nid=2 regex=\"(\" msg=\"x\"\n", qr/bad\.rules:2: regex does not compile at offset 1/, 'a regex that does not compile'],
     ["id=3 contains=\"a\" msg=\"x\" severity=huge\n", qr/bad\.rules:1: severity: expected one of critical, error, warning, notice/, 'an unknown severity'],
     ["id=942100 contains=\"a\" msg=\"x\"\n", qr/rule id 942100 is used twice/, 'an id the built-in set has'],
@@ -96,6 +102,8 @@ for my $c (['mode = "loud";', qr/waf\.mode: unknown value "loud" \(expected one 
            ['mode = "block"; exclude = [ 999999 ];', qr/waf\.exclude: no WAF rule has id 999999/],
            ['mode = "block"; exclude = [ "x" ];', qr/waf\.exclude\[0\]: expected a rule id/],
            ['mode = "block"; max_body = "0";', qr/waf\.max_body: expected from "1" to "64m"/],
+           ['mode = "block"; max_depth = 2000;', qr/waf\.max_depth: 2000 is out of range \(expected 1 to 1024\)/],
+           ['mode = "block"; match_limit = 10;', qr/waf\.match_limit: 10 is out of range/],
            ['mode = "block"; rules = "/nonexistent.rules";', qr/cannot open "\/nonexistent\.rules"/],
            ['mode = "block"; inspect = true;', qr/waf\.inspect: unknown setting/]) {
     my ($rc, $out) = check_err($srv->($c->[0]));

@@ -32,8 +32,6 @@ enum { BODY_NONE = 0, BODY_FORM, BODY_JSON, BODY_MULTIPART, BODY_TEXT };
 
 /* A line of a text body longer than this is inspected in pieces of it. */
 #define TEXT_LINE_MAX 4096
-/* A JSON body nested deeper than this does not parse. */
-#define JSON_DEPTH 64
 
 typedef struct {
     bn_request_t *r;
@@ -65,7 +63,7 @@ typedef struct {
      * twice (two parsers that keep different ones see different values). */
     uint64_t *keys;
     size_t nkeys, keys_cap;
-    size_t key_base[JSON_DEPTH + 1]; /* where each open object's keys begin */
+    size_t *key_base; /* where each open object's keys begin, by depth */
     uint64_t key_hash;
     bool in_key;
 
@@ -184,13 +182,20 @@ form_event(void *ctx, bn_form_ev_t *ev)
 static void
 inspect_query(waf_ctx_t *x, const char *q, size_t n)
 {
+    bn_form_limits_t lim = { x->conf->max_args };
+    int rc;
+
     x->part = BN_WAF_PART_QUERY;
-    bn_form_init(&x->p.form, NULL, form_event, x);
-    if (bn_form_feed(&x->p.form, q, n) == BN_OK) {
-        bn_form_finish(&x->p.form);
+    bn_form_init(&x->p.form, &lim, form_event, x);
+    rc = bn_form_feed(&x->p.form, q, n);
+    if (rc == BN_OK) {
+        rc = bn_form_finish(&x->p.form);
     }
-    /* Over max pairs: what was seen counts; the rest is not a reason to
-     * refuse (an application may take long query strings). */
+    if (rc != BN_OK && !bn_waf_scan_over(&x->scan)) {
+        /* More arguments than max_args: those past it were not looked at,
+         * which must not be a way past the WAF. */
+        bn_waf_scan_malformed(&x->scan, BN_WAF_PART_QUERY, x->p.form.err);
+    }
 }
 
 /* Cookie: a=1; b=2 (RFC 6265 4.2.1), each name and value. */
@@ -267,10 +272,6 @@ json_event(void *ctx, bn_json_ev_t *ev)
 
     switch (ev->type) {
     case BN_JSON_EV_OBJECT_BEGIN:
-        if (ev->depth + 1 > JSON_DEPTH) {
-            ev->err = "nested too deep";
-            return BN_ERROR;
-        }
         x->key_base[ev->depth + 1] = x->nkeys;
         return BN_OK;
     case BN_JSON_EV_OBJECT_END:
@@ -405,7 +406,8 @@ body_kind(waf_ctx_t *x)
         return BODY_TEXT;
     }
     if (media_type_is(ct, "application/x-www-form-urlencoded")) {
-        bn_form_init(&x->p.form, NULL, form_event, x);
+        bn_form_limits_t lim = { x->conf->max_args };
+        bn_form_init(&x->p.form, &lim, form_event, x);
         return BODY_FORM;
     }
     semi = strchr(ct, ';');
@@ -414,14 +416,20 @@ body_kind(waf_ctx_t *x)
         || (slash != NULL && (semi == NULL || slash < semi)
             && ((semi ? (size_t) (semi - ct) : strlen(ct)) >= 5)
             && bn_strncaseeq((semi ? semi : ct + strlen(ct)) - 5, 5, "+json", 5))) {
-        bn_json_limits_t lim = { JSON_DEPTH, 0 };
-        lim.max_size = (size_t) x->conf->max_body;
+        bn_json_limits_t lim = { x->conf->max_depth, (size_t) x->conf->max_body };
+        /* An object at the deepest level the stream allows has its keys
+         * one level further in. */
+        x->key_base = bn_pcalloc(x->r->pool, sizeof(size_t) * (x->conf->max_depth + 2));
+        if (x->key_base == NULL) {
+            return BN_ERROR;
+        }
         bn_json_stream_init(&x->p.json, &lim, json_event, x);
         return BODY_JSON;
     }
     if (media_type_is(ct, "multipart/form-data")) {
+        bn_multipart_limits_t lim = { 0, x->conf->max_args, 0 };
         if (bn_multipart_boundary(ct, strlen(ct), boundary, sizeof(boundary), &blen) != BN_OK
-            || bn_multipart_init(&x->p.mp, boundary, blen, NULL, multipart_event, x) != BN_OK) {
+            || bn_multipart_init(&x->p.mp, boundary, blen, &lim, multipart_event, x) != BN_OK) {
             return BN_ERROR;
         }
         return BODY_MULTIPART;
@@ -487,7 +495,8 @@ feed(waf_ctx_t *x, bool end)
         /* The handlers stop a parser once the score is reached; any other
          * stop is the body's fault. */
         x->body_error = true;
-        bn_waf_scan_body_error(&x->scan, parser_error(x) ? parser_error(x) : "refused");
+        bn_waf_scan_malformed(&x->scan, BN_WAF_PART_BODY,
+                              parser_error(x) ? parser_error(x) : "refused");
     }
 }
 
@@ -567,7 +576,8 @@ body_start(waf_ctx_t *x)
     if (x->kind == BN_ERROR) {
         x->kind = BODY_NONE;
         x->body_error = true;
-        if (bn_waf_scan_body_error(&x->scan, "multipart without a valid boundary")) {
+        if (bn_waf_scan_malformed(&x->scan, BN_WAF_PART_BODY,
+                                  "multipart without a valid boundary")) {
             return BN_OK; /* decided without a byte of it */
         }
     }
@@ -791,6 +801,7 @@ handler(bn_request_t *r)
         x->r = r;
         x->conf = w;
         bn_waf_scan_init(&x->scan, w->rules, w->paranoia, w->threshold, w->exclude, w->nexclude);
+        x->scan.match_limit = w->match_limit;
         inspect_head(x);
         if (bn_waf_scan_over(&x->scan)) {
             return verdict(x);

