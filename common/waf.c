@@ -82,8 +82,10 @@ split_fields(bn_pool_t *pool, const char *p, const char *end, field_t *f, const 
                     p++;
                     break;
                 }
-                if (*p == '\\' && p + 1 < end && (p[1] == '"' || p[1] == '\\')) {
-                    p++;
+                if (*p == '\\' && p + 1 < end) {
+                    /* Kept as written (a regex has escapes of its own);
+                     * unescape() reads them for the other fields. */
+                    out[len++] = *p++;
                 }
                 out[len++] = *p++;
             }
@@ -221,32 +223,54 @@ bytes_meet(const bn_waf_bytes_t *a, const bn_waf_bytes_t *b)
            != 0;
 }
 
-/* needs="<>\"'": the bytes, with \n \t \\ \" \xHH written so. */
-static int
-parse_needs(const char *v, size_t n, bn_waf_bytes_t *b)
+/*
+ * A quoted value's escapes, for every field but regex (whose escapes are
+ * PCRE2's, and which loses only the backslash of \"): \" \\ \n \r \t
+ * and \xHH; any other backslash stays.  In place; returns the length.
+ */
+static size_t
+unescape(char *v, size_t n)
 {
-    memset(b, 0, sizeof(*b));
+    size_t o = 0;
+
     for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char) v[i];
+        char c = v[i];
         if (c == '\\' && i + 1 < n) {
-            char e = v[++i];
-            if (e == 'n') {
-                c = '\n';
-            } else if (e == 't') {
-                c = '\t';
-            } else if (e == 'r') {
-                c = '\r';
-            } else if (e == 'x' && i + 2 < n && bn_hex_value(v[i + 1]) >= 0
-                       && bn_hex_value(v[i + 2]) >= 0) {
-                c = (unsigned char) (bn_hex_value(v[i + 1]) * 16 + bn_hex_value(v[i + 2]));
-                i += 2;
-            } else {
-                c = (unsigned char) e;
+            char e = v[i + 1];
+            if (e == '"' || e == '\\') {
+                c = e;
+                i++;
+            } else if (e == 'n' || e == 'r' || e == 't') {
+                c = e == 'n' ? '\n' : e == 'r' ? '\r' : '\t';
+                i++;
+            } else if (e == 'x' && i + 3 < n && bn_hex_value(v[i + 2]) >= 0
+                       && bn_hex_value(v[i + 3]) >= 0) {
+                c = (char) (bn_hex_value(v[i + 2]) * 16 + bn_hex_value(v[i + 3]));
+                i += 3;
             }
         }
-        bytes_add(b, c);
+        v[o++] = c;
     }
-    return n > 0 ? BN_OK : BN_ERROR;
+    v[o] = '\0';
+    return o;
+}
+
+/* A regex as PCRE2 takes it: only \" loses its backslash. */
+static void
+regex_unquote(char *v)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; v[i] != '\0'; i++) {
+        if (v[i] == '\\' && v[i + 1] == '"') {
+            continue;
+        }
+        if (v[i] == '\\' && v[i + 1] != '\0') {
+            v[o++] = v[i++];
+        }
+        v[o++] = v[i];
+    }
+    v[o] = '\0';
 }
 
 /* One rule line into r; NULL, or what is wrong with it. */
@@ -273,6 +297,11 @@ parse_rule(bn_waf_rules_t *set, bn_pool_t *pool, field_t *f, int nf, bn_waf_rule
     r->chain = (unsigned) c;
     for (int i = 0; i < nf; i++) {
         char *v = f[i].val, *end;
+        if (key_is(&f[i], "regex")) {
+            regex_unquote(v);
+        } else {
+            f[i].val_len = unescape(v, f[i].val_len);
+        }
         if (key_is(&f[i], "id")) {
             unsigned long id = strtoul(v, &end, 10);
             if (*v < '1' || *v > '9' || *end != '\0' || id > 0xffffffffUL) {
@@ -343,8 +372,12 @@ parse_rule(bn_waf_rules_t *set, bn_pool_t *pool, field_t *f, int nf, bn_waf_rule
             }
             r->paranoia = (unsigned) (v[0] - '0');
         } else if (key_is(&f[i], "needs")) {
-            if (parse_needs(v, f[i].val_len, &r->needs) != BN_OK) {
-                return "needs: expected some bytes (\\n \\t \\\\ \\xHH escapes)";
+            if (f[i].val_len == 0) {
+                return "needs: expected some bytes";
+            }
+            memset(&r->needs, 0, sizeof(r->needs));
+            for (size_t k = 0; k < f[i].val_len; k++) {
+                bytes_add(&r->needs, (unsigned char) v[k]);
             }
             r->has_needs = true;
         } else if (key_is(&f[i], "msg")) {

@@ -13,7 +13,9 @@
  *       paranoia=1 msg="SQL injection"
  *
  * written on one line, as fields key=value separated by spaces; a value
- * with spaces, quotes or '#' is double-quoted, with \" and \\ inside.
+ * with spaces, quotes or '#' is double-quoted.  Inside quotes \" is a quote,
+ * \\ a backslash, \n \r \t and \xHH what they say; a regex keeps every
+ * escape as written but \" (PCRE2 reads them).
  *   id          required: 1..4294967295, unique across the built-in and own rules
  *   detect      one of: sqli, xss, traversal, cmdi (the tokenizers);
  *   regex       or a PCRE2 pattern (JIT, with match and depth limits);
@@ -29,8 +31,8 @@
  *   paranoia    1..4: the rule runs where the route's paranoia is at least this
  *               (default 1)
  *   needs       bytes one of which the value must hold (after the transforms)
- *               for the rule to run at all, as written (\n \t \\ \" and \xHH
- *               escapes): a quick test that spares a regex most values
+ *               for the rule to run at all: a quick test that spares a regex,
+ *               or a tokenizer, most values
  *   msg         required: what the log line says
  */
 #ifndef BN_WAF_H
