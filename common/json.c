@@ -520,6 +520,29 @@ bn_json_stream_feed(bn_json_stream_t *st, const char *p, size_t n)
      * not depend on where the pieces were cut. */
     take = BN_MIN(n, st->max_size - st->offset);
     for (i = 0; i < take;) {
+        if (st->state == S_STRING) {
+            /* Inside a string most bytes are plain ASCII, each added to the
+             * piece as string_byte() would: copied in runs. */
+            size_t k = i;
+            while (k < take && (unsigned char) p[k] >= 0x20 && (unsigned char) p[k] < 0x80
+                   && p[k] != '"' && p[k] != '\\') {
+                k++;
+            }
+            while (i < k) {
+                size_t c;
+                if (st->buf_len == sizeof(st->buf) && flush(st, false) != BN_OK) {
+                    return BN_ERROR;
+                }
+                c = BN_MIN(sizeof(st->buf) - st->buf_len, k - i);
+                memcpy(st->buf + st->buf_len, p + i, c);
+                st->buf_len += c;
+                st->offset += c;
+                i += c;
+            }
+            if (i == take) {
+                break;
+            }
+        }
         rc = step(st, (unsigned char) p[i]);
         if (rc == BN_ERROR) {
             return BN_ERROR;

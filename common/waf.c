@@ -10,6 +10,7 @@
 
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 
 uint64_t bn_waf_match_limit_hits;
 
@@ -528,6 +529,20 @@ bn_waf_scan_init(bn_waf_scan_t *s, const bn_waf_rules_t *set, unsigned paranoia,
     s->exclude = exclude;
     s->nexclude = nexclude;
     s->match_limit = BN_WAF_MATCH_LIMIT;
+    bn_waf_scan_retag(s);
+}
+
+void
+bn_waf_scan_retag(bn_waf_scan_t *s)
+{
+    /* What besides the part and the bytes decides a value's verdict. */
+    uint64_t h = BN_FNV1A_START;
+
+    h = bn_fnv1a(h, &s->set, sizeof(s->set));
+    h = bn_fnv1a(h, &s->paranoia, sizeof(s->paranoia));
+    h = bn_fnv1a(h, &s->match_limit, sizeof(s->match_limit));
+    h = bn_fnv1a(h, s->exclude, sizeof(*s->exclude) * s->nexclude);
+    s->tag = h << 8;
 }
 
 static bool
@@ -793,6 +808,89 @@ rule_matches(bn_waf_scan_t *s, const bn_waf_rule_t *r, const char *v, size_t n, 
     return false;
 }
 
+/*
+ * Values already found clean.  A value's verdict is a function of the rule
+ * set, the route's paranoia, excludes and match limit, the part and the
+ * bytes: nothing else.  The same User-Agent, Accept or JSON key comes again
+ * and again, so a value that matched no rule is remembered, by a keyed hash
+ * (SipHash-2-4 under a secret of this process, so that nobody can make a
+ * value of theirs collide with one remembered clean) in a small direct-mapped
+ * table, and not scanned again.  A value that matched anything, or that a
+ * match limit cut, is never remembered.
+ */
+#define CLEAN_SLOTS 4096
+#define CLEAN_MAX_LEN 4096 /* longer values seldom come twice */
+
+bool bn_waf_clean_cache = true;
+static uint64_t clean[CLEAN_SLOTS];
+static uint64_t clean_key[2];
+static bool clean_keyed;
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                                                   \
+    do {                                                                                           \
+        v0 += v1;                                                                                  \
+        v1 = ROTL(v1, 13);                                                                         \
+        v1 ^= v0;                                                                                  \
+        v0 = ROTL(v0, 32);                                                                         \
+        v2 += v3;                                                                                  \
+        v3 = ROTL(v3, 16);                                                                         \
+        v3 ^= v2;                                                                                  \
+        v0 += v3;                                                                                  \
+        v3 = ROTL(v3, 21);                                                                         \
+        v3 ^= v0;                                                                                  \
+        v2 += v1;                                                                                  \
+        v1 = ROTL(v1, 17);                                                                         \
+        v1 ^= v2;                                                                                  \
+        v2 = ROTL(v2, 32);                                                                         \
+    } while (0)
+
+/* SipHash-2-4 of tag (8 bytes) then p[0..n), under clean_key. */
+static uint64_t
+siphash(uint64_t tag, const char *p, size_t n)
+{
+    uint64_t v0 = 0x736f6d6570736575ULL ^ clean_key[0], v1 = 0x646f72616e646f6dULL ^ clean_key[1];
+    uint64_t v2 = 0x6c7967656e657261ULL ^ clean_key[0], v3 = 0x7465646279746573ULL ^ clean_key[1];
+    uint64_t m, b = ((uint64_t) (n + 8)) << 56;
+    size_t i = 0;
+
+    v3 ^= tag;
+    SIPROUND;
+    SIPROUND;
+    v0 ^= tag;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&m, p + i, 8); /* little-endian hosts, as Linux on x86 and arm64 */
+        v3 ^= m;
+        SIPROUND;
+        SIPROUND;
+        v0 ^= m;
+    }
+    for (size_t k = 0; i + k < n; k++) {
+        b |= (uint64_t) (unsigned char) p[i + k] << (8 * k);
+    }
+    v3 ^= b;
+    SIPROUND;
+    SIPROUND;
+    v0 ^= b;
+    v2 ^= 0xff;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    return (v0 ^ v1 ^ v2 ^ v3) | 1; /* 0 marks a free slot */
+}
+
+static bool
+clean_keyed_now(void)
+{
+    if (!clean_keyed) {
+        /* Until the kernel's pool is ready (never, past early boot) the
+         * table stays unused rather than keyed by something guessable. */
+        clean_keyed = getrandom(clean_key, sizeof(clean_key), GRND_NONBLOCK) == sizeof(clean_key);
+    }
+    return clean_keyed;
+}
+
 bool
 bn_waf_scan_value(bn_waf_scan_t *s, bn_waf_part_t part, const char *name, size_t name_len,
                   const char *v, size_t n)
@@ -800,7 +898,16 @@ bn_waf_scan_value(bn_waf_scan_t *s, bn_waf_part_t part, const char *name, size_t
     const bn_waf_rules_t *set = s->set;
     unsigned bit = 1u << part;
 
+    uint64_t h = 0;
+    unsigned matched = s->nmatched, limited = s->nlimited;
+
     s->nvalues++;
+    if (bn_waf_clean_cache && n <= CLEAN_MAX_LEN && clean_keyed_now()) {
+        h = siphash(s->tag ^ part, v, n);
+        if (clean[h % CLEAN_SLOTS] == h) {
+            return bn_waf_scan_over(s);
+        }
+    }
     value_gen++;
     if (!triggers_made) {
         make_triggers();
@@ -816,6 +923,7 @@ bn_waf_scan_value(bn_waf_scan_t *s, bn_waf_part_t part, const char *name, size_t
             continue;
         }
         if ((o = chain_output(set, r->chain, v, n)) == NULL) {
+            h = 0; /* not all looked at: not clean */
             break; /* out of memory: what was found counts */
         }
         if (r->has_needs) {
@@ -830,6 +938,9 @@ bn_waf_scan_value(bn_waf_scan_t *s, bn_waf_part_t part, const char *name, size_t
         if (rule_matches(s, r, o->out, o->len, o->flags, &at, &d)) {
             record(s, r, part, name, name_len, o->out, o->len, at, d.reason);
         }
+    }
+    if (h != 0 && s->nmatched == matched && s->nlimited == limited && !bn_waf_scan_over(s)) {
+        clean[h % CLEAN_SLOTS] = h;
     }
     return bn_waf_scan_over(s);
 }

@@ -149,11 +149,16 @@ typedef struct {
     unsigned nmatched;  /* all of them */
     unsigned nlimited;  /* regex runs cut by the match limits */
     unsigned long match_limit; /* PCRE2's, for each regex run (the depth limit follows) */
+    uint64_t tag;       /* what decides a verdict besides the value: bn_waf_scan_retag() */
     uint64_t nvalues;   /* values inspected */
 } bn_waf_scan_t;
 
 void bn_waf_scan_init(bn_waf_scan_t *s, const bn_waf_rules_t *set, unsigned paranoia,
                       unsigned threshold, const unsigned *exclude, size_t nexclude);
+/* After changing paranoia, exclude or match_limit of a scan. */
+void bn_waf_scan_retag(bn_waf_scan_t *s);
+/* Whether values found clean are remembered (waf.c); off only to measure. */
+extern bool bn_waf_clean_cache;
 /*
  * Runs the rules for part on one value (name: the argument's, cookie's or
  * header's, for the log; may be NULL).  Returns true once the score has

@@ -94,6 +94,12 @@ ok($t->wait_log(qr/waf: would block \(mode detect\).*rule 941100/), 'detect mode
 is(send_in('query', $attacks{sqli}, '/off/x')->{status}, 200, 'mode off on a route: passes');
 is(send_in('query', $attacks{sqli}, '/nosqli/x')->{status}, 200, 'exclude 942100: SQL injection passes there');
 is(send_in('query', $attacks{xss}, '/nosqli/y')->{status}, 403, 'but the route keeps the block mode: XSS is refused');
+# A value found clean where a rule is excluded is remembered as clean for
+# that route's rules only.
+is(send_in('query', $attacks{sqli}, '/nosqli/z')->{status}, 200, 'the excluded rule lets it by once more');
+is(send_in('query', $attacks{sqli}, '/page/again')->{status}, 403, 'the same value on a route that runs the rule: 403');
+is(send_in('cookie', "theme=dark", '/page/c')->{status}, 200, 'a clean cookie value passes');
+is(send_in('cookie', "theme=dark", '/page/c2')->{status}, 200, 'and passes again (remembered clean)');
 is(send_in('query', $attacks{xss}, '/own')->{status}, 403, 'a route of its own (respond) is inspected too');
 is(send_in('query', $attacks{xss}, '/rw/x')->{status}, 403, 'what the client sent is inspected, not what a rewrite made of it');
 is(seen('/clean'), 0, 'and the rewritten request never left');

@@ -802,6 +802,7 @@ handler(bn_request_t *r)
         x->conf = w;
         bn_waf_scan_init(&x->scan, w->rules, w->paranoia, w->threshold, w->exclude, w->nexclude);
         x->scan.match_limit = w->match_limit;
+        bn_waf_scan_retag(&x->scan);
         inspect_head(x);
         if (bn_waf_scan_over(&x->scan)) {
             return verdict(x);
