@@ -813,7 +813,7 @@ rule_matches(bn_waf_scan_t *s, const bn_waf_rule_t *r, const char *v, size_t n, 
  * set, the route's paranoia, excludes and match limit, the part and the
  * bytes: nothing else.  The same User-Agent, Accept or JSON key comes again
  * and again, so a value that matched no rule is remembered, by a keyed hash
- * (SipHash-2-4 under a secret of this process, so that nobody can make a
+ * (SipHash-1-3 under a secret of this process, so that nobody can make a
  * value of theirs collide with one remembered clean) in a small direct-mapped
  * table, and not scanned again.  A value that matched anything, or that a
  * match limit cut, is never remembered.
@@ -845,7 +845,8 @@ static bool clean_keyed;
         v2 = ROTL(v2, 32);                                                                         \
     } while (0)
 
-/* SipHash-2-4 of tag (8 bytes) then p[0..n), under clean_key. */
+/* SipHash-1-3 of tag (8 bytes) then p[0..n), under clean_key: the rounds
+ * Rust's HashMap keys its tables with, enough where the key stays secret. */
 static uint64_t
 siphash(uint64_t tag, const char *p, size_t n)
 {
@@ -856,12 +857,10 @@ siphash(uint64_t tag, const char *p, size_t n)
 
     v3 ^= tag;
     SIPROUND;
-    SIPROUND;
     v0 ^= tag;
     for (; i + 8 <= n; i += 8) {
         memcpy(&m, p + i, 8); /* little-endian hosts, as Linux on x86 and arm64 */
         v3 ^= m;
-        SIPROUND;
         SIPROUND;
         v0 ^= m;
     }
@@ -870,10 +869,8 @@ siphash(uint64_t tag, const char *p, size_t n)
     }
     v3 ^= b;
     SIPROUND;
-    SIPROUND;
     v0 ^= b;
     v2 ^= 0xff;
-    SIPROUND;
     SIPROUND;
     SIPROUND;
     SIPROUND;
