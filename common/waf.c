@@ -735,6 +735,13 @@ chain_output(const bn_waf_rules_t *set, unsigned c, const char *v, size_t n)
             cur = dst;
             bytes_of(cur, len, &bytes);
         }
+        if (cur == tmp_buf) {
+            /* tmp is every chain's scratch: an output left there would
+             * be overwritten by the next chain's, and a chain that goes
+             * on from this one would start from that. */
+            memcpy(o->buf, tmp_buf, len);
+            cur = o->buf;
+        }
     }
     o->out = cur;
     o->len = len;

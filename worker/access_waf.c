@@ -30,8 +30,12 @@ static const char *const skip_headers[] = { "host", "content-length", "transfer-
 
 enum { BODY_NONE = 0, BODY_FORM, BODY_JSON, BODY_MULTIPART, BODY_TEXT };
 
-/* A line of a text body longer than this is inspected in pieces of it. */
+/* A line of a text body longer than this is inspected in pieces of it,
+ * each beginning with the last TEXT_OVERLAP bytes of the one before, so
+ * that an attack no longer than that is whole in one piece wherever the
+ * cut falls. */
 #define TEXT_LINE_MAX 4096
+#define TEXT_OVERLAP 1024
 
 typedef struct {
     bn_request_t *r;
@@ -42,6 +46,7 @@ typedef struct {
     bool timed_out;
     bool over;       /* the body is longer than max_body */
     bool body_error; /* it did not parse */
+    bool short_memory; /* a value could not be gathered whole: no decision on it */
     bn_buf_t hold;   /* the body read so far; malloc'd */
     size_t hold_cap; /* the most hold may grow to */
     size_t fed;      /* bytes of hold the parser has seen */
@@ -55,6 +60,7 @@ typedef struct {
     bn_waf_part_t part;
     char *val;
     size_t val_len, val_cap;
+    size_t carried; /* text: the bytes of val the piece before had, inspected */
     char name[64];
     size_t name_len;
     bool in_file; /* multipart: the part is a file, its contents skipped */
@@ -126,7 +132,9 @@ gather(waf_ctx_t *x, const char *p, size_t n)
         char *m;
         cap = BN_MIN(cap, most);
         if (count_memory(x, cap - x->val_cap) != BN_OK || (m = realloc(x->val, cap)) == NULL) {
-            /* Out of room: the value is inspected as far as it got. */
+            /* Out of room: a value inspected only as far as it got would
+             * let what lies beyond pass, so the request is refused (503). */
+            x->short_memory = true;
             return;
         }
         x->val = m;
@@ -149,6 +157,7 @@ inspect(waf_ctx_t *x, const char *name, size_t name_len)
 {
     bn_waf_scan_value(&x->scan, x->part, name, name_len, x->val ? x->val : "", x->val_len);
     x->val_len = 0;
+    x->carried = 0;
 }
 
 static void
@@ -374,10 +383,16 @@ text_feed(waf_ctx_t *x, const char *p, size_t n)
 
         gather(x, p, take);
         p += take;
-        if (x->val_len == TEXT_LINE_MAX || (nl != NULL && p == nl)) {
+        if (x->val_len == TEXT_LINE_MAX) {
             inspect(x, NULL, 0);
+            memmove(x->val, x->val + TEXT_LINE_MAX - TEXT_OVERLAP, TEXT_OVERLAP);
+            x->val_len = x->carried = TEXT_OVERLAP;
         }
         if (nl != NULL && p == nl) {
+            if (x->val_len > x->carried) {
+                inspect(x, NULL, 0);
+            }
+            x->val_len = x->carried = 0;
             p++;
         }
     }
@@ -392,35 +407,131 @@ media_type_is(const char *ct, const char *type)
            && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t');
 }
 
-/* What the body is parsed as, from its Content-Type; BN_ERROR when it says
- * multipart without a usable boundary. */
-static int
-body_kind(waf_ctx_t *x)
+/*
+ * Whether a media type is one a backend reads as JSON: application/json
+ * and text/json (ASP.NET takes both), x-json and jsonrequest (Rails), and
+ * any +json type (RFC 6839).  Parsed as JSON here too: read as text, its
+ * \u0027 escapes would stay escapes to the WAF and be quotes to the backend.
+ */
+static bool
+json_type(const char *ct)
 {
-    char *ct = bn_http_header(x->r, "content-type");
-    const char *semi, *slash;
+    size_t tl = strcspn(ct, "; \t");
+    const char *slash = memchr(ct, '/', tl), *sub;
+    size_t sl;
+
+    if (slash == NULL) {
+        return false;
+    }
+    sub = slash + 1;
+    sl = (size_t) (ct + tl - sub);
+    return bn_strncaseeq(sub, sl, "json", 4) || bn_strncaseeq(sub, sl, "x-json", 6)
+           || bn_strncaseeq(sub, sl, "jsonrequest", 11)
+           || (sl > 5 && bn_strncaseeq(sub + sl - 5, 5, "+json", 5));
+}
+
+/*
+ * Whether every charset parameter of a Content-Type value names a charset
+ * whose bytes mean to the inspectors what they mean to the backend: ASCII
+ * and the charsets that extend it byte for byte.  A backend that decodes a
+ * form in IBM037 or text in UTF-7 (ASP.NET does) sees characters the WAF
+ * never saw.  Quoted values are read as quoted strings, so a ';' inside
+ * one (a boundary's) does not begin a parameter.
+ */
+static bool
+charset_readable(const char *ct)
+{
+    static const char *const readable[] = { "utf-8",      "utf8",        "us-ascii",
+                                            "ascii",      "iso-8859-1",  "latin1",
+                                            "iso-8859-15", "windows-1252", NULL };
+    const char *p = strchr(ct, ';');
+
+    while (p != NULL) {
+        const char *name, *v;
+        size_t nl, vl;
+        bool ok = false;
+
+        for (p++; *p == ' ' || *p == '\t'; p++) {
+        }
+        name = p;
+        p += strcspn(p, "=; \t");
+        nl = (size_t) (p - name);
+        for (; *p == ' ' || *p == '\t'; p++) {
+        }
+        if (*p != '=') {
+            p = strchr(p, ';');
+            continue;
+        }
+        for (p++; *p == ' ' || *p == '\t'; p++) {
+        }
+        v = p;
+        if (*p == '"') {
+            for (v = ++p; *p != '\0' && *p != '"'; p++) {
+                if (*p == '\\' && p[1] != '\0') {
+                    p++;
+                }
+            }
+            vl = (size_t) (p - v);
+            p += *p == '"';
+        } else {
+            p += strcspn(p, "; \t");
+            vl = (size_t) (p - v);
+        }
+        if (bn_strncaseeq(name, nl, "charset", 7)) {
+            for (size_t i = 0; readable[i] != NULL && !ok; i++) {
+                ok = bn_strncaseeq(v, vl, readable[i], strlen(readable[i]));
+            }
+            if (!ok) {
+                return false;
+            }
+        }
+        p = strchr(p, ';');
+    }
+    return true;
+}
+
+/* What the body is parsed as, from its Content-Type; BN_ERROR with *why
+ * when the type itself is a reason to refuse the body. */
+static int
+body_kind(waf_ctx_t *x, const char **why)
+{
+    bn_request_t *r = x->r;
+    const char *buf = r->client->in.start;
+    char *ct;
     char boundary[BN_MULTIPART_BOUNDARY_MAX + 1];
     size_t blen;
+    unsigned lines = 0;
 
+    /* RFC 9110 8.3: one media type.  Joined, two lines read as neither;
+     * the backend would take one of them (most take the first). */
+    for (unsigned i = 0; i < r->head.nheaders; i++) {
+        const bn_http_header_t *h = &r->head.headers[i];
+        lines += bn_strncaseeq(buf + h->name, h->name_len, "content-type", 12);
+    }
+    if (lines > 1) {
+        *why = "several Content-Type header lines";
+        return BN_ERROR;
+    }
+    ct = bn_http_header(r, "content-type");
     if (ct == NULL) {
         return BODY_TEXT;
+    }
+    if (!charset_readable(ct)) {
+        *why = "a charset the WAF does not read";
+        return BN_ERROR;
     }
     if (media_type_is(ct, "application/x-www-form-urlencoded")) {
         bn_form_limits_t lim = { x->conf->max_args };
         bn_form_init(&x->p.form, &lim, form_event, x);
         return BODY_FORM;
     }
-    semi = strchr(ct, ';');
-    slash = strchr(ct, '/');
-    if (media_type_is(ct, "application/json")
-        || (slash != NULL && (semi == NULL || slash < semi)
-            && ((semi ? (size_t) (semi - ct) : strlen(ct)) >= 5)
-            && bn_strncaseeq((semi ? semi : ct + strlen(ct)) - 5, 5, "+json", 5))) {
+    if (json_type(ct)) {
         bn_json_limits_t lim = { x->conf->max_depth, (size_t) x->conf->max_body };
         /* An object at the deepest level the stream allows has its keys
          * one level further in. */
         x->key_base = bn_pcalloc(x->r->pool, sizeof(size_t) * (x->conf->max_depth + 2));
         if (x->key_base == NULL) {
+            *why = "out of memory";
             return BN_ERROR;
         }
         bn_json_stream_init(&x->p.json, &lim, json_event, x);
@@ -430,6 +541,7 @@ body_kind(waf_ctx_t *x)
         bn_multipart_limits_t lim = { 0, x->conf->max_args, 0 };
         if (bn_multipart_boundary(ct, strlen(ct), boundary, sizeof(boundary), &blen) != BN_OK
             || bn_multipart_init(&x->p.mp, boundary, blen, &lim, multipart_event, x) != BN_OK) {
+            *why = "multipart without a valid boundary";
             return BN_ERROR;
         }
         return BODY_MULTIPART;
@@ -486,7 +598,7 @@ feed(waf_ctx_t *x, bool end)
         break;
     default:
         text_feed(x, p, n);
-        if (end && x->val_len > 0) {
+        if (end && x->val_len > x->carried) {
             inspect(x, NULL, 0);
         }
         break;
@@ -549,6 +661,7 @@ body_start(waf_ctx_t *x)
     bn_request_t *r = x->r;
     bn_client_t *c = r->client;
     bn_conf_t *conf = bn_heritage.conf;
+    const char *why = NULL;
     int64_t limit = r->route->max_body_size >= 0 ? r->route->max_body_size
                                                  : (int64_t) conf->limits.max_body_size;
 
@@ -572,12 +685,11 @@ body_start(waf_ctx_t *x)
         return 413;
     }
     x->part = BN_WAF_PART_BODY;
-    x->kind = body_kind(x);
+    x->kind = body_kind(x, &why);
     if (x->kind == BN_ERROR) {
         x->kind = BODY_NONE;
         x->body_error = true;
-        if (bn_waf_scan_malformed(&x->scan, BN_WAF_PART_BODY,
-                                  "multipart without a valid boundary")) {
+        if (bn_waf_scan_malformed(&x->scan, BN_WAF_PART_BODY, why)) {
             return BN_OK; /* decided without a byte of it */
         }
     }
@@ -602,6 +714,19 @@ body_start(waf_ctx_t *x)
     return BN_AGAIN;
 }
 
+/* limits.waf_body_memory has no room for what this request needs held or
+ * gathered: 503, logged at warn. */
+static int
+memory_refused(waf_ctx_t *x)
+{
+    bn_log_error(BN_LOG_WARN, &x->r->client->log, 0,
+                 "waf: limits.waf_body_memory (%" PRIu64 " bytes) is all held by "
+                 "bodies being inspected",
+                 bn_heritage.conf->limits.waf_body_memory);
+    x->r->keepalive = false;
+    return 503;
+}
+
 /* Reads the body into hold until it is whole or max_body is; BN_OK then,
  * BN_AGAIN to wait for more, BN_DONE when the request was ended, or a
  * status. */
@@ -611,6 +736,7 @@ body_read(waf_ctx_t *x)
     bn_request_t *r = x->r;
     bn_client_t *c = r->client;
     const char *why = NULL;
+    bool whole;
     int rc;
 
     for (;;) {
@@ -637,12 +763,7 @@ body_read(waf_ctx_t *x)
             }
         }
         if (hold_room(x) != BN_OK) {
-            bn_log_error(BN_LOG_WARN, &c->log, 0,
-                         "waf: limits.waf_body_memory (%" PRIu64 " bytes) is all held by "
-                         "bodies being inspected",
-                         bn_heritage.conf->limits.waf_body_memory);
-            r->keepalive = false;
-            return 503;
+            return memory_refused(x);
         }
         max = BN_MIN((size_t) x->conf->max_body,
                      (size_t) (x->hold.end - x->hold.start) - x->slack);
@@ -668,8 +789,14 @@ body_read(waf_ctx_t *x)
         if (bn_buf_len(&x->hold) > before) {
             bn_timer_set(&x->timer, bn_heritage.conf->limits.body_timeout);
         }
-        feed(x, r->req_pipe.in_done);
-        if (r->req_pipe.in_done) {
+        /* The body's end is the parser's only when max_body has room for
+         * all of it: a body read whole in one go may still be longer. */
+        whole = r->req_pipe.in_done && bn_buf_len(&x->hold) <= x->conf->max_body;
+        feed(x, whole);
+        if (x->short_memory) {
+            return memory_refused(x);
+        }
+        if (whole) {
             return BN_OK;
         }
         if (bn_buf_len(&x->hold) >= x->conf->max_body) {
@@ -681,6 +808,13 @@ body_read(waf_ctx_t *x)
                              x->conf->max_body);
                 r->keepalive = false;
                 return 413;
+            }
+            /* The value max_body cut is inspected as far as it came: an
+             * attack must not pass for being followed by padding. */
+            if (x->val_len > x->carried && !x->body_error && !bn_waf_scan_over(&x->scan)) {
+                bool text =
+                    x->kind != BODY_FORM && x->kind != BODY_JSON && x->kind != BODY_MULTIPART;
+                inspect(x, text ? NULL : x->name, text ? 0 : x->name_len);
             }
             return BN_OK;
         }
@@ -804,6 +938,9 @@ handler(bn_request_t *r)
         x->scan.match_limit = w->match_limit;
         bn_waf_scan_retag(&x->scan);
         inspect_head(x);
+        if (x->short_memory) {
+            return memory_refused(x);
+        }
         if (bn_waf_scan_over(&x->scan)) {
             return verdict(x);
         }
