@@ -89,7 +89,12 @@ enum {
     KW_SYSVAR, /* @@name */
     KW_WORDOP, /* like, rlike, regexp, sounds, div, is, in, between */
     KW_PROC,   /* xp_..., sp_...: SQL Server's stored procedures */
-    KW_USE
+    KW_USE,
+    KW_IF,     /* if, while: SQL Server's control flow (if is MySQL's if() too) */
+    KW_MODE,   /* "mode", which ends "lock in share mode" and "in boolean mode" */
+    KW_LOCK,   /* lock, share, boolean: the words before it */
+    KW_FOR,    /* "for update" */
+    KW_THEN
 };
 
 typedef struct {
@@ -110,6 +115,8 @@ static const sql_word_t sql_words[] = {
     { "begin", T_STMT, KW_BEGIN },
     { "benchmark", T_WORD, KW_FN_DANGER },
     { "between", T_OP, KW_WORDOP },
+    { "binary", T_OP, KW_NOT },
+    { "boolean", T_WORD, KW_LOCK },
     { "by", T_KEYWORD, KW_BY },
     { "case", T_OP, KW_CASE },
     { "cast", T_WORD, KW_FN_SQL },
@@ -144,6 +151,7 @@ static const sql_word_t sql_words[] = {
     { "extractvalue", T_WORD, KW_FN_DANGER },
     { "false", T_NUMBER, KW_NULL },
     { "floor", T_WORD, KW_FN_SQL },
+    { "for", T_KEYWORD, KW_FOR },
     { "from", T_KEYWORD, KW_FROM },
     { "function", T_KEYWORD, KW_OBJECT },
     { "get_host_address", T_WORD, KW_FN_DANGER },
@@ -152,7 +160,7 @@ static const sql_word_t sql_words[] = {
     { "group_concat", T_WORD, KW_FN_SQL },
     { "having", T_KEYWORD, KW_HAVING },
     { "hex", T_WORD, KW_FN_SQL },
-    { "if", T_WORD, KW_FN_SQL },
+    { "if", T_WORD, KW_IF },
     { "ifnull", T_WORD, KW_FN_SQL },
     { "iif", T_WORD, KW_FN_SQL },
     { "in", T_OP, KW_WORDOP },
@@ -166,10 +174,12 @@ static const sql_word_t sql_words[] = {
     { "like", T_OP, KW_WORDOP },
     { "limit", T_KEYWORD, KW_LIMIT },
     { "load_file", T_WORD, KW_FN_DANGER },
+    { "lock", T_WORD, KW_LOCK },
     { "make_set", T_WORD, KW_FN_SQL },
     { "md5", T_WORD, KW_FN_SQL },
     { "mid", T_WORD, KW_FN_SQL },
     { "mod", T_OP, KW_WORDOP },
+    { "mode", T_WORD, KW_MODE },
     { "name_const", T_WORD, KW_FN_DANGER },
     { "not", T_OP, KW_NOT },
     { "null", T_NUMBER, KW_NULL },
@@ -190,6 +200,7 @@ static const sql_word_t sql_words[] = {
     { "select", T_STMT, KW_SELECT },
     { "set", T_KEYWORD, KW_SET },
     { "sha1", T_WORD, KW_FN_SQL },
+    { "share", T_WORD, KW_LOCK },
     { "shutdown", T_STMT, KW_SHUTDOWN },
     { "similar", T_OP, KW_WORDOP },
     { "sleep", T_WORD, KW_FN_DANGER },
@@ -200,7 +211,7 @@ static const sql_word_t sql_words[] = {
     { "sys_exec", T_WORD, KW_FN_DANGER },
     { "system_user", T_WORD, KW_FN_SQL },
     { "table", T_KEYWORD, KW_OBJECT },
-    { "then", T_OP, KW_NONE },
+    { "then", T_OP, KW_THEN },
     { "time", T_KEYWORD, KW_DELAY },
     { "top", T_KEYWORD, KW_TOP },
     { "trigger", T_KEYWORD, KW_OBJECT },
@@ -219,6 +230,7 @@ static const sql_word_t sql_words[] = {
     { "waitfor", T_STMT, KW_WAITFOR },
     { "when", T_OP, KW_NONE },
     { "where", T_KEYWORD, KW_WHERE },
+    { "while", T_WORD, KW_IF },
     { "xor", T_LOGIC, KW_NONE },
     { "xp_cmdshell", T_WORD, KW_FN_DANGER },
 };
@@ -238,7 +250,13 @@ typedef struct {
     bool truncated; /* tokens were left unread after MAXT */
     bool plus_blank; /* "+" between words is a blank (a form-encoded value) */
     bool versioned; /* inside a MySQL / *! ... * / comment, which runs */
+    unsigned char cases; /* CASE_* of a value that starts with "case" */
 } sql_lex_t;
+
+#define CASE_START 0x01 /* the first word is "case" (after a "(" maybe) */
+#define CASE_THEN 0x02  /* then "when ... then" */
+#define CASE_LIT 0x04   /* a literal right after "then" */
+#define CASE_END 0x08   /* then "end" */
 
 /* What an expression held, and what followed it. */
 #define F_CMP 0x01     /* a binary operator */
@@ -252,6 +270,7 @@ typedef struct {
 #define F_STACK 0x100
 #define F_CLAUSE 0x200 /* order by, group by, having, limit, into outfile */
 #define F_SQLFN 0x400  /* a function of the KW_FN_SQL kind */
+#define F_STMT 0x800   /* a statement inside a group */
 
 static bool
 sql_space(unsigned char c)
@@ -323,6 +342,16 @@ sql_push(sql_lex_t *lx, char type, unsigned char kw, bool open, bool unary)
         lx->truncated = true;
         return;
     }
+    if (kw == KW_CASE && (lx->nt == 0 || (lx->nt == 1 && pt == T_LPAREN))) {
+        lx->cases = CASE_START;
+    } else if (kw == KW_THEN && lx->cases == CASE_START) {
+        lx->cases |= CASE_THEN;
+    } else if ((type == T_NUMBER || type == T_STRING) && (lx->cases & CASE_THEN)
+               && pt == T_OP && prev->kw == KW_THEN) {
+        lx->cases |= CASE_LIT;
+    } else if (kw == KW_END && (lx->cases & CASE_LIT)) {
+        lx->cases |= CASE_END;
+    }
     if (kw == KW_NOT || kw == KW_CASE) {
         return;
     }
@@ -341,6 +370,11 @@ sql_push(sql_lex_t *lx, char type, unsigned char kw, bool open, bool unary)
         return;
     }
     if ((type == T_WORD || type == T_FUNC) && pt == T_DOT && lx->nt >= 2
+        && lx->t[lx->nt - 2].type == T_VAR) {
+        lx->nt--; /* @@global.key_buffer_size: still a variable */
+        return;
+    }
+    if ((type == T_WORD || type == T_FUNC) && pt == T_DOT && lx->nt >= 2
         && lx->t[lx->nt - 2].type == T_WORD) {
         lx->nt--;
         prev = &lx->t[lx->nt - 1];
@@ -349,6 +383,23 @@ sql_push(sql_lex_t *lx, char type, unsigned char kw, bool open, bool unary)
         return;
     }
     if (kw == KW_ALL && pt == T_UNION) {
+        return;
+    }
+    if (type == T_OP && kw == KW_WORDOP && pt == T_OP && prev->kw == KW_WORDOP) {
+        return; /* "sounds like", "like binary" read as one operator */
+    }
+    /* Locking and full-text modifiers ("for update", "lock in share mode",
+     * "in boolean mode") change nothing of the shape: they drop out. */
+    if (kw == KW_UPDATE && pt == T_KEYWORD && prev->kw == KW_FOR) {
+        lx->nt--;
+        return;
+    }
+    if (kw == KW_MODE && pt == T_WORD && prev->kw == KW_LOCK && lx->nt >= 2
+        && lx->t[lx->nt - 2].kw == KW_WORDOP) {
+        lx->nt -= 2;
+        if (lx->nt > 0 && lx->t[lx->nt - 1].kw == KW_LOCK) {
+            lx->nt--;
+        }
         return;
     }
     if (kw == KW_BY && pt == T_KEYWORD && (prev->kw == KW_ORDER || prev->kw == KW_GROUP)) {
@@ -384,6 +435,19 @@ sql_string_end(const unsigned char *s, size_t n, size_t i, unsigned char q, bool
     }
     *open = true;
     return n;
+}
+
+/* Whether s[i..n) holds only blanks and dashes: a comment with nothing in
+ * it ("1 --", "1 #"). */
+static bool
+sql_blank_rest(const unsigned char *s, size_t n, size_t i)
+{
+    for (; i < n; i++) {
+        if (!sql_space(s[i]) && s[i] != '-' && s[i] != '+' && s[i] != '*') {
+            return false;
+        }
+    }
+    return true;
 }
 
 /* The length of the operator at s[i..n), its type, whether it can be
@@ -427,13 +491,14 @@ static bool
 sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bool plus_blank)
 {
     size_t i = 0, j, len;
-    bool open, unary;
+    bool open, unary, no_bracket = false;
     char type;
 
     lx->nt = 0;
     lx->truncated = false;
     lx->plus_blank = plus_blank;
     lx->versioned = false;
+    lx->cases = 0;
     if (quote != 0) {
         i = sql_string_end(s, n, 0, quote, &open);
         if (open) {
@@ -444,7 +509,8 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bo
     while (i < n) {
         unsigned char c = s[i];
 
-        if (lx->nt == 2 && lx->t[1].type == T_WORD && strchr("snvb", lx->t[0].type) != NULL) {
+        if (lx->nt == 2 && lx->t[1].type == T_WORD && strchr("snvb", lx->t[0].type) != NULL
+            && lx->t[1].kw != KW_LOCK && lx->t[1].kw != KW_IF) {
             /* "O'Brien", "hello world": SQL never puts a bare word right
              * after an operand, so no shape can follow; stop reading. */
             break;
@@ -478,7 +544,7 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bo
                 }
             }
             if (j + 1 >= n) {
-                sql_push(lx, T_COMMENT, KW_NONE, false, false);
+                sql_push(lx, T_COMMENT, KW_NONE, sql_blank_rest(s, n, i + 2), false);
                 break;
             }
             i = j + 2;
@@ -490,7 +556,7 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bo
             continue;
         }
         if (c == '#' || (c == '-' && i + 1 < n && s[i + 1] == '-')) {
-            sql_push(lx, T_COMMENT, KW_NONE, false, false);
+            sql_push(lx, T_COMMENT, KW_NONE, sql_blank_rest(s, n, i + 1), false);
             break;
         }
         if (c == '\'' || c == '"') {
@@ -510,6 +576,18 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bo
             sql_push(lx, T_WORD, KW_NONE, false, false);
             i = j + 1;
             continue;
+        }
+        if (c == '[' && !no_bracket) {
+            /* SQL Server's [quoted name]; once a '[' finds no ']', none
+             * after it will, so each byte is still read once. */
+            for (j = i + 1; j < n && s[j] != ']'; j++) {
+            }
+            if (j < n) {
+                sql_push(lx, T_WORD, KW_NONE, false, false);
+                i = j + 1;
+                continue;
+            }
+            no_bracket = true;
         }
         if (sql_digit(c) || (c == '.' && i + 1 < n && sql_digit(s[i + 1]))) {
             j = i;
@@ -563,6 +641,10 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bo
             while (j < n && sql_word_char(s[j])) {
                 j++;
             }
+            if (j == i + 1 && j < n && (s[j] == '`' || s[j] == '"' || s[j] == '\'')) {
+                /* @`name`, @"name": a user variable with a quoted name. */
+                j = sql_string_end(s, n, j + 1, s[j], &open);
+            }
             sql_push(lx, T_VAR, sys && j > i + 2 ? KW_SYSVAR : KW_NONE, false, false);
             i = j;
             continue;
@@ -595,6 +677,12 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bo
             if (k < n && s[k] == '('
                 && (type == T_WORD || (w != NULL && (w->kw == KW_INSERT || w->kw == KW_OBJECT)))) {
                 type = T_FUNC;
+            } else if (k < n && s[k] == '(' && w != NULL && w->kw == KW_WORDOP
+                       && (lx->nt == 0 || strchr("o&(,EkU;", lx->t[lx->nt - 1].type) != NULL)) {
+                /* like('a', ...) with no left operand: MySQL's function. */
+                sql_push(lx, T_FUNC, KW_FN_SQL, false, false);
+                i = j;
+                continue;
             }
             sql_push(lx, type, w != NULL ? w->kw : KW_NONE, false, w != NULL && w->kw == KW_NOT);
             i = j;
@@ -609,6 +697,12 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bo
         if (len > 0) {
             sql_push(lx, type, KW_NONE, false, unary);
             i += len;
+            continue;
+        }
+        if (c == ':' && lx->nt > 0 && lx->t[lx->nt - 1].type == T_WORD
+            && lx->t[lx->nt - 1].kw == KW_NONE) {
+            lx->nt--; /* "label:" of SQL Server's goto: no shape of its own */
+            i++;
             continue;
         }
         sql_push(lx, T_OTHER, KW_NONE, false, false);
@@ -639,6 +733,7 @@ at_end(const sql_lex_t *lx, int i)
 
 static int sql_stmt(const sql_lex_t *lx, int i, unsigned *f);
 static int sql_select(const sql_lex_t *lx, int i, unsigned *f);
+static int sql_expr(const sql_lex_t *lx, int i, unsigned *f);
 
 /*
  * The group opened by the "(" at i: the index after its ")", with what it
@@ -666,21 +761,31 @@ sql_group(const sql_lex_t *lx, int i, unsigned *f)
             *f |= F_FUNC;
             if (lx->t[i].kw == KW_FN_DANGER) {
                 *f |= F_DANGER;
-            } else if (lx->t[i].kw == KW_FN_SQL) {
+            } else if (lx->t[i].kw == KW_FN_SQL || lx->t[i].kw == KW_IF) {
                 *f |= F_SQLFN;
             }
             break;
         case T_STMT:
-            if (lx->t[i].kw == KW_SELECT) {
-                *f |= F_SUB;
-            }
+            *f |= lx->t[i].kw == KW_SELECT ? F_SUB : F_STMT;
             break;
         case T_OP:
         case T_LOGIC:
             *f |= F_CMP;
             break;
         case T_SEMI:
-            return -1;
+            /* (select 1; select sleep(5)): a statement stacked inside
+             * the group; "(a; b)" of prose ends the group. */
+            if (at_end(lx, i + 1) || tt(lx, i + 1) == T_COMMENT) {
+                return lx->nt;
+            }
+            if (tk(lx, i + 1) == KW_END && (*f & F_STACK)) {
+                break; /* ...; begin dbms_lock.sleep(5); end; */
+            }
+            if (tt(lx, i + 1) != T_STMT || sql_stmt(lx, i + 1, f) < 0) {
+                return -1;
+            }
+            *f |= F_STACK;
+            break;
         case T_STRING:
         case T_NUMBER:
         case T_VAR:
@@ -691,6 +796,25 @@ sql_group(const sql_lex_t *lx, int i, unsigned *f)
         }
     }
     return lx->nt;
+}
+
+/*
+ * Whether the operand at i, right after the one at prev, may be joined to
+ * it by a "+" that the URL decoding read as a blank ("1+pi()+and+...",
+ * "9999'+(select ...)" sent as they are): two operands side by side, not
+ * both bare words (prose is made of those).
+ */
+static bool
+sql_juxtaposed(const sql_lex_t *lx, int prev, int i)
+{
+    char a = tt(lx, prev), b = tt(lx, i);
+
+    if (a == 0 || b == 0
+        || (strchr("snvf(", a) == NULL && !(a == T_WORD && tk(lx, prev) == KW_FN_SQL))) {
+        return false;
+    }
+    /* char(124)+user+char(124): a SQL function's name without "()" */
+    return strchr("snvf(", b) != NULL || (b == T_WORD && tk(lx, i) == KW_FN_SQL);
 }
 
 /* One operand at i: the index after it, or -1. */
@@ -719,7 +843,7 @@ sql_primary(const sql_lex_t *lx, int i, unsigned *f)
         *f |= F_FUNC;
         if (tk(lx, i) == KW_FN_DANGER) {
             *f |= F_DANGER;
-        } else if (tk(lx, i) == KW_FN_SQL) {
+        } else if (tk(lx, i) == KW_FN_SQL || tk(lx, i) == KW_IF) {
             *f |= F_SQLFN;
         }
         if (tt(lx, i + 1) != T_LPAREN) {
@@ -739,6 +863,8 @@ static int
 sql_expr(const sql_lex_t *lx, int i, unsigned *f)
 {
     for (;;) {
+        int start = i;
+
         i = sql_primary(lx, i, f);
         if (i < 0 || at_end(lx, i)) {
             return i;
@@ -747,12 +873,14 @@ sql_expr(const sql_lex_t *lx, int i, unsigned *f)
             *f |= F_CMP;
         } else if (tt(lx, i) == T_LOGIC) {
             *f |= F_LOGIC;
+        } else if (sql_juxtaposed(lx, start, i)) {
+            continue;
         } else {
             return i;
         }
         i++;
-        if (at_end(lx, i)) {
-            return i;
+        if (at_end(lx, i) || tt(lx, i) == T_UNION || tt(lx, i) == T_COMMENT) {
+            return i; /* "1 - (select 1) - union ...": the operator dangles */
         }
     }
 }
@@ -778,7 +906,9 @@ sql_select(const sql_lex_t *lx, int i, unsigned *f)
         }
         if (tt(lx, j) == T_KEYWORD && tk(lx, j) == KW_AS) {
             j += 2;
-        } else if (tt(lx, j) == T_WORD && (tt(lx, j + 1) == T_COMMA || tk(lx, j + 1) == KW_FROM)) {
+        } else if ((tt(lx, j) == T_WORD || tt(lx, j) == T_STRING)
+                   && (tt(lx, j + 1) == T_COMMA || tk(lx, j + 1) == KW_FROM
+                       || (j + 1 < lx->nt && strchr("cU;)E", tt(lx, j + 1)) != NULL))) {
             j++; /* an alias without "as" */
         }
         if (tt(lx, j) != T_COMMA) {
@@ -807,10 +937,14 @@ sql_select(const sql_lex_t *lx, int i, unsigned *f)
             if (at_end(lx, j + 1)) {
                 return j + 1;
             }
-            if (tt(lx, j + 1) != T_WORD && tt(lx, j + 1) != T_LPAREN) {
+            if (tt(lx, j + 1) == T_FUNC) {
+                /* from generate_series(1,5000000): a table function */
+                j = sql_group(lx, j + 2, f);
+            } else if (tt(lx, j + 1) != T_WORD && tt(lx, j + 1) != T_LPAREN) {
                 return -1;
+            } else {
+                j += 2;
             }
-            j += 2;
             if (tt(lx, j) == T_KEYWORD && tk(lx, j) == KW_WHERE) {
                 j = at_end(lx, j + 1) ? j + 1 : sql_expr(lx, j + 1, f);
                 if (j < 0) {
@@ -837,6 +971,23 @@ sql_select(const sql_lex_t *lx, int i, unsigned *f)
 static int
 sql_stmt(const sql_lex_t *lx, int i, unsigned *f)
 {
+    unsigned g = 0;
+    int j;
+
+    if (tk(lx, i) == KW_IF && tt(lx, i) != T_STMT) {
+        /* if 1=1 shutdown, while 1=1 drop table t, if exists (select ...)
+         * drop ..., if((1=2),select 1,drop function f): a condition, then
+         * a statement, or a group that holds one. */
+        j = sql_expr(lx, i + 1, &g);
+        if (j < 0) {
+            return -1;
+        }
+        *f |= g;
+        if (tt(lx, j) == T_STMT) {
+            return (g & F_CMP) || sql_stmt(lx, j, f) >= 0 ? j : -1;
+        }
+        return g & (F_SUB | F_STMT) ? j : -1;
+    }
     if (tt(lx, i) != T_STMT) {
         return -1;
     }
@@ -875,8 +1026,10 @@ sql_stmt(const sql_lex_t *lx, int i, unsigned *f)
     case KW_DECLARE:
         return tt(lx, i + 1) == T_VAR ? i + 2 : -1;
     case KW_SHUTDOWN:
-        return at_end(lx, i + 1) || tt(lx, i + 1) == T_COMMENT || tt(lx, i + 1) == T_SEMI ? i + 1
-                                                                                           : -1;
+        return at_end(lx, i + 1) || tt(lx, i + 1) == T_COMMENT || tt(lx, i + 1) == T_SEMI
+                       || tk(lx, i + 1) == KW_END
+                   ? i + 1
+                   : -1;
     case KW_WAITFOR:
         return tk(lx, i + 1) == KW_DELAY && tt(lx, i + 2) == T_STRING ? i + 3 : -1;
     case KW_BEGIN:
@@ -889,7 +1042,9 @@ sql_stmt(const sql_lex_t *lx, int i, unsigned *f)
         }
         return sql_stmt(lx, i + 1, f);
     case KW_GOTO:
-        return tt(lx, i + 1) == T_WORD && (tt(lx, i + 2) == T_STMT || tt(lx, i + 2) == T_SEMI)
+        return tt(lx, i + 1) == T_WORD
+                       && (tt(lx, i + 2) == T_STMT || tt(lx, i + 2) == T_SEMI
+                           || tt(lx, i + 2) == T_COMMENT)
                    ? i + 2
                    : -1;
     default:
@@ -921,6 +1076,24 @@ sql_clause(const sql_lex_t *lx, int i, unsigned *f)
 {
     switch (tk(lx, i)) {
     case KW_ORDERBY:
+        /* order by 1, group by concat(0x7e, (select ...), floor(rand(0)*2)) */
+        for (i++;;) {
+            if (tt(lx, i) == T_NUMBER || tt(lx, i) == T_WORD) {
+                i++;
+            } else if (strchr("f(", tt(lx, i)) == NULL || (i = sql_expr(lx, i, f)) < 0) {
+                return -1;
+            }
+            if (tt(lx, i) != T_COMMA) {
+                return i;
+            }
+            i++;
+        }
+    case KW_FROM:
+        /* 1) from users where name='a': the rest of the query's select */
+        if (tt(lx, i + 1) != T_WORD) {
+            return -1;
+        }
+        return tk(lx, i + 2) == KW_WHERE ? sql_clause(lx, i + 2, f) : i + 2;
     case KW_LIMIT:
         i++;
         for (;;) {
@@ -937,6 +1110,9 @@ sql_clause(const sql_lex_t *lx, int i, unsigned *f)
     case KW_WHERE:
         return at_end(lx, i + 1) ? i + 1 : sql_expr(lx, i + 1, f);
     case KW_INTO:
+        if (tk(lx, i + 1) == KW_OUTFILE && tt(lx, i + 2) == T_FUNC) {
+            return sql_group(lx, i + 3, f);
+        }
         return tk(lx, i + 1) == KW_OUTFILE && tt(lx, i + 2) == T_STRING ? i + 3 : -1;
     case KW_PROCEDURE:
         return tt(lx, i + 1) == T_FUNC ? sql_group(lx, i + 2, f) : -1;
@@ -977,22 +1153,35 @@ sql_tail(const sql_lex_t *lx, int i, unsigned *f, int depth)
             return true;
         }
         j = sql_stmt(lx, i + 1, f);
-        if (j < 0) {
-            return false;
+        if (j < 0 && !(tk(lx, i + 1) == KW_DDL && tt(lx, i + 2) == T_WORD
+                       && (at_end(lx, i + 3) || tt(lx, i + 3) == T_COMMENT))) {
+            return false; /* "; drop members --" is a statement too */
         }
         *f |= F_STACK;
         return true;
     case T_UNION:
-        if (at_end(lx, i + 1) || tt(lx, i + 1) == T_COMMENT) {
+        if (at_end(lx, i + 1)) {
             return true; /* "... and 1=0 union": the rest elsewhere */
         }
-        j = sql_union(lx, i, f);
-        if (j < 0) {
+        if (tt(lx, i + 1) == T_COMMENT) {
+            *f |= F_UNION | F_COMMENT; /* 1/1/ * * /union#-- */
+            return true;
+        }
+        /* After an expression, "union [all] [(] select" is enough: what
+         * the select lists may be beyond this grammar. */
+        j = i + 1;
+        while (tt(lx, j) == T_LPAREN) {
+            j++;
+        }
+        if (tk(lx, j) != KW_SELECT || tt(lx, j) != T_STMT) {
             return false;
         }
         *f |= F_UNION;
         return true;
     case T_KEYWORD:
+        if (tk(lx, i) == KW_AS && at_end(lx, i + 1)) {
+            return true;
+        }
         if (tk(lx, i) == KW_AS && tt(lx, i + 1) == T_WORD) {
             return sql_tail(lx, i + 2, f, depth + 1);
         }
@@ -1032,7 +1221,20 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
     }
     switch (tt(lx, i)) {
     case T_COMMENT:
-        return !raw || paranoia >= 2 ? "sqli: comment truncates the query" : NULL;
+        if (!raw || paranoia >= 2) {
+            return "sqli: comment truncates the query";
+        }
+        /* "1 --", "1 #", "@version--": a number or a variable, then a
+         * comment with nothing in it */
+        return i == 1 && (tt(lx, 0) == T_NUMBER || tt(lx, 0) == T_VAR) && lx->t[i].open
+                   ? "sqli: number then comment"
+                   : NULL;
+    case T_COMMA:
+        /* 1,(select ...): the value in a list, a subquery after it */
+        j = sql_expr(lx, i + 1, &f);
+        return j >= 0 && sql_tail(lx, j, &f, 0) && (f & (F_DANGER | F_SUB | F_STACK))
+                   ? "sqli: subquery after the value in a list"
+                   : NULL;
     case T_SEMI:
         if (sql_tail(lx, i, &f, 0) && (f & F_STACK)) {
             return "sqli: stacked query";
@@ -1046,25 +1248,59 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
             && at_end(lx, i + 2)) {
             return "sqli: union select";
         }
+        if (lit0 && tt(lx, 0) == T_NUMBER && (at_end(lx, i + 1) || tt(lx, i + 1) == T_COMMENT)) {
+            return "sqli: number then union"; /* -1 union: the select elsewhere */
+        }
         return sql_union(lx, i, &f) >= 0 ? "sqli: union select" : NULL;
     case T_STMT:
         /* 'exec master..xp_cmdshell, 'declare @s: SQL Server runs a
          * statement that follows another without a ";". */
         if ((!raw || i > start || tk(lx, i) == KW_WAITFOR || tk(lx, i) == KW_EXEC
-             || tk(lx, i) == KW_DECLARE)
+             || tk(lx, i) == KW_DECLARE
+             || (tt(lx, 0) == T_NUMBER && (tk(lx, i) == KW_UPDATE || tk(lx, i) == KW_DELETE)))
             && sql_stmt(lx, i, &f) >= 0) {
+            return "sqli: statement after the value";
+        }
+        return NULL;
+    case T_WORD:
+        /* ' if exists (select ...), '; if 1=1 shutdown */
+        if (tk(lx, i) == KW_IF && (!raw || i > start) && sql_stmt(lx, i, &f) >= 0) {
             return "sqli: statement after the value";
         }
         return NULL;
     case T_LPAREN:
     case T_FUNC:
+    case T_NUMBER:
+    case T_STRING:
+    case T_VAR: {
+        unsigned g = 0;
+
+        if (tk(lx, i) == KW_IF && (!raw || i > start) && sql_stmt(lx, i, &f) >= 0) {
+            return "sqli: statement after the value";
+        }
+        /* An operand right after the value: joined to it by a "+" read
+         * as a blank ("1'+(select ...)", "1+pi()+and+(3=pi())--"). */
+        j = sql_expr(lx, i, &g);
+        if (j >= 0 && sql_tail(lx, j, &g, 0)) {
+            if (g & (F_DANGER | F_SUB | F_UNION | F_STACK)) {
+                return "sqli: subquery or side channel after the value";
+            }
+            if ((g & F_LOGIC) && (g & F_CMP) && (g & F_LITERAL)
+                && (!raw || lit0 || tt(lx, start - 1) == T_RPAREN)) {
+                return "sqli: operand, logic and comparison";
+            }
+            if ((g & F_SQLFN) && (g & F_CMP) && tt(lx, 0) == T_NUMBER) {
+                return "sqli: arithmetic with a SQL function"; /* 1+ascii(...)-4 */
+            }
+        }
         /* '('12')+and..., '+coalesce('a')+and...: a group or a call
          * after the string, judged with what follows it. */
-        if (raw) {
+        if (raw || (tt(lx, i) != T_LPAREN && tt(lx, i) != T_FUNC)) {
             return NULL;
         }
         j = sql_primary(lx, i, &f);
         return j > i ? sql_after_operand(lx, j, raw, paranoia) : NULL;
+    }
     case T_KEYWORD:
         j = sql_clause(lx, i, &f);
         if (j < 0 || !sql_tail(lx, j, &f, 0)) {
@@ -1101,6 +1337,9 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
             if (raw && (f & F_FUNC) && strchr("snv", tt(lx, 0)) != NULL) {
                 return "sqli: literal, logic operator and function";
             }
+            if (raw && (f & F_COMMENT) && tt(lx, 0) == T_NUMBER) {
+                return "sqli: number, logic operator and comment";
+            }
             if (paranoia >= 2 && (f & (F_LITERAL | F_FUNC))) {
                 return "sqli: logic operator";
             }
@@ -1123,6 +1362,9 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
         if (lit0 && (f & F_COMMENT) && (f & F_LITERAL)) {
             return "sqli: arithmetic then comment";
         }
+        if (lit0 && (f & F_SQLFN)) {
+            return "sqli: arithmetic with a SQL function"; /* 1 - ord('a') */
+        }
         if (paranoia >= 2 && (f & (F_SQLFN | F_COMMENT))) {
             return "sqli: operator and function";
         }
@@ -1140,6 +1382,11 @@ sql_raw(const sql_lex_t *lx, unsigned paranoia)
     unsigned f = 0;
     int j;
 
+    if (lx->cases == (CASE_START | CASE_THEN | CASE_LIT | CASE_END)) {
+        /* case [x] when ... then ... end: a whole CASE expression */
+        return "sqli: case expression";
+    }
+
     switch (tt(lx, 0)) {
     case T_NUMBER:
     case T_STRING:
@@ -1149,6 +1396,9 @@ sql_raw(const sql_lex_t *lx, unsigned paranoia)
         }
         return sql_after_operand(lx, 1, true, paranoia);
     case T_WORD:
+        if (tk(lx, 0) == KW_IF) {
+            return sql_stmt(lx, 0, &f) >= 0 ? "sqli: statement" : NULL;
+        }
         return sql_after_operand(lx, 1, true, paranoia);
     case T_RPAREN:
         return sql_after_operand(lx, 0, true, paranoia);
@@ -1169,6 +1419,9 @@ sql_raw(const sql_lex_t *lx, unsigned paranoia)
     case T_LPAREN: {
         unsigned inner = 0;
 
+        if (tk(lx, 0) == KW_IF && sql_stmt(lx, 0, &f) >= 0) {
+            return "sqli: statement";
+        }
         j = sql_primary(lx, 0, &f);
         if (j < 0) {
             return NULL;

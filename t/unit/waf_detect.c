@@ -50,6 +50,37 @@ static const char *const sqli_attacks[] = {
     "SELECT * FROM users WHERE id = 1",
     "@@version",
     "1 and ascii(substring((select user()),1,1))>64",
+    /* a "+" the URL decoding read as a blank: operands side by side */
+    "1' (SELECT 'ab' FROM DUAL WHERE 1=1 UNION ALL SELECT NULL,NULL--",
+    "1 pi() and (3=pi())--",
+    "x' and 1 2 3=(6)--",
+    "1' and char(124) user char(124)=0 and '%'='",
+    "456 ascii(substring(passwd,1,1))-10",
+    /* statements inside a group, after a ";", SQL Server's control flow */
+    "1' + (select 'a' where 1=1; begin dbms_lock.sleep(5); end;-- ) + '",
+    "x'; if((1=2),select 1,drop function f);#",
+    "'; while 1=1 shutdown--",
+    "' if exists (select 1 from information_schema.tables where ",
+    "'goto l l: declare @s varchar(80)",
+    "10; drop members --",
+    /* clauses and modifiers */
+    "-1 OR 1 GROUP BY CONCAT(0x7e,(SELECT 1),FLOOR(RAND(0)*2)) HAVING MIN(0)#",
+    "1' IN BOOLEAN MODE) AND 1=(SELECT COUNT(*) FROM GENERATE_SERIES(1,5000000)) #",
+    "-1 lock in share mode union select table_name from information_schema.tables",
+    "-(1) for update having 1 union select 1",
+    "1<binary 1>2 union select 1",
+    "1) from users where username='a')",
+    "1,(select (case when (1=1) then (select benchmark(5000000,md5(1))) end))",
+    "1')); SELECT LIKE('ABC',UPPER(HEX(RANDOMBLOB(500000000/2))))--",
+    "' and (select * from [odbc;driver=sql server;server=1.1.1.1].a.p)",
+    "aa' sounds like '1",
+    "asd\" or @@global.key_buffer_size^\"1",
+    "case 1 when 2 then 2 end",
+    "1 order by ifnull(null,userid)",
+    "-1/1/**/union#--",
+    "1 --",
+    "-1 union",
+    "1 - ord('a')",
 };
 
 static const char *const xss_attacks[] = {
@@ -145,6 +176,23 @@ static const char *const benign[] = {
     "I'm not sure; what do you think?",
     "Sam",
     "2 + 2 = 4",
+    /* near the shapes above: words side by side, control flow in prose */
+    "difference between select comfort mattress",
+    "select napkin laptop",
+    "If you select all and then drop the files here, they upload at once.",
+    "recipe for drop shipping",
+    "in case when you need it then call",
+    "Case when the lights go out then end",
+    "Temperatures between -5 and 10 degrees; bring a jacket.",
+    "call 555 1234 -- thanks",
+    "chapter 1 -- the beginning",
+    "binary search tree",
+    "lock in share mode",
+    "Order by phone or online; either way it ships in 2-3 days.",
+    "10 union square",
+    "room 5 (west wing) and 6=six",
+    "label: value",
+    "sounds like a plan",
 };
 
 static bool
