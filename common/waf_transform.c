@@ -252,9 +252,8 @@ url_round(const char *in, size_t n, char *out, bool plus, bool *again, bool *hig
 
 /*
  * Decoded until a round changes nothing, at most URL_ROUNDS rounds, so
- * %252e%252e%252f reads "../".  Only the first round reads '+' as a space
- * and reports a bad '%': a "%" that a round decoded is data ("50%25 off"),
- * and a "%2B" the client encoded is a plus.
+ * %252e%252e%252f reads "../".  Only the first round reports a bad '%': a
+ * "%" that a round decoded is data ("50%25 off").
  */
 static size_t
 t_url(const char *in, size_t n, char *out, unsigned *flags)
@@ -262,7 +261,10 @@ t_url(const char *in, size_t n, char *out, unsigned *flags)
     bool again, high = false, bad = false, ignored = false;
     size_t len;
 
-    len = url_round(in, n, out, true, &again, &high, &bad, flags);
+    /* A '+' is a space only in form encoding (a query string, a form
+     * body), which the WAF's reader of those undoes itself: elsewhere, in
+     * a path, a cookie, a header or a JSON string, it is a '+'. */
+    len = url_round(in, n, out, false, &again, &high, &bad, flags);
     for (int round = 1; again && round < URL_ROUNDS; round++) {
         len = url_round(out, len, out, false, &again, &high, &ignored, flags);
     }

@@ -13,7 +13,7 @@
 #include "bouncer.h"
 
 typedef enum {
-    BN_WAF_T_URL = 0, /* %HH, '+' as space (first round), %uHHHH to UTF-8; until stable, 4 rounds */
+    BN_WAF_T_URL = 0, /* %HH, %uHHHH to UTF-8, until stable (4 rounds); '+' stays a '+' */
     BN_WAF_T_HTML,    /* &#DDD; &#xHH; (';' optional) and named references, to UTF-8 */
     BN_WAF_T_JS,      /* JS \xHH \uHHHH \u{H..} \OOO \<char>; CSS \HHHHHH */
     BN_WAF_T_UNICODE, /* fullwidth forms and a few look-alikes to ASCII; bad UTF-8 flagged */

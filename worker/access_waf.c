@@ -64,6 +64,7 @@ typedef struct {
     char name[64];
     size_t name_len;
     bool in_file; /* multipart: the part is a file, its contents skipped */
+    bool plus_space; /* form encoding: '+' is a space */
 
     /* JSON: hashes of the keys of every open object, to refuse a key given
      * twice (two parsers that keep different ones see different values). */
@@ -141,6 +142,13 @@ gather(waf_ctx_t *x, const char *p, size_t n)
         x->val_cap = cap;
     }
     memcpy(x->val + x->val_len, p, n);
+    if (x->plus_space) {
+        for (size_t i = x->val_len; i < x->val_len + n; i++) {
+            if (x->val[i] == '+') {
+                x->val[i] = ' ';
+            }
+        }
+    }
     x->val_len += n;
 }
 
@@ -195,11 +203,13 @@ inspect_query(waf_ctx_t *x, const char *q, size_t n)
     int rc;
 
     x->part = BN_WAF_PART_QUERY;
+    x->plus_space = true;
     bn_form_init(&x->p.form, &lim, form_event, x);
     rc = bn_form_feed(&x->p.form, q, n);
     if (rc == BN_OK) {
         rc = bn_form_finish(&x->p.form);
     }
+    x->plus_space = false;
     if (rc != BN_OK && !bn_waf_scan_over(&x->scan)) {
         /* More arguments than max_args: those past it were not looked at,
          * which must not be a way past the WAF. */
@@ -523,6 +533,7 @@ body_kind(waf_ctx_t *x, const char **why)
     if (media_type_is(ct, "application/x-www-form-urlencoded")) {
         bn_form_limits_t lim = { x->conf->max_args };
         bn_form_init(&x->p.form, &lim, form_event, x);
+        x->plus_space = true; /* the body is all form from here on */
         return BODY_FORM;
     }
     if (json_type(ct)) {
