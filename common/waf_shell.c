@@ -79,30 +79,44 @@ path_dot_len(const unsigned char *s, size_t n, size_t i)
     return 0;
 }
 
-/* Files so particular that their name alone, anywhere, is an attack. */
-static const char *const sensitive_anywhere[] = { "etc/passwd", "etc/shadow", "boot.ini",
-                                                  "win.ini",    "system.ini", "proc/self/",
-                                                  "web-inf/web.xml" };
+/* A needle with its length and its first two bytes, for the lists below:
+ * the scan compares the two bytes in the entry before it reads the word. */
+typedef struct {
+    const char *w;
+    unsigned char len;
+    unsigned char c0;
+    unsigned char c1;
+} path_word_t;
+
+#define PW(w) { w, sizeof(w) - 1, (unsigned char) w[0], (unsigned char) w[1] }
+
+/* Files so particular that their name alone, anywhere, is an attack.
+ * Their second bytes are letters: the scan compares two bytes before it
+ * calls path_match(). */
+static const path_word_t sensitive_anywhere[] = { PW("etc/passwd"), PW("etc/shadow"),
+                                                  PW("boot.ini"),   PW("win.ini"),
+                                                  PW("system.ini"), PW("proc/self/"),
+                                                  PW("web-inf/web.xml") };
 
 /* Files worth reading, after a separator or at the start ("/" stands for
- * either separator); a match needs only this prefix. */
-static const char *const sensitive[] = {
-    "etc/passwd",        "etc/shadow",        "etc/group",       "etc/hosts",
-    "etc/issue",         "etc/motd",          "etc/crontab",     "etc/sudoers",
-    "etc/fstab",         "etc/resolv.conf",   "etc/hostname",    "etc/profile",
-    "etc/master.passwd", "etc/ssh/",          "etc/mysql/",      "etc/httpd/",
-    "etc/apache2/",      "etc/nginx/",        "etc/security/",   "etc/environment",
-    "etc/inittab",       "etc/php",           "proc/self/",      "proc/version",
-    "proc/cpuinfo",      "proc/net/",         "proc/mounts",     "var/log/",
-    "var/www/",          "var/run/secrets",   "root/",           ".ssh/",
-    "id_rsa",            "id_dsa",            "id_ecdsa",        "id_ed25519",
-    ".bash_history",     ".bashrc",           ".htpasswd",       ".htaccess",
-    ".git/",             ".svn/",             ".aws/credentials", "boot.ini",
-    "win.ini",           "system.ini",        "windows/system32", "winnt/system32",
-    "windows/repair",    "windows/panther",   "inetpub/",        "autoexec.bat",
-    "web-inf/",          "meta-inf/",         "wp-config.php",   "php.ini",
-    "httpd.conf",        "system32/config",   "xampp/",          "usr/local/apache",
-    "usr/local/etc/",    "localsettings.php", "config.inc.php",  "repair/sam",
+ * either separator); a match needs only this prefix.  Sorted by first
+ * byte: path_sensitive() finds the first of a letter by halves. */
+static const path_word_t sensitive[] = {
+    PW(".ssh/"), PW(".bash_history"), PW(".bashrc"), PW(".htpasswd"), PW(".htaccess"),
+    PW(".git/"), PW(".svn/"), PW(".aws/credentials"), PW("autoexec.bat"), PW("boot.ini"),
+    PW("config.inc.php"), PW("etc/passwd"), PW("etc/shadow"), PW("etc/group"),
+    PW("etc/hosts"), PW("etc/issue"), PW("etc/motd"), PW("etc/crontab"), PW("etc/sudoers"),
+    PW("etc/fstab"), PW("etc/resolv.conf"), PW("etc/hostname"), PW("etc/profile"),
+    PW("etc/master.passwd"), PW("etc/ssh/"), PW("etc/mysql/"), PW("etc/httpd/"),
+    PW("etc/apache2/"), PW("etc/nginx/"), PW("etc/security/"), PW("etc/environment"),
+    PW("etc/inittab"), PW("etc/php"), PW("httpd.conf"), PW("id_rsa"), PW("id_dsa"),
+    PW("id_ecdsa"), PW("id_ed25519"), PW("inetpub/"), PW("localsettings.php"),
+    PW("meta-inf/"), PW("proc/self/"), PW("proc/version"), PW("proc/cpuinfo"),
+    PW("proc/net/"), PW("proc/mounts"), PW("php.ini"), PW("root/"), PW("repair/sam"),
+    PW("system.ini"), PW("system32/config"), PW("usr/local/apache"), PW("usr/local/etc/"),
+    PW("var/log/"), PW("var/www/"), PW("var/run/secrets"), PW("win.ini"),
+    PW("windows/system32"), PW("winnt/system32"), PW("windows/repair"),
+    PW("windows/panther"), PW("web-inf/"), PW("wp-config.php"), PW("xampp/"),
 };
 
 /*
@@ -133,103 +147,154 @@ path_match(const unsigned char *s, size_t n, size_t i, const char *w)
 static const char *
 path_sensitive(const unsigned char *s, size_t n, size_t i, size_t *len)
 {
-    unsigned char c = bn_waf_lower(s[i]);
+    size_t lo = 0, hi = sizeof(sensitive) / sizeof(sensitive[0]);
+    unsigned char c = bn_waf_lower(s[i]), c1;
 
-    if (!((c >= 'a' && c <= 'z') || c == '.')) {
+    if (!((c >= 'a' && c <= 'z') || c == '.') || i + 1 >= n) {
         return NULL;
     }
-    for (size_t k = 0; k < sizeof(sensitive) / sizeof(sensitive[0]); k++) {
-        if ((unsigned char) sensitive[k][0] == c && path_match(s, n, i, sensitive[k])) {
-            *len = strlen(sensitive[k]);
-            return sensitive[k];
+    c1 = bn_waf_lower(s[i + 1]);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (sensitive[mid].c0 < c) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    for (size_t k = lo; k < sizeof(sensitive) / sizeof(sensitive[0]) && sensitive[k].c0 == c;
+         k++) {
+        const path_word_t *p = &sensitive[k];
+
+        if ((p->c1 == c1 || (p->c1 == '/' && path_sep(s[i + 1]))) && path_match(s, n, i, p->w)) {
+            *len = p->len;
+            return p->w;
         }
     }
     return NULL;
 }
 
 /* PHP and Java stream wrappers that read files or run code. */
-static const char *const wrappers[] = { "file:", "php://", "zip://", "phar://", "expect://",
-                                        "glob://", "data://", "compress.zlib://", "jar:file:",
-                                        "netdoc:", "rar://", "ogg://", "ssh2." };
+static const path_word_t wrappers[] = {
+    PW("file:"),   PW("php://"),           PW("zip://"),    PW("phar://"), PW("expect://"),
+    PW("glob://"), PW("data://"),          PW("compress.zlib://"), PW("jar:file:"),
+    PW("netdoc:"), PW("rar://"),           PW("ogg://"),    PW("ssh2."),
+};
+
+/* What each byte may start, for the scan of bn_waf_traversal(). */
+enum {
+    P_DOT = 0x01,  /* ".", "0x2e", U+FF0E */
+    P_SEP = 0x02,  /* "/" or "\" */
+    P_ANY = 0x04,  /* the first letter of a sensitive_anywhere name */
+    P_WRAP = 0x08, /* the first letter of a wrapper */
+    P_NUL = 0x10,
+};
+
+static const unsigned char path_class[256] = {
+    ['.'] = P_DOT, ['0'] = P_DOT, [0xef] = P_DOT, ['/'] = P_SEP, ['\\'] = P_SEP, [0] = P_NUL,
+    ['e'] = P_ANY | P_WRAP, ['E'] = P_ANY | P_WRAP, ['b'] = P_ANY, ['B'] = P_ANY,
+    ['w'] = P_ANY, ['W'] = P_ANY, ['s'] = P_ANY | P_WRAP, ['S'] = P_ANY | P_WRAP,
+    ['p'] = P_ANY | P_WRAP, ['P'] = P_ANY | P_WRAP, ['f'] = P_WRAP, ['F'] = P_WRAP,
+    ['z'] = P_WRAP, ['Z'] = P_WRAP, ['g'] = P_WRAP, ['G'] = P_WRAP, ['d'] = P_WRAP,
+    ['D'] = P_WRAP, ['c'] = P_WRAP, ['C'] = P_WRAP, ['j'] = P_WRAP, ['J'] = P_WRAP,
+    ['n'] = P_WRAP, ['N'] = P_WRAP, ['r'] = P_WRAP, ['R'] = P_WRAP, ['o'] = P_WRAP,
+    ['O'] = P_WRAP,
+};
 
 bool
 bn_waf_traversal(const char *str, size_t n, unsigned paranoia, bn_waf_detect_t *m)
 {
     const unsigned char *s = (const unsigned char *) str;
     bool seen_path = false;
+    const char *w;
+    size_t len;
 
     paranoia = bn_waf_begin(m, paranoia);
+    if (n > 0 && (w = path_sensitive(s, n, 0, &len)) != NULL) {
+        return bn_waf_found(m, "traversal: sensitive file", w, len);
+    }
     for (size_t i = 0; i < n; i++) {
-        unsigned char c = s[i], lc = bn_waf_lower(c), left = i > 0 ? s[i - 1] : '/';
-        bool boundary = path_sep(left) || left == '=' || left == '"' || left == '\''
-                        || left == ' ' || left == ':' || left == ';' || left == ',';
-        const char *w;
-        size_t j, len;
+        unsigned char c = s[i], cls = path_class[c], lc;
 
-        if (!boundary && (c == '.' || c == '0' || c == 0xef) && i >= 3) {
-            /* after 0x2f or a look-alike slash */
-            boundary = (i >= 4 && path_sep_len(s, n, i - 4) == 4) || path_sep_len(s, n, i - 3) == 3;
-        }
-        if (path_dot_len(s, n, i) > 0 && boundary
-            && path_dot_len(s, n, i + path_dot_len(s, n, i)) > 0) {
-            size_t dots = 0;
-
-            for (j = i; j < n && (len = path_dot_len(s, n, j)) > 0; j += len) {
-                dots++;
-            }
-            /* "..;jsessionid=x/" (a path parameter) and ".. /"-style
-             * blanks a lax server drops. */
-            if (j < n && s[j] == ';') {
-                while (j < n && !path_sep(s[j])) {
-                    j++;
-                }
-            }
-            while (j < n && (s[j] == '\0' || s[j] == '\t')) {
-                j++;
-            }
-            if (path_sep_len(s, n, j) > 0 || (j == n && path_sep(left) && i > 0)) {
-                return bn_waf_found(m, "traversal: dot-dot segment", str + i,
-                                    BN_WAF_MIN(j - i + 1, n - i));
-            }
-            if (j == n && i == 0 && j == 2) {
-                return bn_waf_found(m, "traversal: dot-dot segment", "..", 2);
-            }
-            i = j - 1;
+        if (cls == 0) {
             continue;
         }
-        for (size_t k = 0; k < sizeof(sensitive_anywhere) / sizeof(sensitive_anywhere[0])
-                           && (lc == 'e' || lc == 'b' || lc == 'w' || lc == 's' || lc == 'p');
-             k++) {
-            if ((unsigned char) sensitive_anywhere[k][0] == lc
-                && path_match(s, n, i, sensitive_anywhere[k])) {
-                return bn_waf_found(m, "traversal: sensitive file", sensitive_anywhere[k],
-                                    strlen(sensitive_anywhere[k]));
+        if ((cls & P_DOT) && path_dot_len(s, n, i) > 0) {
+            unsigned char left = i > 0 ? s[i - 1] : '/';
+            bool boundary = path_sep(left) || left == '=' || left == '"' || left == '\''
+                            || left == ' ' || left == ':' || left == ';' || left == ',';
+            size_t j, dots = 0;
+
+            if (!boundary && i >= 3) {
+                /* after 0x2f or a look-alike slash */
+                boundary = (i >= 4 && path_sep_len(s, n, i - 4) == 4)
+                           || path_sep_len(s, n, i - 3) == 3;
+            }
+            if (boundary && path_dot_len(s, n, i + path_dot_len(s, n, i)) > 0) {
+                for (j = i; j < n && (len = path_dot_len(s, n, j)) > 0; j += len) {
+                    dots++;
+                }
+                /* "..;jsessionid=x/" (a path parameter) and ".. /"-style
+                 * blanks a lax server drops. */
+                if (j < n && s[j] == ';') {
+                    while (j < n && !path_sep(s[j])) {
+                        j++;
+                    }
+                }
+                while (j < n && (s[j] == '\0' || s[j] == '\t')) {
+                    j++;
+                }
+                if (path_sep_len(s, n, j) > 0 || (j == n && path_sep(left) && i > 0)) {
+                    return bn_waf_found(m, "traversal: dot-dot segment", str + i,
+                                        BN_WAF_MIN(j - i + 1, n - i));
+                }
+                if (j == n && i == 0 && j == 2) {
+                    return bn_waf_found(m, "traversal: dot-dot segment", "..", 2);
+                }
+                i = j - 1;
+                continue;
             }
         }
-        if (path_sep(c)) {
+        lc = bn_waf_lower(c);
+        if ((cls & P_ANY) && i + 1 < n) {
+            unsigned char l1 = bn_waf_lower(s[i + 1]);
+
+            for (size_t k = 0; k < sizeof(sensitive_anywhere) / sizeof(sensitive_anywhere[0]);
+                 k++) {
+                const path_word_t *p = &sensitive_anywhere[k];
+
+                if (p->c0 == lc && p->c1 == l1 && path_match(s, n, i, p->w)) {
+                    return bn_waf_found(m, "traversal: sensitive file", p->w, p->len);
+                }
+            }
+        }
+        if (cls & P_SEP) {
             seen_path = true;
+            if (i + 1 < n && (w = path_sensitive(s, n, i + 1, &len)) != NULL) {
+                return bn_waf_found(m, "traversal: sensitive file", w, len);
+            }
         }
-        if ((i == 0 || path_sep(left)) && (w = path_sensitive(s, n, i, &len)) != NULL) {
-            return bn_waf_found(m, "traversal: sensitive file", w, len);
-        }
-        if (c >= 'A' && strchr("fpzgedcjnros", bn_waf_lower(c)) != NULL
-            && (i == 0 || !((left | 0x20) >= 'a' && (left | 0x20) <= 'z'))) {
+        if ((cls & P_WRAP) && i + 1 < n
+            && (i == 0 || !((s[i - 1] | 0x20) >= 'a' && (s[i - 1] | 0x20) <= 'z'))) {
+            unsigned char l1 = bn_waf_lower(s[i + 1]);
+
             for (size_t k = 0; k < sizeof(wrappers) / sizeof(wrappers[0]); k++) {
-                if ((unsigned char) wrappers[k][0] == bn_waf_lower(c)
-                    && bn_waf_prefix_eq(str + i, n - i, wrappers[k])) {
+                const path_word_t *p = &wrappers[k];
+
+                if (p->c0 == lc && p->c1 == l1 && bn_waf_prefix_eq(str + i, n - i, p->w)) {
                     /* file: needs a path after it: file:/, file:\, file:c: */
                     if (k == 0 && !(i + 5 < n && (path_sep(s[i + 5]) || s[i + 6] == ':'))) {
                         continue;
                     }
-                    return bn_waf_found(m, "traversal: stream wrapper", wrappers[k],
-                                        strlen(wrappers[k]));
+                    return bn_waf_found(m, "traversal: stream wrapper", p->w, p->len);
                 }
             }
         }
         if (c == '.') {
             seen_path = true;
         }
-        if (c == '\0' && seen_path && i > 0 && s[i - 1] != '\0') {
+        if ((cls & P_NUL) && seen_path && i > 0 && s[i - 1] != '\0') {
             return bn_waf_found(m, "traversal: NUL byte after a path", "nul", 3);
         }
     }
@@ -243,45 +308,60 @@ bn_waf_traversal(const char *str, size_t n, unsigned paranoia, bn_waf_detect_t *
  * matched in any case. */
 typedef struct {
     const char *name;
+    unsigned char len;
     unsigned char weak;
     unsigned char win;
 } shell_cmd_t;
 
+#define CMD(name, weak, win) { name, sizeof(name) - 1, weak, win }
+
+/* Sorted by name in byte order: shell_command() searches it by halves. */
 static const shell_cmd_t shell_cmds[] = {
-    { "cat", 1, 0 },        { "tac", 0, 0 },        { "nl", 1, 0 },         { "head", 1, 0 },
-    { "tail", 1, 0 },       { "more", 1, 1 },       { "less", 1, 0 },       { "id", 1, 0 },
-    { "whoami", 0, 1 },     { "uname", 0, 0 },      { "ls", 0, 0 },         { "dir", 1, 1 },
-    { "pwd", 0, 0 },        { "echo", 1, 1 },       { "printf", 1, 0 },     { "env", 1, 0 },
-    { "printenv", 0, 0 },   { "set", 1, 1 },        { "ps", 1, 0 },         { "netstat", 0, 1 },
-    { "ifconfig", 0, 0 },   { "ip", 1, 0 },         { "hostname", 0, 1 },   { "wget", 0, 0 },
-    { "curl", 0, 0 },       { "nc", 0, 0 },         { "ncat", 0, 0 },       { "netcat", 0, 0 },
-    { "telnet", 0, 0 },     { "ssh", 0, 0 },        { "scp", 0, 0 },        { "ftp", 1, 0 },
-    { "tftp", 0, 1 },       { "bash", 0, 0 },       { "sh", 0, 0 },         { "zsh", 0, 0 },
-    { "ksh", 0, 0 },        { "csh", 0, 0 },        { "tcsh", 0, 0 },       { "dash", 1, 0 },
-    { "python", 0, 0 },     { "python2", 0, 0 },    { "python3", 0, 0 },    { "perl", 0, 0 },
-    { "ruby", 1, 0 },       { "php", 0, 0 },        { "node", 1, 0 },       { "lua", 0, 0 },
-    { "awk", 0, 0 },        { "gawk", 0, 0 },       { "sed", 0, 0 },        { "xargs", 0, 0 },
-    { "find", 1, 0 },       { "grep", 0, 0 },       { "chmod", 0, 0 },      { "chown", 0, 0 },
-    { "rm", 1, 0 },         { "cp", 1, 0 },         { "mv", 1, 0 },         { "mkdir", 1, 0 },
-    { "touch", 1, 0 },      { "kill", 1, 0 },       { "killall", 0, 0 },    { "pkill", 0, 0 },
-    { "sleep", 1, 0 },      { "ping", 1, 1 },       { "nslookup", 0, 1 },   { "dig", 1, 0 },
-    { "host", 1, 0 },       { "traceroute", 0, 0 }, { "tracert", 0, 1 },    { "uptime", 0, 0 },
-    { "w", 1, 0 },          { "who", 1, 0 },        { "last", 1, 0 },       { "passwd", 0, 0 },
-    { "su", 1, 0 },         { "sudo", 0, 0 },       { "crontab", 0, 0 },    { "base64", 0, 0 },
-    { "xxd", 0, 0 },        { "od", 1, 0 },         { "dd", 1, 0 },         { "tee", 1, 0 },
-    { "sort", 1, 1 },       { "uniq", 1, 0 },       { "wc", 1, 0 },         { "cut", 1, 0 },
-    { "tr", 1, 0 },         { "rev", 1, 0 },        { "strings", 1, 0 },    { "file", 1, 0 },
-    { "stat", 1, 0 },       { "md5sum", 0, 0 },     { "sha1sum", 0, 0 },    { "openssl", 0, 0 },
-    { "socat", 0, 0 },      { "busybox", 0, 0 },    { "exec", 1, 0 },       { "eval", 1, 0 },
-    { "timeout", 1, 0 },    { "nohup", 0, 0 },      { "mkfifo", 0, 0 },     { "mknod", 0, 0 },
-    { "systeminfo", 0, 1 }, { "ipconfig", 0, 1 },   { "net", 1, 1 },        { "netsh", 0, 1 },
-    { "tasklist", 0, 1 },   { "taskkill", 0, 1 },   { "type", 1, 1 },       { "powershell", 0, 1 },
-    { "pwsh", 0, 1 },       { "cmd", 1, 1 },        { "certutil", 0, 1 },   { "bitsadmin", 0, 1 },
-    { "wmic", 0, 1 },       { "reg", 1, 1 },        { "regsvr32", 0, 1 },   { "rundll32", 0, 1 },
-    { "mshta", 0, 1 },      { "cscript", 0, 1 },    { "wscript", 0, 1 },    { "start", 1, 1 },
-    { "ver", 1, 1 },        { "vol", 1, 1 },        { "copy", 1, 1 },       { "del", 1, 1 },
-    { "findstr", 0, 1 },    { "schtasks", 0, 1 },   { "sc", 1, 1 },         { "nmap", 0, 0 },
-    { "uname", 0, 0 },      { "getent", 0, 0 },     { "lsof", 0, 0 },       { "history", 1, 0 },
+    CMD("awk", 0, 0), CMD("base64", 0, 0), CMD("bash", 0, 0),
+    CMD("bitsadmin", 0, 1), CMD("busybox", 0, 0), CMD("cat", 1, 0),
+    CMD("certutil", 0, 1), CMD("chmod", 0, 0), CMD("chown", 0, 0),
+    CMD("cmd", 1, 1), CMD("copy", 1, 1), CMD("cp", 1, 0),
+    CMD("crontab", 0, 0), CMD("cscript", 0, 1), CMD("csh", 0, 0),
+    CMD("curl", 0, 0), CMD("cut", 1, 0), CMD("dash", 1, 0),
+    CMD("dd", 1, 0), CMD("del", 1, 1), CMD("dig", 1, 0),
+    CMD("dir", 1, 1), CMD("echo", 1, 1), CMD("env", 1, 0),
+    CMD("eval", 1, 0), CMD("exec", 1, 0), CMD("file", 1, 0),
+    CMD("find", 1, 0), CMD("findstr", 0, 1), CMD("ftp", 1, 0),
+    CMD("gawk", 0, 0), CMD("getent", 0, 0), CMD("grep", 0, 0),
+    CMD("head", 1, 0), CMD("history", 1, 0), CMD("host", 1, 0),
+    CMD("hostname", 0, 1), CMD("id", 1, 0), CMD("ifconfig", 0, 0),
+    CMD("ip", 1, 0), CMD("ipconfig", 0, 1), CMD("kill", 1, 0),
+    CMD("killall", 0, 0), CMD("ksh", 0, 0), CMD("last", 1, 0),
+    CMD("less", 1, 0), CMD("ls", 0, 0), CMD("lsof", 0, 0),
+    CMD("lua", 0, 0), CMD("md5sum", 0, 0), CMD("mkdir", 1, 0),
+    CMD("mkfifo", 0, 0), CMD("mknod", 0, 0), CMD("more", 1, 1),
+    CMD("mshta", 0, 1), CMD("mv", 1, 0), CMD("nc", 0, 0),
+    CMD("ncat", 0, 0), CMD("net", 1, 1), CMD("netcat", 0, 0),
+    CMD("netsh", 0, 1), CMD("netstat", 0, 1), CMD("nl", 1, 0),
+    CMD("nmap", 0, 0), CMD("node", 1, 0), CMD("nohup", 0, 0),
+    CMD("nslookup", 0, 1), CMD("od", 1, 0), CMD("openssl", 0, 0),
+    CMD("passwd", 0, 0), CMD("perl", 0, 0), CMD("php", 0, 0),
+    CMD("ping", 1, 1), CMD("pkill", 0, 0), CMD("powershell", 0, 1),
+    CMD("printenv", 0, 0), CMD("printf", 1, 0), CMD("ps", 1, 0),
+    CMD("pwd", 0, 0), CMD("pwsh", 0, 1), CMD("python", 0, 0),
+    CMD("python2", 0, 0), CMD("python3", 0, 0), CMD("reg", 1, 1),
+    CMD("regsvr32", 0, 1), CMD("rev", 1, 0), CMD("rm", 1, 0),
+    CMD("ruby", 1, 0), CMD("rundll32", 0, 1), CMD("sc", 1, 1),
+    CMD("schtasks", 0, 1), CMD("scp", 0, 0), CMD("sed", 0, 0),
+    CMD("set", 1, 1), CMD("sh", 0, 0), CMD("sha1sum", 0, 0),
+    CMD("sleep", 1, 0), CMD("socat", 0, 0), CMD("sort", 1, 1),
+    CMD("ssh", 0, 0), CMD("start", 1, 1), CMD("stat", 1, 0),
+    CMD("strings", 1, 0), CMD("su", 1, 0), CMD("sudo", 0, 0),
+    CMD("systeminfo", 0, 1), CMD("tac", 0, 0), CMD("tail", 1, 0),
+    CMD("taskkill", 0, 1), CMD("tasklist", 0, 1), CMD("tcsh", 0, 0),
+    CMD("tee", 1, 0), CMD("telnet", 0, 0), CMD("tftp", 0, 1),
+    CMD("timeout", 1, 0), CMD("touch", 1, 0), CMD("tr", 1, 0),
+    CMD("traceroute", 0, 0), CMD("tracert", 0, 1), CMD("type", 1, 1),
+    CMD("uname", 0, 0), CMD("uniq", 1, 0), CMD("uptime", 0, 0),
+    CMD("ver", 1, 1), CMD("vol", 1, 1), CMD("w", 1, 0),
+    CMD("wc", 1, 0), CMD("wget", 0, 0), CMD("who", 1, 0),
+    CMD("whoami", 0, 1), CMD("wmic", 0, 1), CMD("wscript", 0, 1),
+    CMD("xargs", 0, 0), CMD("xxd", 0, 0), CMD("zsh", 0, 0),
 };
 
 #define SHELL_WORD 32
@@ -380,6 +460,11 @@ shell_word(const unsigned char *s, size_t n, size_t i, char *w, size_t *wl)
               || c == '*' || c == '[' || c == ']' || c == ':' || c == '~')) {
             break;
         }
+        if ((c == '/' || c == '\\') && k >= SHELL_WORD / 2 && !winpath) {
+            /* ../../../../usr/bin/env: a long path keeps its last parts,
+             * where the command is. */
+            k = 0;
+        }
         if (k < SHELL_WORD - 1) {
             w[k++] = (char) c;
         }
@@ -396,7 +481,7 @@ shell_glob(const char *g, size_t gl, const char *name, bool any_case)
 {
     size_t i = 0, k = 0, star_g = (size_t) -1, star_k = 0;
 
-    while (k < strlen(name)) {
+    while (name[k] != '\0') {
         if (i < gl && g[i] == '[') {
             size_t e = i;
 
@@ -431,51 +516,87 @@ shell_glob(const char *g, size_t gl, const char *name, bool any_case)
     return i == gl;
 }
 
-/* The command named by word w (a path's last part, .exe dropped). */
+/* The entry of shell_cmds named w[0..wl) in lower case, or NULL. */
 static const shell_cmd_t *
-shell_command(const char *w, size_t wl)
+shell_lookup(const char *w, size_t wl)
+{
+    size_t lo = 0, hi = sizeof(shell_cmds) / sizeof(shell_cmds[0]);
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const shell_cmd_t *c = &shell_cmds[mid];
+        size_t k = 0, l = BN_WAF_MIN(wl, (size_t) c->len);
+        int d;
+
+        while (k < l && w[k] == c->name[k]) {
+            k++;
+        }
+        if (k < l) {
+            d = (unsigned char) w[k] < (unsigned char) c->name[k] ? -1 : 1;
+        } else {
+            d = wl < c->len ? -1 : wl > c->len;
+        }
+        if (d == 0) {
+            return c;
+        }
+        if (d < 0) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * The command named by word w (a path's last part, .exe dropped); *pathy
+ * says whether a path led to it.
+ */
+static const shell_cmd_t *
+shell_command(const char *w, size_t wl, bool *pathy)
 {
     size_t b = 0, e = wl;
-    bool glob = false, pathy = false;
+    bool glob = false, upper = false;
+    char low[SHELL_WORD];
+    const shell_cmd_t *c;
 
+    *pathy = false;
     for (size_t k = 0; k < wl; k++) {
         if (w[k] == '/' || w[k] == '\\') {
             b = k + 1;
-            pathy = true;
+            *pathy = true;
         }
     }
     if (e - b > 4 && bn_waf_word_eq(w + e - 4, 4, ".exe")) {
         e -= 4;
     }
-    if (e == b) {
+    if (e == b || e - b >= SHELL_WORD) {
         return NULL;
     }
     for (size_t k = b; k < e; k++) {
-        if (w[k] == '?' || w[k] == '*' || w[k] == '[') {
+        unsigned char ch = (unsigned char) w[k];
+
+        if (ch == '?' || ch == '*' || ch == '[') {
             glob = true;
         }
+        upper |= ch >= 'A' && ch <= 'Z';
+        low[k - b] = (char) bn_waf_lower(ch);
     }
-    for (size_t k = 0; k < sizeof(shell_cmds) / sizeof(shell_cmds[0]); k++) {
-        const shell_cmd_t *c = &shell_cmds[k];
-        size_t len;
-
-        if (!glob && bn_waf_lower((unsigned char) w[b]) != (unsigned char) c->name[0]) {
-            continue;
+    if (glob) {
+        /* /???/c?t, /bin/ca*: a glob must fix at least one letter. */
+        if (!*pathy || e - b < 2) {
+            return NULL;
         }
-        len = strlen(c->name);
-        if (glob) {
-            /* /???/c?t, /bin/ca*: a glob must fix at least one letter. */
-            if (pathy && e - b >= 2 && shell_glob(w + b, e - b, c->name, c->win)) {
-                return c;
+        for (size_t k = 0; k < sizeof(shell_cmds) / sizeof(shell_cmds[0]); k++) {
+            if (shell_glob(w + b, e - b, shell_cmds[k].name, shell_cmds[k].win)) {
+                return &shell_cmds[k];
             }
-            continue;
         }
-        if (len == e - b
-            && (c->win ? bn_waf_word_eq(w + b, len, c->name) : memcmp(w + b, c->name, len) == 0)) {
-            return c;
-        }
+        return NULL;
     }
-    return NULL;
+    c = shell_lookup(low, e - b);
+    /* Unix commands are lower case; Windows ones in any case. */
+    return c != NULL && (c->win || !upper) ? c : NULL;
 }
 
 /* How a command position was reached. */
@@ -484,7 +605,80 @@ enum {
     POS_SEP,    /* after ; & | or a newline, with a blank */
     POS_TIGHT,  /* after ; & | with no blank (";id") */
     POS_STRONG, /* after || && $( ` { or a newline-and-pipe: shell only */
+    POS_QUOTED = 8, /* or'ed in: a quote just before the separator */
 };
+
+/* What follows a command word, as shell_tail() reads it. */
+enum {
+    TAIL_END = 1,  /* the value ends after a few plain words */
+    TAIL_TERM = 2, /* a few words, then what ends a shell command: ; | && a
+                    * "&" or "#" at the end, a newline, a redirection */
+    TAIL_TAB = 4,  /* words apart by tabs or $IFS, as no prose is */
+};
+
+/*
+ * How the command whose word ends at s[e] goes on: up to three argument
+ * words, then the end of the value or of the command.  A word that is also
+ * English after "; " is prose until the rest looks like a command line.
+ */
+static unsigned
+shell_tail(const unsigned char *s, size_t n, size_t e)
+{
+    unsigned r = 0;
+
+    for (int words = 0;; words++) {
+        size_t b = e, k;
+        unsigned char c;
+
+        while (e < n) {
+            if (s[e] == ' ') {
+                e++;
+            } else if (s[e] == '\t') {
+                r |= TAIL_TAB;
+                e++;
+            } else if ((k = shell_ifs(s, n, e)) > 0) {
+                r |= TAIL_TAB;
+                e += k;
+            } else {
+                break;
+            }
+        }
+        if (e >= n) {
+            return r | (words > 0 ? TAIL_END : 0);
+        }
+        c = s[e];
+        if (c == ';' || c == '|' || c == '\n' || c == '\r' || c == '>' || c == '<'
+            || (c == '&' && (e + 1 >= n || s[e + 1] == '&'))
+            || (c == '#' && (e + 1 >= n || s[e + 1] == ' ' || s[e + 1] == '\t'))) {
+            return r | TAIL_TERM;
+        }
+        if (e == b || words == 3) {
+            /* type=2, cat's: the word goes on with what no command has */
+            return r;
+        }
+        while (e < n && s[e] > ' ' && s[e] != ';' && s[e] != '|' && s[e] != '&' && s[e] != '#'
+               && s[e] != '\'' && s[e] != '"' && s[e] != '`') {
+            e++;
+        }
+    }
+}
+
+/* Calls of PHP and other languages that run code or end the script, as a
+ * value that closes a statement with ";" goes on: ;exit(...), ;system(...). */
+static bool
+shell_code_sink(const char *w, size_t wl)
+{
+    static const char *const sinks[] = { "exit",     "die",   "system",    "passthru",
+                                         "shell_exec", "popen", "proc_open", "pcntl_exec",
+                                         "phpinfo",  "assert", "eval",     "exec" };
+
+    for (size_t k = 0; k < sizeof(sinks) / sizeof(sinks[0]); k++) {
+        if (bn_waf_word_eq(w, wl, sinks[k])) {
+            return true;
+        }
+    }
+    return false;
+}
 
 /* Whether what follows a command word at s[i..n) is what a shell command
  * gets: an option, a path, a variable, a redirection, another command. */
@@ -518,15 +712,22 @@ shell_args(const unsigned char *s, size_t n, size_t i, bool digits_too)
     return false;
 }
 
-/* Whether s[i..) holds the word w (lower case) in any case, then a blank,
- * within lim. */
+static bool
+shell_name_byte(unsigned char c)
+{
+    c = bn_waf_lower(c);
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* Whether s[i..) holds the word w (lower case) in any case, then a byte
+ * that cannot go on a name (a blank, "#", a quote, the end). */
 static bool
 shell_kw(const unsigned char *s, size_t n, size_t i, const char *w)
 {
     size_t l = strlen(w);
 
-    return bn_waf_prefix_eq((const char *) s + i, n - i, w) && (i + l >= n || s[i + l] <= ' '
-                                                                || s[i + l] == '(');
+    return bn_waf_prefix_eq((const char *) s + i, n - i, w)
+           && (i + l >= n || !shell_name_byte(s[i + l]));
 }
 
 /*
@@ -611,8 +812,10 @@ shell_at(const unsigned char *s, size_t n, size_t i, int pos, unsigned paranoia,
 {
     const shell_cmd_t *c;
     size_t e, after;
-    bool end, closes;
+    bool end, closes, pathy, weak, quoted = (pos & POS_QUOTED) != 0;
+    unsigned tail;
 
+    pos &= ~POS_QUOTED;
     i += shell_skip_blanks(s, n, i);
     if (i < n && (s[i] == '@' || s[i] == '(')) {
         i++; /* @echo off, (cmd) */
@@ -626,10 +829,18 @@ shell_at(const unsigned char *s, size_t n, size_t i, int pos, unsigned paranoia,
     if (*wl == 0) {
         return NULL;
     }
-    c = shell_command(w, *wl);
+    if (pos != POS_START && e < n && s[e] == '(' && shell_code_sink(w, *wl)) {
+        return "cmdi: separator then a call that runs code";
+    }
+    c = shell_command(w, *wl, &pathy);
     if (c == NULL) {
         return NULL;
     }
+    /* /usr/bin/id, ./x, c:\x\ping: a path to the command is the shell's
+     * way, not prose. */
+    weak = c->weak
+           && !(pathy && (w[0] == '/' || w[0] == '\\' || w[0] == '.' || w[0] == '~'
+                          || (*wl > 2 && w[1] == ':')));
     if (pos != POS_START && bn_waf_word_eq(w, *wl, "net")) {
         static const char *const subs[] = { "user", "localgroup", "group", "view", "share",
                                             "use", "accounts", "session", "start", "stop" };
@@ -646,35 +857,55 @@ shell_at(const unsigned char *s, size_t n, size_t i, int pos, unsigned paranoia,
     closes = after < n && (s[after] == '`' || s[after] == ')' || s[after] == ';'
                            || s[after] == '|' || s[after] == '&' || s[after] == '}'
                            || s[after] == ',' || s[after] == '>' || s[after] == '<');
+    tail = pos == POS_START ? 0 : shell_tail(s, n, e);
     switch (pos) {
     case POS_STRONG:
         return "cmdi: command in a substitution or after && ||";
     case POS_TIGHT:
-        if (!c->weak || end || closes || shell_args(s, n, e, true)) {
+        if (!weak || end || closes || (tail & (TAIL_TERM | TAIL_TAB)) != 0
+            || (quoted && tail != 0) || shell_args(s, n, e, true)) {
             return "cmdi: separator then command";
         }
         return NULL;
     case POS_SEP:
-        if ((!c->weak && (end || closes || shell_args(s, n, e, true)))
+        if ((!weak && (end || closes || shell_args(s, n, e, true)))
+            || (tail & (TAIL_TERM | TAIL_TAB)) != 0
             || shell_args(s, n, e, true)) {
             return "cmdi: separator then command";
         }
-        if (paranoia >= 2 && (end || closes || !c->weak)) {
+        if (paranoia >= 2 && (end || closes || !weak)) {
             return "cmdi: separator then command";
         }
         return NULL;
     default: /* POS_START */
-        if (!c->weak && shell_args(s, n, e, true)) {
+        if (!weak && shell_args(s, n, e, true)) {
             return "cmdi: command with arguments";
         }
-        if (c->weak && shell_args(s, n, e, false)) {
+        if (weak && shell_args(s, n, e, false)) {
             return "cmdi: command with arguments";
         }
-        if (paranoia >= 2 && !c->weak && end) {
+        if (paranoia >= 2 && !weak && end) {
             return "cmdi: command alone";
         }
         return NULL;
     }
+}
+
+/* The bytes the scan of bn_waf_cmdi() acts on; any other costs a lookup. */
+static const unsigned char shell_trigger[256] = {
+    [';'] = 1, ['|'] = 1, ['&'] = 1, ['\n'] = 1, ['\r'] = 1, ['`'] = 1,
+    ['$'] = 1, ['<'] = 1, ['>'] = 1, ['{'] = 1, ['('] = 1,
+};
+
+/* Whether the separator at s[i] follows a quote, blanks between: the value
+ * closed a quoted string of a command line first (1' | ps aux). */
+static bool
+shell_quote_before(const unsigned char *s, size_t i)
+{
+    while (i > 0 && shell_blank(s[i - 1])) {
+        i--;
+    }
+    return i > 0 && (s[i - 1] == '\'' || s[i - 1] == '"');
 }
 
 bool
@@ -684,6 +915,7 @@ bn_waf_cmdi(const char *str, size_t n, unsigned paranoia, bn_waf_detect_t *m)
     char w[SHELL_WORD];
     const char *reason;
     size_t wl;
+    bool pathy;
 
     paranoia = bn_waf_begin(m, paranoia);
     if (n == 0) {
@@ -698,6 +930,9 @@ bn_waf_cmdi(const char *str, size_t n, unsigned paranoia, bn_waf_detect_t *m)
         size_t j = i + 1;
         int pos;
 
+        if (!shell_trigger[c]) {
+            continue;
+        }
         if (c == '$' && shell_ifs(s, n, i) > 0) {
             return bn_waf_found(m, "cmdi: $IFS", "IFS", 3);
         }
@@ -711,6 +946,9 @@ bn_waf_cmdi(const char *str, size_t n, unsigned paranoia, bn_waf_detect_t *m)
             if (pos == POS_SEP && j < n && !shell_blank(s[j]) && c != '\n' && c != '\r') {
                 pos = POS_TIGHT;
             }
+            if (pos != POS_STRONG && shell_quote_before(s, i)) {
+                pos |= POS_QUOTED;
+            }
         } else if (c == '`' || (c == '$' && j < n && s[j] == '(')
                    || ((c == '<' || c == '>') && j < n && s[j] == '(')) {
             pos = POS_STRONG;
@@ -720,8 +958,19 @@ bn_waf_cmdi(const char *str, size_t n, unsigned paranoia, bn_waf_detect_t *m)
              * command. */
             size_t e = shell_word(s, n, j, w, &wl);
 
-            if (wl > 0 && e < n && s[e] == ',' && shell_command(w, wl) != NULL) {
+            if (wl > 0 && e < n && s[e] == ',' && shell_command(w, wl, &pathy) != NULL) {
                 return bn_waf_found(m, "cmdi: brace expansion runs a command", w, wl);
+            }
+            continue;
+        } else if (c == '(' && j < n && (s[j] == '"' || s[j] == '\'')) {
+            /* exec("ls -al /"), %x('id -u'): a command line in the string a
+             * language's call hands to the shell; the command needs its
+             * options or paths. */
+            size_t e = shell_word(s, n, j + 1, w, &wl);
+            const shell_cmd_t *cmd = wl > 0 ? shell_command(w, wl, &pathy) : NULL;
+
+            if (cmd != NULL && e < n && s[e] == ' ' && shell_args(s, n, e, false)) {
+                return bn_waf_found(m, "cmdi: command line in a call's string", w, wl);
             }
             continue;
         } else {

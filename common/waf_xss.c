@@ -25,23 +25,57 @@
 /* How much of an attribute value or code shape is read. */
 #define XSS_PEEK 256
 
-static bool
+/* Byte classes, one table lookup each: the main loop looks at most bytes
+ * only to see that they start nothing. */
+enum {
+    X_SPACE = 0x01, /* HTML blanks */
+    X_ALPHA = 0x02, /* ASCII letters */
+    X_IDENT = 0x04, /* JS identifier bytes: letters, digits, _ $ */
+    X_JOIN = 0x08,  /* what joins a closed string to the next expression */
+    X_TRIG = 0x10,  /* a byte the main loop acts on */
+};
+
+#define X_L (X_ALPHA | X_IDENT)
+
+static const unsigned char xss_class[256] = {
+    ['\t'] = X_SPACE, ['\n'] = X_SPACE, ['\v'] = X_SPACE, ['\f'] = X_SPACE, ['\r'] = X_SPACE,
+    [' '] = X_SPACE,
+    ['0'] = X_IDENT, ['1'] = X_IDENT, ['2'] = X_IDENT, ['3'] = X_IDENT, ['4'] = X_IDENT,
+    ['5'] = X_IDENT, ['6'] = X_IDENT, ['7'] = X_IDENT, ['8'] = X_IDENT, ['9'] = X_IDENT,
+    ['_'] = X_IDENT, ['$'] = X_IDENT | X_TRIG,
+    ['a'] = X_L, ['b'] = X_L, ['c'] = X_L, ['d'] = X_L, ['e'] = X_L | X_TRIG, ['f'] = X_L,
+    ['g'] = X_L, ['h'] = X_L, ['i'] = X_L, ['j'] = X_L | X_TRIG, ['k'] = X_L, ['l'] = X_L,
+    ['m'] = X_L, ['n'] = X_L, ['o'] = X_L | X_TRIG, ['p'] = X_L, ['q'] = X_L, ['r'] = X_L,
+    ['s'] = X_L, ['t'] = X_L, ['u'] = X_L, ['v'] = X_L, ['w'] = X_L, ['x'] = X_L,
+    ['y'] = X_L, ['z'] = X_L,
+    ['A'] = X_L, ['B'] = X_L, ['C'] = X_L, ['D'] = X_L, ['E'] = X_L | X_TRIG, ['F'] = X_L,
+    ['G'] = X_L, ['H'] = X_L, ['I'] = X_L, ['J'] = X_L | X_TRIG, ['K'] = X_L, ['L'] = X_L,
+    ['M'] = X_L, ['N'] = X_L, ['O'] = X_L | X_TRIG, ['P'] = X_L, ['Q'] = X_L, ['R'] = X_L,
+    ['S'] = X_L, ['T'] = X_L, ['U'] = X_L, ['V'] = X_L, ['W'] = X_L, ['X'] = X_L,
+    ['Y'] = X_L, ['Z'] = X_L,
+    [')'] = X_JOIN, [']'] = X_JOIN, ['}'] = X_JOIN, [';'] = X_JOIN, [','] = X_JOIN,
+    ['+'] = X_JOIN, ['-'] = X_JOIN, ['*'] = X_JOIN, ['/'] = X_JOIN, ['%'] = X_JOIN,
+    ['^'] = X_JOIN, ['|'] = X_JOIN, ['&'] = X_JOIN | X_TRIG, ['='] = X_JOIN, [':'] = X_JOIN,
+    ['?'] = X_JOIN, ['!'] = X_JOIN, ['~'] = X_JOIN, ['<'] = X_JOIN | X_TRIG, ['>'] = X_JOIN,
+    ['\0'] = X_JOIN, ['\''] = X_TRIG, ['"'] = X_TRIG, ['`'] = X_TRIG, ['{'] = X_TRIG,
+};
+
+static inline bool
 xss_space(unsigned char c)
 {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+    return (xss_class[c] & X_SPACE) != 0;
 }
 
-static bool
+static inline bool
 xss_alpha(unsigned char c)
 {
-    c = bn_waf_lower(c);
-    return c >= 'a' && c <= 'z';
+    return (xss_class[c] & X_ALPHA) != 0;
 }
 
-static bool
+static inline bool
 xss_ident(unsigned char c)
 {
-    return xss_alpha(c) || (c >= '0' && c <= '9') || c == '_' || c == '$';
+    return (xss_class[c] & X_IDENT) != 0;
 }
 
 /*
@@ -54,7 +88,10 @@ xss_scheme_at(const unsigned char *s, size_t n, size_t i, const char *w, size_t 
 {
     size_t k = 0, lim = BN_WAF_MIN(n, i + XSS_PEEK);
 
-    while (i < lim && s[i] <= ' ') {
+    /* Before the scheme, also bytes outside ASCII: a parser that reads the
+     * value in another charset, or drops what it cannot read, may see the
+     * scheme first. */
+    while (i < lim && (s[i] <= ' ' || s[i] >= 0x7f)) {
         i++;
     }
     while (i < lim && w[k] != '\0') {
@@ -111,7 +148,7 @@ static bool
 xss_style_code(const unsigned char *s, size_t i, size_t len)
 {
     static const char *const bad[] = { "expression(", "javascript:", "vbscript:", "behavior:",
-                                       "-moz-binding", "@import", "url(javascript" };
+                                       "behaviour:", "-moz-binding", "@import", "url(javascript" };
     unsigned char low[XSS_PEEK];
     size_t k = 0, e = i + BN_WAF_MIN(len, (size_t) XSS_PEEK);
 
@@ -142,6 +179,42 @@ xss_style_code(const unsigned char *s, size_t i, size_t len)
     return false;
 }
 
+/*
+ * Whether the value s[b..e) of a style attribute does more than set plain
+ * properties: it loads something (url(), @import, behavior), runs code
+ * (expression()), hides its words from a reader (CSS escapes, comments)
+ * or breaks out of its declaration list ("{", "}", "<", a string that a
+ * newline cuts).
+ */
+static bool
+xss_style_attr(const unsigned char *s, size_t b, size_t e)
+{
+    unsigned char quote = 0;
+    size_t lim = BN_WAF_MIN(e, b + XSS_PEEK);
+
+    for (size_t i = b; i < lim; i++) {
+        unsigned char c = s[i];
+
+        if (quote != 0) {
+            if (c == quote) {
+                quote = 0;
+            } else if (c == '\n' || c == '\r' || c == '\f' || c == '\\') {
+                return true;
+            }
+            continue;
+        }
+        if (c == '\'' || c == '"') {
+            quote = c;
+        } else if (c == '\\' || c == '{' || c == '}' || c == '<' || c == '>'
+                   || (c == '/' && i + 1 < lim && s[i + 1] == '*')) {
+            return true;
+        } else if (c == '(' && i >= b + 3 && bn_waf_word_eq((const char *) s + i - 3, 3, "url")) {
+            return true;
+        }
+    }
+    return xss_style_code(s, b, e - b);
+}
+
 static bool
 xss_name_is(const unsigned char *s, size_t len, const char *const *names, size_t count)
 {
@@ -154,9 +227,23 @@ xss_name_is(const unsigned char *s, size_t len, const char *const *names, size_t
 }
 
 /* Tags that load or run code whatever their attributes say. */
-static const char *const xss_code_tags[] = { "script", "iframe", "frame",  "frameset", "object",
-                                             "embed",  "applet", "base",   "vmlframe", "portal",
-                                             "import", "xml",    "isindex" };
+static const char *const xss_code_tags[] = { "script", "iframe",   "frame",  "frameset", "object",
+                                             "embed",  "applet",   "base",   "vmlframe", "portal",
+                                             "import", "xml",      "isindex", "svg",     "listener",
+                                             "handler" };
+
+/* Attributes that bind data into the page (IE data binding) or bring in
+ * another XML vocabulary whose elements run code (SVG, XLink, VML): what
+ * their value says does not matter. */
+static bool
+xss_black_attr(const unsigned char *s, size_t len)
+{
+    return bn_waf_prefix_eq((const char *) s, len, "xmlns")
+           || bn_waf_prefix_eq((const char *) s, len, "xlink:")
+           || bn_waf_word_eq((const char *) s, len, "datasrc")
+           || bn_waf_word_eq((const char *) s, len, "datafld")
+           || bn_waf_word_eq((const char *) s, len, "dataformatas");
+}
 
 /* Whether an attribute named s[0..len) is an event handler: "on" and at
  * least two more letters (onload, onerror, onbegin, ...). */
@@ -175,6 +262,30 @@ xss_event_name(const unsigned char *s, size_t len)
            && xss_alpha(s[3]);
 }
 
+/* Whether the script URL at s[i] goes on with code, not prose
+ * ("javascript: the good parts"): a call, a template, an assignment. */
+static bool
+xss_codeish(const unsigned char *s, size_t n, size_t i)
+{
+    size_t lim = BN_WAF_MIN(n, i + XSS_PEEK);
+
+    for (; i < lim; i++) {
+        if (s[i] == '(' || s[i] == '`' || s[i] == '=' || s[i] == '%') {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Whether the name s[0..len) is href after any namespace prefix
+ * (href, xlink:href). */
+static bool
+xss_href_name(const unsigned char *s, size_t len)
+{
+    return len >= 4 && bn_waf_word_eq((const char *) s + len - 4, 4, "href")
+           && (len == 4 || s[len - 5] == ':');
+}
+
 /*
  * The tag whose name starts at s[i]: reads its attributes up to ">", the
  * next "<" or the end.  Returns the reason when it can run code, and sets
@@ -184,8 +295,8 @@ static const char *
 xss_tag(const unsigned char *s, size_t n, size_t i, size_t *next, unsigned paranoia,
         size_t *name_at, size_t *name_len)
 {
-    size_t nb = i, ne, vb, ve;
-    bool meta, style;
+    size_t nb = i, ne, vb, ve, lb;
+    bool meta, link;
 
     while (i < n && (xss_ident(s[i]) || s[i] == ':' || s[i] == '-')) {
         i++;
@@ -194,21 +305,29 @@ xss_tag(const unsigned char *s, size_t n, size_t i, size_t *next, unsigned paran
     *name_at = nb;
     *name_len = ne - nb;
     *next = i;
-    if (xss_name_is(s + nb, ne - nb, xss_code_tags,
+    /* svg:svg, x:script: the local name after a namespace prefix. */
+    for (lb = ne; lb > nb && s[lb - 1] != ':'; lb--) {
+    }
+    if (xss_name_is(s + lb, ne - lb, xss_code_tags,
                     sizeof(xss_code_tags) / sizeof(xss_code_tags[0]))) {
         return "xss: tag that runs code";
     }
     meta = bn_waf_word_eq((const char *) s + nb, ne - nb, "meta");
-    style = bn_waf_word_eq((const char *) s + nb, ne - nb, "style");
-    if (bn_waf_word_eq((const char *) s + nb, ne - nb, "link") && paranoia >= 2) {
+    link = bn_waf_word_eq((const char *) s + nb, ne - nb, "link");
+    if (link && paranoia >= 2) {
         return "xss: link tag";
     }
     /* A tag name must end at a blank, "/", ">" or the end. */
     if (i < n && !xss_space(s[i]) && s[i] != '/' && s[i] != '>') {
         return NULL;
     }
+    if (bn_waf_word_eq((const char *) s + nb, ne - nb, "style")) {
+        /* A style element restyles, hides or overlays the whole page and
+         * loads what its rules name. */
+        return "xss: style element";
+    }
     for (;;) {
-        size_t ab, ae;
+        size_t ab, ae, e;
         bool has_value = false;
 
         while (i < n && (xss_space(s[i]) || s[i] == '/' || s[i] == '\0')) {
@@ -259,17 +378,41 @@ xss_tag(const unsigned char *s, size_t n, size_t i, size_t *next, unsigned paran
         if (has_value && xss_event_name(s + ab, ae - ab)) {
             return "xss: event handler attribute";
         }
-        if (has_value && xss_script_url(s, ve, vb) != NULL) {
+        if (!has_value) {
+            if (i >= n) {
+                *next = n;
+                break;
+            }
+            continue;
+        }
+        if (xss_script_url(s, ve, vb) != NULL) {
             return "xss: script URL in attribute";
         }
-        if (has_value && bn_waf_word_eq((const char *) s + ab, ae - ab, "style")
-            && xss_style_code(s, vb, ve - vb)) {
-            return "xss: style that runs code";
+        if (xss_scheme_at(s, ve, vb, "javascript", &e) && e < ve && !xss_ident(s[e])
+            && xss_codeish(s, ve, e)) {
+            /* javascript#alert(1): a lax URL parser's scheme. */
+            return "xss: script URL in attribute";
         }
-        if (meta && has_value
+        if (xss_black_attr(s + ab, ae - ab)) {
+            return "xss: data binding or XML namespace attribute";
+        }
+        if (bn_waf_word_eq((const char *) s + ab, ae - ab, "style") && xss_style_attr(s, vb, ve)) {
+            return "xss: style that loads or runs code";
+        }
+        if (bn_waf_word_eq((const char *) s + ab, ae - ab, "attributename")
+            && (xss_event_name(s + vb, ve - vb) || xss_href_name(s + vb, ve - vb))) {
+            /* <set attributeName=onload to=...>: SVG animation sets the
+             * attribute that the value names. */
+            return "xss: animation of a handler or link";
+        }
+        if (link && xss_href_name(s + ab, ae - ab)) {
+            return "xss: link tag that loads a resource";
+        }
+        if (meta
             && (bn_waf_word_eq((const char *) s + ab, ae - ab, "http-equiv")
-                || bn_waf_word_eq((const char *) s + ab, ae - ab, "content"))) {
-            return "xss: meta refresh or content";
+                || bn_waf_word_eq((const char *) s + ab, ae - ab, "content")
+                || bn_waf_word_eq((const char *) s + ab, ae - ab, "charset"))) {
+            return "xss: meta refresh, content or charset";
         }
         if (has_value && bn_waf_word_eq((const char *) s + ab, ae - ab, "srcdoc")) {
             return "xss: srcdoc attribute";
@@ -287,25 +430,7 @@ xss_tag(const unsigned char *s, size_t n, size_t i, size_t *next, unsigned paran
             break;
         }
     }
-    if (style && *next < n && s[*next - 1] == '>') {
-        return xss_style_code(s, *next, n - *next) ? "xss: style element that runs code" : NULL;
-    }
     return NULL;
-}
-
-/* Whether the script URL at s[i] goes on with code, not prose
- * ("javascript: the good parts"): a call, a template, an assignment. */
-static bool
-xss_codeish(const unsigned char *s, size_t n, size_t i)
-{
-    size_t lim = BN_WAF_MIN(n, i + XSS_PEEK);
-
-    for (; i < lim; i++) {
-        if (s[i] == '(' || s[i] == '`' || s[i] == '=' || s[i] == '%') {
-            return true;
-        }
-    }
-    return false;
 }
 
 /* JS names whose call is what an injected script does. */
@@ -373,7 +498,7 @@ xss_breakout_at(const unsigned char *s, size_t n, size_t i, unsigned paranoia)
     size_t lim = BN_WAF_MIN(n, i + 32);
     bool joined = false;
 
-    while (i < lim && (xss_space(s[i]) || strchr(")]};,+-*/%^|&=:?!~<>", s[i]) != NULL)) {
+    while (i < lim && (xss_class[s[i]] & (X_SPACE | X_JOIN)) != 0) {
         if (!xss_space(s[i])) {
             joined = true;
         }
@@ -397,6 +522,12 @@ static bool
 xss_loose_handler(const unsigned char *s, size_t n, size_t i)
 {
     size_t b = i, lim;
+    /* `" onload="`, `'/onload='`: the value that was quoted is closed
+     * just before, so a quoted handler value is an attribute of the tag. */
+    bool broke_out = i > 0
+                     && (s[i - 1] == '"' || s[i - 1] == '\'' || s[i - 1] == '/'
+                         || (i > 1 && xss_space(s[i - 1])
+                             && (s[i - 2] == '"' || s[i - 2] == '\'')));
 
     while (i < n && xss_alpha(s[i])) {
         i++;
@@ -412,6 +543,16 @@ xss_loose_handler(const unsigned char *s, size_t n, size_t i)
     }
     i++;
     lim = BN_WAF_MIN(n, i + XSS_PEEK);
+    while (i < lim && xss_space(s[i])) {
+        i++;
+    }
+    if (broke_out && i + 1 < lim && s[i] == '\\') {
+        i++; /* \" inside a script string */
+    }
+    if (broke_out && i < lim && (s[i] == '"' || s[i] == '\'')
+        && memchr(s + i + 1, s[i], lim - i - 1) != NULL) {
+        return true;
+    }
     while (i < lim && (xss_space(s[i]) || s[i] == '"' || s[i] == '\'' || s[i] == '`')) {
         i++;
     }
@@ -424,6 +565,101 @@ xss_loose_handler(const unsigned char *s, size_t n, size_t i)
         }
     }
     return false;
+}
+
+/* Tags whose name alone, with blanks around it ("< script >"), is worth a
+ * look: a lax parser or a later cleanup that strips blanks makes them
+ * tags. */
+static bool
+xss_spaced_tag(const unsigned char *s, size_t n, size_t i)
+{
+    size_t lim = BN_WAF_MIN(n, i + 64), b;
+
+    while (i < lim && (xss_space(s[i]) || s[i] == '/')) {
+        i++;
+    }
+    for (b = i; i < lim && xss_alpha(s[i]); i++) {
+    }
+    if (!bn_waf_word_eq((const char *) s + b, i - b, "script")
+        && !bn_waf_word_eq((const char *) s + b, i - b, "iframe")
+        && !bn_waf_word_eq((const char *) s + b, i - b, "style")
+        && !bn_waf_word_eq((const char *) s + b, i - b, "svg")) {
+        return false;
+    }
+    while (i < lim && xss_space(s[i])) {
+        i++;
+    }
+    return i < lim && s[i] == '>';
+}
+
+/*
+ * "<!" and "<?" at s[i]: a DTD that declares entities or attributes
+ * (<!ENTITY x SYSTEM ...>, an ATTLIST that gives every img an onerror), a
+ * DOCTYPE with an internal subset, an XML processing instruction that
+ * loads a style sheet or a namespace (<?xml-stylesheet, <?xml:namespace),
+ * IE's <?import.  A plain <!DOCTYPE html> or <?xml version?> is none.
+ */
+static const char *
+xss_markup_decl(const unsigned char *s, size_t n, size_t i)
+{
+    const char *p = (const char *) s + i + 2;
+    size_t left = n - i - 2;
+
+    if (s[i + 1] == '?') {
+        if (bn_waf_prefix_eq(p, left, "import")) {
+            return "xss: import processing instruction";
+        }
+        if (bn_waf_prefix_eq(p, left, "xml") && left > 3 && (p[3] == '-' || p[3] == ':')) {
+            return "xss: XML processing instruction";
+        }
+        return NULL;
+    }
+    if (bn_waf_prefix_eq(p, left, "entity") || bn_waf_prefix_eq(p, left, "attlist")
+        || bn_waf_prefix_eq(p, left, "element")) {
+        return "xss: DTD declaration";
+    }
+    if (bn_waf_prefix_eq(p, left, "doctype")) {
+        size_t lim = BN_WAF_MIN(n, i + XSS_PEEK);
+
+        for (size_t k = i + 9; k < lim && s[k] != '>' && s[k] != '<'; k++) {
+            if (s[k] == '[') {
+                return "xss: DOCTYPE with an internal subset";
+            }
+        }
+    }
+    return NULL;
+}
+
+/* Whether s[i..) after "expression" is its call: "(", or the "(" spelled
+ * as a CSS escape (\28, \000028), comments and blanks before it. */
+static bool
+xss_expression_call(const unsigned char *s, size_t n, size_t i)
+{
+    size_t lim = BN_WAF_MIN(n, i + 64);
+
+    while (i < lim) {
+        if (xss_space(s[i])) {
+            i++;
+        } else if (s[i] == '/' && i + 1 < lim && s[i + 1] == '*') {
+            for (i += 2; i + 1 < lim && !(s[i] == '*' && s[i + 1] == '/'); i++) {
+            }
+            i += 2;
+        } else {
+            break;
+        }
+    }
+    if (i >= lim) {
+        return false;
+    }
+    if (s[i] == '(') {
+        return true;
+    }
+    if (s[i] != '\\') {
+        return false;
+    }
+    for (i++; i < lim && s[i] == '0'; i++) {
+    }
+    return i + 1 < lim && s[i] == '2' && s[i + 1] == '8';
 }
 
 bool
@@ -448,7 +684,20 @@ bn_waf_xss(const char *str, size_t n, unsigned paranoia, bn_waf_detect_t *m)
     for (i = 0; i < n;) {
         unsigned char c = s[i];
 
-        if (c == '<' && i + 1 < n) {
+        if (paranoia >= 2 && xss_ident(c) && (i == 0 || !xss_ident(s[i - 1]))
+            && xss_call_at(s, n, i, false)) {
+            return bn_waf_found(m, "xss: call of a script sink", "call", 4);
+        }
+        if (!(xss_class[c] & X_TRIG)) {
+            /* Most bytes start nothing: one lookup. */
+            i++;
+            continue;
+        }
+        switch (c) {
+        case '<':
+            if (i + 1 >= n) {
+                break;
+            }
             if (xss_alpha(s[i + 1])) {
                 reason = xss_tag(s, n, i + 1, &next, paranoia, &na, &nl);
                 if (reason != NULL) {
@@ -466,47 +715,78 @@ bn_waf_xss(const char *str, size_t n, unsigned paranoia, bn_waf_detect_t *m)
             if (s[i + 1] == '/' && bn_waf_prefix_eq(str + i + 2, n - i - 2, "script")) {
                 return bn_waf_found(m, "xss: closing script tag", "/script", 7);
             }
-            if (s[i + 1] == '?' && bn_waf_prefix_eq(str + i + 2, n - i - 2, "import")) {
-                return bn_waf_found(m, "xss: import processing instruction", "?import", 7);
+            if (s[i + 1] == '!' || s[i + 1] == '?') {
+                reason = xss_markup_decl(s, n, i);
+                if (reason != NULL) {
+                    return bn_waf_found(m, reason, str + i + 1, BN_WAF_MIN(n - i - 1, 8));
+                }
             }
-        } else if (c == '\'' || c == '"' || c == '`') {
+            if ((xss_space(s[i + 1]) || s[i + 1] == '/') && xss_spaced_tag(s, n, i + 1)) {
+                return bn_waf_found(m, "xss: tag with blanks in it", "< tag >", 7);
+            }
+            break;
+        case '\'':
+        case '"':
+        case '`':
             if (xss_breakout_at(s, n, i + 1, paranoia)) {
                 return bn_waf_found(m, "xss: script string closed then a call", "breakout", 8);
             }
-        } else if (c == '$' && i + 1 < n && s[i + 1] == '{') {
-            if (xss_call_at(s, n, i + 2, paranoia >= 2)) {
+            break;
+        case '$':
+            if (i + 1 < n && s[i + 1] == '{' && xss_call_at(s, n, i + 2, paranoia >= 2)) {
                 return bn_waf_found(m, "xss: template expression calls a sink", "${", 2);
             }
-        } else if (c == '{' && i + 1 < n && s[i + 1] == '{') {
-            size_t k = i + 2;
+            break;
+        case '{':
+            if (i + 1 < n && s[i + 1] == '{') {
+                size_t k = i + 2;
 
-            while (k < n && xss_space(s[k])) {
-                k++;
+                while (k < n && xss_space(s[k])) {
+                    k++;
+                }
+                if (bn_waf_prefix_eq(str + k, n - k, "constructor")
+                    || xss_call_at(s, n, k, false)) {
+                    return bn_waf_found(m, "xss: template expression calls a sink", "{{", 2);
+                }
             }
-            if (bn_waf_prefix_eq(str + k, n - k, "constructor") || xss_call_at(s, n, k, false)) {
-                return bn_waf_found(m, "xss: template expression calls a sink", "{{", 2);
+            break;
+        case '&':
+            if (i + 1 < n && s[i + 1] == '{') {
+                /* &{alert(1)}; a JavaScript entity (Netscape 4). */
+                const unsigned char *e = memchr(s + i + 2, '}', BN_WAF_MIN(n - i - 2, 64));
+
+                if (e != NULL && memchr(s + i + 2, '(', (size_t) (e - s) - i - 2) != NULL) {
+                    return bn_waf_found(m, "xss: JavaScript entity", "&{", 2);
+                }
             }
-        } else if ((c == 'o' || c == 'O') && i > 0
-                   && (xss_space(s[i - 1]) || s[i - 1] == '"' || s[i - 1] == '\''
-                       || s[i - 1] == '/' || s[i - 1] == '`')) {
-            if (xss_loose_handler(s, n, i)) {
+            break;
+        case 'o':
+        case 'O':
+            if (i > 0
+                && (xss_space(s[i - 1]) || s[i - 1] == '"' || s[i - 1] == '\''
+                    || s[i - 1] == '/' || s[i - 1] == '`')
+                && xss_loose_handler(s, n, i)) {
                 return bn_waf_found(m, "xss: event handler after a quote", "on", 2);
             }
-        }
-        /* A script URL after an attribute or a property: href=javascript:. */
-        if (c == '=' || c == '(' || xss_space(c) || c == '"' || c == '\'' || c == '`') {
-            if (i + 1 < n && (s[i + 1] | 0x20) == 'j' && xss_script_url(s, n, i + 1) != NULL
-                && xss_codeish(s, n, i + 1)) {
+            break;
+        case 'j':
+        case 'J':
+            /* A script URL after an attribute, a property, a quote or any
+             * byte that is not part of a name: href=javascript:,
+             * x:javascript:, a look-alike blank before it. */
+            if (i > 0 && !xss_ident(s[i - 1]) && xss_script_url(s, n, i) != NULL
+                && xss_codeish(s, n, i)) {
                 return bn_waf_found(m, "xss: script URL", "url", 3);
             }
-        }
-        if ((c == 'e' || c == 'E') && i > 0 && (s[i - 1] == ':' || xss_space(s[i - 1]))
-            && bn_waf_prefix_eq(str + i, n - i, "expression(")) {
-            return bn_waf_found(m, "xss: CSS expression()", "expression", 10);
-        }
-        if (paranoia >= 2 && xss_ident(c) && (i == 0 || !xss_ident(s[i - 1]))
-            && xss_call_at(s, n, i, false)) {
-            return bn_waf_found(m, "xss: call of a script sink", "call", 4);
+            break;
+        case 'e':
+        case 'E':
+            if (i > 0 && (s[i - 1] == ':' || xss_space(s[i - 1]))
+                && bn_waf_prefix_eq(str + i, n - i, "expression")
+                && xss_expression_call(s, n, i + 10)) {
+                return bn_waf_found(m, "xss: CSS expression()", "expression", 10);
+            }
+            break;
         }
         i++;
     }
