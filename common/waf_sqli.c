@@ -298,29 +298,61 @@ sql_digit(unsigned char c)
     return c >= '0' && c <= '9';
 }
 
+/*
+ * The words by a hash of their lower-case bytes, open addressing in a
+ * table four times their number: a lookup is a hash over the word and,
+ * nearly always, one comparison.  Made the first time it is needed.
+ */
+#define WORD_SLOTS 512
+
+static uint16_t word_slot[WORD_SLOTS]; /* index + 1 into sql_words; 0: free */
+static uint8_t word_len[sizeof(sql_words) / sizeof(sql_words[0])];
+static bool words_hashed;
+
+static inline uint32_t
+word_hash(uint32_t h, unsigned char c)
+{
+    return (h ^ c) * 16777619u;
+}
+
+static void
+hash_words(void)
+{
+    for (size_t k = 0; k < sizeof(sql_words) / sizeof(sql_words[0]); k++) {
+        const char *w = sql_words[k].word;
+        uint32_t h = 2166136261u, slot;
+
+        word_len[k] = (uint8_t) strlen(w);
+        for (size_t i = 0; w[i] != '\0'; i++) {
+            h = word_hash(h, (unsigned char) w[i]);
+        }
+        for (slot = h % WORD_SLOTS; word_slot[slot] != 0; slot = (slot + 1) % WORD_SLOTS) {
+        }
+        word_slot[slot] = (uint16_t) (k + 1);
+    }
+    words_hashed = true;
+}
+
 static const sql_word_t *
 sql_lookup(const unsigned char *w, size_t len)
 {
     char low[20];
+    uint32_t h = 2166136261u;
 
     if (len >= sizeof(low)) {
         return NULL;
     }
+    if (!words_hashed) {
+        hash_words();
+    }
     for (size_t i = 0; i < len; i++) {
         low[i] = (char) bn_waf_lower(w[i]);
+        h = word_hash(h, (unsigned char) low[i]);
     }
-    low[len] = '\0';
-    for (size_t lo = 0, hi = sizeof(sql_words) / sizeof(sql_words[0]); lo < hi;) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(low, sql_words[mid].word);
-
-        if (c == 0) {
-            return &sql_words[mid];
-        }
-        if (c < 0) {
-            hi = mid;
-        } else {
-            lo = mid + 1;
+    for (uint32_t slot = h % WORD_SLOTS; word_slot[slot] != 0; slot = (slot + 1) % WORD_SLOTS) {
+        size_t k = word_slot[slot] - 1u;
+        if (word_len[k] == len && memcmp(low, sql_words[k].word, len) == 0) {
+            return &sql_words[k];
         }
     }
     return NULL;
