@@ -20,6 +20,8 @@
  */
 #include "waf_detect.h"
 
+#include "str.h"
+
 #include <stdint.h>
 #include <string.h>
 
@@ -94,7 +96,8 @@ enum {
     KW_MODE,   /* "mode", which ends "lock in share mode" and "in boolean mode" */
     KW_LOCK,   /* lock, share, boolean: the words before it */
     KW_FOR,    /* "for update" */
-    KW_THEN
+    KW_THEN,
+    KW_MATCH   /* match col, ... against (...): full-text search */
 };
 
 typedef struct {
@@ -107,6 +110,7 @@ typedef struct {
  * (byte order); words not here are bare identifiers (a function when "("
  * follows). */
 static const sql_word_t sql_words[] = {
+    { "against", T_OP, KW_WORDOP },
     { "all", T_KEYWORD, KW_ALL },
     { "alter", T_STMT, KW_DDL },
     { "and", T_LOGIC, KW_NONE },
@@ -147,6 +151,7 @@ static const sql_word_t sql_words[] = {
     { "except", T_UNION, KW_NONE },
     { "exec", T_STMT, KW_EXEC },
     { "execute", T_STMT, KW_EXEC },
+    { "exists", T_WORD, KW_FN_SQL },
     { "exp", T_WORD, KW_FN_SQL },
     { "extractvalue", T_WORD, KW_FN_DANGER },
     { "false", T_NUMBER, KW_NULL },
@@ -175,6 +180,7 @@ static const sql_word_t sql_words[] = {
     { "limit", T_KEYWORD, KW_LIMIT },
     { "load_file", T_WORD, KW_FN_DANGER },
     { "lock", T_WORD, KW_LOCK },
+    { "match", T_WORD, KW_MATCH },
     { "make_set", T_WORD, KW_FN_SQL },
     { "md5", T_WORD, KW_FN_SQL },
     { "mid", T_WORD, KW_FN_SQL },
@@ -242,6 +248,7 @@ typedef struct {
     unsigned char kw;
     bool open;  /* a string that ran to the end of the value unclosed */
     bool unary; /* an operator that may stand before an operand */
+    bool qname; /* a quoted (`x`, [x]) or qualified (a.b) name */
 } sql_tok_t;
 
 typedef struct {
@@ -251,6 +258,7 @@ typedef struct {
     bool plus_blank; /* "+" between words is a blank (a form-encoded value) */
     bool versioned; /* inside a MySQL / *! ... * / comment, which runs */
     unsigned char cases; /* CASE_* of a value that starts with "case" */
+    size_t far; /* the bytes the reading looked at: s[0..far) */
 } sql_lex_t;
 
 #define CASE_START 0x01 /* the first word is "case" (after a "(" maybe) */
@@ -271,31 +279,61 @@ typedef struct {
 #define F_CLAUSE 0x200 /* order by, group by, having, limit, into outfile */
 #define F_SQLFN 0x400  /* a function of the KW_FN_SQL kind */
 #define F_STMT 0x800   /* a statement inside a group */
+#define F_SQLWORD 0x1000 /* in a group, a SQL function's name without "()" ("(exists)") */
 
-static bool
+/* Byte classes, one table lookup per byte in the lexer's loops. */
+#define C_SPACE 0x01 /* NUL and the other controls split tokens as blanks do;
+                      * 0xa0 is a non-breaking space in Latin-1 and MySQL */
+#define C_START 0x02 /* starts a name: letters, _, $, bytes >= 0x80 */
+#define C_WORD 0x04  /* inside a name: those and digits */
+#define C_DIGIT 0x08
+#define C_HEX 0x10
+
+static uint8_t sql_class[256];
+
+static void
+class_bytes(void)
+{
+    for (unsigned c = 0; c < 256; c++) {
+        uint8_t k = 0;
+
+        if (c <= ' ' || c == 0x7f || c == 0xa0) {
+            k = C_SPACE;
+        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$'
+                   || c >= 0x80) {
+            k = C_START | C_WORD;
+        } else if (c >= '0' && c <= '9') {
+            k = C_WORD | C_DIGIT | C_HEX;
+        }
+        if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) {
+            k |= C_HEX;
+        }
+        sql_class[c] = k;
+    }
+}
+
+static inline bool
 sql_space(unsigned char c)
 {
-    /* NUL and the other controls split tokens as blanks do; 0xa0 is a
-     * non-breaking space in Latin-1 and in MySQL's lexer. */
-    return c <= ' ' || c == 0x7f || c == 0xa0;
+    return (sql_class[c] & C_SPACE) != 0;
 }
 
-static bool
+static inline bool
 sql_word_start(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
+    return (sql_class[c] & C_START) != 0;
 }
 
-static bool
+static inline bool
 sql_word_char(unsigned char c)
 {
-    return sql_word_start(c) || (c >= '0' && c <= '9') || c == '$';
+    return (sql_class[c] & C_WORD) != 0;
 }
 
-static bool
+static inline bool
 sql_digit(unsigned char c)
 {
-    return c >= '0' && c <= '9';
+    return (sql_class[c] & C_DIGIT) != 0;
 }
 
 /*
@@ -330,6 +368,7 @@ hash_words(void)
         }
         word_slot[slot] = (uint16_t) (k + 1);
     }
+    class_bytes();
     words_hashed = true;
 }
 
@@ -341,9 +380,6 @@ sql_lookup(const unsigned char *w, size_t len)
 
     if (len >= sizeof(low)) {
         return NULL;
-    }
-    if (!words_hashed) {
-        hash_words();
     }
     for (size_t i = 0; i < len; i++) {
         low[i] = (char) bn_waf_lower(w[i]);
@@ -358,13 +394,34 @@ sql_lookup(const unsigned char *w, size_t len)
     return NULL;
 }
 
+/* Whether a token of type t may stand right before an operand (a unary
+ * operator after it is a sign); 0 is the value's start. */
+static inline bool
+sql_before_operand(char t)
+{
+    switch (t) {
+    case 0:
+    case T_OP:
+    case T_LOGIC:
+    case T_LPAREN:
+    case T_COMMA:
+    case T_STMT:
+    case T_KEYWORD:
+    case T_UNION:
+    case T_SEMI:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /*
  * Adds a token, folding as SQL reads it: a unary operator before its
  * operand, "not", "case" and "end" drop out; adjacent strings are one (SQL
  * concatenates them); "a.b" and "a..b" are one name; "union all" is a union;
  * "order by" one keyword.
  */
-static void
+static inline void
 sql_push(sql_lex_t *lx, char type, unsigned char kw, bool open, bool unary)
 {
     sql_tok_t *prev = lx->nt > 0 ? &lx->t[lx->nt - 1] : NULL;
@@ -391,7 +448,7 @@ sql_push(sql_lex_t *lx, char type, unsigned char kw, bool open, bool unary)
                          || pt == T_RPAREN)) {
         return;
     }
-    if (type == T_OP && unary && (pt == 0 || strchr("o&(,EkU;", pt) != NULL)) {
+    if (type == T_OP && unary && sql_before_operand(pt)) {
         return;
     }
     if (type == T_STRING && pt == T_STRING) {
@@ -400,6 +457,9 @@ sql_push(sql_lex_t *lx, char type, unsigned char kw, bool open, bool unary)
     }
     if (type == T_DOT && pt == T_DOT) {
         return;
+    }
+    if ((type == T_WORD || type == T_COMMA) && pt == T_WORD && prev->kw == KW_MATCH) {
+        return; /* match title, body against (...): the columns are one operand */
     }
     if ((type == T_WORD || type == T_FUNC) && pt == T_DOT && lx->nt >= 2
         && lx->t[lx->nt - 2].type == T_VAR) {
@@ -412,6 +472,15 @@ sql_push(sql_lex_t *lx, char type, unsigned char kw, bool open, bool unary)
         prev = &lx->t[lx->nt - 1];
         prev->type = type;
         prev->kw = kw;
+        prev->qname = true;
+        return;
+    }
+    if ((type == T_WORD || type == T_FUNC) && pt == T_DOT
+        && (lx->nt == 1 || strchr("Ek,(", lx->t[lx->nt - 2].type) != NULL)) {
+        /* select.`name`, from .t: a name with an empty qualifier */
+        prev->type = type;
+        prev->kw = kw;
+        prev->qname = true;
         return;
     }
     if (kw == KW_ALL && pt == T_UNION) {
@@ -442,7 +511,17 @@ sql_push(sql_lex_t *lx, char type, unsigned char kw, bool open, bool unary)
     lx->t[lx->nt].kw = kw;
     lx->t[lx->nt].open = open;
     lx->t[lx->nt].unary = unary;
+    lx->t[lx->nt].qname = false;
     lx->nt++;
+}
+
+/* Marks the name just pushed as quoted. */
+static void
+sql_qname(sql_lex_t *lx)
+{
+    if (lx->nt > 0 && lx->t[lx->nt - 1].type == T_WORD) {
+        lx->t[lx->nt - 1].qname = true;
+    }
 }
 
 /* The end of the string whose body starts at i, delimited by q: the index
@@ -522,8 +601,9 @@ sql_operator(const unsigned char *s, size_t n, size_t i, char *type, bool *unary
 static bool
 sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bool plus_blank)
 {
-    size_t i = 0, j, len;
+    size_t i = 0, j, len, depth;
     bool open, unary, no_bracket = false;
+    unsigned odbc = 0;
     char type;
 
     lx->nt = 0;
@@ -531,6 +611,7 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bo
     lx->plus_blank = plus_blank;
     lx->versioned = false;
     lx->cases = 0;
+    lx->far = 0;
     if (quote != 0) {
         i = sql_string_end(s, n, 0, quote, &open);
         if (open) {
@@ -564,15 +645,30 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bo
             if (i + 2 < n && s[i + 2] == '!') {
                 /* MySQL runs what a / *!50000 ... * / comment holds. */
                 i += 3;
-                while (i < n && sql_digit(s[i])) {
-                    i++;
+                for (j = i; j < n && j < i + 6 && sql_digit(s[j]); j++) {
+                }
+                if (j - i >= 5) {
+                    i = j; /* the version: five digits, six in MySQL 8 */
                 }
                 lx->versioned = true;
                 continue;
             }
-            for (j = i + 2; j + 1 < n; j++) {
-                if (s[j] == '*' && s[j + 1] == '/') {
-                    break;
+            for (j = i + 2, depth = 1; j + 1 < n; j++) {
+                if (s[j] == '/' && s[j + 1] == '*') {
+                    depth++;
+                    j++;
+                } else if (s[j] == '*' && s[j + 1] == '/') {
+                    /* PostgreSQL nests comments: "/ * / * * / * /" is one
+                     * when a second close follows the first; MySQL ends
+                     * at the first. */
+                    size_t k;
+
+                    for (k = j + 2; k < n && sql_space(s[k]); k++) {
+                    }
+                    if (--depth == 0 || !(k + 1 < n && s[k] == '*' && s[k + 1] == '/')) {
+                        break;
+                    }
+                    j = k - 1;
                 }
             }
             if (j + 1 >= n) {
@@ -606,7 +702,36 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bo
             for (j = i + 1; j < n && s[j] != '`'; j++) {
             }
             sql_push(lx, T_WORD, KW_NONE, false, false);
+            sql_qname(lx);
             i = j + 1;
+            continue;
+        }
+        if (c == '$') {
+            /* PostgreSQL's $tag$...$tag$ string; $1 and $name are names */
+            for (j = i + 1; j < n && s[j] != '$' && sql_word_char(s[j]); j++) {
+            }
+            if (j < n && s[j] == '$' && !(j > i + 1 && sql_digit(s[i + 1]))) {
+                const unsigned char *e = memmem(s + j + 1, n - j - 1, s + i, j + 1 - i);
+
+                sql_push(lx, T_STRING, KW_NONE, e == NULL, false);
+                i = e == NULL ? n : (size_t) (e - s) + (j + 1 - i);
+                continue;
+            }
+        }
+        if (c == '{' && i + 1 < n && sql_word_start(s[i + 1])) {
+            /* ODBC's escapes, {ts '...'}, {fn f(x)}, {oj ...}: the braces
+             * and the word drop out. */
+            for (j = i + 1; j < n && sql_word_char(s[j]); j++) {
+            }
+            if (j < n && sql_space(s[j])) {
+                odbc++;
+                i = j;
+                continue;
+            }
+        }
+        if (c == '}' && odbc > 0) {
+            odbc--;
+            i++;
             continue;
         }
         if (c == '[' && !no_bracket) {
@@ -616,6 +741,7 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bo
             }
             if (j < n) {
                 sql_push(lx, T_WORD, KW_NONE, false, false);
+                sql_qname(lx);
                 i = j + 1;
                 continue;
             }
@@ -625,8 +751,7 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bo
             j = i;
             if (c == '0' && i + 1 < n && (s[i + 1] == 'x' || s[i + 1] == 'X' || s[i + 1] == 'b')) {
                 j += 2;
-                while (j < n && ((s[j] >= '0' && s[j] <= '9') || (bn_waf_lower(s[j]) >= 'a'
-                                                                   && bn_waf_lower(s[j]) <= 'f'))) {
+                while (j < n && (sql_class[s[j]] & C_HEX)) {
                     j++;
                 }
             } else {
@@ -703,14 +828,17 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bo
                     || bn_waf_prefix_eq((const char *) s + i, len, "sp_"))) {
                 w = &proc_word;
             }
-            for (k = j; k < n && sql_space(s[k]); k++) {
+            for (k = j; k < n && (sql_space(s[k]) || (s[k] == '+' && lx->plus_blank)); k++) {
+            }
+            if (k >= lx->far) {
+                lx->far = k + 1;
             }
             type = w != NULL ? w->type : T_WORD;
             if (k < n && s[k] == '('
                 && (type == T_WORD || (w != NULL && (w->kw == KW_INSERT || w->kw == KW_OBJECT)))) {
                 type = T_FUNC;
             } else if (k < n && s[k] == '(' && w != NULL && w->kw == KW_WORDOP
-                       && (lx->nt == 0 || strchr("o&(,EkU;", lx->t[lx->nt - 1].type) != NULL)) {
+                       && sql_before_operand(lx->nt == 0 ? 0 : lx->t[lx->nt - 1].type)) {
                 /* like('a', ...) with no left operand: MySQL's function. */
                 sql_push(lx, T_FUNC, KW_FN_SQL, false, false);
                 i = j;
@@ -739,6 +867,9 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bo
         }
         sql_push(lx, T_OTHER, KW_NONE, false, false);
         i++;
+    }
+    if (i > lx->far) {
+        lx->far = i < n ? i : n;
     }
     return true;
 }
@@ -822,6 +953,11 @@ sql_group(const sql_lex_t *lx, int i, unsigned *f)
         case T_NUMBER:
         case T_VAR:
             *f |= F_LITERAL;
+            break;
+        case T_WORD:
+            if (lx->t[i].kw == KW_FN_SQL) {
+                *f |= F_SQLWORD;
+            }
             break;
         default:
             break;
@@ -942,6 +1078,8 @@ sql_select(const sql_lex_t *lx, int i, unsigned *f)
                    && (tt(lx, j + 1) == T_COMMA || tk(lx, j + 1) == KW_FROM
                        || (j + 1 < lx->nt && strchr("cU;)E", tt(lx, j + 1)) != NULL))) {
             j++; /* an alias without "as" */
+        } else if (tt(lx, j) == T_WORD && j + 1 == lx->nt && !lx->truncated && lx->t[j].qname) {
+            j++; /* select a `b`, select x t.c: a quoted alias that ends the value */
         }
         if (tt(lx, j) != T_COMMA) {
             break;
@@ -1360,7 +1498,7 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
             if ((f & F_CMP) && (f & (F_LITERAL | F_FUNC))) {
                 return "sqli: logic operator and comparison";
             }
-            if (!raw && (f & (F_LITERAL | F_COMMENT | F_FUNC))) {
+            if (!raw && (f & (F_LITERAL | F_COMMENT | F_FUNC | F_SQLWORD))) {
                 return "sqli: string closed then logic operator";
             }
             if (raw && (f & F_COMMENT) && (f & (F_LITERAL | F_FUNC))) {
@@ -1405,6 +1543,30 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
     default:
         return NULL;
     }
+}
+
+/*
+ * Whether the value is punctuation alone with a quote and what ends a
+ * statement (a comment, or ";" among parentheses): a probe for where the
+ * query breaks ("'--", "--';", "<>\"'%;)(&+"); text has letters or digits.
+ */
+static bool
+sql_probe(const unsigned char *s, size_t n)
+{
+    bool quote = false, comment = false, semi = false, open = false, close = false;
+
+    for (size_t i = 0; i < n; i++) {
+        if (sql_word_char(s[i])) {
+            return false;
+        }
+        quote |= s[i] == '\'' || s[i] == '"';
+        comment |= s[i] == '#' || (s[i] == '-' && i + 1 < n && s[i + 1] == '-');
+        semi |= s[i] == ';';
+        open |= s[i] == '(';
+        close |= s[i] == ')';
+    }
+    /* ";)" alone is a wink */
+    return quote && (comment || (semi && open && close));
 }
 
 /* The raw context: the value stands where a number or a name would. */
@@ -1492,32 +1654,89 @@ sql_report(const sql_lex_t *lx, const char *reason, bn_waf_detect_t *m)
     return bn_waf_found(m, reason, fp, (size_t) k);
 }
 
-bool
-bn_waf_sqli(const char *s, size_t n, unsigned paranoia, bn_waf_detect_t *m)
+/* The reason s is an injection, read in each context, or NULL; lx holds
+ * the last reading. */
+static const char *
+sql_detect(sql_lex_t *lx, const unsigned char *u, size_t n, unsigned paranoia)
 {
     static const unsigned char quotes[] = { '\'', '"' };
-    const unsigned char *u = (const unsigned char *) s;
+    const char *s = (const char *) u;
     const char *reason;
-    sql_lex_t lx;
-
-    paranoia = bn_waf_begin(m, paranoia);
+    size_t far[3] = { 0, 0, 0 };
     /* A form-encoded value may still hold "+" for blanks ("1+or+1=1"):
      * a second pass reads it so. */
     for (int plus = 0; plus < (memchr(s, '+', n) != NULL ? 2 : 1); plus++) {
+        /* The second pass reads again only what met a "+" in the first:
+         * the rest would come out the same. */
         for (size_t q = 0; q < sizeof(quotes); q++) {
-            if (memchr(s, quotes[q], n) == NULL || !sql_lex(&lx, u, n, quotes[q], plus)) {
+            if ((plus && memchr(s, '+', far[q]) == NULL) || memchr(s, quotes[q], n) == NULL
+                || !sql_lex(lx, u, n, quotes[q], plus)) {
                 continue;
             }
-            reason = sql_after_operand(&lx, 1, false, paranoia);
+            far[q] = lx->far;
+            reason = sql_after_operand(lx, 1, false, paranoia);
             if (reason != NULL) {
-                return sql_report(&lx, reason, m);
+                return reason;
             }
         }
-        sql_lex(&lx, u, n, 0, plus);
-        reason = sql_raw(&lx, paranoia);
+        if (plus && memchr(s, '+', far[2]) == NULL) {
+            break;
+        }
+        sql_lex(lx, u, n, 0, plus);
+        far[2] = lx->far;
+        reason = sql_raw(lx, paranoia);
         if (reason != NULL) {
-            return sql_report(&lx, reason, m);
+            return reason;
         }
     }
-    return false;
+    return sql_probe(u, n) ? "sqli: quote and statement punctuation alone" : NULL;
+}
+
+/*
+ * s with its \xHH escapes decoded into out (at most size bytes of it),
+ * when one of them is a quote: the value goes through a layer (PHP, a
+ * JavaScript string) that decodes them before SQL sees it ("\x27 or 1=1").
+ * Returns the length, or 0 when no escaped quote is there.
+ */
+static size_t
+sql_unescape(const unsigned char *s, size_t n, unsigned char *out, size_t size)
+{
+    size_t i, o = 0;
+    bool quote = false;
+
+    for (i = 0; i < n && o < size; i++) {
+        if (s[i] == '\\' && i + 3 < n && (s[i + 1] == 'x' || s[i + 1] == 'X')
+            && (sql_class[s[i + 2]] & C_HEX) && (sql_class[s[i + 3]] & C_HEX)) {
+            unsigned char c = (unsigned char) (bn_hex_value(s[i + 2]) * 16
+                                               + bn_hex_value(s[i + 3]));
+
+            quote |= c == '\'' || c == '"';
+            out[o++] = c;
+            i += 3;
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    return quote ? o : 0;
+}
+
+bool
+bn_waf_sqli(const char *s, size_t n, unsigned paranoia, bn_waf_detect_t *m)
+{
+    const unsigned char *u = (const unsigned char *) s;
+    unsigned char esc[1024];
+    const char *reason;
+    sql_lex_t lx;
+    size_t len;
+
+    paranoia = bn_waf_begin(m, paranoia);
+    if (!words_hashed) {
+        hash_words();
+    }
+    reason = sql_detect(&lx, u, n, paranoia);
+    if (reason == NULL && memchr(s, '\\', n) != NULL
+        && (len = sql_unescape(u, n, esc, sizeof(esc))) > 0) {
+        reason = sql_detect(&lx, esc, len, paranoia);
+    }
+    return reason != NULL && sql_report(&lx, reason, m);
 }

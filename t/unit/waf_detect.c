@@ -81,6 +81,25 @@ static const char *const sqli_attacks[] = {
     "1 --",
     "-1 union",
     "1 - ord('a')",
+    /* quoted names, PostgreSQL and ODBC lexing, nesting, escapes */
+    "0/**/union/*!50000select*/table_name`foo`/**/",
+    "-1 union select a [b]",
+    "0-select/*!1 union select version()*/from test;",
+    "$foo$pgsql evade$foo$ union select * from foo",
+    "$$x$$ union select 1",
+    "1/* /* / */ */ or 1=1-",
+    "{ts 1}UNION SELECT.`` 1.e.table_name",
+    "{fn 1} union select .`a`",
+    "SELECT $.`` 1.e.table_name",
+    "$.``.id and 0 union select table_name from information_schema.tables",
+    "'+or+SOUNDEX+(1)+!=+'0",
+    "'+or+MATCH+username+AGAINST+('+admin+-a'+IN+BOOLEAN+MODE);+--+-a",
+    "' or match title, body against ('x') --",
+    "' or (EXISTS)",
+    "\\x27UNION SELECT",
+    "\\x27\\x6F\\x72 SELECT *",
+    "--';",
+    "<>\"'%;)(&+",
 };
 
 static const char *const xss_attacks[] = {
@@ -183,6 +202,17 @@ static const char *const cmdi_attacks[] = {
 /* Natural text none of the detectors may flag at paranoia 1. */
 static const char *const benign[] = {
     "O'Brien",
+    ":'(",
+    "';)",
+    "$5 and $10",
+    "$.store.book[0].title",
+    "price: $$ or $$$",
+    "{name} or {other}",
+    "select a `b` c",
+    "Smiths' or exists",
+    "match the colors against the wall",
+    "C:\\x27s folder",
+    "/* a /* b */ c */",
     "Rock 'n' roll",
     "select the best union of ideas",
     "drop me a line",
