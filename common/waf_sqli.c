@@ -877,13 +877,13 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bo
 static char
 tt(const sql_lex_t *lx, int i)
 {
-    return i < lx->nt ? lx->t[i].type : 0;
+    return i >= 0 && i < lx->nt ? lx->t[i].type : 0;
 }
 
 static unsigned char
 tk(const sql_lex_t *lx, int i)
 {
-    return i < lx->nt ? lx->t[i].kw : KW_NONE;
+    return i >= 0 && i < lx->nt ? lx->t[i].kw : KW_NONE;
 }
 
 /* Whether the token stream ran out at i: the value's end, or the end of
