@@ -347,10 +347,65 @@ static uint16_t word_slot[WORD_SLOTS]; /* index + 1 into sql_words; 0: free */
 static uint8_t word_len[sizeof(sql_words) / sizeof(sql_words[0])];
 static bool words_hashed;
 
+/*
+ * The words without which no reading can match (see sql_may_inject()):
+ * TRIG_ALWAYS wherever they stand, TRIG_CALL only as a call, "(" after
+ * them.  trig_lens[c]: bit l set when such a word of length l starts with
+ * the lower-case byte c, a filter before the lookup.
+ */
+#define TRIG_ALWAYS 0x01
+#define TRIG_CALL 0x02
+
+static uint8_t word_trig[sizeof(sql_words) / sizeof(sql_words[0])];
+static uint32_t trig_lens[256];
+static size_t trig_max; /* the longest of them */
+
 static inline uint32_t
 word_hash(uint32_t h, unsigned char c)
 {
     return (h ^ c) * 16777619u;
+}
+
+/*
+ * What a word must be for a reading to need it.  With none of them the
+ * tokens of any reading are operands, bare words and names, operators,
+ * ",", ".", ")", ";" and keywords that start no clause: the grammar's
+ * shapes all need a logic operator, a union, a statement, a comment, a
+ * clause (order/group by, from, where, having, limit, into outfile,
+ * procedure), a whole "case" expression, or a call of a SQL function (a
+ * function's own or one that a word operator, if or while makes); ";"
+ * stacks only a statement and "(" weighs only with such a call.
+ */
+static uint8_t
+word_trigger(const sql_word_t *w)
+{
+    switch (w->type) {
+    case T_UNION:
+    case T_STMT:
+    case T_LOGIC:
+        return TRIG_ALWAYS;
+    default:
+        break;
+    }
+    switch (w->kw) {
+    case KW_FROM:
+    case KW_LIMIT:
+    case KW_HAVING:
+    case KW_WHERE:
+    case KW_ORDER:
+    case KW_GROUP:
+    case KW_OUTFILE:
+    case KW_PROCEDURE:
+    case KW_CASE:
+        return TRIG_ALWAYS;
+    case KW_FN_DANGER:
+    case KW_FN_SQL:
+    case KW_IF:
+    case KW_WORDOP:
+        return TRIG_CALL;
+    default:
+        return 0;
+    }
 }
 
 static void
@@ -367,6 +422,13 @@ hash_words(void)
         for (slot = h % WORD_SLOTS; word_slot[slot] != 0; slot = (slot + 1) % WORD_SLOTS) {
         }
         word_slot[slot] = (uint16_t) (k + 1);
+        word_trig[k] = word_trigger(&sql_words[k]);
+        if (word_trig[k] != 0) {
+            trig_lens[(unsigned char) w[0]] |= 1u << word_len[k];
+            if (word_len[k] > trig_max) {
+                trig_max = word_len[k];
+            }
+        }
     }
     class_bytes();
     words_hashed = true;
@@ -874,6 +936,8 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bo
     return true;
 }
 
+/* The type and the keyword of token i; 0 and KW_NONE past either end
+ * (sql_after_operand() looks before an operand that may be the first). */
 static char
 tt(const sql_lex_t *lx, int i)
 {
@@ -1720,6 +1784,80 @@ sql_unescape(const unsigned char *s, size_t n, unsigned char *out, size_t size)
     return quote ? o : 0;
 }
 
+/* Whether the word s[k..j) is one that a reading needs (word_trigger()),
+ * as a call when call: "(" after blanks and "+"s. */
+static bool
+sql_trigger_at(const unsigned char *s, size_t n, size_t k, size_t j, bool call)
+{
+    const sql_word_t *w;
+    size_t len = j - k;
+
+    if (len >= 32 || !(trig_lens[bn_waf_lower(s[k])] & (1u << len))
+        || (w = sql_lookup(s + k, len)) == NULL) {
+        return false;
+    }
+    if (word_trig[w - sql_words] & TRIG_ALWAYS) {
+        return true;
+    }
+    if (!call || !(word_trig[w - sql_words] & TRIG_CALL)) {
+        return false;
+    }
+    while (j < n && (sql_space(s[j]) || s[j] == '+')) {
+        j++;
+    }
+    return j < n && s[j] == '(';
+}
+
+/*
+ * Whether s may match in some reading: false only when it has none of what
+ * every shape needs (word_trigger()), so that the readings can be skipped.
+ * Quotes (a string to close, a probe), a backslash (\xHH, \N), "$" (a dollar
+ * string, after which a word may start inside a run of name bytes), "#",
+ * "--", "/ *" (comments), "||", "&&" (logic) and "@@" (a system variable)
+ * send it to the readings at once.  A reading's word is a whole run of name
+ * bytes, or the end of one after a number ("1union", "0x1or", "1.e5or"): a
+ * run with a digit in it has each of its ends looked up.
+ */
+static bool
+sql_may_inject(const unsigned char *s, size_t n)
+{
+    bool call = memchr(s, '(', n) != NULL;
+    size_t i = 0, j, k;
+
+    while (i < n) {
+        unsigned char c = s[i], next = i + 1 < n ? s[i + 1] : 0;
+        uint8_t seen = 0;
+
+        if (!sql_word_char(c)) {
+            if (c == '\'' || c == '"' || c == '\\' || c == '#' || (c == '-' && next == '-')
+                || (c == '/' && next == '*') || (c == '|' && next == '|')
+                || (c == '&' && next == '&') || (c == '@' && next == '@')) {
+                return true;
+            }
+            i++;
+            continue;
+        }
+        for (j = i; j < n && sql_word_char(s[j]); j++) {
+            seen |= sql_class[s[j]];
+            if (s[j] == '$') {
+                return true;
+            }
+        }
+        if (sql_word_start(c) && sql_trigger_at(s, n, i, j, call)) {
+            return true;
+        }
+        if (seen & C_DIGIT) {
+            for (k = j - i > trig_max ? j - trig_max : i + 1; k < j; k++) {
+                if (sql_word_start(s[k]) && sql_trigger_at(s, n, k, j, call)) {
+                    return true;
+                }
+            }
+        }
+        i = j;
+    }
+    return false;
+}
+
 bool
 bn_waf_sqli(const char *s, size_t n, unsigned paranoia, bn_waf_detect_t *m)
 {
@@ -1732,6 +1870,9 @@ bn_waf_sqli(const char *s, size_t n, unsigned paranoia, bn_waf_detect_t *m)
     paranoia = bn_waf_begin(m, paranoia);
     if (!words_hashed) {
         hash_words();
+    }
+    if (!sql_may_inject(u, n)) {
+        return false;
     }
     reason = sql_detect(&lx, u, n, paranoia);
     if (reason == NULL && memchr(s, '\\', n) != NULL

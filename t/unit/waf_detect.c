@@ -406,6 +406,26 @@ main(void)
     ok(bn_waf_xss("\xff<script>\xfe", 10, 1, &m), "xss: a tag between invalid UTF-8 bytes");
     ok(bn_waf_sqli("\xc3' or 1=1-- \xff", 13, 1, &m), "sqli: an attack in invalid UTF-8");
     {
+        /* Shapes that hold no quote, comment, "||" or "&&": each gets past
+         * the early exit on a single word, some of them found inside a run
+         * of name bytes after a number. */
+        static const char *const bare[] = {
+            "1.e5or 1=1", "0x1or 1=1", "10xor 1=1", "2union select 1", "1 from users",
+            "1 procedure analyse(1,1)", "2 where 1=1", "1 having 1=1", "1 order by 1",
+            "1 limit 1", "case when 1 then 2 end", "sleep (5)", "1-ascii (1)",
+            "if (1=1,sleep(5),0)", "1;drop table t", "@@version",
+        };
+
+        for (size_t k = 0; k < NELEMS(bare); k++) {
+            ok(bn_waf_sqli(bare[k], strlen(bare[k]), 1, &m), "sqli: early exit keeps %s",
+               bare[k]);
+        }
+    }
+    /* An operand right after a leading ")": no token before the first one
+     * is read (the value has no such token, whatever the stack holds). */
+    ok(!bn_waf_sqli(") 1 or 1=1", 10, 1, &m),
+       "sqli: \") 1 or 1=1\" reads no token before the first");
+    {
         static const char fp_at_end[] = "a/..";
 
         ok(bn_waf_traversal(fp_at_end, 4, 1, &m) && strcmp(m.fingerprint, "..") == 0,
