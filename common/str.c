@@ -248,26 +248,32 @@ escape_byte(unsigned char ch, int how, char *esc)
 void
 bn_line_escape(bn_line_t *l, const char *s, size_t max, int how)
 {
-    char esc[6];
-    size_t need = 0, used = 0;
+    bn_line_escape_bytes(l, s, strlen(s), max, how);
+}
 
-    for (const char *p = s; *p != '\0' && need <= max; p++) {
-        need += escape_byte((unsigned char) *p, how, esc);
+void
+bn_line_escape_bytes(bn_line_t *l, const char *s, size_t n, size_t max, int how)
+{
+    char esc[6];
+    size_t need = 0, used = 0, i;
+
+    for (i = 0; i < n && need <= max; i++) {
+        need += escape_byte((unsigned char) s[i], how, esc);
     }
     if (need <= max) {
-        for (; *s != '\0'; s++) {
-            bn_line_add(l, esc, escape_byte((unsigned char) *s, how, esc));
+        for (i = 0; i < n; i++) {
+            bn_line_add(l, esc, escape_byte((unsigned char) s[i], how, esc));
         }
         return;
     }
     /* Too long: as much as leaves room for the "...", cut at a whole escape. */
-    for (; *s != '\0'; s++) {
-        size_t n = escape_byte((unsigned char) *s, how, esc);
-        if (used + n + 3 > max) {
+    for (i = 0; i < n; i++) {
+        size_t k = escape_byte((unsigned char) s[i], how, esc);
+        if (used + k + 3 > max) {
             break;
         }
-        bn_line_add(l, esc, n);
-        used += n;
+        bn_line_add(l, esc, k);
+        used += k;
     }
     bn_line_add(l, "...", 3);
 }

@@ -101,6 +101,8 @@ void bn_line_vprintf(bn_line_t *l, const char *fmt, va_list ap) __attribute__((f
  * not set: the field was shortened on purpose, the line is whole).
  */
 void bn_line_escape(bn_line_t *l, const char *s, size_t max, int how);
+/* The same for n bytes that may hold a NUL. */
+void bn_line_escape_bytes(bn_line_t *l, const char *s, size_t n, size_t max, int how);
 
 /*
  * When the line was cut, puts marker (and nothing after it) in place of its

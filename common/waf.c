@@ -12,8 +12,6 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 
-uint64_t bn_waf_match_limit_hits;
-
 static const char *const part_names[BN_WAF_NPARTS] = { "path", "query", "cookie", "header",
                                                        "body" };
 
@@ -520,23 +518,19 @@ bn_waf_rule_by_id(const bn_waf_rules_t *set, unsigned id)
 
 void
 bn_waf_scan_init(bn_waf_scan_t *s, const bn_waf_rules_t *set, unsigned paranoia,
-                 unsigned threshold, const unsigned *exclude, size_t nexclude)
+                 unsigned threshold, const unsigned *exclude, size_t nexclude,
+                 unsigned long match_limit)
 {
+    /* What besides the part and the bytes decides a value's verdict. */
+    uint64_t h = BN_FNV1A_START;
+
     memset(s, 0, sizeof(*s));
     s->set = set;
     s->paranoia = paranoia;
     s->threshold = threshold;
     s->exclude = exclude;
     s->nexclude = nexclude;
-    s->match_limit = BN_WAF_MATCH_LIMIT;
-    bn_waf_scan_retag(s);
-}
-
-void
-bn_waf_scan_retag(bn_waf_scan_t *s)
-{
-    /* What besides the part and the bytes decides a value's verdict. */
-    uint64_t h = BN_FNV1A_START;
+    s->match_limit = match_limit;
 
     h = bn_fnv1a(h, &s->set, sizeof(s->set));
     h = bn_fnv1a(h, &s->paranoia, sizeof(s->paranoia));
@@ -556,25 +550,14 @@ excluded(const bn_waf_scan_t *s, unsigned id)
     return false;
 }
 
-/* Bytes a log line can carry as they are; the others as \xHH. */
+/* An excerpt for the log line, escaped as the log escapes. */
 static void
 escape_excerpt(char *out, size_t outsize, const char *v, size_t n)
 {
-    size_t o = 0;
+    bn_line_t l;
 
-    for (size_t i = 0; i < n && o + 5 < outsize; i++) {
-        unsigned char ch = (unsigned char) v[i];
-        if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\') {
-            out[o++] = (char) ch;
-        } else {
-            o += (size_t) snprintf(out + o, outsize - o, "\\x%02x", ch);
-        }
-    }
-    if (o + 4 < outsize && n > 0 && o >= outsize - 5) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o] = '\0';
+    bn_line_init(&l, out, outsize);
+    bn_line_escape_bytes(&l, v, n, outsize - 1, BN_ESCAPE_LOG);
 }
 
 static void
@@ -781,7 +764,6 @@ regex_match(bn_waf_scan_t *s, const bn_waf_rule_t *r, const char *v, size_t n, c
     if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT
         || rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_HEAPLIMIT) {
         s->nlimited++;
-        bn_waf_match_limit_hits++;
         return true;
     }
     return false;
@@ -905,7 +887,6 @@ bn_waf_scan_value(bn_waf_scan_t *s, bn_waf_part_t part, const char *name, size_t
     uint64_t h = 0;
     unsigned matched = s->nmatched, limited = s->nlimited;
 
-    s->nvalues++;
     if (bn_waf_clean_cache && n <= CLEAN_MAX_LEN && clean_keyed_now()) {
         h = siphash(s->tag ^ part, v, n);
         if (clean[h % CLEAN_SLOTS] == h) {

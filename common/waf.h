@@ -149,14 +149,13 @@ typedef struct {
     unsigned nmatched;  /* all of them */
     unsigned nlimited;  /* regex runs cut by the match limits */
     unsigned long match_limit; /* PCRE2's, for each regex run (the depth limit follows) */
-    uint64_t tag;       /* what decides a verdict besides the value: bn_waf_scan_retag() */
-    uint64_t nvalues;   /* values inspected */
+    uint64_t tag;       /* what decides a verdict besides the value (for the clean table) */
 } bn_waf_scan_t;
 
+/* match_limit: BN_WAF_MATCH_LIMIT, or the route's waf.match_limit. */
 void bn_waf_scan_init(bn_waf_scan_t *s, const bn_waf_rules_t *set, unsigned paranoia,
-                      unsigned threshold, const unsigned *exclude, size_t nexclude);
-/* After changing paranoia, exclude or match_limit of a scan. */
-void bn_waf_scan_retag(bn_waf_scan_t *s);
+                      unsigned threshold, const unsigned *exclude, size_t nexclude,
+                      unsigned long match_limit);
 /* Whether values found clean are remembered (waf.c); off only to measure. */
 extern bool bn_waf_clean_cache;
 /*
@@ -175,10 +174,6 @@ bn_waf_scan_over(const bn_waf_scan_t *s)
 {
     return s->score >= s->threshold;
 }
-
-/* How many regex runs the match limits cut, in this process (tests read it
- * through the log; the metrics issue exports it). */
-extern uint64_t bn_waf_match_limit_hits;
 
 /* ---- counters, shared by every worker --------------------------------------------- */
 

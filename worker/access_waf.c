@@ -42,9 +42,7 @@ typedef struct {
     const bn_conf_waf_t *conf;
     bn_waf_scan_t scan;
     int kind; /* BODY_* */
-    bool reading;
     bool timed_out;
-    bool over;       /* the body is longer than max_body */
     bool body_error; /* it did not parse */
     bool short_memory; /* a value could not be gathered whole: no decision on it */
     bn_buf_t hold;   /* the body read so far; malloc'd */
@@ -168,13 +166,6 @@ inspect(waf_ctx_t *x, const char *name, size_t name_len)
     x->carried = 0;
 }
 
-static void
-inspect_str(waf_ctx_t *x, bn_waf_part_t part, const char *name, size_t name_len, const char *v,
-            size_t n)
-{
-    bn_waf_scan_value(&x->scan, part, name, name_len, v, n);
-}
-
 /* ---- the head ---------------------------------------------------------------------- */
 
 /* A query string or form body: each name, then its value. */
@@ -189,10 +180,8 @@ form_event(void *ctx, bn_form_ev_t *ev)
     }
     if (ev->type == BN_FORM_EV_NAME) {
         set_name(x, x->val ? x->val : "", x->val_len);
-        inspect(x, x->name, x->name_len);
-    } else {
-        inspect(x, x->name, x->name_len);
     }
+    inspect(x, x->name, x->name_len);
     return bn_waf_scan_over(&x->scan) ? BN_ERROR : BN_OK;
 }
 
@@ -234,9 +223,9 @@ inspect_cookies(waf_ctx_t *x, const char *v, size_t n)
         if (p < e) {
             const char *nm = p, *val = eq ? eq + 1 : e;
             size_t nl = (size_t) ((eq ? eq : e) - p);
-            inspect_str(x, BN_WAF_PART_COOKIE, nm, nl, nm, nl);
+            bn_waf_scan_value(&x->scan, BN_WAF_PART_COOKIE, nm, nl, nm, nl);
             if (eq != NULL) {
-                inspect_str(x, BN_WAF_PART_COOKIE, nm, nl, val, (size_t) (e - val));
+                bn_waf_scan_value(&x->scan, BN_WAF_PART_COOKIE, nm, nl, val, (size_t) (e - val));
             }
         }
         p = semi ? semi + 1 : end;
@@ -264,9 +253,9 @@ inspect_head(waf_ctx_t *x)
     size_t plen = q ? (size_t) (q - t) : strlen(t);
 
     /* The path as sent, and as routing saw it when that differs. */
-    inspect_str(x, BN_WAF_PART_PATH, NULL, 0, t, plen);
+    bn_waf_scan_value(&x->scan, BN_WAF_PART_PATH, NULL, 0, t, plen);
     if (strlen(r->path) != plen || memcmp(r->path, t, plen) != 0) {
-        inspect_str(x, BN_WAF_PART_PATH, NULL, 0, r->path, strlen(r->path));
+        bn_waf_scan_value(&x->scan, BN_WAF_PART_PATH, NULL, 0, r->path, strlen(r->path));
     }
     if (q != NULL && !bn_waf_scan_over(&x->scan)) {
         inspect_query(x, q + 1, strlen(q + 1));
@@ -277,7 +266,7 @@ inspect_head(waf_ctx_t *x)
         if (bn_strncaseeq(name, h->name_len, "cookie", 6)) {
             inspect_cookies(x, buf + h->value, h->value_len);
         } else if (!skipped_header(name, h->name_len)) {
-            inspect_str(x, BN_WAF_PART_HEADER, name, h->name_len, buf + h->value, h->value_len);
+            bn_waf_scan_value(&x->scan, BN_WAF_PART_HEADER, name, h->name_len, buf + h->value, h->value_len);
         }
     }
 }
@@ -351,15 +340,15 @@ multipart_event(void *ctx, bn_multipart_ev_t *ev)
     case BN_MULTIPART_EV_PART_BEGIN:
         if (pt->name != NULL) {
             set_name(x, pt->name, pt->name_len);
-            inspect_str(x, BN_WAF_PART_BODY, x->name, x->name_len, pt->name, pt->name_len);
+            bn_waf_scan_value(&x->scan, BN_WAF_PART_BODY, x->name, x->name_len, pt->name, pt->name_len);
         }
         x->in_file = pt->filename != NULL || pt->filename_ext != NULL;
         if (pt->filename != NULL) {
-            inspect_str(x, BN_WAF_PART_BODY, x->name, x->name_len, pt->filename,
+            bn_waf_scan_value(&x->scan, BN_WAF_PART_BODY, x->name, x->name_len, pt->filename,
                         pt->filename_len);
         }
         if (pt->filename_ext != NULL) {
-            inspect_str(x, BN_WAF_PART_BODY, x->name, x->name_len, pt->filename_ext,
+            bn_waf_scan_value(&x->scan, BN_WAF_PART_BODY, x->name, x->name_len, pt->filename_ext,
                         pt->filename_ext_len);
         }
         break;
@@ -718,7 +707,6 @@ body_start(waf_ctx_t *x)
         x->cont_len = 25;
         r->continue_sent = true;
     }
-    x->reading = true;
     x->timer.handler = body_timeout;
     x->timer.data = x;
     bn_timer_set(&x->timer, conf->limits.body_timeout);
@@ -811,7 +799,6 @@ body_read(waf_ctx_t *x)
             return BN_OK;
         }
         if (bn_buf_len(&x->hold) >= x->conf->max_body) {
-            x->over = true;
             if (x->conf->strict_body) {
                 bn_log_error(BN_LOG_INFO, &c->log, 0,
                              "waf: the body is over waf.max_body (%" PRIu64
@@ -945,9 +932,8 @@ handler(bn_request_t *r)
         r->access_ctx[BN_ACCESS_WAF] = x;
         x->r = r;
         x->conf = w;
-        bn_waf_scan_init(&x->scan, w->rules, w->paranoia, w->threshold, w->exclude, w->nexclude);
-        x->scan.match_limit = w->match_limit;
-        bn_waf_scan_retag(&x->scan);
+        bn_waf_scan_init(&x->scan, w->rules, w->paranoia, w->threshold, w->exclude, w->nexclude,
+                         w->match_limit);
         inspect_head(x);
         if (x->short_memory) {
             return memory_refused(x);

@@ -44,8 +44,8 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
         }
     }
     for (unsigned paranoia = 1; paranoia <= 4; paranoia += 3) {
-        bn_waf_scan_init(&a, &builtin, paranoia, 1000000, NULL, 0);
-        bn_waf_scan_init(&b, &builtin, paranoia, 1000000, NULL, 0);
+        bn_waf_scan_init(&a, &builtin, paranoia, 1000000, NULL, 0, BN_WAF_MATCH_LIMIT);
+        bn_waf_scan_init(&b, &builtin, paranoia, 1000000, NULL, 0, BN_WAF_MATCH_LIMIT);
         for (int part = 0; part < BN_WAF_NPARTS; part++) {
             unsigned before = a.score;
             bn_waf_scan_value(&a, (bn_waf_part_t) part, (const char *) d, BN_MIN(n, 40),

@@ -117,7 +117,7 @@ main(int argc, char **argv)
             int n = 20000;
             double t0 = now_ns();
             for (int k = 0; k < n; k++) {
-                bn_waf_scan_init(&scan, &set, 1, 5, NULL, 0);
+                bn_waf_scan_init(&scan, &set, 1, 5, NULL, 0, BN_WAF_MATCH_LIMIT);
                 for (size_t i = 0; i < BN_NELEMS(get_values); i++) {
                     const char *nm = get_values[i][0], *v = get_values[i][1];
                     bn_waf_scan_value(&scan,
@@ -138,7 +138,7 @@ main(int argc, char **argv)
             for (int k = 0; k < n; k++) {
                 bn_json_stream_t st;
                 bn_json_limits_t lim = { 64, 1 << 20 };
-                bn_waf_scan_init(&scan, &set, 1, 5, NULL, 0);
+                bn_waf_scan_init(&scan, &set, 1, 5, NULL, 0, BN_WAF_MATCH_LIMIT);
                 bn_json_stream_init(&st, &lim, json_value, NULL);
                 if (bn_json_stream_feed(&st, json, jlen) != BN_OK
                     || bn_json_stream_finish(&st) != BN_OK) {
@@ -155,7 +155,7 @@ main(int argc, char **argv)
             n = 20;
             t0 = now_ns();
             for (int k = 0; k < n; k++) {
-                bn_waf_scan_init(&scan, &set, 1, 1000, NULL, 0);
+                bn_waf_scan_init(&scan, &set, 1, 1000, NULL, 0, BN_WAF_MATCH_LIMIT);
                 bn_waf_scan_value(&scan, BN_WAF_PART_QUERY, "q", 1, redos, 5001);
             }
             redos_ns[r] = (now_ns() - t0) / n;
