@@ -662,21 +662,15 @@ body_start(waf_ctx_t *x)
     bn_client_t *c = r->client;
     bn_conf_t *conf = bn_heritage.conf;
     const char *why = NULL;
-    int64_t limit = r->route->max_body_size >= 0 ? r->route->max_body_size
-                                                 : (int64_t) conf->limits.max_body_size;
 
     if (r->req_pipe.in_mode == BN_BODY_NONE) {
         return BN_OK;
     }
-    /* The route's limit first, as PREPARE would: no byte of a body it
+    /* The route's limit first, as PREPARE applies it: no byte of a body it
      * refuses is read. */
-    if (limit > 0 && r->head.content_length > limit) {
-        bn_log_error(BN_LOG_INFO, &c->log, 0,
-                     "client intended to send too large body: %" PRId64 " bytes",
-                     r->head.content_length);
+    if (bn_request_body_limit(r) != BN_OK) {
         return 413;
     }
-    r->req_pipe.max_body = limit > 0 ? (uint64_t) limit : 0;
     if (x->conf->strict_body && r->head.content_length > (int64_t) x->conf->max_body) {
         bn_log_error(BN_LOG_INFO, &c->log, 0,
                      "waf: a body of %" PRId64 " bytes is over waf.max_body (%" PRIu64

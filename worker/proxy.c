@@ -17,18 +17,10 @@ bn_http_phase_prepare(bn_request_t *r)
 {
     bn_client_t *c = r->client;
     bn_conf_t *conf = bn_heritage.conf;
-    int64_t max_body;
 
-    max_body = r->route->max_body_size >= 0 ? r->route->max_body_size
-                                            : (int64_t) conf->limits.max_body_size;
-    if (max_body > 0 && r->head.content_length > max_body) {
-        bn_log_error(BN_LOG_INFO, &c->log, 0,
-                     "client intended to send too large body: %" PRId64 " bytes",
-                     r->head.content_length);
+    if (bn_request_body_limit(r) != BN_OK) {
         return 413;
     }
-    /* A chunked body announces no length: it is counted as it streams. */
-    r->req_pipe.max_body = max_body > 0 ? (uint64_t) max_body : 0;
     if (r->route->action != BN_ROUTE_UPSTREAM) {
         return BN_OK;
     }

@@ -148,3 +148,20 @@ bn_request_add_header(bn_request_t *r, const char *name, size_t nlen, const char
     r->up_lines = l;
     return BN_OK;
 }
+
+int
+bn_request_body_limit(bn_request_t *r)
+{
+    int64_t max = r->route->max_body_size >= 0 ? r->route->max_body_size
+                                               : (int64_t) bn_heritage.conf->limits.max_body_size;
+
+    if (max > 0 && r->head.content_length > max) {
+        bn_log_error(BN_LOG_INFO, &r->client->log, 0,
+                     "client intended to send too large body: %" PRId64 " bytes",
+                     r->head.content_length);
+        return 413;
+    }
+    /* A chunked body announces no length: it is counted as it streams. */
+    r->req_pipe.max_body = max > 0 ? (uint64_t) max : 0;
+    return BN_OK;
+}

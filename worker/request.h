@@ -21,6 +21,14 @@ char *bn_http_header(bn_request_t *r, const char *name);
 /* The Strict-Transport-Security value for r's responses, or NULL. */
 const char *bn_http_hsts(const bn_request_t *r);
 
+/*
+ * The route's body limit (its max_body_size, else limits.max_body_size):
+ * 413, logged, when the Content-Length is over it; else BN_OK, with the
+ * request pipe set to count a chunked body against it.  PREPARE applies
+ * it, and the WAF before it reads a body.
+ */
+int bn_request_body_limit(bn_request_t *r);
+
 /* The client's header name is not passed upstream (an access handler's
  * choice: a stripped credential, a header it sets itself). */
 int bn_request_drop_header(bn_request_t *r, const char *name, size_t len);
