@@ -72,11 +72,13 @@ typedef struct {
     uint64_t key_hash;
     bool in_key;
 
+    /* The body's parser, made once there is a body of a parsed type (a
+     * multipart parser is 8 KiB: a GET makes none). */
     union {
         bn_form_t form;
         bn_json_stream_t json;
         bn_multipart_t mp;
-    } p;
+    } *p;
 } waf_ctx_t;
 
 /* What this worker's requests hold of bodies, against waf_body_memory. */
@@ -189,20 +191,21 @@ static void
 inspect_query(waf_ctx_t *x, const char *q, size_t n)
 {
     bn_form_limits_t lim = { x->conf->max_args };
+    bn_form_t f;
     int rc;
 
     x->part = BN_WAF_PART_QUERY;
     x->plus_space = true;
-    bn_form_init(&x->p.form, &lim, form_event, x);
-    rc = bn_form_feed(&x->p.form, q, n);
+    bn_form_init(&f, &lim, form_event, x);
+    rc = bn_form_feed(&f, q, n);
     if (rc == BN_OK) {
-        rc = bn_form_finish(&x->p.form);
+        rc = bn_form_finish(&f);
     }
     x->plus_space = false;
     if (rc != BN_OK && !bn_waf_scan_over(&x->scan)) {
         /* More arguments than max_args: those past it were not looked at,
          * which must not be a way past the WAF. */
-        bn_waf_scan_malformed(&x->scan, BN_WAF_PART_QUERY, x->p.form.err);
+        bn_waf_scan_malformed(&x->scan, BN_WAF_PART_QUERY, f.err);
     }
 }
 
@@ -519,9 +522,14 @@ body_kind(waf_ctx_t *x, const char **why)
         *why = "a charset the WAF does not read";
         return BN_ERROR;
     }
+    x->p = bn_palloc(r->pool, sizeof(*x->p));
+    if (x->p == NULL) {
+        *why = "out of memory";
+        return BN_ERROR;
+    }
     if (media_type_is(ct, "application/x-www-form-urlencoded")) {
         bn_form_limits_t lim = { x->conf->max_args };
-        bn_form_init(&x->p.form, &lim, form_event, x);
+        bn_form_init(&x->p->form, &lim, form_event, x);
         x->plus_space = true; /* the body is all form from here on */
         return BODY_FORM;
     }
@@ -534,13 +542,13 @@ body_kind(waf_ctx_t *x, const char **why)
             *why = "out of memory";
             return BN_ERROR;
         }
-        bn_json_stream_init(&x->p.json, &lim, json_event, x);
+        bn_json_stream_init(&x->p->json, &lim, json_event, x);
         return BODY_JSON;
     }
     if (media_type_is(ct, "multipart/form-data")) {
         bn_multipart_limits_t lim = { 0, x->conf->max_args, 0 };
         if (bn_multipart_boundary(ct, strlen(ct), boundary, sizeof(boundary), &blen) != BN_OK
-            || bn_multipart_init(&x->p.mp, boundary, blen, &lim, multipart_event, x) != BN_OK) {
+            || bn_multipart_init(&x->p->mp, boundary, blen, &lim, multipart_event, x) != BN_OK) {
             *why = "multipart without a valid boundary";
             return BN_ERROR;
         }
@@ -554,11 +562,11 @@ parser_error(waf_ctx_t *x)
 {
     switch (x->kind) {
     case BODY_FORM:
-        return x->p.form.err;
+        return x->p->form.err;
     case BODY_JSON:
-        return x->p.json.err;
+        return x->p->json.err;
     case BODY_MULTIPART:
-        return x->p.mp.err;
+        return x->p->mp.err;
     }
     return NULL;
 }
@@ -579,21 +587,21 @@ feed(waf_ctx_t *x, bool end)
     }
     switch (x->kind) {
     case BODY_FORM:
-        rc = bn_form_feed(&x->p.form, p, n);
+        rc = bn_form_feed(&x->p->form, p, n);
         if (rc == BN_OK && end) {
-            rc = bn_form_finish(&x->p.form);
+            rc = bn_form_finish(&x->p->form);
         }
         break;
     case BODY_JSON:
-        rc = bn_json_stream_feed(&x->p.json, p, n);
+        rc = bn_json_stream_feed(&x->p->json, p, n);
         if (rc == BN_OK && end) {
-            rc = bn_json_stream_finish(&x->p.json);
+            rc = bn_json_stream_finish(&x->p->json);
         }
         break;
     case BODY_MULTIPART:
-        rc = bn_multipart_feed(&x->p.mp, p, n);
+        rc = bn_multipart_feed(&x->p->mp, p, n);
         if (rc == BN_OK && end) {
-            rc = bn_multipart_finish(&x->p.mp);
+            rc = bn_multipart_finish(&x->p->mp);
         }
         break;
     default:
