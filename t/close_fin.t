@@ -82,7 +82,12 @@ for my $case (['/small', 'small'], ['/chunked', 'hello world'], ['/big', 'z' x $
     is($whole, $tries, "$path: every response arrives whole before EOF");
   SKIP: {
         skip "$path: no answer began within 30 ms in $tries tries (a loaded host)", 1 unless $timed;
-        cmp_ok($alone, '<=', $timed == 3 ? 1 : 0, "$path: the FIN rides in the last data segment")
+        # A large answer can also fill a slow reader's window, and the
+        # kernel's window probes are segments without data too: there one
+        # clean try shows the FIN rides with the data (a FIN sent on its
+        # own would make every try bare).
+        my $allowed = $path eq '/big' ? $timed - 1 : $timed == 3 ? 1 : 0;
+        cmp_ok($alone, '<=', $allowed, "$path: the FIN rides in the last data segment")
             or diag("$alone of $timed had a segment without data besides the SYN-ACK");
     }
 }
