@@ -216,10 +216,9 @@ bytes_add(bn_waf_bytes_t *b, unsigned char c)
 }
 
 static inline bool
-bytes_meet(const bn_waf_bytes_t *a, const bn_waf_bytes_t *b)
+bytes_has(const bn_waf_bytes_t *b, unsigned char c)
 {
-    return ((a->w[0] & b->w[0]) | (a->w[1] & b->w[1]) | (a->w[2] & b->w[2]) | (a->w[3] & b->w[3]))
-           != 0;
+    return (b->w[c >> 6] >> (c & 63)) & 1;
 }
 
 /*
@@ -405,6 +404,7 @@ bn_waf_rules_parse(bn_waf_rules_t *set, bn_pool_t *pool, const char *text, size_
     const char *p = text, *end = text + len;
     unsigned line = 0;
 
+    set->pool = pool;
     while (p < end) {
         const char *eol = memchr(p, '\n', (size_t) (end - p));
         const char *le = eol ? eol : end;
@@ -444,6 +444,39 @@ bn_waf_rules_parse(bn_waf_rules_t *set, bn_pool_t *pool, const char *text, size_
     return BN_OK;
 }
 
+/* The bytes each transformation acts on: a value with none of them is
+ * what the transformation would make of it, and is not copied. */
+static bn_waf_bytes_t triggers[BN_WAF_NTRANSFORMS];
+static bool triggers_made;
+
+static void
+make_triggers(void)
+{
+    static const struct {
+        bn_waf_transform_t t;
+        const char *bytes;
+    } simple[] = {
+        { BN_WAF_T_URL, "%+" },  { BN_WAF_T_HTML, "&" }, { BN_WAF_T_JS, "\\" },
+        { BN_WAF_T_SPACE, " \t\n\r\v\f" }, { BN_WAF_T_SQLCOMMENT, "/-#" },
+        { BN_WAF_T_PATH, "/\\." },
+    };
+
+    for (size_t i = 0; i < BN_NELEMS(simple); i++) {
+        for (const char *p = simple[i].bytes; *p != '\0'; p++) {
+            bytes_add(&triggers[simple[i].t], (unsigned char) *p);
+        }
+    }
+    for (unsigned c = 0x80; c < 0x100; c++) {
+        bytes_add(&triggers[BN_WAF_T_UNICODE], (unsigned char) c); /* and NBSP for space */
+        bytes_add(&triggers[BN_WAF_T_SPACE], (unsigned char) c);
+    }
+    for (unsigned c = 'A'; c <= 'Z'; c++) {
+        bytes_add(&triggers[BN_WAF_T_LOWER], (unsigned char) c);
+    }
+    bytes_add(&triggers[BN_WAF_T_NUL], 0);
+    triggers_made = true;
+}
+
 static int
 by_chain(const void *a, const void *b)
 {
@@ -467,6 +500,7 @@ int
 bn_waf_rules_finish(bn_waf_rules_t *set, char *err, size_t errsize)
 {
     const bn_waf_rule_t **ids;
+    unsigned nclasses;
 
     if (set->nrules == 0) {
         return BN_OK;
@@ -489,8 +523,48 @@ bn_waf_rules_finish(bn_waf_rules_t *set, char *err, size_t errsize)
     }
     free(ids);
     qsort(set->rules, set->nrules, sizeof(*set->rules), by_chain);
+    if (!triggers_made) {
+        make_triggers();
+    }
+    /* A class each for the bytes of a transformation, then one for each
+     * distinct needs; past 64 classes a rule's needs go unused (a rule not
+     * gated by them still decides the same). */
+    memset(set->byte_class, 0, sizeof(set->byte_class));
+    for (unsigned t = 0; t < BN_WAF_NTRANSFORMS; t++) {
+        for (unsigned c = 0; c < 256; c++) {
+            if (bytes_has(&triggers[t], (unsigned char) c)) {
+                set->byte_class[c] |= BN_WAF_TRANSFORM_CLASS(t);
+            }
+        }
+    }
+    nclasses = BN_WAF_NTRANSFORMS;
+    for (size_t i = 0; i < set->nrules; i++) {
+        bn_waf_rule_t *r = &set->rules[i];
+        r->needs_class = 0;
+        if (!r->has_needs) {
+            continue;
+        }
+        for (size_t k = 0; k < i && r->needs_class == 0; k++) {
+            if (set->rules[k].needs_class != 0
+                && memcmp(&set->rules[k].needs, &r->needs, sizeof(r->needs)) == 0) {
+                r->needs_class = set->rules[k].needs_class;
+            }
+        }
+        if (r->needs_class == 0 && nclasses < 64) {
+            r->needs_class = 1ULL << nclasses++;
+            for (unsigned c = 0; c < 256; c++) {
+                if (bytes_has(&r->needs, (unsigned char) c)) {
+                    set->byte_class[c] |= r->needs_class;
+                }
+            }
+        }
+    }
     for (unsigned i = 0; i < set->nchains; i++) {
         bn_waf_chain_t *c = &set->chains[i];
+        c->acts_on = 0;
+        for (unsigned k = 0; k < c->n; k++) {
+            c->acts_on |= BN_WAF_TRANSFORM_CLASS(c->t[k]);
+        }
         c->parent = -1;
         for (unsigned k = 0; k < set->nchains; k++) {
             const bn_waf_chain_t *p = &set->chains[k];
@@ -499,6 +573,21 @@ bn_waf_rules_finish(bn_waf_rules_t *set, char *err, size_t errsize)
                 c->parent = (int) k;
             }
         }
+    }
+    for (unsigned part = 0; part < BN_WAF_NPARTS; part++) {
+        size_t n = 0;
+        set->part_rules[part] = bn_palloc(set->pool, sizeof(*set->part_rules[part]) * set->nrules);
+        if (set->part_rules[part] == NULL) {
+            snprintf(err, errsize, "out of memory");
+            return BN_ERROR;
+        }
+        for (size_t i = 0; i < set->nrules; i++) {
+            const bn_waf_rule_t *r = &set->rules[i];
+            if ((r->parts & (1u << part)) && r->op != BN_WAF_OP_MALFORMED) {
+                set->part_rules[part][n++] = r;
+            }
+        }
+        set->npart_rules[part] = n;
     }
     return BN_OK;
 }
@@ -596,9 +685,8 @@ typedef struct {
     const char *out;
     size_t len;
     unsigned flags;
-    bool have_bytes;
-    bn_waf_bytes_t bytes; /* those out holds, once asked */
-    uint64_t gen;         /* the value it was made for */
+    uint64_t classes; /* of the bytes out holds: the set's byte_class of each, or'ed */
+    uint64_t gen;     /* the value it was made for */
 } chain_out_t;
 
 static chain_out_t outs[BN_WAF_MAX_CHAINS];
@@ -606,46 +694,23 @@ static char *tmp_buf;
 static size_t tmp_size;
 static uint64_t value_gen;
 
-/* The bytes each transformation acts on: a value with none of them is
- * what the transformation would make of it, and is not copied. */
-static bn_waf_bytes_t triggers[BN_WAF_NTRANSFORMS];
-static bool triggers_made;
-
-static void
-make_triggers(void)
+/* The classes v[0..n) has a byte of: two accumulators, so that the loads
+ * do not wait on one another's OR. */
+static uint64_t
+classes_of(const bn_waf_rules_t *set, const char *v, size_t n)
 {
-    static const struct {
-        bn_waf_transform_t t;
-        const char *bytes;
-    } simple[] = {
-        { BN_WAF_T_URL, "%+" },  { BN_WAF_T_HTML, "&" }, { BN_WAF_T_JS, "\\" },
-        { BN_WAF_T_SPACE, " \t\n\r\v\f" }, { BN_WAF_T_SQLCOMMENT, "/-#" },
-        { BN_WAF_T_PATH, "/\\." },
-    };
+    const unsigned char *p = (const unsigned char *) v;
+    uint64_t a = 0, b = 0;
+    size_t i = 0;
 
-    for (size_t i = 0; i < BN_NELEMS(simple); i++) {
-        for (const char *p = simple[i].bytes; *p != '\0'; p++) {
-            bytes_add(&triggers[simple[i].t], (unsigned char) *p);
-        }
+    for (; i + 2 <= n; i += 2) {
+        a |= set->byte_class[p[i]];
+        b |= set->byte_class[p[i + 1]];
     }
-    for (unsigned c = 0x80; c < 0x100; c++) {
-        bytes_add(&triggers[BN_WAF_T_UNICODE], (unsigned char) c); /* and NBSP for space */
-        bytes_add(&triggers[BN_WAF_T_SPACE], (unsigned char) c);
+    if (i < n) {
+        a |= set->byte_class[p[i]];
     }
-    for (unsigned c = 'A'; c <= 'Z'; c++) {
-        bytes_add(&triggers[BN_WAF_T_LOWER], (unsigned char) c);
-    }
-    bytes_add(&triggers[BN_WAF_T_NUL], 0);
-    triggers_made = true;
-}
-
-static void
-bytes_of(const char *v, size_t n, bn_waf_bytes_t *b)
-{
-    memset(b, 0, sizeof(*b));
-    for (size_t i = 0; i < n; i++) {
-        bytes_add(b, (unsigned char) v[i]);
-    }
+    return a | b;
 }
 
 static int
@@ -666,49 +731,40 @@ grow(char **buf, size_t *size, size_t n)
     return BN_OK;
 }
 
-/* chain c's output for value v; NULL when out of memory. */
+/* chain c's output for value v (whose classes are raw); NULL when out of
+ * memory. */
 static chain_out_t *
-chain_output(const bn_waf_rules_t *set, unsigned c, const char *v, size_t n)
+chain_output(const bn_waf_rules_t *set, unsigned c, const char *v, size_t n, uint64_t raw)
 {
     const bn_waf_chain_t *ch = &set->chains[c];
     chain_out_t *o = &outs[c];
     const char *cur = v;
     size_t len = n;
     unsigned flags = 0, from = 0;
-    bn_waf_bytes_t bytes;
-    bool have = false;
+    uint64_t classes = raw;
 
     if (o->gen == value_gen) {
         return o;
     }
     if (ch->parent >= 0) {
-        chain_out_t *p = chain_output(set, (unsigned) ch->parent, v, n);
+        chain_out_t *p = chain_output(set, (unsigned) ch->parent, v, n, raw);
         if (p == NULL) {
             return NULL;
         }
         cur = p->out;
         len = p->len;
         flags = p->flags;
+        classes = p->classes;
         from = set->chains[ch->parent].n;
-        if (from < ch->n && !p->have_bytes) {
-            bytes_of(p->out, p->len, &p->bytes);
-            p->have_bytes = true;
-        }
-        bytes = p->bytes;
-        have = p->have_bytes;
     }
-    if (from < ch->n) {
+    if (from < ch->n && (classes & ch->acts_on) != 0) {
         if (grow(&o->buf, &o->size, n + 1) != BN_OK || grow(&tmp_buf, &tmp_size, n + 1) != BN_OK) {
             return NULL;
-        }
-        if (!have) {
-            bytes_of(cur, len, &bytes);
-            have = true;
         }
         for (unsigned k = from; k < ch->n; k++) {
             bn_waf_transform_t t = (bn_waf_transform_t) ch->t[k];
             char *dst;
-            if (have && !bytes_meet(&bytes, &triggers[t])) {
+            if (!(classes & BN_WAF_TRANSFORM_CLASS(t))) {
                 continue; /* nothing for it to do */
             }
             /* Into whichever of the chain's buffer and tmp cur is not in:
@@ -716,7 +772,7 @@ chain_output(const bn_waf_rules_t *set, unsigned c, const char *v, size_t n)
             dst = cur == o->buf ? tmp_buf : o->buf;
             len = bn_waf_transform(t, cur, len, dst, &flags);
             cur = dst;
-            bytes_of(cur, len, &bytes);
+            classes = classes_of(set, cur, len);
         }
         if (cur == tmp_buf) {
             /* tmp is every chain's scratch: an output left there would
@@ -729,10 +785,7 @@ chain_output(const bn_waf_rules_t *set, unsigned c, const char *v, size_t n)
     o->out = cur;
     o->len = len;
     o->flags = flags;
-    o->have_bytes = have;
-    if (have) {
-        o->bytes = bytes;
-    }
+    o->classes = classes;
     o->gen = value_gen;
     return o;
 }
@@ -882,9 +935,7 @@ bn_waf_scan_value(bn_waf_scan_t *s, bn_waf_part_t part, const char *name, size_t
                   const char *v, size_t n)
 {
     const bn_waf_rules_t *set = s->set;
-    unsigned bit = 1u << part;
-
-    uint64_t h = 0;
+    uint64_t raw, h = 0;
     unsigned matched = s->nmatched, limited = s->nlimited;
 
     if (bn_waf_clean_cache && n <= CLEAN_MAX_LEN && clean_keyed_now()) {
@@ -894,34 +945,36 @@ bn_waf_scan_value(bn_waf_scan_t *s, bn_waf_part_t part, const char *name, size_t
         }
     }
     value_gen++;
-    if (!triggers_made) {
-        make_triggers();
-    }
-    for (size_t i = 0; i < set->nrules && !bn_waf_scan_over(s); i++) {
-        const bn_waf_rule_t *r = &set->rules[i];
-        chain_out_t *o;
+    raw = classes_of(set, v, n);
+    for (size_t i = 0; i < set->npart_rules[part] && !bn_waf_scan_over(s); i++) {
+        const bn_waf_rule_t *r = set->part_rules[part][i];
+        const char *out = v, *at;
+        size_t len = n;
+        unsigned flags = 0;
+        uint64_t classes = raw;
         bn_waf_detect_t d;
-        const char *at;
 
-        if (!(r->parts & bit) || r->paranoia > s->paranoia || r->op == BN_WAF_OP_MALFORMED
-            || excluded(s, r->id)) {
+        if (r->paranoia > s->paranoia || (s->nexclude > 0 && excluded(s, r->id))) {
             continue;
         }
-        if ((o = chain_output(set, r->chain, v, n)) == NULL) {
-            h = 0; /* not all looked at: not clean */
-            break; /* out of memory: what was found counts */
-        }
-        if (r->has_needs) {
-            if (!o->have_bytes) {
-                bytes_of(o->out, o->len, &o->bytes);
-                o->have_bytes = true;
+        /* Most values hold no byte any transformation of the rule's acts on
+         * (no '%', '&', '\\', upper case, ...): those are their own output. */
+        if (raw & set->chains[r->chain].acts_on) {
+            chain_out_t *o = chain_output(set, r->chain, v, n, raw);
+            if (o == NULL) {
+                h = 0; /* not all looked at: not clean */
+                break; /* out of memory: what was found counts */
             }
-            if (!bytes_meet(&o->bytes, &r->needs)) {
-                continue;
-            }
+            out = o->out;
+            len = o->len;
+            flags = o->flags;
+            classes = o->classes;
         }
-        if (rule_matches(s, r, o->out, o->len, o->flags, &at, &d)) {
-            record(s, r, part, name, name_len, o->out, o->len, at, d.reason);
+        if (r->needs_class != 0 && !(classes & r->needs_class)) {
+            continue;
+        }
+        if (rule_matches(s, r, out, len, flags, &at, &d)) {
+            record(s, r, part, name, name_len, out, len, at, d.reason);
         }
     }
     if (h != 0 && s->nmatched == matched && s->nlimited == limited && !bn_waf_scan_over(s)) {

@@ -65,6 +65,7 @@ typedef enum {
 } bn_waf_op_t;
 
 #define BN_WAF_MAX_CHAIN 9 /* transforms in one rule's chain */
+#define BN_WAF_TRANSFORM_CLASS(t) (1ULL << (t))
 #define BN_WAF_MAX_CHAINS 32
 
 /* A set of byte values, one bit each. */
@@ -86,6 +87,7 @@ typedef struct {
     const char *msg;
     bool has_needs;      /* the rule can match only a value with one of these bytes */
     bn_waf_bytes_t needs; /* (after its transforms): others are not run through it */
+    uint64_t needs_class; /* by bn_waf_rules_finish(): needs' class; 0: not gated */
 } bn_waf_rule_t;
 
 typedef struct {
@@ -93,6 +95,8 @@ typedef struct {
     unsigned n;
     int parent; /* the longest other chain that is a prefix of this one; -1: none */
     char name[96]; /* "url,unicode,nul", for the log; "none" */
+    uint64_t acts_on; /* the classes of its transformations: a value with no byte of
+                         them is its own output */
 } bn_waf_chain_t;
 
 /* Rules sorted by chain, so that a value is transformed once per chain. */
@@ -101,6 +105,16 @@ typedef struct bn_waf_rules_s {
     size_t nrules;
     bn_waf_chain_t chains[BN_WAF_MAX_CHAINS];
     unsigned nchains;
+    /* By bn_waf_rules_finish(): each part's rules (in the order of rules),
+     * but those only bn_waf_scan_malformed() matches. */
+    const bn_waf_rule_t **part_rules[BN_WAF_NPARTS];
+    size_t npart_rules[BN_WAF_NPARTS];
+    /* By bn_waf_rules_finish(): the classes each byte value is in, one bit
+     * each: BN_WAF_TRANSFORM_CLASS(t) for the bytes transformation t acts
+     * on, then one per distinct needs.  A value's classes are those of its
+     * bytes, or'ed: one load a byte tells every rule whether to run. */
+    uint64_t byte_class[256];
+    bn_pool_t *pool;  /* the rules' */
     const char *path; /* the site's rules file; NULL: built-in only */
 } bn_waf_rules_t;
 
