@@ -1078,6 +1078,9 @@ sql_primary(const sql_lex_t *lx, int i, unsigned *f)
         } else if (tk(lx, i) == KW_FN_SQL || tk(lx, i) == KW_IF) {
             *f |= F_SQLFN;
         }
+        if (i + 1 == lx->nt && lx->truncated) {
+            return lx->nt; /* its "(" past what was read */
+        }
         if (tt(lx, i + 1) != T_LPAREN) {
             return -1;
         }
@@ -1174,8 +1177,9 @@ sql_select(const sql_lex_t *lx, int i, unsigned *f)
             if (tt(lx, j + 1) == T_FUNC) {
                 /* from generate_series(1,5000000): a table function */
                 j = sql_group(lx, j + 2, f);
-            } else if (tt(lx, j + 1) != T_WORD && tt(lx, j + 1) != T_LPAREN) {
-                return -1;
+            } else if (tt(lx, j + 1) != T_WORD && tt(lx, j + 1) != T_LPAREN
+                       && tt(lx, j + 1) != T_STRING) {
+                return -1; /* a table's name, quoted ("table") or not */
             } else {
                 j += 2;
             }
@@ -1549,7 +1553,8 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
     case T_OP: {
         bool logic = tt(lx, i) == T_LOGIC;
 
-        j = sql_expr(lx, i + 1, &f);
+        /* "1- union(select ...)": the operator left without its operand */
+        j = tt(lx, i + 1) == T_UNION ? i + 1 : sql_expr(lx, i + 1, &f);
         if (j < 0 || !sql_tail(lx, j, &f, 0)) {
             return NULL;
         }

@@ -84,6 +84,11 @@ static const char *const sqli_attacks[] = {
     /* quoted names, PostgreSQL and ODBC lexing, nesting, escapes */
     "0/**/union/*!50000select*/table_name`foo`/**/",
     "-1 union select a [b]",
+    /* a function's "(" past the tokens read; a quoted table; an operator
+     * left dangling before the union */
+    "-1 union select 1,2,version(),4,5,database(),7,8,9,10,11,12,user(),14,15,16,17,18,19,20,21/*",
+    "-9949 union select 1,2,3,4,5,6,7,8,9 from \"table\"",
+    "1- union(select table_name from information_schema.tables limit 1,1)",
     "0-select/*!1 union select version()*/from test;",
     "$foo$pgsql evade$foo$ union select * from foo",
     "$$x$$ union select 1",
