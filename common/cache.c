@@ -358,6 +358,12 @@ bn_cache_write_failed(bn_cache_zone_t *z, const bn_log_t *log, int err, const ch
 }
 
 uint64_t
+bn_cache_evictions(bn_cache_zone_t *z)
+{
+    return atomic_load_explicit(&z->evictions, memory_order_relaxed);
+}
+
+uint64_t
 bn_cache_write_failures(bn_cache_zone_t *z)
 {
     return atomic_load(&z->write_failures);
@@ -395,6 +401,7 @@ bn_cache_insert(bn_cache_zone_t *z, const bn_cache_meta_t *m)
     /* Unused too long: gone, oldest first, whatever the room. */
     while (bn_cache_index_tail(z, LRU) != NULL && z->inactive > 0
            && bn_cache_index_tail(z, LRU)->last_used + z->inactive < now) {
+        atomic_fetch_add_explicit(&z->evictions, 1, memory_order_relaxed);
         bn_cache_index_drop(z, bn_cache_index_tail(z, LRU), false);
     }
     while ((e = bn_slab_alloc_locked(z->slab, sizeof(entry_t))) == NULL
@@ -404,6 +411,7 @@ bn_cache_insert(bn_cache_zone_t *z, const bn_cache_meta_t *m)
         if (bn_cache_index_tail(z, HOT) != NULL) {
             hot_drop(z, bn_cache_index_tail(z, HOT));
         } else {
+            atomic_fetch_add_explicit(&z->evictions, 1, memory_order_relaxed);
             bn_cache_index_drop(z, bn_cache_index_tail(z, LRU), false);
         }
     }
@@ -424,6 +432,7 @@ bn_cache_insert(bn_cache_zone_t *z, const bn_cache_meta_t *m)
     z->bytes += m->size;
     while (z->max_size > 0 && z->bytes > z->max_size && bn_cache_index_tail(z, LRU) != NULL) {
         /* Over the disk bound: least recently used out. */
+        atomic_fetch_add_explicit(&z->evictions, 1, memory_order_relaxed);
         bn_cache_index_drop(z, bn_cache_index_tail(z, LRU), false);
     }
     bn_slab_unlock(z->slab);

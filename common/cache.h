@@ -72,6 +72,8 @@ void bn_cache_insert(bn_cache_zone_t *z, const bn_cache_meta_t *m);
 void bn_cache_write_failed(bn_cache_zone_t *z, const bn_log_t *log, int err, const char *file);
 /* How many there were since the zone was made. */
 uint64_t bn_cache_write_failures(bn_cache_zone_t *z);
+/* Entries dropped to make room or for being unused longer than inactive. */
+uint64_t bn_cache_evictions(bn_cache_zone_t *z);
 
 /* Drops key from the index and unlinks its file; false when it was not there. */
 bool bn_cache_remove(bn_cache_zone_t *z, const unsigned char *key);

@@ -64,6 +64,7 @@ struct bn_cache_zone_s {
     int wake_fd;
     bn_list_t list[NLISTS]; /* sentinels: the zone is mapped at one address in every process */
     _Atomic uint64_t write_failures;      /* bodies a full or failing disk cut */
+    _Atomic uint64_t evictions;           /* entries dropped for room or for disuse */
     _Atomic int64_t write_failure_logged; /* wall-clock second of the last message */
     /* The memory tier's bounds (set by the master, read under the lock). */
     size_t hot_max_object, hot_memory, hot_bytes;

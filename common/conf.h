@@ -80,6 +80,7 @@ typedef struct {
     bool down;
     bool resolve;           /* re-resolved by the helper; addresses in state */
     bn_peer_state_t *state; /* shared memory; set by the master */
+    int32_t metrics;        /* its series (metrics.h); -1: none */
 } bn_conf_peer_t;
 
 typedef struct {
@@ -156,6 +157,7 @@ typedef struct {
     uint64_t hot_max_object;      /* the memory tier: entries up to this size; 0: off */
     uint64_t hot_memory;          /* ... and the share of memory its copies may take */
     struct bn_cache_zone_s *zone; /* the shared index; made by the master */
+    int32_t metrics;              /* its series (metrics.h); -1: none */
 } bn_conf_cache_zone_t;
 
 typedef struct {
@@ -232,6 +234,7 @@ typedef struct {
 typedef struct bn_conf_auth_s bn_conf_auth_t;
 struct bn_conf_auth_s {
     const char *name; /* the policy's; "" when inline */
+    int32_t metrics;  /* its series (metrics.h); -1: none */
     unsigned index;   /* among every policy, inline ones too: each worker's state for it */
     int method;       /* BN_AUTH_* */
     const char *realm;
@@ -293,6 +296,7 @@ typedef struct {
     bool cluster;
     uint64_t memory;
     struct bn_limit_zone_s *zone; /* made by the master */
+    int32_t metrics;              /* its series (metrics.h); -1: none */
 } bn_conf_rate_limit_t;
 
 /* A limit_conn rule: concurrent requests (and open tunnels) per key. */
@@ -304,6 +308,7 @@ typedef struct {
     unsigned status;
     uint64_t memory;
     struct bn_limit_zone_s *zone;
+    int32_t metrics;
 } bn_conf_limit_conn_t;
 
 /* waf.mode */
@@ -327,9 +332,11 @@ typedef struct {
 } bn_conf_waf_t;
 
 enum { BN_MATCH_PREFIX = 0, BN_MATCH_EXACT, BN_MATCH_REGEX };
-enum { BN_ROUTE_UPSTREAM = 0, BN_ROUTE_REDIRECT, BN_ROUTE_RESPOND };
+enum { BN_ROUTE_UPSTREAM = 0, BN_ROUTE_REDIRECT, BN_ROUTE_RESPOND, BN_ROUTE_STATUS };
 
 typedef struct {
+    const char *name; /* the route's label in metrics: its name, else "prefix:/api/" */
+    int32_t metrics;  /* its series (metrics.h); -1: none */
     int match_kind;
     const char *match;
     size_t match_len;
@@ -395,6 +402,10 @@ typedef struct {
 
 struct bn_conf_server_s {
     unsigned index;
+    bool status;     /* the status listener's, made from the status group */
+    const char *label; /* in metrics: its first name, else its first address */
+    int32_t metrics; /* its series (metrics.h); -1: none */
+    int32_t metrics_unrouted; /* requests no route took (a bad head) */
     bn_conf_server_tls_t tls;
     const char **names;
     size_t nnames;
@@ -505,6 +516,19 @@ struct bn_conf_s {
     size_t nservers;
     bn_conf_listen_t *listens;
     size_t nlistens;
+
+    /* The status listener: a server block of its own (servers[nservers - 1]
+     * when enabled), and what every process counts in. */
+#define BN_CONF_MAX_BUCKETS 32
+    struct {
+        bool enabled;
+        bn_conf_server_t *server;
+        uint64_t *buckets; /* latency_buckets, msec, increasing */
+        unsigned nbuckets;
+    } status;
+    struct bn_metrics_s *metrics; /* the master's, kept across reloads */
+    int32_t metrics_global;      /* the global series */
+    time_t loaded_at;            /* when this config was read */
 };
 
 /*

@@ -48,7 +48,6 @@ load_root(bn_conf_loader_t *ld, config_setting_t *root)
     size_t max_listens = 0;
 
     bn_conf_check_known(ld, root, keys);
-    bn_conf_not_yet(ld, root, "status");
     bn_conf_load_cache_zones(ld, root);
     bn_conf_load_processes(ld, root);
     bn_conf_load_log(ld, root);
@@ -92,8 +91,15 @@ load_root(bn_conf_loader_t *ld, config_setting_t *root)
         max_listens += l ? (size_t) config_setting_length(l) : 0;
         max_listens += tl ? (size_t) config_setting_length(tl) : 0;
     }
+    {
+        config_setting_t *st = bn_conf_member(root, "status");
+        config_setting_t *l = bn_conf_member(st, "listen"), *tl = bn_conf_member(st, "tls_listen");
+        max_listens += l ? (size_t) config_setting_length(l) : 0;
+        max_listens += tl ? (size_t) config_setting_length(tl) : 0;
+    }
     c->listens = bn_pcalloc(c->pool, sizeof(bn_conf_listen_t) * (max_listens + 1));
-    c->servers = bn_pcalloc(c->pool, sizeof(bn_conf_server_t) * (size_t) n);
+    /* and one more for the status listener's */
+    c->servers = bn_pcalloc(c->pool, sizeof(bn_conf_server_t) * (size_t) (n + 1));
     if (c->listens == NULL || c->servers == NULL) {
         return;
     }
@@ -107,6 +113,7 @@ load_root(bn_conf_loader_t *ld, config_setting_t *root)
         bn_conf_load_server(ld, g, &c->servers[c->nservers], max_listens);
         c->nservers++;
     }
+    bn_conf_load_status(ld, root, max_listens);
 }
 
 /*

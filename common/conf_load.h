@@ -137,6 +137,16 @@ bn_conf_upstream_t *bn_conf_find_upstream(bn_conf_t *c, const char *name);
 
 /* conf_server.c: one group of the servers list into srv, its listeners into
  * conf->listens (at most max_listens in all). */
+/* The tls group of server block g (or the status group). */
+void bn_conf_load_server_tls(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_server_t *srv,
+                             bool has_tls_listen);
+/* The listener for address text, shared with another block that lists it;
+ * NULL after an error at s. */
+bn_conf_listen_t *bn_conf_add_listen(bn_conf_loader_t *ld, config_setting_t *s, const char *text,
+                                     bn_conf_server_t *srv, bool tls);
+/* conf_status.c: the status group, a server block of its own after the
+ * others (servers has room for it). */
+void bn_conf_load_status(bn_conf_loader_t *ld, config_setting_t *root, size_t max_listens);
 void bn_conf_load_server(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_server_t *srv,
                          size_t max_listens);
 

@@ -179,6 +179,7 @@ void
 bn_conf_load_route(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_route_t *r)
 {
     static const char *const keys[] = {
+        "name",
         "match",
         "upstream",
         "redirect",
@@ -239,6 +240,15 @@ bn_conf_load_route(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_route_t *r
             bn_conf_err(ld, m, "expected exactly one of exact, prefix or regex");
         }
         r->nmethods = bn_conf_get_strings(ld, m, "methods", &r->methods);
+    }
+    /* Metrics label routes by name, so that a series stays put when routes
+     * are reordered; without one, by the match. */
+    r->name = bn_conf_get_string(ld, g, "name", NULL);
+    if (r->name != NULL && r->name[0] == '\0') {
+        bn_conf_err(ld, bn_conf_member(g, "name"), "a route's name is not empty");
+    }
+    if (r->name == NULL && r->match != NULL) {
+        r->name = bn_psprintf(ld->conf->pool, "%s:%s", kinds[r->match_kind], r->match);
     }
 
     r->status = 0;

@@ -7,9 +7,9 @@
 
 /* The tls group of a server block; the context is made here, so a bad
  * certificate fails `check` and `reload`. */
-static void
-load_server_tls(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_server_t *srv,
-                bool has_tls_listen)
+void
+bn_conf_load_server_tls(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_server_t *srv,
+                        bool has_tls_listen)
 {
     static const char *const keys[] = {
         "certificates",    "protocols",           "ciphers", "redirect_http", "hsts", "client_ca",
@@ -121,9 +121,9 @@ load_server_tls(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_server_t *srv
     }
 }
 
-static bn_conf_listen_t *
-add_listen(bn_conf_loader_t *ld, config_setting_t *s, const char *text, bn_conf_server_t *srv,
-           bool tls)
+bn_conf_listen_t *
+bn_conf_add_listen(bn_conf_loader_t *ld, config_setting_t *s, const char *text,
+                   bn_conf_server_t *srv, bool tls)
 {
     bn_conf_t *c = ld->conf;
     bn_addr_t a;
@@ -190,7 +190,8 @@ bn_conf_load_server(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_server_t 
         bool tls = i >= n;
         config_setting_t *at = config_setting_get_elem(
             bn_conf_member(g, tls ? "tls_listen" : "listen"), (unsigned) (tls ? i - n : i));
-        bn_conf_listen_t *l = add_listen(ld, at, tls ? tls_addrs[i - n] : addrs[i], srv, tls);
+        bn_conf_listen_t *l =
+            bn_conf_add_listen(ld, at, tls ? tls_addrs[i - n] : addrs[i], srv, tls);
         if (l != NULL) {
             srv->listens[srv->nlistens++] = l;
             if (tls && srv->tls.https_port == 0) {
@@ -198,8 +199,11 @@ bn_conf_load_server(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_server_t 
             }
         }
     }
-    load_server_tls(ld, g, srv, ntls > 0);
+    bn_conf_load_server_tls(ld, g, srv, ntls > 0);
     srv->nnames = bn_conf_get_strings(ld, g, "names", &srv->names);
+    srv->label = srv->nnames > 0      ? srv->names[0]
+                 : srv->nlistens > 0 ? srv->listens[0]->addr.text
+                                     : "";
     for (size_t i = 0; i < srv->nnames; i++) {
         const char *nm = srv->names[i];
         if (nm[0] == '\0' || strchr(nm + (nm[0] == '*'), '*') != NULL
@@ -272,5 +276,16 @@ bn_conf_load_server(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_server_t 
         /* waf is merged key by key over the block's (conf_waf.c). */
         bn_conf_load_waf(ld, rs, &srv->waf, &srv->routes[i].waf);
         bn_conf_finish_waf(ld, rs, &srv->routes[i].waf);
+        for (int k = 0; k < i; k++) {
+            if (srv->routes[k].name != NULL && srv->routes[i].name != NULL
+                && strcmp(srv->routes[k].name, srv->routes[i].name) == 0) {
+                /* Their counts would be one series. */
+                bn_conf_err(ld, bn_conf_member(rs, "name") ?: rs,
+                            "route %d of this server block is named \"%s\" too (routes "
+                            "that match alike need a name each)",
+                            k + 1, srv->routes[i].name);
+                break;
+            }
+        }
     }
 }

@@ -74,11 +74,27 @@ bn_parse_size(const char *s, uint64_t *bytes)
 int
 bn_parse_duration(const char *s, uint64_t *msec)
 {
-    uint64_t n, mult;
+    uint64_t n, mult, frac = 0, whole;
     const char *p;
 
     if (parse_digits(s, &n, &p) != BN_OK) {
         return BN_ERROR;
+    }
+    if (*p == '.') {
+        /* "2.5s": up to three decimals, thousandths of the unit */
+        unsigned digits = 0;
+        for (p++; *p >= '0' && *p <= '9'; p++) {
+            if (++digits > 3) {
+                return BN_ERROR;
+            }
+            frac = frac * 10 + (uint64_t) (*p - '0');
+        }
+        if (digits == 0) {
+            return BN_ERROR;
+        }
+        for (; digits < 3; digits++) {
+            frac *= 10;
+        }
     }
     if (strcmp(p, "") == 0 || strcmp(p, "s") == 0) {
         mult = 1000;
@@ -93,7 +109,11 @@ bn_parse_duration(const char *s, uint64_t *msec)
     } else {
         return BN_ERROR;
     }
-    return scale(n, mult, msec);
+    if (frac * mult % 1000 != 0 || scale(n, mult, &whole) != BN_OK) {
+        return BN_ERROR; /* less than a millisecond */
+    }
+    *msec = whole + frac * mult / 1000;
+    return *msec < whole ? BN_ERROR : BN_OK;
 }
 
 int

@@ -25,6 +25,7 @@ bn_cache_expire_inactive(bn_cache_zone_t *z)
     bn_cache_index_lock(z);
     while (bn_cache_index_tail(z, LRU) != NULL && z->inactive > 0
            && bn_cache_index_tail(z, LRU)->last_used + z->inactive < now) {
+        atomic_fetch_add_explicit(&z->evictions, 1, memory_order_relaxed);
         bn_cache_index_drop(z, bn_cache_index_tail(z, LRU), false);
     }
     bn_slab_unlock(z->slab);

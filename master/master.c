@@ -17,6 +17,7 @@
 #include "../common/waf.h"
 #include "../common/peers.h"
 #include "../common/cache.h"
+#include "../common/metrics.h"
 
 #include <fcntl.h>
 #include <sys/eventfd.h>
@@ -40,6 +41,7 @@ typedef struct {
     bool draining;
     bool helper;              /* the helper process, not a worker */
     bn_msec_t drain_deadline; /* SIGKILL after this */
+    time_t started_wall;
 } proc_t;
 
 typedef struct {
@@ -64,6 +66,8 @@ static uid_t w_uid;
 static gid_t w_gid;
 static bool w_drop;
 static void release_limit_conns(int proc);
+static void publish_procs(void);
+static bn_metrics_t *metrics; /* mapped once, kept across reloads */
 static bn_msec_t ticket_rotate_at; /* 0: no server uses session tickets */
 
 static const char *
@@ -156,8 +160,10 @@ spawn_worker(unsigned slot)
     p->generation = generation;
     p->slot = slot;
     p->started = bn_current_msec;
+    p->started_wall = time(NULL);
     p->draining = false;
     p->helper = slot == conf->workers;
+    publish_procs();
     bn_log_error(BN_LOG_INFO, NULL, 0, "started %s process %d (generation %u)",
                  p->helper ? "helper" : "worker", (int) pid, generation);
     return BN_OK;
@@ -221,6 +227,8 @@ reap(void)
          * nobody else would ever release it. */
         bn_peers_release_proc((int) (p - procs));
         release_limit_conns((int) (p - procs));
+        bn_metrics_release_row(metrics, (int) (p - procs));
+        publish_procs();
         if (p->draining || stopping || quitting) {
             if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL) {
                 bn_log_error(BN_LOG_ALERT, NULL, 0, "%s process %d exited on signal %s", kind,
@@ -230,6 +238,10 @@ reap(void)
             }
             continue;
         }
+        bn_metric_add(conf->metrics_global, BN_MV_RESTARTS + (WIFSIGNALED(status)
+                                                                  ? (unsigned) WTERMSIG(status) % 65
+                                                                  : 0),
+                      1);
         if (WIFSIGNALED(status)) {
             bn_log_error(BN_LOG_ALERT, NULL, 0, "%s process %d exited on signal %s%s", kind,
                          (int) pid, signal_name(WTERMSIG(status)),
@@ -502,6 +514,103 @@ commit_shared(bn_conf_t *c)
  * they never go backwards across reloads and worker restarts. */
 static bn_waf_counters_t *waf_counters;
 
+static int32_t
+series_of(bool *full, bn_metric_kind_t kind, const char *l1, const char *l2, const uint64_t *b,
+          unsigned nb)
+{
+    int32_t at = bn_metrics_series(metrics, kind, l1, l2, b, nb);
+
+    *full |= at < 0;
+    return at;
+}
+
+/*
+ * The series c counts in, found again by labels when an earlier config had
+ * them (metrics.h).  A table that is full leaves the rest uncounted, said
+ * once in the log.
+ */
+static void
+register_series(bn_conf_t *c)
+{
+    const uint64_t *b = c->status.buckets;
+    unsigned nb = c->status.nbuckets;
+    bool full = false;
+
+    c->metrics = metrics;
+    c->metrics_global = series_of(&full, BN_MK_GLOBAL, NULL, NULL, NULL, 0);
+    for (size_t i = 0; i < c->nservers; i++) {
+        bn_conf_server_t *srv = &c->servers[i];
+        srv->metrics = srv->metrics_unrouted = -1;
+        if (srv->status) {
+            for (size_t k = 0; k < srv->nroutes; k++) {
+                srv->routes[k].metrics = -1; /* its own requests are not client traffic */
+            }
+            continue;
+        }
+        srv->metrics = series_of(&full, BN_MK_SERVER, srv->label, NULL, NULL, 0);
+        srv->metrics_unrouted = series_of(&full, BN_MK_ROUTE, srv->label, "", b, nb);
+        for (size_t k = 0; k < srv->nroutes; k++) {
+            srv->routes[k].metrics = series_of(&full, BN_MK_ROUTE, srv->label, srv->routes[k].name, b, nb);
+        }
+    }
+    for (size_t i = 0; i < c->nupstreams; i++) {
+        bn_conf_upstream_t *u = &c->upstreams[i];
+        for (size_t k = 0; k < u->npeers; k++) {
+            u->peers[k].metrics = series_of(&full, BN_MK_PEER, u->name, u->peers[k].label, b, nb);
+        }
+    }
+    for (size_t i = 0; i < c->ncache_zones; i++) {
+        c->cache_zones[i].metrics = series_of(&full, BN_MK_CACHE, c->cache_zones[i].name, NULL, NULL, 0);
+    }
+    for (size_t i = 0; i < c->nauth_policies; i++) {
+        bn_conf_auth_t *a = c->auth_policies[i];
+        /* Inline policies are labelled by where they stand: "" would merge them. */
+        a->metrics = a->name[0] != '\0' ? series_of(&full, BN_MK_AUTH, a->name, NULL, NULL, 0) : -1;
+    }
+    for (size_t i = 0; i < c->nrate_limits; i++) {
+        c->rate_limits[i].metrics = series_of(&full, BN_MK_RATE, c->rate_limits[i].name, NULL, NULL, 0);
+    }
+    for (size_t i = 0; i < c->nlimit_conns; i++) {
+        c->limit_conns[i].metrics = series_of(&full, BN_MK_CONN, c->limit_conns[i].name, NULL, NULL, 0);
+    }
+    if (full) {
+        bn_log_error(BN_LOG_WARN, NULL, 0,
+                     "the metrics table is full: some routes, servers or zones are not counted");
+    }
+}
+
+static void
+publish_config(void)
+{
+    bn_metric_master_t *ms = bn_metrics_master(metrics);
+
+    ms->loaded = (int64_t) conf->loaded_at;
+    snprintf(ms->config, sizeof(ms->config), "%s", conf->file);
+}
+
+/* What readers of the metrics know of the master and its processes. */
+static void
+publish_procs(void)
+{
+    bn_metric_master_t *ms = bn_metrics_master(metrics);
+
+    ms->pid = (int32_t) getpid();
+    ms->generation = generation;
+    ms->started = (int64_t) started_at;
+    for (size_t i = 0; i < BN_PEERS_PROCS; i++) {
+        bn_metric_proc_t *mp = bn_metrics_proc(metrics, (int) i);
+        if (i < nprocs && procs[i].pid != 0) {
+            mp->generation = procs[i].generation;
+            mp->started = (int64_t) procs[i].started_wall;
+            mp->helper = procs[i].helper;
+            mp->draining = procs[i].draining;
+            mp->pid = (int32_t) procs[i].pid;
+        } else {
+            mp->pid = 0;
+        }
+    }
+}
+
 static int
 prepare_shared(bn_conf_t *c, uid_t uid, gid_t gid, bool drop, bn_conf_errors_t *errs)
 {
@@ -513,6 +622,15 @@ prepare_shared(bn_conf_t *c, uid_t uid, gid_t gid, bool drop, bn_conf_errors_t *
         return BN_ERROR;
     }
     c->waf_counters = waf_counters;
+    if (metrics == NULL) {
+        if ((metrics = bn_metrics_create()) == NULL) {
+            bn_conf_errors_add(errs, "%s: cannot map the metrics table: %s", c->file,
+                               strerror(errno));
+            return BN_ERROR;
+        }
+        bn_metrics_use_row(metrics, BN_METRICS_MASTER_ROW);
+    }
+    register_series(c);
 
     for (size_t i = 0; i < c->ncache_zones; i++) {
         if (prepare_cache_zone(c, &c->cache_zones[i], uid, gid, drop, errs) != BN_OK) {
@@ -679,6 +797,10 @@ reload(int reply_fd)
     spawn_generation();
     limit_draining();
     bn_save_last_good(conf);
+    conf->loaded_at = time(NULL);
+    bn_metric_add(conf->metrics_global, BN_MV_RELOADS_OK, 1);
+    publish_config();
+    publish_procs();
     bn_log_error(BN_LOG_NOTICE, NULL, 0, "reloaded: generation %u", generation);
     answer(reply_fd, "ok reloaded: generation %u, %u workers", generation, conf->workers);
     return BN_OK;
@@ -688,6 +810,7 @@ failed:
         bn_log_error(BN_LOG_ERR, NULL, 0, "%s", errs.lines[i]);
         answer(reply_fd, "%s", errs.lines[i]);
     }
+    bn_metric_add(conf->metrics_global, BN_MV_RELOADS_FAILED, 1);
     bn_log_error(BN_LOG_ERR, NULL, 0, "reload failed; the running configuration is unchanged");
     answer(reply_fd, "error reload failed; the running configuration is unchanged");
     bn_conf_errors_free(&errs);
@@ -1061,6 +1184,8 @@ bn_master_start(const char *conf_path, bool foreground)
     bn_proctitle_set("bouncer: master process -c %s", conf->file);
     started_at = time(NULL);
     generation = 1;
+    conf->loaded_at = started_at;
+    publish_config();
     slots = calloc(conf->workers + 1, sizeof(slot_t));
     spawn_generation();
     bn_save_last_good(conf);

@@ -77,7 +77,6 @@ $not_yet{$_} = 1 for $conf_c =~ /not_yet\(ld, \w+, "(\w+)"\)/g;
 delete @accepted{ keys %not_yet };
 cmp_ok(scalar keys %accepted, '>', 100, 'the settings were read from common/conf*.c')
     or diag(join ' ', sort keys %accepted);
-ok(scalar keys %not_yet, 'and those not supported yet');
 
 # Set in the file check accepted: at the start of a line, or after "{", "(",
 # ";" or ",", never in the middle of a sentence.

@@ -6,6 +6,7 @@
  * credential was good but not enough, 503 when no decision could be had.
  */
 #include "access_auth.h"
+#include "../common/metrics.h"
 #include "auth.h"
 #include "request.h"
 
@@ -129,6 +130,21 @@ drop_set_headers(bn_request_t *r, const bn_conf_auth_t *a)
     return BN_OK;
 }
 
+/* What the route's policy decided, counted by outcome; rc passed on. */
+static int
+decided(const bn_conf_auth_t *a, int rc)
+{
+    unsigned v = rc == BN_OK    ? BN_MV_AUTH_OK
+                 : rc == 401    ? BN_MV_AUTH_UNAUTHORIZED
+                 : rc == 403    ? BN_MV_AUTH_FORBIDDEN
+                                : BN_MV_AUTH_ERROR;
+
+    if (rc != BN_AGAIN) {
+        bn_metric_add(a->metrics, v, 1);
+    }
+    return rc;
+}
+
 static int
 handler(bn_request_t *r)
 {
@@ -155,14 +171,14 @@ handler(bn_request_t *r)
     if (a->method != BN_AUTH_ANY) {
         rc = run_method(r, &x->try);
         if (rc == BN_OK || rc == BN_AGAIN) {
-            return rc;
+            return decided(a, rc);
         }
-        return refuse(r, x, rc == BN_DECLINED ? 401 : rc);
+        return decided(a, refuse(r, x, rc == BN_DECLINED ? 401 : rc));
     }
     while (x->next < a->any.n) {
         rc = run_method(r, &x->try);
         if (rc == BN_OK || rc == BN_AGAIN) {
-            return rc;
+            return decided(a, rc);
         }
         if (x->next < BN_NELEMS(x->sent)) {
             x->sent[x->next] = x->try.sent;
@@ -177,7 +193,7 @@ handler(bn_request_t *r)
         }
     }
     bn_log_error(BN_LOG_INFO, &r->client->log, 0, "auth: no policy of \"%s\" passed", a->name);
-    return refuse(r, x, x->forbidden ? 403 : x->unavailable ? 503 : 401);
+    return decided(a, refuse(r, x, x->forbidden ? 403 : x->unavailable ? 503 : 401));
 }
 
 const bn_access_module_t bn_access_auth = { "auth", BN_ACCESS_AUTH, wanted, handler };

@@ -13,6 +13,7 @@
  * ends: a pool cleanup gives it back.
  */
 #include "access_limit.h"
+#include "../common/metrics.h"
 #include "redis.h"
 #include "variables.h"
 #include "../common/clock.h"
@@ -189,6 +190,7 @@ take_conns(bn_request_t *r, limit_ctx_t *x)
             == BN_DECLINED) {
             log_rejection(r, &conn_logs[lc - bn_heritage.conf->limit_conns], "limit_conn",
                           lc->name, key, len, "rejected");
+            bn_metric_add(lc->metrics, BN_MV_RATE_REJECTED, 1);
             return refuse(r, lc->name, lc->status, 1000000, 0, 0);
         }
         if (!counted) {
@@ -329,6 +331,7 @@ run(bn_request_t *r, bool identity, bn_access_id_t id)
         if (rc == BN_DECLINED) {
             log_rejection(r, &rate_logs[rl - bn_heritage.conf->rate_limits], "rate_limit",
                           rl->name, key, len, rl->dry_run ? "would have rejected" : "rejected");
+            bn_metric_add(rl->metrics, rl->dry_run ? BN_MV_RATE_DRY_RUN : BN_MV_RATE_REJECTED, 1);
             if (rl->dry_run) {
                 continue;
             }
@@ -337,6 +340,7 @@ run(bn_request_t *r, bool identity, bn_access_id_t id)
         /* Past the first `delay` excess requests, the rest wait their turn. */
         wait = ahead - (int64_t) rl->delay * rl->interval;
         if (wait > 0 && !rl->dry_run) {
+            bn_metric_add(rl->metrics, BN_MV_RATE_DELAYED, 1);
             x->timer.handler = turn_came;
             x->timer.data = x;
             x->next_rate++;

@@ -8,6 +8,7 @@
  */
 #include "http.h"
 #include "access_log.h"
+#include "count.h"
 #include "cache.h"
 #include "event.h"
 #include "headers.h"
@@ -173,6 +174,7 @@ bn_http_init_client(bn_client_t *c)
     c->timer.data = c;
     c->state = BN_CLIENT_READING;
     bn_list_insert_head(&clients, &c->link);
+    bn_count_client(c, 1);
     if (c->listen->tls) {
         if (bn_tls_accept(c) != BN_OK) {
             bn_http_close_client(c);
@@ -233,6 +235,7 @@ handshake(bn_client_t *c)
         bn_http_close_client(c);
         return;
     }
+    bn_count_handshake(c, bn_tls_protocol(&c->conn), bn_tls_resumed(&c->conn));
     c->state = BN_CLIENT_READING;
     bn_timer_set(&c->timer, bn_heritage.conf->limits.header_timeout);
     read_head(c);
@@ -436,6 +439,7 @@ bn_http_close_client(bn_client_t *c)
     c->conn.io.fd = -1;
     c->conn.io.closed = true;
     bn_worker_conn_count--;
+    bn_count_client(c, -1);
     bn_list_remove(&c->link);
     bn_event_defer_free(client_free, c);
 }
@@ -493,6 +497,16 @@ bn_http_client_event(bn_io_t *io, uint32_t events)
     }
 }
 
+
+/* The end of a request, whatever ended it: its access log line and what it
+ * adds to the metrics. */
+static void
+request_ended(bn_request_t *r)
+{
+    bn_count_request(r);
+    bn_access_log_write(r);
+}
+
 static void
 client_timeout(bn_timer_t *t)
 {
@@ -533,7 +547,7 @@ client_timeout(bn_timer_t *t)
     if (!r->resp_started) {
         r->status = 408;
     }
-    bn_access_log_write(r);
+    request_ended(r);
     bn_http_close_client(c);
 }
 
@@ -908,7 +922,7 @@ upstream_failed(bn_request_t *r, int status, const char *why)
         r->resp_started = false;
     }
     if (r->resp_started) {
-        bn_access_log_write(r);
+        request_ended(r);
         bn_http_close_client(c);
         return;
     }
@@ -926,7 +940,7 @@ finish_closing(bn_request_t *r)
                      " bytes from the client, %" PRIu64 " bytes to it",
                      bn_current_msec - r->start_msec, r->bytes_received, r->bytes_sent);
     }
-    bn_access_log_write(r);
+    request_ended(r);
     bn_http_close_client(c);
 }
 
@@ -1107,7 +1121,7 @@ abort_request(bn_request_t *r, int status, int err, const char *why)
     if (!r->resp_started || r->status == 0) {
         r->status = status;
     }
-    bn_access_log_write(r);
+    request_ended(r);
     bn_http_close_client(c);
 }
 
@@ -1273,7 +1287,7 @@ finalize_request(bn_request_t *r)
     if (r->cache_status != NULL) {
         bn_cache_finish(r, true);
     }
-    bn_access_log_write(r);
+    request_ended(r);
     if (r->body.start != NULL) {
         /* What came after the body is the next request's. */
         c->in.pos = r->body.pos;

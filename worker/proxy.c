@@ -5,6 +5,7 @@
  * content: its own response, a redirect, or the upstream.
  */
 #include "proxy.h"
+#include "status.h"
 #include "headers.h"
 #include "request.h"
 #include "upstream.h"
@@ -88,6 +89,8 @@ bn_http_phase_content(bn_request_t *r)
     case BN_ROUTE_RESPOND:
         r->ops->respond(r, (int) rt->status, NULL, rt->content_type, rt->body);
         return BN_DONE;
+    case BN_ROUTE_STATUS:
+        return bn_status_respond(r);
     case BN_ROUTE_REDIRECT: {
         char *to = bn_var_expand(r, &rt->redirect_tpl);
         char *loc = to ? bn_psprintf(r->pool, "Location: %s\r\n", to) : NULL;

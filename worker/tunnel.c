@@ -17,6 +17,7 @@
  * direction follows the frame lengths of what it forwards (RFC 6455 5.2).
  */
 #include "tunnel.h"
+#include "count.h"
 #include "event.h"
 #include "pipe.h"
 #include "tls.h"
@@ -117,6 +118,7 @@ tunnel_cleanup(void *data)
     bn_timer_del(&t->timer);
     bn_list_remove(&t->link);
     ntunnels--;
+    bn_count_tunnel(-1);
     t->magic = 0;
     t->r->tunnel = NULL;
 }
@@ -235,6 +237,7 @@ bn_tunnel_start(bn_request_t *r)
     t->dir[1] = (dir_t){ .src = &r->up->conn, .dst = &c->conn, .buf = &r->rbuf, .to_client = true };
     bn_list_insert_head(&tunnels, &t->link);
     ntunnels++;
+    bn_count_tunnel(1);
     r->tunnel = t;
     /* The client's frames go through the body's part of its buffer, after
      * the head (which stays as it came, for the log line at the end); it

@@ -10,6 +10,8 @@
  * the queue) is here.
  */
 #include "upstream.h"
+#include "count.h"
+#include "../common/metrics.h"
 #include "event.h"
 #include "pipe.h"
 #include "tls.h"
@@ -168,6 +170,22 @@ peer_health(const bn_conf_peer_t *p)
         return HEALTH_DOWN;
     }
     return HEALTH_TRIAL;
+}
+
+const char *
+bn_upstream_peer_health(const bn_conf_peer_t *p)
+{
+    if (p->down) {
+        return "disabled";
+    }
+    switch (peer_health(p)) {
+    case HEALTH_UP:
+        return "up";
+    case HEALTH_TRIAL:
+        return "trial";
+    default:
+        return "down";
+    }
 }
 
 /* Weight now, scaled; slow_start ramps it from (almost) zero after recovery. */
@@ -461,6 +479,15 @@ bn_upstream_peer_failed(bn_request_t *r, unsigned why)
     bn_peer_state_t *st;
     uint64_t start, until;
 
+    if (r->upstream_try.peer != 0 && !r->upstream_try.peer_failure_counted
+        && (why & (BN_FAIL_ERROR | BN_FAIL_TIMEOUT))) {
+        /* 5xx answers are counted with the answers (bn_count_peer_answer()). */
+        bn_count_peer(&up->peers[r->upstream_try.peer - 1],
+                      why == BN_FAIL_TIMEOUT                ? BN_MV_PEER_FAIL_TIMEOUT
+                      : r->up != NULL && r->up->connected ? BN_MV_PEER_FAIL_RESET
+                                                          : BN_MV_PEER_FAIL_CONNECT,
+                      1);
+    }
     if (r->upstream_try.peer == 0 || r->upstream_try.peer_failure_counted || !(up->fail_on & why)) {
         return;
     }
@@ -718,6 +745,7 @@ pool_unlink(upstream_rt_t *rt, bn_upconn_t *u)
     bn_list_remove(&u->link);
     u->pooled = false;
     rt->nidle--;
+    bn_count_peer(&u->upstream->peers[u->peer], BN_MV_PEER_IDLE, -1);
 }
 
 static void
@@ -1229,6 +1257,9 @@ bn_upstream_release(bn_request_t *r, bool reusable)
     upstream_rt_t *rt;
 
     bn_upstream_dequeue(r);
+    if (r->upstream_try.peer != 0 && r->rhead_done) {
+        bn_count_peer_answer(r, &r->upstream->peers[r->upstream_try.peer - 1]);
+    }
     if (r->upstream_try.peer != 0 && r->rhead_done && !r->upstream_try.peer_failure_counted) {
         /* The server answered: it works. */
         peer_succeeded(r);
@@ -1256,6 +1287,7 @@ bn_upstream_release(bn_request_t *r, bool reusable)
         bn_list_insert_head(&rt->idle, &u->link);
         rt->nidle++;
         u->pooled = true;
+        bn_count_peer(&u->upstream->peers[u->peer], BN_MV_PEER_IDLE, 1);
         bn_timer_set(&u->timer, u->upstream->keepalive_timeout);
     }
     if (!bn_list_empty(&rt->queue)) {

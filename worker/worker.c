@@ -16,6 +16,7 @@
 #include "worker_state.h"
 #include "../common/heritage.h"
 #include "../common/clock.h"
+#include "../common/metrics.h"
 
 #include <signal.h>
 #include <sys/epoll.h>
@@ -296,6 +297,7 @@ bn_worker_main(void)
     bn_child_init();
     bn_log_level = conf->error_log_level;
     bn_access_log_set_fd(bn_heritage.access_log_fd, conf->access_format);
+    bn_metrics_use_row(conf->metrics, bn_heritage.proc);
     bn_time_update();
 
     bn_event_busy_poll(conf->busy_poll);

@@ -41,6 +41,13 @@ test_sizes(void)
     ok(bn_parse_duration("1d", &v) == BN_OK && v == 86400000, "1d");
     ok(bn_parse_duration("1w", &v) == BN_ERROR, "unknown unit refused");
     ok(bn_parse_duration("s", &v) == BN_ERROR, "no number refused");
+    ok(bn_parse_duration("2.5s", &v) == BN_OK && v == 2500, "2.5s");
+    ok(bn_parse_duration("0.25s", &v) == BN_OK && v == 250, "0.25s");
+    ok(bn_parse_duration("1.5m", &v) == BN_OK && v == 90000, "1.5m");
+    ok(bn_parse_duration("1.5ms", &v) == BN_ERROR, "less than a millisecond refused");
+    ok(bn_parse_duration("0.0001s", &v) == BN_ERROR, "a fourth decimal refused");
+    ok(bn_parse_duration("1.s", &v) == BN_ERROR, "a point without decimals refused");
+    ok(bn_parse_duration(".5s", &v) == BN_ERROR, "decimals without a whole part refused");
 
     is_int(bn_edit_distance("workerz", "workers"), 1, "edit distance");
     is_int(bn_edit_distance("", "abc"), 3, "edit distance from empty");
