@@ -7,7 +7,7 @@ CONF_DIR = $(dir $(CONF_PATH))
 PID_DIR = $(dir $(PID_PATH))
 
 COMMON_SRCS = common/addr.c common/auth_cache.c common/buf.c common/conf.c common/conf_auth.c common/conf_cache.c common/conf_file.c common/conf_limits.c \
-	common/conf_log.c common/conf_processes.c common/conf_ratelimit.c common/conf_redis.c common/conf_route.c common/conf_schema.c common/conf_server.c common/conf_status.c common/metrics.c \
+	common/conf_log.c common/conf_processes.c common/conf_ratelimit.c common/conf_redis.c common/conf_route.c common/conf_schema.c common/conf_server.c common/conf_status.c common/metrics.c common/status_pages.c \
 	common/conf_upstream.c common/heritage.c common/http_parse.c common/jwks.c common/limit_zone.c common/log.c \
 	common/pool.c common/proctitle.c common/str.c common/template.c common/uri.c common/clock.c common/tls.c common/slab.c common/cache.c \
 	common/peers.c common/credfile.c common/htpasswd.c common/apikeys.c common/json.c common/jwt.c \
@@ -20,8 +20,8 @@ WORKER_SRCS = worker/access_acl.c worker/access_auth.c worker/access_limit.c wor
 MASTER_SRCS = master/control.c master/listen.c master/main.c master/master.c master/process.c \
 	master/helper_cache.c master/helper_health.c master/helper_jwks.c master/helper_main.c master/helper_resolve.c
 
-COMMON_OBJS = $(COMMON_SRCS:%.c=objs/%.o) objs/common/waf_builtin.o
-WORKER_OBJS = $(WORKER_SRCS:%.c=objs/%.o) objs/worker/dashboard.o
+COMMON_OBJS = $(COMMON_SRCS:%.c=objs/%.o) objs/common/waf_builtin.o objs/common/status_dashboard.o
+WORKER_OBJS = $(WORKER_SRCS:%.c=objs/%.o)
 MASTER_OBJS = $(MASTER_SRCS:%.c=objs/%.o)
 OBJS = $(COMMON_OBJS) $(WORKER_OBJS) $(MASTER_OBJS)
 
@@ -55,15 +55,15 @@ objs/common/waf_builtin.c: common/waf.rules
 objs/common/waf_builtin.o: objs/common/waf_builtin.c
 	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
-# The status listener's dashboard, worker/dashboard.html, likewise.
-objs/worker/dashboard.c: worker/dashboard.html
+# The status listener's dashboard, common/status_dashboard.html, likewise.
+objs/common/status_dashboard.c: common/status_dashboard.html
 	@mkdir -p $(dir $@)
-	{ echo '/* Made by make from worker/dashboard.html: edit that. */'; \
+	{ echo '/* Made by make from common/status_dashboard.html: edit that. */'; \
 	  echo 'const char bn_status_dashboard[] ='; \
-	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' worker/dashboard.html; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' common/status_dashboard.html; \
 	  echo ';'; } >$@.tmp && mv $@.tmp $@
 
-objs/worker/dashboard.o: objs/worker/dashboard.c
+objs/common/status_dashboard.o: objs/common/status_dashboard.c
 	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
 objs/t/unit/%: t/unit/%.c t/unit/tap.h $(COMMON_OBJS)

@@ -336,6 +336,7 @@ enum { BN_ROUTE_UPSTREAM = 0, BN_ROUTE_REDIRECT, BN_ROUTE_RESPOND, BN_ROUTE_STAT
 
 typedef struct {
     const char *name; /* the route's label in metrics: its name, else "prefix:/api/" */
+    bool name_default; /* not set: made from the match */
     int32_t metrics;  /* its series (metrics.h); -1: none */
     int match_kind;
     const char *match;

@@ -248,7 +248,12 @@ bn_conf_load_route(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_route_t *r
         bn_conf_err(ld, bn_conf_member(g, "name"), "a route's name is not empty");
     }
     if (r->name == NULL && r->match != NULL) {
+        /* "prefix:/api/", "exact:/login POST": the match, with its methods */
         r->name = bn_psprintf(ld->conf->pool, "%s:%s", kinds[r->match_kind], r->match);
+        for (size_t i = 0; r->name != NULL && i < r->nmethods; i++) {
+            r->name = bn_psprintf(ld->conf->pool, "%s%s%s", r->name, i ? "," : " ", r->methods[i]);
+        }
+        r->name_default = true;
     }
 
     r->status = 0;

@@ -277,15 +277,20 @@ bn_conf_load_server(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_server_t 
         bn_conf_load_waf(ld, rs, &srv->waf, &srv->routes[i].waf);
         bn_conf_finish_waf(ld, rs, &srv->routes[i].waf);
         for (int k = 0; k < i; k++) {
-            if (srv->routes[k].name != NULL && srv->routes[i].name != NULL
-                && strcmp(srv->routes[k].name, srv->routes[i].name) == 0) {
-                /* Their counts would be one series. */
-                bn_conf_err(ld, bn_conf_member(rs, "name") ?: rs,
-                            "route %d of this server block is named \"%s\" too (routes "
-                            "that match alike need a name each)",
-                            k + 1, srv->routes[i].name);
-                break;
+            bn_conf_route_t *a = &srv->routes[k], *b = &srv->routes[i];
+            if (a->name == NULL || b->name == NULL || strcmp(a->name, b->name) != 0) {
+                continue;
             }
+            if (b->name_default) {
+                /* Their counts would be one series: the later one is told
+                 * apart by its place. */
+                b->name = bn_psprintf(ld->conf->pool, "%s #%d", b->name, i + 1);
+            } else {
+                bn_conf_err(ld, bn_conf_member(rs, "name"),
+                            "route %d of this server block is named \"%s\" too", k + 1,
+                            b->name);
+            }
+            break;
         }
     }
 }

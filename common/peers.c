@@ -246,3 +246,29 @@ bn_atomic_dec(atomic_uint *v)
                                                      memory_order_relaxed)) {
     }
 }
+
+bn_peer_health_t
+bn_peer_health(const bn_conf_peer_t *p, uint64_t now_msec)
+{
+    bn_peer_state_t *st = p->state;
+    uint64_t until = atomic_load_explicit(&st->down_until, memory_order_relaxed);
+
+    if (atomic_load_explicit(&st->checked_down, memory_order_relaxed)) {
+        return BN_PEER_DOWN;
+    }
+    if (until == 0) {
+        return BN_PEER_UP;
+    }
+    if (until > now_msec || atomic_load_explicit(&st->trial, memory_order_relaxed) > now_msec) {
+        return BN_PEER_DOWN;
+    }
+    return BN_PEER_TRIAL;
+}
+
+const char *
+bn_peer_health_name(const bn_conf_peer_t *p, uint64_t now_msec)
+{
+    static const char *const names[] = { "up", "down", "trial" };
+
+    return p->down ? "disabled" : names[bn_peer_health(p, now_msec)];
+}

@@ -56,6 +56,14 @@ struct bn_peer_state_s {
     } addr_set[2];
 };
 
+/* A server's health now, as every process sees it: up, down (by active
+ * checks or passive failures), or due a trial request. */
+typedef enum { BN_PEER_UP = 0, BN_PEER_DOWN, BN_PEER_TRIAL } bn_peer_health_t;
+bn_peer_health_t bn_peer_health(const bn_conf_peer_t *p, uint64_t now_msec);
+/* The same for the status pages: "up", "down", "trial", or "disabled"
+ * (down = true in the config). */
+const char *bn_peer_health_name(const bn_conf_peer_t *p, uint64_t now_msec);
+
 /* Maps the table (master, once); BN_OK or BN_ERROR with errno. */
 int bn_peers_create(void);
 

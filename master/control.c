@@ -55,6 +55,7 @@ bn_control_command(const char *sock_path, const char *cmd, unsigned wait_secs)
     int fd, status = 1;
     ssize_t n;
     size_t got = 0;
+    bool in_long = false;
     struct pollfd pfd;
 
     memset(&sa, 0, sizeof(sa));
@@ -102,7 +103,10 @@ bn_control_command(const char *sock_path, const char *cmd, unsigned wait_secs)
         buf[got] = '\0';
         for (char *nl; (nl = strchr(buf, '\n')) != NULL;) {
             *nl = '\0';
-            if (strncmp(buf, "ok", 2) == 0) {
+            if (in_long) {
+                printf("%s\n", buf); /* the end of a long line */
+                in_long = false;
+            } else if (strncmp(buf, "ok", 2) == 0) {
                 status = 0;
                 if (buf[2] == ' ') {
                     printf("%s\n", buf + 3);
@@ -119,6 +123,12 @@ bn_control_command(const char *sock_path, const char *cmd, unsigned wait_secs)
             memmove(buf, nl + 1, got + 1);
         }
         if (got == sizeof(buf) - 1) {
+            /* A line longer than the buffer (status --json): what is for
+             * the user goes out as it comes, the rest of it after. */
+            if (strncmp(buf, "| ", 2) == 0 || in_long) {
+                fwrite(buf + (in_long ? 0 : 2), 1, got - (in_long ? 0 : 2), stdout);
+                in_long = true;
+            }
             got = 0;
         }
     }

@@ -24,7 +24,8 @@ usage(FILE *f)
             "  quit                  graceful shutdown: finish in-flight requests first\n"
             "  reload                load the config again; on errors nothing changes\n"
             "  reopen                reopen the log files (after logrotate)\n"
-            "  status                is bouncer running: pid, workers, generation, uptime, cache zones\n"
+            "  status [--json]       is bouncer running: pid, workers, generation, uptime, requests,\n"
+            "                        errors, p99, upstream health, cache; --json: /status.json\n"
             "  check                 validate the config and exit\n"
             "  purge URL             drop URL from every cache zone (routes with the default\n"
             "                        key, $scheme$host$request_uri)\n"
@@ -128,7 +129,7 @@ main(int argc, char **argv)
     const char *conf_arg = BN_CONF_PATH, *cmd = NULL;
     const char *purge_url = NULL, *purge_key = NULL, *purge_zone = "*";
     char *conf_path;
-    bool foreground = false;
+    bool foreground = false, status_json = false;
     char *sock;
     int rc;
 
@@ -145,6 +146,8 @@ main(int argc, char **argv)
         } else if (cmd != NULL && strcmp(cmd, "purge") == 0 && argv[i][0] != '-'
                    && purge_url == NULL) {
             purge_url = argv[i];
+        } else if (cmd != NULL && strcmp(cmd, "status") == 0 && strcmp(argv[i], "--json") == 0) {
+            status_json = true;
         } else if (strcmp(argv[i], "--foreground") == 0 || strcmp(argv[i], "-f") == 0) {
             foreground = true;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0
@@ -198,7 +201,8 @@ main(int argc, char **argv)
         return 1;
     }
     /* quit may take shutdown_timeout; the master answers when it is done. */
-    rc = bn_control_command(sock, cmd, strcmp(cmd, "quit") == 0 ? 3600 : 120);
+    rc = bn_control_command(sock, status_json ? "status json" : cmd,
+                            strcmp(cmd, "quit") == 0 ? 3600 : 120);
     free(sock);
     return rc;
 }

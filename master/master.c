@@ -18,6 +18,7 @@
 #include "../common/peers.h"
 #include "../common/cache.h"
 #include "../common/metrics.h"
+#include "../common/status_pages.h"
 
 #include <fcntl.h>
 #include <sys/eventfd.h>
@@ -867,6 +868,140 @@ begin_stop(bool graceful)
     }
 }
 
+/* The figures `bouncer status` adds, from the same counters as /metrics. */
+static void
+traffic_summary(int fd)
+{
+    static uint64_t last_total;
+    static bn_msec_t last_at;
+    size_t nseries, up = 0, npeers = 0;
+    const bn_metric_series_t *series = bn_metrics_list(metrics, &nseries);
+    uint64_t cls[5] = { 0 }, total = 0, hits = 0, lookups = 0, buckets[BN_METRICS_MAX_BUCKETS + 1];
+    const bn_metric_series_t *shape = NULL;
+    double p99 = -1;
+
+    memset(buckets, 0, sizeof(buckets));
+    for (size_t i = 0; i < nseries; i++) {
+        const bn_metric_series_t *s = &series[i];
+        if (s->retired) {
+            continue;
+        }
+        if (s->kind == BN_MK_ROUTE) {
+            for (unsigned c = 0; c < 5; c++) {
+                cls[c] += bn_metrics_read(metrics, s->base + BN_MV_CLASS + c);
+            }
+            /* The latency of the series made with the running buckets. */
+            if (s->nbuckets == conf->status.nbuckets) {
+                shape = s;
+                for (unsigned b = 0; b <= s->nbuckets; b++) {
+                    buckets[b] += bn_metrics_read(metrics, s->base + BN_MV_ROUTE_HIST + b);
+                }
+            }
+        } else if (s->kind == BN_MK_CACHE) {
+            for (unsigned k = 0; k < BN_MV_CACHE_N; k++) {
+                uint64_t n = bn_metrics_read(metrics, s->base + k);
+                lookups += n;
+                hits += k == BN_MV_CACHE_HIT || k == BN_MV_CACHE_STALE
+                                || k == BN_MV_CACHE_UPDATING || k == BN_MV_CACHE_REVALIDATED
+                            ? n
+                            : 0;
+            }
+        }
+    }
+    for (unsigned c = 0; c < 5; c++) {
+        total += cls[c];
+    }
+    if (shape != NULL && total > 0) {
+        /* The upper bound of the bucket the 99th percentile falls in. */
+        uint64_t want = (total * 99 + 99) / 100, cum = 0;
+        for (unsigned b = 0; b <= shape->nbuckets; b++) {
+            cum += buckets[b];
+            if (cum >= want) {
+                p99 = b < shape->nbuckets ? shape->bounds[b] / 1000.0 : -2;
+                break;
+            }
+        }
+    }
+    answer(fd, "| requests: %" PRIu64 " (2xx %" PRIu64 ", 3xx %" PRIu64 ", 4xx %" PRIu64
+               ", 5xx %" PRIu64 ")",
+           total, cls[1], cls[2], cls[3], cls[4]);
+    if (last_at != 0 && bn_current_msec > last_at) {
+        answer(fd, "| rate: %.1f/s since the last status, %.1fs ago",
+               (double) (total - last_total) * 1000.0 / (double) (bn_current_msec - last_at),
+               (double) (bn_current_msec - last_at) / 1000.0);
+    } else {
+        time_t up_s = time(NULL) - started_at;
+        answer(fd, "| rate: %.1f/s since start", up_s > 0 ? (double) total / (double) up_s : 0.0);
+    }
+    last_total = total;
+    last_at = bn_current_msec;
+    answer(fd, "| errors: %.2f%% 5xx", total > 0 ? 100.0 * (double) cls[4] / (double) total : 0.0);
+    if (p99 >= 0) {
+        answer(fd, "| p99: <= %.3fs", p99);
+    } else if (p99 == -2) {
+        answer(fd, "| p99: > %.3fs", shape->bounds[shape->nbuckets - 1] / 1000.0);
+    } else {
+        answer(fd, "| p99: -");
+    }
+    for (size_t i = 0; i < conf->nupstreams; i++) {
+        const bn_conf_upstream_t *u = &conf->upstreams[i];
+        char line[1024];
+        bn_line_t l;
+        bn_line_init(&l, line, sizeof(line));
+        for (size_t k = 0; k < u->npeers; k++) {
+            const char *h = bn_peer_health_name(&u->peers[k], bn_current_msec);
+            npeers++;
+            up += strcmp(h, "up") == 0 || strcmp(h, "trial") == 0;
+            bn_line_printf(&l, "%s%s %s", k ? ", " : "", u->peers[k].label, h);
+        }
+        bn_line_mark_cut(&l, " ...");
+        answer(fd, "| upstream %s: %s", u->name, line);
+    }
+    if (npeers > 0) {
+        answer(fd, "| upstream servers up: %zu of %zu", up, npeers);
+    }
+    if (lookups > 0) {
+        answer(fd, "| cache hit ratio: %.1f%% of %" PRIu64, 100.0 * (double) hits / (double) lookups,
+               lookups);
+    }
+}
+
+/* `bouncer status --json`: /status.json, on one line. */
+static void
+status_json_answer(int fd)
+{
+    bn_pool_t *pool = bn_pool_create(65536);
+    const char *page = pool != NULL ? bn_status_page(conf, pool, BN_STATUS_JSON, "") : NULL;
+
+    if (page == NULL) {
+        answer(fd, "error out of memory");
+    } else {
+        size_t n = strlen(page), off = 0;
+        /* A client that stops reading must not hold the master: it waits
+         * at most this for room, then the answer is cut. */
+        struct timeval tv = { 2, 0 };
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        /* answer() takes a line of its size: the page (which ends in a
+         * newline) goes as it is. */
+        if (send(fd, "| ", 2, MSG_NOSIGNAL) != 2) {
+            off = n + 1;
+        }
+        while (off < n) {
+            ssize_t w = send(fd, page + off, n - off, MSG_NOSIGNAL);
+            if (w <= 0) {
+                break;
+            }
+            off += (size_t) w;
+        }
+        if (off == n) {
+            answer(fd, "ok");
+        }
+    }
+    if (pool != NULL) {
+        bn_pool_destroy(pool);
+    }
+}
+
 static void
 status_answer(int fd)
 {
@@ -887,6 +1022,7 @@ status_answer(int fd)
     answer(fd, "| uptime: %lds", (long) (time(NULL) - started_at));
     answer(fd, "| workers: %s", pids);
     answer(fd, "| config: %s", conf->file);
+    traffic_summary(fd);
     for (size_t i = 0; i < conf->ncache_zones; i++) {
         bn_cache_zone_t *z = conf->cache_zones[i].zone;
         size_t entries;
@@ -963,6 +1099,8 @@ control_client(void)
         answer(fd, "ok");
     } else if (strcmp(cmd, "status") == 0) {
         status_answer(fd);
+    } else if (strcmp(cmd, "status json") == 0) {
+        status_json_answer(fd);
     } else if (strncmp(cmd, "purge ", 6) == 0) {
         purge_answer(fd, cmd + 6);
     } else if (strcmp(cmd, "stop") == 0 || strcmp(cmd, "quit") == 0) {

@@ -60,7 +60,7 @@ my @cases = (
     [ "status = { allow = [ \"127.0.0.1\" ]; };\n$ok", qr/c\.conf:1: status\.listen: the status listener needs at least one listen or tls_listen address/, 'status without an address' ],
     [ "status = { listen = [ \"127.0.0.1:2\" ]; latency_buckets = [ \"1s\", \"500ms\" ]; };\n$ok", qr/c\.conf:1: status\.latency_buckets\[1\]: "500ms" is not more than the bucket before it/, 'latency buckets out of order' ],
     [ "status = { listen = [ \"127.0.0.1:2\" ]; latency_buckets = [ \"1.5ms\" ]; };\n$ok", qr/status\.latency_buckets\[0\]: expected a duration such as "5ms" or "2\.5s", more than 0/, 'a latency bucket below a millisecond' ],
-    [ $ok =~ s/prefix = "\/"; \}; upstream = "app"; \}/prefix = "\/"; }; upstream = "app"; }, { match = { prefix = "\/"; }; upstream = "app"; }/r, qr/routes\[1\]: route 1 of this server block is named "prefix:\/" too/, 'two routes of one name' ],
+    [ $ok =~ s/\{ match = \{ prefix = "\/"; \}; upstream = "app"; \}/{ name = "a"; match = { prefix = "\/"; }; upstream = "app"; }, { name = "a"; match = { prefix = "\/b"; }; upstream = "app"; }/r, qr/routes\[1\]\.name: route 1 of this server block is named "a" too/, 'two routes of one name' ],
     [ "rate_limits = ( { name = \"x\"; key = \"\$remote_addr\"; rate = \"1r/s\"; scope = \"cluster\"; } );\n$ok",
       qr/rate_limits\[0\]\.scope: "cluster" needs the redis group/, 'rate_limits scope cluster without redis' ],
     [ $ok =~ s/listen = \[/tls_listen = [ "127.0.0.1:2" ]; listen = [/r, qr/servers\[0\]\.tls: required with tls_listen/, 'tls_listen without tls' ],

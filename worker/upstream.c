@@ -151,41 +151,12 @@ sticky_values(upstream_rt_t *rt)
 }
 
 /* The passive-health view of p now: up, down, or due a trial request. */
-typedef enum { HEALTH_UP = 0, HEALTH_DOWN, HEALTH_TRIAL } health_t;
+typedef enum { HEALTH_UP = BN_PEER_UP, HEALTH_DOWN = BN_PEER_DOWN, HEALTH_TRIAL = BN_PEER_TRIAL } health_t;
 
 static health_t
 peer_health(const bn_conf_peer_t *p)
 {
-    bn_peer_state_t *st = p->state;
-    uint64_t until = atomic_load_explicit(&st->down_until, memory_order_relaxed);
-
-    if (atomic_load_explicit(&st->checked_down, memory_order_relaxed)) {
-        return HEALTH_DOWN;
-    }
-    if (until == 0) {
-        return HEALTH_UP;
-    }
-    if (until > bn_current_msec
-        || atomic_load_explicit(&st->trial, memory_order_relaxed) > bn_current_msec) {
-        return HEALTH_DOWN;
-    }
-    return HEALTH_TRIAL;
-}
-
-const char *
-bn_upstream_peer_health(const bn_conf_peer_t *p)
-{
-    if (p->down) {
-        return "disabled";
-    }
-    switch (peer_health(p)) {
-    case HEALTH_UP:
-        return "up";
-    case HEALTH_TRIAL:
-        return "trial";
-    default:
-        return "down";
-    }
+    return (health_t) bn_peer_health(p, bn_current_msec);
 }
 
 /* Weight now, scaled; slow_start ramps it from (almost) zero after recovery. */

@@ -16,9 +16,6 @@ void bn_upstream_release(bn_request_t *r, bool reusable);
  * upstream's passive_fail_on lists why (a BN_FAIL_* bit). */
 void bn_upstream_peer_failed(bn_request_t *r, unsigned why);
 void bn_upstream_close_idle(void);
-/* Upstream server p's state for the status pages: "up", "down" (active or
- * passive health), "trial" (due a trial request) or "disabled" (down = true). */
-const char *bn_upstream_peer_health(const bn_conf_peer_t *p);
 /* Sends r to the server pick_peer() gave it (queue dispatch, connect). */
 void bn_upstream_connect_picked(bn_request_t *r);
 /* Tries r on another server when that is safe (see the function), logging
