@@ -132,14 +132,14 @@ drop_set_headers(bn_request_t *r, const bn_conf_auth_t *a)
 
 /* What the route's policy decided, counted by outcome; rc passed on. */
 static int
-decided(const bn_conf_auth_t *a, int rc)
+decided(const bn_request_t *r, const bn_conf_auth_t *a, int rc)
 {
     unsigned v = rc == BN_OK    ? BN_MV_AUTH_OK
                  : rc == 401    ? BN_MV_AUTH_UNAUTHORIZED
                  : rc == 403    ? BN_MV_AUTH_FORBIDDEN
                                 : BN_MV_AUTH_ERROR;
 
-    if (rc != BN_AGAIN) {
+    if (rc != BN_AGAIN && !r->server->status) { /* the status listener's are not counted */
         bn_metric_add(a->metrics, v, 1);
     }
     return rc;
@@ -171,14 +171,14 @@ handler(bn_request_t *r)
     if (a->method != BN_AUTH_ANY) {
         rc = run_method(r, &x->try);
         if (rc == BN_OK || rc == BN_AGAIN) {
-            return decided(a, rc);
+            return decided(r, a, rc);
         }
-        return decided(a, refuse(r, x, rc == BN_DECLINED ? 401 : rc));
+        return decided(r, a, refuse(r, x, rc == BN_DECLINED ? 401 : rc));
     }
     while (x->next < a->any.n) {
         rc = run_method(r, &x->try);
         if (rc == BN_OK || rc == BN_AGAIN) {
-            return decided(a, rc);
+            return decided(r, a, rc);
         }
         if (x->next < BN_NELEMS(x->sent)) {
             x->sent[x->next] = x->try.sent;
@@ -193,7 +193,7 @@ handler(bn_request_t *r)
         }
     }
     bn_log_error(BN_LOG_INFO, &r->client->log, 0, "auth: no policy of \"%s\" passed", a->name);
-    return decided(a, refuse(r, x, x->forbidden ? 403 : x->unavailable ? 503 : 401));
+    return decided(r, a, refuse(r, x, x->forbidden ? 403 : x->unavailable ? 503 : 401));
 }
 
 const bn_access_module_t bn_access_auth = { "auth", BN_ACCESS_AUTH, wanted, handler };
