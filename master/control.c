@@ -135,3 +135,54 @@ bn_control_command(const char *sock_path, const char *cmd, unsigned wait_secs)
     close(fd);
     return status;
 }
+
+char *
+bn_control_query(const char *sock_path, const char *cmd, unsigned wait_secs, size_t *len)
+{
+    struct sockaddr_un sa;
+    struct pollfd pfd;
+    size_t got = 0, size = 65536;
+    char *buf = malloc(size);
+    int fd;
+
+    if (buf == NULL) {
+        return NULL;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd == -1 || connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == -1
+        || dprintf(fd, "%s\n", cmd) < 0) {
+        if (fd != -1) {
+            close(fd);
+        }
+        free(buf);
+        return NULL;
+    }
+    pfd.fd = fd;
+    pfd.events = POLLIN;
+    for (;;) {
+        ssize_t n;
+        if (poll(&pfd, 1, (int) wait_secs * 1000) <= 0) {
+            break;
+        }
+        if (got + 1 == size) {
+            char *m = realloc(buf, size * 2);
+            if (m == NULL) {
+                break;
+            }
+            buf = m;
+            size *= 2;
+        }
+        n = read(fd, buf + got, size - 1 - got);
+        if (n <= 0) {
+            break;
+        }
+        got += (size_t) n;
+    }
+    close(fd);
+    buf[got] = '\0';
+    *len = got;
+    return buf;
+}

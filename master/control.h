@@ -11,5 +11,8 @@
 int bn_control_listen(const char *path, char *err, size_t errlen);
 /* Client side: sends cmd, prints the answer; returns the exit status. */
 int bn_control_command(const char *sock_path, const char *cmd, unsigned wait_secs);
+/* Client side: sends cmd; returns the whole answer (malloc'd, NUL-ended,
+ * *len bytes), or NULL when the master cannot be reached. */
+char *bn_control_query(const char *sock_path, const char *cmd, unsigned wait_secs, size_t *len);
 
 #endif

@@ -5,6 +5,7 @@
  */
 #include "master.h"
 #include "control.h"
+#include "top.h"
 #include "process.h"
 #include "../common/heritage.h"
 
@@ -26,6 +27,8 @@ usage(FILE *f)
             "  reopen                reopen the log files (after logrotate)\n"
             "  status [--json]       is bouncer running: pid, workers, generation, uptime, requests,\n"
             "                        errors, p99, upstream health, cache; --json: /status.json\n"
+            "  top [--once]          a live view of routes and upstream servers (q quits; r e p n\n"
+            "                        sort by rate, errors, p99, name); --once: print one and exit\n"
             "  check                 validate the config and exit\n"
             "  purge URL             drop URL from every cache zone (routes with the default\n"
             "                        key, $scheme$host$request_uri)\n"
@@ -129,7 +132,7 @@ main(int argc, char **argv)
     const char *conf_arg = BN_CONF_PATH, *cmd = NULL;
     const char *purge_url = NULL, *purge_key = NULL, *purge_zone = "*";
     char *conf_path;
-    bool foreground = false, status_json = false;
+    bool foreground = false, status_json = false, top_once = false;
     char *sock;
     int rc;
 
@@ -146,6 +149,8 @@ main(int argc, char **argv)
         } else if (cmd != NULL && strcmp(cmd, "purge") == 0 && argv[i][0] != '-'
                    && purge_url == NULL) {
             purge_url = argv[i];
+        } else if (cmd != NULL && strcmp(cmd, "top") == 0 && strcmp(argv[i], "--once") == 0) {
+            top_once = true;
         } else if (cmd != NULL && strcmp(cmd, "status") == 0 && strcmp(argv[i], "--json") == 0) {
             status_json = true;
         } else if (strcmp(argv[i], "--foreground") == 0 || strcmp(argv[i], "-f") == 0) {
@@ -188,6 +193,16 @@ main(int argc, char **argv)
     }
     if (strcmp(cmd, "purge") == 0) {
         return purge(conf_arg, purge_url, purge_key, purge_zone);
+    }
+    if (strcmp(cmd, "top") == 0) {
+        sock = bn_conf_control_socket(conf_arg);
+        if (sock == NULL) {
+            fprintf(stderr, "bouncer: out of memory\n");
+            return 1;
+        }
+        rc = bn_top(sock, top_once);
+        free(sock);
+        return rc;
     }
     if (strcmp(cmd, "stop") != 0 && strcmp(cmd, "quit") != 0 && strcmp(cmd, "reload") != 0
         && strcmp(cmd, "reopen") != 0 && strcmp(cmd, "status") != 0) {
