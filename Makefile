@@ -166,10 +166,11 @@ install: all
 		install -m 644 etc/bouncer.conf $(DESTDIR)$(CONF_PATH); \
 	fi
 	install -m 644 etc/bouncer.conf.example $(DESTDIR)$(CONF_DIR)bouncer.conf.example
+	install -m 644 etc/grafana-dashboard.json $(DESTDIR)$(CONF_DIR)grafana-dashboard.json
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/bouncer $(DESTDIR)$(CONF_PATH).default \
-		$(DESTDIR)$(CONF_DIR)bouncer.conf.example
+		$(DESTDIR)$(CONF_DIR)bouncer.conf.example $(DESTDIR)$(CONF_DIR)grafana-dashboard.json
 	@echo "left in place: $(DESTDIR)$(CONF_PATH), $(DESTDIR)$(LOG_PATH)"
 
 clean:

@@ -116,6 +116,23 @@ SKIP: {
     is($? >> 8, 0, 'promtool check metrics passes, lint included') or diag($out);
 }
 
+# etc/grafana-dashboard.json asks only for metrics that are there, in
+# expressions Prometheus parses.
+my $dash = BouncerTest::decode_json(BouncerTest::slurp(BouncerTest->root . '/etc/grafana-dashboard.json'));
+my @exprs = map { map { $_->{expr} } @{ $_->{targets} } } @{ $dash->{panels} };
+ok(scalar @exprs, 'the Grafana dashboard has queries');
+my %names = map { s/_(?:bucket|sum|count)$//r => 1 } map { /\b(bouncer_\w+)/g } @exprs;
+my @absent = grep { $text !~ /^# TYPE \Q$_\E /m } sort keys %names;
+is("@absent", '', 'every metric the dashboard asks for is exported');
+SKIP: {
+    skip 'promtool is not installed', 1 unless $promtool;
+    my $rules = "groups:\n  - name: dashboard\n    rules:\n"
+              . join('', map { "      - record: dashboard:q$_\n        expr: '" . ($exprs[$_] =~ s/'/''/gr) . "'\n" } 0 .. $#exprs);
+    my $f = $t->write_file('rules.yml', $rules);
+    my $out = `$promtool check rules $f 2>&1`;
+    is($? >> 8, 0, "promtool parses the dashboard's queries") or diag($out);
+}
+
 # Its own requests are not client traffic.
 get($sp, '/metrics') for 1 .. 5;
 get($sp, '/status.json');
