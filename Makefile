@@ -44,26 +44,22 @@ objs/%.o: %.c objs/config.h $(wildcard common/*.h worker/*.h master/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
-# The WAF's built-in rules, common/waf.rules, as a C string in the binary.
+# A text file as a C string in the binary: $(call embed,FILE,SYMBOL).
+embed = { echo '/* Made by make from $(1): edit that. */'; \
+	  echo 'const char $(2)[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' $(1); \
+	  echo ';'; } >$@.tmp && mv $@.tmp $@
+
+# The WAF's built-in rules, and the status listener's dashboard.
 objs/common/waf_builtin.c: common/waf.rules
 	@mkdir -p $(dir $@)
-	{ echo '/* Made by make from common/waf.rules: edit that. */'; \
-	  echo 'const char bn_waf_builtin_rules[] ='; \
-	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' common/waf.rules; \
-	  echo ';'; } >$@.tmp && mv $@.tmp $@
+	$(call embed,common/waf.rules,bn_waf_builtin_rules)
 
-objs/common/waf_builtin.o: objs/common/waf_builtin.c
-	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
-
-# The status listener's dashboard, common/status_dashboard.html, likewise.
 objs/common/status_dashboard.c: common/status_dashboard.html
 	@mkdir -p $(dir $@)
-	{ echo '/* Made by make from common/status_dashboard.html: edit that. */'; \
-	  echo 'const char bn_status_dashboard[] ='; \
-	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' common/status_dashboard.html; \
-	  echo ';'; } >$@.tmp && mv $@.tmp $@
+	$(call embed,common/status_dashboard.html,bn_status_dashboard)
 
-objs/common/status_dashboard.o: objs/common/status_dashboard.c
+objs/common/waf_builtin.o objs/common/status_dashboard.o: %.o: %.c
 	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
 objs/t/unit/%: t/unit/%.c t/unit/tap.h $(COMMON_OBJS)

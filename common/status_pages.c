@@ -231,6 +231,73 @@ metrics_global(const page_t *pg, const bn_metric_series_t *g)
     }
 }
 
+/*
+ * The families made of one value per series (or one per value of a third
+ * label, at off + i): which kind of series, the names of its labels, the
+ * value.
+ */
+typedef struct {
+    const char *name, *type, *help;
+    bn_metric_kind_t kind;
+    const char *k1, *k2;            /* the series' label[0] and label[1]; NULL: unused */
+    const char *k3;                 /* NULL, or a label over the values ... */
+    const char *const *k3_values;   /* ... named these */
+    unsigned nk3;
+    unsigned off;
+} family_t;
+
+static const family_t families[] = {
+    { "bouncer_http_requests_total", "counter",
+      "Client requests answered, by server block, route and status class (route \"\": none "
+      "matched, a bad request).",
+      BN_MK_ROUTE, "server", "route", "code", classes, 5, BN_MV_CLASS },
+    { "bouncer_http_received_bytes_total", "counter",
+      "Bytes of requests (heads and bodies, tunnels' too), by server block.", BN_MK_SERVER,
+      "server", NULL, NULL, NULL, 0, BN_MV_BYTES_IN },
+    { "bouncer_http_sent_bytes_total", "counter",
+      "Bytes of responses (heads and bodies, tunnels' too), by server block.", BN_MK_SERVER,
+      "server", NULL, NULL, NULL, 0, BN_MV_BYTES_OUT },
+    { "bouncer_upstream_requests_total", "counter",
+      "Requests an upstream server answered (each try).", BN_MK_PEER, "upstream", "server", NULL,
+      NULL, 0, BN_MV_PEER_REQUESTS },
+    { "bouncer_upstream_failures_total", "counter",
+      "Tries of an upstream server that failed, by kind: connect, timeout, reset (the "
+      "connection broke), 5xx (it answered with one).",
+      BN_MK_PEER, "upstream", "server", "kind", peer_failures, 4, BN_MV_PEER_FAIL_CONNECT },
+    { "bouncer_upstream_idle_connections", "gauge",
+      "Kept-alive connections to an upstream server, waiting for a request.", BN_MK_PEER,
+      "upstream", "server", NULL, NULL, 0, BN_MV_PEER_IDLE },
+    { "bouncer_cache_responses_total", "counter",
+      "Responses of routes that cache, by zone and what the cache did (X-Cache-Status).",
+      BN_MK_CACHE, "zone", NULL, "result", cache_results, BN_NELEMS(cache_results), 0 },
+    { "bouncer_auth_requests_total", "counter",
+      "Requests an auth policy decided, by outcome (error: 5xx, its backend failed).",
+      BN_MK_AUTH, "policy", NULL, "outcome", auth_outcomes, BN_NELEMS(auth_outcomes), 0 },
+    { "bouncer_rate_limit_rejections_total", "counter", "Requests a rate_limits rule rejected.",
+      BN_MK_RATE, "rule", NULL, NULL, NULL, 0, BN_MV_RATE_REJECTED },
+    { "bouncer_rate_limit_delayed_total", "counter",
+      "Requests a rate_limits rule held back until their turn.", BN_MK_RATE, "rule", NULL, NULL,
+      NULL, 0, BN_MV_RATE_DELAYED },
+    { "bouncer_rate_limit_dry_run_rejections_total", "counter",
+      "Requests a rate_limits rule in dry_run would have rejected.", BN_MK_RATE, "rule", NULL,
+      NULL, NULL, 0, BN_MV_RATE_DRY_RUN },
+    { "bouncer_limit_conn_rejections_total", "counter", "Requests a limit_conn rule rejected.",
+      BN_MK_CONN, "rule", NULL, NULL, NULL, 0, BN_MV_RATE_REJECTED },
+};
+
+static void
+family_page(const page_t *pg, const family_t *f)
+{
+    family(pg->l, f->name, f->type, f->help);
+    EACH_SERIES(pg, f->kind, s)
+    {
+        for (unsigned i = 0; i < (f->k3 != NULL ? f->nk3 : 1); i++) {
+            sample(pg->l, f->name, f->k1, s->label[0], f->k2, f->k2 ? s->label[1] : NULL, f->k3,
+                   f->k3 ? f->k3_values[i] : NULL, value(pg, s, f->off + i));
+        }
+    }
+}
+
 static void
 metrics_page(const page_t *pg)
 {
@@ -243,63 +310,16 @@ metrics_page(const page_t *pg)
         g = s;
     }
     metrics_global(pg, g);
-
-    family(l, "bouncer_http_requests_total", "counter",
-           "Client requests answered, by server block, route and status class (route \"\": "
-           "none matched, a bad request).");
-    EACH_SERIES(pg, BN_MK_ROUTE, s)
-    {
-        for (unsigned c = 0; c < 5; c++) {
-            sample(l, "bouncer_http_requests_total", "server", s->label[0], "route", s->label[1],
-                   "code", classes[c], value(pg, s, BN_MV_CLASS + c));
-        }
+    for (size_t i = 0; i < BN_NELEMS(families); i++) {
+        family_page(pg, &families[i]);
     }
+
     family(l, "bouncer_http_request_duration_seconds", "histogram",
            "Time from a request's first byte to its last byte sent.");
     EACH_SERIES(pg, BN_MK_ROUTE, s)
     {
         histogram(pg, "bouncer_http_request_duration_seconds", s, BN_MV_ROUTE_HIST, "server",
                   "route");
-    }
-    family(l, "bouncer_http_received_bytes_total", "counter",
-           "Bytes of requests (heads and bodies, tunnels' too), by server block.");
-    EACH_SERIES(pg, BN_MK_SERVER, s)
-    {
-        sample(l, "bouncer_http_received_bytes_total", "server", s->label[0], NULL, NULL, NULL,
-               NULL, value(pg, s, BN_MV_BYTES_IN));
-    }
-    family(l, "bouncer_http_sent_bytes_total", "counter",
-           "Bytes of responses (heads and bodies, tunnels' too), by server block.");
-    EACH_SERIES(pg, BN_MK_SERVER, s)
-    {
-        sample(l, "bouncer_http_sent_bytes_total", "server", s->label[0], NULL, NULL, NULL, NULL,
-               value(pg, s, BN_MV_BYTES_OUT));
-    }
-
-    family(l, "bouncer_upstream_requests_total", "counter",
-           "Requests an upstream server answered (each try).");
-    EACH_SERIES(pg, BN_MK_PEER, s)
-    {
-        sample(l, "bouncer_upstream_requests_total", "upstream", s->label[0], "server",
-               s->label[1], NULL, NULL, value(pg, s, BN_MV_PEER_REQUESTS));
-    }
-    family(l, "bouncer_upstream_failures_total", "counter",
-           "Tries of an upstream server that failed, by kind: connect, timeout, reset (the "
-           "connection broke), 5xx (it answered with one).");
-    EACH_SERIES(pg, BN_MK_PEER, s)
-    {
-        for (unsigned k = 0; k < 4; k++) {
-            sample(l, "bouncer_upstream_failures_total", "upstream", s->label[0], "server",
-                   s->label[1], "kind", peer_failures[k],
-                   value(pg, s, BN_MV_PEER_FAIL_CONNECT + k));
-        }
-    }
-    family(l, "bouncer_upstream_idle_connections", "gauge",
-           "Kept-alive connections to an upstream server, waiting for a request.");
-    EACH_SERIES(pg, BN_MK_PEER, s)
-    {
-        sample(l, "bouncer_upstream_idle_connections", "upstream", s->label[0], "server",
-               s->label[1], NULL, NULL, value(pg, s, BN_MV_PEER_IDLE));
     }
     family(l, "bouncer_upstream_response_duration_seconds", "histogram",
            "Time from a try's start to the end of the upstream server's answer.");
@@ -308,6 +328,7 @@ metrics_page(const page_t *pg)
         histogram(pg, "bouncer_upstream_response_duration_seconds", s, BN_MV_PEER_HIST,
                   "upstream", "server");
     }
+    /* What the running config's objects are now, read where they are. */
     family(l, "bouncer_upstream_up", "gauge",
            "1 when an upstream server of the running configuration takes requests, 0 when "
            "health checks or failures took it out (or it is down = true).");
@@ -328,77 +349,23 @@ metrics_page(const page_t *pg)
                    u->peers[k].label, NULL, NULL, atomic_load(&u->peers[k].state->conns));
         }
     }
-
-    family(l, "bouncer_cache_responses_total", "counter",
-           "Responses of routes that cache, by zone and what the cache did (X-Cache-Status).");
-    EACH_SERIES(pg, BN_MK_CACHE, s)
-    {
-        for (unsigned k = 0; k < BN_NELEMS(cache_results); k++) {
-            sample(l, "bouncer_cache_responses_total", "zone", s->label[0], "result",
-                   cache_results[k], NULL, NULL, value(pg, s, k));
+    for (int what = 0; what < 3; what++) {
+        static const char *const names[] = { "bouncer_cache_evictions_total",
+                                             "bouncer_cache_entries", "bouncer_cache_used_bytes" };
+        static const char *const helps[] = {
+            "Entries a cache zone dropped to make room or because they went unused.",
+            "Entries in a cache zone.", "Bytes of a cache zone's files."
+        };
+        family(l, names[what], what == 0 ? "counter" : "gauge", helps[what]);
+        for (size_t i = 0; i < conf->ncache_zones; i++) {
+            bn_cache_zone_t *z = conf->cache_zones[i].zone;
+            size_t entries;
+            uint64_t bytes;
+            bn_cache_usage(z, &entries, &bytes);
+            sample(l, names[what], "zone", conf->cache_zones[i].name, NULL, NULL, NULL, NULL,
+                   what == 0 ? bn_cache_evictions(z) : what == 1 ? entries : bytes);
         }
     }
-    family(l, "bouncer_cache_evictions_total", "counter",
-           "Entries a cache zone dropped to make room or because they went unused.");
-    for (size_t i = 0; i < conf->ncache_zones; i++) {
-        sample(l, "bouncer_cache_evictions_total", "zone", conf->cache_zones[i].name, NULL, NULL,
-               NULL, NULL, bn_cache_evictions(conf->cache_zones[i].zone));
-    }
-    family(l, "bouncer_cache_entries", "gauge", "Entries in a cache zone.");
-    for (size_t i = 0; i < conf->ncache_zones; i++) {
-        size_t entries;
-        uint64_t bytes;
-        bn_cache_usage(conf->cache_zones[i].zone, &entries, &bytes);
-        sample(l, "bouncer_cache_entries", "zone", conf->cache_zones[i].name, NULL, NULL, NULL,
-               NULL, entries);
-    }
-    family(l, "bouncer_cache_used_bytes", "gauge", "Bytes of a cache zone's files.");
-    for (size_t i = 0; i < conf->ncache_zones; i++) {
-        size_t entries;
-        uint64_t bytes;
-        bn_cache_usage(conf->cache_zones[i].zone, &entries, &bytes);
-        sample(l, "bouncer_cache_used_bytes", "zone", conf->cache_zones[i].name, NULL, NULL, NULL,
-               NULL, bytes);
-    }
-
-    family(l, "bouncer_auth_requests_total", "counter",
-           "Requests an auth policy decided, by outcome (error: 5xx, its backend failed).");
-    EACH_SERIES(pg, BN_MK_AUTH, s)
-    {
-        for (unsigned k = 0; k < BN_NELEMS(auth_outcomes); k++) {
-            sample(l, "bouncer_auth_requests_total", "policy", s->label[0], "outcome",
-                   auth_outcomes[k], NULL, NULL, value(pg, s, k));
-        }
-    }
-    family(l, "bouncer_rate_limit_rejections_total", "counter",
-           "Requests a rate_limits rule rejected.");
-    EACH_SERIES(pg, BN_MK_RATE, s)
-    {
-        sample(l, "bouncer_rate_limit_rejections_total", "rule", s->label[0], NULL, NULL, NULL,
-               NULL, value(pg, s, BN_MV_RATE_REJECTED));
-    }
-    family(l, "bouncer_rate_limit_delayed_total", "counter",
-           "Requests a rate_limits rule held back until their turn.");
-    EACH_SERIES(pg, BN_MK_RATE, s)
-    {
-        sample(l, "bouncer_rate_limit_delayed_total", "rule", s->label[0], NULL, NULL, NULL, NULL,
-               value(pg, s, BN_MV_RATE_DELAYED));
-    }
-    family(l, "bouncer_rate_limit_dry_run_rejections_total", "counter",
-           "Requests a rate_limits rule in dry_run would have rejected.");
-    EACH_SERIES(pg, BN_MK_RATE, s)
-    {
-        sample(l, "bouncer_rate_limit_dry_run_rejections_total", "rule", s->label[0], NULL, NULL,
-               NULL, NULL, value(pg, s, BN_MV_RATE_DRY_RUN));
-    }
-    family(l, "bouncer_limit_conn_rejections_total", "counter",
-           "Requests a limit_conn rule rejected.");
-    EACH_SERIES(pg, BN_MK_CONN, s)
-    {
-        sample(l, "bouncer_limit_conn_rejections_total", "rule", s->label[0], NULL, NULL, NULL,
-               NULL, value(pg, s, BN_MV_RATE_REJECTED));
-    }
-
     for (int blocks = 0; blocks <= 1; blocks++) {
         const char *name = blocks ? "bouncer_waf_blocks_total" : "bouncer_waf_matches_total";
         family(l, name, "counter",
