@@ -142,6 +142,7 @@ spawn_worker(unsigned slot)
     }
     if (pid == 0) {
         close_in_child();
+        bn_metrics_use_row(NULL, -1); /* the master's row has one writer: the master */
         bn_log_stderr_too = false;
         bn_heritage.conf = conf;
         bn_heritage.generation = generation;
