@@ -36,6 +36,7 @@ upstreams = ( { name = "app"; servers = ( { address = "127.0.0.1:$be"; } ); keep
 status = { listen = [ "127.0.0.1:$sp" ]; $status };
 servers = ( { listen = [ "127.0.0.1:$p" ]; names = [ "shop" ];
   routes = ( { name = "nf"; match = { prefix = "/nf"; }; upstream = "app"; },
+             { name = "private"; match = { prefix = "/private"; }; auth = "ops"; upstream = "app"; },
              { match = { prefix = "/dead"; }; upstream = "gone"; },
              { name = "ok"; match = { prefix = "/"; }; upstream = "app"; } ); } );
 C
@@ -220,6 +221,16 @@ is(get($sp, '/nope')->{status}, 404, 'other paths: 404');
 my $post = http_request($sp, 'POST', '/metrics', body => 'x');
 is($post && $post->{status}, 405, 'POST: 405');
 
+# Client requests an auth policy decides are counted by outcome.
+my $basic = 'Basic ' . encode_base64('ops:secret', '');
+my @auth = map { get($p, '/private', $_)->{status} } [], [Authorization => 'Basic ' . encode_base64('ops:no', '')],
+                                                    [Authorization => $basic];
+is("@auth", '401 401 200', 'the private route: two refused, one let in');
+($m) = scrape();
+is($m->{'bouncer_auth_requests_total{policy="ops",outcome="unauthorized"}'}, 2, 'auth: two unauthorized');
+is($m->{'bouncer_auth_requests_total{policy="ops",outcome="ok"}'}, 1,
+   'auth: one ok (the status listener\'s own not among them)');
+
 # allow and auth.
 ($rc, $err, $took) = $t->reload_config(conf(status => 'allow = [ "10.0.0.0/8" ];'), workers => 2);
 ok($took, 'reloaded with allow = [ "10.0.0.0/8" ]') or diag($err);
@@ -229,8 +240,7 @@ ok($took, 'reloaded with auth = "ops"') or diag($err);
 is(get($sp, '/metrics')->{status}, 401, 'without credentials: 401');
 is(get($sp, '/metrics', [Authorization => 'Basic ' . encode_base64('ops:wrong', '')])->{status},
    401, 'with a wrong password: 401');
-is(get($sp, '/metrics', [Authorization => 'Basic ' . encode_base64('ops:secret', '')])->{status},
-   200, 'with the right one: 200');
+is(get($sp, '/metrics', [Authorization => $basic])->{status}, 200, 'with the right one: 200');
 
 $t->done;
 done_testing;

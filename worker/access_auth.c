@@ -130,19 +130,20 @@ drop_set_headers(bn_request_t *r, const bn_conf_auth_t *a)
     return BN_OK;
 }
 
-/* What the route's policy decided, counted by outcome; rc passed on. */
-static int
-decided(const bn_request_t *r, const bn_conf_auth_t *a, int rc)
+/* What the route's policy decided, counted by outcome: BN_OK, or the
+ * status it refuses with (count: not the status listener's request).
+ * Counted before the refusal is made: once answered, r may be gone. */
+static void
+decided(bool count, const bn_conf_auth_t *a, int status)
 {
-    unsigned v = rc == BN_OK    ? BN_MV_AUTH_OK
-                 : rc == 401    ? BN_MV_AUTH_UNAUTHORIZED
-                 : rc == 403    ? BN_MV_AUTH_FORBIDDEN
-                                : BN_MV_AUTH_ERROR;
+    unsigned v = status == BN_OK    ? BN_MV_AUTH_OK
+                 : status == 401    ? BN_MV_AUTH_UNAUTHORIZED
+                 : status == 403    ? BN_MV_AUTH_FORBIDDEN
+                                    : BN_MV_AUTH_ERROR;
 
-    if (rc != BN_AGAIN && !r->server->status) { /* the status listener's are not counted */
+    if (count) {
         bn_metric_add(a->metrics, v, 1);
     }
-    return rc;
 }
 
 static int
@@ -150,6 +151,7 @@ handler(bn_request_t *r)
 {
     const bn_conf_auth_t *a = r->route->auth;
     auth_ctx_t *x = r->access_ctx[BN_ACCESS_AUTH];
+    bool count = !r->server->status; /* the status listener's are not counted */
     int rc;
 
     if (x == NULL) {
@@ -170,15 +172,22 @@ handler(bn_request_t *r)
     }
     if (a->method != BN_AUTH_ANY) {
         rc = run_method(r, &x->try);
-        if (rc == BN_OK || rc == BN_AGAIN) {
-            return decided(r, a, rc);
+        if (rc == BN_AGAIN) {
+            return rc;
         }
-        return decided(r, a, refuse(r, x, rc == BN_DECLINED ? 401 : rc));
+        if (rc == BN_DECLINED) {
+            rc = 401;
+        }
+        decided(count, a, rc);
+        return rc == BN_OK ? BN_OK : refuse(r, x, rc);
     }
     while (x->next < a->any.n) {
         rc = run_method(r, &x->try);
         if (rc == BN_OK || rc == BN_AGAIN) {
-            return decided(r, a, rc);
+            if (rc == BN_OK) {
+                decided(count, a, BN_OK);
+            }
+            return rc;
         }
         if (x->next < BN_NELEMS(x->sent)) {
             x->sent[x->next] = x->try.sent;
@@ -193,7 +202,9 @@ handler(bn_request_t *r)
         }
     }
     bn_log_error(BN_LOG_INFO, &r->client->log, 0, "auth: no policy of \"%s\" passed", a->name);
-    return decided(r, a, refuse(r, x, x->forbidden ? 403 : x->unavailable ? 503 : 401));
+    rc = x->forbidden ? 403 : x->unavailable ? 503 : 401;
+    decided(count, a, rc);
+    return refuse(r, x, rc);
 }
 
 const bn_access_module_t bn_access_auth = { "auth", BN_ACCESS_AUTH, wanted, handler };
