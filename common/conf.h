@@ -52,7 +52,8 @@ enum {
     BN_FORWARDED_RFC7239 = 2, /* Forwarded */
 };
 
-enum { BN_ACCESS_COMBINED = 0, BN_ACCESS_JSON, BN_ACCESS_OFF };
+/* log.access.format: a name, or BN_ACCESS_TEMPLATE: conf->access_template. */
+enum { BN_ACCESS_COMBINED = 0, BN_ACCESS_JSON, BN_ACCESS_OFF, BN_ACCESS_TEMPLATE };
 
 /*
  * One server of an upstream as the balancer sees it.  A name that resolves
@@ -489,6 +490,9 @@ struct bn_conf_s {
     int error_log_level;
     const char *access_log;
     int access_format;
+    bn_template_t access_template; /* BN_ACCESS_TEMPLATE: the line, variables in it */
+    uint64_t slow_request;         /* ms; a request slower than this is logged at warn; 0: off */
+    bool trace_context;            /* W3C traceparent kept or made, sent upstream, logged */
 
     bn_conf_limits_t limits;
     unsigned auth_threads;      /* per worker, for password hashes */

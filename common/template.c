@@ -5,10 +5,12 @@
 
 #include <ctype.h>
 
-static const struct {
+typedef struct {
     const char *name;
     bn_var_kind_t kind;
-} simple_vars[] = {
+} named_var_t;
+
+static const named_var_t simple_vars[] = {
     { "remote_addr", BN_VAR_REMOTE_ADDR },
     { "host", BN_VAR_HOST },
     { "uri", BN_VAR_URI },
@@ -24,6 +26,31 @@ static const struct {
     { "api_key_name", BN_VAR_API_KEY_NAME },
 };
 
+/* The keys of the JSON access log that are no variable above, in a log
+ * template only.  ($uri stays the path, as everywhere: the log's "uri",
+ * the target with its query, is $request_uri.) */
+static const named_var_t log_vars[] = {
+    { "time", BN_VAR_TIME },
+    { "protocol", BN_VAR_PROTOCOL },
+    { "status", BN_VAR_STATUS },
+    { "bytes_sent", BN_VAR_BYTES_SENT },
+    { "bytes_received", BN_VAR_BYTES_RECEIVED },
+    { "request_time", BN_VAR_REQUEST_TIME },
+    { "upstream_time", BN_VAR_UPSTREAM_TIME },
+    { "upstream_addr", BN_VAR_UPSTREAM_ADDR },
+    { "upstream_status", BN_VAR_UPSTREAM_STATUS },
+    { "cache", BN_VAR_CACHE },
+    { "user_agent", BN_VAR_USER_AGENT },
+    { "referer", BN_VAR_REFERER },
+    { "worker_pid", BN_VAR_WORKER_PID },
+    { "tls_protocol", BN_VAR_TLS_PROTOCOL },
+    { "tls_resumed", BN_VAR_TLS_RESUMED },
+    { "tls_client_subject", BN_VAR_SSL_CLIENT_SUBJECT },
+    { "rate_limit", BN_VAR_RATE_LIMIT },
+    { "waf", BN_VAR_WAF },
+    { "trace_id", BN_VAR_TRACE_ID },
+};
+
 static const struct {
     const char *prefix;
     bn_var_kind_t kind;
@@ -33,6 +60,18 @@ static const struct {
     { "arg_", BN_VAR_ARG },
     { "jwt_claim_", BN_VAR_JWT_CLAIM },
 };
+
+/* The kind of the variable name[0..nlen) in vars; BN_VAR_LITERAL: none. */
+static bn_var_kind_t
+lookup(const named_var_t *vars, size_t n, const char *name, size_t nlen)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strlen(vars[i].name) == nlen && memcmp(vars[i].name, name, nlen) == 0) {
+            return vars[i].kind;
+        }
+    }
+    return BN_VAR_LITERAL;
+}
 
 static bool
 name_char(char c)
@@ -66,9 +105,9 @@ add_part(bn_pool_t *pool, bn_template_t *t, size_t *cap, bn_var_kind_t kind, con
     return BN_OK;
 }
 
-int
-bn_template_compile(bn_pool_t *pool, const char *src, bool allow_captures, bn_template_t *t,
-                    char *err, size_t errlen)
+static int
+compile(bn_pool_t *pool, const char *src, bool allow_captures, bool log, bn_template_t *t,
+        char *err, size_t errlen)
 {
     const char *p = src, *lit = src;
     size_t cap = 0;
@@ -113,11 +152,11 @@ bn_template_compile(bn_pool_t *pool, const char *src, bool allow_captures, bn_te
             snprintf(err, errlen, "\"%s\": \"$\" without a variable name", src);
             return BN_ERROR;
         }
-        for (size_t i = 0; kind == BN_VAR_LITERAL && i < BN_NELEMS(simple_vars); i++) {
-            if (strlen(simple_vars[i].name) == nlen
-                && memcmp(simple_vars[i].name, name, nlen) == 0) {
-                kind = simple_vars[i].kind;
-            }
+        if (kind == BN_VAR_LITERAL) {
+            kind = lookup(simple_vars, BN_NELEMS(simple_vars), name, nlen);
+        }
+        if (kind == BN_VAR_LITERAL && log) {
+            kind = lookup(log_vars, BN_NELEMS(log_vars), name, nlen);
         }
         for (size_t i = 0; kind == BN_VAR_LITERAL && i < BN_NELEMS(prefixed_vars); i++) {
             size_t pl = strlen(prefixed_vars[i].prefix);
@@ -126,6 +165,12 @@ bn_template_compile(bn_pool_t *pool, const char *src, bool allow_captures, bn_te
                 arg = name + pl;
                 alen = nlen - pl;
             }
+        }
+        if (kind == BN_VAR_LITERAL && !log
+            && lookup(log_vars, BN_NELEMS(log_vars), name, nlen) != BN_VAR_LITERAL) {
+            snprintf(err, errlen, "\"%s\": \"$%.*s\" is known only in log.access.format", src,
+                     (int) nlen, name);
+            return BN_ERROR;
         }
         if (kind == BN_VAR_LITERAL) {
             snprintf(err, errlen, "\"%s\": unknown variable \"$%.*s\"", src, (int) nlen, name);
@@ -152,4 +197,18 @@ bn_template_compile(bn_pool_t *pool, const char *src, bool allow_captures, bn_te
         return BN_ERROR;
     }
     return BN_OK;
+}
+
+int
+bn_template_compile(bn_pool_t *pool, const char *src, bool allow_captures, bn_template_t *t,
+                    char *err, size_t errlen)
+{
+    return compile(pool, src, allow_captures, false, t, err, errlen);
+}
+
+int
+bn_template_compile_log(bn_pool_t *pool, const char *src, bn_template_t *t, char *err,
+                        size_t errlen)
+{
+    return compile(pool, src, false, true, t, err, errlen);
 }

@@ -30,6 +30,28 @@ typedef enum {
     BN_VAR_ARG,     /* $arg_<name>: a query argument */
     BN_VAR_JWT_CLAIM, /* $jwt_claim_<name>: a top-level claim of the token that passed */
     BN_VAR_CAPTURE, /* $1 .. $9: a capture of the route's regex */
+
+    /* The access log's own: every key of its JSON form is a variable of
+     * that name in a log template (and only there: a header is sent before
+     * most of them are known). */
+    BN_VAR_TIME,
+    BN_VAR_PROTOCOL,
+    BN_VAR_STATUS,
+    BN_VAR_BYTES_SENT,
+    BN_VAR_BYTES_RECEIVED,
+    BN_VAR_REQUEST_TIME,
+    BN_VAR_UPSTREAM_TIME,
+    BN_VAR_UPSTREAM_ADDR,
+    BN_VAR_UPSTREAM_STATUS,
+    BN_VAR_CACHE,
+    BN_VAR_USER_AGENT,
+    BN_VAR_REFERER,
+    BN_VAR_WORKER_PID,
+    BN_VAR_TLS_PROTOCOL,
+    BN_VAR_TLS_RESUMED,
+    BN_VAR_RATE_LIMIT,
+    BN_VAR_WAF,
+    BN_VAR_TRACE_ID,
 } bn_var_kind_t;
 
 typedef struct {
@@ -51,5 +73,8 @@ typedef struct {
  */
 int bn_template_compile(bn_pool_t *pool, const char *src, bool allow_captures, bn_template_t *t,
                         char *err, size_t errlen);
+/* The same for an access log format: the log's variables are allowed too. */
+int bn_template_compile_log(bn_pool_t *pool, const char *src, bn_template_t *t, char *err,
+                            size_t errlen);
 
 #endif

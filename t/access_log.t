@@ -49,7 +49,7 @@ my ($l) = map { decode_json($_) } grep { /"\/local"/ } @lines;
 ok($j, 'the JSON line parses');
 my @keys = qw(time remote_addr request_id method uri protocol status bytes_sent request_time
               bytes_received upstream_time upstream_addr upstream_status cache user_agent referer worker_pid
-              tls_protocol tls_resumed tls_client_subject auth_user rate_limit waf);
+              tls_protocol tls_resumed tls_client_subject auth_user rate_limit waf trace_id);
 is_deeply([sort keys %$j], [sort @keys], 'every key of the spec, bytes_received, and only those');
 like($j->{time}, qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$/, 'time: ISO 8601 with ms and offset');
 is($j->{status}, 201, 'status is a number');

@@ -33,7 +33,7 @@ my @cases = (
     [ "limits = { header_timeout = \"10 seconds\"; };\n$ok", qr/c\.conf:1: limits\.header_timeout: expected a duration/, 'bad duration' ],
     [ "limits = { max_body_size = \"1x\"; };\n$ok", qr/c\.conf:1: limits\.max_body_size: expected a size/, 'bad size' ],
     [ "log = { error = { level = \"loud\"; }; };\n$ok", qr/log\.error\.level: unknown value "loud" \(expected one of: debug/, 'bad log level' ],
-    [ "log = { access = { format = \"xml\"; }; };\n$ok", qr/log\.access\.format: unknown value "xml" \(expected one of: combined, json, off\)/, 'bad access format' ],
+    [ "log = { access = { format = \"xml\"; }; };\n$ok", qr/log\.access\.format: unknown value "xml" \(expected one of: combined, json, off, or a template of \$variables\)/, 'bad access format' ],
     [ "backlog = 0;\n$ok", qr/backlog: 0 is out of range/, 'out of range integer' ],
     [ "busy_poll = \"50\";\n$ok", qr/c\.conf:1: busy_poll: expected a time such as "50us" or "1ms" \(at most 10000us\), or 0/, 'busy_poll without a unit' ],
     [ "busy_poll = \"1s\";\n$ok", qr/busy_poll: expected a time such as "50us"/, 'busy_poll in seconds' ],

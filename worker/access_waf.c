@@ -878,6 +878,31 @@ log_matches(waf_ctx_t *x, bool blocks)
     bn_log_error(level, &r->client->log, 0, "%s", line);
 }
 
+/* s as HTML text, in pool: a request id may be the client's, and the page
+ * must not run what it sent. */
+static const char *
+html_text(bn_pool_t *pool, const char *s)
+{
+    size_t n = 0;
+    char *out, *o;
+
+    for (const char *p = s; *p; p++) {
+        n += strchr("<>&\"'", *p) != NULL ? 6 : 1;
+    }
+    if ((out = o = bn_palloc(pool, n + 1)) == NULL) {
+        return NULL;
+    }
+    for (const char *p = s; *p; p++) {
+        if (strchr("<>&\"'", *p) != NULL) {
+            o += sprintf(o, "&#%d;", *p);
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 static int
 verdict(waf_ctx_t *x)
 {
@@ -903,18 +928,20 @@ verdict(waf_ctx_t *x)
     {
         /* A short page that names nothing behind bouncer: the request id
          * lets the operator find the log line that says why. */
-        const char *id = bn_request_id(r);
-        char *page = bn_psprintf(r->pool,
-                                 "<html>\r\n<head><title>403 Forbidden</title></head>\r\n<body>\r\n"
-                                 "<center><h1>403 Forbidden</h1></center>\r\n<center>Request ID: "
-                                 "%s</center>\r\n<hr><center>bouncer</center>\r\n</body>\r\n"
-                                 "</html>\r\n",
-                                 id);
-        char *extra = bn_psprintf(r->pool, "X-Request-Id: %s\r\n", id);
-        if (page == NULL || extra == NULL) {
+        const char *id = html_text(r->pool, bn_request_id(r));
+        char *page = id == NULL ? NULL
+                                : bn_psprintf(r->pool,
+                                              "<html>\r\n<head><title>403 Forbidden</title></head>"
+                                              "\r\n<body>\r\n<center><h1>403 Forbidden</h1>"
+                                              "</center>\r\n<center>Request ID: %s</center>\r\n"
+                                              "<hr><center>bouncer</center>\r\n</body>\r\n"
+                                              "</html>\r\n",
+                                              id);
+        if (page == NULL) {
             return 403;
         }
-        r->ops->respond(r, 403, extra, "text/html", page);
+        /* Its X-Request-Id comes with every response of bouncer's. */
+        r->ops->respond(r, 403, NULL, "text/html", page);
         return BN_DONE;
     }
 }

@@ -8,6 +8,7 @@
 #include "headers.h"
 #include "pipe.h"
 #include "request.h"
+#include "trace.h"
 #include "upstream.h"
 #include "variables.h"
 #include "worker_state.h"
@@ -254,10 +255,18 @@ bn_http_build_upstream_head(bn_request_t *r)
     const char *host_value;
     int hi = r->head.host;
     bool have_proto = false, have_host = false;
+    /* X-Request-Id is bouncer's, one line of it, unless the route's rules
+     * say what it is (then they alone do). */
+    bool own_id = !header_in_set("x-request-id", 12, &rt->request_headers);
+    const char *id = bn_request_id(r);
+    char *trace = bn_trace_upstream_lines(r);
     char *m;
 
-    size = r->head.head_len + strlen(r->target) + 1024 + strlen(r->req_header_lines)
-           + (r->up_lines ? strlen(r->up_lines) : 0)
+    if (trace == NULL) {
+        return BN_ERROR;
+    }
+    size = r->head.head_len + strlen(r->target) + 1024 + strlen(r->req_header_lines) + strlen(id)
+           + strlen(trace) + (r->up_lines ? strlen(r->up_lines) : 0)
            + (u->host_header ? strlen(u->host_header) : 0) + (r->host ? 2 * strlen(r->host) : 0);
     m = bn_palloc(r->pool, size);
     if (m == NULL) {
@@ -277,7 +286,8 @@ bn_http_build_upstream_head(bn_request_t *r)
         if (header_in(name, nl, hop_by_hop, BN_NELEMS(hop_by_hop))
             || named_in_connection(&r->head, buf, name, nl)
             || header_in_set(name, nl, &rt->request_headers) || bn_strncaseeq(name, nl, "expect", 6)
-            || (int) i == hi || dropped(r, name, nl)) {
+            || (int) i == hi || dropped(r, name, nl) || bn_strncaseeq(name, nl, "x-request-id", 12)
+            || bn_trace_replaces(name, nl)) {
             continue;
         }
         if (r->server->forwarded & BN_FORWARDED_X) {
@@ -363,6 +373,10 @@ bn_http_build_upstream_head(bn_request_t *r)
             return BN_ERROR;
         }
     }
+    if ((own_id && put_header(&r->out, "X-Request-Id", 12, id, strlen(id)) != BN_OK)
+        || put(&r->out, trace, strlen(trace)) != BN_OK) {
+        return BN_ERROR;
+    }
     if (put(&r->out, r->req_header_lines, strlen(r->req_header_lines)) != BN_OK
         || (r->up_lines != NULL && put(&r->out, r->up_lines, strlen(r->up_lines)) != BN_OK)) {
         return BN_ERROR;
@@ -385,6 +399,30 @@ bn_http_build_upstream_head(bn_request_t *r)
         return BN_ERROR;
     }
     return put_lit(&r->out, "\r\n");
+}
+
+/*
+ * X-Request-Id on every response: the request's id, in place of any the
+ * upstream (or the cache) had, unless the route's response rules say what
+ * it is.  replaced_id(): whether a line of the upstream's (or the cache's)
+ * is one it replaces.
+ */
+static bool
+replaced_id(bn_request_t *r, const char *name, size_t nl)
+{
+    return bn_strncaseeq(name, nl, "x-request-id", 12)
+           && !header_in_set(name, nl, &r->route->response_headers);
+}
+
+static int
+put_request_id(bn_request_t *r)
+{
+    const char *id = bn_request_id(r);
+
+    if (header_in_set("x-request-id", 12, &r->route->response_headers)) {
+        return BN_OK;
+    }
+    return put_header(&r->rout, "X-Request-Id", 12, id, strlen(id));
 }
 
 /* Copies the upstream's interim response, less hop-by-hop headers, to rout. */
@@ -497,7 +535,8 @@ bn_http_build_switch_head(bn_request_t *r)
         if (header_in(name, hd->name_len, hop_by_hop, BN_NELEMS(hop_by_hop))
             || named_in_connection(h, buf, name, hd->name_len)
             || bn_strncaseeq(name, hd->name_len, "server", 6)
-            || bn_strncaseeq(name, hd->name_len, "x-powered-by", 12)) {
+            || bn_strncaseeq(name, hd->name_len, "x-powered-by", 12)
+            || replaced_id(r, name, hd->name_len)) {
             continue;
         }
         if (put_header(&r->rout, name, hd->name_len, buf + hd->value, hd->value_len) != BN_OK) {
@@ -506,6 +545,7 @@ bn_http_build_switch_head(bn_request_t *r)
     }
     if (put_lit(&r->rout, "Server: bouncer\r\n") != BN_OK
         || put(&r->rout, r->resp_header_lines, strlen(r->resp_header_lines)) != BN_OK
+        || put_request_id(r) != BN_OK
         || put_lit(&r->rout, "Upgrade: websocket\r\nConnection: upgrade\r\n\r\n") != BN_OK) {
         return BN_ERROR;
     }
@@ -586,7 +626,7 @@ bn_http_build_cached_head(bn_request_t *r, int status, const char *lines, size_t
         if (eol == NULL || colon == NULL || colon > eol) {
             break;
         }
-        if (!header_in_set(p, (size_t) (colon - p), rh)
+        if (!header_in_set(p, (size_t) (colon - p), rh) && !replaced_id(r, p, (size_t) (colon - p))
             && !(status == 304 && bn_strncaseeq(p, (size_t) (colon - p), "content-type", 12))
             && put(&r->rout, p, (size_t) (eol - p + 1)) != BN_OK) {
             return BN_ERROR;
@@ -595,7 +635,7 @@ bn_http_build_cached_head(bn_request_t *r, int status, const char *lines, size_t
     }
     if (bn_buf_printf(&r->rout, "Age: %" PRId64 "\r\nServer: bouncer\r\n", age) != BN_OK
         || put(&r->rout, r->resp_header_lines, strlen(r->resp_header_lines)) != BN_OK
-        || put_hsts(r) != BN_OK || put_cache_status(r) != BN_OK) {
+        || put_request_id(r) != BN_OK || put_hsts(r) != BN_OK || put_cache_status(r) != BN_OK) {
         return BN_ERROR;
     }
     if (status != 304 && (body || r->head_method)
@@ -693,7 +733,8 @@ bn_http_build_response_head(bn_request_t *r)
             /* HEAD and 304 describe the representation: keep its length. */
         } else if (header_in(name, nl, hop_by_hop, BN_NELEMS(hop_by_hop))
                    || named_in_connection(h, buf, name, nl) || bn_strncaseeq(name, nl, "server", 6)
-                   || bn_strncaseeq(name, nl, "x-powered-by", 12) || header_in_set(name, nl, rh)) {
+                   || bn_strncaseeq(name, nl, "x-powered-by", 12) || header_in_set(name, nl, rh)
+                   || replaced_id(r, name, nl)) {
             continue;
         }
         if (put_header(&r->rout, name, nl, buf + hd->value, hd->value_len) != BN_OK) {
@@ -704,7 +745,8 @@ bn_http_build_response_head(bn_request_t *r)
         || (upstream_header(r, "date", &len) == NULL
             && bn_buf_printf(&r->rout, "Date: %s\r\n", bn_time_http()) != BN_OK)
         || put(&r->rout, r->resp_header_lines, strlen(r->resp_header_lines)) != BN_OK
-        || put_sticky_cookie(r) != BN_OK || put_hsts(r) != BN_OK || put_cache_status(r) != BN_OK) {
+        || put_request_id(r) != BN_OK || put_sticky_cookie(r) != BN_OK || put_hsts(r) != BN_OK
+        || put_cache_status(r) != BN_OK) {
         return BN_ERROR;
     }
     if (mode == BN_BODY_LENGTH) {

@@ -19,6 +19,7 @@
 #include "tls.h"
 #include "tunnel.h"
 #include "upstream.h"
+#include "variables.h"
 #include "worker_state.h"
 #include "../common/str.h"
 #include "../common/clock.h"
@@ -756,6 +757,7 @@ start_request(bn_client_t *c)
         r->target = head_str(r, r->head.target, r->head.target_len);
     }
     r->version = r->head.version ? r->head.version : 11;
+    r->head_msec = bn_current_msec;
     if (rc == BN_ERROR) {
         if (r->head.error != 408) {
             bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent an invalid request: %s",
@@ -867,7 +869,7 @@ respond(bn_request_t *r, int status, const char *extra, const char *ctype, const
         r->keepalive = false;
     }
     size = 512 + (extra ? strlen(extra) : 0) + (ctype ? strlen(ctype) : 0) + blen
-           + (bn_http_hsts(r) ? strlen(bn_http_hsts(r)) : 0);
+           + (bn_http_hsts(r) ? strlen(bn_http_hsts(r)) : 0) + sizeof(r->request_id);
     if (r->rout.start == NULL || bn_buf_room(&r->rout) < size) {
         m = bn_palloc(r->pool, size);
         if (m == NULL) {
@@ -877,8 +879,8 @@ respond(bn_request_t *r, int status, const char *extra, const char *ctype, const
         bn_buf_init(&r->rout, m, size);
     }
     r->status = status;
-    bn_buf_printf(&r->rout, "HTTP/1.1 %d %s\r\nServer: bouncer\r\nDate: %s\r\n", status,
-                  bn_http_status_reason(status), bn_time_http());
+    bn_buf_printf(&r->rout, "HTTP/1.1 %d %s\r\nServer: bouncer\r\nDate: %s\r\nX-Request-Id: %s\r\n",
+                  status, bn_http_status_reason(status), bn_time_http(), bn_request_id(r));
     if (ctype != NULL && (blen > 0 || status == 200)) {
         bn_buf_printf(&r->rout, "Content-Type: %s\r\n", ctype);
     }
@@ -1072,6 +1074,9 @@ read_response_head(bn_request_t *r)
                                     n == 0 ? "upstream prematurely closed connection"
                                            : "upstream connection failed");
             return BN_ERROR;
+        }
+        if (r->upstream_first_msec == 0) {
+            r->upstream_first_msec = bn_current_msec;
         }
         r->rbuf.last += n;
         progress = 1;

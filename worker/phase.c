@@ -12,6 +12,7 @@
 #include "cache.h"
 #include "proxy.h"
 #include "route.h"
+#include "../common/clock.h"
 
 static const struct {
     const char *name;
@@ -71,19 +72,30 @@ bn_phase_init(bn_conf_t *conf)
     return BN_OK;
 }
 
-/* The ACCESS phase: the route's handlers from where the request stopped. */
+/* The ACCESS phase: the route's handlers from where the request stopped.
+ * Its time, waits included, is the slow request log's "access". */
 static int
 run_access(bn_request_t *r)
 {
     const bn_conf_route_t *rt = r->route;
 
+    if (r->access_start_msec == 0) {
+        r->access_start_msec = bn_current_msec;
+    }
     while (r->access_next < rt->naccess) {
         int rc = rt->access[r->access_next]->handler(r);
+        if (rc == BN_DONE) {
+            return rc; /* answered: r may be gone (and its end was logged) */
+        }
         if (rc != BN_OK) {
+            if (rc != BN_AGAIN) {
+                r->access_end_msec = bn_current_msec;
+            }
             return rc;
         }
         r->access_next++;
     }
+    r->access_end_msec = bn_current_msec;
     return BN_OK;
 }
 

@@ -224,7 +224,8 @@ struct bn_request_s {
     char peer_text[INET6_ADDRSTRLEN]; /* the client connection's address, no port */
     const char *remote_addr;          /* the client, after real_ip */
     bool peer_trusted;                /* the peer is in real_ip.from */
-    char request_id[33];              /* made when first asked for */
+    char request_id[129];             /* bn_request_id(): the client's, or made */
+    struct bn_trace_s *trace;         /* W3C trace context (trace.c); NULL until asked */
     size_t captures[20];              /* the route regex's ovector, for $1..$9 */
     size_t ncaptures;
     int version;
@@ -286,10 +287,15 @@ struct bn_request_s {
     int status;
     int upstream_status;
     uint64_t bytes_sent;
-    bn_msec_t start_msec;
+    bn_msec_t start_msec;        /* the first byte of its head was there */
+    bn_msec_t head_msec;         /* ... the head was whole (0: never) */
+    bn_msec_t access_start_msec; /* ACCESS began (0: never) */
+    bn_msec_t access_end_msec;   /* ... and ended (0: not yet, or answered in it) */
     bn_msec_t upstream_start_msec;
-    int64_t upstream_msec;   /* -1: no upstream */
-    uint64_t bytes_received; /* tunnel: from the client */
+    bn_msec_t upstream_ready_msec; /* connected (TLS too), or given a pooled one */
+    bn_msec_t upstream_first_msec; /* the response's first byte came (0: none) */
+    int64_t upstream_msec;         /* to the response head; -1: no upstream */
+    uint64_t bytes_received;       /* tunnel: from the client */
 
     /* The cache (cache.c); cache_status also says whether the route caches. */
     const char *cache_status; /* X-Cache-Status; NULL: the route does not cache */

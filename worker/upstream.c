@@ -1300,6 +1300,7 @@ static void
 upstream_ready(bn_request_t *r)
 {
     r->state = BN_REQ_PROXYING;
+    r->upstream_ready_msec = bn_current_msec;
     bn_timer_del(&r->up_timer);
     r->up_timer.handler = upstream_timeout;
     memcpy(r->upstream_addr, r->up->addr_text, sizeof(r->upstream_addr));
