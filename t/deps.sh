@@ -5,7 +5,8 @@
 # files as operators make them) and Debian's python3 with PyJWT and
 # cryptography (tokens signed as identity providers sign them), and
 # redis-server (the Redis that the cluster limits' tests start), promtool
-# (Debian's prometheus: /metrics checked as Prometheus checks it), chromium
+# (Debian's prometheus: /metrics checked as Prometheus checks it) and the
+# Python client's parser (python3-prometheus-client), chromium
 # (the status dashboard in a real browser) and tmux (bouncer top on a
 # terminal).  As root on Debian/Ubuntu it uses apt-get,
 # as ./configure does; otherwise it prints the command to run.
@@ -17,6 +18,7 @@ command -v curl >/dev/null 2>&1 || missing="$missing curl"
 command -v htpasswd >/dev/null 2>&1 || missing="$missing apache2-utils"
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing="$missing redis-server"
 command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
+/usr/bin/python3 -c 'import prometheus_client' >/dev/null 2>&1 || missing="$missing python3-prometheus-client"
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
 perl -MIO::Socket::SSL -e 1 >/dev/null 2>&1 || missing="$missing libio-socket-ssl-perl"

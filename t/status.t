@@ -117,6 +117,24 @@ SKIP: {
     is($? >> 8, 0, 'promtool check metrics passes, lint included') or diag($out);
 }
 
+# And as Prometheus's own Python client reads it (Debian's
+# python3-prometheus-client): every family, every sample.
+SKIP: {
+    skip 'python3-prometheus-client is not installed', 2
+        unless system('/usr/bin/python3 -c "import prometheus_client" 2>/dev/null') == 0;
+    my $f = $t->write_file('metrics-py.txt', $text);
+    my $py = "import sys\nfrom prometheus_client.parser import text_string_to_metric_families as p\n"
+           . "fams = list(p(open(sys.argv[1]).read()))\n"
+           . "print(len(fams), sum(len(f.samples) for f in fams))\n";
+    my $script = $t->write_file('parse.py', $py);
+    my $out = `/usr/bin/python3 $script $f 2>&1`;
+    my ($nf, $ns) = $out =~ /^(\d+) (\d+)$/m;
+    my $want_f = () = $text =~ /^# TYPE /mg;
+    my $want_s = () = $text =~ /^[a-z]/mg;
+    is($nf, $want_f, "prometheus_client reads every family ($want_f)") or diag($out);
+    is($ns, $want_s, "and every sample ($want_s)");
+}
+
 # etc/grafana-dashboard.json asks only for metrics that are there, in
 # expressions Prometheus parses.
 my $dash = BouncerTest::decode_json(BouncerTest::slurp(BouncerTest->root . '/etc/grafana-dashboard.json'));

@@ -89,6 +89,16 @@ ok(-s "$d/dashboard.png" > 10_000, 'a screenshot');
 mkdir "$FindBin::Bin/../objs/t";
 copy("$d/dashboard.png", "$FindBin::Bin/../objs/t/status_dashboard.png");
 
+# On a phone: nothing wider than the screen.
+$b->call('Emulation.setDeviceMetricsOverride', { width => 390, height => 844, deviceScaleFactor => 2, mobile => \1 });
+ok(BouncerTest::wait_until(sub { ($b->eval_js('window.innerWidth') // 0) == 390 }, 10), 'a phone-sized screen');
+sleep 1.5; # a redraw at that width
+is($b->eval_js('document.documentElement.scrollWidth <= window.innerWidth'), 1,
+   'the page fits its width: no sideways scrolling') or diag($b->eval_js('document.documentElement.scrollWidth'));
+$b->screenshot("$d/dashboard-phone.png");
+copy("$d/dashboard-phone.png", "$FindBin::Bin/../objs/t/status_dashboard_phone.png");
+$b->call('Emulation.clearDeviceMetricsOverride');
+
 # Nothing from anywhere else, nothing the CSP had to refuse.
 my @urls = map { $_->{params}{request}{url} } grep { $_->{method} eq 'Network.requestWillBeSent' } $b->events;
 ok(scalar(@urls) >= 3, 'the page made its requests') or diag("@urls");
