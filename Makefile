@@ -151,6 +151,15 @@ bench: all objs/bench_idle objs/t/waf_cost
 objs/bench_idle: t/bench/idle.c
 	$(CC) -O2 -Wall -Wextra -o $@ t/bench/idle.c
 
+# The systemd unit and logrotate rule ship with the default paths; installed,
+# they name the configured ones.  systemd reads units from
+# PREFIX/lib/systemd/system too; logrotate only reads /etc/logrotate.d.
+SYSTEMD_UNIT_DIR = $(PREFIX)/lib/systemd/system
+LOGROTATE_DIR = /etc/logrotate.d
+configured_paths = sed -e 's|/usr/local/sbin/bouncer|$(SBINDIR)/bouncer|g' \
+	-e 's|/usr/local/var/log/bouncer|$(LOG_PATH)|g' \
+	-e 's|/bouncer \([a-z]\)|/bouncer -c $(CONF_PATH) \1|g' $(1)
+
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(CONF_DIR) $(DESTDIR)$(LOG_PATH) \
 		$(DESTDIR)$(PID_DIR) $(DESTDIR)$(CACHE_PATH)
@@ -163,10 +172,15 @@ install: all
 	fi
 	install -m 644 etc/bouncer.conf.example $(DESTDIR)$(CONF_DIR)bouncer.conf.example
 	install -m 644 etc/grafana-dashboard.json $(DESTDIR)$(CONF_DIR)grafana-dashboard.json
+	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR) $(DESTDIR)$(LOGROTATE_DIR)
+	$(call configured_paths,etc/bouncer.service) >$(DESTDIR)$(SYSTEMD_UNIT_DIR)/bouncer.service
+	$(call configured_paths,etc/bouncer.logrotate) >$(DESTDIR)$(LOGROTATE_DIR)/bouncer
+	chmod 644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/bouncer.service $(DESTDIR)$(LOGROTATE_DIR)/bouncer
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/bouncer $(DESTDIR)$(CONF_PATH).default \
-		$(DESTDIR)$(CONF_DIR)bouncer.conf.example $(DESTDIR)$(CONF_DIR)grafana-dashboard.json
+		$(DESTDIR)$(CONF_DIR)bouncer.conf.example $(DESTDIR)$(CONF_DIR)grafana-dashboard.json \
+		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/bouncer.service $(DESTDIR)$(LOGROTATE_DIR)/bouncer
 	@echo "left in place: $(DESTDIR)$(CONF_PATH), $(DESTDIR)$(LOG_PATH)"
 
 clean:

@@ -1,5 +1,6 @@
 # make install DESTDIR=...: the binary, the config (never over an existing
-# one) and the reference config beside it, the log, run and cache folders;
+# one) and the reference config beside it, the log, run and cache folders,
+# the systemd unit and logrotate rule with the configured paths in them;
 # make uninstall.
 use strict;
 use warnings;
@@ -34,6 +35,22 @@ is(BouncerTest::slurp("$dest$example"), BouncerTest::slurp("$root/etc/bouncer.co
 ($rc, undef, $err) = $t->cmd('-c', "$dest$example", 'check');
 is($rc, 0, 'the installed reference passes check') or diag($err);
 
+# The systemd unit and the logrotate rule name the configured paths.
+my $unit = BouncerTest::slurp("$dest$mk{PREFIX}/lib/systemd/system/bouncer.service");
+like($unit, qr{^ExecStart=\Q$mk{SBINDIR}\E/bouncer -c \Q$mk{CONF_PATH}\E start --foreground$}m,
+     'the systemd unit starts the installed binary with the installed config');
+like($unit, qr{^ExecReload=\Q$mk{SBINDIR}\E/bouncer -c \Q$mk{CONF_PATH}\E reload$}m, 'and reloads it');
+my $rot = BouncerTest::slurp("$dest/etc/logrotate.d/bouncer");
+like($rot, qr{^\Q$mk{LOG_PATH}\E/\*\.log \{$}m, 'the logrotate rule rotates the log folder');
+like($rot, qr{^\s+\Q$mk{SBINDIR}\E/bouncer -c \Q$mk{CONF_PATH}\E reopen }m, 'then reopens the logs');
+my $other = $t->dir . '/other';
+$out = `make -s -C $root install DESTDIR=$other SBINDIR=/opt/bx/sbin LOG_PATH=/opt/bx/log CONF_PATH=/opt/bx/etc/b.conf 2>&1`;
+is($?, 0, 'make install with other paths');
+$unit = BouncerTest::slurp("$other$mk{PREFIX}/lib/systemd/system/bouncer.service");
+like($unit, qr{^ExecStart=/opt/bx/sbin/bouncer -c /opt/bx/etc/b\.conf start --foreground$}m,
+     'the unit names them');
+unlike($unit . BouncerTest::slurp("$other/etc/logrotate.d/bouncer"), qr{/usr/local}, 'and no default path is left');
+
 # An operator's edits survive a second install.
 open my $f, '>>', "$dest$mk{CONF_PATH}" or die;
 print $f "# edited by the operator\n";
@@ -48,5 +65,7 @@ is($?, 0, 'make uninstall succeeds');
 ok(!-e "$dest$mk{SBINDIR}/bouncer", 'binary removed');
 ok(-f "$dest$mk{CONF_PATH}", 'config left in place');
 ok(!-e "$dest$example", 'the reference config removed');
+ok(!-e "$dest$mk{PREFIX}/lib/systemd/system/bouncer.service" && !-e "$dest/etc/logrotate.d/bouncer",
+   'the unit and the logrotate rule removed');
 
 done_testing;
