@@ -9,6 +9,7 @@
 #include "control.h"
 #include "listen.h"
 #include "process.h"
+#include "notify.h"
 #include "helper.h"
 #include "../common/heritage.h"
 #include "../common/clock.h"
@@ -737,6 +738,8 @@ reload(int reply_fd)
         return BN_ERROR;
     }
     bn_log_error(BN_LOG_NOTICE, NULL, 0, "reloading configuration \"%s\"", conf->file);
+    bn_notify("RELOADING=1\nMONOTONIC_USEC=%" PRIu64 "\nSTATUS=reloading \"%s\"",
+              bn_notify_monotonic_usec(), conf->file);
     nc = bn_conf_load(conf->file, &errs);
     if (nc == NULL) {
         goto failed;
@@ -804,6 +807,7 @@ reload(int reply_fd)
     publish_config();
     publish_procs();
     bn_log_error(BN_LOG_NOTICE, NULL, 0, "reloaded: generation %u", generation);
+    bn_notify("READY=1\nSTATUS=serving: generation %u, %u workers", generation, conf->workers);
     answer(reply_fd, "ok reloaded: generation %u, %u workers", generation, conf->workers);
     return BN_OK;
 
@@ -814,6 +818,8 @@ failed:
     }
     bn_metric_add(conf->metrics_global, BN_MV_RELOADS_FAILED, 1);
     bn_log_error(BN_LOG_ERR, NULL, 0, "reload failed; the running configuration is unchanged");
+    bn_notify("READY=1\nSTATUS=serving: generation %u, %u workers (the last reload failed)",
+              generation, conf->workers);
     answer(reply_fd, "error reload failed; the running configuration is unchanged");
     bn_conf_errors_free(&errs);
     bn_conf_free(nc);
@@ -841,6 +847,7 @@ begin_stop(bool graceful)
     if (graceful) {
         if (!quitting && !stopping) {
             bn_log_error(BN_LOG_NOTICE, NULL, 0, "gracefully shutting down");
+            bn_notify("STOPPING=1\nSTATUS=finishing the requests in flight");
             quitting = true;
             /* Old generations too: a quit ends their tunnels by
              * shutdown_timeout, whatever drain_timeout they were given. */
@@ -858,6 +865,7 @@ begin_stop(bool graceful)
     }
     if (!stopping) {
         bn_log_error(BN_LOG_NOTICE, NULL, 0, "shutting down");
+        bn_notify("STOPPING=1\nSTATUS=shutting down");
         stopping = true;
         for (size_t i = 0; i < nprocs; i++) {
             if (procs[i].pid != 0) {
@@ -1239,6 +1247,7 @@ bn_master_start(const char *conf_path, bool foreground)
     int efd, afd;
 
     bn_time_update();
+    bn_notify_init();
     conf = bn_conf_load(conf_path, &errs);
     if (conf == NULL) {
         for (size_t i = 0; i < errs.n; i++) {
@@ -1330,6 +1339,8 @@ bn_master_start(const char *conf_path, bool foreground)
     bn_save_last_good(conf);
     bn_log_error(BN_LOG_NOTICE, NULL, 0, "bouncer %s started: pid %d, %u workers", BN_VERSION,
                  (int) getpid(), conf->workers);
+    bn_notify("READY=1\nMAINPID=%d\nSTATUS=serving: generation %u, %u workers", (int) getpid(),
+              generation, conf->workers);
     if (ready_fd != -1) {
         if (write(ready_fd, "ok", 2) == -1) {
             /* The starting command went away; nothing to tell. */
