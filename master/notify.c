@@ -1,9 +1,8 @@
 /*
  * notify.c: the sd_notify protocol, spoken by the master itself (no
  * libsystemd): a datagram of "NAME=value" lines to the socket systemd names
- * in $NOTIFY_SOCKET, for a unit of Type=notify.  The variable is taken out
- * of the environment at start, so that workers and the helper, which
- * systemd would not listen to, never speak.
+ * in $NOTIFY_SOCKET, for a unit of Type=notify.  Only the master speaks;
+ * the unit's NotifyAccess=main has systemd hear no other process.
  */
 #include "notify.h"
 
@@ -23,7 +22,6 @@ bn_notify_init(void)
 
     if (path == NULL || (path[0] != '/' && path[0] != '@')
         || (n = strlen(path)) >= sizeof(notify_addr.sun_path)) {
-        unsetenv("NOTIFY_SOCKET");
         return;
     }
     memset(&notify_addr, 0, sizeof(notify_addr));
@@ -33,7 +31,6 @@ bn_notify_init(void)
         notify_addr.sun_path[0] = '\0'; /* the abstract namespace */
     }
     notify_len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + n);
-    unsetenv("NOTIFY_SOCKET");
 }
 
 void

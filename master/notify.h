@@ -5,8 +5,7 @@
 #include "../common/bouncer.h"
 #include "../common/log.h"
 
-/* Reads $NOTIFY_SOCKET and takes it out of the environment (at start,
- * before anything is forked). */
+/* Reads $NOTIFY_SOCKET (at start). */
 void bn_notify_init(void);
 /* Sends one message ("READY=1\nSTATUS=..."); nothing without a socket. */
 void bn_notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
