@@ -41,6 +41,18 @@ value(const page_t *pg, const bn_metric_series_t *s, unsigned off)
     return bn_metrics_read(pg->m, s->base + off);
 }
 
+/* The series whose first value is at base (a config object's metrics), or NULL. */
+static const bn_metric_series_t *
+series_at(const page_t *pg, int32_t base)
+{
+    for (size_t i = 0; base >= 0 && i < pg->nseries; i++) {
+        if ((int32_t) pg->series[i].base == base) {
+            return &pg->series[i];
+        }
+    }
+    return NULL;
+}
+
 static const char *
 libconfig_version(void)
 {
@@ -526,12 +538,7 @@ json_page(const page_t *pg)
         const bn_conf_upstream_t *u = &conf->upstreams[i];
         for (size_t k = 0; k < u->npeers; k++) {
             const bn_conf_peer_t *p = &u->peers[k];
-            const bn_metric_series_t *s = NULL;
-            for (size_t j = 0; j < pg->nseries; j++) {
-                if ((int32_t) pg->series[j].base == p->metrics) {
-                    s = &pg->series[j];
-                }
-            }
+            const bn_metric_series_t *s = series_at(pg, p->metrics);
             bn_line_printf(l, "%s{\"upstream\":", first ? "" : ",");
             jstr(l, u->name);
             bn_line_add(l, ",\"server\":", 10);
@@ -563,14 +570,9 @@ json_page(const page_t *pg)
         jstr(l, z->name);
         bn_line_printf(l, ",\"entries\":%zu,\"bytes\":%" PRIu64 ",\"evictions\":%" PRIu64, entries,
                        bytes, bn_cache_evictions(z->zone));
-        for (size_t j = 0; j < pg->nseries; j++) {
-            const bn_metric_series_t *s = &pg->series[j];
-            if ((int32_t) s->base != z->metrics) {
-                continue;
-            }
-            for (unsigned k = 0; k < BN_NELEMS(cache_results); k++) {
-                bn_line_printf(l, ",\"%s\":%" PRIu64, cache_results[k], value(pg, s, k));
-            }
+        const bn_metric_series_t *s = series_at(pg, z->metrics);
+        for (unsigned k = 0; s != NULL && k < BN_NELEMS(cache_results); k++) {
+            bn_line_printf(l, ",\"%s\":%" PRIu64, cache_results[k], value(pg, s, k));
         }
         bn_line_add(l, "}", 1);
     }
@@ -703,11 +705,8 @@ dashboard_tables(const page_t *pg)
             html(l, p->label);
             bn_line_printf(l, "</td><td><span class=\"state %s\">%s</span></td><td>%u</td>", h, h,
                            atomic_load(&p->state->conns));
-            for (size_t j = 0; j < pg->nseries; j++) {
-                const bn_metric_series_t *s = &pg->series[j];
-                if ((int32_t) s->base != p->metrics) {
-                    continue;
-                }
+            const bn_metric_series_t *s = series_at(pg, p->metrics);
+            if (s != NULL) {
                 bn_line_printf(l, "<td>%" PRIu64 "</td><td>%" PRIu64 "</td>",
                                value(pg, s, BN_MV_PEER_IDLE), value(pg, s, BN_MV_PEER_REQUESTS));
                 for (unsigned f = 0; f < 4; f++) {
@@ -728,12 +727,11 @@ dashboard_tables(const page_t *pg)
             uint64_t v[3] = { 0, 0, 0 }, bytes;
             size_t entries;
             bn_cache_usage(z->zone, &entries, &bytes);
-            for (size_t j = 0; j < pg->nseries; j++) {
-                if ((int32_t) pg->series[j].base == z->metrics) {
-                    v[0] = value(pg, &pg->series[j], BN_MV_CACHE_HIT);
-                    v[1] = value(pg, &pg->series[j], BN_MV_CACHE_MISS);
-                    v[2] = value(pg, &pg->series[j], BN_MV_CACHE_STALE);
-                }
+            const bn_metric_series_t *s = series_at(pg, z->metrics);
+            if (s != NULL) {
+                v[0] = value(pg, s, BN_MV_CACHE_HIT);
+                v[1] = value(pg, s, BN_MV_CACHE_MISS);
+                v[2] = value(pg, s, BN_MV_CACHE_STALE);
             }
             bn_line_add(l, "<tr><td>", 8);
             html(l, z->name);

@@ -47,10 +47,32 @@ bn_control_listen(const char *path, char *err, size_t errlen)
     return fd;
 }
 
+/* A connection to the master's control socket; -1 with errno. */
+static int
+control_connect(const char *sock_path)
+{
+    struct sockaddr_un sa;
+    int fd, e;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd == -1) {
+        return -1;
+    }
+    if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == -1) {
+        e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
 int
 bn_control_command(const char *sock_path, const char *cmd, unsigned wait_secs)
 {
-    struct sockaddr_un sa;
     char buf[4096], line[64];
     int fd, status = 1;
     ssize_t n;
@@ -58,17 +80,9 @@ bn_control_command(const char *sock_path, const char *cmd, unsigned wait_secs)
     bool in_long = false;
     struct pollfd pfd;
 
-    memset(&sa, 0, sizeof(sa));
-    sa.sun_family = AF_UNIX;
-    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    fd = control_connect(sock_path);
     if (fd == -1) {
-        fprintf(stderr, "bouncer: socket() failed: %s\n", strerror(errno));
-        return 1;
-    }
-    if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == -1) {
         int e = errno;
-        close(fd);
         if (strcmp(cmd, "status") == 0) {
             printf("bouncer is not running\n");
             return 3;
@@ -139,7 +153,6 @@ bn_control_command(const char *sock_path, const char *cmd, unsigned wait_secs)
 char *
 bn_control_query(const char *sock_path, const char *cmd, unsigned wait_secs, size_t *len)
 {
-    struct sockaddr_un sa;
     struct pollfd pfd;
     size_t got = 0, size = 65536;
     char *buf = malloc(size);
@@ -148,12 +161,8 @@ bn_control_query(const char *sock_path, const char *cmd, unsigned wait_secs, siz
     if (buf == NULL) {
         return NULL;
     }
-    memset(&sa, 0, sizeof(sa));
-    sa.sun_family = AF_UNIX;
-    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd == -1 || connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == -1
-        || dprintf(fd, "%s\n", cmd) < 0) {
+    fd = control_connect(sock_path);
+    if (fd == -1 || dprintf(fd, "%s\n", cmd) < 0) {
         if (fd != -1) {
             close(fd);
         }
