@@ -293,6 +293,28 @@ escape_byte(bn_json_stream_t *st, unsigned char c)
     return add_byte(st, (unsigned char) to[e - from]);
 }
 
+/* The bytes a string holds as they are, copied in runs: printable ASCII
+ * but the quote and the backslash (a control byte is an error, a byte past
+ * 0x7f starts UTF-8 that string_byte() checks). */
+static const unsigned char plain_in_string[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 /* Returns BN_OK, BN_ERROR, or BN_AGAIN: the number ended before c, which
  * must be read again as what follows it. */
 static int
@@ -525,8 +547,7 @@ bn_json_stream_feed(bn_json_stream_t *st, const char *p, size_t n)
             /* Inside a string most bytes are plain ASCII, each added to the
              * piece as string_byte() would: copied in runs. */
             size_t k = i;
-            while (k < take && (unsigned char) p[k] >= 0x20 && (unsigned char) p[k] < 0x80
-                   && p[k] != '"' && p[k] != '\\') {
+            while (k < take && plain_in_string[(unsigned char) p[k]]) {
                 k++;
             }
             while (i < k) {

@@ -575,19 +575,27 @@ bn_waf_rules_finish(bn_waf_rules_t *set, char *err, size_t errsize)
         }
     }
     for (unsigned part = 0; part < BN_WAF_NPARTS; part++) {
-        size_t n = 0;
-        set->part_rules[part] = bn_palloc(set->pool, sizeof(*set->part_rules[part]) * set->nrules);
-        if (set->part_rules[part] == NULL) {
-            snprintf(err, errsize, "out of memory");
-            return BN_ERROR;
-        }
-        for (size_t i = 0; i < set->nrules; i++) {
-            const bn_waf_rule_t *r = &set->rules[i];
-            if ((r->parts & (1u << part)) && r->op != BN_WAF_OP_MALFORMED) {
-                set->part_rules[part][n++] = r;
+        for (unsigned p = 0; p < BN_WAF_MAX_PARANOIA; p++) {
+            bn_waf_step_t *st = bn_palloc(set->pool, sizeof(*st) * set->nrules);
+            size_t n = 0;
+            if (st == NULL) {
+                snprintf(err, errsize, "out of memory");
+                return BN_ERROR;
             }
+            for (size_t i = 0; i < set->nrules; i++) {
+                const bn_waf_rule_t *r = &set->rules[i];
+                if ((r->parts & (1u << part)) && r->op != BN_WAF_OP_MALFORMED
+                    && r->paranoia <= p + 1) {
+                    st[n].rule = r;
+                    st[n].gate = r->needs_class != 0
+                                     ? r->needs_class | set->chains[r->chain].acts_on
+                                     : 0;
+                    n++;
+                }
+            }
+            set->steps[part][p] = st;
+            set->nsteps[part][p] = n;
         }
-        set->npart_rules[part] = n;
     }
     return BN_OK;
 }
@@ -936,8 +944,18 @@ bn_waf_scan_value(bn_waf_scan_t *s, bn_waf_part_t part, const char *name, size_t
 {
     const bn_waf_rules_t *set = s->set;
     uint64_t raw, h = 0;
-    unsigned matched = s->nmatched, limited = s->nlimited;
+    unsigned matched = s->nmatched, limited = s->nlimited, p;
+    bn_waf_seen_t *seen = NULL;
+    bool oom = false;
 
+    /* Compared byte for byte, not by hash: nothing a client sends can pass
+     * for a value found clean before it. */
+    if (n > 0 && n <= BN_WAF_SEEN_LEN) {
+        seen = &s->seen[bn_fnv1a(BN_FNV1A_START ^ part, v, n) % BN_WAF_SEEN_SLOTS];
+        if (seen->len == n && seen->part == part && memcmp(seen->v, v, n) == 0) {
+            return bn_waf_scan_over(s);
+        }
+    }
     if (bn_waf_clean_cache && n <= CLEAN_MAX_LEN && clean_keyed_now()) {
         h = siphash(s->tag ^ part, v, n);
         if (clean[h % CLEAN_SLOTS] == h) {
@@ -946,15 +964,17 @@ bn_waf_scan_value(bn_waf_scan_t *s, bn_waf_part_t part, const char *name, size_t
     }
     value_gen++;
     raw = classes_of(set, v, n);
-    for (size_t i = 0; i < set->npart_rules[part] && !bn_waf_scan_over(s); i++) {
-        const bn_waf_rule_t *r = set->part_rules[part][i];
+    p = BN_MIN(BN_MAX(s->paranoia, 1u), BN_WAF_MAX_PARANOIA) - 1;
+    for (size_t i = 0; i < set->nsteps[part][p] && !bn_waf_scan_over(s); i++) {
+        const bn_waf_step_t *st = &set->steps[part][p][i];
+        const bn_waf_rule_t *r = st->rule;
         const char *out = v, *at;
         size_t len = n;
         unsigned flags = 0;
         uint64_t classes = raw;
         bn_waf_detect_t d;
 
-        if (r->paranoia > s->paranoia || (s->nexclude > 0 && excluded(s, r->id))) {
+        if ((st->gate != 0 && !(raw & st->gate)) || (s->nexclude > 0 && excluded(s, r->id))) {
             continue;
         }
         /* Most values hold no byte any transformation of the rule's acts on
@@ -962,8 +982,8 @@ bn_waf_scan_value(bn_waf_scan_t *s, bn_waf_part_t part, const char *name, size_t
         if (raw & set->chains[r->chain].acts_on) {
             chain_out_t *o = chain_output(set, r->chain, v, n, raw);
             if (o == NULL) {
-                h = 0; /* not all looked at: not clean */
-                break; /* out of memory: what was found counts */
+                oom = true; /* not all looked at: not clean */
+                break;      /* what was found counts */
             }
             out = o->out;
             len = o->len;
@@ -977,8 +997,15 @@ bn_waf_scan_value(bn_waf_scan_t *s, bn_waf_part_t part, const char *name, size_t
             record(s, r, part, name, name_len, out, len, at, d.reason);
         }
     }
-    if (h != 0 && s->nmatched == matched && s->nlimited == limited && !bn_waf_scan_over(s)) {
-        clean[h % CLEAN_SLOTS] = h;
+    if (s->nmatched == matched && s->nlimited == limited && !bn_waf_scan_over(s) && !oom) {
+        if (h != 0) {
+            clean[h % CLEAN_SLOTS] = h;
+        }
+        if (seen != NULL) {
+            seen->len = (unsigned char) n;
+            seen->part = (unsigned char) part;
+            memcpy(seen->v, v, n);
+        }
     }
     return bn_waf_scan_over(s);
 }

@@ -99,16 +99,28 @@ typedef struct {
                          them is its own output */
 } bn_waf_chain_t;
 
+#define BN_WAF_MAX_PARANOIA 4
+
+/* A rule as a scan meets it: gate holds the classes a value needs one of
+ * for the rule to run at all (its needs' and its transformations'; 0 when
+ * the rule is not gated), so that most rules are passed over for
+ * most values with one AND. */
+typedef struct {
+    const bn_waf_rule_t *rule;
+    uint64_t gate;
+} bn_waf_step_t;
+
 /* Rules sorted by chain, so that a value is transformed once per chain. */
 typedef struct bn_waf_rules_s {
     bn_waf_rule_t *rules;
     size_t nrules;
     bn_waf_chain_t chains[BN_WAF_MAX_CHAINS];
     unsigned nchains;
-    /* By bn_waf_rules_finish(): each part's rules (in the order of rules),
-     * but those only bn_waf_scan_malformed() matches. */
-    const bn_waf_rule_t **part_rules[BN_WAF_NPARTS];
-    size_t npart_rules[BN_WAF_NPARTS];
+    /* By bn_waf_rules_finish(): the rules of each part at each paranoia
+     * level (in the order of rules), but those only bn_waf_scan_malformed()
+     * matches. */
+    bn_waf_step_t *steps[BN_WAF_NPARTS][BN_WAF_MAX_PARANOIA];
+    size_t nsteps[BN_WAF_NPARTS][BN_WAF_MAX_PARANOIA];
     /* By bn_waf_rules_finish(): the classes each byte value is in, one bit
      * each: BN_WAF_TRANSFORM_CLASS(t) for the bytes transformation t acts
      * on, then one per distinct needs.  A value's classes are those of its
@@ -151,6 +163,17 @@ typedef struct {
     char excerpt[BN_WAF_EXCERPT];  /* of the transformed value, escaped */
 } bn_waf_match_t;
 
+/* Short values a scan found clean, kept whole: a JSON array of objects, a
+ * form's repeated fields, say every key again and again in one request. */
+#define BN_WAF_SEEN_SLOTS 32
+#define BN_WAF_SEEN_LEN 22
+
+typedef struct {
+    unsigned char len; /* 0: free */
+    unsigned char part;
+    char v[BN_WAF_SEEN_LEN];
+} bn_waf_seen_t;
+
 typedef struct {
     const bn_waf_rules_t *set;
     unsigned paranoia;
@@ -164,6 +187,7 @@ typedef struct {
     unsigned nlimited;  /* regex runs cut by the match limits */
     unsigned long match_limit; /* PCRE2's, for each regex run (the depth limit follows) */
     uint64_t tag;       /* what decides a verdict besides the value (for the clean table) */
+    bn_waf_seen_t seen[BN_WAF_SEEN_SLOTS];
 } bn_waf_scan_t;
 
 /* match_limit: BN_WAF_MATCH_LIMIT, or the route's waf.match_limit. */
