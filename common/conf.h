@@ -466,9 +466,19 @@ typedef struct {
     unsigned max_pending; /* calls in flight per worker; over it, a call fails at once */
 } bn_conf_redis_t;
 
+#define BN_CONF_HASH_LEN 32 /* SHA-256 */
+
 struct bn_conf_s {
     bn_pool_t *pool;
     const char *file; /* absolute path */
+    /* The config as libconfig parsed it, written back by libconfig: one
+     * text, @includes in place, comments gone.  What a history entry keeps
+     * for a rollback to load, and what sha256 is taken over, so an edit
+     * of comments or layout alone is the same config. */
+    const char *text;
+    size_t text_len;
+    unsigned char sha256[BN_CONF_HASH_LEN];
+    unsigned config_history; /* entries kept in bouncer.conf.history/; 0: last-good only */
 
     bool daemon;
     unsigned workers;
@@ -552,6 +562,29 @@ typedef struct {
  * bn_conf_errors_free().
  */
 bn_conf_t *bn_conf_load(const char *path, bn_conf_errors_t *errs);
+/*
+ * As bn_conf_load(), but the text is read from the file "from" (a history
+ * entry's loaded.conf, which has no @include left): path still names the
+ * config, its relative paths are still taken from path's folder, and a
+ * later reload reads path again.
+ */
+bn_conf_t *bn_conf_load_from(const char *path, const char *from, bn_conf_errors_t *errs);
+/*
+ * The SHA-256 of the config at path as bn_conf_load() takes it (see
+ * bn_conf_t.text), parsed only: nothing it names is opened.  BN_ERROR when
+ * it does not parse.
+ */
+int bn_conf_hash_file(const char *path, unsigned char *sha256);
+/* sha256 in lower-case hex, into out (2 * BN_CONF_HASH_LEN + 1 bytes). */
+void bn_conf_hash_hex(const unsigned char *sha256, char *out);
+/*
+ * As bn_conf_load(), and then, when it loaded, the effective config written to
+ * out as libconfig text: the @includes inlined, every setting the loader
+ * read with its default when the file left it out, comments gone.  Secrets
+ * written inline are "<hidden>" unless secrets is set.  Loading the text
+ * again and dumping it gives the same text.
+ */
+bn_conf_t *bn_conf_dump(const char *path, bn_conf_errors_t *errs, FILE *out, bool secrets);
 void bn_conf_free(bn_conf_t *conf);
 void bn_conf_errors_free(bn_conf_errors_t *errs);
 void bn_conf_errors_add(bn_conf_errors_t *errs, const char *fmt, ...)
@@ -560,6 +593,13 @@ void bn_conf_errors_add(bn_conf_errors_t *errs, const char *fmt, ...)
 /* The control socket path of the config at path (malloc'd), even when the
  * file has errors; NULL when memory runs out. */
 char *bn_conf_control_socket(const char *path);
+/*
+ * What the commands that read files beside the pid file need of the config
+ * at path, found as bn_conf_control_socket() finds the socket (even when
+ * the file has errors): the pid file (malloc'd) and config_history.  NULL
+ * when memory runs out.
+ */
+char *bn_conf_pid_file(const char *path, unsigned *config_history);
 
 /* websocket.drain_timeout is at most this (7 days). */
 #define BN_WS_DRAIN_MAX (7ULL * 24 * 3600 * 1000)

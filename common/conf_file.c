@@ -6,6 +6,8 @@
  */
 #include "conf_load.h"
 
+#include <openssl/evp.h>
+
 #include <libgen.h>
 #include <limits.h>
 
@@ -28,6 +30,7 @@ load_root(bn_conf_loader_t *ld, config_setting_t *root)
         "busy_poll",
         "max_draining_generations",
         "debug_dumpable",
+        "config_history",
         "log",
         "limits",
         "status",
@@ -149,14 +152,74 @@ parse_error(bn_conf_loader_t *ld, config_t *cfg, char *line, size_t len)
     }
 }
 
-bn_conf_t *
-bn_conf_load(const char *path, bn_conf_errors_t *errs)
+/*
+ * The parsed tree as libconfig writes it, and its SHA-256: the config as it
+ * loaded, whatever its @includes, comments and layout were.  *text is
+ * malloc'd.
+ */
+static int
+tree_text(config_t *cfg, char **text, size_t *len, unsigned char *sha256)
+{
+    FILE *f;
+
+    *text = NULL;
+    *len = 0;
+    f = open_memstream(text, len);
+    if (f == NULL) {
+        return BN_ERROR;
+    }
+    config_write(cfg, f);
+    if (fclose(f) != 0
+        || EVP_Digest(*text, *len, sha256, NULL, EVP_sha256(), NULL) != 1) {
+        free(*text);
+        *text = NULL;
+        return BN_ERROR;
+    }
+    return BN_OK;
+}
+
+
+/*
+ * The names of settings that would hold a secret written in the file
+ * itself.  None does today: every secret is read from a file whose path is
+ * the setting (password_file, secret_file, users, keys), and the dump
+ * shows the path, never what the file holds.  A setting that ever takes a
+ * secret inline is named here, and the dump writes it as "<hidden>"
+ * (which still loads: a string) unless asked for secrets.
+ */
+static const char *const secret_names[] = { "password", "secret", "token", NULL };
+
+static void
+hide_secrets(config_setting_t *g)
+{
+    int n = config_setting_length(g);
+
+    for (int i = 0; i < n; i++) {
+        config_setting_t *s = config_setting_get_elem(g, (unsigned) i);
+        const char *name = config_setting_name(s);
+
+        if (config_setting_is_aggregate(s)) {
+            hide_secrets(s);
+            continue;
+        }
+        for (size_t k = 0; name != NULL && secret_names[k] != NULL; k++) {
+            if (strcmp(name, secret_names[k]) == 0 && config_setting_type(s) == CONFIG_TYPE_STRING) {
+                config_setting_set_string(s, "<hidden>");
+            }
+        }
+    }
+}
+
+static bn_conf_t *
+load(const char *path, const char *from, bn_conf_errors_t *errs, FILE *dump, bool secrets)
 {
     config_t cfg;
     bn_conf_t *c;
     bn_pool_t *pool;
     bn_conf_loader_t ld;
-    char line[1400], resolved[PATH_MAX], *dir;
+    char line[1400], resolved[PATH_MAX], *dir, *text;
+    const char *read_path;
+    size_t text_len;
 
     pool = bn_pool_create(16384);
     if (pool == NULL) {
@@ -177,13 +240,14 @@ bn_conf_load(const char *path, bn_conf_errors_t *errs)
         return NULL;
     }
     c->file = bn_pstrdup(pool, resolved);
+    read_path = from != NULL ? bn_pstrdup(pool, from) : c->file;
 
     config_init(&cfg);
-    dir = bn_pstrdup(pool, resolved);
+    dir = bn_pstrdup(pool, read_path);
     config_set_include_dir(&cfg, dirname(dir));
-    if (config_read_file(&cfg, c->file) != CONFIG_TRUE) {
+    if (config_read_file(&cfg, read_path) != CONFIG_TRUE) {
         if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO && config_error_file(&cfg) == NULL) {
-            snprintf(line, sizeof(line), "%s: cannot read: %s", c->file, strerror(errno));
+            snprintf(line, sizeof(line), "%s: cannot read: %s", read_path, strerror(errno));
         } else {
             ld.conf = c;
             parse_error(&ld, &cfg, line, sizeof(line));
@@ -193,15 +257,82 @@ bn_conf_load(const char *path, bn_conf_errors_t *errs)
         bn_pool_destroy(pool);
         return NULL;
     }
+    if (tree_text(&cfg, &text, &text_len, c->sha256) != BN_OK
+        || (c->text = bn_palloc(pool, text_len + 1)) == NULL) {
+        free(text);
+        bn_conf_errors_add(errs, "%s: out of memory", c->file);
+        config_destroy(&cfg);
+        bn_pool_destroy(pool);
+        return NULL;
+    }
+    memcpy((char *) c->text, text, text_len + 1);
+    c->text_len = text_len;
+    free(text);
 
     ld.conf = c;
     ld.errs = errs;
     ld.nerrs_at_start = errs->n;
+    ld.dump = dump != NULL;
     load_root(&ld, config_root_setting(&cfg));
+    if (dump != NULL && errs->n == ld.nerrs_at_start) {
+        if (!secrets) {
+            hide_secrets(config_root_setting(&cfg));
+        }
+        config_write(&cfg, dump);
+    }
     config_destroy(&cfg);
     if (errs->n != ld.nerrs_at_start) {
         bn_conf_free(c); /* the TLS contexts made before the error too */
         return NULL;
     }
     return c;
+}
+
+bn_conf_t *
+bn_conf_load(const char *path, bn_conf_errors_t *errs)
+{
+    return load(path, NULL, errs, NULL, false);
+}
+
+bn_conf_t *
+bn_conf_load_from(const char *path, const char *from, bn_conf_errors_t *errs)
+{
+    return load(path, from, errs, NULL, false);
+}
+
+int
+bn_conf_hash_file(const char *path, unsigned char *sha256)
+{
+    config_t cfg;
+    char resolved[PATH_MAX], dir[PATH_MAX], *text;
+    size_t len;
+    int rc = BN_ERROR;
+
+    if (realpath(path, resolved) == NULL) {
+        return BN_ERROR;
+    }
+    config_init(&cfg);
+    snprintf(dir, sizeof(dir), "%s", resolved);
+    config_set_include_dir(&cfg, dirname(dir)); /* it copies the name */
+    if (config_read_file(&cfg, resolved) == CONFIG_TRUE
+        && tree_text(&cfg, &text, &len, sha256) == BN_OK) {
+        free(text);
+        rc = BN_OK;
+    }
+    config_destroy(&cfg);
+    return rc;
+}
+
+void
+bn_conf_hash_hex(const unsigned char *sha256, char *out)
+{
+    for (size_t i = 0; i < BN_CONF_HASH_LEN; i++) {
+        snprintf(out + 2 * i, 3, "%02x", sha256[i]);
+    }
+}
+
+bn_conf_t *
+bn_conf_dump(const char *path, bn_conf_errors_t *errs, FILE *out, bool secrets)
+{
+    return load(path, NULL, errs, out, secrets);
 }

@@ -23,7 +23,7 @@ bn_conf_load_limits(bn_conf_loader_t *ld, const config_setting_t *root)
         NULL,
     };
     bn_conf_limits_t *l = &ld->conf->limits;
-    config_setting_t *g = bn_conf_want_group(ld, root, "limits");
+    config_setting_t *g = bn_conf_section(ld, (config_setting_t *) root, "limits");
 
     if (g != NULL) {
         bn_conf_check_known(ld, g, keys);

@@ -22,6 +22,7 @@ typedef struct {
     bn_conf_t *conf;
     bn_conf_errors_t *errs;
     size_t nerrs_at_start;
+    bool dump; /* `bouncer dump`: the getters write the defaults they take into the tree */
 } bn_conf_loader_t;
 
 /* ---- conf_schema.c: errors, schema checks, typed getters ------------------ */
@@ -45,6 +46,20 @@ void bn_conf_not_yet(bn_conf_loader_t *ld, const config_setting_t *g, const char
 /* A group { ... }; NULL when absent or of another type. */
 config_setting_t *bn_conf_want_group(bn_conf_loader_t *ld, const config_setting_t *g,
                                      const char *name);
+/*
+ * A section whose absence means all its defaults (limits, log): the group,
+ * or when dumping (ld->dump) an empty one added for the defaults read in it
+ * to be written into; NULL when absent otherwise, or of another type.
+ */
+config_setting_t *bn_conf_section(bn_conf_loader_t *ld, config_setting_t *g, const char *name);
+/* For a setting read without a typed getter: when dumping and g has no
+ * name, the default in force written as text. */
+void bn_conf_note_default(bn_conf_loader_t *ld, const config_setting_t *g, const char *name,
+                          const char *text);
+/* When dumping: the default written for g's name becomes v, the value a
+ * setting left out takes from elsewhere (a route's from its block's). */
+void bn_conf_set_default_bool(bn_conf_loader_t *ld, const config_setting_t *g, const char *name,
+                              bool v);
 /* A list ( ... ) or array [ ... ]; NULL when absent or of another type. */
 config_setting_t *bn_conf_want_list(bn_conf_loader_t *ld, const config_setting_t *g,
                                     const char *name);

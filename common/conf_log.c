@@ -45,7 +45,7 @@ bn_conf_load_log(bn_conf_loader_t *ld, const config_setting_t *root)
     static const char *const error_keys[] = { "path", "level", NULL };
     static const char *const access_keys[] = { "path", "format", NULL };
     bn_conf_t *c = ld->conf;
-    config_setting_t *log = bn_conf_want_group(ld, root, "log"), *e = NULL, *a = NULL, *lv;
+    config_setting_t *log = bn_conf_section(ld, (config_setting_t *) root, "log"), *e = NULL, *a = NULL, *lv;
     const char *level;
 
     c->error_log = BN_LOG_PATH "/error.log";
@@ -58,7 +58,7 @@ bn_conf_load_log(bn_conf_loader_t *ld, const config_setting_t *root)
         return;
     }
     bn_conf_check_known(ld, log, log_keys);
-    if ((e = bn_conf_want_group(ld, log, "error")) != NULL) {
+    if ((e = bn_conf_section(ld, log, "error")) != NULL) {
         bn_conf_check_known(ld, e, error_keys);
         c->error_log = bn_conf_abs_path(ld, bn_conf_get_string(ld, e, "path", c->error_log));
         level = bn_conf_get_string(ld, e, "level", "notice");
@@ -72,7 +72,7 @@ bn_conf_load_log(bn_conf_loader_t *ld, const config_setting_t *root)
             c->error_log_level = BN_LOG_NOTICE;
         }
     }
-    if ((a = bn_conf_want_group(ld, log, "access")) != NULL) {
+    if ((a = bn_conf_section(ld, log, "access")) != NULL) {
         bn_conf_check_known(ld, a, access_keys);
         c->access_log = bn_conf_abs_path(ld, bn_conf_get_string(ld, a, "path", c->access_log));
         load_access_format(ld, a);

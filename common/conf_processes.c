@@ -32,6 +32,7 @@ bn_conf_load_processes(bn_conf_loader_t *ld, const config_setting_t *root)
     c->daemon = bn_conf_get_bool(ld, root, "daemon", true);
     ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     c->workers = ncpu > 0 ? (unsigned) ncpu : 1;
+    bn_conf_note_default(ld, root, "workers", "auto");
     if (w != NULL) {
         if (config_setting_type(w) == CONFIG_TYPE_STRING
             && strcmp(config_setting_get_string(w), "auto") == 0) {
@@ -76,33 +77,39 @@ bn_conf_load_processes(bn_conf_loader_t *ld, const config_setting_t *root)
     c->busy_poll = bn_conf_get_usec(ld, root, "busy_poll", "20us", 10000);
     c->max_draining_generations = bn_conf_get_uint(ld, root, "max_draining_generations", 4, 1, 64);
     c->debug_dumpable = bn_conf_get_bool(ld, root, "debug_dumpable", false);
+    c->config_history = bn_conf_get_uint(ld, root, "config_history", 10, 0, 1000);
 }
 
 /*
- * Finds the control socket of the master that runs path, even when path no
- * longer loads: `bouncer reload` must reach the master to hear why a new
- * config is rejected.  A file that does not even parse is scanned for the
- * two settings as text.
+ * Finds the pid file, the control socket and config_history of the config
+ * at path, even when path no longer loads: `bouncer reload` must reach the
+ * master to hear why a new config is rejected.  A file that does not even
+ * parse is scanned for the settings as text.  *pid_out and *sock_out are
+ * malloc'd (NULL when memory runs out).
  */
-char *
-bn_conf_control_socket(const char *path)
+static void
+find_settings(const char *path, char **pid_out, char **sock_out, unsigned *history)
 {
     bn_conf_t c;
     bn_conf_loader_t ld;
     bn_conf_errors_t errs = { 0 };
     config_t cfg;
     const char *pid = NULL, *sock = NULL, *v;
-    char resolved[PATH_MAX], *dir, *r = NULL;
+    char resolved[PATH_MAX], *dir;
     char pidbuf[PATH_MAX], sockbuf[PATH_MAX], line[PATH_MAX + 64];
+    unsigned n;
+    int iv;
     FILE *f;
 
+    *pid_out = *sock_out = NULL;
+    *history = 10;
     memset(&c, 0, sizeof(c));
     if (realpath(path, resolved) == NULL) {
         snprintf(resolved, sizeof(resolved), "%s", path);
     }
     c.pool = bn_pool_create(4096);
     if (c.pool == NULL) {
-        return NULL;
+        return;
     }
     c.file = resolved;
     ld.conf = &c;
@@ -117,12 +124,17 @@ bn_conf_control_socket(const char *path)
         if (config_lookup_string(&cfg, "control_socket", &v) == CONFIG_TRUE) {
             sock = bn_pstrdup(c.pool, v);
         }
+        if (config_lookup_int(&cfg, "config_history", &iv) == CONFIG_TRUE && iv >= 0) {
+            *history = (unsigned) iv;
+        }
     } else if ((f = fopen(resolved, "r")) != NULL) {
         while (fgets(line, sizeof(line), f) != NULL) {
             if (sscanf(line, " pid_file = \"%4095[^\"]\"", pidbuf) == 1) {
                 pid = pidbuf;
             } else if (sscanf(line, " control_socket = \"%4095[^\"]\"", sockbuf) == 1) {
                 sock = sockbuf;
+            } else if (sscanf(line, " config_history = %u", &n) == 1) {
+                *history = n;
             }
         }
         fclose(f);
@@ -130,10 +142,33 @@ bn_conf_control_socket(const char *path)
     config_destroy(&cfg);
     pid = bn_conf_abs_path(&ld, pid ? pid : BN_PID_PATH);
     sock = sock ? bn_conf_abs_path(&ld, sock) : default_control_socket(c.pool, pid);
+    if (pid != NULL) {
+        *pid_out = strdup(pid);
+    }
     if (sock != NULL) {
-        r = strdup(sock);
+        *sock_out = strdup(sock);
     }
     bn_pool_destroy(c.pool);
     bn_conf_errors_free(&errs);
-    return r;
+}
+
+char *
+bn_conf_control_socket(const char *path)
+{
+    char *pid, *sock;
+    unsigned history;
+
+    find_settings(path, &pid, &sock, &history);
+    free(pid);
+    return sock;
+}
+
+char *
+bn_conf_pid_file(const char *path, unsigned *config_history)
+{
+    char *pid, *sock;
+
+    find_settings(path, &pid, &sock, config_history);
+    free(sock);
+    return pid;
 }

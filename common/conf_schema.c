@@ -12,11 +12,78 @@
 #include <libgen.h>
 #include <unistd.h>
 
+/*
+ * `bouncer dump` (bn_conf_dump()) loads with ld->dump set: then each typed
+ * getter that takes its default writes that default into the group it read,
+ * and bn_conf_section() adds the sections that are absent, so that the tree
+ * written out at the end holds every setting read, with the value in force.
+ * What the getters add is marked with this hook and stays invisible to
+ * bn_conf_member(): the loader sees the file as written, and a test of
+ * whether a setting is present (a route inheriting its block's) still says
+ * what it said.  Since every setting is read through a getter, a new one
+ * shows in the dump with no more code.
+ */
+static char added_default;
+
 /* libconfig's lookup, but a missing group simply has no members. */
 config_setting_t *
 bn_conf_member(const config_setting_t *g, const char *name)
 {
-    return g != NULL ? config_setting_get_member(g, name) : NULL;
+    config_setting_t *s = g != NULL ? config_setting_get_member(g, name) : NULL;
+
+    return s != NULL && config_setting_get_hook(s) == &added_default ? NULL : s;
+}
+
+/* A new member of g for the dump, marked as a default; NULL when not dumping. */
+static config_setting_t *
+add_default(bn_conf_loader_t *ld, const config_setting_t *g, const char *name, int type)
+{
+    config_setting_t *s;
+
+    if (!ld->dump || g == NULL || config_setting_type(g) != CONFIG_TYPE_GROUP
+        || config_setting_get_member(g, name) != NULL) {
+        return NULL;
+    }
+    s = config_setting_add((config_setting_t *) g, name, type);
+    if (s != NULL) {
+        config_setting_set_hook(s, &added_default);
+    }
+    return s;
+}
+
+void
+bn_conf_note_default(bn_conf_loader_t *ld, const config_setting_t *g, const char *name,
+                     const char *text)
+{
+    config_setting_t *s = bn_conf_member(g, name) == NULL && text != NULL
+                              ? add_default(ld, g, name, CONFIG_TYPE_STRING)
+                              : NULL;
+
+    if (s != NULL) {
+        config_setting_set_string(s, text);
+    }
+}
+
+void
+bn_conf_set_default_bool(bn_conf_loader_t *ld, const config_setting_t *g, const char *name, bool v)
+{
+    config_setting_t *s = g != NULL ? config_setting_get_member(g, name) : NULL;
+
+    if (s != NULL && config_setting_get_hook(s) == &added_default
+        && config_setting_type(s) == CONFIG_TYPE_BOOL) {
+        config_setting_set_bool(s, v);
+    }
+}
+
+config_setting_t *
+bn_conf_section(bn_conf_loader_t *ld, config_setting_t *g, const char *name)
+{
+    config_setting_t *s = bn_conf_want_group(ld, g, name);
+
+    if (s == NULL && bn_conf_member(g, name) == NULL) {
+        s = add_default(ld, g, name, CONFIG_TYPE_GROUP);
+    }
+    return s;
 }
 
 /* ---- errors --------------------------------------------------------------- */
@@ -154,6 +221,9 @@ bn_conf_get_bool(bn_conf_loader_t *ld, const config_setting_t *g, const char *na
     config_setting_t *s = bn_conf_member(g, name);
 
     if (s == NULL) {
+        if ((s = add_default(ld, g, name, CONFIG_TYPE_BOOL)) != NULL) {
+            config_setting_set_bool(s, def);
+        }
         return def;
     }
     if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
@@ -177,6 +247,10 @@ bn_conf_get_uint(bn_conf_loader_t *ld, const config_setting_t *g, const char *na
     long long v;
 
     if (s == NULL) {
+        if ((s = add_default(ld, g, name, def > INT32_MAX ? CONFIG_TYPE_INT64 : CONFIG_TYPE_INT))
+            != NULL) {
+            config_setting_set_int64(s, def);
+        }
         return def;
     }
     if (!bn_conf_is_int(s)) {
@@ -198,6 +272,7 @@ bn_conf_get_string(bn_conf_loader_t *ld, const config_setting_t *g, const char *
     config_setting_t *s = bn_conf_member(g, name);
 
     if (s == NULL) {
+        bn_conf_note_default(ld, g, name, def);
         return def;
     }
     if (config_setting_type(s) != CONFIG_TYPE_STRING) {
@@ -225,6 +300,9 @@ bn_conf_get_size(bn_conf_loader_t *ld, const config_setting_t *g, const char *na
     }
     if (s == NULL) {
         bn_parse_size(def, &v);
+        if (bn_conf_member(g, name) == NULL) {
+            bn_conf_note_default(ld, g, name, def);
+        }
     }
     return v;
 }
@@ -250,6 +328,9 @@ bn_conf_get_duration(bn_conf_loader_t *ld, const config_setting_t *g, const char
     }
     if (s == NULL) {
         bn_parse_duration(def, &v);
+        if (bn_conf_member(g, name) == NULL) {
+            bn_conf_note_default(ld, g, name, def);
+        }
     }
     return v;
 }
@@ -275,6 +356,9 @@ bn_conf_get_usec(bn_conf_loader_t *ld, const config_setting_t *g, const char *na
     }
     if (s == NULL) {
         bn_parse_usec(def, &v);
+        if (bn_conf_member(g, name) == NULL) {
+            bn_conf_note_default(ld, g, name, def);
+        }
     }
     return v;
 }
@@ -289,6 +373,7 @@ bn_conf_get_enum(bn_conf_loader_t *ld, const config_setting_t *g, const char *na
     bn_line_t l;
 
     if (s == NULL) {
+        bn_conf_note_default(ld, g, name, def >= 0 ? choices[def] : NULL);
         return def;
     }
     if (config_setting_type(s) == CONFIG_TYPE_STRING) {

@@ -263,6 +263,8 @@ bn_conf_load_server(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_server_t 
         }
         if (bn_conf_member(rs, "strip_credentials") == NULL) {
             srv->routes[i].strip_credentials = srv->strip_credentials;
+            /* The dump writes what the route inherits, not the getter's default. */
+            bn_conf_set_default_bool(ld, rs, "strip_credentials", srv->strip_credentials);
         }
         if (bn_conf_member(rs, "rate_limit") == NULL) {
             srv->routes[i].rate_limits = srv->rate_limits;

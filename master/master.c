@@ -11,6 +11,7 @@
 #include "process.h"
 #include "notify.h"
 #include "helper.h"
+#include "history.h"
 #include "../common/heritage.h"
 #include "../common/clock.h"
 #include "../common/auth_cache.h"
@@ -691,6 +692,7 @@ schedule_ticket_rotation(void)
 
 /* Writes one answer line to a control client. */
 static void answer(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void config_status(int fd);
 
 static void
 answer(int fd, const char *fmt, ...)
@@ -716,13 +718,30 @@ answer(int fd, const char *fmt, ...)
 }
 
 /*
+ * Keeps the config that now serves in the history and as last-good.  The
+ * config serves whatever happens here: a failure is said, not undone.
+ */
+static void
+save_history(unsigned rollback_of, int reply_fd)
+{
+    char err[1024];
+
+    if (bn_history_save(conf, rollback_of, w_uid, w_gid, w_drop, err, sizeof(err)) != BN_OK) {
+        bn_log_error(BN_LOG_WARN, NULL, 0, "the config that loaded is not kept in the history: %s",
+                     err);
+        answer(reply_fd, "| warning: the config that loaded is not kept in the history: %s", err);
+    }
+}
+
+/*
  * Reload: everything that can fail is done first (parse, bind new
  * listeners, open logs).  On any failure the old generation keeps serving
  * and nothing changes.  Then the new generation starts and the old one is
- * told to drain.
+ * told to drain.  from: a history entry's loaded.conf to read instead of
+ * the file (a rollback of entry rollback_of), whose caller answers "ok".
  */
 static int
-reload(int reply_fd)
+reload(int reply_fd, const char *from, unsigned rollback_of)
 {
     bn_conf_errors_t errs = { 0 };
     bn_conf_t *nc;
@@ -737,10 +756,17 @@ reload(int reply_fd)
         answer(reply_fd, "error not reloading: bouncer is shutting down");
         return BN_ERROR;
     }
-    bn_log_error(BN_LOG_NOTICE, NULL, 0, "reloading configuration \"%s\"", conf->file);
+    if (from != NULL) {
+        bn_log_error(BN_LOG_NOTICE, NULL, 0,
+                     "rolling back to the configuration of history entry %u (\"%s\")",
+                     rollback_of, from);
+    } else {
+        bn_log_error(BN_LOG_NOTICE, NULL, 0, "reloading configuration \"%s\"", conf->file);
+    }
     bn_notify("RELOADING=1\nMONOTONIC_USEC=%" PRIu64 "\nSTATUS=reloading \"%s\"",
-              bn_notify_monotonic_usec(), conf->file);
-    nc = bn_conf_load(conf->file, &errs);
+              bn_notify_monotonic_usec(), from != NULL ? from : conf->file);
+    nc = from != NULL ? bn_conf_load_from(conf->file, from, &errs)
+                      : bn_conf_load(conf->file, &errs);
     if (nc == NULL) {
         goto failed;
     }
@@ -801,14 +827,19 @@ reload(int reply_fd)
     slots = calloc(conf->workers + 1, sizeof(slot_t));
     spawn_generation();
     limit_draining();
-    bn_save_last_good(conf);
+    save_history(rollback_of, reply_fd);
     conf->loaded_at = time(NULL);
     bn_metric_add(conf->metrics_global, BN_MV_RELOADS_OK, 1);
     publish_config();
     publish_procs();
     bn_log_error(BN_LOG_NOTICE, NULL, 0, "reloaded: generation %u", generation);
     bn_notify("READY=1\nSTATUS=serving: generation %u, %u workers", generation, conf->workers);
-    answer(reply_fd, "ok reloaded: generation %u, %u workers", generation, conf->workers);
+    if (from != NULL) {
+        answer(reply_fd, "| rolled back to history entry %u: generation %u, %u workers",
+               rollback_of, generation, conf->workers);
+    } else {
+        answer(reply_fd, "ok reloaded: generation %u, %u workers", generation, conf->workers);
+    }
     return BN_OK;
 
 failed:
@@ -817,10 +848,12 @@ failed:
         answer(reply_fd, "%s", errs.lines[i]);
     }
     bn_metric_add(conf->metrics_global, BN_MV_RELOADS_FAILED, 1);
-    bn_log_error(BN_LOG_ERR, NULL, 0, "reload failed; the running configuration is unchanged");
+    bn_log_error(BN_LOG_ERR, NULL, 0, "%s failed; the running configuration is unchanged",
+                 from != NULL ? "rollback" : "reload");
     bn_notify("READY=1\nSTATUS=serving: generation %u, %u workers (the last reload failed)",
               generation, conf->workers);
-    answer(reply_fd, "error reload failed; the running configuration is unchanged");
+    answer(reply_fd, "error %s failed; the running configuration is unchanged",
+           from != NULL ? "rollback" : "reload");
     bn_conf_errors_free(&errs);
     bn_conf_free(nc);
     return BN_ERROR;
@@ -1031,6 +1064,7 @@ status_answer(int fd)
     answer(fd, "| uptime: %lds", (long) (time(NULL) - started_at));
     answer(fd, "| workers: %s", pids);
     answer(fd, "| config: %s", conf->file);
+    config_status(fd);
     traffic_summary(fd);
     for (size_t i = 0; i < conf->ncache_zones; i++) {
         bn_cache_zone_t *z = conf->cache_zones[i].zone;
@@ -1080,6 +1114,124 @@ purge_answer(int fd, const char *args)
     }
 }
 
+/* `bouncer rollback`, `history` and `check` ask which config runs. */
+static void
+config_answer(int fd)
+{
+    char hex[2 * BN_CONF_HASH_LEN + 1];
+    unsigned of, seq = bn_history_running(&of);
+
+    bn_conf_hash_hex(conf->sha256, hex);
+    answer(fd, "| file %s", conf->file);
+    answer(fd, "| sha256 %s", hex);
+    answer(fd, "| entry %u", seq);
+    answer(fd, "| rollback_of %u", of);
+    answer(fd, "| config_history %u", conf->config_history);
+    answer(fd, "ok");
+}
+
+/*
+ * What status says of the config: the history entry running, and whether
+ * the file still holds that config (hashed as it loads, so an edit of its
+ * comments alone is no difference).
+ */
+static void
+config_status(int fd)
+{
+    unsigned char sha[BN_CONF_HASH_LEN];
+    unsigned of, seq = bn_history_running(&of);
+    bool parses = bn_conf_hash_file(conf->file, sha) == BN_OK;
+    bool same = parses && memcmp(sha, conf->sha256, sizeof(sha)) == 0;
+
+    if (seq != 0 && of != 0) {
+        answer(fd, "| config running: history entry %u, a rollback to entry %u%s", seq, of,
+               same ? " (the same as the file)" : "");
+    } else if (seq != 0) {
+        answer(fd, "| config running: history entry %u", seq);
+    }
+    if (!parses) {
+        answer(fd, "| config file: it differs from the running config: it does not parse now "
+                   "(`bouncer check` says why)");
+    } else if (!same && of != 0) {
+        answer(fd, "| config file: it differs from the running config (the rollback did not write "
+                   "it): `bouncer reload` loads the file, `bouncer rollback --write 0` writes the "
+                   "running config to it");
+    } else if (!same) {
+        answer(fd, "| config file: it differs from the running config (changed since it loaded): "
+                   "`bouncer reload` loads it");
+    }
+}
+
+/* "rollback N" or "rollback N write": see bn_history_number(). */
+static void
+rollback_answer(int fd, const char *args)
+{
+    char *end, from[PATH_MAX], err[512];
+    unsigned long n = strtoul(args, &end, 10);
+    bool write_back = strcmp(end, " write") == 0;
+    const bn_history_entry_t *e = NULL;
+    unsigned of, running = bn_history_running(&of);
+    bn_history_t h;
+    char *dir;
+    int most = 0;
+
+    if (args[0] < '0' || args[0] > '9' || (*end != '\0' && !write_back) || n > 1000000) {
+        answer(fd, "error rollback: expected the number of configs to go back (1, 2, ...)");
+        return;
+    }
+    if (conf->config_history == 0) {
+        answer(fd, "error config_history = 0 in the running config: no history is kept, so "
+                   "there is nothing to roll back to (bouncer.conf.last-good is the config "
+                   "that loaded last)");
+        return;
+    }
+    if (n == 0 && !write_back) {
+        answer(fd, "error rollback 0 is the running config: `bouncer rollback --write 0` "
+                   "writes it to the config file");
+        return;
+    }
+    dir = bn_history_dir(conf->pid_file);
+    if (dir == NULL) {
+        answer(fd, "error out of memory");
+        return;
+    }
+    if (bn_history_read(dir, &h, err, sizeof(err)) != BN_OK) {
+        answer(fd, "error %s", err);
+        bn_history_free(&h);
+        return;
+    }
+    for (size_t i = 0; i < h.n; i++) {
+        int k = bn_history_number(&h, running, i);
+        most = BN_MAX(most, k);
+        if (k == (int) n && (n > 0 || running != 0)) {
+            e = &h.entries[i];
+        }
+    }
+    if (e == NULL && n == 0) {
+        answer(fd, "error the running config is not in the history (see the error log)");
+    } else if (e == NULL && most == 0) {
+        answer(fd, "error there is no config before the running one in the history "
+                   "(`bouncer history` lists it)");
+    } else if (e == NULL) {
+        answer(fd,
+               "error rollback %lu: there %s only %d config%s before the running one in the "
+               "history (`bouncer history` lists them)",
+               n, most == 1 ? "is" : "are", most, most == 1 ? "" : "s");
+    } else if (strcmp(e->file, conf->file) != 0) {
+        answer(fd, "error history entry %u was loaded as \"%s\", not as the running \"%s\"", e->seq,
+               e->file, conf->file);
+    } else if (n > 0
+               && (snprintf(from, sizeof(from), "%s/%06u/loaded.conf", h.dir, e->seq),
+                   reload(fd, from, e->seq) != BN_OK)) {
+        /* reload() said why. */
+    } else if (write_back && bn_history_write_back(&h, e, answer, fd) != BN_OK) {
+        /* bn_history_write_back() said why. */
+    } else {
+        answer(fd, "ok");
+    }
+    bn_history_free(&h);
+}
+
 static void
 control_client(void)
 {
@@ -1102,7 +1254,11 @@ control_client(void)
     cmd[strcspn(cmd, "\r\n")] = '\0';
     client_fd = fd; /* workers forked while answering must not hold it */
     if (strcmp(cmd, "reload") == 0) {
-        reload(fd);
+        reload(fd, NULL, 0);
+    } else if (strncmp(cmd, "rollback ", 9) == 0) {
+        rollback_answer(fd, cmd + 9);
+    } else if (strcmp(cmd, "config") == 0) {
+        config_answer(fd);
     } else if (strcmp(cmd, "reopen") == 0) {
         reopen_logs();
         answer(fd, "ok");
@@ -1138,7 +1294,7 @@ handle_signal(void)
     while (read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
         switch (si.ssi_signo) {
         case SIGHUP:
-            reload(-1);
+            reload(-1, NULL, 0);
             break;
         case SIGQUIT:
             begin_stop(true);
@@ -1336,7 +1492,7 @@ bn_master_start(const char *conf_path, bool foreground)
     publish_config();
     slots = calloc(conf->workers + 1, sizeof(slot_t));
     spawn_generation();
-    bn_save_last_good(conf);
+    save_history(0, -1);
     bn_log_error(BN_LOG_NOTICE, NULL, 0, "bouncer %s started: pid %d, %u workers", BN_VERSION,
                  (int) getpid(), conf->workers);
     bn_notify("READY=1\nMAINPID=%d\nSTATUS=serving: generation %u, %u workers", (int) getpid(),

@@ -392,40 +392,6 @@ bn_open_logs(bn_conf_t *conf, uid_t uid, gid_t gid, bool chown_them, int *error_
     return BN_OK;
 }
 
-/* Keeps the config that loaded beside the pid file, for the operator. */
-void
-bn_save_last_good(bn_conf_t *conf)
-{
-    char dst[4096], *copy, buf[65536];
-    int in, out;
-    ssize_t n;
-
-    copy = strdup(conf->pid_file);
-    if (copy == NULL) {
-        return;
-    }
-    snprintf(dst, sizeof(dst), "%s/bouncer.conf.last-good", dirname(copy));
-    free(copy);
-    in = open(conf->file, O_RDONLY | O_CLOEXEC);
-    if (in == -1) {
-        return;
-    }
-    out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (out == -1) {
-        bn_log_error(BN_LOG_WARN, NULL, errno, "cannot write \"%s\"", dst);
-        close(in);
-        return;
-    }
-    while ((n = read(in, buf, sizeof(buf))) > 0) {
-        if (write(out, buf, (size_t) n) != n) {
-            bn_log_error(BN_LOG_WARN, NULL, errno, "cannot write \"%s\"", dst);
-            break;
-        }
-    }
-    close(in);
-    close(out);
-}
-
 /*
  * The key of sticky cookies, beside the pid file: kept there so a restart
  * does not move every pinned client.  Made on first start (root-only file).

@@ -31,7 +31,6 @@ int bn_path_safe_from_workers(const char *path, const char *user, uid_t uid, gid
                               char *err, size_t errlen);
 /* strerror(), but ELOOP from an O_NOFOLLOW open says a link was refused. */
 const char *bn_nofollow_strerror(int err);
-void bn_save_last_good(bn_conf_t *conf);
 void bn_load_secret(bn_conf_t *conf, unsigned char *key, size_t len);
 
 #endif

@@ -570,39 +570,55 @@ add_validators(bn_request_t *r)
     }
 }
 
-static int
-request_lookup(bn_request_t *r)
+int
+bn_cache_request_key(bn_request_t *r, bool *no_cache, const char **why)
 {
     const bn_conf_cache_t *cc = &r->route->cache;
     const char *rcc = bn_http_header(r, "cache-control");
     const char *pragma = bn_http_header(r, "pragma");
-    bn_cache_meta_t m;
-    char *key;
-    bool get = strcmp(r->method, "GET") == 0, found, no_cache;
+    const char *dummy;
+    char *key = bn_var_expand(r, &cc->key);
 
-    r->cache.fd = -1;
-    r->cache_status = "BYPASS";
-    key = bn_var_expand(r, &cc->key);
-    if (!r->req_pipe.in_done || bn_worker_quitting
-        || r->client->nrequests >= bn_heritage.conf->limits.keepalive_requests) {
-        r->keepalive = false; /* as for any response bouncer makes itself */
-    }
+    why = why != NULL ? why : &dummy;
+    *no_cache = false;
     if (key == NULL) {
+        *why = "out of memory for the key";
         return BN_DECLINED;
     }
     r->cache.key_text = key;
     bn_cache_key(key, strlen(key), r->cache.key);
-    if (!get && !r->head_method) {
-        return BN_DECLINED; /* unsafe methods invalidate, once answered */
+    if (strcmp(r->method, "GET") != 0 && !r->head_method) {
+        *why = "the method is not GET or HEAD (an unsafe one invalidates the key once answered)";
+        return BN_DECLINED;
     }
     if (rcc != NULL && cc_has(rcc, "no-store", NULL, NULL)) {
+        *why = "the request's Cache-Control has no-store";
+        return BN_DECLINED;
+    }
+    *no_cache = (rcc != NULL && cc_has(rcc, "no-cache", NULL, NULL))
+                || (rcc == NULL && pragma != NULL && strcasecmp(pragma, "no-cache") == 0);
+    *why = r->head_method ? "a HEAD is answered from a stored GET, never stored" : NULL;
+    return BN_OK;
+}
+
+static int
+request_lookup(bn_request_t *r)
+{
+    bn_cache_meta_t m;
+    bool get = strcmp(r->method, "GET") == 0, found, no_cache;
+
+    r->cache.fd = -1;
+    r->cache_status = "BYPASS";
+    if (!r->req_pipe.in_done || bn_worker_quitting
+        || r->client->nrequests >= bn_heritage.conf->limits.keepalive_requests) {
+        r->keepalive = false; /* as for any response bouncer makes itself */
+    }
+    if (bn_cache_request_key(r, &no_cache, NULL) != BN_OK) {
         return BN_DECLINED;
     }
     r->cache.lookup = get; /* a HEAD is answered from a stored GET, never stored */
     memcpy(r->cache.base, r->cache.key, sizeof(r->cache.base));
     found = find_entry(r, &m);
-    no_cache = (rcc != NULL && cc_has(rcc, "no-cache", NULL, NULL))
-               || (rcc == NULL && pragma != NULL && strcasecmp(pragma, "no-cache") == 0);
     if (found && !no_cache && m.expires > (int64_t) bn_current_sec && serve_hot(r, &m) == BN_DONE) {
         return BN_DONE;
     }

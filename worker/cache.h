@@ -22,6 +22,15 @@ int bn_cache_send(bn_request_t *r);
  * waiter that ends leaves the waiting list). */
 void bn_cache_finish(bn_request_t *r, bool complete);
 
+/*
+ * r's cache key (r->cache.key_text, and its hash in r->cache.key) on its
+ * route, which caches, and whether the request may be answered from the
+ * cache: BN_OK, with *no_cache when the client asks for the origin's word
+ * (the entry is revalidated); BN_DECLINED when it bypasses the cache, *why
+ * saying why (why may be NULL).
+ */
+int bn_cache_request_key(bn_request_t *r, bool *no_cache, const char **why);
+
 /* The phase handlers, each in the file of what it does. */
 int bn_cache_phase(bn_request_t *r);
 

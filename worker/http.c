@@ -654,21 +654,16 @@ request_pool_put(bn_pool_t *pool)
 static const bn_request_ops_t client_ops = { request_run, upstream_failed,
                                              respond, finish_closing };
 
-static bn_request_t *
-new_request(bn_client_t *c)
+/*
+ * Fills a new request r of client c, allocated in pool, for its head to be
+ * parsed (bn_http_parse_head()) with the configured limits.  BN_ERROR when
+ * memory runs out.  `bouncer explain` makes its requests this way too.
+ */
+int
+bn_http_request_init(bn_request_t *r, bn_client_t *c, bn_pool_t *pool)
 {
     bn_conf_t *conf = bn_heritage.conf;
-    bn_pool_t *pool = request_pool_get();
-    bn_request_t *r;
 
-    if (pool == NULL) {
-        return NULL;
-    }
-    r = bn_pcalloc(pool, sizeof(*r));
-    if (r == NULL) {
-        request_pool_put(pool);
-        return NULL;
-    }
     r->magic = BN_REQUEST_MAGIC;
     r->pool = pool;
     r->client = c;
@@ -682,10 +677,26 @@ new_request(bn_client_t *c)
     r->head.max_headers = conf->limits.max_headers;
     r->head.headers = bn_palloc(pool, sizeof(bn_http_header_t) * conf->limits.max_headers);
     if (r->head.headers == NULL) {
+        return BN_ERROR;
+    }
+    bn_http_head_init(&r->head, BN_HTTP_PARSE_REQUEST);
+    return BN_OK;
+}
+
+static bn_request_t *
+new_request(bn_client_t *c)
+{
+    bn_pool_t *pool = request_pool_get();
+    bn_request_t *r;
+
+    if (pool == NULL) {
+        return NULL;
+    }
+    r = bn_pcalloc(pool, sizeof(*r));
+    if (r == NULL || bn_http_request_init(r, c, pool) != BN_OK) {
         request_pool_put(pool);
         return NULL;
     }
-    bn_http_head_init(&r->head, BN_HTTP_PARSE_REQUEST);
     c->req = r;
     return r;
 }
@@ -715,6 +726,54 @@ head_str(bn_request_t *r, uint32_t off, uint32_t len)
 }
 
 /*
+ * What a parsed head r->head (over r->client->in) says the request is: its
+ * keep-alive, Host, the target in origin-form and the path normalised for
+ * routing (r->method and r->target are set).  BN_OK, or 400 with *why the
+ * line to log.  `bouncer explain` runs it on the request it is asked about.
+ */
+int
+bn_http_request_parsed(bn_request_t *r, const char **why)
+{
+    bn_client_t *c = r->client;
+    const char *q;
+    int rc;
+
+    r->head_method = strcmp(r->method, "HEAD") == 0;
+    r->keepalive = r->version == 11 ? !r->head.conn_close : r->head.conn_keepalive;
+    r->user_agent = bn_http_header(r, "user-agent");
+    r->referer = bn_http_header(r, "referer");
+
+    rc = bn_route_absolute_form(r);
+    if (rc == BN_ERROR) {
+        *why = "client sent an invalid absolute-form request-target";
+        return 400;
+    }
+    r->request_uri = r->target;
+    if (rc == BN_DECLINED && r->head.host >= 0) {
+        bn_http_header_t *h = &r->head.headers[r->head.host];
+        r->host = bn_route_host(r, c->in.start + h->value, h->value_len);
+        if (r->host == NULL) {
+            *why = "client sent an invalid Host header";
+            return 400;
+        }
+        if (r->host[0] == '\0') {
+            r->host = NULL; /* "Host:" with no value names no server: as if absent */
+        }
+    }
+    if (r->target[0] != '/') {
+        *why = "client sent an unsupported request-target";
+        return 400;
+    }
+    q = strchr(r->target, '?');
+    r->path = q ? bn_pstrndup(r->pool, r->target, (size_t) (q - r->target)) : r->target;
+    if (r->path == NULL || bn_route_normalize(r) != BN_OK) {
+        *why = "client sent an invalid path";
+        return 400;
+    }
+    return BN_OK;
+}
+
+/*
  * Parses what the client buffer holds and, once the head is whole, starts
  * the request.  Returns BN_AGAIN when the head is not complete yet (read
  * more and call again), else BN_OK: the request runs, or was answered.
@@ -723,8 +782,8 @@ static int
 start_request(bn_client_t *c)
 {
     bn_request_t *r = c->req;
+    const char *why;
     int rc;
-    const char *q;
 
     if (r == NULL && (r = new_request(c)) == NULL) {
         bn_log_error(BN_LOG_CRIT, &c->log, 0, "out of memory for a request");
@@ -767,39 +826,10 @@ start_request(bn_client_t *c)
         return BN_OK;
     }
 
-    r->head_method = strcmp(r->method, "HEAD") == 0;
-    r->keepalive = r->version == 11 ? !r->head.conn_close : r->head.conn_keepalive;
-    r->user_agent = bn_http_header(r, "user-agent");
-    r->referer = bn_http_header(r, "referer");
-
-    rc = bn_route_absolute_form(r);
-    if (rc == BN_ERROR) {
-        respond(r, 400, NULL, NULL, NULL);
-        return BN_OK;
-    }
-    r->request_uri = r->target;
-    if (rc == BN_DECLINED && r->head.host >= 0) {
-        bn_http_header_t *h = &r->head.headers[r->head.host];
-        r->host = bn_route_host(r, c->in.start + h->value, h->value_len);
-        if (r->host == NULL) {
-            bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent an invalid Host header");
-            respond(r, 400, NULL, NULL, NULL);
-            return BN_OK;
-        }
-        if (r->host[0] == '\0') {
-            r->host = NULL; /* "Host:" with no value names no server: as if absent */
-        }
-    }
-    if (r->target[0] != '/') {
-        bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent an unsupported request-target");
-        respond(r, 400, NULL, NULL, NULL);
-        return BN_OK;
-    }
-    q = strchr(r->target, '?');
-    r->path = q ? bn_pstrndup(r->pool, r->target, (size_t) (q - r->target)) : r->target;
-    if (bn_route_normalize(r) != BN_OK) {
-        bn_log_error(BN_LOG_INFO, &c->log, 0, "client sent an invalid path");
-        respond(r, 400, NULL, NULL, NULL);
+    rc = bn_http_request_parsed(r, &why);
+    if (rc != BN_OK) {
+        bn_log_error(BN_LOG_INFO, &c->log, 0, "%s", why);
+        respond(r, rc, NULL, NULL, NULL);
         return BN_OK;
     }
 

@@ -46,6 +46,20 @@ bn_phase_name(unsigned phase)
     return phase < BN_NELEMS(phases) ? phases[phase].name : "done";
 }
 
+unsigned
+bn_phase_access_list(const bn_conf_route_t *rt, const bn_access_module_t **list)
+{
+    unsigned n = 0;
+
+    _Static_assert(BN_NELEMS(access_modules) <= BN_PHASE_MAX_ACCESS, "room for every handler");
+    for (size_t m = 0; m < BN_NELEMS(access_modules); m++) {
+        if (access_modules[m]->wanted(rt)) {
+            list[n++] = access_modules[m];
+        }
+    }
+    return n;
+}
+
 int
 bn_phase_init(bn_conf_t *conf)
 {
@@ -53,20 +67,14 @@ bn_phase_init(bn_conf_t *conf)
         for (size_t k = 0; k < conf->servers[i].nroutes; k++) {
             bn_conf_route_t *rt = &conf->servers[i].routes[k];
             const bn_access_module_t **list;
-            unsigned n = 0;
 
-            list = calloc(BN_NELEMS(access_modules), sizeof(*list));
+            list = calloc(BN_PHASE_MAX_ACCESS, sizeof(*list));
             if (list == NULL) {
                 return BN_ERROR;
             }
-            for (size_t m = 0; m < BN_NELEMS(access_modules); m++) {
-                if (access_modules[m]->wanted(rt)) {
-                    list[n++] = access_modules[m];
-                }
-            }
             /* Kept for the worker's life, as the config it belongs to. */
             rt->access = list;
-            rt->naccess = n;
+            rt->naccess = bn_phase_access_list(rt, list);
         }
     }
     return BN_OK;
@@ -103,6 +111,21 @@ static void
 woken(bn_posted_t *p)
 {
     bn_phase_run(p->data);
+}
+
+int
+bn_phase_run_until(bn_request_t *r, unsigned until)
+{
+    BN_CHECK_OBJ(r, BN_REQUEST_MAGIC);
+    BN_ASSERT(until <= BN_PHASE_ACCESS);
+    while (r->phase < until) {
+        int rc = phases[r->phase].handler(r);
+        if (rc != BN_OK) {
+            return rc;
+        }
+        r->phase++;
+    }
+    return BN_OK;
 }
 
 void

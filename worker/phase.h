@@ -31,6 +31,19 @@
 void bn_phase_run(bn_request_t *r);
 
 const char *bn_phase_name(unsigned phase);
+/*
+ * Runs r's phases from r->phase up to until (at most ACCESS: those that
+ * need nothing but the config and the head), answering nothing: BN_OK when
+ * r reached until, else what the phase that stopped returned (a status,
+ * BN_DONE when it answered through r->ops).  `bouncer explain` uses it.
+ */
+int bn_phase_run_until(bn_request_t *r, unsigned until);
+
+/* Every access handler fits in a list of this many. */
+#define BN_PHASE_MAX_ACCESS BN_ACCESS_NMODULES
+/* The access handlers route rt runs, in order, into list (room for
+ * BN_PHASE_MAX_ACCESS); returns how many. */
+unsigned bn_phase_access_list(const bn_conf_route_t *rt, const bn_access_module_t **list);
 
 /* Builds every route's list of access handlers; at worker start. */
 int bn_phase_init(bn_conf_t *conf);

@@ -68,11 +68,19 @@ client_hello(SSL *ssl, int *alert, void *arg)
     }
     host[nlen] = '\0';
     c->sni = true;
-    srv = bn_route_server(c->listen, host);
-    if (srv != c->tls_server && srv->tls.enabled) {
+    srv = bn_tls_sni_server(c->listen, c->tls_server, host);
+    if (srv != c->tls_server) {
         use_server(ssl, c, srv);
     }
     return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+bn_conf_server_t *
+bn_tls_sni_server(bn_conf_listen_t *l, bn_conf_server_t *current, const char *host)
+{
+    bn_conf_server_t *srv = bn_route_server(l, host);
+
+    return srv->tls.enabled ? srv : current;
 }
 
 /* Acknowledges the name the ClientHello callback already acted on. */

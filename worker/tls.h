@@ -9,6 +9,11 @@ int bn_tls_init(bn_conf_t *conf);
 int bn_tls_set_fd(bn_conn_t *c, SSL *ssl);
 /* Starts TLS on a client of a tls_listen listener; BN_OK or BN_ERROR. */
 int bn_tls_accept(bn_client_t *c);
+/* The block whose certificate and rules a handshake on l uses when the
+ * client's SNI is host (lower case): the block host names there, if it has
+ * TLS, else current (the listener's default block). */
+bn_conf_server_t *bn_tls_sni_server(bn_conf_listen_t *l, bn_conf_server_t *current,
+                                    const char *host);
 /* Moves the handshake on: BN_OK when done, BN_AGAIN, BN_ERROR (logged), or
  * BN_DECLINED: the client's first bytes are plain text, not TLS (nothing
  * of them is read). */
