@@ -6,7 +6,7 @@ DESTDIR ?=
 CONF_DIR = $(dir $(CONF_PATH))
 PID_DIR = $(dir $(PID_PATH))
 
-COMMON_SRCS = common/addr.c common/auth_cache.c common/buf.c common/conf.c common/conf_auth.c common/conf_cache.c common/conf_file.c common/conf_limits.c \
+COMMON_SRCS = common/addr.c common/auth_cache.c common/buf.c common/conf.c common/conf_auth.c common/conf_cache.c common/conf_file.c common/conf_limits.c common/conf_lint.c \
 	common/conf_log.c common/conf_processes.c common/conf_ratelimit.c common/conf_redis.c common/conf_route.c common/conf_schema.c common/conf_server.c common/conf_status.c common/metrics.c common/status_pages.c \
 	common/conf_upstream.c common/heritage.c common/http_parse.c common/jwks.c common/limit_zone.c common/log.c \
 	common/pool.c common/proctitle.c common/str.c common/template.c common/uri.c common/clock.c common/tls.c common/slab.c common/cache.c \

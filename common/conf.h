@@ -563,12 +563,20 @@ typedef struct {
  */
 bn_conf_t *bn_conf_load(const char *path, bn_conf_errors_t *errs);
 /*
- * As bn_conf_load(), but the text is read from the file "from" (a history
+ * As bn_conf_load(), and when it loads, the warnings of `bouncer check` in warns:
+ * lines "FILE:LINE: warning: path: what is risky; what to do" about
+ * settings that work but are most often a mistake (common/conf_lint.c).
+ * They never fail the load.
+ */
+bn_conf_t *bn_conf_load_warn(const char *path, bn_conf_errors_t *errs, bn_conf_errors_t *warns);
+/*
+ * As bn_conf_load_warn(), but the text is read from the file "from" (a history
  * entry's loaded.conf, which has no @include left): path still names the
  * config, its relative paths are still taken from path's folder, and a
  * later reload reads path again.
  */
-bn_conf_t *bn_conf_load_from(const char *path, const char *from, bn_conf_errors_t *errs);
+bn_conf_t *bn_conf_load_from(const char *path, const char *from, bn_conf_errors_t *errs,
+                             bn_conf_errors_t *warns);
 /*
  * The SHA-256 of the config at path as bn_conf_load() takes it (see
  * bn_conf_t.text), parsed only: nothing it names is opened.  BN_ERROR when

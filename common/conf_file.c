@@ -211,7 +211,8 @@ hide_secrets(config_setting_t *g)
 }
 
 static bn_conf_t *
-load(const char *path, const char *from, bn_conf_errors_t *errs, FILE *dump, bool secrets)
+load(const char *path, const char *from, bn_conf_errors_t *errs, bn_conf_errors_t *warns,
+     FILE *dump, bool secrets)
 {
     config_t cfg;
     bn_conf_t *c;
@@ -271,9 +272,14 @@ load(const char *path, const char *from, bn_conf_errors_t *errs, FILE *dump, boo
 
     ld.conf = c;
     ld.errs = errs;
+    ld.warns = warns;
     ld.nerrs_at_start = errs->n;
     ld.dump = dump != NULL;
     load_root(&ld, config_root_setting(&cfg));
+    /* Warnings only of a config that loads: one with errors gets those. */
+    if (warns != NULL && errs->n == ld.nerrs_at_start) {
+        bn_conf_lint(&ld, config_root_setting(&cfg));
+    }
     if (dump != NULL && errs->n == ld.nerrs_at_start) {
         if (!secrets) {
             hide_secrets(config_root_setting(&cfg));
@@ -291,13 +297,20 @@ load(const char *path, const char *from, bn_conf_errors_t *errs, FILE *dump, boo
 bn_conf_t *
 bn_conf_load(const char *path, bn_conf_errors_t *errs)
 {
-    return load(path, NULL, errs, NULL, false);
+    return load(path, NULL, errs, NULL, NULL, false);
 }
 
 bn_conf_t *
-bn_conf_load_from(const char *path, const char *from, bn_conf_errors_t *errs)
+bn_conf_load_warn(const char *path, bn_conf_errors_t *errs, bn_conf_errors_t *warns)
 {
-    return load(path, from, errs, NULL, false);
+    return load(path, NULL, errs, warns, NULL, false);
+}
+
+bn_conf_t *
+bn_conf_load_from(const char *path, const char *from, bn_conf_errors_t *errs,
+                  bn_conf_errors_t *warns)
+{
+    return load(path, from, errs, warns, NULL, false);
 }
 
 int
@@ -334,5 +347,5 @@ bn_conf_hash_hex(const unsigned char *sha256, char *out)
 bn_conf_t *
 bn_conf_dump(const char *path, bn_conf_errors_t *errs, FILE *out, bool secrets)
 {
-    return load(path, NULL, errs, out, secrets);
+    return load(path, NULL, errs, NULL, out, secrets);
 }

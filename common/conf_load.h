@@ -21,6 +21,7 @@
 typedef struct {
     bn_conf_t *conf;
     bn_conf_errors_t *errs;
+    bn_conf_errors_t *warns; /* NULL: the caller wants none (conf_lint.c) */
     size_t nerrs_at_start;
     bool dump; /* `bouncer dump`: the getters write the defaults they take into the tree */
 } bn_conf_loader_t;
@@ -38,6 +39,13 @@ void bn_conf_err_at(bn_conf_loader_t *ld, const config_setting_t *s, const char 
                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 #define bn_conf_err(ld, s, ...) bn_conf_err_at(ld, s, NULL, __VA_ARGS__)
+
+/* A warning at s, "FILE:LINE: warning: path: message", into ld->warns (when
+ * the caller asked for them); it does not fail the load. */
+void bn_conf_warn_at(bn_conf_loader_t *ld, const config_setting_t *s, const char *missing,
+                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+#define bn_conf_warn(ld, s, ...) bn_conf_warn_at(ld, s, NULL, __VA_ARGS__)
 
 /* Reports every member of group g whose name is not in known. */
 void bn_conf_check_known(bn_conf_loader_t *ld, const config_setting_t *g, const char *const *known);
@@ -168,5 +176,9 @@ void bn_conf_load_server(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_serv
 /* conf_route.c: one group of a server's routes into r; the upstreams and
  * cache zones it names are loaded already. */
 void bn_conf_load_route(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_route_t *r);
+
+/* conf_lint.c: once everything loaded without an error, the warnings of
+ * `bouncer check` about root's settings and what they loaded into. */
+void bn_conf_lint(bn_conf_loader_t *ld, const config_setting_t *root);
 
 #endif

@@ -114,6 +114,7 @@ find_settings(const char *path, char **pid_out, char **sock_out, unsigned *histo
     c.file = resolved;
     ld.conf = &c;
     ld.errs = &errs;
+    ld.warns = NULL;
     config_init(&cfg);
     dir = bn_pstrdup(c.pool, resolved);
     config_set_include_dir(&cfg, dirname(dir));

@@ -107,6 +107,34 @@ setting_path(const config_setting_t *s, bn_line_t *line)
 }
 
 /*
+ * "FILE:LINE: <tag>path: message" into line: the file, line and path of
+ * setting s (with missing appended to the path when s is the group a
+ * required setting is missing from); tag is "warning: " or "".
+ */
+static void
+format_at(bn_conf_loader_t *ld, const config_setting_t *s, const char *missing, const char *tag,
+          const char *fmt, va_list ap, char *line, size_t len)
+{
+    char path[512], msg[1024];
+    bn_line_t p;
+    const char *file;
+
+    bn_line_init(&p, path, sizeof(path));
+    setting_path(s, &p);
+    if (missing != NULL) {
+        bn_line_printf(&p, "%s%s", p.len ? "." : "", missing);
+    }
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    file = s != NULL ? config_setting_source_file(s) : NULL;
+    if (file != NULL && file[0] != '/') {
+        /* An @include, named as written: relative to the main file's folder. */
+        file = bn_conf_abs_path(ld, file);
+    }
+    snprintf(line, len, "%s:%u: %s%s: %s", file ? file : ld->conf->file,
+             s != NULL ? config_setting_source_line(s) : 0, tag, path, msg);
+}
+
+/*
  * Reports an error at setting s, or, when s is absent (a required setting),
  * at its parent group with the missing name appended to the path.
  */
@@ -114,27 +142,31 @@ void __attribute__((format(printf, 4, 5)))
 bn_conf_err_at(bn_conf_loader_t *ld, const config_setting_t *s, const char *missing,
                const char *fmt, ...)
 {
-    char path[512], msg[1024], line[1800];
-    bn_line_t p;
-    const char *file;
+    char line[1800];
     va_list ap;
 
-    bn_line_init(&p, path, sizeof(path));
-    setting_path(s, &p);
-    if (missing != NULL) {
-        bn_line_printf(&p, "%s%s", p.len ? "." : "", missing);
+    va_start(ap, fmt);
+    format_at(ld, s, missing, "", fmt, ap, line, sizeof(line));
+    va_end(ap);
+    bn_conf_errors_add(ld->errs, "%s", line);
+}
+
+/* A warning, in the same form with "warning: " before the path; kept only
+ * when the caller of the load asked for warnings. */
+void __attribute__((format(printf, 4, 5)))
+bn_conf_warn_at(bn_conf_loader_t *ld, const config_setting_t *s, const char *missing,
+                const char *fmt, ...)
+{
+    char line[1800];
+    va_list ap;
+
+    if (ld->warns == NULL) {
+        return;
     }
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    format_at(ld, s, missing, "warning: ", fmt, ap, line, sizeof(line));
     va_end(ap);
-    file = s != NULL ? config_setting_source_file(s) : NULL;
-    if (file != NULL && file[0] != '/') {
-        /* An @include, named as written: relative to the main file's folder. */
-        file = bn_conf_abs_path(ld, file);
-    }
-    snprintf(line, sizeof(line), "%s:%u: %s: %s", file ? file : ld->conf->file,
-             s != NULL ? config_setting_source_line(s) : 0, path, msg);
-    bn_conf_errors_add(ld->errs, "%s", line);
+    bn_conf_errors_add(ld->warns, "%s", line);
 }
 
 /* ---- schema checks ----------------------------------------------------------- */

@@ -97,6 +97,7 @@ bn_credfile_open(bn_credfile_t *f, const char *path, char *err, size_t errlen)
         f->len += (size_t) n;
     }
     close(fd);
+    buf[f->len] = '\0'; /* the read stops short of size: room for it */
     f->data = buf;
     return BN_OK;
 

@@ -19,7 +19,7 @@
 
 typedef struct {
     const char *path;
-    char *data; /* the whole file, malloc'ed: bn_credfile_close() frees it */
+    char *data; /* the whole file and a '\0', malloc'ed: bn_credfile_close() frees it */
     size_t len;
     size_t pos;
     unsigned line; /* of the line bn_credfile_next() returned last, from 1 */

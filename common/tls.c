@@ -6,12 +6,14 @@
 
 #include "clock.h"
 
+#include <arpa/inet.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <pthread.h>
 #include <sys/mman.h>
 
@@ -507,4 +509,87 @@ bn_tls_client_ctx(const bn_tls_client_conf_t *t, char *err, size_t errlen)
 failed:
     SSL_CTX_free(ctx);
     return NULL;
+}
+
+/* ---- what `bouncer check` reports ------------------------------------------ */
+
+void
+bn_tls_cert_info(const X509 *x, bn_tls_cert_info_t *info)
+{
+    GENERAL_NAMES *sans;
+    const ASN1_TIME *end = X509_get0_notAfter(x);
+    bn_line_t names;
+    struct tm tm;
+    int days = 0, secs = 0;
+    BIO *b;
+    char *data;
+    long n;
+
+    memset(info, 0, sizeof(*info));
+    b = BIO_new(BIO_s_mem());
+    if (b != NULL && X509_NAME_print_ex(b, X509_get_subject_name(x), 0, XN_FLAG_RFC2253) >= 0) {
+        n = BIO_get_mem_data(b, &data);
+        snprintf(info->subject, sizeof(info->subject), "%.*s", (int) n, data);
+    }
+    BIO_free(b);
+
+    bn_line_init(&names, info->names, sizeof(info->names));
+    sans = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    for (int i = 0; i < sk_GENERAL_NAME_num(sans); i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
+        char ip[INET6_ADDRSTRLEN];
+        const char *sep = names.len ? ", " : "";
+        if (g->type == GEN_DNS) {
+            bn_line_printf(&names, "%s%.*s", sep, ASN1_STRING_length(g->d.dNSName),
+                           (const char *) ASN1_STRING_get0_data(g->d.dNSName));
+        } else if (g->type == GEN_IPADD
+                   && inet_ntop(ASN1_STRING_length(g->d.iPAddress) == 16 ? AF_INET6 : AF_INET,
+                                ASN1_STRING_get0_data(g->d.iPAddress), ip, sizeof(ip))
+                          != NULL) {
+            bn_line_printf(&names, "%s%s", sep, ip);
+        }
+    }
+    GENERAL_NAMES_free(sans);
+
+    if (ASN1_TIME_to_tm(end, &tm) == 1) {
+        strftime(info->not_after, sizeof(info->not_after), "%Y-%m-%d %H:%M:%S UTC", &tm);
+    }
+    if (ASN1_TIME_diff(&days, &secs, NULL, end) == 1) {
+        info->seconds_left = (int64_t) days * 86400 + secs;
+    }
+    info->days_left =
+        info->seconds_left > 0 ? (info->seconds_left + 86399) / 86400 : info->seconds_left / 86400;
+}
+
+static bool
+weak_cipher(const SSL_CIPHER *c)
+{
+    int enc = SSL_CIPHER_get_cipher_nid(c);
+
+    return enc == NID_undef || enc == NID_rc4 || enc == NID_rc4_40 || enc == NID_des_cbc
+           || enc == NID_des_ede3_cbc || SSL_CIPHER_get_auth_nid(c) == NID_auth_null
+           || SSL_CIPHER_get_digest_nid(c) == NID_md5 || SSL_CIPHER_get_bits(c, NULL) < 128;
+}
+
+size_t
+bn_tls_weak_ciphers(SSL_CTX *ctx, char *buf, size_t len)
+{
+    /* SSL_get1_supported_ciphers, not the context's list: that one still
+     * holds what the security level or the protocols rule out. */
+    SSL *ssl = SSL_new(ctx);
+    STACK_OF(SSL_CIPHER) *sup = ssl != NULL ? SSL_get1_supported_ciphers(ssl) : NULL;
+    bn_line_t l;
+    size_t n = 0;
+
+    bn_line_init(&l, buf, len);
+    for (int i = 0; i < sk_SSL_CIPHER_num(sup); i++) {
+        const SSL_CIPHER *c = sk_SSL_CIPHER_value(sup, i);
+        if (weak_cipher(c)) {
+            bn_line_printf(&l, "%s%s", n++ ? ", " : "", SSL_CIPHER_get_name(c));
+        }
+    }
+    sk_SSL_CIPHER_free(sup);
+    SSL_free(ssl);
+    ERR_clear_error();
+    return n;
 }

@@ -71,6 +71,25 @@ int bn_tls_shared_create(void);
 /* Master: a new ticket key becomes current, the current one previous. */
 void bn_tls_rotate_ticket_keys(void);
 
+/* What `bouncer check` says of a certificate it loaded. */
+typedef struct {
+    char subject[256];    /* RFC 2253: "CN=example.com,O=Example" */
+    char names[512];      /* its subjectAltName DNS names and IP addresses, ", " between */
+    char not_after[32];   /* "2026-05-01 12:00:00 UTC" */
+    int64_t seconds_left; /* until not_after; negative once it has passed */
+    int64_t days_left;    /* the same in days, a part day counted whole */
+} bn_tls_cert_info_t;
+
+void bn_tls_cert_info(const X509 *x, bn_tls_cert_info_t *info);
+
+/*
+ * The TLS 1.2 ciphers that ctx would agree to (its cipher list under its
+ * protocols and security level) and that are weak: RC4, DES, 3DES, no
+ * encryption, no authentication (anonymous DH/ECDH), an MD5 MAC, or under
+ * 128 bits (export).  Their names, ", " between, into buf; the count.
+ */
+size_t bn_tls_weak_ciphers(SSL_CTX *ctx, char *buf, size_t len);
+
 /* The first OpenSSL error queued, as text (and the queue cleared). */
 const char *bn_tls_error(void);
 

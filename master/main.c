@@ -11,6 +11,7 @@
 #include "../common/explain.h"
 #include "../common/heritage.h"
 
+#include <inttypes.h>
 #include <libconfig.h>
 #include <openssl/opensslv.h>
 
@@ -37,7 +38,9 @@ usage(FILE *f)
             "                        errors, p99, upstream health, cache; --json: /status.json\n"
             "  top [--once]          a live view of routes and upstream servers (q quits; r e p n\n"
             "                        sort by rate, errors, p99, name); --once: print one and exit\n"
-            "  check                 validate the config and exit\n"
+            "  check [--strict]      validate the config, print its errors and warnings, exit;\n"
+            "        [--certs]       --strict: exit 1 on a warning too; --certs: list every\n"
+            "                        certificate with its subject, names and expiry\n"
             "  dump [--secrets]      print the effective config: @includes inlined, defaults\n"
             "                        written out (inline secrets hidden unless --secrets)\n"
             "  explain [-H 'Name: value']... [--from ADDR] [--json] METHOD URL\n"
@@ -139,18 +142,67 @@ running_differs(const char *conf_arg, const bn_conf_t *c)
     free(reply);
 }
 
-/* Loads path (by load, which may dump it), printing its errors. */
-static bn_conf_t *
-load_reporting(const char *path, FILE *dump, bool secrets)
+/* --certs: one line per certificate the config loads, where it is used. */
+static void
+print_cert(const char *file, const char *used_by, const X509 *x)
 {
-    bn_conf_errors_t errs = { 0 };
+    bn_tls_cert_info_t info;
+
+    bn_tls_cert_info(x, &info);
+    printf("%s: %s: subject \"%s\", names \"%s\", expires %s (in %" PRId64 " day%s)\n", file,
+           used_by, info.subject, info.names, info.not_after, info.days_left,
+           info.days_left == 1 ? "" : "s");
+}
+
+static void
+print_certs(const bn_conf_t *c)
+{
+    char used_by[512];
+
+    for (size_t i = 0; i < c->nservers; i++) {
+        const bn_conf_server_t *srv = &c->servers[i];
+        for (size_t k = 0; k < srv->tls.conf.ncerts; k++) {
+            if (srv->status) {
+                snprintf(used_by, sizeof(used_by), "status.tls.certificates[%zu]", k);
+            } else {
+                snprintf(used_by, sizeof(used_by), "servers[%zu].tls.certificates[%zu] (\"%s\")", i,
+                         k, srv->label);
+            }
+            print_cert(srv->tls.conf.certs[k].cert, used_by, srv->tls.conf.certs[k].leaf);
+        }
+    }
+    for (size_t i = 0; i < c->nupstreams; i++) {
+        const bn_conf_upstream_t *u = &c->upstreams[i];
+        if (u->tls_ctx != NULL && u->tls.cert != NULL) {
+            snprintf(used_by, sizeof(used_by),
+                     "upstreams[%zu].tls.cert (\"%s\", a client certificate)", i, u->name);
+            print_cert(u->tls.cert, used_by, SSL_CTX_get0_certificate(u->tls_ctx));
+        }
+    }
+}
+
+/*
+ * Loads path (dumped to dump when that is set), printing its errors, and
+ * its warnings when nwarns is set (their count in it).
+ */
+static bn_conf_t *
+load_reporting(const char *path, FILE *dump, bool secrets, size_t *nwarns)
+{
+    bn_conf_errors_t errs = { 0 }, warns = { 0 };
     bn_conf_t *c = dump != NULL ? bn_conf_dump(path, &errs, dump, secrets)
-                                : bn_conf_load(path, &errs);
+                                : bn_conf_load_warn(path, &errs, nwarns != NULL ? &warns : NULL);
 
     for (size_t i = 0; i < errs.n; i++) {
         fprintf(stderr, "%s\n", errs.lines[i]);
     }
+    for (size_t i = 0; i < warns.n; i++) {
+        fprintf(stderr, "%s\n", warns.lines[i]);
+    }
+    if (nwarns != NULL) {
+        *nwarns = warns.n;
+    }
     bn_conf_errors_free(&errs);
+    bn_conf_errors_free(&warns);
     if (c == NULL) {
         fprintf(stderr, "bouncer: %s: configuration has errors\n", path);
     }
@@ -170,7 +222,7 @@ dump(const char *path, bool secrets)
         fprintf(stderr, "bouncer: out of memory\n");
         return 1;
     }
-    c = load_reporting(path, mem, secrets);
+    c = load_reporting(path, mem, secrets, NULL);
     fclose(mem);
     if (c != NULL) {
         fwrite(text, 1, len, stdout);
@@ -226,7 +278,7 @@ explain(const char *path, const bn_explain_query_t *q, bool json)
         fprintf(stderr, "bouncer: explain: a method or URL holds no space or line break\n");
         return 2;
     }
-    if ((c = load_reporting(path, NULL, false)) == NULL) {
+    if ((c = load_reporting(path, NULL, false, NULL)) == NULL) {
         return 1;
     }
     bn_log_level = BN_LOG_ERR; /* the worker's info lines on bad input: the answer says it */
@@ -280,18 +332,36 @@ explain(const char *path, const bn_explain_query_t *q, bool json)
     return 0;
 }
 
+/*
+ * Errors and warnings go to stderr, one "FILE:LINE: ..." line each; a
+ * config with errors exits 1, one with only warnings 0 (1 with --strict).
+ */
 static int
-check(const char *path)
+check(const char *path, bool strict, bool certs)
 {
-    bn_conf_t *c = load_reporting(path, NULL, false);
+    size_t nwarns = 0;
+    bn_conf_t *c = load_reporting(path, NULL, false, &nwarns);
+    int rc = 0;
 
     if (c == NULL) {
         return 1;
     }
-    printf("bouncer: %s: configuration is valid\n", c->file);
+    if (certs) {
+        print_certs(c);
+    }
+    if (nwarns > 0 && strict) {
+        fprintf(stderr, "bouncer: %s: configuration has %zu warning%s (--strict)\n", c->file,
+                nwarns, nwarns == 1 ? "" : "s");
+        rc = 1;
+    } else if (nwarns > 0) {
+        printf("bouncer: %s: configuration is valid, with %zu warning%s\n", c->file, nwarns,
+               nwarns == 1 ? "" : "s");
+    } else {
+        printf("bouncer: %s: configuration is valid\n", c->file);
+    }
     running_differs(path, c);
     bn_conf_free(c);
-    return 0;
+    return rc;
 }
 
 /*
@@ -480,7 +550,7 @@ main(int argc, char **argv)
     bn_explain_query_t q = { .headers = headers };
     char *conf_path;
     bool foreground = false, status_json = false, top_once = false, explain_json = false;
-    bool secrets = false;
+    bool secrets = false, check_strict = false, check_certs = false;
     char *sock;
     int rc;
 
@@ -519,6 +589,10 @@ main(int argc, char **argv)
             top_once = true;
         } else if (cmd != NULL && strcmp(cmd, "status") == 0 && strcmp(argv[i], "--json") == 0) {
             status_json = true;
+        } else if (cmd != NULL && strcmp(cmd, "check") == 0 && strcmp(argv[i], "--strict") == 0) {
+            check_strict = true;
+        } else if (cmd != NULL && strcmp(cmd, "check") == 0 && strcmp(argv[i], "--certs") == 0) {
+            check_certs = true;
         } else if (strcmp(argv[i], "--foreground") == 0 || strcmp(argv[i], "-f") == 0) {
             foreground = true;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0
@@ -546,7 +620,7 @@ main(int argc, char **argv)
         return version();
     }
     if (strcmp(cmd, "check") == 0) {
-        return check(conf_arg);
+        return check(conf_arg, check_strict, check_certs);
     }
     if (strcmp(cmd, "dump") == 0) {
         return dump(conf_arg, secrets);

@@ -743,7 +743,7 @@ save_history(unsigned rollback_of, int reply_fd)
 static int
 reload(int reply_fd, const char *from, unsigned rollback_of)
 {
-    bn_conf_errors_t errs = { 0 };
+    bn_conf_errors_t errs = { 0 }, warns = { 0 };
     bn_conf_t *nc;
     int efd = -1, afd = -1;
     char err[512];
@@ -765,8 +765,8 @@ reload(int reply_fd, const char *from, unsigned rollback_of)
     }
     bn_notify("RELOADING=1\nMONOTONIC_USEC=%" PRIu64 "\nSTATUS=reloading \"%s\"",
               bn_notify_monotonic_usec(), from != NULL ? from : conf->file);
-    nc = from != NULL ? bn_conf_load_from(conf->file, from, &errs)
-                      : bn_conf_load(conf->file, &errs);
+    nc = from != NULL ? bn_conf_load_from(conf->file, from, &errs, &warns)
+                      : bn_conf_load_warn(conf->file, &errs, &warns);
     if (nc == NULL) {
         goto failed;
     }
@@ -833,6 +833,14 @@ reload(int reply_fd, const char *from, unsigned rollback_of)
     publish_config();
     publish_procs();
     bn_log_error(BN_LOG_NOTICE, NULL, 0, "reloaded: generation %u", generation);
+    /* A count, not the lines: a config that is reloaded often would repeat
+     * the same ones each time; start logged them once, check lists them. */
+    if (warns.n > 0) {
+        bn_log_error(BN_LOG_NOTICE, NULL, 0,
+                     "the configuration has %zu warning%s; `bouncer check` lists them", warns.n,
+                     warns.n == 1 ? "" : "s");
+    }
+    bn_conf_errors_free(&warns);
     bn_notify("READY=1\nSTATUS=serving: generation %u, %u workers", generation, conf->workers);
     if (from != NULL) {
         answer(reply_fd, "| rolled back to history entry %u: generation %u, %u workers",
@@ -855,6 +863,7 @@ failed:
     answer(reply_fd, "error %s failed; the running configuration is unchanged",
            from != NULL ? "rollback" : "reload");
     bn_conf_errors_free(&errs);
+    bn_conf_errors_free(&warns);
     bn_conf_free(nc);
     return BN_ERROR;
 }
@@ -1397,6 +1406,9 @@ master_loop(void)
 int
 bn_master_start(const char *conf_path, bool foreground)
 {
+    /* Static: kept reachable on the early returns below, until the log
+     * they go to is open. */
+    static bn_conf_errors_t warns;
     bn_conf_errors_t errs = { 0 };
     char err[512];
     sigset_t set;
@@ -1404,7 +1416,7 @@ bn_master_start(const char *conf_path, bool foreground)
 
     bn_time_update();
     bn_notify_init();
-    conf = bn_conf_load(conf_path, &errs);
+    conf = bn_conf_load_warn(conf_path, &errs, &warns);
     if (conf == NULL) {
         for (size_t i = 0; i < errs.n; i++) {
             fprintf(stderr, "%s\n", errs.lines[i]);
@@ -1454,6 +1466,12 @@ bn_master_start(const char *conf_path, bool foreground)
         return 1;
     }
     bn_log_stderr_too = foreground;
+    /* Once, at start, where the operator looks first; a reload logs only
+     * their count. */
+    for (size_t i = 0; i < warns.n; i++) {
+        bn_log_error(BN_LOG_WARN, NULL, 0, "%s", warns.lines[i]);
+    }
+    bn_conf_errors_free(&warns);
     if (bn_pidfile_write() != BN_OK) {
         return 1;
     }
