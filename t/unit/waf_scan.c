@@ -1,0 +1,91 @@
+/*
+ * Unit tests of a WAF scan's shortcuts (common/waf.c): the rules a part
+ * meets at each paranoia level, the gate that passes a rule over for a
+ * value without the bytes it needs, and the short values a scan keeps as
+ * found clean.  Each shortcut must decide as the full walk would.
+ */
+#include "tap.h"
+#include "../../common/pool.h"
+#include "../../common/waf.h"
+
+#include <string.h>
+
+static bn_waf_rules_t set;
+
+static unsigned
+scan(unsigned paranoia, const unsigned *exclude, size_t nexclude,
+     const char *const (*values)[2], size_t n, unsigned *first)
+{
+    bn_waf_scan_t s;
+
+    bn_waf_scan_init(&s, &set, paranoia, 1000, exclude, nexclude, BN_WAF_MATCH_LIMIT);
+    for (size_t i = 0; i < n; i++) {
+        bn_waf_part_t part = strcmp(values[i][0], "query") == 0    ? BN_WAF_PART_QUERY
+                             : strcmp(values[i][0], "header") == 0 ? BN_WAF_PART_HEADER
+                                                                   : BN_WAF_PART_BODY;
+        bn_waf_scan_value(&s, part, "x", 1, values[i][1], strlen(values[i][1]));
+    }
+    *first = s.nmatches > 0 ? s.matches[0].rule->id : 0;
+    return s.nmatched;
+}
+
+int
+main(void)
+{
+    bn_pool_t *pool = bn_pool_create(65536);
+    /* Ungated, on a value none of whose bytes is in any class. */
+    const char *site = "id=1 regex=\"^zzz$\" parts=query msg=\"site rule\"\n";
+    char err[256];
+    unsigned id, ex = 942100;
+
+    bn_waf_clean_cache = false; /* the per-request table alone */
+    ok(bn_waf_rules_parse(&set, pool, bn_waf_builtin_rules, strlen(bn_waf_builtin_rules),
+                          "built-in", err, sizeof(err))
+               == BN_OK
+           && bn_waf_rules_parse(&set, pool, site, strlen(site), "site", err, sizeof(err))
+                  == BN_OK
+           && bn_waf_rules_finish(&set, err, sizeof(err)) == BN_OK,
+       "the built-in rules and a site rule load");
+
+    {
+        const char *const v[][2] = { { "query", "zzz" } };
+        is_int(scan(1, NULL, 0, v, 1, &id), 1, "an ungated rule runs on a value of no class");
+        is_int(id, 1, "and it is the site rule");
+    }
+    {
+        /* 934130 is paranoia 2, for query and body only. */
+        const char *const v[][2] = { { "query", "__proto__" } };
+        is_int(scan(1, NULL, 0, v, 1, &id), 0, "a paranoia 2 rule does not run at 1");
+        is_int(scan(2, NULL, 0, v, 1, &id), 1, "it runs at 2");
+        is_int(id, 934130, "and it is the one");
+    }
+    {
+        const char *const v[][2] = { { "header", "__proto__" }, { "query", "__proto__" } };
+        is_int(scan(2, NULL, 0, v, 2, &id), 1,
+               "a value clean in one part is looked at again in another");
+    }
+    {
+        const char *const v[][2] = { { "body", "' or 1=1--" }, { "body", "' or 1=1--" } };
+        is_int(scan(1, NULL, 0, v, 2, &id), 2, "a short value that matched matches again");
+    }
+    {
+        const char *const v[][2] = { { "body", "id" }, { "body", "id" }, { "body", "' or 1=1--" } };
+        is_int(scan(1, NULL, 0, v, 3, &id), 1, "a clean value kept does not hide another");
+    }
+    {
+        const char *const v[][2] = { { "query", "' or 1=1--" } };
+        is_int(scan(1, &ex, 1, v, 1, &id), 0, "an excluded rule is passed over");
+    }
+    {
+        /* Past the length kept whole: the same verdict, from the rules. */
+        const char *const v[][2] = { { "body", "a plain description, nothing more" },
+                                     { "body", "a plain description, nothing more" },
+                                     { "body", "1 union select password from users" } };
+        is_int(scan(1, NULL, 0, v, 3, &id), 1, "long values are scanned each time");
+        is_int(id, 942100, "by the SQL tokenizer");
+    }
+
+    bn_pool_destroy(pool);
+    printf("1..%d\n", tap_n);
+    return tap_failed != 0;
+}
