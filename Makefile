@@ -17,7 +17,7 @@ WORKER_SRCS = worker/access_acl.c worker/access_auth.c worker/access_limit.c wor
 	worker/auth_basic.c worker/auth_forward.c worker/auth_jwt.c worker/thread_pool.c worker/access_log.c worker/cache.c worker/cache_refresh.c worker/count.c worker/explain.c worker/status.c worker/event.c worker/headers.c worker/http.c \
 	worker/phase.c worker/pipe.c worker/proxy.c worker/redis.c worker/request.c worker/route.c \
 	worker/tls.c worker/trace.c worker/tunnel.c worker/upstream.c worker/variables.c worker/worker.c worker/worker_state.c
-MASTER_SRCS = master/control.c master/history.c master/listen.c master/main.c master/master.c master/process.c master/notify.c master/top.c \
+MASTER_SRCS = master/control.c master/history.c master/listen.c master/main.c master/master.c master/process.c master/notify.c master/top.c master/upgrade.c \
 	master/helper_cache.c master/helper_health.c master/helper_jwks.c master/helper_main.c master/helper_resolve.c
 
 COMMON_OBJS = $(COMMON_SRCS:%.c=objs/%.o) objs/common/waf_builtin.o objs/common/status_dashboard.o
@@ -158,6 +158,8 @@ SYSTEMD_UNIT_DIR = $(PREFIX)/lib/systemd/system
 LOGROTATE_DIR = /etc/logrotate.d
 configured_paths = sed -e 's|/usr/local/sbin/bouncer|$(SBINDIR)/bouncer|g' \
 	-e 's|/usr/local/var/log/bouncer|$(LOG_PATH)|g' \
+	-e 's|/usr/local/var/cache/bouncer|$(CACHE_PATH)|g' \
+	-e 's|/usr/local/var/run/|$(PID_DIR)|g' \
 	-e 's|/bouncer \([a-z]\)|/bouncer -c $(CONF_PATH) \1|g' $(1)
 
 install: all

@@ -494,6 +494,7 @@ struct bn_conf_s {
     uint64_t shutdown_timeout;
     uint64_t busy_poll; /* microseconds a busy worker polls before it sleeps */
     unsigned max_draining_generations;
+    uint64_t upgrade_timeout; /* a new binary's master has this long to serve */
     bool debug_dumpable; /* workers and helper may leave a core (and be ptraced) */
 
     const char *error_log;

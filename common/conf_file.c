@@ -29,6 +29,7 @@ load_root(bn_conf_loader_t *ld, config_setting_t *root)
         "shutdown_timeout",
         "busy_poll",
         "max_draining_generations",
+        "upgrade_timeout",
         "debug_dumpable",
         "config_history",
         "log",

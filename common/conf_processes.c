@@ -76,6 +76,7 @@ bn_conf_load_processes(bn_conf_loader_t *ld, const config_setting_t *root)
     c->shutdown_timeout = bn_conf_get_duration(ld, root, "shutdown_timeout", "30s");
     c->busy_poll = bn_conf_get_usec(ld, root, "busy_poll", "20us", 10000);
     c->max_draining_generations = bn_conf_get_uint(ld, root, "max_draining_generations", 4, 1, 64);
+    c->upgrade_timeout = bn_conf_get_duration(ld, root, "upgrade_timeout", "30s");
     c->debug_dumpable = bn_conf_get_bool(ld, root, "debug_dumpable", false);
     c->config_history = bn_conf_get_uint(ld, root, "config_history", 10, 0, 1000);
 }

@@ -20,6 +20,7 @@ typedef struct {
     uid_t uid;
     gid_t gid;
     unsigned char secret[32]; /* keys sticky cookies; kept across restarts */
+    int ready_fd; /* -1, or where a worker writes a byte once it accepts (upgrade) */
 } bn_heritage_t;
 
 extern bn_heritage_t bn_heritage;

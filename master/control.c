@@ -13,9 +13,19 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+/*
+ * The socket this master bound, by path and inode: at exit it removes only
+ * that, not a socket of the same name a new master (bouncer upgrade) put
+ * there since.
+ */
+static char *bound_path;
+static dev_t bound_dev;
+static ino_t bound_ino;
+
 int
 bn_control_listen(const char *path, char *err, size_t errlen)
 {
+    struct stat st;
     struct sockaddr_un sa;
     int fd;
     mode_t old;
@@ -39,12 +49,46 @@ bn_control_listen(const char *path, char *err, size_t errlen)
     }
     umask(old);
     chmod(path, 0600);
-    if (listen(fd, 16) == -1) {
+    if (listen(fd, 16) == -1 || stat(path, &st) == -1) {
         snprintf(err, errlen, "listen() on \"%s\" failed: %s", path, strerror(errno));
         close(fd);
+        unlink(path);
         return -1;
     }
+    free(bound_path);
+    bound_path = strdup(path);
+    bound_dev = st.st_dev;
+    bound_ino = st.st_ino;
     return fd;
+}
+
+int
+bn_control_rename(const char *to)
+{
+    char *p;
+
+    if (bound_path == NULL || rename(bound_path, to) == -1) {
+        return BN_ERROR;
+    }
+    p = strdup(to);
+    if (p != NULL) {
+        free(bound_path);
+        bound_path = p;
+    }
+    return BN_OK;
+}
+
+void
+bn_control_remove(void)
+{
+    struct stat st;
+
+    if (bound_path != NULL && stat(bound_path, &st) == 0 && st.st_dev == bound_dev
+        && st.st_ino == bound_ino) {
+        unlink(bound_path);
+    }
+    free(bound_path);
+    bound_path = NULL;
 }
 
 /* A connection to the master's control socket; -1 with errno. */

@@ -1,7 +1,8 @@
 /*
  * main.c: the command line.  `start` becomes the master; the other commands
  * either work alone (check, version, history) or reach the running master
- * through its control socket (stop, quit, reload, reopen, status, rollback).
+ * through its control socket (stop, quit, reload, reopen, status, rollback,
+ * upgrade).
  */
 #include "master.h"
 #include "control.h"
@@ -9,6 +10,7 @@
 #include "process.h"
 #include "history.h"
 #include "../common/explain.h"
+#include "upgrade.h"
 #include "../common/heritage.h"
 
 #include <inttypes.h>
@@ -33,6 +35,9 @@ usage(FILE *f)
             "           [--write]    ... and write it to the config file (and its @included\n"
             "                        files), each replaced file kept as FILE.replaced-TIME;\n"
             "                        --write 0 writes the running config without a reload\n"
+            "  upgrade               start the installed binary as a new master on the same\n"
+            "                        listeners; the old one drains and exits (on errors it\n"
+            "                        keeps serving)\n"
             "  reopen                reopen the log files (after logrotate)\n"
             "  status [--json]       is bouncer running: pid, workers, generation, uptime, requests,\n"
             "                        errors, p99, upstream health, cache; --json: /status.json\n"
@@ -633,7 +638,9 @@ main(int argc, char **argv)
         if (conf_path == NULL) {
             return 1;
         }
+        bn_upgrade_save_exe(argc, argv);
         rc = bn_master_start(conf_path, foreground);
+        bn_upgrade_free_exe();
         free(conf_path);
         return rc;
     }
@@ -657,7 +664,8 @@ main(int argc, char **argv)
         return rc;
     }
     if (strcmp(cmd, "stop") != 0 && strcmp(cmd, "quit") != 0 && strcmp(cmd, "reload") != 0
-        && strcmp(cmd, "reopen") != 0 && strcmp(cmd, "status") != 0) {
+        && strcmp(cmd, "reopen") != 0 && strcmp(cmd, "status") != 0
+        && strcmp(cmd, "upgrade") != 0) {
         fprintf(stderr, "bouncer: unknown command \"%s\"\n\n", cmd);
         usage(stderr);
         return 2;
@@ -667,9 +675,10 @@ main(int argc, char **argv)
         fprintf(stderr, "bouncer: out of memory\n");
         return 1;
     }
-    /* quit may take shutdown_timeout; the master answers when it is done. */
+    /* quit may take shutdown_timeout, and upgrade upgrade_timeout; the
+     * master answers when it is done. */
     rc = bn_control_command(sock, status_json ? "status json" : cmd,
-                            strcmp(cmd, "quit") == 0 ? 3600 : 120);
+                            strcmp(cmd, "quit") == 0 || strcmp(cmd, "upgrade") == 0 ? 3600 : 120);
     free(sock);
     return rc;
 }

@@ -10,6 +10,7 @@
 #include "listen.h"
 #include "process.h"
 #include "notify.h"
+#include "upgrade.h"
 #include "helper.h"
 #include "history.h"
 #include "../common/heritage.h"
@@ -30,6 +31,7 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #define RESPAWN_FAST_MSEC 1000 /* dying sooner than this counts as a crash loop */
@@ -72,6 +74,27 @@ static void release_limit_conns(int proc);
 static void publish_procs(void);
 static bn_metrics_t *metrics; /* mapped once, kept across reloads */
 static bn_msec_t ticket_rotate_at; /* 0: no server uses session tickets */
+
+/*
+ * bouncer upgrade (upgrade.c has the protocol).  The old master's side: the
+ * new master while it starts, the channel to it, and the control client
+ * that waits for the outcome.
+ */
+static pid_t up_pid; /* 0: no upgrade under way */
+static int up_fd = -1, up_reply = -1;
+static bn_msec_t up_deadline;
+static bool up_told; /* it heard "go": systemd knows it as the main process */
+static char up_version[64];
+static bool handed_over; /* the new master serves: ours drain, then we exit */
+/* The new master's side: the channel to the old one until it takes over,
+ * and the pipe its first workers say on that they accept. */
+static int old_fd = -1, ready_rfd = -1, ready_wfd = -1;
+static unsigned nready;
+/* Whether systemd hears us: with NotifyAccess=main, only its main process
+ * speaks, and during an upgrade that is the old master until it names the
+ * new one. */
+static bool main_process = true;
+static void upgrade_failed(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static const char *
 signal_name(int s)
@@ -122,6 +145,12 @@ close_in_child(void)
     for (size_t i = 0; i < nwaiters; i++) {
         close(waiters[i]);
     }
+    int upgrade_fds[] = { up_fd, up_reply, old_fd, ready_rfd };
+    for (size_t i = 0; i < BN_NELEMS(upgrade_fds); i++) {
+        if (upgrade_fds[i] != -1) {
+            close(upgrade_fds[i]);
+        }
+    }
     if (bn_pidfile_fd() != -1) {
         close(bn_pidfile_fd());
     }
@@ -155,7 +184,11 @@ spawn_worker(unsigned slot)
         bn_heritage.drop_privileges = w_drop;
         bn_heritage.uid = w_uid;
         bn_heritage.gid = w_gid;
+        bn_heritage.ready_fd = slot < conf->workers ? ready_wfd : -1;
         if (slot == conf->workers) {
+            if (ready_wfd != -1) {
+                close(ready_wfd);
+            }
             bn_helper_main();
         }
         bn_worker_main();
@@ -207,6 +240,8 @@ live_workers(void)
     return n;
 }
 
+static void upgrade_exited(int status);
+
 static void
 reap(void)
 {
@@ -216,6 +251,10 @@ reap(void)
 
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         proc_t *p = NULL;
+        if (up_pid != 0 && pid == up_pid) {
+            upgrade_exited(status);
+            continue;
+        }
         for (size_t i = 0; i < nprocs; i++) {
             if (procs[i].pid == pid) {
                 p = &procs[i];
@@ -756,6 +795,11 @@ reload(int reply_fd, const char *from, unsigned rollback_of)
         answer(reply_fd, "error not reloading: bouncer is shutting down");
         return BN_ERROR;
     }
+    if (up_pid != 0 || old_fd != -1) {
+        bn_log_error(BN_LOG_NOTICE, NULL, 0, "not reloading: an upgrade is under way");
+        answer(reply_fd, "error not reloading: an upgrade is under way");
+        return BN_ERROR;
+    }
     if (from != NULL) {
         bn_log_error(BN_LOG_NOTICE, NULL, 0,
                      "rolling back to the configuration of history entry %u (\"%s\")",
@@ -886,10 +930,16 @@ reopen_logs(void)
 static void
 begin_stop(bool graceful)
 {
+    if (up_pid != 0) {
+        kill(up_pid, SIGTERM);
+        upgrade_failed("cancelled: bouncer is shutting down");
+    }
     if (graceful) {
         if (!quitting && !stopping) {
             bn_log_error(BN_LOG_NOTICE, NULL, 0, "gracefully shutting down");
-            bn_notify("STOPPING=1\nSTATUS=finishing the requests in flight");
+            if (main_process) {
+                bn_notify("STOPPING=1\nSTATUS=finishing the requests in flight");
+            }
             quitting = true;
             /* Old generations too: a quit ends their tunnels by
              * shutdown_timeout, whatever drain_timeout they were given. */
@@ -907,7 +957,9 @@ begin_stop(bool graceful)
     }
     if (!stopping) {
         bn_log_error(BN_LOG_NOTICE, NULL, 0, "shutting down");
-        bn_notify("STOPPING=1\nSTATUS=shutting down");
+        if (main_process) {
+            bn_notify("STOPPING=1\nSTATUS=shutting down");
+        }
         stopping = true;
         for (size_t i = 0; i < nprocs; i++) {
             if (procs[i].pid != 0) {
@@ -916,6 +968,239 @@ begin_stop(bool graceful)
             }
         }
         signal_workers(SIGTERM, true);
+    }
+}
+
+/*
+ * bouncer upgrade, the old master's side: starts the binary it was started
+ * from as a new master, which inherits the listeners and the pid file.
+ * Nothing here waits: what the new master says comes on the channel, its
+ * exit through SIGCHLD, and upgrade_timeout through run_deadlines().
+ * Returns whether reply_fd is kept, to be answered with the outcome.
+ */
+static bool
+upgrade_start(int reply_fd)
+{
+    char err[512];
+
+    if (quitting || stopping) {
+        answer(reply_fd, "error not upgrading: bouncer is shutting down");
+        return false;
+    }
+    if (up_pid != 0 || old_fd != -1) {
+        answer(reply_fd, "error not upgrading: an upgrade is under way");
+        return false;
+    }
+    up_pid = bn_upgrade_exec(conf, bn_pidfile_fd(), &up_fd, err, sizeof(err));
+    if (up_pid == -1) {
+        up_pid = 0;
+        bn_log_error(BN_LOG_ERR, NULL, 0, "upgrade failed: %s", err);
+        answer(reply_fd, "error upgrade failed: %s", err);
+        return false;
+    }
+    up_reply = reply_fd;
+    up_told = false;
+    up_version[0] = '\0';
+    up_deadline = bn_current_msec + conf->upgrade_timeout;
+    bn_log_error(BN_LOG_NOTICE, NULL, 0, "upgrading: started \"%s\" as pid %d", bn_upgrade_exe(),
+                 (int) up_pid);
+    answer(reply_fd, "| started \"%s\" as pid %d", bn_upgrade_exe(), (int) up_pid);
+    return reply_fd != -1;
+}
+
+static void
+upgrade_done(void)
+{
+    if (up_reply != -1) {
+        close(up_reply);
+        up_reply = -1;
+    }
+    if (up_fd != -1) {
+        close(up_fd);
+        up_fd = -1;
+    }
+    up_pid = 0;
+    up_told = false;
+}
+
+/* The upgrade did not happen: this master goes on serving as before. */
+static void
+upgrade_failed(const char *fmt, ...)
+{
+    char why[1024], err[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    bn_log_error(BN_LOG_ERR, NULL, 0, "upgrade failed: %s; pid %d keeps serving", why,
+                 (int) getpid());
+    answer(up_reply, "error upgrade failed: %s; the running master (pid %d) keeps serving", why,
+           (int) getpid());
+    if (up_told) {
+        /* It had the pid file and the control socket, or was taking
+         * them: they are ours again.  systemd was told it is the main
+         * process, which only the main process can take back. */
+        bn_log_error(BN_LOG_ALERT, NULL, 0,
+                     "the new master went away while taking over; systemd may take the "
+                     "service for stopped");
+        main_process = true;
+        bn_pidfile_write();
+        close(ctl_fd);
+        ctl_fd = bn_control_listen(conf->control_socket, err, sizeof(err));
+        if (ctl_fd == -1) {
+            bn_log_error(BN_LOG_ALERT, NULL, 0, "%s", err);
+        }
+    }
+    upgrade_done();
+}
+
+/* The new master serves: this one's workers drain as on a reload (their
+ * WebSocket tunnels to drain_timeout), and it exits when they are gone,
+ * leaving the pid file and the control socket to the new one. */
+static void
+hand_over(void)
+{
+    bn_msec_t deadline = bn_current_msec + bn_conf_drain_time(conf) + KILL_GRACE_MSEC;
+
+    bn_log_error(BN_LOG_NOTICE, NULL, 0,
+                 "upgraded: pid %d (bouncer %s) serves; the workers of pid %d drain", (int) up_pid,
+                 up_version, (int) getpid());
+    answer(up_reply, "ok upgraded: pid %d, bouncer %s (was pid %d, bouncer %s)", (int) up_pid,
+           up_version, (int) getpid(), BN_VERSION);
+    upgrade_done();
+    handed_over = true;
+    quitting = true;
+    close(ctl_fd);
+    ctl_fd = -1;
+    bn_listen_close_all(conf);
+    for (size_t i = 0; i < nprocs; i++) {
+        if (procs[i].pid != 0 && !procs[i].draining) {
+            procs[i].draining = true;
+            procs[i].drain_deadline = deadline;
+            kill(procs[i].pid, SIGHUP);
+        }
+    }
+    publish_procs();
+    bn_proctitle_set("bouncer: master process (upgraded, draining) -c %s", conf->file);
+}
+
+/* What the new master says on the channel. */
+static void
+upgrade_message(void)
+{
+    char msg[2048];
+    int rc;
+
+    while (up_fd != -1 && (rc = bn_upgrade_recv(up_fd, msg, sizeof(msg))) == BN_OK) {
+        if (strncmp(msg, "ready ", 6) == 0 && !up_told) {
+            /* systemd first: with NotifyAccess=main it takes the new
+             * master's READY=1 only once it knows it as the main process. */
+            snprintf(up_version, sizeof(up_version), "%.63s", msg + 6);
+            bn_notify("MAINPID=%d\nSTATUS=upgrading: pid %d takes over", (int) up_pid,
+                      (int) up_pid);
+            main_process = false;
+            up_told = true;
+            bn_upgrade_send(up_fd, "go");
+        } else if (strcmp(msg, "serving") == 0 && up_told) {
+            hand_over();
+            return;
+        } else {
+            bn_log_error(BN_LOG_ERR, NULL, 0, "upgrade: %s", msg);
+            answer(up_reply, "%s", msg);
+        }
+    }
+    if (up_fd != -1 && rc == BN_DONE) {
+        /* The outcome waits for its exit status. */
+        close(up_fd);
+        up_fd = -1;
+    }
+}
+
+static void
+upgrade_exited(int status)
+{
+    upgrade_message(); /* what it said before it went */
+    if (up_pid == 0) {
+        return;
+    }
+    if (WIFSIGNALED(status)) {
+        upgrade_failed("the new master was killed by signal %s before it served",
+                       signal_name(WTERMSIG(status)));
+    } else {
+        upgrade_failed("the new master exited with code %d before it served",
+                       WEXITSTATUS(status));
+    }
+}
+
+/* The new master's side: its first workers all accept; the old master
+ * hears it is ready. */
+static void
+workers_ready(void)
+{
+    char buf[64];
+    ssize_t n;
+
+    while ((n = read(ready_rfd, buf, sizeof(buf))) > 0) {
+        nready += (unsigned) n;
+    }
+    if (nready < conf->workers) {
+        return;
+    }
+    close(ready_rfd);
+    close(ready_wfd);
+    ready_rfd = ready_wfd = -1;
+    if (old_fd != -1) {
+        bn_upgrade_send(old_fd, "ready %s", BN_VERSION);
+    }
+}
+
+/* The new master's side: the old one said "go" (systemd knows us as the
+ * main process now): the control socket and the pid file become ours. */
+static void
+take_over(void)
+{
+    char err[512];
+
+    if (bn_control_rename(conf->control_socket) != BN_OK) {
+        /* No socket of a temporary name (the path had no room for it). */
+        if (ctl_fd != -1) {
+            close(ctl_fd);
+        }
+        ctl_fd = bn_control_listen(conf->control_socket, err, sizeof(err));
+        if (ctl_fd == -1) {
+            bn_log_error(BN_LOG_ALERT, NULL, 0, "%s", err);
+        }
+    }
+    bn_pidfile_write();
+    main_process = true;
+    bn_notify("READY=1\nMAINPID=%d\nSTATUS=serving: generation %u, %u workers", (int) getpid(),
+              generation, conf->workers);
+    bn_upgrade_send(old_fd, "serving");
+    close(old_fd);
+    old_fd = -1;
+    bn_log_error(BN_LOG_NOTICE, NULL, 0, "upgrade done: pid %d serves", (int) getpid());
+}
+
+static void
+old_master_message(void)
+{
+    char msg[256];
+    int rc;
+
+    while (old_fd != -1 && (rc = bn_upgrade_recv(old_fd, msg, sizeof(msg))) == BN_OK) {
+        if (strcmp(msg, "go") == 0) {
+            take_over();
+            return;
+        }
+    }
+    if (old_fd != -1 && rc == BN_DONE) {
+        /* The old master gave up on this upgrade, or died: serving beside
+         * it, unknown to it, would be worse than not at all. */
+        bn_log_error(BN_LOG_ERR, NULL, 0, "the old master ended the upgrade; exiting");
+        close(old_fd);
+        old_fd = -1;
+        begin_stop(false);
     }
 }
 
@@ -1073,6 +1358,7 @@ status_answer(int fd)
     answer(fd, "| uptime: %lds", (long) (time(NULL) - started_at));
     answer(fd, "| workers: %s", pids);
     answer(fd, "| config: %s", conf->file);
+    answer(fd, "| version: %s", BN_VERSION);
     config_status(fd);
     traffic_summary(fd);
     for (size_t i = 0; i < conf->ncache_zones; i++) {
@@ -1277,6 +1563,11 @@ control_client(void)
         status_json_answer(fd);
     } else if (strncmp(cmd, "purge ", 6) == 0) {
         purge_answer(fd, cmd + 6);
+    } else if (strcmp(cmd, "upgrade") == 0) {
+        if (upgrade_start(fd)) {
+            client_fd = -1;
+            return; /* answered with the outcome */
+        }
     } else if (strcmp(cmd, "stop") == 0 || strcmp(cmd, "quit") == 0) {
         int *w = realloc(waiters, (nwaiters + 1) * sizeof(int));
         if (w != NULL) {
@@ -1315,6 +1606,9 @@ handle_signal(void)
         case SIGUSR1:
             reopen_logs();
             break;
+        case SIGUSR2:
+            upgrade_start(-1);
+            break;
         case SIGCHLD:
             reap();
             break;
@@ -1344,6 +1638,9 @@ next_deadline(void)
     if (ticket_rotate_at != 0 && (next == 0 || ticket_rotate_at < next)) {
         next = ticket_rotate_at;
     }
+    if (up_pid != 0 && (next == 0 || up_deadline < next)) {
+        next = up_deadline;
+    }
     if (next == 0) {
         return 60000;
     }
@@ -1353,6 +1650,14 @@ next_deadline(void)
 static void
 run_deadlines(void)
 {
+    if (up_pid != 0 && up_deadline <= bn_current_msec) {
+        /* Stuck, or far too slow: its workers follow it out (their
+         * parent-death signal), finishing what they took. */
+        kill(up_pid, SIGKILL);
+        upgrade_failed("the new master was not serving after upgrade_timeout (%" PRIu64
+                       "ms); killed it",
+                       conf->upgrade_timeout);
+    }
     if (ticket_rotate_at != 0 && ticket_rotate_at <= bn_current_msec) {
         bn_tls_rotate_ticket_keys();
         bn_log_error(BN_LOG_INFO, NULL, 0, "TLS session ticket keys rotated");
@@ -1379,28 +1684,81 @@ run_deadlines(void)
 static void
 master_loop(void)
 {
-    struct pollfd pfd[2];
+    struct pollfd pfd[5];
 
     for (;;) {
-        pfd[0].fd = sig_fd;
-        pfd[0].events = POLLIN;
-        pfd[1].fd = ctl_fd;
-        pfd[1].events = POLLIN;
-        if (poll(pfd, 2, next_deadline()) == -1 && errno != EINTR) {
+        /* A negative fd is left out by poll(): the upgrade's are open
+         * only while one is under way. */
+        int fds[] = { sig_fd, ctl_fd, up_fd, old_fd, ready_rfd };
+        for (size_t i = 0; i < BN_NELEMS(pfd); i++) {
+            pfd[i].fd = fds[i];
+            pfd[i].events = POLLIN;
+            pfd[i].revents = 0;
+        }
+        if (poll(pfd, BN_NELEMS(pfd), next_deadline()) == -1 && errno != EINTR) {
             bn_log_error(BN_LOG_ALERT, NULL, errno, "poll() failed");
         }
         bn_time_update();
         if (pfd[0].revents & POLLIN) {
             handle_signal();
         }
-        if ((pfd[1].revents & POLLIN) && !stopping) {
+        if ((pfd[1].revents & POLLIN) && !stopping && ctl_fd != -1) {
             control_client();
+        }
+        if (pfd[2].revents != 0 && up_fd == pfd[2].fd) {
+            upgrade_message();
+        }
+        if (pfd[3].revents != 0 && old_fd == pfd[3].fd) {
+            old_master_message();
+        }
+        if (pfd[4].revents != 0 && ready_rfd == pfd[4].fd) {
+            workers_ready();
         }
         run_deadlines();
         if ((stopping || quitting) && live_workers() == 0) {
             return;
         }
     }
+}
+
+/* Why the master could not start: on stderr and, for a master started by
+ * an upgrade, to the old one, whose `bouncer upgrade` prints it. */
+static void start_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+start_error(const char *fmt, ...)
+{
+    char buf[2048];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s\n", buf);
+    if (old_fd != -1) {
+        bn_upgrade_send(old_fd, "%s", buf);
+    }
+}
+
+/*
+ * The control socket.  A master started by an upgrade binds it under a
+ * temporary name (PATH.new) while the old master still answers at PATH,
+ * and renames it over PATH when it takes over (take_over()).
+ */
+static int
+control_open(char *err, size_t errlen)
+{
+    char tmp[sizeof(((struct sockaddr_un *) 0)->sun_path)];
+    int n;
+
+    if (old_fd == -1) {
+        return bn_control_listen(conf->control_socket, err, errlen);
+    }
+    n = snprintf(tmp, sizeof(tmp), "%s.new", conf->control_socket);
+    if (n < 0 || (size_t) n >= sizeof(tmp)) {
+        return -2; /* no room for the name: bound at PATH when taking over */
+    }
+    return bn_control_listen(tmp, err, errlen);
 }
 
 int
@@ -1412,16 +1770,18 @@ bn_master_start(const char *conf_path, bool foreground)
     bn_conf_errors_t errs = { 0 };
     char err[512];
     sigset_t set;
-    int efd, afd;
+    int efd, afd, pid_fd = -1;
 
     bn_time_update();
     bn_notify_init();
+    old_fd = bn_upgrade_inherit(&pid_fd);
+    main_process = old_fd == -1;
     conf = bn_conf_load_warn(conf_path, &errs, &warns);
     if (conf == NULL) {
         for (size_t i = 0; i < errs.n; i++) {
-            fprintf(stderr, "%s\n", errs.lines[i]);
+            start_error("%s", errs.lines[i]);
         }
-        fprintf(stderr, "bouncer: configuration has errors; not started\n");
+        start_error("bouncer: configuration has errors; not started");
         bn_conf_errors_free(&errs);
         return 1;
     }
@@ -1429,39 +1789,51 @@ bn_master_start(const char *conf_path, bool foreground)
         foreground = true;
     }
     bn_log_level = conf->error_log_level;
-    if (bn_pidfile_lock(conf->pid_file, err, sizeof(err)) != BN_OK) {
-        fprintf(stderr, "bouncer: %s\n", err);
+    if ((old_fd != -1 ? bn_pidfile_adopt(pid_fd, conf->pid_file, err, sizeof(err))
+                      : bn_pidfile_lock(conf->pid_file, err, sizeof(err)))
+        != BN_OK) {
+        start_error("bouncer: %s", err);
         return 1;
     }
     if (bn_worker_identity(conf, &w_uid, &w_gid, &w_drop) != BN_OK) {
+        if (old_fd != -1) {
+            bn_upgrade_send(old_fd, "bouncer: no user \"%s\" or group \"%s\"", conf->user,
+                            conf->group);
+        }
+        bn_pidfile_remove();
         return 1;
     }
     /* forward.cache's zone: mapped always (untouched pages cost nothing),
      * its size fixed at start like the other shared zones. */
     if (bn_peers_create() != BN_OK || bn_tls_shared_create() != BN_OK
         || bn_auth_cache_create(conf->auth_cache_memory) != BN_OK) {
-        fprintf(stderr, "bouncer: cannot map shared memory: %s\n", strerror(errno));
+        start_error("bouncer: cannot map shared memory: %s", strerror(errno));
         bn_pidfile_remove();
         return 1;
+    }
+    if (old_fd != -1) {
+        bn_upgrade_take_listeners(conf);
     }
     if (prepare_shared(conf, w_uid, w_gid, w_drop, &errs) != BN_OK
         || bn_listen_open(conf, NULL, &errs) != BN_OK) {
         for (size_t i = 0; i < errs.n; i++) {
-            fprintf(stderr, "%s\n", errs.lines[i]);
+            start_error("%s", errs.lines[i]);
         }
         bn_conf_errors_free(&errs);
         bn_pidfile_remove();
         return 1;
     }
     if (bn_open_logs(conf, w_uid, w_gid, w_drop, &efd, &afd, err, sizeof(err)) != BN_OK) {
-        fprintf(stderr, "bouncer: %s\n", err);
+        start_error("bouncer: %s", err);
         bn_pidfile_remove();
         return 1;
     }
     commit_shared(conf);
     set_master_logs(efd, afd);
     bn_raise_nofile(conf);
-    if (!foreground && bn_daemonize(&ready_fd) != BN_OK) {
+    /* A master started by an upgrade is the old one's child, already
+     * detached (or not) as it was. */
+    if (!foreground && old_fd == -1 && bn_daemonize(&ready_fd) != BN_OK) {
         fprintf(stderr, "bouncer: cannot daemonize: %s\n", strerror(errno));
         return 1;
     }
@@ -1472,18 +1844,22 @@ bn_master_start(const char *conf_path, bool foreground)
         bn_log_error(BN_LOG_WARN, NULL, 0, "%s", warns.lines[i]);
     }
     bn_conf_errors_free(&warns);
-    if (bn_pidfile_write() != BN_OK) {
+    if (old_fd == -1 && bn_pidfile_write() != BN_OK) {
         return 1;
     }
-    ctl_fd = bn_control_listen(conf->control_socket, err, sizeof(err));
+    ctl_fd = control_open(err, sizeof(err));
     if (ctl_fd == -1) {
         bn_log_error(BN_LOG_EMERG, NULL, 0, "%s", err);
         if (ready_fd != -1) {
             dprintf(ready_fd, "bouncer: %s\n", err);
         }
+        if (old_fd != -1) {
+            bn_upgrade_send(old_fd, "bouncer: %s", err);
+        }
         bn_pidfile_remove();
         return 1;
     }
+    ctl_fd = ctl_fd == -2 ? -1 : ctl_fd;
 
     sigemptyset(&set);
     sigaddset(&set, SIGHUP);
@@ -1498,7 +1874,22 @@ bn_master_start(const char *conf_path, bool foreground)
     sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (sig_fd == -1) {
         bn_log_error(BN_LOG_EMERG, NULL, errno, "signalfd() failed");
+        bn_control_remove();
+        bn_pidfile_remove();
         return 1;
+    }
+    /* The workers of the first generation each say when they accept: the
+     * old master lets its own go only then. */
+    if (old_fd != -1) {
+        int p[2];
+        if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1) {
+            start_error("bouncer: pipe() failed: %s", strerror(errno));
+            bn_control_remove();
+            bn_pidfile_remove();
+            return 1;
+        }
+        ready_rfd = p[0];
+        ready_wfd = p[1];
     }
 
     bn_load_secret(conf, bn_heritage.secret, sizeof(bn_heritage.secret));
@@ -1511,10 +1902,13 @@ bn_master_start(const char *conf_path, bool foreground)
     slots = calloc(conf->workers + 1, sizeof(slot_t));
     spawn_generation();
     save_history(0, -1);
-    bn_log_error(BN_LOG_NOTICE, NULL, 0, "bouncer %s started: pid %d, %u workers", BN_VERSION,
-                 (int) getpid(), conf->workers);
-    bn_notify("READY=1\nMAINPID=%d\nSTATUS=serving: generation %u, %u workers", (int) getpid(),
-              generation, conf->workers);
+    bn_log_error(BN_LOG_NOTICE, NULL, 0, "bouncer %s started: pid %d, %u workers%s", BN_VERSION,
+                 (int) getpid(), conf->workers,
+                 old_fd != -1 ? " (an upgrade: taking over once they accept)" : "");
+    if (old_fd == -1) {
+        bn_notify("READY=1\nMAINPID=%d\nSTATUS=serving: generation %u, %u workers",
+                  (int) getpid(), generation, conf->workers);
+    }
     if (ready_fd != -1) {
         if (write(ready_fd, "ok", 2) == -1) {
             /* The starting command went away; nothing to tell. */
@@ -1527,7 +1921,10 @@ bn_master_start(const char *conf_path, bool foreground)
     master_loop();
 
     bn_log_error(BN_LOG_NOTICE, NULL, 0, "exiting");
-    unlink(conf->control_socket);
+    if (ctl_fd != -1) {
+        close(ctl_fd);
+    }
+    bn_control_remove();
     bn_pidfile_remove();
     bn_listen_close_all(conf);
     for (size_t i = 0; i < nwaiters; i++) {
@@ -1537,6 +1934,12 @@ bn_master_start(const char *conf_path, bool foreground)
     free(waiters);
     free(procs);
     free(slots);
+    int fds[] = { up_fd, up_reply, old_fd, ready_rfd, ready_wfd, sig_fd };
+    for (size_t i = 0; i < BN_NELEMS(fds); i++) {
+        if (fds[i] != -1) {
+            close(fds[i]);
+        }
+    }
     bn_conf_free(conf);
     return 0;
 }

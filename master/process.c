@@ -11,6 +11,7 @@
 #include <grp.h>
 #include <libgen.h>
 #include <pwd.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -112,16 +113,47 @@ bn_pidfile_write(void)
     return BN_OK;
 }
 
+/*
+ * The lock is on the open file, which an upgrade hands to the new master
+ * (the old one's descriptor, inherited across exec): the old master then
+ * exits with the file naming the new one, and must leave it; so must a new
+ * master that fails while the file still names the old one.  A stale pid,
+ * or none, is ours to remove.
+ */
 void
 bn_pidfile_remove(void)
 {
     if (pid_fd != -1) {
-        if (pid_path != NULL) {
+        pid_t pid = bn_pidfile_read(pid_path);
+        if (pid <= 0 || pid == getpid() || (kill(pid, 0) == -1 && errno == ESRCH)) {
             unlink(pid_path);
         }
         close(pid_fd);
         pid_fd = -1;
     }
+    free(pid_path);
+    pid_path = NULL;
+}
+
+int
+bn_pidfile_adopt(int fd, const char *path, char *err, size_t errlen)
+{
+    struct stat a, b;
+
+    if (fstat(fd, &a) == -1 || stat(path, &b) == -1 || a.st_dev != b.st_dev
+        || a.st_ino != b.st_ino) {
+        snprintf(err, errlen,
+                 "the pid file \"%s\" is not the running master's: pid_file cannot change "
+                 "on upgrade (restart bouncer for that)",
+                 path);
+        return BN_ERROR;
+    }
+    if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1 || (pid_path = strdup(path)) == NULL) {
+        snprintf(err, errlen, "cannot keep the pid file: %s", strerror(errno));
+        return BN_ERROR;
+    }
+    pid_fd = fd;
+    return BN_OK;
 }
 
 int

@@ -11,6 +11,10 @@
 int bn_pidfile_lock(const char *path, char *err, size_t errlen);
 int bn_pidfile_write(void);
 void bn_pidfile_remove(void);
+/* A new master of `bouncer upgrade`: takes the old one's descriptor of
+ * path, and with it the lock; BN_ERROR (err says why) when fd is not that
+ * file (the config names another pid_file). */
+int bn_pidfile_adopt(int fd, const char *path, char *err, size_t errlen);
 pid_t bn_pidfile_read(const char *path);
 /* The locked pid file's descriptor: children close it, so the lock goes
  * with the master. */

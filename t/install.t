@@ -40,15 +40,18 @@ my $unit = BouncerTest::slurp("$dest$mk{PREFIX}/lib/systemd/system/bouncer.servi
 like($unit, qr{^ExecStart=\Q$mk{SBINDIR}\E/bouncer -c \Q$mk{CONF_PATH}\E start --foreground$}m,
      'the systemd unit starts the installed binary with the installed config');
 like($unit, qr{^ExecReload=\Q$mk{SBINDIR}\E/bouncer -c \Q$mk{CONF_PATH}\E reload$}m, 'and reloads it');
+like($unit, qr{^ReadWritePaths=\Q$piddir\E/ \Q$mk{LOG_PATH}\E \Q$mk{CACHE_PATH}\E$}m,
+     'and may write the run, log and cache folders only');
 my $rot = BouncerTest::slurp("$dest/etc/logrotate.d/bouncer");
 like($rot, qr{^\Q$mk{LOG_PATH}\E/\*\.log \{$}m, 'the logrotate rule rotates the log folder');
 like($rot, qr{^\s+\Q$mk{SBINDIR}\E/bouncer -c \Q$mk{CONF_PATH}\E reopen }m, 'then reopens the logs');
 my $other = $t->dir . '/other';
-$out = `make -s -C $root install DESTDIR=$other SBINDIR=/opt/bx/sbin LOG_PATH=/opt/bx/log CONF_PATH=/opt/bx/etc/b.conf 2>&1`;
+$out = `make -s -C $root install DESTDIR=$other SBINDIR=/opt/bx/sbin LOG_PATH=/opt/bx/log CONF_PATH=/opt/bx/etc/b.conf PID_PATH=/opt/bx/run/b.pid CACHE_PATH=/opt/bx/cache 2>&1`;
 is($?, 0, 'make install with other paths');
 $unit = BouncerTest::slurp("$other$mk{PREFIX}/lib/systemd/system/bouncer.service");
 like($unit, qr{^ExecStart=/opt/bx/sbin/bouncer -c /opt/bx/etc/b\.conf start --foreground$}m,
      'the unit names them');
+like($unit, qr{^ReadWritePaths=/opt/bx/run/ /opt/bx/log /opt/bx/cache$}m, 'its writable folders too');
 unlike($unit . BouncerTest::slurp("$other/etc/logrotate.d/bouncer"), qr{/usr/local}, 'and no default path is left');
 
 # An operator's edits survive a second install.

@@ -7,33 +7,20 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use BouncerTest;
-use IO::Socket::UNIX;
-use Socket qw(SOCK_DGRAM);
 use Test::More;
 
 my $t = BouncerTest->new;
 my ($p, $be) = ($t->port, $t->port);
 my $d = $t->dir;
 $t->backend($be);
-my $sock = IO::Socket::UNIX->new(Type => SOCK_DGRAM, Local => "$d/notify.sock") or die "socket: $!";
+my $notify = $t->notify_socket("$d/notify.sock");
+my @got;
+sub messages { @got = $notify->messages }
 my $conf = <<C;
 upstreams = ( { name = "app"; servers = ( { address = "127.0.0.1:$be"; } ); } );
 servers = ( { listen = [ "127.0.0.1:$p" ]; routes = ( { match = { prefix = "/"; }; upstream = "app"; } ); } );
 C
 $t->config($conf, workers => 2);
-
-# The messages that came, each a hash of its lines.
-my @got;
-sub messages {
-    my $rin = '';
-    vec($rin, fileno($sock), 1) = 1;
-    while (select(my $rout = $rin, undef, undef, 0) > 0) {
-        my $m;
-        $sock->recv($m, 4096) // last;
-        push @got, { map { /^([A-Z_]+)=(.*)$/ ? ($1 => $2) : () } split /\n/, $m };
-    }
-    return @got;
-}
 sub wait_for {
     my ($key, $n) = @_;
     return BouncerTest::wait_until(sub { (grep { exists $_->{$key} } messages()) >= $n }, 10);

@@ -323,6 +323,15 @@ bn_worker_main(void)
     }
     accept_timer.handler = accept_resume;
     listeners_enable(true);
+    /* A master started by an upgrade waits for this before the old one
+     * lets its workers go. */
+    if (bn_heritage.ready_fd != -1) {
+        if (write(bn_heritage.ready_fd, "", 1) == -1) {
+            /* The master stopped waiting; nothing to tell. */
+        }
+        close(bn_heritage.ready_fd);
+        bn_heritage.ready_fd = -1;
+    }
 
     for (;;) {
         if (sig_terminate) {

@@ -38,6 +38,12 @@ sub new {
         conf => "$dir/bouncer.conf",
         owner => $$,
     }, $class;
+    if ($opt{subreaper}) {
+        # A master started by `bouncer upgrade` is the old master's child;
+        # once that one exits it becomes ours, to stop and reap.
+        require 'syscall.ph';
+        syscall(&SYS_prctl(), 36, 1, 0, 0, 0) == 0 or die "PR_SET_CHILD_SUBREAPER: $!";
+    }
     if ($opt{hooks}) {
         # The crash points of common/testhook.h: crash() arms one.
         plan skip_all => "objs/bouncer-hooks is not built (make test builds it)"
@@ -198,6 +204,13 @@ sub start {
 
 sub master_pid { $_[0]{pid} }
 
+# After `bouncer upgrade`: the new master is the one stop() ends (a test
+# made with subreaper => 1 reaps it).
+sub set_master_pid { $_[0]{pid} = $_[1] }
+
+# Runs bouncer from $path (a copy a test may replace) from now on.
+sub set_bin { $_[0]{bin} = $_[1] }
+
 # The worker pids of the running master, from its children.
 sub worker_pids {
     my ($self) = @_;
@@ -251,6 +264,29 @@ sub wait_until {
         sleep 0.05;
     }
     return $cond->() ? 1 : 0;
+}
+
+# A fake $NOTIFY_SOCKET for systemd's notify protocol: a datagram socket
+# at $path.  Its messages() are all that came so far, each a hash of its
+# NAME=value lines.
+sub notify_socket {
+    my ($self, $path) = @_;
+    require IO::Socket::UNIX;
+    my $sock = IO::Socket::UNIX->new(Type => Socket::SOCK_DGRAM(), Local => $path)
+        or die "socket: $!";
+    return bless { sock => $sock, got => [] }, 'BouncerTest::Notify';
+}
+
+sub BouncerTest::Notify::messages {
+    my ($self) = @_;
+    my $rin = '';
+    vec($rin, fileno($self->{sock}), 1) = 1;
+    while (select(my $rout = $rin, undef, undef, 0) > 0) {
+        my $m;
+        $self->{sock}->recv($m, 4096) // last;
+        push @{ $self->{got} }, { map { /^([A-Z_]+)=(.*)$/ ? ($1 => $2) : () } split /\n/, $m };
+    }
+    return @{ $self->{got} };
 }
 
 # ---- backends ----------------------------------------------------------------
