@@ -369,6 +369,23 @@ check(const char *path, bool strict, bool certs)
     return rc;
 }
 
+/* Sends line to the running master of the config at conf_arg and prints
+ * its answer; the exit status of the command. */
+static int
+command(const char *conf_arg, const char *line, unsigned wait_secs)
+{
+    char *sock = bn_conf_control_socket(conf_arg);
+    int rc;
+
+    if (sock == NULL) {
+        fprintf(stderr, "bouncer: out of memory\n");
+        return 1;
+    }
+    rc = bn_control_command(sock, line, wait_secs);
+    free(sock);
+    return rc;
+}
+
 /*
  * `purge URL` makes the default key, $scheme$host$request_uri, from the URL:
  * "https://Example.com:8443/a?b" is "https" "example.com" "/a?b".
@@ -376,8 +393,7 @@ check(const char *path, bool strict, bool certs)
 static int
 purge(const char *conf_arg, const char *url, const char *key, const char *zone)
 {
-    char line[4200], built[4096], *sock;
-    int rc;
+    char line[4200], built[4096];
 
     if ((url == NULL) == (key == NULL) || strpbrk(zone, " \r\n") != NULL) {
         fprintf(stderr, "bouncer: purge needs a URL or --key KEY (and maybe --zone NAME)\n");
@@ -414,14 +430,7 @@ purge(const char *conf_arg, const char *url, const char *key, const char *zone)
         return 2;
     }
     snprintf(line, sizeof(line), "purge %s %s", zone, key);
-    sock = bn_conf_control_socket(conf_arg);
-    if (sock == NULL) {
-        fprintf(stderr, "bouncer: out of memory\n");
-        return 1;
-    }
-    rc = bn_control_command(sock, line, 10);
-    free(sock);
-    return rc;
+    return command(conf_arg, line, 10);
 }
 
 /* `bouncer history`: from the folder, with or without a master. */
@@ -509,8 +518,7 @@ history(const char *conf_arg)
 static int
 rollback(const char *conf_arg, const char *n, bool write_back)
 {
-    char line[64], *sock;
-    int rc;
+    char line[64];
 
     if (n == NULL) {
         n = "1";
@@ -523,14 +531,7 @@ rollback(const char *conf_arg, const char *n, bool write_back)
         return 2;
     }
     snprintf(line, sizeof(line), "rollback %s%s", n, write_back ? " write" : "");
-    sock = bn_conf_control_socket(conf_arg);
-    if (sock == NULL) {
-        fprintf(stderr, "bouncer: out of memory\n");
-        return 1;
-    }
-    rc = bn_control_command(sock, line, 120);
-    free(sock);
-    return rc;
+    return command(conf_arg, line, 120);
 }
 
 static int
@@ -670,15 +671,8 @@ main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    sock = bn_conf_control_socket(conf_arg);
-    if (sock == NULL) {
-        fprintf(stderr, "bouncer: out of memory\n");
-        return 1;
-    }
     /* quit may take shutdown_timeout, and upgrade upgrade_timeout; the
      * master answers when it is done. */
-    rc = bn_control_command(sock, status_json ? "status json" : cmd,
-                            strcmp(cmd, "quit") == 0 || strcmp(cmd, "upgrade") == 0 ? 3600 : 120);
-    free(sock);
-    return rc;
+    return command(conf_arg, status_json ? "status json" : cmd,
+                   strcmp(cmd, "quit") == 0 || strcmp(cmd, "upgrade") == 0 ? 3600 : 120);
 }
