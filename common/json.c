@@ -246,20 +246,31 @@ got_escape(bn_json_stream_t *st)
     return add_cp(st, cp);
 }
 
+/* The closing quote of a key or string whose last piece is data[0..n). */
+static int
+string_end(bn_json_stream_t *st, const char *data, size_t n)
+{
+    if (emit(st, st->tok, data, n, true) != BN_OK) {
+        return BN_ERROR;
+    }
+    if (st->tok == BN_JSON_EV_KEY) {
+        st->state = S_COLON;
+    } else {
+        value_done(st);
+    }
+    return BN_OK;
+}
+
 static int
 string_byte(bn_json_stream_t *st, unsigned char c)
 {
+    size_t n;
+
     switch (c) {
     case '"':
-        if (flush(st, true) != BN_OK) {
-            return BN_ERROR;
-        }
-        if (st->tok == BN_JSON_EV_KEY) {
-            st->state = S_COLON;
-        } else {
-            value_done(st);
-        }
-        return BN_OK;
+        n = st->buf_len;
+        st->buf_len = 0;
+        return string_end(st, st->buf, n);
     case '\\':
         st->state = S_ESC;
         return BN_OK;
@@ -549,6 +560,18 @@ bn_json_stream_feed(bn_json_stream_t *st, const char *p, size_t n)
             size_t k = i;
             while (k < take && plain_in_string[(unsigned char) p[k]]) {
                 k++;
+            }
+            if (k < take && p[k] == '"' && st->buf_len == 0 && k - i <= sizeof(st->buf)) {
+                /* The whole string in this input, without escapes, and no
+                 * longer than a piece: handed on from where it lies, not
+                 * copied. */
+                st->offset += k - i;
+                if (string_end(st, p + i, k - i) != BN_OK) {
+                    return BN_ERROR;
+                }
+                st->offset++;
+                i = k + 1;
+                continue;
             }
             while (i < k) {
                 size_t run;

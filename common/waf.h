@@ -166,12 +166,12 @@ typedef struct {
 /* Short values a scan found clean, kept whole: a JSON array of objects, a
  * form's repeated fields, say every key again and again in one request. */
 #define BN_WAF_SEEN_SLOTS 32
-#define BN_WAF_SEEN_LEN 22
+#define BN_WAF_SEEN_LEN 24
 
 typedef struct {
+    uint64_t w[3];     /* the value's bytes, as waf.c's seen_pack() lays them out */
     unsigned char len; /* 0: free */
     unsigned char part;
-    char v[BN_WAF_SEEN_LEN];
 } bn_waf_seen_t;
 
 typedef struct {

@@ -21,6 +21,7 @@
  */
 #include "waf_detect.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* Traversal. */
@@ -366,6 +367,20 @@ static const shell_cmd_t shell_cmds[] = {
 
 #define SHELL_WORD 32
 
+/* cmd_lens[c]: bit l set when a command of l bytes starts with c.  Most
+ * words of a value are no command; this turns them away before the search. */
+static uint32_t cmd_lens[256];
+static bool cmd_lens_made;
+
+static void
+make_cmd_lens(void)
+{
+    for (size_t k = 0; k < sizeof(shell_cmds) / sizeof(shell_cmds[0]); k++) {
+        cmd_lens[(unsigned char) shell_cmds[k].name[0]] |= 1u << shell_cmds[k].len;
+    }
+    cmd_lens_made = true;
+}
+
 static bool
 shell_blank(unsigned char c)
 {
@@ -594,6 +609,9 @@ shell_command(const char *w, size_t wl, bool *pathy)
         }
         return NULL;
     }
+    if (!(cmd_lens[(unsigned char) low[0]] & (1u << (e - b)))) {
+        return NULL;
+    }
     c = shell_lookup(low, e - b);
     /* Unix commands are lower case; Windows ones in any case. */
     return c != NULL && (c->win || !upper) ? c : NULL;
@@ -740,6 +758,9 @@ shell_batch(const unsigned char *s, size_t n, size_t i)
 {
     size_t lim, k;
 
+    if (i >= n || ((s[i] | 0x20) != 'f' && (s[i] | 0x20) != 'i')) {
+        return false;
+    }
     if (shell_kw(s, n, i, "for")) {
         lim = BN_WAF_MIN(n, i + 160);
         for (k = i + 3; k < lim && s[k] != '%'; k++) {
@@ -920,6 +941,9 @@ bn_waf_cmdi(const char *str, size_t n, unsigned paranoia, bn_waf_detect_t *m)
     paranoia = bn_waf_begin(m, paranoia);
     if (n == 0) {
         return false;
+    }
+    if (!cmd_lens_made) {
+        make_cmd_lens();
     }
     reason = shell_at(s, n, 0, POS_START, paranoia, w, &wl);
     if (reason != NULL) {

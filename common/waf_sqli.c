@@ -288,6 +288,9 @@ typedef struct {
 #define C_WORD 0x04  /* inside a name: those and digits */
 #define C_DIGIT 0x08
 #define C_HEX 0x10
+#define C_DOLLAR 0x20 /* "$": a dollar string, or a word inside a name */
+#define C_MARK 0x40   /* a byte sql_may_inject() looks at twice: quotes, \ #
+                       * and the first of -- / * || && @@ */
 
 static uint8_t sql_class[256];
 
@@ -307,6 +310,12 @@ class_bytes(void)
         }
         if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) {
             k |= C_HEX;
+        }
+        if (c == '$') {
+            k |= C_DOLLAR;
+        }
+        if (strchr("'\"\\#-/|&@", (int) c) != NULL && c != 0) {
+            k |= C_MARK;
         }
         sql_class[c] = k;
     }
@@ -1830,13 +1839,16 @@ sql_may_inject(const unsigned char *s, size_t n)
     size_t i = 0, j, k;
 
     while (i < n) {
-        unsigned char c = s[i], next = i + 1 < n ? s[i + 1] : 0;
+        unsigned char c = s[i];
         uint8_t seen = 0;
 
         if (!sql_word_char(c)) {
-            if (c == '\'' || c == '"' || c == '\\' || c == '#' || (c == '-' && next == '-')
-                || (c == '/' && next == '*') || (c == '|' && next == '|')
-                || (c == '&' && next == '&') || (c == '@' && next == '@')) {
+            unsigned char next = i + 1 < n ? s[i + 1] : 0;
+
+            if ((sql_class[c] & C_MARK)
+                && (c == '\'' || c == '"' || c == '\\' || c == '#' || (c == '-' && next == '-')
+                    || (c == '/' && next == '*') || (c == '|' && next == '|')
+                    || (c == '&' && next == '&') || (c == '@' && next == '@'))) {
                 return true;
             }
             i++;
@@ -1844,9 +1856,9 @@ sql_may_inject(const unsigned char *s, size_t n)
         }
         for (j = i; j < n && sql_word_char(s[j]); j++) {
             seen |= sql_class[s[j]];
-            if (s[j] == '$') {
-                return true;
-            }
+        }
+        if (seen & C_DOLLAR) {
+            return true;
         }
         if (sql_word_start(c) && sql_trigger_at(s, n, i, j, call)) {
             return true;

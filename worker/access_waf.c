@@ -115,13 +115,18 @@ forget(void *data)
 
 /* ---- values ------------------------------------------------------------------------ */
 
+/* A value is inspected up to max_body (or, in the head, as long as a head
+ * may be): what lies beyond passes. */
+static size_t
+value_most(const waf_ctx_t *x)
+{
+    return BN_MAX((size_t) x->conf->max_body, (size_t) bn_heritage.conf->limits.max_header_size);
+}
+
 static void
 gather(waf_ctx_t *x, const char *p, size_t n)
 {
-    /* A value is inspected up to max_body (or, in the head, as long as a
-     * head may be): what lies beyond passes. */
-    size_t most = BN_MAX((size_t) x->conf->max_body,
-                         (size_t) bn_heritage.conf->limits.max_header_size);
+    size_t most = value_most(x);
     size_t room = most > x->val_len ? most - x->val_len : 0;
 
     n = BN_MIN(n, room);
@@ -159,13 +164,37 @@ set_name(waf_ctx_t *x, const char *p, size_t n)
     memcpy(x->name, p, x->name_len);
 }
 
-/* Inspects what was gathered, as a value of part (named name for the log). */
+/* Inspects v[0..n) as a value of part (named name for the log); what was
+ * gathered is done with. */
+static void
+inspect_value(waf_ctx_t *x, const char *v, size_t n, const char *name, size_t name_len)
+{
+    bn_waf_scan_value(&x->scan, x->part, name, name_len, v, n);
+    x->val_len = 0;
+    x->carried = 0;
+}
+
+/* Inspects what was gathered. */
 static void
 inspect(waf_ctx_t *x, const char *name, size_t name_len)
 {
-    bn_waf_scan_value(&x->scan, x->part, name, name_len, x->val ? x->val : "", x->val_len);
-    x->val_len = 0;
-    x->carried = 0;
+    inspect_value(x, x->val ? x->val : "", x->val_len, name, name_len);
+}
+
+/* A JSON key's or string's bytes once its last piece came: that piece
+ * itself when the value came in one (most do: not copied), else all that
+ * was gathered. */
+static void
+json_whole(waf_ctx_t *x, const bn_json_ev_t *ev, const char **v, size_t *n)
+{
+    if (x->val_len == 0) {
+        *v = ev->data != NULL ? ev->data : "";
+        *n = BN_MIN(ev->len, value_most(x));
+        return;
+    }
+    gather(x, ev->data, ev->len);
+    *v = x->val != NULL ? x->val : "";
+    *n = x->val_len;
 }
 
 /* ---- the head ---------------------------------------------------------------------- */
@@ -280,6 +309,8 @@ static int
 json_event(void *ctx, bn_json_ev_t *ev)
 {
     waf_ctx_t *x = ctx;
+    const char *v;
+    size_t n;
 
     switch (ev->type) {
     case BN_JSON_EV_OBJECT_BEGIN:
@@ -294,8 +325,8 @@ json_event(void *ctx, bn_json_ev_t *ev)
             x->in_key = true;
         }
         x->key_hash = bn_fnv1a(x->key_hash, ev->data, ev->len);
-        gather(x, ev->data, ev->len);
         if (!ev->last) {
+            gather(x, ev->data, ev->len);
             return BN_OK;
         }
         x->in_key = false;
@@ -317,15 +348,17 @@ json_event(void *ctx, bn_json_ev_t *ev)
             x->keys_cap = cap;
         }
         x->keys[x->nkeys++] = x->key_hash;
-        set_name(x, x->val ? x->val : "", x->val_len);
-        inspect(x, x->name, x->name_len);
+        json_whole(x, ev, &v, &n);
+        set_name(x, v, n);
+        inspect_value(x, v, n, x->name, x->name_len);
         break;
     case BN_JSON_EV_STRING:
-        gather(x, ev->data, ev->len);
         if (!ev->last) {
+            gather(x, ev->data, ev->len);
             return BN_OK;
         }
-        inspect(x, x->name, x->name_len);
+        json_whole(x, ev, &v, &n);
+        inspect_value(x, v, n, x->name, x->name_len);
         break;
     default:
         return BN_OK;

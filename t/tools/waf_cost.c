@@ -64,6 +64,11 @@ json_value(void *ctx, bn_json_ev_t *ev)
     if (ev->type != BN_JSON_EV_KEY && ev->type != BN_JSON_EV_STRING) {
         return BN_OK;
     }
+    if (ev->last && len == 0) {
+        /* Came whole: scanned where it lies, as the worker does. */
+        bn_waf_scan_value(&scan, BN_WAF_PART_BODY, NULL, 0, ev->data, ev->len);
+        return BN_OK;
+    }
     if (len + ev->len <= sizeof(val)) {
         memcpy(val + len, ev->data, ev->len);
         len += ev->len;

@@ -34,7 +34,8 @@ main(void)
 {
     bn_pool_t *pool = bn_pool_create(65536);
     /* Ungated, on a value none of whose bytes is in any class. */
-    const char *site = "id=1 regex=\"^zzz$\" parts=query msg=\"site rule\"\n";
+    const char *site = "id=1 regex=\"^zzz$\" parts=query msg=\"site rule\"\n"
+                       "id=2 regex=\"Q\" parts=body msg=\"one byte\"\n";
     char err[256];
     unsigned id, ex = 942100;
 
@@ -83,6 +84,32 @@ main(void)
                                      { "body", "1 union select password from users" } };
         is_int(scan(1, NULL, 0, v, 3, &id), 1, "long values are scanned each time");
         is_int(id, 942100, "by the SQL tokenizer");
+    }
+
+    {
+        /* The table keeps short values as words that hold every byte: a
+         * value one byte away from one kept, at any length it keeps and
+         * at any place, is scanned, not taken for the kept one. */
+        int missed = 0, runs = 0;
+
+        for (size_t n = 1; n <= BN_WAF_SEEN_LEN; n++) {
+            for (size_t k = 0; k < n; k++) {
+                char clean[BN_WAF_SEEN_LEN + 1], odd[BN_WAF_SEEN_LEN + 1];
+                bn_waf_scan_t s;
+
+                memset(clean, 'a', n);
+                memcpy(odd, clean, n);
+                odd[k] = 'Q';
+                bn_waf_scan_init(&s, &set, 1, 1000, NULL, 0, BN_WAF_MATCH_LIMIT);
+                bn_waf_scan_value(&s, BN_WAF_PART_BODY, "x", 1, clean, n);
+                bn_waf_scan_value(&s, BN_WAF_PART_BODY, "x", 1, clean, n);
+                bn_waf_scan_value(&s, BN_WAF_PART_BODY, "x", 1, odd, n);
+                missed += s.nmatches != 1 || s.matches[0].rule->id != 2;
+                runs++;
+            }
+        }
+        is_int(missed, 0, "a value one byte from a kept one is scanned (%d lengths and places)",
+               runs);
     }
 
     bn_pool_destroy(pool);
