@@ -5,6 +5,14 @@
 DESTDIR ?=
 CONF_DIR = $(dir $(CONF_PATH))
 PID_DIR = $(dir $(PID_PATH))
+# A config.mk from before configure took --mandir names none.
+MANDIR ?= $(PREFIX)/share/man
+# The control socket's default: bouncer.pid gives bouncer.sock.
+CONTROL_SOCKET = $(if $(filter %.pid,$(PID_PATH)),$(PID_PATH:.pid=.sock),$(PID_PATH).sock)
+
+# configure's BN_VERSION line is the one place the version is written; read
+# here too, so that `make dist` works in a tree never configured.
+VERSION := $(shell sed -n 's/^BN_VERSION=//p' configure)
 
 COMMON_SRCS = common/addr.c common/auth_cache.c common/buf.c common/conf.c common/conf_auth.c common/conf_cache.c common/conf_file.c common/conf_limits.c common/conf_lint.c \
 	common/conf_log.c common/conf_processes.c common/conf_ratelimit.c common/conf_redis.c common/conf_route.c common/conf_schema.c common/conf_server.c common/conf_status.c common/metrics.c common/status_pages.c \
@@ -30,7 +38,7 @@ UNIT_BINS = $(UNIT_SRCS:t/unit/%.c=objs/t/unit/%)
 
 CPPFLAGS = -Iobjs
 
-.PHONY: all install uninstall clean test demo format unit fuzz bench
+.PHONY: all install uninstall clean test demo format unit fuzz bench dist distcheck
 
 all: objs/config.mk objs/bouncer
 
@@ -151,16 +159,33 @@ bench: all objs/bench_idle objs/t/waf_cost
 objs/bench_idle: t/bench/idle.c
 	$(CC) -O2 -Wall -Wextra -o $@ t/bench/idle.c
 
-# The systemd unit and logrotate rule ship with the default paths; installed,
-# they name the configured ones.  systemd reads units from
-# PREFIX/lib/systemd/system too; logrotate only reads /etc/logrotate.d.
+# The systemd unit, the logrotate rule and the man pages ship with the
+# default paths; installed, they name the configured ones.  systemd reads
+# units from PREFIX/lib/systemd/system too; logrotate only reads
+# /etc/logrotate.d.  $(call configured_paths,FILE[,SED-EXPRESSIONS]): each
+# default becomes a @NAME@ first, then its value, so that a configured path
+# that starts with a default one (--pid-path=/usr/local/var/run/bouncer/b.pid)
+# is not replaced a second time.
 SYSTEMD_UNIT_DIR = $(PREFIX)/lib/systemd/system
 LOGROTATE_DIR = /etc/logrotate.d
-configured_paths = sed -e 's|/usr/local/sbin/bouncer|$(SBINDIR)/bouncer|g' \
-	-e 's|/usr/local/var/log/bouncer|$(LOG_PATH)|g' \
-	-e 's|/usr/local/var/cache/bouncer|$(CACHE_PATH)|g' \
-	-e 's|/usr/local/var/run/|$(PID_DIR)|g' \
-	-e 's|/bouncer \([a-z]\)|/bouncer -c $(CONF_PATH) \1|g' $(1)
+configured_paths = sed $(2) \
+	-e 's|/usr/local/sbin/bouncer|@SBINDIR@/bouncer|g' \
+	-e 's|/usr/local/etc/bouncer/bouncer\.conf\.example|@CONF_DIR@bouncer.conf.example|g' \
+	-e 's|/usr/local/etc/bouncer/bouncer\.conf|@CONF_PATH@|g' \
+	-e 's|/usr/local/etc/bouncer/|@CONF_DIR@|g' \
+	-e 's|/usr/local/var/log/bouncer|@LOG_PATH@|g' \
+	-e 's|/usr/local/var/cache/bouncer|@CACHE_PATH@|g' \
+	-e 's|/usr/local/var/run/bouncer\.pid|@PID_PATH@|g' \
+	-e 's|/usr/local/var/run/bouncer\.sock|@CONTROL_SOCKET@|g' \
+	-e 's|/usr/local/var/run/|@PID_DIR@|g' \
+	-e 's|/usr/local/lib/systemd/system|@SYSTEMD_UNIT_DIR@|g' \
+	-e 's|/etc/logrotate\.d|@LOGROTATE_DIR@|g' \
+	-e 's|@SBINDIR@|$(SBINDIR)|g; s|@CONF_PATH@|$(CONF_PATH)|g; s|@CONF_DIR@|$(CONF_DIR)|g' \
+	-e 's|@LOG_PATH@|$(LOG_PATH)|g; s|@CACHE_PATH@|$(CACHE_PATH)|g; s|@PID_PATH@|$(PID_PATH)|g' \
+	-e 's|@CONTROL_SOCKET@|$(CONTROL_SOCKET)|g; s|@PID_DIR@|$(PID_DIR)|g' \
+	-e 's|@SYSTEMD_UNIT_DIR@|$(SYSTEMD_UNIT_DIR)|g; s|@LOGROTATE_DIR@|$(LOGROTATE_DIR)|g' $(1)
+# What the unit and the logrotate rule run reads the configured config.
+with_conf_arg = -e 's|/bouncer \([a-z]\)|/bouncer -c @CONF_PATH@ \1|g'
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(CONF_DIR) $(DESTDIR)$(LOG_PATH) \
@@ -175,18 +200,61 @@ install: all
 	install -m 644 etc/bouncer.conf.example $(DESTDIR)$(CONF_DIR)bouncer.conf.example
 	install -m 644 etc/grafana-dashboard.json $(DESTDIR)$(CONF_DIR)grafana-dashboard.json
 	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR) $(DESTDIR)$(LOGROTATE_DIR)
-	$(call configured_paths,etc/bouncer.service) >$(DESTDIR)$(SYSTEMD_UNIT_DIR)/bouncer.service
-	$(call configured_paths,etc/bouncer.logrotate) >$(DESTDIR)$(LOGROTATE_DIR)/bouncer
+	$(call configured_paths,etc/bouncer.service,$(with_conf_arg)) \
+		>$(DESTDIR)$(SYSTEMD_UNIT_DIR)/bouncer.service
+	$(call configured_paths,etc/bouncer.logrotate,$(with_conf_arg)) >$(DESTDIR)$(LOGROTATE_DIR)/bouncer
 	chmod 644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/bouncer.service $(DESTDIR)$(LOGROTATE_DIR)/bouncer
+	install -d $(DESTDIR)$(MANDIR)/man8
+	$(call configured_paths,etc/bouncer.8) >$(DESTDIR)$(MANDIR)/man8/bouncer.8
+	chmod 644 $(DESTDIR)$(MANDIR)/man8/bouncer.8
+	[ ! -f etc/bouncer.conf.5 ] || { install -d $(DESTDIR)$(MANDIR)/man5 && \
+		$(call configured_paths,etc/bouncer.conf.5) >$(DESTDIR)$(MANDIR)/man5/bouncer.conf.5 && \
+		chmod 644 $(DESTDIR)$(MANDIR)/man5/bouncer.conf.5; }
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/bouncer $(DESTDIR)$(CONF_PATH).default \
 		$(DESTDIR)$(CONF_DIR)bouncer.conf.example $(DESTDIR)$(CONF_DIR)grafana-dashboard.json \
-		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/bouncer.service $(DESTDIR)$(LOGROTATE_DIR)/bouncer
+		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/bouncer.service $(DESTDIR)$(LOGROTATE_DIR)/bouncer \
+		$(DESTDIR)$(MANDIR)/man8/bouncer.8 $(DESTDIR)$(MANDIR)/man5/bouncer.conf.5
 	@echo "left in place: $(DESTDIR)$(CONF_PATH), $(DESTDIR)$(LOG_PATH)"
 
 clean:
 	rm -rf objs/*.o objs/common objs/worker objs/master objs/t objs/hooks objs/bouncer objs/bouncer-hooks
+
+# make dist [DISTDIR=.]: DISTDIR/bouncer-VERSION.tar.gz, unpacking to
+# bouncer-VERSION/, of what a build and the tests need.  In a git checkout
+# that is git's list (tracked files, and untracked ones it does not ignore,
+# so a new file is not forgotten); in an unpacked tarball, every file but
+# objs/ and tarballs, so that one can make dist again.
+DIST = bouncer-$(VERSION)
+DISTDIR = .
+dist:
+	@[ -n "$(VERSION)" ] || { echo "make dist: no BN_VERSION= line in configure" >&2; exit 1; }
+	@set -e; stage=$$(mktemp -d); trap 'rm -rf "$$stage"' EXIT; \
+	mkdir "$$stage/$(DIST)"; \
+	if [ -e .git ] && ! git ls-files --cached --others --exclude-standard \
+			>"$$stage/list" 2>/dev/null; then \
+		echo "make dist: git cannot list the files here; taking every file" >&2; \
+		rm -f "$$stage/list"; \
+	fi; \
+	[ -f "$$stage/list" ] || find . \( -path ./objs -o -path ./.git -o -name 'bouncer-*.tar.gz' \) \
+		-prune -o \( -type f -o -type l \) -print | sed 's|^\./||' >"$$stage/list"; \
+	while IFS= read -r f; do \
+		if [ -e "$$f" ] || [ -L "$$f" ]; then printf '%s\n' "$$f"; fi; \
+	done <"$$stage/list" | tar -cf - --verbatim-files-from -T - | tar -C "$$stage/$(DIST)" -xf -; \
+	[ -f "$$stage/$(DIST)/configure" ] || { echo "make dist: no configure in the list" >&2; exit 1; }; \
+	tar -C "$$stage" --sort=name --owner=0 --group=0 --numeric-owner \
+		-czf "$$stage/$(DIST).tar.gz" $(DIST); \
+	mv "$$stage/$(DIST).tar.gz" $(DISTDIR)/; \
+	echo "$(DISTDIR)/$(DIST).tar.gz"
+
+# make distcheck: the tarball, unpacked in a fresh folder, configures, builds,
+# passes the unit tests, installs under a DESTDIR and runs from there
+# (t/distcheck.sh).  DISTCHECK_TEST=1 runs make test in it too.
+DISTCHECK_TEST =
+distcheck: dist
+	DISTCHECK_TEST='$(DISTCHECK_TEST)' PROVE_FLAGS='$(PROVE_FLAGS)' \
+		t/distcheck.sh $(DISTDIR)/$(DIST).tar.gz
 
 test: all unit objs/bouncer-hooks
 	@t/deps.sh

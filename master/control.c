@@ -127,8 +127,13 @@ bn_control_command(const char *sock_path, const char *cmd, unsigned wait_secs)
     fd = control_connect(sock_path);
     if (fd == -1) {
         int e = errno;
+        /* As LSB init scripts: 3, not running, for status in either form. */
         if (strcmp(cmd, "status") == 0) {
             printf("bouncer is not running\n");
+            return 3;
+        }
+        if (strcmp(cmd, "status json") == 0) {
+            printf("{\"running\": false}\n");
             return 3;
         }
         fprintf(stderr,

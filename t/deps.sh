@@ -7,9 +7,10 @@
 # redis-server (the Redis that the cluster limits' tests start), promtool
 # (Debian's prometheus: /metrics checked as Prometheus checks it) and the
 # Python client's parser (python3-prometheus-client), chromium
-# (the status dashboard in a real browser) and tmux (bouncer top on a
-# terminal).  As root on Debian/Ubuntu it uses apt-get,
-# as ./configure does; otherwise it prints the command to run.
+# (the status dashboard in a real browser), tmux (bouncer top on a
+# terminal) and man with groff (the man pages rendered as man renders
+# them).  As root on Debian/Ubuntu it uses apt-get, as ./configure does;
+# otherwise it prints the command to run.
 set -u
 missing=""
 command -v prove >/dev/null 2>&1 || missing="$missing perl"
@@ -21,6 +22,7 @@ command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
 /usr/bin/python3 -c 'import prometheus_client' >/dev/null 2>&1 || missing="$missing python3-prometheus-client"
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
+command -v man >/dev/null 2>&1 && command -v groff >/dev/null 2>&1 || missing="$missing man-db groff-base"
 perl -MIO::Socket::SSL -e 1 >/dev/null 2>&1 || missing="$missing libio-socket-ssl-perl"
 /usr/bin/python3 -c 'import jwt, cryptography' >/dev/null 2>&1 || missing="$missing python3-jwt python3-cryptography"
 for m in Test::More JSON::PP IO::Socket::INET Time::HiRes File::Temp; do
