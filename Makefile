@@ -112,9 +112,9 @@ fuzz: objs/fuzz_http_parse objs/fuzz_uri objs/fuzz_chunked objs/fuzz_host objs/f
 
 WAF_DETECT_SRCS = common/waf_detect.c common/waf_sqli.c common/waf_xss.c common/waf_shell.c
 
-objs/fuzz_waf_detect: t/fuzz/waf_detect.c $(WAF_DETECT_SRCS) common/waf_detect.h objs/config.h
+objs/fuzz_waf_detect: t/fuzz/waf_detect.c $(WAF_DETECT_SRCS) common/str.c common/waf_detect.h objs/config.h
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-		$(CPPFLAGS) -o $@ t/fuzz/waf_detect.c $(WAF_DETECT_SRCS)
+		$(CPPFLAGS) -o $@ t/fuzz/waf_detect.c $(WAF_DETECT_SRCS) common/str.c
 
 objs/fuzz_waf_transform: t/fuzz/waf_transform.c common/waf_transform.c common/waf_transform.h common/str.c objs/config.h
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \

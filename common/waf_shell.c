@@ -203,6 +203,15 @@ static const unsigned char path_class[256] = {
     ['O'] = P_WRAP,
 };
 
+/* pair2[c]: bit l - 'a' set when a sensitive_anywhere name or a wrapper
+ * starts with c (either case) then the letter l.  Most letters of a value
+ * start neither: the scan passes them over on one test. */
+static uint32_t pair2[256];
+
+/* Forward: the commands are listed further down, with their grammar. */
+static void make_tables(void);
+static bool tables_made;
+
 bool
 bn_waf_traversal(const char *str, size_t n, unsigned paranoia, bn_waf_detect_t *m)
 {
@@ -212,6 +221,9 @@ bn_waf_traversal(const char *str, size_t n, unsigned paranoia, bn_waf_detect_t *
     size_t len;
 
     paranoia = bn_waf_begin(m, paranoia);
+    if (!tables_made) {
+        make_tables();
+    }
     if (n > 0 && (w = path_sensitive(s, n, 0, &len)) != NULL) {
         return bn_waf_found(m, "traversal: sensitive file", w, len);
     }
@@ -220,6 +232,14 @@ bn_waf_traversal(const char *str, size_t n, unsigned paranoia, bn_waf_detect_t *
 
         if (cls == 0) {
             continue;
+        }
+        if (!(cls & ~(P_ANY | P_WRAP))) {
+            /* A letter: only the start of a name or a wrapper counts. */
+            unsigned char l1 = i + 1 < n ? bn_waf_lower(s[i + 1]) : 0;
+
+            if (l1 < 'a' || l1 > 'z' || !(pair2[c] & (1u << (l1 - 'a')))) {
+                continue;
+            }
         }
         if ((cls & P_DOT) && path_dot_len(s, n, i) > 0) {
             unsigned char left = i > 0 ? s[i - 1] : '/';
@@ -370,16 +390,31 @@ static const shell_cmd_t shell_cmds[] = {
 /* cmd_lens[c]: bit l set when a command of l bytes starts with c.  Most
  * words of a value are no command; this turns them away before the search. */
 static uint32_t cmd_lens[256];
-static bool cmd_lens_made;
 
+/* The tables made from the lists above, once: workers scan on one thread. */
 static void
-make_cmd_lens(void)
+make_tables(void)
 {
+    static const struct {
+        const path_word_t *w;
+        size_t n;
+    } lists[] = { { sensitive_anywhere, sizeof(sensitive_anywhere) / sizeof(sensitive_anywhere[0]) },
+                  { wrappers, sizeof(wrappers) / sizeof(wrappers[0]) } };
+
     for (size_t k = 0; k < sizeof(shell_cmds) / sizeof(shell_cmds[0]); k++) {
         cmd_lens[(unsigned char) shell_cmds[k].name[0]] |= 1u << shell_cmds[k].len;
     }
-    cmd_lens_made = true;
+    for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++) {
+        for (size_t k = 0; k < lists[l].n; k++) {
+            unsigned char c0 = lists[l].w[k].c0, c1 = lists[l].w[k].c1;
+
+            pair2[c0] |= 1u << (c1 - 'a');
+            pair2[c0 >= 'a' && c0 <= 'z' ? c0 - 0x20 : c0] |= 1u << (c1 - 'a');
+        }
+    }
+    tables_made = true;
 }
+
 
 static bool
 shell_blank(unsigned char c)
@@ -602,7 +637,31 @@ shell_command(const char *w, size_t wl, bool *pathy)
         if (!*pathy || e - b < 2) {
             return NULL;
         }
+        /* Without a "*" the glob names as many bytes as it has
+         * characters (a [..] is one); a letter first must be the name's. */
+        size_t chars = 0;
+        bool star = false;
+        unsigned char first = (unsigned char) low[0];
+
+        for (size_t k = b; k < e; k++) {
+            if (w[k] == '*') {
+                star = true;
+                continue;
+            }
+            if (w[k] == '[') {
+                const char *close = memchr(w + k, ']', e - k);
+                k = close != NULL ? (size_t) (close - w) : k;
+            }
+            chars++;
+        }
+        if (first == '?' || first == '*' || first == '[') {
+            first = 0;
+        }
         for (size_t k = 0; k < sizeof(shell_cmds) / sizeof(shell_cmds[0]); k++) {
+            if ((!star && shell_cmds[k].len != chars)
+                || (first != 0 && (unsigned char) shell_cmds[k].name[0] != first)) {
+                continue;
+            }
             if (shell_glob(w + b, e - b, shell_cmds[k].name, shell_cmds[k].win)) {
                 return &shell_cmds[k];
             }
@@ -942,8 +1001,8 @@ bn_waf_cmdi(const char *str, size_t n, unsigned paranoia, bn_waf_detect_t *m)
     if (n == 0) {
         return false;
     }
-    if (!cmd_lens_made) {
-        make_cmd_lens();
+    if (!tables_made) {
+        make_tables();
     }
     reason = shell_at(s, n, 0, POS_START, paranoia, w, &wl);
     if (reason != NULL) {

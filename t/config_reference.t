@@ -1,13 +1,15 @@
 # etc/bouncer.conf.example, the annotated reference: it passes check as it
 # is, and again with its commented-out settings (TLS) put in, given the
 # files they name; and it names every setting the loader accepts, as read
-# from the loader's own lists in common/conf*.c, so it cannot fall behind.
+# from the loader's own lists in common/conf*.c (LoaderSettings.pm), so it
+# cannot fall behind.
 use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use BouncerTest;
 use TestCerts qw(new_ca new_cert);
+use LoaderSettings;
 use File::Copy qw(copy);
 use Test::More;
 
@@ -65,16 +67,11 @@ my $full_conf = $t->write_file('full.conf', $full);
 ($rc, $out, $err) = $t->cmd('-c', $full_conf, 'check');
 is($rc, 0, 'with its commented-out settings in, it passes check too') or diag($err);
 
-# Every name in the loader's lists of known settings ("static const char
-# *const ...keys[] = { ... }"), but those it refuses as not supported yet.
-# The lists are in the file of each section: common/conf_*.c.
-my $conf_c = join '', map { BouncerTest::slurp($_) } glob("$root/common/conf*.c");
-my (%accepted, %not_yet);
-while ($conf_c =~ /static const char \*const \w*keys\[\] = \{(.*?)\};/sg) {
-    $accepted{$_} = 1 for $1 =~ /"(\w+)"/g;
-}
-$not_yet{$_} = 1 for $conf_c =~ /not_yet\(ld, \w+, "(\w+)"\)/g;
-delete @accepted{ keys %not_yet };
+# Every name in the loader's lists of known settings, but those it refuses
+# as not supported yet (t/lib/LoaderSettings.pm reads them from
+# common/conf*.c).
+my %accepted = LoaderSettings::accepted();
+my %not_yet = LoaderSettings::not_yet();
 cmp_ok(scalar keys %accepted, '>', 100, 'the settings were read from common/conf*.c')
     or diag(join ' ', sort keys %accepted);
 
