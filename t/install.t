@@ -107,4 +107,16 @@ ok(!-e "$dest$mk{PREFIX}/lib/systemd/system/bouncer.service" && !-e "$dest/etc/l
    'the unit and the logrotate rule removed');
 ok(!grep({ -e "$dest$mk{MANDIR}/$_" } @pages), 'the man pages removed');
 
+# systemd's own reading of the unit, installed where its binary and folders
+# exist (no DESTDIR: verify checks that ExecStart names an executable).
+SKIP: {
+    skip 'no systemd-analyze', 2 unless `sh -c 'command -v systemd-analyze'` =~ /\S/;
+    my $p = $t->dir . '/verify';
+    $out = `make -s -C $root install PREFIX=$p SBINDIR=$p/sbin CONF_PATH=$p/etc/bouncer.conf PID_PATH=$p/run/bouncer.pid LOG_PATH=$p/log CACHE_PATH=$p/cache MANDIR=$p/man LOGROTATE_DIR=$p/logrotate 2>&1`;
+    is($?, 0, 'make install under a prefix of its own') or diag($out);
+    # Its findings go to the journal unless told otherwise.
+    $out = `SYSTEMD_LOG_TARGET=console systemd-analyze verify $p/lib/systemd/system/bouncer.service 2>&1`;
+    is("$?: $out", '0: ', 'systemd-analyze verify finds nothing to say about the unit');
+}
+
 done_testing;
