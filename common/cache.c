@@ -15,14 +15,18 @@
 #include <openssl/evp.h>
 #include <sys/eventfd.h>
 
+/* The stored files' format: BNC1 had no age or flags. */
+#define CACHE_FORMAT "BNC2"
+
 int
 bn_cache_meta_write(int fd, const bn_cache_meta_t *m, size_t lines_len)
 {
     char meta[BN_CACHE_META_LEN + 1];
     size_t n;
 
-    n = (size_t) snprintf(meta, sizeof(meta), "BNC1 %lld %lld %u %zu", (long long) m->stored,
-                          (long long) m->expires, (unsigned) m->status, lines_len);
+    n = (size_t) snprintf(meta, sizeof(meta), CACHE_FORMAT " %lld %lld %u %zu %u %u",
+                          (long long) m->stored, (long long) m->expires, (unsigned) m->status,
+                          lines_len, (unsigned) m->age, (unsigned) m->flags);
     memset(meta + n, ' ', BN_CACHE_META_LEN - 1 - n);
     meta[BN_CACHE_META_LEN - 1] = '\n';
     return pwrite(fd, meta, BN_CACHE_META_LEN, 0) == BN_CACHE_META_LEN ? BN_OK : BN_ERROR;
@@ -33,19 +37,26 @@ bn_cache_meta_read(int fd, bn_cache_meta_t *m, size_t *lines_len)
 {
     char meta[BN_CACHE_META_LEN + 1];
     long long stored, expires;
-    unsigned status;
+    unsigned status, age, flags;
 
     if (pread(fd, meta, BN_CACHE_META_LEN, 0) != BN_CACHE_META_LEN) {
         return BN_ERROR;
     }
     meta[BN_CACHE_META_LEN] = '\0';
-    if (sscanf(meta, "BNC1 %lld %lld %u %zu", &stored, &expires, &status, lines_len) != 4
-        || status > 999) {
+    if (strncmp(meta, "BNC", 3) == 0 && strncmp(meta, CACHE_FORMAT " ", 5) != 0) {
+        return BN_DECLINED; /* another format: never read as this one */
+    }
+    if (sscanf(meta, CACHE_FORMAT " %lld %lld %u %zu %u %u", &stored, &expires, &status,
+               lines_len, &age, &flags)
+            != 6
+        || status > 999 || flags > 0xff) {
         return BN_ERROR;
     }
     m->stored = stored;
     m->expires = expires;
     m->status = (uint16_t) status;
+    m->age = age;
+    m->flags = (uint8_t) flags;
     return BN_OK;
 }
 

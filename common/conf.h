@@ -176,6 +176,8 @@ typedef struct {
     unsigned use_stale; /* BN_STALE_* bits */
     bool lock;
     uint64_t lock_timeout;
+    uint64_t heuristic_max; /* msec: cap of heuristic freshness; 0: none */
+    bool targeted;          /* Bouncer-Cache-Control and CDN-Cache-Control are obeyed */
     bn_cidr_t *purge_allow; /* who may send PURGE */
     size_t npurge_allow;
 } bn_conf_cache_t;

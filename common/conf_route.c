@@ -86,9 +86,10 @@ load_headers(bn_conf_loader_t *ld, const config_setting_t *g, const char *name,
 static void
 load_route_cache(bn_conf_loader_t *ld, const config_setting_t *g, bn_conf_route_t *r)
 {
-    static const char *const keys[] = { "zone",          "key",          "valid",
-                                        "lock",          "lock_timeout", "use_stale",
-                                        "status_header", "purge_allow",  NULL };
+    static const char *const keys[] = { "zone",          "key",           "valid",
+                                        "lock",          "lock_timeout",  "use_stale",
+                                        "status_header", "heuristic_max", "targeted",
+                                        "purge_allow",   NULL };
     config_setting_t *cg = bn_conf_want_group(ld, g, "cache"), *vs;
     bn_conf_cache_t *cc = &r->cache;
     const char *name, *key;
@@ -101,6 +102,8 @@ load_route_cache(bn_conf_loader_t *ld, const config_setting_t *g, bn_conf_route_
     bn_conf_check_known(ld, cg, keys);
     cc->lock = bn_conf_get_bool(ld, cg, "lock", false);
     cc->lock_timeout = bn_conf_get_duration(ld, cg, "lock_timeout", "5s");
+    cc->heuristic_max = bn_conf_get_duration(ld, cg, "heuristic_max", "1d");
+    cc->targeted = bn_conf_get_bool(ld, cg, "targeted", true);
     {
         static const char *const stale[] = { "error", "timeout", "http_5xx", "updating", NULL };
         config_setting_t *us = bn_conf_member(cg, "use_stale");

@@ -34,6 +34,7 @@ typedef struct {
     bool must_understand;
     bool no_transform;
     bool immutable;
+    bool bad_lifetime; /* a max-age or s-maxage whose value is not delta-seconds */
 
     /* Request directives (RFC 9111 5.2.1), in seconds. */
     int64_t max_stale; /* BN_CC_ANY_STALE when it came without a value */
@@ -51,7 +52,11 @@ void bn_cache_control_init(bn_cache_control_t *cc);
  * given twice keeps its first valid occurrence (RFC 9111 4.2.1); a
  * delta-seconds argument that is not all digits makes that directive
  * absent.  Never fails: what does not parse is passed over, so that one
- * bad directive does not hide the others.
+ * bad directive does not hide the others.  Two refinements, both the
+ * stricter reading: a directive that only restricts (no-store, no-cache,
+ * private, must-revalidate, proxy-revalidate, no-transform, only-if-cached)
+ * counts even when its member is malformed ("no-store =1"), and
+ * unqualified no-cache or private wins over a qualified one in any order.
  */
 void bn_cache_control_parse(bn_cache_control_t *cc, const char *v, size_t n);
 
@@ -59,8 +64,13 @@ void bn_cache_control_parse(bn_cache_control_t *cc, const char *v, size_t n);
  * A targeted cache-control field (RFC 9213: CDN-Cache-Control, and
  * bouncer's own Bouncer-Cache-Control), an RFC 8941 Dictionary.  Parses
  * into cc (from bn_cache_control_init()); false when the value is not a
- * valid Dictionary, and then the field is to be ignored whole (cc is left
- * as init made it).
+ * valid Dictionary, or is empty (RFC 9213 2.1), and then the field is to
+ * be ignored whole (cc is left as init made it).  Keys are lower case
+ * ("Max-Age" makes the field invalid); a key given twice takes its last
+ * value (RFC 8941 4.2.2); a value of the wrong type (max-age="60",
+ * max-age=1.5, max-age=-1) leaves its directive absent, except that the
+ * restricting directives then count unqualified unless the value is ?0.
+ * Parameters and request directives are passed over.
  */
 bool bn_cache_control_parse_targeted(bn_cache_control_t *cc, const char *v, size_t n);
 
@@ -106,7 +116,11 @@ bool bn_cache_heuristic_status(int status);
  * bytes.  BN_RANGE_NONE: no usable range (absent, not "bytes", or a
  * syntax error: the whole response is sent); BN_RANGE_ONE: one range,
  * [*first, *last]; BN_RANGE_MANY: more than one satisfiable range;
- * BN_RANGE_UNSATISFIABLE: none of them can be met (416).
+ * BN_RANGE_UNSATISFIABLE: none of them can be met (416).  Unsatisfiable
+ * members next to a satisfiable one are dropped ("0-4,900-" on 100 bytes
+ * is ONE [0, 4]); overlapping ones are not merged.  *first and *last are
+ * written for BN_RANGE_ONE only.  An empty representation gives NONE for
+ * a suffix-range (nothing to cut from it) and UNSATISFIABLE otherwise.
  */
 enum { BN_RANGE_NONE = 0, BN_RANGE_ONE, BN_RANGE_MANY, BN_RANGE_UNSATISFIABLE };
 int bn_http_range_parse(const char *v, size_t n, uint64_t size, uint64_t *first, uint64_t *last);
@@ -115,9 +129,10 @@ int bn_http_range_parse(const char *v, size_t n, uint64_t size, uint64_t *first,
  * A request field's value as a Vary key compares it: lines joined, blanks
  * around commas and at the ends dropped, runs of blanks made one space,
  * and, for the fields whose values are case-insensitive tokens (Accept,
- * Accept-Charset, Accept-Encoding, Accept-Language), lower case.  Writes
- * at most cap - 1 bytes and a NUL into out; returns the length, or cap
- * when it did not fit.
+ * Accept-Charset, Accept-Encoding, Accept-Language), lower case and no
+ * blanks around ';' either.  A quoted-string is kept byte for byte.
+ * Writes at most cap - 1 bytes and a NUL into out; returns the length, or
+ * cap when it did not fit.
  */
 size_t bn_vary_normalize(const char *name, const char *v, size_t n, char *out, size_t cap);
 

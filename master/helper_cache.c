@@ -39,7 +39,7 @@ load_file(const char *dir, const char *name, bn_cache_meta_t *m)
     size_t hl;
     struct stat sb;
     bool ok;
-    int fd;
+    int fd, rc;
 
     if (strlen(name) != BN_CACHE_KEY_LEN * 2) {
         return false;
@@ -56,8 +56,14 @@ load_file(const char *dir, const char *name, bn_cache_meta_t *m)
     if (fd == -1) {
         return false;
     }
-    ok = bn_cache_meta_read(fd, m, &hl) == BN_OK && fstat(fd, &sb) == 0;
+    rc = bn_cache_meta_read(fd, m, &hl);
+    ok = rc == BN_OK && fstat(fd, &sb) == 0;
     close(fd);
+    if (rc == BN_DECLINED) {
+        /* Stored by an earlier release, in a format this one does not
+         * read: its room is given back rather than left unindexed. */
+        unlink(path);
+    }
     m->size = ok ? (uint64_t) sb.st_size : 0;
     return ok;
 }

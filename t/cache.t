@@ -58,7 +58,10 @@ $t->backend($be, sub {
     return [200, [], "none $n"] if $path =~ m{^/c/nofresh};
     return [200, [], "listed $n"] if $path =~ m{^/c/listed200};
     return [200, ['Cache-Control' => 'max-age=1'], "own $n"] if $path =~ m{^/c/ownttl};
-    return [200, ['Date' => 'Thu, 01 Jan 2026 00:00:00 GMT', 'Expires' => 'Thu, 01 Jan 2026 00:01:00 GMT'], "expires $n"] if $path =~ m{^/c/expires};
+    # A Date of now: one long past would make the response as old (RFC 9111 4.2.3).
+    return [200, ['Date' => POSIX::strftime('%a, %d %b %Y %H:%M:%S GMT', gmtime),
+                  'Expires' => POSIX::strftime('%a, %d %b %Y %H:%M:%S GMT', gmtime(time + 60))],
+            "expires $n"] if $path =~ m{^/c/expires};
     return [200, ['Cache-Control' => 'max-age=1'], "short $n"] if $path =~ m{^/c/short};
     return [200, ['Cache-Control' => 'max-age=60', 'Vary' => '*'], "varystar $n"] if $path =~ m{^/c/varystar};
     return [200, ['Cache-Control' => 'max-age=60', 'Vary' => 'Accept-Language, Accept-Encoding'],

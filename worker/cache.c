@@ -43,56 +43,36 @@ static uint64_t tmp_counter;
 
 /* ---- request side -------------------------------------------------------------------- */
 
-/* Finds directive name in a Cache-Control value; its argument (or "") in
- * *arg.  Case-insensitive, as RFC 9111 5.2 asks. */
-static bool
-cc_has(const char *v, const char *name, const char **arg, size_t *arglen)
+/*
+ * The directives a response gives this cache: its Bouncer-Cache-Control,
+ * else its CDN-Cache-Control (RFC 9213: the most specific targeted field
+ * that is a valid Dictionary wins, with the route's targeted = true), else
+ * its Cache-Control.  Each value is all of the field's lines, joined.
+ */
+static void
+directives_of(bn_cache_control_t *cc, bool targeted, const char *own, const char *cdn,
+              const char *plain)
 {
-    size_t nl = strlen(name);
-
-    while (v != NULL && *v != '\0') {
-        while (*v == ' ' || *v == '\t' || *v == ',') {
-            v++;
+    bn_cache_control_init(cc);
+    if (targeted) {
+        if (own != NULL && bn_cache_control_parse_targeted(cc, own, strlen(own))) {
+            return;
         }
-        const char *end = v + strcspn(v, ",");
-        const char *eq = memchr(v, '=', (size_t) (end - v));
-        size_t len = (size_t) ((eq ? eq : end) - v);
-        while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t')) {
-            len--;
+        if (cdn != NULL && bn_cache_control_parse_targeted(cc, cdn, strlen(cdn))) {
+            return;
         }
-        if (len == nl && strncasecmp(v, name, nl) == 0) {
-            if (arg != NULL) {
-                *arg = eq ? eq + 1 : "";
-                *arglen = eq ? (size_t) (end - eq - 1) : 0;
-                if (*arglen >= 2 && **arg == '"') {
-                    (*arg)++;
-                    *arglen -= 2;
-                }
-            }
-            return true;
-        }
-        v = end;
     }
-    return false;
+    if (plain != NULL) {
+        bn_cache_control_parse(cc, plain, strlen(plain));
+    }
 }
 
+/* The current age of stored entry m (RFC 9111 4.2.3): its age when it came
+ * and the time it has been here since. */
 static int64_t
-cc_seconds(const char *v, const char *name)
+current_age(const bn_cache_meta_t *m)
 {
-    const char *a;
-    size_t al;
-    int64_t n = 0;
-
-    if (!cc_has(v, name, &a, &al) || al == 0) {
-        return -1;
-    }
-    for (size_t i = 0; i < al; i++) {
-        if (a[i] < '0' || a[i] > '9') {
-            return -1;
-        }
-        n = n > INT64_MAX / 10 ? INT64_MAX / 10 : n * 10 + (a[i] - '0');
-    }
-    return n;
+    return (int64_t) m->age + BN_MAX((int64_t) bn_current_sec - m->stored, (int64_t) 0);
 }
 
 /* Reads the stored header lines (into r's pool) and the body's length. */
@@ -185,12 +165,12 @@ not_modified(bn_request_t *r, const char *lines)
     }
     if (ims != NULL) {
         const char *lm = stored_header(r, lines, "last-modified");
-        struct tm a = { 0 }, b = { 0 };
-        if (lm == NULL || strptime(ims, "%a, %d %b %Y %H:%M:%S GMT", &a) == NULL
-            || strptime(lm, "%a, %d %b %Y %H:%M:%S GMT", &b) == NULL) {
+        int64_t since, modified;
+        if (lm == NULL || !bn_http_date_parse(ims, strlen(ims), &since)
+            || !bn_http_date_parse(lm, strlen(lm), &modified)) {
             return false;
         }
-        return timegm(&b) <= timegm(&a);
+        return modified <= since;
     }
     return false;
 }
@@ -428,7 +408,7 @@ serve_stored(bn_request_t *r, const char *label)
     r->cache.left = status == 304 || r->head_method ? 0 : r->cache.body_len;
     r->rout.pos = r->rout.last = r->rout.start;
     if (bn_http_build_cached_head(r, status, r->cache.lines, r->cache.lines_len,
-                                  BN_MAX((int64_t) bn_current_sec - r->cache.meta.stored, 0),
+                                  current_age(&r->cache.meta),
                                   r->cache.body_len, status != 304 && status != 204)
         != BN_OK) {
         return BN_ERROR;
@@ -440,15 +420,32 @@ serve_stored(bn_request_t *r, const char *label)
     return BN_DONE;
 }
 
-/* The seconds a stored response's own Cache-Control grants past its
- * expiry for directive (stale-while-revalidate, stale-if-error). */
+/*
+ * Whether the stale entry r holds may answer it, when the route's
+ * use_stale has the bit, or the stored response's own directive
+ * (stale-while-revalidate or stale-if-error, RFC 5861) still covers it.
+ * Never for a response that said must-revalidate or proxy-revalidate (RFC
+ * 9111 5.2.2.2, 5.2.2.8), nor no-cache (5.2.2.4: each use is validated):
+ * use_stale does not override the origin there.
+ */
 static bool
-stale_allowed(bn_request_t *r, const char *directive)
+stale_allowed(bn_request_t *r, unsigned use_stale, bool while_revalidate)
 {
-    const char *cc = stored_header(r, r->cache.lines, "cache-control");
-    int64_t n = cc != NULL ? cc_seconds(cc, directive) : -1;
+    bn_cache_control_t cc;
+    int64_t window;
 
-    return n >= 0 && r->cache.meta.expires + n >= (int64_t) bn_current_sec;
+    if (r->cache.meta.flags & (BN_CACHE_F_NO_STALE | BN_CACHE_F_NO_CACHE)) {
+        return false;
+    }
+    if (r->route->cache.use_stale & use_stale) {
+        return true;
+    }
+    directives_of(&cc, r->route->cache.targeted,
+                  stored_header(r, r->cache.lines, "bouncer-cache-control"),
+                  stored_header(r, r->cache.lines, "cdn-cache-control"),
+                  stored_header(r, r->cache.lines, "cache-control"));
+    window = while_revalidate ? cc.stale_while_revalidate : cc.stale_if_error;
+    return window >= 0 && r->cache.meta.expires + window >= (int64_t) bn_current_sec;
 }
 
 static int fill_or_wait(bn_request_t *r);
@@ -591,14 +588,64 @@ bn_cache_request_key(bn_request_t *r, bool *no_cache, const char **why)
         *why = "the method is not GET or HEAD (an unsafe one invalidates the key once answered)";
         return BN_DECLINED;
     }
-    if (rcc != NULL && cc_has(rcc, "no-store", NULL, NULL)) {
+    bn_cache_control_init(&r->cache.req_cc);
+    if (rcc != NULL) {
+        bn_cache_control_parse(&r->cache.req_cc, rcc, strlen(rcc));
+    }
+    if (r->cache.req_cc.no_store) {
         *why = "the request's Cache-Control has no-store";
         return BN_DECLINED;
     }
-    *no_cache = (rcc != NULL && cc_has(rcc, "no-cache", NULL, NULL))
-                || (rcc == NULL && pragma != NULL && strcasecmp(pragma, "no-cache") == 0);
+    *no_cache = r->cache.req_cc.no_cache;
+    if (rcc == NULL && pragma != NULL) {
+        /* Pragma: no-cache counts only without Cache-Control (RFC 9111
+         * 5.4); its list has Cache-Control's grammar. */
+        bn_cache_control_t p;
+        bn_cache_control_init(&p);
+        bn_cache_control_parse(&p, pragma, strlen(pragma));
+        *no_cache = p.no_cache;
+    }
     *why = r->head_method ? "a HEAD is answered from a stored GET, never stored" : NULL;
     return BN_OK;
+}
+
+/*
+ * Whether stored entry m may answer r without the origin (RFC 9111 4.2,
+ * 5.2.1): fresh, and as fresh as the request's max-age and min-fresh ask;
+ * or, with stale, stale by no more than its max-stale allows, and never
+ * an entry that said no-cache, must-revalidate or proxy-revalidate.
+ */
+static bool
+usable(bn_request_t *r, const bn_cache_meta_t *m, bool stale)
+{
+    const bn_cache_control_t *rq = &r->cache.req_cc;
+    int64_t now = (int64_t) bn_current_sec, left = m->expires - now;
+
+    if (m->flags & BN_CACHE_F_NO_CACHE) {
+        return false;
+    }
+    if (rq->max_age != BN_CC_ABSENT && current_age(m) > rq->max_age) {
+        return false;
+    }
+    if (!stale) {
+        return left > 0 && (rq->min_fresh == BN_CC_ABSENT || left >= rq->min_fresh);
+    }
+    return left <= 0 && rq->max_stale != BN_CC_ABSENT && !(m->flags & BN_CACHE_F_NO_STALE)
+           && -left <= rq->max_stale;
+}
+
+/* only-if-cached and nothing usable stored: 504 (RFC 9111 5.2.1.7),
+ * which bn_cache_phase() sends; the origin is not asked. */
+static int
+gateway_timeout(bn_request_t *r)
+{
+    if (r->cache.fd != -1) {
+        close(r->cache.fd);
+        r->cache.fd = -1;
+    }
+    r->cache.lookup = false;
+    r->cache_status = "MISS";
+    return 504;
 }
 
 static int
@@ -619,10 +666,13 @@ request_lookup(bn_request_t *r)
     r->cache.lookup = get; /* a HEAD is answered from a stored GET, never stored */
     memcpy(r->cache.base, r->cache.key, sizeof(r->cache.base));
     found = find_entry(r, &m);
-    if (found && !no_cache && m.expires > (int64_t) bn_current_sec && serve_hot(r, &m) == BN_DONE) {
+    if (found && !no_cache && usable(r, &m, false) && serve_hot(r, &m) == BN_DONE) {
         return BN_DONE;
     }
     if (!found || open_stored(r, &m) != BN_OK) {
+        if (r->cache.req_cc.only_if_cached) {
+            return gateway_timeout(r);
+        }
         r->cache_status = "MISS";
         return fill_or_wait(r);
     }
@@ -632,12 +682,19 @@ request_lookup(bn_request_t *r)
         add_validators(r);
         return BN_DECLINED;
     }
-    if (m.expires > (int64_t) bn_current_sec) {
+    if (usable(r, &m, false)) {
         promote(r);
         if (serve_stored(r, "HIT") == BN_DONE) {
             return BN_DONE;
         }
         return BN_DECLINED;
+    }
+    if (usable(r, &m, true)) {
+        /* Stale, within what the client's max-stale accepts. */
+        return serve_stored(r, "STALE") == BN_DONE ? BN_DONE : BN_DECLINED;
+    }
+    if (r->cache.req_cc.only_if_cached) {
+        return gateway_timeout(r);
     }
     r->cache_status = "EXPIRED";
     return fill_or_wait(r);
@@ -731,7 +788,7 @@ look_again(bn_request_t *r)
                                    : bn_cache_lookup(r->route->cache.zone->zone, r->cache.key, &m)
                                          && m.status != 0;
 
-    if (found && m.expires > (int64_t) bn_current_sec) {
+    if (found && usable(r, &m, false)) {
         if (r->cache.fd != -1) {
             close(r->cache.fd);
             r->cache.fd = -1;
@@ -885,9 +942,7 @@ fill_or_wait(bn_request_t *r)
 {
     const bn_conf_cache_t *cc = &r->route->cache;
     bool stale = r->cache.fd != -1;
-    bool updating =
-        stale
-        && ((cc->use_stale & BN_STALE_UPDATING) || stale_allowed(r, "stale-while-revalidate"));
+    bool updating = stale && stale_allowed(r, BN_STALE_UPDATING, true);
 
     if ((!cc->lock && !updating) || !r->cache.lookup) {
         if (stale) {
@@ -940,6 +995,8 @@ refresh(bn_request_t *r, int64_t ttl)
 
     m.stored = (int64_t) bn_current_sec;
     m.expires = (int64_t) bn_current_sec + ttl;
+    m.age = r->cache.age;
+    m.flags = r->cache.flags;
     bn_cache_file(cc->zone->zone, r->cache.key, file, sizeof(file));
     fd = open(file, O_WRONLY | O_CLOEXEC);
     if (fd == -1) {
@@ -954,6 +1011,7 @@ refresh(bn_request_t *r, int64_t ttl)
 }
 
 static int64_t freshness(bn_request_t *r);
+static const char *response_header(bn_request_t *r, const char *name);
 static bool status_listed(const bn_conf_cache_t *cc, int status, uint64_t *ttl);
 
 /* The upstream said r's stale entry still holds (a 304 to its validators):
@@ -964,6 +1022,11 @@ revalidated(bn_request_t *r)
     int64_t ttl = freshness(r);
     uint64_t listed;
 
+    if (response_header(r, "cache-control") == NULL && response_header(r, "cdn-cache-control") == NULL
+        && response_header(r, "bouncer-cache-control") == NULL) {
+        /* A 304 that says nothing of the rules keeps the stored ones. */
+        r->cache.flags = r->cache.meta.flags;
+    }
     if (ttl <= 0 && status_listed(&r->route->cache, r->cache.stored_status, &listed)) {
         ttl = (int64_t) (listed / 1000);
     }
@@ -986,7 +1049,7 @@ refresh_head(bn_request_t *r)
          * have them do; a 5xx never replaces it from the background. */
         return BN_ERROR;
     }
-    if (freshness(r) <= 0) {
+    if (freshness(r) < 0) {
         /* The origin's answer may not be stored now: the stale entry goes
          * too, so that the next request gets the origin's word rather than
          * a copy it no longer stands by. */
@@ -1000,7 +1063,6 @@ refresh_head(bn_request_t *r)
 int
 bn_cache_upstream_head(bn_request_t *r)
 {
-    const bn_conf_cache_t *cc = &r->route->cache;
     int status = r->rhead.status;
 
     if (r->cache.fd == -1 || r->cache.store) {
@@ -1011,8 +1073,7 @@ bn_cache_upstream_head(bn_request_t *r)
         bn_upstream_release(r, false);
         return serve_stored(r, "REVALIDATED");
     }
-    if (status >= 500
-        && ((cc->use_stale & BN_STALE_HTTP_5XX) || stale_allowed(r, "stale-if-error"))) {
+    if (status >= 500 && stale_allowed(r, BN_STALE_HTTP_5XX, false)) {
         bn_log_error(BN_LOG_INFO, &r->client->log, 0,
                      "upstream answered %d: serving the stale cached response", status);
         bn_upstream_release(r, false);
@@ -1027,11 +1088,10 @@ bn_cache_upstream_head(bn_request_t *r)
 bool
 bn_cache_stale_on_failure(bn_request_t *r, int status)
 {
-    const bn_conf_cache_t *cc = &r->route->cache;
     unsigned want = status == 504 ? BN_STALE_TIMEOUT : BN_STALE_ERROR;
 
     if (r->cache_status == NULL || r->cache.fd == -1 || r->cache.store || r->resp_started
-        || !((cc->use_stale & want) || stale_allowed(r, "stale-if-error"))) {
+        || !stale_allowed(r, want, false)) {
         return false;
     }
     bn_upstream_release(r, false);
@@ -1182,24 +1242,43 @@ response_header(bn_request_t *r, const char *name)
     return bn_http_field(r->pool, &r->rhead, r->rbuf.start, name);
 }
 
-/* How long the response stays fresh (seconds), or -1: it must not be stored. */
+/* A date field of the upstream's response, or -1: absent or not a date. */
+static int64_t
+response_date(bn_request_t *r, const char *name)
+{
+    const char *v = response_header(r, name);
+    int64_t t;
+
+    return v != NULL && bn_http_date_parse(v, strlen(v), &t) ? t : -1;
+}
+
+/*
+ * How long the upstream's response stays fresh from now (seconds), or -1:
+ * it must not be stored.  RFC 9111 3 says what may be stored, 4.2.1 its
+ * freshness lifetime (s-maxage, max-age, Expires less Date, then the
+ * route's `valid`, then the heuristic of 4.2.2), 4.2.3 its age on arrival
+ * (Age, Date and the time the request took), kept in r->cache.age; what
+ * each use must do (no-cache, must-revalidate) in r->cache.flags.
+ */
 static int64_t
 freshness(bn_request_t *r)
 {
     const bn_conf_cache_t *cc = &r->route->cache;
-    const char *rcc = response_header(r, "cache-control");
     const char *vary = response_header(r, "vary");
-    const char *expires, *date;
+    const char *expires = response_header(r, "expires");
+    const char *age_field = response_header(r, "age");
     int status = r->rhead.status;
-    int64_t ttl;
+    int64_t lifetime = BN_CC_ABSENT, now = (int64_t) bn_current_sec, date, age, request_time;
     uint64_t listed_ttl = 0;
     bool listed = status_listed(cc, status, &listed_ttl);
-    struct tm tm;
+    bn_cache_control_t d;
 
-    if (rcc != NULL
-        && (cc_has(rcc, "no-store", NULL, NULL) || cc_has(rcc, "private", NULL, NULL)
-            || cc_has(rcc, "no-cache", NULL, NULL))) {
-        return -1;
+    directives_of(&d, cc->targeted, response_header(r, "bouncer-cache-control"),
+                  response_header(r, "cdn-cache-control"), response_header(r, "cache-control"));
+    r->cache.flags = 0;
+    r->cache.age = 0;
+    if (d.no_store || d.private_) {
+        return -1; /* RFC 9111 5.2.2.5, 5.2.2.7 (a qualified private too: the safe reading) */
     }
     if (bn_http_find_header(&r->rhead, r->rbuf.start, "set-cookie") >= 0) {
         return -1; /* one user's cookie must never reach another */
@@ -1210,9 +1289,7 @@ freshness(bn_request_t *r)
     /* Whatever carried the credential that passed (a cookie, an API key,
      * forward auth), it counts as Authorization here; stripped or not. */
     if ((bn_http_header(r, "authorization") != NULL || r->auth_user != NULL)
-        && !(rcc != NULL
-             && (cc_has(rcc, "public", NULL, NULL) || cc_has(rcc, "s-maxage", NULL, NULL)
-                 || cc_has(rcc, "must-revalidate", NULL, NULL)))) {
+        && !(d.public_ || d.s_maxage != BN_CC_ABSENT || d.must_revalidate)) {
         return -1; /* RFC 9111 3.5 */
     }
     if (status == 206 || status < 200 || (status == 304 && !r->cache.revalidating)) {
@@ -1221,27 +1298,54 @@ freshness(bn_request_t *r)
     if (status >= 500 && !listed) {
         return -1; /* a 5xx is stored only when `valid` lists it */
     }
-    ttl = rcc != NULL ? cc_seconds(rcc, "s-maxage") : -1;
-    if (ttl < 0 && rcc != NULL) {
-        ttl = cc_seconds(rcc, "max-age");
+    if (d.must_revalidate || d.proxy_revalidate) {
+        r->cache.flags |= BN_CACHE_F_NO_STALE;
     }
-    if (ttl < 0 && (expires = response_header(r, "expires")) != NULL) {
-        time_t base = bn_current_sec;
-        memset(&tm, 0, sizeof(tm));
-        date = response_header(r, "date");
-        if (date != NULL && strptime(date, "%a, %d %b %Y %H:%M:%S GMT", &tm) != NULL) {
-            base = timegm(&tm);
+
+    /* 4.2.3: the age it came with.  Date counts whole seconds: one from
+     * the second before this one says nothing of age (else a max-age=1
+     * sent at the end of a second would arrive stale). */
+    date = response_date(r, "date");
+    request_time = now - (int64_t) ((bn_current_msec - r->upstream_start_msec) / 1000);
+    age = bn_cache_current_age(
+        age_field != NULL ? BN_MAX(bn_http_age_parse(age_field, strlen(age_field)), (int64_t) 0) : 0,
+        date >= 0 && now - date > 1 ? date : now, request_time, now, now);
+    r->cache.age = (uint32_t) BN_MIN(age, (int64_t) UINT32_MAX);
+
+    /* 4.2.1: the lifetime the origin gave, or the operator's, or 4.2.2's. */
+    lifetime = d.s_maxage != BN_CC_ABSENT ? d.s_maxage : d.max_age;
+    if (lifetime == BN_CC_ABSENT && d.bad_lifetime) {
+        lifetime = 0; /* a max-age that is no number: stale, not Expires' */
+    }
+    if (lifetime == BN_CC_ABSENT && expires != NULL) {
+        int64_t e;
+        /* An Expires that is not a date (or is several) means "already
+         * expired" (5.3). */
+        lifetime = bn_http_date_parse(expires, strlen(expires), &e)
+                       ? BN_MAX(e - (date >= 0 ? date : now), (int64_t) 0)
+                       : 0;
+    }
+    if (lifetime == BN_CC_ABSENT && listed) {
+        lifetime = (int64_t) (listed_ttl / 1000);
+    }
+    if (lifetime == BN_CC_ABSENT && cc->heuristic_max > 0
+        && (bn_cache_heuristic_status(status) || (status == 501 && listed))) {
+        int64_t lm = response_date(r, "last-modified");
+        if (lm >= 0) {
+            lifetime = bn_cache_heuristic_lifetime(date >= 0 ? date : now, lm,
+                                                   (int64_t) (cc->heuristic_max / 1000));
         }
-        memset(&tm, 0, sizeof(tm));
-        /* An Expires that does not parse means "already expired" (RFC 9111 5.3). */
-        ttl = strptime(expires, "%a, %d %b %Y %H:%M:%S GMT", &tm) != NULL
-                  ? BN_MAX((int64_t) (timegm(&tm) - base), 0)
-                  : 0;
     }
-    if (ttl < 0 && listed) {
-        ttl = (int64_t) (listed_ttl / 1000);
+    if (d.no_cache) {
+        /* 5.2.2.4: stored, and validated before each use; worth keeping
+         * only with a validator to send. */
+        if (response_header(r, "etag") == NULL && response_header(r, "last-modified") == NULL) {
+            return -1;
+        }
+        r->cache.flags |= BN_CACHE_F_NO_CACHE;
+        return BN_MAX(lifetime - age, (int64_t) 0);
     }
-    return ttl > 0 ? ttl : -1;
+    return lifetime - age > 0 ? lifetime - age : -1;
 }
 
 /* The marker under the route's own key: this resource varies on these
@@ -1301,7 +1405,7 @@ bn_cache_response(bn_request_t *r)
         return;
     }
     ttl = freshness(r);
-    if (ttl <= 0) {
+    if (ttl < 0) {
         return;
     }
     m = bn_palloc(r->pool, MAX_STORED_HEAD);
@@ -1334,6 +1438,8 @@ bn_cache_response(bn_request_t *r)
     meta.stored = (int64_t) bn_current_sec;
     meta.expires = r->cache.expires;
     meta.status = (uint16_t) r->rhead.status;
+    meta.age = r->cache.age;
+    meta.flags = r->cache.flags;
     if (bn_cache_meta_write(fd, &meta, bn_buf_len(&lines)) != BN_OK
         || pwrite(fd, lines.pos, bn_buf_len(&lines), META_LEN) != (ssize_t) bn_buf_len(&lines)
         || lseek(fd, (off_t) (META_LEN + bn_buf_len(&lines)), SEEK_SET) == -1) {
@@ -1382,7 +1488,9 @@ finish_entry(bn_request_t *r, bool complete)
         bn_cache_meta_t m = { .stored = (int64_t) bn_current_sec,
                               .expires = r->cache.expires,
                               .size = (uint64_t) sb.st_size,
-                              .status = (uint16_t) r->rhead.status };
+                              .age = r->cache.age,
+                              .status = (uint16_t) r->rhead.status,
+                              .flags = r->cache.flags };
         memcpy(m.key, r->cache.key, sizeof(m.key));
         bn_cache_file(cc->zone->zone, r->cache.key, file, sizeof(file));
         close(r->cache.fd);
@@ -1437,6 +1545,10 @@ bn_cache_phase(bn_request_t *r)
         return BN_DONE;
     }
     rc = request_lookup(r);
+    if (rc == 504) {
+        r->ops->respond(r, 504, NULL, NULL, NULL);
+        return BN_DONE;
+    }
     if (rc == BN_DONE) {
         r->ops->run(r); /* answered from the cache */
         return BN_DONE;

@@ -8,6 +8,7 @@
 #define BN_WORKER_CACHE_TYPES_H
 
 #include "../common/cache_meta.h"
+#include "../common/http_cache.h"
 #include "../common/clock.h"
 #include "../common/list.h"
 
@@ -22,6 +23,9 @@ typedef struct {
     int fd;                 /* the file being written or served; -1: none */
     char *tmp;
     int64_t expires;
+    uint32_t age;               /* of the response being stored, when it came */
+    uint8_t flags;              /* its BN_CACHE_F_* */
+    bn_cache_control_t req_cc;  /* the request's Cache-Control (RFC 9111 5.2.1) */
     uint64_t off, left;         /* serving: where the body is, what is left */
     bool revalidating;          /* the upstream was sent the entry's validators */
     bool locked;                /* this request fills the key (cache.lock) */

@@ -13,6 +13,7 @@
 #include "variables.h"
 #include "worker_state.h"
 #include "../common/clock.h"
+#include "../common/http_cache.h"
 #include "../common/str.h"
 
 #include <openssl/evp.h>
@@ -607,6 +608,35 @@ bn_http_cacheable_lines(bn_request_t *r, bn_buf_t *out)
     return BN_OK;
 }
 
+/*
+ * A cache passes on the age of what it forwards (RFC 9111 5.1): on a
+ * caching route the upstream's Age goes out as the number it means (its
+ * first member, RFC 9111 5.1) plus the time the request took; an Age that
+ * is not one is dropped, as a cache ignores it.
+ */
+static int
+put_upstream_age(bn_request_t *r)
+{
+    size_t len;
+    const char *v = upstream_header(r, "age", &len);
+    int64_t age = v != NULL ? bn_http_age_parse(v, len) : BN_CC_ABSENT;
+
+    if (age == BN_CC_ABSENT) {
+        return BN_OK;
+    }
+    age += (int64_t) ((bn_current_msec - r->upstream_start_msec) / 1000);
+    return bn_buf_printf(&r->rout, "Age: %" PRId64 "\r\n", age);
+}
+
+/* Bouncer-Cache-Control is the origin's word to bouncer's cache alone
+ * (RFC 9213's targeted field of its own): kept with a stored response, for
+ * its directives, and never passed on. */
+static bool
+to_bouncer(const char *name, size_t nl)
+{
+    return bn_strncaseeq(name, nl, "bouncer-cache-control", 21);
+}
+
 /* The head of a response served from the cache: the stored lines, and what
  * bouncer adds to any response. */
 int
@@ -627,6 +657,7 @@ bn_http_build_cached_head(bn_request_t *r, int status, const char *lines, size_t
             break;
         }
         if (!header_in_set(p, (size_t) (colon - p), rh) && !replaced_id(r, p, (size_t) (colon - p))
+            && !to_bouncer(p, (size_t) (colon - p))
             && !(status == 304 && bn_strncaseeq(p, (size_t) (colon - p), "content-type", 12))
             && put(&r->rout, p, (size_t) (eol - p + 1)) != BN_OK) {
             return BN_ERROR;
@@ -734,12 +765,16 @@ bn_http_build_response_head(bn_request_t *r)
         } else if (header_in(name, nl, hop_by_hop, BN_NELEMS(hop_by_hop))
                    || named_in_connection(h, buf, name, nl) || bn_strncaseeq(name, nl, "server", 6)
                    || bn_strncaseeq(name, nl, "x-powered-by", 12) || header_in_set(name, nl, rh)
-                   || replaced_id(r, name, nl)) {
+                   || replaced_id(r, name, nl) || to_bouncer(name, nl)
+                   || (r->cache_status != NULL && bn_strncaseeq(name, nl, "age", 3))) {
             continue;
         }
         if (put_header(&r->rout, name, nl, buf + hd->value, hd->value_len) != BN_OK) {
             return BN_ERROR;
         }
+    }
+    if (r->cache_status != NULL && put_upstream_age(r) != BN_OK) {
+        return BN_ERROR;
     }
     if (put_lit(&r->rout, "Server: bouncer\r\n") != BN_OK
         || (upstream_header(r, "date", &len) == NULL
