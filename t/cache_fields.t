@@ -75,6 +75,13 @@ like($r->{body}, qr/^ae gzip, br #/, 'and gets it');
 $r = req('GET', '/c/vary-ae', 'Accept-Encoding' => 'gzip');
 is(status($r), 'HIT', 'the gzip variant is stored apart');
 like($r->{body}, qr/^ae gzip #/, 'with its own body');
+# Accept-Encoding's tokens are case-insensitive (RFC 9110 12.5.3), and blanks
+# are not part of a list's members: the same variant.
+$r = req('GET', '/c/vary-ae', 'Accept-Encoding' => "GZIP ,\tBR ");
+is(status($r), 'HIT', '"GZIP ,<tab>BR " is the variant of "gzip, br"');
+like($r->{body}, qr/^ae gzip, br #/, 'and gets its body');
+$r = req('GET', '/c/vary-ae', 'Accept-Encoding' => 'br, gzip');
+is(status($r), 'MISS', 'another order is another variant (order may matter to the origin)');
 
 # --- Vary on two response lines names both headers
 req('GET', '/c/vary2', 'Accept-Language' => 'fr', 'Accept-Encoding' => 'gzip');

@@ -452,34 +452,23 @@ static int fill_or_wait(bn_request_t *r);
 
 /*
  * A request header's value as a variant key holds it: all its lines as one
- * list (bn_http_header()), without the spaces around its commas, so that
- * "gzip,br", "gzip, br" and two lines "gzip" and "br" are one variant
- * (RFC 9111 4.1: values normalised the same way on store and lookup).
+ * list (bn_http_header()), normalised as bn_vary_normalize() says (blanks
+ * around commas and at the ends dropped, runs of blanks one space, the
+ * Accept fields' tokens in lower case), so that "gzip,br", "gzip, br", two
+ * lines "gzip" and "br", and "GZIP, BR" are one variant (RFC 9111 4.1:
+ * values normalised the same way on store and lookup).
  */
 static char *
 vary_value(bn_request_t *r, const char *name)
 {
-    char *v = bn_http_header(r, name), *o;
+    const char *v = bn_http_header(r, name);
+    size_t n = v != NULL ? strlen(v) : 0;
+    char *o = v != NULL ? bn_palloc(r->pool, n + 1) : NULL;
 
-    if (v == NULL) {
-        return NULL;
+    if (o == NULL || bn_vary_normalize(name, v, n, o, n + 1) > n) {
+        return (char *) v; /* no memory: as it came, a variant of its own */
     }
-    o = v;
-    for (const char *p = v; *p != '\0'; p++) {
-        if (*p == ' ' || *p == '\t') {
-            const char *q = p;
-            while (*q == ' ' || *q == '\t') {
-                q++;
-            }
-            if (o == v || *q == ',' || *q == '\0' || o[-1] == ',') {
-                p = q - 1; /* around a comma, or at either end: dropped */
-                continue;
-            }
-        }
-        *o++ = *p;
-    }
-    *o = '\0';
-    return v;
+    return o;
 }
 
 /*
@@ -983,10 +972,157 @@ fill_or_wait(bn_request_t *r)
     return BN_AGAIN;
 }
 
+static int64_t freshness(bn_request_t *r);
+static const char *response_header(bn_request_t *r, const char *name);
+static bool status_listed(const bn_conf_cache_t *cc, int status, uint64_t *ttl);
+
+/* What a 304 may not change of a stored response (RFC 9111 3.2): its
+ * Content-Length describes the stored body, not the 304's; Content-Range is
+ * left too, as 3.2 allows. */
+static bool
+kept_from_304(const char *name, size_t nl)
+{
+    return bn_strncaseeq(name, nl, "content-length", 14)
+           || bn_strncaseeq(name, nl, "content-range", 13);
+}
+
+/* Whether header lines (Name: value CRLF ...) have a line named name. */
+static bool
+lines_have(const char *lines, size_t len, const char *name, size_t nl)
+{
+    for (const char *p = lines, *end = lines + len; p < end;) {
+        const char *eol = memchr(p, '\n', (size_t) (end - p));
+        if (eol == NULL) {
+            break;
+        }
+        if ((size_t) (eol - p) > nl && p[nl] == ':' && bn_strncaseeq(p, nl, name, nl)) {
+            return true;
+        }
+        p = eol + 1;
+    }
+    return false;
+}
+
+/*
+ * RFC 9111 3.2, 4.3.4: the stored response's header lines as the 304 to
+ * its revalidation updates them: each field the 304 carries (as it would
+ * be stored: no hop-by-hop ones) replaces the stored lines of that name,
+ * new ones are added, the rest stay.  In r's pool, or NULL (no memory, or
+ * too long a head to keep).
+ */
+static char *
+updated_lines(bn_request_t *r, size_t *len)
+{
+    char *m = bn_palloc(r->pool, MAX_STORED_HEAD), *out;
+    const char *stored = r->cache.lines, *end = stored + r->cache.lines_len;
+    bn_buf_t fresh;
+    size_t o = 0;
+
+    if (m == NULL) {
+        return NULL;
+    }
+    bn_buf_init(&fresh, m, MAX_STORED_HEAD);
+    if (bn_http_cacheable_lines(r, &fresh) != BN_OK
+        || (out = bn_palloc(r->pool, r->cache.lines_len + bn_buf_len(&fresh) + 1)) == NULL) {
+        return NULL;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        const char *p = pass == 0 ? stored : fresh.pos, *e = pass == 0 ? end : fresh.last;
+        while (p < e) {
+            const char *eol = memchr(p, '\n', (size_t) (e - p));
+            const char *colon = memchr(p, ':', (size_t) (e - p));
+            size_t nl;
+            if (eol == NULL || colon == NULL || colon > eol) {
+                break;
+            }
+            nl = (size_t) (colon - p);
+            /* Stored lines the 304 replaces go; its own, but the kept ones, come. */
+            if (pass == 0 ? kept_from_304(p, nl) || !lines_have(fresh.pos, bn_buf_len(&fresh), p, nl)
+                          : !kept_from_304(p, nl)) {
+                memcpy(out + o, p, (size_t) (eol - p + 1));
+                o += (size_t) (eol - p + 1);
+            }
+            p = eol + 1;
+        }
+    }
+    if (o > MAX_STORED_HEAD) {
+        return NULL;
+    }
+    out[o] = '\0';
+    *len = o;
+    return out;
+}
+
+/* Bodies up to this are copied into an entry rewritten with the header
+ * lines a 304 updated; a longer one keeps its stored lines (only its
+ * freshness is renewed) rather than hold a worker for the copy. */
+#define REWRITE_MAX (1024 * 1024)
+
+/*
+ * The stored file again, with new header lines and the same body: written
+ * beside it and renamed over it, as a fill is.  r->cache then serves the
+ * new file.  BN_OK, or BN_ERROR (the old file stays).
+ */
+static int
+rewrite_entry(bn_request_t *r, const char *lines, size_t len, bn_cache_meta_t *m)
+{
+    const bn_conf_cache_t *cc = &r->route->cache;
+    char file[PATH_MAX], *tmp;
+    off_t in = (off_t) (META_LEN + r->cache.lines_len), out = (off_t) (META_LEN + len);
+    uint64_t left = r->cache.body_len;
+    struct stat sb;
+    int fd;
+
+    if (r->cache.body_len > REWRITE_MAX || (r->cache.body == NULL && r->cache.fd == -1)) {
+        return BN_ERROR;
+    }
+    tmp = bn_psprintf(r->pool, "%s/.tmp-%d-%" PRIu64, bn_cache_zone_path(cc->zone->zone),
+                      (int) getpid(), ++tmp_counter);
+    if (tmp == NULL || (fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) == -1) {
+        return BN_ERROR;
+    }
+    if (bn_cache_meta_write(fd, m, len) != BN_OK
+        || pwrite(fd, lines, len, META_LEN) != (ssize_t) len) {
+        goto failed;
+    }
+    if (r->cache.body != NULL) {
+        if (pwrite(fd, r->cache.body, left, out) != (ssize_t) left) {
+            goto failed;
+        }
+    } else {
+        while (left > 0) {
+            ssize_t n = copy_file_range(r->cache.fd, &in, fd, &out, left, 0);
+            if (n <= 0) {
+                goto failed;
+            }
+            left -= (uint64_t) n;
+        }
+    }
+    bn_cache_file(cc->zone->zone, r->cache.key, file, sizeof(file));
+    if (fstat(fd, &sb) != 0 || rename(tmp, file) != 0) {
+        goto failed;
+    }
+    m->size = (uint64_t) sb.st_size;
+    if (r->cache.fd != -1) {
+        close(r->cache.fd);
+    }
+    r->cache.fd = fd;
+    r->cache.lines = (char *) lines;
+    r->cache.lines_len = len;
+    return BN_OK;
+
+failed:
+    bn_cache_write_failed(cc->zone->zone, &r->client->log, errno, tmp);
+    close(fd);
+    unlink(tmp);
+    return BN_ERROR;
+}
+
 /* A fresh lease for a stored entry the upstream said still holds (304):
- * the new expiry goes into the file's metadata line and the index. */
+ * the new expiry goes into the file's metadata line and the index, with
+ * the header lines the 304 updated when they differ (lines, or NULL). */
 static void
-refresh(bn_request_t *r, int64_t ttl)
+refresh(bn_request_t *r, int64_t ttl, const char *lines, size_t len)
 {
     const bn_conf_cache_t *cc = &r->route->cache;
     char file[PATH_MAX];
@@ -997,12 +1133,21 @@ refresh(bn_request_t *r, int64_t ttl)
     m.expires = (int64_t) bn_current_sec + ttl;
     m.age = r->cache.age;
     m.flags = r->cache.flags;
+    m.status = (uint16_t) r->cache.stored_status;
+    if (lines != NULL && (len != r->cache.lines_len || memcmp(lines, r->cache.lines, len) != 0)) {
+        if (rewrite_entry(r, lines, len, &m) == BN_OK) {
+            bn_cache_insert(cc->zone->zone, &m);
+            r->cache.meta = m;
+            return;
+        }
+        /* Too long a body to copy, or the disk failed: the stored lines
+         * stay, and this answer carries them, as the next ones will. */
+    }
     bn_cache_file(cc->zone->zone, r->cache.key, file, sizeof(file));
     fd = open(file, O_WRONLY | O_CLOEXEC);
     if (fd == -1) {
         return;
     }
-    m.status = (uint16_t) r->cache.stored_status;
     if (bn_cache_meta_write(fd, &m, r->cache.lines_len) == BN_OK) {
         bn_cache_insert(cc->zone->zone, &m);
     }
@@ -1010,29 +1155,32 @@ refresh(bn_request_t *r, int64_t ttl)
     r->cache.meta = m;
 }
 
-static int64_t freshness(bn_request_t *r);
-static const char *response_header(bn_request_t *r, const char *name);
-static bool status_listed(const bn_conf_cache_t *cc, int status, uint64_t *ttl);
-
-/* The upstream said r's stale entry still holds (a 304 to its validators):
- * a new lease, from the 304's freshness or else the route's `valid`. */
+/*
+ * The upstream said r's stale entry still holds (a 304 to its
+ * validators): the stored header fields take the 304's (RFC 9111 3.2), the
+ * freshness is judged again from them (4.3.4), and the entry gets a new
+ * lease from it or else the route's `valid`.  This request is answered
+ * with the updated fields either way.
+ */
 static void
 revalidated(bn_request_t *r)
 {
-    int64_t ttl = freshness(r);
+    size_t len = 0;
+    char *lines = updated_lines(r, &len);
+    int64_t ttl;
     uint64_t listed;
 
-    if (response_header(r, "cache-control") == NULL && response_header(r, "cdn-cache-control") == NULL
-        && response_header(r, "bouncer-cache-control") == NULL) {
-        /* A 304 that says nothing of the rules keeps the stored ones. */
-        r->cache.flags = r->cache.meta.flags;
-    }
-    if (ttl <= 0 && status_listed(&r->route->cache, r->cache.stored_status, &listed)) {
+    r->cache.updated = lines;
+    ttl = freshness(r);
+    r->cache.updated = NULL;
+    if (ttl < 0 && status_listed(&r->route->cache, r->cache.stored_status, &listed)) {
         ttl = (int64_t) (listed / 1000);
     }
-    if (ttl > 0) {
-        refresh(r, ttl);
+    if (ttl >= 0) {
+        refresh(r, ttl, lines, len);
     }
+    /* Else still not fresh: the stored entry stays as it is, to be
+     * revalidated again. */
 }
 
 static int
@@ -1236,9 +1384,14 @@ status_listed(const bn_conf_cache_t *cc, int status, uint64_t *ttl)
     return false;
 }
 
+/* A field of the response being judged: the upstream's, or, after a 304
+ * to a revalidation, of the stored response it updated. */
 static const char *
 response_header(bn_request_t *r, const char *name)
 {
+    if (r->cache.updated != NULL) {
+        return stored_header(r, r->cache.updated, name);
+    }
     return bn_http_field(r->pool, &r->rhead, r->rbuf.start, name);
 }
 
@@ -1266,8 +1419,9 @@ freshness(bn_request_t *r)
     const bn_conf_cache_t *cc = &r->route->cache;
     const char *vary = response_header(r, "vary");
     const char *expires = response_header(r, "expires");
-    const char *age_field = response_header(r, "age");
-    int status = r->rhead.status;
+    const char *age_field = r->cache.updated == NULL ? response_header(r, "age") : NULL;
+    /* A 304 to a revalidation renews the stored response, of its status. */
+    int status = r->cache.updated != NULL ? r->cache.stored_status : r->rhead.status;
     int64_t lifetime = BN_CC_ABSENT, now = (int64_t) bn_current_sec, date, age, request_time;
     uint64_t listed_ttl = 0;
     bool listed = status_listed(cc, status, &listed_ttl);
@@ -1280,7 +1434,7 @@ freshness(bn_request_t *r)
     if (d.no_store || d.private_) {
         return -1; /* RFC 9111 5.2.2.5, 5.2.2.7 (a qualified private too: the safe reading) */
     }
-    if (bn_http_find_header(&r->rhead, r->rbuf.start, "set-cookie") >= 0) {
+    if (response_header(r, "set-cookie") != NULL) {
         return -1; /* one user's cookie must never reach another */
     }
     if (vary != NULL && strchr(vary, '*') != NULL) {

@@ -39,6 +39,7 @@ typedef struct {
     int stored_status;
     char *lines; /* its header lines */
     size_t lines_len;
+    const char *updated; /* a 304's revalidation: the stored lines it updated (RFC 9111 3.2) */
     uint64_t body_len;
     const char *body; /* the body, when in memory (the memory tier) */
 } bn_cache_req_t;
