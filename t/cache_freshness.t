@@ -63,12 +63,16 @@ $t->backend($be, sub {
         '/c/cdn-cookie'   => ['CDN-Cache-Control' => 'max-age=3600', 'Set-Cookie' => 'sid=1'],
         '/t0/cdn'         => ['Cache-Control' => 'no-store', 'CDN-Cache-Control' => 'max-age=3600'],
         '/c/stale'        => ['Cache-Control' => 'max-age=1'],
+        '/s/swr-in'       => ['Cache-Control' => 'max-age=1, stale-while-revalidate=30'],
+        '/s/swr-out'      => ['Cache-Control' => 'max-age=1, stale-while-revalidate=1'],
+        '/s/sie-in'       => ['Cache-Control' => 'max-age=1, stale-if-error=30'],
+        '/s/sie-out'      => ['Cache-Control' => 'max-age=1, stale-if-error=1'],
         '/c/fresh'        => ['Cache-Control' => 'max-age=3600'],
     );
     if ($path eq '/c/nc' && ($r->{headers}{'if-none-match'} // '') eq '"v1"') {
         return [304, ['ETag' => '"v1"', 'Cache-Control' => 'no-cache, max-age=3600'], ''];
     }
-    if ($path =~ m{^/c/(mr|pr|plain1)} && -e "$d/down") {
+    if ($path =~ m{^/(c/(mr|pr|plain1)|s/sie)} && -e "$d/down") {
         return [500, [], 'down'];
     }
     my $h = $case{$path} // ['Cache-Control' => 'max-age=3600'];
@@ -81,6 +85,7 @@ servers = ( { listen = [ "127.0.0.1:$p" ];
   routes = (
     { match = { prefix = "/h0/"; }; upstream = "be"; cache = { zone = "main"; heuristic_max = "0s"; }; },
     { match = { prefix = "/t0/"; }; upstream = "be"; cache = { zone = "main"; targeted = false; }; },
+    { match = { prefix = "/s/"; }; upstream = "be"; cache = { zone = "main"; }; },
     { match = { prefix = "/c/"; }; upstream = "be";
       cache = { zone = "main"; use_stale = [ "error", "timeout", "http_5xx" ]; }; }
   ); } );
@@ -208,6 +213,18 @@ ok(stored('/c/404heur'), 'a 404 is heuristically cacheable too (RFC 9110 15.1)')
     is(req('/c/pr')->{status}, 500, 'proxy-revalidate: the same for a shared cache');
     my $r = req('/c/plain1');
     is(st($r), 'STALE', 'without it use_stale http_5xx serves the stale entry');
+    unlink "$d/down";
+}
+
+# --- RFC 5861: the stale windows, on a route without use_stale
+{
+    req($_) for qw(/s/swr-in /s/swr-out /s/sie-in /s/sie-out);
+    sleep 3.2; # all expired a second after they came; the 1 s windows are over too
+    is(st(req('/s/swr-in')), 'STALE', 'stale-while-revalidate=30: served stale within the window (5861 3)');
+    isnt(st(req('/s/swr-out')), 'STALE', 'stale-while-revalidate=1: not once the window is over');
+    $t->write_file('down', '');
+    is(st(req('/s/sie-in')), 'STALE', 'stale-if-error=30: an upstream 500 is answered stale within it (5861 4)');
+    is(req('/s/sie-out')->{status}, 500, 'stale-if-error=1: past the window the error goes through');
     unlink "$d/down";
 }
 
