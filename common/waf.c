@@ -590,6 +590,8 @@ bn_waf_rules_finish(bn_waf_rules_t *set, char *err, size_t errsize)
                     st[n].gate = r->needs_class != 0
                                      ? r->needs_class | set->chains[r->chain].acts_on
                                      : 0;
+                    st[n].acts_on = set->chains[r->chain].acts_on;
+                    st[n].needs = r->needs_class;
                     n++;
                 }
             }
@@ -1021,7 +1023,7 @@ bn_waf_scan_value(bn_waf_scan_t *s, bn_waf_part_t part, const char *name, size_t
         }
         /* Most values hold no byte any transformation of the rule's acts on
          * (no '%', '&', '\\', upper case, ...): those are their own output. */
-        if (raw & set->chains[r->chain].acts_on) {
+        if (raw & st->acts_on) {
             chain_out_t *o = chain_output(set, r->chain, v, n, raw);
             if (o == NULL) {
                 oom = true; /* not all looked at: not clean */
@@ -1032,7 +1034,7 @@ bn_waf_scan_value(bn_waf_scan_t *s, bn_waf_part_t part, const char *name, size_t
             flags = o->flags;
             classes = o->classes;
         }
-        if (r->needs_class != 0 && !(classes & r->needs_class)) {
+        if (st->needs != 0 && !(classes & st->needs)) {
             continue;
         }
         if (rule_matches(s, r, out, len, flags, &at, &d)) {

@@ -108,6 +108,11 @@ typedef struct {
 typedef struct {
     const bn_waf_rule_t *rule;
     uint64_t gate;
+    /* The rule's chain's acts_on and its needs_class, copied here: a value
+     * most rules pass over is judged from the steps alone, without a load
+     * from each rule and its chain. */
+    uint64_t acts_on;
+    uint64_t needs;
 } bn_waf_step_t;
 
 /* Rules sorted by chain, so that a value is transformed once per chain. */
