@@ -539,6 +539,41 @@ bn_json_stream_init(bn_json_stream_t *st, const bn_json_limits_t *lim, bn_json_h
     st->ctx = ctx;
 }
 
+/*
+ * The commonest steps between tokens, as step() takes them, without its two
+ * dispatches, in a loop of their own: blanks, the ':' after a key, the ','
+ * after a member, up to the '"' that opens a key or a string (taken too).
+ * From a state of those before S_STRING; returns where it stopped.
+ */
+static size_t
+between(bn_json_stream_t *st, const char *p, size_t i, size_t take)
+{
+    size_t from = i;
+
+    while (i < take) {
+        unsigned char c = (unsigned char) p[i];
+
+        if (is_space(c)) {
+            i++;
+        } else if (c == ':' && st->state == S_COLON) {
+            st->state = S_VALUE;
+            i++;
+        } else if (c == ',' && st->state == S_AFTER) {
+            st->state = is_object(st) ? S_KEY : S_VALUE;
+            i++;
+        } else if (c == '"' && st->state <= S_KEY) {
+            st->tok = st->state >= S_KEY_OR_END ? BN_JSON_EV_KEY : BN_JSON_EV_STRING;
+            st->state = S_STRING;
+            i++;
+            break;
+        } else {
+            break;
+        }
+    }
+    st->offset += i - from;
+    return i;
+}
+
 int
 bn_json_stream_feed(bn_json_stream_t *st, const char *p, size_t n)
 {
@@ -588,28 +623,13 @@ bn_json_stream_feed(bn_json_stream_t *st, const char *p, size_t n)
                 break;
             }
         }
-        /* The commonest steps between tokens, as step() takes them, without
-         * its two dispatches: a blank, the ':' after a key, the ',' after a
-         * member, the '"' that opens a key or a string. */
+        if (st->state <= S_DONE) {
+            i = between(st, p, i, take);
+            if (i == take || st->state == S_STRING) {
+                continue;
+            }
+        }
         c = (unsigned char) p[i];
-        if (st->state <= S_DONE && is_space(c)) {
-            i++;
-            st->offset++;
-            continue;
-        }
-        if ((c == ':' && st->state == S_COLON) || (c == '"' && st->state <= S_KEY)) {
-            st->tok = st->state >= S_KEY_OR_END ? BN_JSON_EV_KEY : BN_JSON_EV_STRING;
-            st->state = c == ':' ? S_VALUE : S_STRING;
-            i++;
-            st->offset++;
-            continue;
-        }
-        if (c == ',' && st->state == S_AFTER) {
-            st->state = is_object(st) ? S_KEY : S_VALUE;
-            i++;
-            st->offset++;
-            continue;
-        }
         rc = step(st, c);
         if (rc == BN_ERROR) {
             return BN_ERROR;
