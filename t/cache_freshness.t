@@ -56,6 +56,7 @@ $t->backend($be, sub {
         '/c/mr'           => ['Cache-Control' => 'max-age=1, must-revalidate'],
         '/c/pr'           => ['Cache-Control' => 'max-age=1, proxy-revalidate'],
         '/c/plain1'       => ['Cache-Control' => 'max-age=1'],
+        '/c/sm'           => ['Cache-Control' => 's-maxage=1'],
         '/c/cdn'          => ['Cache-Control' => 'no-store', 'CDN-Cache-Control' => 'max-age=3600'],
         '/c/cdn-bad'      => ['Cache-Control' => 'no-store', 'CDN-Cache-Control' => 'max-age=3600, ,'],
         '/c/own'          => ['Cache-Control' => 'max-age=3600', 'CDN-Cache-Control' => 'max-age=3600',
@@ -72,7 +73,7 @@ $t->backend($be, sub {
     if ($path eq '/c/nc' && ($r->{headers}{'if-none-match'} // '') eq '"v1"') {
         return [304, ['ETag' => '"v1"', 'Cache-Control' => 'no-cache, max-age=3600'], ''];
     }
-    if ($path =~ m{^/(c/(mr|pr|plain1)|s/sie)} && -e "$d/down") {
+    if ($path =~ m{^/(c/(mr|pr|sm|plain1)|s/sie)} && -e "$d/down") {
         return [500, [], 'down'];
     }
     my $h = $case{$path} // ['Cache-Control' => 'max-age=3600'];
@@ -206,11 +207,12 @@ ok(stored('/c/404heur'), 'a 404 is heuristically cacheable too (RFC 9110 15.1)')
 
 # --- 5.2.2.2, 5.2.2.8: must-revalidate and proxy-revalidate forbid stale, even with use_stale
 {
-    req($_) for qw(/c/mr /c/pr /c/plain1);
+    req($_) for qw(/c/mr /c/pr /c/sm /c/plain1);
     sleep 2.1;
     $t->write_file('down', '');
     is(req('/c/mr')->{status}, 500, 'must-revalidate: an upstream 5xx is not hidden by a stale entry');
     is(req('/c/pr')->{status}, 500, 'proxy-revalidate: the same for a shared cache');
+    is(req('/c/sm')->{status}, 500, 's-maxage implies proxy-revalidate (5.2.2.10)');
     my $r = req('/c/plain1');
     is(st($r), 'STALE', 'without it use_stale http_5xx serves the stale entry');
     unlink "$d/down";

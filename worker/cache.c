@@ -1452,7 +1452,8 @@ freshness(bn_request_t *r)
     if (status >= 500 && !listed) {
         return -1; /* a 5xx is stored only when `valid` lists it */
     }
-    if (d.must_revalidate || d.proxy_revalidate) {
+    if (d.must_revalidate || d.proxy_revalidate || d.s_maxage != BN_CC_ABSENT) {
+        /* 5.2.2.10: s-maxage implies proxy-revalidate for a shared cache. */
         r->cache.flags |= BN_CACHE_F_NO_STALE;
     }
 
