@@ -393,23 +393,93 @@ promote(bn_request_t *r)
     r->cache.body = copy + r->cache.lines_len;
 }
 
+/*
+ * RFC 9110 13.1.5: whether r's If-Range (or its absence) lets its Range
+ * apply to the stored entry.  An entity-tag must be the stored ETag, both
+ * strong (8.8.3.2's strong comparison: a weak one never matches); a date
+ * must be the stored Last-Modified, and that only counts as strong when
+ * the stored Date is at least a second later (8.8.2.2).
+ */
+static bool
+if_range_holds(bn_request_t *r)
+{
+    const char *ir = bn_http_header(r, "if-range"), *etag, *lm, *date;
+    int64_t t, modified, dated;
+
+    if (ir == NULL) {
+        return true;
+    }
+    if (ir[0] == '"' || strncmp(ir, "W/", 2) == 0) {
+        etag = stored_header(r, r->cache.lines, "etag");
+        return ir[0] == '"' && etag != NULL && strcmp(ir, etag) == 0;
+    }
+    lm = stored_header(r, r->cache.lines, "last-modified");
+    date = stored_header(r, r->cache.lines, "date");
+    return lm != NULL && date != NULL && bn_http_date_parse(ir, strlen(ir), &t)
+           && bn_http_date_parse(lm, strlen(lm), &modified)
+           && bn_http_date_parse(date, strlen(date), &dated) && t == modified && dated > modified;
+}
+
+/*
+ * The part of r's stored 200 that its Range asks for (RFC 9110 14): 206
+ * with [*first, *first + *length) and its Content-Range; 416 (no body, a
+ * Content-Range with the size only) when no range can be met; else the
+ * whole 200: no Range, not one range of bytes that parses, an If-Range
+ * that does not hold, or a method other than GET (14.2: the only one with
+ * ranges).  Several ranges get the whole 200 too, as 14.2 allows ("a
+ * server MAY ignore the Range header field"), not multipart/byteranges.
+ * *fields: the range lines for bn_http_build_cached_head().  BN_ERROR:
+ * out of memory.
+ */
+static int
+cut_range(bn_request_t *r, uint64_t *first, uint64_t *length, const char **fields)
+{
+    const char *range = r->head_method ? NULL : bn_http_header(r, "range");
+    uint64_t size = r->cache.body_len, last;
+    int got = range != NULL && if_range_holds(r)
+                  ? bn_http_range_parse(range, strlen(range), size, first, &last)
+                  : BN_RANGE_NONE;
+
+    *fields = "Accept-Ranges: bytes\r\n";
+    if (got == BN_RANGE_ONE) {
+        *length = last - *first + 1;
+        *fields =
+            bn_psprintf(r->pool, "%sContent-Range: bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64 "\r\n",
+                        *fields, *first, last, size);
+        return *fields != NULL ? 206 : BN_ERROR;
+    }
+    *first = 0;
+    *length = got == BN_RANGE_UNSATISFIABLE ? 0 : size;
+    if (got == BN_RANGE_UNSATISFIABLE) {
+        *fields = bn_psprintf(r->pool, "%sContent-Range: bytes */%" PRIu64 "\r\n", *fields, size);
+        return *fields != NULL ? 416 : BN_ERROR;
+    }
+    return 200;
+}
+
 /* Answers r from its stored entry (an open file, or a copy in memory);
- * label is its X-Cache-Status. */
+ * label is its X-Cache-Status.  Conditions come first (a 304), then a
+ * stored 200 is cut to the client's Range (RFC 9110 14.2: "evaluated
+ * after the precondition fields"). */
 static int
 serve_stored(bn_request_t *r, const char *label)
 {
     int status = r->cache.stored_status;
+    uint64_t first = 0, length = r->cache.body_len;
+    const char *ranges = NULL;
 
     r->cache_status = label;
     if (not_modified(r, r->cache.lines)) {
         status = 304;
+    } else if (status == 200 && (status = cut_range(r, &first, &length, &ranges)) == BN_ERROR) {
+        return BN_ERROR;
     }
-    r->cache.off = r->cache.body != NULL ? 0 : META_LEN + r->cache.lines_len;
-    r->cache.left = status == 304 || r->head_method ? 0 : r->cache.body_len;
+    r->cache.off = (r->cache.body != NULL ? 0 : META_LEN + r->cache.lines_len) + first;
+    r->cache.left = status == 304 || r->head_method ? 0 : length;
     r->rout.pos = r->rout.last = r->rout.start;
     if (bn_http_build_cached_head(r, status, r->cache.lines, r->cache.lines_len,
-                                  current_age(&r->cache.meta),
-                                  r->cache.body_len, status != 304 && status != 204)
+                                  current_age(&r->cache.meta), length,
+                                  status != 304 && status != 204, ranges)
         != BN_OK) {
         return BN_ERROR;
     }
@@ -556,6 +626,28 @@ add_validators(bn_request_t *r)
     }
 }
 
+/*
+ * A GET that goes upstream may fill its entry, and bouncer stores complete
+ * responses only (RFC 9111 3.3, 3.4 would have it combine parts): the
+ * upstream is asked for the whole, without the client's Range and
+ * If-Range (made once the memory tier has not answered, before the lookup
+ * decides whether the request goes upstream).  The client that fills gets
+ * that whole 200 (RFC 9110 14.2 lets a server ignore Range; cutting a body
+ * that streams into the entry would cost a second framing of it), the
+ * later ones their range of the entry.  Should the head fail to be made
+ * again, the old one (with Range) goes: a 206 is passed on, never stored.
+ */
+static void
+ask_for_whole(bn_request_t *r)
+{
+    if ((bn_http_header(r, "range") != NULL || bn_http_header(r, "if-range") != NULL)
+        && bn_request_drop_header(r, "range", 5) == BN_OK
+        && bn_request_drop_header(r, "if-range", 8) == BN_OK
+        && bn_http_build_upstream_head(r) == BN_OK) {
+        r->out_len = bn_buf_len(&r->out);
+    }
+}
+
 int
 bn_cache_request_key(bn_request_t *r, bool *no_cache, const char **why)
 {
@@ -657,6 +749,9 @@ request_lookup(bn_request_t *r)
     found = find_entry(r, &m);
     if (found && !no_cache && usable(r, &m, false) && serve_hot(r, &m) == BN_DONE) {
         return BN_DONE;
+    }
+    if (get) {
+        ask_for_whole(r);
     }
     if (!found || open_stored(r, &m) != BN_OK) {
         if (r->cache.req_cc.only_if_cached) {
@@ -1192,9 +1287,10 @@ refresh_head(bn_request_t *r)
         revalidated(r);
         return BN_DONE;
     }
-    if (status >= 500) {
+    if (status >= 500 || status == 206) {
         /* The clients go on with the stale entry, as stale-if-error would
-         * have them do; a 5xx never replaces it from the background. */
+         * have them do; a 5xx never replaces it from the background, nor
+         * does a part of it (the refresh asked for the whole). */
         return BN_ERROR;
     }
     if (freshness(r) < 0) {

@@ -49,6 +49,7 @@ static const struct {
     { 413, "Content Too Large" },
     { 414, "URI Too Long" },
     { 415, "Unsupported Media Type" },
+    { 416, "Range Not Satisfiable" },
     { 421, "Misdirected Request" },
     { 429, "Too Many Requests" },
     { 431, "Request Header Fields Too Large" },
@@ -637,17 +638,32 @@ to_bouncer(const char *name, size_t nl)
     return bn_strncaseeq(name, nl, "bouncer-cache-control", 21);
 }
 
-/* The head of a response served from the cache: the stored lines, and what
- * bouncer adds to any response. */
+/* Range fields bouncer writes for what it serves from the cache, in place
+ * of the stored ones. */
+static bool
+range_field(const char *name, size_t nl)
+{
+    return bn_strncaseeq(name, nl, "accept-ranges", 13)
+           || bn_strncaseeq(name, nl, "content-range", 13);
+}
+
+/*
+ * The head of a response served from the cache: the stored lines, and what
+ * bouncer adds to any response.  ranges, when not NULL, are Accept-Ranges
+ * (and Content-Range) lines that replace the stored ones.  A 416 carries
+ * none of the stored lines: they describe a 200 that is not being sent,
+ * and its Cache-Control could let a cache beyond keep the 416 for it.
+ */
 int
 bn_http_build_cached_head(bn_request_t *r, int status, const char *lines, size_t len, int64_t age,
-                          uint64_t length, bool body)
+                          uint64_t length, bool body, const char *ranges)
 {
     const bn_conf_headers_t *rh = &r->route->response_headers;
-    const char *p = lines, *end = lines + len;
+    const char *p = lines, *end = status == 416 ? lines : lines + len;
 
     r->status = status;
-    if (put_status_line(&r->rout, status) != BN_OK) {
+    if (put_status_line(&r->rout, status) != BN_OK
+        || (status == 416 && bn_buf_printf(&r->rout, "Date: %s\r\n", bn_time_http()) != BN_OK)) {
         return BN_ERROR;
     }
     while (p < end) {
@@ -659,12 +675,14 @@ bn_http_build_cached_head(bn_request_t *r, int status, const char *lines, size_t
         if (!header_in_set(p, (size_t) (colon - p), rh) && !replaced_id(r, p, (size_t) (colon - p))
             && !to_bouncer(p, (size_t) (colon - p))
             && !(status == 304 && bn_strncaseeq(p, (size_t) (colon - p), "content-type", 12))
+            && !(ranges != NULL && range_field(p, (size_t) (colon - p)))
             && put(&r->rout, p, (size_t) (eol - p + 1)) != BN_OK) {
             return BN_ERROR;
         }
         p = eol + 1;
     }
-    if (bn_buf_printf(&r->rout, "Age: %" PRId64 "\r\nServer: bouncer\r\n", age) != BN_OK
+    if ((ranges != NULL && put(&r->rout, ranges, strlen(ranges)) != BN_OK)
+        || bn_buf_printf(&r->rout, "Age: %" PRId64 "\r\nServer: bouncer\r\n", age) != BN_OK
         || put(&r->rout, r->resp_header_lines, strlen(r->resp_header_lines)) != BN_OK
         || put_request_id(r) != BN_OK || put_hsts(r) != BN_OK || put_cache_status(r) != BN_OK) {
         return BN_ERROR;

@@ -19,9 +19,10 @@ int bn_http_body_mode(const bn_http_head_t *h, bool no_body);
 int bn_http_build_response_head(bn_request_t *r);
 /* The upstream's header lines to keep with a cached body, into out. */
 int bn_http_cacheable_lines(bn_request_t *r, bn_buf_t *out);
-/* Writes to r->rout the head of a response served from the cache. */
+/* Writes to r->rout the head of a response served from the cache; ranges:
+ * NULL, or Accept-Ranges and Content-Range lines in place of the stored. */
 int bn_http_build_cached_head(bn_request_t *r, int status, const char *lines, size_t len,
-                              int64_t age, uint64_t length, bool body);
+                              int64_t age, uint64_t length, bool body, const char *ranges);
 /* Writes the 101 head for a WebSocket the upstream accepted. */
 int bn_http_build_switch_head(bn_request_t *r);
 /* Whether the upstream's 101 completes the client's WebSocket handshake. */
