@@ -41,6 +41,15 @@
 
 static uint64_t tmp_counter;
 
+/* Where a file for r's zone is written before it is renamed into place:
+ * the loader removes what a process that died left of these. */
+static char *
+tmp_path(bn_request_t *r)
+{
+    return bn_psprintf(r->pool, "%s/.tmp-%d-%" PRIu64, bn_cache_zone_path(r->route->cache.zone->zone),
+                       (int) getpid(), ++tmp_counter);
+}
+
 /* ---- request side -------------------------------------------------------------------- */
 
 /*
@@ -1171,8 +1180,7 @@ rewrite_entry(bn_request_t *r, const char *lines, size_t len, bn_cache_meta_t *m
     if (r->cache.body_len > REWRITE_MAX || (r->cache.body == NULL && r->cache.fd == -1)) {
         return BN_ERROR;
     }
-    tmp = bn_psprintf(r->pool, "%s/.tmp-%d-%" PRIu64, bn_cache_zone_path(cc->zone->zone),
-                      (int) getpid(), ++tmp_counter);
+    tmp = tmp_path(r);
     if (tmp == NULL || (fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) == -1) {
         return BN_ERROR;
     }
@@ -1610,8 +1618,7 @@ write_marker(bn_request_t *r, const char *vary, int64_t ttl)
                           .expires = (int64_t) bn_current_sec + ttl };
     int fd;
 
-    tmp = bn_psprintf(r->pool, "%s/.tmp-%d-%" PRIu64, bn_cache_zone_path(cc->zone->zone),
-                      (int) getpid(), ++tmp_counter);
+    tmp = tmp_path(r);
     if (tmp == NULL || line == NULL) {
         return BN_ERROR;
     }
@@ -1675,8 +1682,7 @@ bn_cache_response(bn_request_t *r)
             return;
         }
     }
-    r->cache.tmp = bn_psprintf(r->pool, "%s/.tmp-%d-%" PRIu64, bn_cache_zone_path(cc->zone->zone),
-                               (int) getpid(), ++tmp_counter);
+    r->cache.tmp = tmp_path(r);
     if (r->cache.tmp == NULL) {
         return;
     }
