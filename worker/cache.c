@@ -104,6 +104,7 @@ read_stored(bn_request_t *r, int fd)
     r->cache.lines_len = hl;
     r->cache.stored_status = m.status;
     r->cache.body_len = (uint64_t) sb.st_size - META_LEN - hl;
+    r->cache.body_at = META_LEN + hl;
     return BN_OK;
 }
 
@@ -239,6 +240,17 @@ open_file_drop(open_file_t *f)
     }
 }
 
+/* The kept file of key goes: the entry was rewritten under it. */
+static void
+open_file_forget(const unsigned char *key)
+{
+    open_file_t *f = open_file_slot(key);
+
+    if (f->fd != -1 && memcmp(f->key, key, BN_CACHE_KEY_LEN) == 0) {
+        open_file_drop(f);
+    }
+}
+
 static void
 close_idle_files(bn_timer_t *t)
 {
@@ -273,6 +285,7 @@ open_file_use(bn_request_t *r, const bn_cache_meta_t *m)
     r->cache.lines_len = f->lines_len;
     r->cache.stored_status = f->status;
     r->cache.body_len = f->body_len;
+    r->cache.body_at = META_LEN + f->lines_len;
     r->cache.fd = fd;
     r->cache.meta = *m;
     f->used = bn_current_msec;
@@ -393,7 +406,7 @@ promote(bn_request_t *r)
     copy = bn_palloc(r->pool, len);
     if (copy == NULL
         || pread(r->cache.fd, copy + r->cache.lines_len, r->cache.body_len,
-                 (off_t) (META_LEN + r->cache.lines_len))
+                 (off_t) r->cache.body_at)
                != (ssize_t) r->cache.body_len) {
         return;
     }
@@ -483,7 +496,7 @@ serve_stored(bn_request_t *r, const char *label)
     } else if (status == 200 && (status = cut_range(r, &first, &length, &ranges)) == BN_ERROR) {
         return BN_ERROR;
     }
-    r->cache.off = (r->cache.body != NULL ? 0 : META_LEN + r->cache.lines_len) + first;
+    r->cache.off = (r->cache.body != NULL ? 0 : r->cache.body_at) + first;
     r->cache.left = status == 304 || r->head_method ? 0 : length;
     r->rout.pos = r->rout.last = r->rout.start;
     if (bn_http_build_cached_head(r, status, r->cache.lines, r->cache.lines_len,
@@ -1078,7 +1091,24 @@ fill_or_wait(bn_request_t *r)
 
 static int64_t freshness(bn_request_t *r);
 static const char *response_header(bn_request_t *r, const char *name);
+static void response_directives(bn_request_t *r, bn_cache_control_t *d);
 static bool status_listed(const bn_conf_cache_t *cc, int status, uint64_t *ttl);
+
+/* Whatever carried the credential that passed (a cookie, an API key,
+ * forward auth), it counts as Authorization (RFC 9111 3.5); stripped or
+ * not. */
+static bool
+credentialed(bn_request_t *r)
+{
+    return bn_http_header(r, "authorization") != NULL || r->auth_user != NULL;
+}
+
+/* RFC 9111 3.5: what lets a response to a request with credentials be shared. */
+static bool
+shared_despite_credentials(const bn_cache_control_t *d)
+{
+    return d->public_ || d->s_maxage != BN_CC_ABSENT || d->must_revalidate;
+}
 
 /* What a 304 may not change of a stored response (RFC 9111 3.2): its
  * Content-Length describes the stored body, not the 304's; Content-Range is
@@ -1172,7 +1202,7 @@ rewrite_entry(bn_request_t *r, const char *lines, size_t len, bn_cache_meta_t *m
 {
     const bn_conf_cache_t *cc = &r->route->cache;
     char file[PATH_MAX], *tmp;
-    off_t in = (off_t) (META_LEN + r->cache.lines_len), out = (off_t) (META_LEN + len);
+    off_t in = (off_t) r->cache.body_at, out = (off_t) (META_LEN + len);
     uint64_t left = r->cache.body_len;
     struct stat sb;
     int fd;
@@ -1212,6 +1242,8 @@ rewrite_entry(bn_request_t *r, const char *lines, size_t len, bn_cache_meta_t *m
     r->cache.fd = fd;
     r->cache.lines = (char *) lines;
     r->cache.lines_len = len;
+    r->cache.body_at = META_LEN + len;
+    open_file_forget(r->cache.key);
     return BN_OK;
 
 failed:
@@ -1221,9 +1253,20 @@ failed:
     return BN_ERROR;
 }
 
+/* Whether the file named for r's key is still the one r holds open: a fill
+ * may have renamed a newer one over it since. */
+static bool
+still_stored(bn_request_t *r, int fd)
+{
+    struct stat named, held;
+
+    return r->cache.fd != -1 && fstat(fd, &named) == 0 && fstat(r->cache.fd, &held) == 0
+           && named.st_ino == held.st_ino && named.st_dev == held.st_dev;
+}
+
 /* A fresh lease for a stored entry the upstream said still holds (304):
  * the new expiry goes into the file's metadata line and the index, with
- * the header lines the 304 updated when they differ (lines, or NULL). */
+ * the header lines the 304 updated when they differ. */
 static void
 refresh(bn_request_t *r, int64_t ttl, const char *lines, size_t len)
 {
@@ -1237,53 +1280,92 @@ refresh(bn_request_t *r, int64_t ttl, const char *lines, size_t len)
     m.age = r->cache.age;
     m.flags = r->cache.flags;
     m.status = (uint16_t) r->cache.stored_status;
-    if (lines != NULL && (len != r->cache.lines_len || memcmp(lines, r->cache.lines, len) != 0)) {
+    if (len != r->cache.lines_len || memcmp(lines, r->cache.lines, len) != 0) {
         if (rewrite_entry(r, lines, len, &m) == BN_OK) {
             bn_cache_insert(cc->zone->zone, &m);
             r->cache.meta = m;
             return;
         }
-        /* Too long a body to copy, or the disk failed: the stored lines
-         * stay, and this answer carries them, as the next ones will. */
+        /* Too long a body to copy, or the disk failed: the file keeps its
+         * lines, under the new lease (the 304 said its body holds); this
+         * answer carries the updated ones all the same. */
     }
     bn_cache_file(cc->zone->zone, r->cache.key, file, sizeof(file));
     fd = open(file, O_WRONLY | O_CLOEXEC);
     if (fd == -1) {
         return;
     }
-    if (bn_cache_meta_write(fd, &m, r->cache.lines_len) == BN_OK) {
+    if (still_stored(r, fd) && bn_cache_meta_write(fd, &m, r->cache.body_at - META_LEN) == BN_OK) {
         bn_cache_insert(cc->zone->zone, &m);
+        r->cache.meta = m;
     }
     close(fd);
-    r->cache.meta = m;
+}
+
+/*
+ * RFC 9111 4.3.4: a 304 that names a strong entity-tag updates the stored
+ * response with that tag only; one with a weak tag, or none, the one
+ * stored (bouncer keeps one response per key and variant).
+ */
+static bool
+selected_by_304(bn_request_t *r)
+{
+    const char *etag = bn_http_field(r->pool, &r->rhead, r->rbuf.start, "etag"), *stored;
+
+    if (etag == NULL || strncmp(etag, "W/", 2) == 0) {
+        return true;
+    }
+    stored = stored_header(r, r->cache.lines, "etag");
+    return stored != NULL && strcmp(stored, etag) == 0;
 }
 
 /*
  * The upstream said r's stale entry still holds (a 304 to its
- * validators): the stored header fields take the 304's (RFC 9111 3.2), the
- * freshness is judged again from them (4.3.4), and the entry gets a new
- * lease from it or else the route's `valid`.  This request is answered
- * with the updated fields either way.
+ * validators): the stored header fields take the 304's (RFC 9111 3.2), and
+ * the freshness is judged again from them (4.3.4).  This request is
+ * answered with the updated fields.  The entry gets a new lease from them
+ * (none: it stays stale, to be validated again), unless they may not be
+ * stored at all: a 304 that sets a cookie, or turns private or no-store,
+ * is this client's alone, and the entry goes, lest the next client get
+ * what the origin no longer lets be shared.  A 304 to a request with
+ * credentials that does not itself say its fields may be shared (3.5)
+ * leaves the entry as it was: what it carries may be that user's.
  */
 static void
 revalidated(bn_request_t *r)
 {
     size_t len = 0;
-    char *lines = updated_lines(r, &len);
+    char *lines;
     int64_t ttl;
-    uint64_t listed;
+    bool shared = true;
 
-    r->cache.updated = lines;
-    ttl = freshness(r);
-    r->cache.updated = NULL;
-    if (ttl < 0 && status_listed(&r->route->cache, r->cache.stored_status, &listed)) {
-        ttl = (int64_t) (listed / 1000);
+    if (!selected_by_304(r)) {
+        /* Not the response stored: nothing to update; it stays stale. */
+        bn_log_error(BN_LOG_INFO, &r->client->log, 0,
+                     "upstream's 304 names another entity-tag than the cached response's");
+        return;
     }
-    if (ttl >= 0) {
-        refresh(r, ttl, lines, len);
+    if (credentialed(r)) {
+        bn_cache_control_t d;
+        response_directives(r, &d);
+        shared = shared_despite_credentials(&d);
     }
-    /* Else still not fresh: the stored entry stays as it is, to be
-     * revalidated again. */
+    lines = updated_lines(r, &len);
+    if (lines == NULL) {
+        return; /* no memory, or too long a head: the entry stays stale */
+    }
+    if (shared) {
+        r->cache.updated = lines;
+        ttl = freshness(r);
+        r->cache.updated = NULL;
+        if (r->cache.refused) {
+            bn_cache_remove(r->route->cache.zone->zone, r->cache.key);
+        } else {
+            refresh(r, BN_MAX(ttl, (int64_t) 0), lines, len);
+        }
+    }
+    r->cache.lines = lines;
+    r->cache.lines_len = len;
 }
 
 static int
@@ -1294,6 +1376,10 @@ refresh_head(bn_request_t *r)
     if (status == 304 && r->cache.revalidating) {
         revalidated(r);
         return BN_DONE;
+    }
+    if (r->cache.fd != -1) {
+        close(r->cache.fd); /* a new answer: the stale file is of no more use */
+        r->cache.fd = -1;
     }
     if (status >= 500 || status == 206) {
         /* The clients go on with the stale entry, as stale-if-error would
@@ -1499,6 +1585,15 @@ response_header(bn_request_t *r, const char *name)
     return bn_http_field(r->pool, &r->rhead, r->rbuf.start, name);
 }
 
+/* The directives of the response being judged, from the most specific
+ * field the route reads (RFC 9213). */
+static void
+response_directives(bn_request_t *r, bn_cache_control_t *d)
+{
+    directives_of(d, r->route->cache.targeted, response_header(r, "bouncer-cache-control"),
+                  response_header(r, "cdn-cache-control"), response_header(r, "cache-control"));
+}
+
 /* A date field of the upstream's response, or -1: absent or not a date. */
 static int64_t
 response_date(bn_request_t *r, const char *name)
@@ -1531,10 +1626,10 @@ freshness(bn_request_t *r)
     bool listed = status_listed(cc, status, &listed_ttl);
     bn_cache_control_t d;
 
-    directives_of(&d, cc->targeted, response_header(r, "bouncer-cache-control"),
-                  response_header(r, "cdn-cache-control"), response_header(r, "cache-control"));
+    response_directives(r, &d);
     r->cache.flags = 0;
     r->cache.age = 0;
+    r->cache.refused = true;
     if (d.no_store || d.private_) {
         return -1; /* RFC 9111 5.2.2.5, 5.2.2.7 (a qualified private too: the safe reading) */
     }
@@ -1544,18 +1639,16 @@ freshness(bn_request_t *r)
     if (vary != NULL && strchr(vary, '*') != NULL) {
         return -1;
     }
-    /* Whatever carried the credential that passed (a cookie, an API key,
-     * forward auth), it counts as Authorization here; stripped or not. */
-    if ((bn_http_header(r, "authorization") != NULL || r->auth_user != NULL)
-        && !(d.public_ || d.s_maxage != BN_CC_ABSENT || d.must_revalidate)) {
-        return -1; /* RFC 9111 3.5 */
-    }
     if (status == 206 || status < 200 || (status == 304 && !r->cache.revalidating)) {
         return -1;
     }
     if (status >= 500 && !listed) {
         return -1; /* a 5xx is stored only when `valid` lists it */
     }
+    if (credentialed(r) && !shared_despite_credentials(&d)) {
+        return -1; /* RFC 9111 3.5 */
+    }
+    r->cache.refused = false;
     if (d.must_revalidate || d.proxy_revalidate || d.s_maxage != BN_CC_ABSENT) {
         /* 5.2.2.10: s-maxage implies proxy-revalidate for a shared cache. */
         r->cache.flags |= BN_CACHE_F_NO_STALE;

@@ -29,6 +29,8 @@
 #include "worker_state.h"
 #include "../common/clock.h"
 
+#include <fcntl.h>
+
 /* Holds the copied head, the response buffer and the request itself. */
 #define REFRESH_POOL_BLOCK (64 * 1024)
 
@@ -232,7 +234,9 @@ bn_cache_refresh_start(bn_request_t *r)
     memcpy(b->cache.key, r->cache.key, sizeof(b->cache.key));
     memcpy(b->cache.base, r->cache.base, sizeof(b->cache.base));
     b->cache.lookup = true;
-    b->cache.fd = -1; /* the stale file stays with r, which serves it */
+    /* A copy of r's descriptor of the stale file, which r goes on serving:
+     * a 304 rewrites the entry from it, and tells it from a newer fill. */
+    b->cache.fd = r->cache.fd != -1 ? fcntl(r->cache.fd, F_DUPFD_CLOEXEC, 0) : -1;
     b->cache.revalidating = r->cache.revalidating;
     b->cache.locked = true; /* r's lock, taken over */
     memcpy(b->cache.lock_key, r->cache.lock_key, sizeof(b->cache.lock_key));
@@ -241,6 +245,7 @@ bn_cache_refresh_start(bn_request_t *r)
     b->cache.stored_status = r->cache.stored_status;
     b->cache.lines_len = r->cache.lines_len;
     b->cache.body_len = r->cache.body_len;
+    b->cache.body_at = r->cache.body_at;
 
     nrefreshes++;
     bn_log_debug(&c->log, "background cache refresh started");

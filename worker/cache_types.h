@@ -41,7 +41,9 @@ typedef struct {
     size_t lines_len;
     const char *updated; /* a 304's revalidation: the stored lines it updated (RFC 9111 3.2) */
     uint64_t body_len;
+    uint64_t body_at; /* where the body begins in fd: the lines served may be a 304's, not the file's */
     const char *body; /* the body, when in memory (the memory tier) */
+    bool refused;     /* freshness() said never store, not merely stale */
 } bn_cache_req_t;
 
 #endif
