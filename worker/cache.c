@@ -84,6 +84,22 @@ current_age(const bn_cache_meta_t *m)
     return (int64_t) m->age + BN_MAX((int64_t) bn_current_sec - m->stored, (int64_t) 0);
 }
 
+/* Whatever carried the credential that passed (a cookie, an API key,
+ * forward auth), it counts as Authorization (RFC 9111 3.5); stripped or
+ * not. */
+static bool
+credentialed(bn_request_t *r)
+{
+    return bn_http_header(r, "authorization") != NULL || r->auth_user != NULL;
+}
+
+/* RFC 9111 3.5: what lets a response to a request with credentials be shared. */
+static bool
+shared_despite_credentials(const bn_cache_control_t *d)
+{
+    return d->public_ || d->s_maxage != BN_CC_ABSENT || d->must_revalidate;
+}
+
 /* Reads the stored header lines (into r's pool) and the body's length. */
 static int
 read_stored(bn_request_t *r, int fd)
@@ -662,6 +678,11 @@ add_validators(bn_request_t *r)
 static void
 ask_for_whole(bn_request_t *r)
 {
+    if (credentialed(r)) {
+        /* Its answer is rarely one to store (3.5): the client's range is
+         * asked for as it is, rather than the whole for nobody. */
+        return;
+    }
     if ((bn_http_header(r, "range") != NULL || bn_http_header(r, "if-range") != NULL)
         && bn_request_drop_header(r, "range", 5) == BN_OK
         && bn_request_drop_header(r, "if-range", 8) == BN_OK
@@ -1093,22 +1114,6 @@ static int64_t freshness(bn_request_t *r);
 static const char *response_header(bn_request_t *r, const char *name);
 static void response_directives(bn_request_t *r, bn_cache_control_t *d);
 static bool status_listed(const bn_conf_cache_t *cc, int status, uint64_t *ttl);
-
-/* Whatever carried the credential that passed (a cookie, an API key,
- * forward auth), it counts as Authorization (RFC 9111 3.5); stripped or
- * not. */
-static bool
-credentialed(bn_request_t *r)
-{
-    return bn_http_header(r, "authorization") != NULL || r->auth_user != NULL;
-}
-
-/* RFC 9111 3.5: what lets a response to a request with credentials be shared. */
-static bool
-shared_despite_credentials(const bn_cache_control_t *d)
-{
-    return d->public_ || d->s_maxage != BN_CC_ABSENT || d->must_revalidate;
-}
 
 /* What a 304 may not change of a stored response (RFC 9111 3.2): its
  * Content-Length describes the stored body, not the 304's; Content-Range is
