@@ -539,10 +539,68 @@ bn_json_stream_init(bn_json_stream_t *st, const bn_json_limits_t *lim, bn_json_h
     st->ctx = ctx;
 }
 
+static bool
+is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/*
+ * A number that lies whole in p[i..take), as number_byte() would read it
+ * (RFC 8259 6), handed on from where it lies: the index past it, or i when
+ * it is not plainly one (a bad number, or one the input cuts), which the
+ * byte-at-a-time path then reads, with its errors.  From S_VALUE or
+ * S_VALUE_OR_END, at a '-' or a digit.
+ */
+static size_t
+number_whole(bn_json_stream_t *st, const char *p, size_t i, size_t take)
+{
+    const unsigned char *u = (const unsigned char *) p;
+    size_t k = i + (u[i] == '-');
+
+    if (k >= take || !is_digit(u[k])) {
+        return i;
+    }
+    if (u[k++] != '0') {
+        while (k < take && is_digit(u[k])) {
+            k++;
+        }
+    }
+    if (k < take && u[k] == '.') {
+        if (++k >= take || !is_digit(u[k])) {
+            return i;
+        }
+        while (k < take && is_digit(u[k])) {
+            k++;
+        }
+    }
+    if (k < take && (u[k] == 'e' || u[k] == 'E')) {
+        k += k + 1 < take && (u[k + 1] == '+' || u[k + 1] == '-');
+        if (++k >= take || !is_digit(u[k])) {
+            return i;
+        }
+        while (k < take && is_digit(u[k])) {
+            k++;
+        }
+    }
+    /* Cut by the input, a piece longer than the buffer, or a digit after a
+     * leading zero: the slow path decides. */
+    if (k >= take || k - i > sizeof(st->buf) || is_digit(u[k])) {
+        return i;
+    }
+    st->offset += k - i; /* a refusal is where the slow path would meet it: past the number */
+    if (emit(st, BN_JSON_EV_NUMBER, p + i, k - i, true) != BN_OK) {
+        return i;
+    }
+    value_done(st);
+    return k;
+}
+
 /*
  * The commonest steps between tokens, as step() takes them, without its two
  * dispatches, in a loop of their own: blanks, the ':' after a key, the ','
- * after a member, up to the '"' that opens a key or a string (taken too).
+ * after a member, the brackets that open and close containers, up to the
+ * '"' that opens a key or a string (taken too).
  * From a state of those before S_STRING; returns where it stopped.
  */
 static size_t
@@ -566,6 +624,17 @@ between(bn_json_stream_t *st, const char *p, size_t i, size_t take)
             st->state = S_STRING;
             i++;
             break;
+        } else if (((c == '{' || c == '[') && st->state <= S_VALUE_OR_END)
+                   || (c == '}' && (st->state == S_KEY_OR_END || st->state == S_AFTER))
+                   || (c == ']' && (st->state == S_VALUE_OR_END || st->state == S_AFTER))) {
+            int rc;
+            st->offset += i - from; /* where an error is */
+            from = i;
+            rc = c == '{' || c == '[' ? open_container(st, c == '{') : close_container(st, c == '}');
+            if (rc != BN_OK) {
+                return i; /* S_ERROR: the caller's next step says so */
+            }
+            i++;
         } else {
             break;
         }
@@ -627,6 +696,16 @@ bn_json_stream_feed(bn_json_stream_t *st, const char *p, size_t n)
             i = between(st, p, i, take);
             if (i == take || st->state == S_STRING) {
                 continue;
+            }
+            if (st->state <= S_VALUE_OR_END && (p[i] == '-' || is_digit((unsigned char) p[i]))) {
+                size_t k = number_whole(st, p, i, take);
+                if (st->state == S_ERROR) {
+                    return BN_ERROR;
+                }
+                if (k != i) {
+                    i = k;
+                    continue;
+                }
             }
         }
         c = (unsigned char) p[i];
