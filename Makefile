@@ -5,8 +5,10 @@
 DESTDIR ?=
 CONF_DIR = $(dir $(CONF_PATH))
 PID_DIR = $(dir $(PID_PATH))
-# A config.mk from before configure took --mandir names none.
+# A config.mk from before configure took --mandir or --logrotatedir names
+# none.
 MANDIR ?= $(PREFIX)/share/man
+LOGROTATE_DIR ?= /etc/logrotate.d
 # The control socket's default: bouncer.pid gives bouncer.sock.
 CONTROL_SOCKET = $(if $(filter %.pid,$(PID_PATH)),$(PID_PATH:.pid=.sock),$(PID_PATH).sock)
 
@@ -165,15 +167,16 @@ bench: all objs/bench_idle objs/t/waf_cost
 objs/bench_idle: t/bench/idle.c
 	$(CC) -O2 -Wall -Wextra -o $@ t/bench/idle.c
 
-# The systemd unit, the logrotate rule and the man pages ship with the
-# default paths; installed, they name the configured ones.  systemd reads
-# units from PREFIX/lib/systemd/system too; logrotate only reads
-# /etc/logrotate.d.  $(call configured_paths,FILE[,SED-EXPRESSIONS]): each
-# default becomes a @NAME@ first, then its value, so that a configured path
-# that starts with a default one (--pid-path=/usr/local/var/run/bouncer/b.pid)
+# The configs, the systemd unit, the logrotate rule and the man pages ship
+# with the default paths; installed, they name the configured ones.
+# systemd reads units from PREFIX/lib/systemd/system too; logrotate reads
+# only /etc/logrotate.d, which LOGROTATE_DIR (configure --logrotatedir) is
+# for the prefixes /usr and /usr/local; another prefix keeps the rule in
+# PREFIX/etc/logrotate.d.  $(call configured_paths,FILE[,SED-EXPRESSIONS]):
+# each default becomes a @NAME@ first, then its value, so that a configured
+# path that starts with a default one (--pid-path=/usr/local/var/run/bouncer/b.pid)
 # is not replaced a second time.
 SYSTEMD_UNIT_DIR = $(PREFIX)/lib/systemd/system
-LOGROTATE_DIR = /etc/logrotate.d
 configured_paths = sed $(2) \
 	-e 's|/usr/local/sbin/bouncer|@SBINDIR@/bouncer|g' \
 	-e 's|/usr/local/etc/bouncer/bouncer\.conf\.example|@CONF_DIR@bouncer.conf.example|g' \
@@ -197,13 +200,14 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(CONF_DIR) $(DESTDIR)$(LOG_PATH) \
 		$(DESTDIR)$(PID_DIR) $(DESTDIR)$(CACHE_PATH)
 	install -m 755 objs/bouncer $(DESTDIR)$(SBINDIR)/bouncer
-	@if [ -f $(DESTDIR)$(CONF_PATH) ]; then \
-		echo "keeping the existing $(DESTDIR)$(CONF_PATH)"; \
-		install -m 644 etc/bouncer.conf $(DESTDIR)$(CONF_PATH).default; \
-	else \
-		install -m 644 etc/bouncer.conf $(DESTDIR)$(CONF_PATH); \
-	fi
-	install -m 644 etc/bouncer.conf.example $(DESTDIR)$(CONF_DIR)bouncer.conf.example
+	@conf=$(DESTDIR)$(CONF_PATH); \
+	if [ -f $$conf ]; then \
+		echo "keeping the existing $$conf"; \
+		conf=$$conf.default; \
+	fi; \
+	$(call configured_paths,etc/bouncer.conf) >$$conf && chmod 644 $$conf
+	$(call configured_paths,etc/bouncer.conf.example) >$(DESTDIR)$(CONF_DIR)bouncer.conf.example
+	chmod 644 $(DESTDIR)$(CONF_DIR)bouncer.conf.example
 	install -m 644 etc/grafana-dashboard.json $(DESTDIR)$(CONF_DIR)grafana-dashboard.json
 	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR) $(DESTDIR)$(LOGROTATE_DIR)
 	$(call configured_paths,etc/bouncer.service,$(with_conf_arg)) \

@@ -79,6 +79,7 @@ typedef struct {
     uint64_t slow_start;
     bool backup;
     bool down;
+    bool probed;            /* by active health checks: their verdict counts */
     bool resolve;           /* re-resolved by the helper; addresses in state */
     bn_peer_state_t *state; /* shared memory; set by the master */
     int32_t metrics;        /* its series (metrics.h); -1: none */

@@ -345,6 +345,7 @@ bn_conf_load_upstream(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_upstrea
         p->fail_timeout = bn_conf_get_duration(ld, s, "fail_timeout", "10s");
         p->backup = bn_conf_get_bool(ld, s, "backup", false);
         p->down = bn_conf_get_bool(ld, s, "down", false);
+        p->probed = u->health.enabled && !p->down; /* as bn_health_init() does */
         p->max_conns = bn_conf_get_uint(ld, s, "max_conns", 0, 0, INT_MAX);
         p->slow_start = bn_conf_get_duration(ld, s, "slow_start", "0s");
         u->has_resolve = u->has_resolve || p->resolve;

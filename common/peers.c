@@ -150,6 +150,21 @@ bn_peers_assign(bn_conf_t *conf, char *err, size_t errlen)
     return BN_OK;
 }
 
+void
+bn_peers_forget_checks(const bn_conf_t *conf)
+{
+    for (size_t i = 0; i < conf->nupstreams; i++) {
+        for (size_t k = 0; k < conf->upstreams[i].npeers; k++) {
+            const bn_conf_peer_t *p = &conf->upstreams[i].peers[k];
+            if (p->state != NULL && !p->probed) {
+                atomic_store(&p->state->checked_down, false);
+                atomic_store(&p->state->check_fails, 0);
+                atomic_store(&p->state->check_passes, 0);
+            }
+        }
+    }
+}
+
 unsigned
 bn_peer_addrs(const bn_conf_peer_t *p, bn_addr_t *out, unsigned max)
 {
@@ -253,7 +268,9 @@ bn_peer_health(const bn_conf_peer_t *p, uint64_t now_msec)
     bn_peer_state_t *st = p->state;
     uint64_t until = atomic_load_explicit(&st->down_until, memory_order_relaxed);
 
-    if (atomic_load_explicit(&st->checked_down, memory_order_relaxed)) {
+    /* probed: the last verdict of an old generation's helper, written as
+     * this config stopped the checks, is not this config's. */
+    if (p->probed && atomic_load_explicit(&st->checked_down, memory_order_relaxed)) {
         return BN_PEER_DOWN;
     }
     if (until == 0) {

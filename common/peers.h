@@ -75,6 +75,15 @@ int bn_peers_create(void);
  */
 int bn_peers_assign(bn_conf_t *conf, char *err, size_t errlen);
 
+/*
+ * Master, once conf is sure to serve (a reload cannot fail any more): the
+ * servers no health check of conf probes (their upstream has none now, or
+ * they are down = true) lose what earlier checks said of them, so that a
+ * server once checked down is not down for good when the checks go, nor
+ * when they come back.
+ */
+void bn_peers_forget_checks(const bn_conf_t *conf);
+
 /* The addresses to connect to: the re-resolved set when p->resolve and the
  * helper has one, else those found at load.  Copies up to max into out. */
 unsigned bn_peer_addrs(const bn_conf_peer_t *p, bn_addr_t *out, unsigned max);

@@ -57,9 +57,13 @@ usage(FILE *f)
             "  purge --key KEY       drop the entry of a cache key, in every zone\n"
             "        [--zone NAME]   ... or only in that zone\n"
             "  version               version and configure options\n"
+            "  help                  this text\n"
             "\n"
             "options:\n"
-            "  -c FILE               config file (default: %s)\n",
+            "  -c FILE               config file (default: %s)\n"
+            "  -f, --foreground      with start: stay in the foreground\n"
+            "  -h, --help            the same as help\n"
+            "  -V, --version         the same as version\n",
             BN_CONF_PATH);
 }
 

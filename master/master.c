@@ -551,6 +551,7 @@ commit_shared(bn_conf_t *c)
     }
     ncommitted = nzones;
     nlimit_committed = nlimit_zones;
+    bn_peers_forget_checks(c);
 }
 
 /* The WAF's counts by rule and part: one table for the master's life, so
@@ -1504,9 +1505,15 @@ rollback_answer(int fd, const char *args)
     }
     if (e == NULL && n == 0) {
         answer(fd, "error the running config is not in the history (see the error log)");
+    } else if (e == NULL && most == 0 && h.n <= 1) {
+        answer(fd, "error rollback %lu: there is no config before the running one in the "
+                   "history: it holds only the running one (`bouncer history` lists it)", n);
     } else if (e == NULL && most == 0) {
-        answer(fd, "error there is no config before the running one in the history "
-                   "(`bouncer history` lists it)");
+        /* The running config is a rollback to the oldest entry kept: the
+         * others are newer than it, not before it. */
+        answer(fd, "error rollback %lu: there is no config before the running one in the "
+                   "history: of the %zu configs it holds, none is older than the one the "
+                   "running config rolled back to (`bouncer history` lists them)", n, h.n);
     } else if (e == NULL) {
         answer(fd,
                "error rollback %lu: there %s only %d config%s before the running one in the "

@@ -49,8 +49,14 @@ routes('A');
 $t->config($main);
 $t->start(ports => [$port]);
 is(body(), "A\n", 'A serves');
+# Only the running config in the history: rollback says so.
+my ($rc, $out, $err) = $t->cmd('rollback', '3');
+is($rc, 1, 'rollback 3 with one config loaded fails');
+like($err, qr/rollback 3: there is no config before the running one in the history: it holds only the running one/,
+     'and says the history holds only the running one');
 routes('B');
-my ($rc, $err, $took) = $t->reload_config($main);
+my $took;
+($rc, $err, $took) = $t->reload_config($main);
 ok($rc == 0 && $took, 'B loads') or diag($err);
 is(body(), "B\n", 'B serves');
 routes('C');
@@ -58,7 +64,7 @@ routes('C');
 ok($rc == 0 && $took, 'C loads') or diag($err);
 is(body(), "C\n", 'C serves');
 
-my ($out, @rows);
+my @rows;
 ($rc, $out, $err, @rows) = history();
 is($rc, 0, 'history runs') or diag($err);
 is(scalar @rows, 3, 'three entries') or diag($out);
@@ -138,7 +144,8 @@ is($rc, 1, 'no config before A: rollback fails');
 like($err, qr/there is no config before the running one in the history/, 'and says so');
 ($rc, $out, $err) = $t->cmd('rollback', '7');
 is($rc, 1, 'rollback 7 fails');
-like($err, qr/no config before the running one/, 'with the same reason');
+like($err, qr/rollback 7: there is no config before the running one in the history: of the ${\ scalar @rows} configs it holds, none is older than the one the running config rolled back to/,
+     'with the same reason, and how many configs the history holds (' . scalar(@rows) . ')');
 is(body(), "A\n", 'A still serves');
 
 # The files are untouched, and status and check say so.

@@ -1,6 +1,7 @@
 # make demo PORT=...: the demo moves to PORT (backends on the next two
 # ports), runs in the foreground until Ctrl-C (SIGINT to its process group),
-# and refuses, before its banner, ports that are taken.
+# and refuses, before its banner, ports that are taken.  Its config passes
+# check --strict.
 use strict;
 use warnings;
 use FindBin;
@@ -106,6 +107,15 @@ for (1 .. 4) {
 }
 is(join(',', sort keys %seen), '1,2', 'both demo backends answer through it');
 is((http_request($p, 'GET', '/healthz') // {})->{status}, 200, '/healthz');
+my @cache = map { (http_request($p, 'GET', '/cached/x') // {})->{headers}{'x-cache-status'} // '' } 1 .. 2;
+is("@cache", 'MISS HIT', '/cached/x twice: MISS, then HIT, as the banner says');
+
+# The demo's config is clean: no warning from check --strict, none in its
+# error log at start.
+my ($crc, $cout, $cerr) = $t->cmd('-c', "$d/demo.conf", 'check', '--strict');
+is($crc, 0, 'check --strict passes the demo config') or diag($cerr);
+unlike($cerr, qr/warning/, 'without a warning');
+unlike(BouncerTest::slurp("$d/error.log"), qr/\[(warn|error)\]/, 'and its error log has no warning');
 
 ok(stop_demo($pid), 'Ctrl-C ends it');
 $pid = undef;

@@ -48,10 +48,11 @@ fi
 mk() { sed -n "s/^$1 = //p" objs/config.mk; }
 dest=$work/dest
 sbin=$(mk SBINDIR) conf=$(mk CONF_PATH) mandir=$(mk MANDIR) prefix=$(mk PREFIX)
+logrotate=$(mk LOGROTATE_DIR)
 step "make install DESTDIR=$dest"
 quietly make install DESTDIR="$dest"
 for f in "$sbin/bouncer" "$conf" "${conf%/*}/bouncer.conf.example" "$mandir/man8/bouncer.8" \
-    "$prefix/lib/systemd/system/bouncer.service" /etc/logrotate.d/bouncer; do
+    "$prefix/lib/systemd/system/bouncer.service" "$logrotate/bouncer"; do
     [ -s "$dest$f" ] || fail "make install did not install $f"
 done
 [ ! -f etc/bouncer.conf.5 ] || [ -s "$dest$mandir/man5/bouncer.conf.5" ] \

@@ -170,11 +170,18 @@ ok(wait_until(sub { grep { $_->{path} eq '/slow' } $t->backend_requests($be) }, 
 my $load = start_load('load1');
 ok(wait_until(sub { load_ok('load1') >= 100 }, 30), 'the load runs');
 my $before = load_ok('load1');
+my (undef, $history_before) = $t->cmd('history');
 my ($rc, $out, $err) = $t->cmd('upgrade');
 is($rc, 0, 'bouncer upgrade succeeds') or diag($err);
 my ($new) = $out =~ /^upgraded: pid (\d+), bouncer \S+ \(was pid $old, bouncer \S+\)$/m;
 ok($new && $new != $old, 'and names the new master and the old one') or diag($out);
 $new //= 0;
+like($out, qr/\Astarted "[^"]+" as pid $new\nupgraded: [^\n]*\n\z/,
+     'two lines: the binary started and its pid, then the upgrade (as the README shows)');
+# The config history carries over: the same entries, the same one running.
+my (undef, $history_after) = $t->cmd('history');
+like($history_before, qr/^\s+0\s+1\s.*running$/m, 'before: the history has the running entry');
+is($history_after, $history_before, 'after: the history is the same, kept by the new master');
 ok(wait_until(sub { load_ok('load1') >= $before + 200 }, 30), 'the load goes on after it');
 my ($ok, $fail, @why) = stop_load($load, 'load1');
 cmp_ok($ok, '>=', 300, "$ok requests served across the upgrade");

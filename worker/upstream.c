@@ -429,13 +429,20 @@ peer_succeeded(bn_request_t *r)
     }
 }
 
-/* Whether a server of up other than p may take requests now. */
+/*
+ * Whether a server of up other than p (a primary or a backup) is up now.
+ * One only due a trial request is not: its last verdict was a failure, and
+ * counting it would let the last server that works be marked down the
+ * moment the dead one's fail_timeout ends, leaving nothing up if the trial
+ * fails.  Nor is one drained, or a name not resolved yet.
+ */
 static bool
 others_up(const bn_conf_upstream_t *up, const bn_conf_peer_t *p)
 {
     for (size_t i = 0; i < up->npeers; i++) {
         const bn_conf_peer_t *o = &up->peers[i];
-        if (o != p && !o->down && o->weight != 0 && peer_health(o) != HEALTH_DOWN) {
+        if (o != p && !o->down && o->weight != 0 && peer_health(o) == HEALTH_UP
+            && bn_peer_has_addrs(o)) {
             return true;
         }
     }
@@ -466,13 +473,15 @@ bn_upstream_peer_failed(bn_request_t *r, unsigned why)
     p = &up->peers[r->upstream_try.peer - 1];
     st = p->state;
     if (r->upstream_try.trial) {
-        /* The trial failed: down for another fail_timeout, said once. */
+        /* The trial failed: down for another fail_timeout.  Said at notice,
+         * as every marking down is: the first one alone would leave the log
+         * saying nothing of a server that stays down. */
         r->upstream_try.trial = false;
         atomic_store(&st->down_until, bn_current_msec + p->fail_timeout);
         atomic_store(&st->trial, 0);
-        bn_log_error(BN_LOG_INFO, NULL, 0,
-                     "upstream server %s of \"%s\" failed its trial request; down for %" PRIu64
-                     "ms more",
+        bn_log_error(BN_LOG_NOTICE, NULL, 0,
+                     "upstream server %s of \"%s\" is down again: its trial request failed; "
+                     "next try in %" PRIu64 "ms",
                      p->label, up->name, p->fail_timeout);
         return;
     }
@@ -495,13 +504,13 @@ bn_upstream_peer_failed(bn_request_t *r, unsigned why)
         && atomic_compare_exchange_strong(&st->down_until, &until,
                                           bn_current_msec + p->fail_timeout)) {
         atomic_store(&st->fails, 0);
-        if (until == 0) {
-            bn_log_error(BN_LOG_NOTICE, NULL, 0,
-                         "upstream server %s of \"%s\" is down: %u failure%s within %" PRIu64
-                         "ms; next try in %" PRIu64 "ms",
-                         p->label, up->name, p->max_fails, p->max_fails == 1 ? "" : "s",
-                         p->fail_timeout, p->fail_timeout);
-        }
+        /* until != 0: its last fail_timeout ended with no answer since,
+         * and this is a marking down of its own, logged as the first. */
+        bn_log_error(BN_LOG_NOTICE, NULL, 0,
+                     "upstream server %s of \"%s\" is down%s: %u failure%s within %" PRIu64
+                     "ms; next try in %" PRIu64 "ms",
+                     p->label, up->name, until == 0 ? "" : " again", p->max_fails,
+                     p->max_fails == 1 ? "" : "s", p->fail_timeout, p->fail_timeout);
     }
 }
 
