@@ -630,7 +630,11 @@ between(bn_json_stream_t *st, const char *p, size_t i, size_t take)
             int rc;
             st->offset += i - from; /* where an error is */
             from = i;
-            rc = c == '{' || c == '[' ? open_container(st, c == '{') : close_container(st, c == '}');
+            if (c == '{' || c == '[') {
+                rc = open_container(st, c == '{');
+            } else {
+                rc = close_container(st, c == '}');
+            }
             if (rc != BN_OK) {
                 return i; /* S_ERROR: the caller's next step says so */
             }

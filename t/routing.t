@@ -34,7 +34,13 @@ servers = (
       { match = { prefix = "/only-post"; methods = [ "POST" ]; }; respond = { status = 201; body = "posted\\n"; }; },
       { match = { prefix = "/only-post"; }; respond = { status = 200; body = "not a post\\n"; }; },
       { match = { regex = "^/static/.+\\\\.(css|js)\$"; }; respond = { status = 200; body = "static\\n"; }; },
-      { match = { exact = "/old"; }; redirect = { to = "/new"; status = 308; }; },
+      { match = { exact = "/old"; }; redirect = { to = "/new"; status = 308; };
+        response_headers = { add = [ "X-Moved: yes" ]; }; },
+      { match = { exact = "/fixed"; }; respond = { status = 200; body = "fixed\\n"; };
+        response_headers = { set = [ "Cache-Control: max-age=60", "Content-Type: text/x-set" ];
+                             add = [ "X-Req: \$request_uri" ]; remove = [ "Server" ]; }; },
+      { match = { exact = "/fixed-denied"; }; deny = [ "127.0.0.0/8" ]; respond = { status = 200; body = "x"; };
+        response_headers = { add = [ "X-Fixed: 1" ]; }; },
       { match = { prefix = "/admin"; }; allow = [ "10.0.0.0/8" ]; respond = { status = 200; body = "admin\\n"; }; },
       { match = { prefix = "/denied"; }; deny = [ "127.0.0.0/8" ]; respond = { status = 200; body = "no\\n"; }; },
       { match = { prefix = "/api/"; }; upstream = "app";
@@ -82,6 +88,18 @@ is(get($p, '/static/a/b.css', host => 'example.com')->{body}, "static\n", 'regex
 is(get($p, '/static/a/b.png', host => 'example.com')->{status}, 404, 'regex does not match');
 $r = get($p, '/old?x=1', host => 'example.com');
 is($r->{status}, 308, 'redirect status');
+is($r->{headers}{'x-moved'}, 'yes', "a redirect route's response_headers are on its answer");
+{
+    my $f = get($p, '/fixed?q=1', host => 'example.com');
+    is($f->{body}, "fixed\n", 'respond route answers');
+    is($f->{headers}{'cache-control'}, 'max-age=60', "a respond route's response_headers set a header");
+    is($f->{headers}{'content-type'}, 'text/x-set', 'set replaces the Content-Type bouncer would send');
+    is($f->{headers}{'x-req'}, '/fixed?q=1', 'add, with variables expanded');
+    ok(!defined $f->{headers}{server}, 'remove takes away the Server header bouncer adds');
+    my $d = get($p, '/fixed-denied', host => 'example.com');
+    is($d->{status}, 403, 'a denied request on a respond route: 403');
+    ok(!defined $d->{headers}{'x-fixed'}, "bouncer's error page does not carry the route's response_headers");
+}
 is($r->{headers}{location}, '/new', 'redirect Location');
 is(get($p, '/admin', host => 'example.com')->{status}, 403, 'allow list without the client: 403');
 is(get($p, '/denied', host => 'example.com')->{status}, 403, 'deny list with the client: 403');

@@ -84,8 +84,8 @@ header_in(const char *name, size_t len, const char *const *list, size_t n)
     return false;
 }
 
-static bool
-header_in_set(const char *name, size_t len, const bn_conf_headers_t *h)
+bool
+bn_http_header_in_set(const char *name, size_t len, const bn_conf_headers_t *h)
 {
     for (size_t i = 0; i < h->nset; i++) {
         if (bn_strncaseeq(name, len, h->set[i].name, h->set[i].name_len)) {
@@ -259,7 +259,7 @@ bn_http_build_upstream_head(bn_request_t *r)
     bool have_proto = false, have_host = false;
     /* X-Request-Id is bouncer's, one line of it, unless the route's rules
      * say what it is (then they alone do). */
-    bool own_id = !header_in_set("x-request-id", 12, &rt->request_headers);
+    bool own_id = !bn_http_header_in_set("x-request-id", 12, &rt->request_headers);
     const char *id = bn_request_id(r);
     char *trace = bn_trace_upstream_lines(r);
     char *m;
@@ -287,9 +287,9 @@ bn_http_build_upstream_head(bn_request_t *r)
 
         if (header_in(name, nl, hop_by_hop, BN_NELEMS(hop_by_hop))
             || named_in_connection(&r->head, buf, name, nl)
-            || header_in_set(name, nl, &rt->request_headers) || bn_strncaseeq(name, nl, "expect", 6)
-            || (int) i == hi || dropped(r, name, nl) || bn_strncaseeq(name, nl, "x-request-id", 12)
-            || bn_trace_replaces(name, nl)) {
+            || bn_http_header_in_set(name, nl, &rt->request_headers)
+            || bn_strncaseeq(name, nl, "expect", 6) || (int) i == hi || dropped(r, name, nl)
+            || bn_strncaseeq(name, nl, "x-request-id", 12) || bn_trace_replaces(name, nl)) {
             continue;
         }
         if (r->server->forwarded & BN_FORWARDED_X) {
@@ -413,7 +413,7 @@ static bool
 replaced_id(bn_request_t *r, const char *name, size_t nl)
 {
     return bn_strncaseeq(name, nl, "x-request-id", 12)
-           && !header_in_set(name, nl, &r->route->response_headers);
+           && !bn_http_header_in_set(name, nl, &r->route->response_headers);
 }
 
 static int
@@ -421,7 +421,7 @@ put_request_id(bn_request_t *r)
 {
     const char *id = bn_request_id(r);
 
-    if (header_in_set("x-request-id", 12, &r->route->response_headers)) {
+    if (bn_http_header_in_set("x-request-id", 12, &r->route->response_headers)) {
         return BN_OK;
     }
     return put_header(&r->rout, "X-Request-Id", 12, id, strlen(id));
@@ -672,8 +672,8 @@ bn_http_build_cached_head(bn_request_t *r, int status, const char *lines, size_t
         if (eol == NULL || colon == NULL || colon > eol) {
             break;
         }
-        if (!header_in_set(p, (size_t) (colon - p), rh) && !replaced_id(r, p, (size_t) (colon - p))
-            && !to_bouncer(p, (size_t) (colon - p))
+        if (!bn_http_header_in_set(p, (size_t) (colon - p), rh)
+            && !replaced_id(r, p, (size_t) (colon - p)) && !to_bouncer(p, (size_t) (colon - p))
             && !(status == 304 && bn_strncaseeq(p, (size_t) (colon - p), "content-type", 12))
             && !(ranges != NULL && range_field(p, (size_t) (colon - p)))
             && put(&r->rout, p, (size_t) (eol - p + 1)) != BN_OK) {
@@ -782,8 +782,9 @@ bn_http_build_response_head(bn_request_t *r)
             /* HEAD and 304 describe the representation: keep its length. */
         } else if (header_in(name, nl, hop_by_hop, BN_NELEMS(hop_by_hop))
                    || named_in_connection(h, buf, name, nl) || bn_strncaseeq(name, nl, "server", 6)
-                   || bn_strncaseeq(name, nl, "x-powered-by", 12) || header_in_set(name, nl, rh)
-                   || replaced_id(r, name, nl) || to_bouncer(name, nl)
+                   || bn_strncaseeq(name, nl, "x-powered-by", 12)
+                   || bn_http_header_in_set(name, nl, rh) || replaced_id(r, name, nl)
+                   || to_bouncer(name, nl)
                    || (r->cache_status != NULL && bn_strncaseeq(name, nl, "age", 3))) {
             continue;
         }

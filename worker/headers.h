@@ -8,6 +8,8 @@
 const char *bn_http_status_reason(int status);
 /* The route's set/add header lines for r, variables expanded (r's pool). */
 char *bn_http_header_lines(bn_request_t *r, const bn_conf_headers_t *h);
+/* Whether h's set or remove rules name the header name[0..len). */
+bool bn_http_header_in_set(const char *name, size_t len, const bn_conf_headers_t *h);
 /* Writes r->out: the request head for the upstream.  BN_OK or BN_ERROR. */
 int bn_http_build_upstream_head(bn_request_t *r);
 /* Copies the upstream's 1xx response to r->rout for the client. */

@@ -859,10 +859,22 @@ start_request(bn_client_t *c)
 
 /* ---- responses made by bouncer ------------------------------------------------------ */
 
+/* The statuses a route's response_headers go on when bouncer answers
+ * itself (a respond or redirect route), as on nginx's add_header: not on
+ * its error pages, which say nothing of the route. */
+static bool
+added_to(int status)
+{
+    return status == 200 || status == 201 || status == 204 || status == 206 || status == 301
+           || status == 302 || status == 303 || status == 304 || status == 307 || status == 308;
+}
+
 static void
 respond(bn_request_t *r, int status, const char *extra, const char *ctype, const char *body)
 {
     bn_client_t *c = r->client;
+    const bn_conf_headers_t *rh = NULL;
+    const char *own = "";
     char page[512];
     size_t blen, size;
     char *m;
@@ -898,8 +910,20 @@ respond(bn_request_t *r, int status, const char *extra, const char *ctype, const
     if (bn_worker_quitting || c->nrequests >= bn_heritage.conf->limits.keepalive_requests) {
         r->keepalive = false;
     }
+    if (r->route != NULL && added_to(status)) {
+        /* The route's response_headers, as on its proxied answers. */
+        rh = &r->route->response_headers;
+        own = bn_http_header_lines(r, rh);
+        if (own == NULL) {
+            bn_http_close_client(c);
+            return;
+        }
+    }
+    if (rh != NULL && ctype != NULL && bn_http_header_in_set("content-type", 12, rh)) {
+        ctype = NULL;
+    }
     size = 512 + (extra ? strlen(extra) : 0) + (ctype ? strlen(ctype) : 0) + blen
-           + (bn_http_hsts(r) ? strlen(bn_http_hsts(r)) : 0) + sizeof(r->request_id);
+           + (bn_http_hsts(r) ? strlen(bn_http_hsts(r)) : 0) + sizeof(r->request_id) + strlen(own);
     if (r->rout.start == NULL || bn_buf_room(&r->rout) < size) {
         m = bn_palloc(r->pool, size);
         if (m == NULL) {
@@ -909,8 +933,10 @@ respond(bn_request_t *r, int status, const char *extra, const char *ctype, const
         bn_buf_init(&r->rout, m, size);
     }
     r->status = status;
-    bn_buf_printf(&r->rout, "HTTP/1.1 %d %s\r\nServer: bouncer\r\nDate: %s\r\nX-Request-Id: %s\r\n",
-                  status, bn_http_status_reason(status), bn_time_http(), bn_request_id(r));
+    bn_buf_printf(&r->rout, "HTTP/1.1 %d %s\r\n%sDate: %s\r\nX-Request-Id: %s\r\n%s", status,
+                  bn_http_status_reason(status),
+                  rh != NULL && bn_http_header_in_set("server", 6, rh) ? "" : "Server: bouncer\r\n",
+                  bn_time_http(), bn_request_id(r), own);
     if (ctype != NULL && (blen > 0 || status == 200)) {
         bn_buf_printf(&r->rout, "Content-Type: %s\r\n", ctype);
     }
