@@ -391,6 +391,7 @@ typedef struct {
 typedef struct {
     bn_addr_t addr;
     bool tls;                         /* a tls_listen address */
+    bool h2c;                         /* plain: HTTP/2 with prior knowledge too */
     int fd;                           /* bound by the master; -1 until then */
     bn_conf_server_t *default_server; /* the first server that lists it */
 } bn_conf_listen_t;
@@ -417,6 +418,8 @@ struct bn_conf_server_s {
     bn_conf_listen_t **listens;
     size_t nlistens;
     unsigned forwarded; /* BN_FORWARDED_* bits */
+    bool http2;           /* h2 offered by ALPN on its TLS listeners */
+    bool http2_cleartext; /* its plain listeners take h2c with prior knowledge */
     bn_cidr_t *real_ip_from;
     size_t nreal_ip_from;
     const char *real_ip_header;
@@ -447,6 +450,10 @@ typedef struct {
     uint64_t tls_handshake_timeout;
     uint64_t lingering_timeout;
     uint64_t waf_body_memory; /* per worker, for bodies the WAF holds */
+    unsigned http2_max_concurrent_streams;
+    uint64_t http2_max_header_list_size;
+    uint64_t http2_idle_timeout; /* an HTTP/2 connection with no stream open */
+    unsigned http2_max_resets;   /* streams a client may cancel, per connection */
 } bn_conf_limits_t;
 
 /* redis.on_error: what a limit with scope = "cluster" does while Redis fails. */

@@ -20,6 +20,10 @@ bn_conf_load_limits(bn_conf_loader_t *ld, const config_setting_t *root)
         "tls_handshake_timeout",
         "lingering_timeout",
         "waf_body_memory",
+        "http2_max_concurrent_streams",
+        "http2_max_header_list_size",
+        "http2_idle_timeout",
+        "http2_max_resets",
         NULL,
     };
     bn_conf_limits_t *l = &ld->conf->limits;
@@ -41,6 +45,10 @@ bn_conf_load_limits(bn_conf_loader_t *ld, const config_setting_t *root)
     l->tls_handshake_timeout = bn_conf_get_duration(ld, g, "tls_handshake_timeout", "10s");
     l->lingering_timeout = bn_conf_get_duration(ld, g, "lingering_timeout", "5s");
     l->waf_body_memory = bn_conf_get_size(ld, g, "waf_body_memory", "64m");
+    l->http2_max_concurrent_streams =
+        bn_conf_get_uint(ld, g, "http2_max_concurrent_streams", 128, 1, 65536);
+    l->http2_idle_timeout = bn_conf_get_duration(ld, g, "http2_idle_timeout", "3m");
+    l->http2_max_resets = bn_conf_get_uint(ld, g, "http2_max_resets", 100, 0, 1000000);
 
     if (l->max_header_size < 1024 || l->max_header_size > 1024 * 1024) {
         bn_conf_err(ld, bn_conf_member(g, "max_header_size"), "expected from \"1k\" to \"1m\"");
@@ -60,5 +68,16 @@ bn_conf_load_limits(bn_conf_loader_t *ld, const config_setting_t *root)
         bn_conf_err(ld, bn_conf_member(g, "max_uri_size"),
                     "expected from \"16\" to max_header_size");
         l->max_uri_size = BN_MIN(8192, l->max_header_size);
+    }
+    /* HPACK-decoded, with RFC 9113's 32 bytes per field: what a stream's
+     * fields may amount to, as max_header_size bounds an HTTP/1.1 head. */
+    l->http2_max_header_list_size =
+        bn_conf_member(g, "http2_max_header_list_size") != NULL
+            ? bn_conf_get_size(ld, g, "http2_max_header_list_size", "16k")
+            : l->max_header_size;
+    if (l->http2_max_header_list_size < 1024 || l->http2_max_header_list_size > 1024 * 1024) {
+        bn_conf_err(ld, bn_conf_member(g, "http2_max_header_list_size"),
+                    "expected from \"1k\" to \"1m\"");
+        l->http2_max_header_list_size = l->max_header_size;
     }
 }

@@ -73,6 +73,7 @@ bn_conf_load_server_tls(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_serve
     str = bn_conf_get_string(ld, tg, "client_ca", "");
     t->conf.client_ca = str[0] != '\0' ? bn_conf_abs_path(ld, str) : NULL;
     t->conf.session_tickets = bn_conf_get_bool(ld, tg, "session_tickets", true);
+    t->conf.http2 = srv->http2;
     t->ticket_key_rotation = bn_conf_get_duration(ld, tg, "ticket_key_rotation", "12h");
     if (t->ticket_key_rotation < 1000) {
         bn_conf_err(ld, bn_conf_member(tg, "ticket_key_rotation"), "expected at least \"1s\"");
@@ -163,7 +164,7 @@ bn_conf_load_server(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_server_t 
     static const char *const keys[] = { "listen", "tls_listen", "names", "forwarded", "real_ip",
                                         "tls",    "routes",     "allow", "deny",
                                         "auth",   "strip_credentials", "rate_limit",
-                                        "limit_conn", "waf", NULL };
+                                        "limit_conn", "waf", "http2", "http2_cleartext", NULL };
     static const char *const real_ip_keys[] = { "from", "header", NULL };
     static const char *const forwarded[] = { "x-forwarded", "rfc7239", "both", "none", NULL };
     static const unsigned forwarded_bits[] = { BN_FORWARDED_X, BN_FORWARDED_RFC7239,
@@ -175,6 +176,8 @@ bn_conf_load_server(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_server_t 
 
     bn_conf_check_known(ld, g, keys);
 
+    srv->http2 = bn_conf_get_bool(ld, g, "http2", true);
+    srv->http2_cleartext = bn_conf_get_bool(ld, g, "http2_cleartext", false);
     n = bn_conf_get_strings(ld, g, "listen", &addrs);
     ntls = bn_conf_get_strings(ld, g, "tls_listen", &tls_addrs);
     ls = bn_conf_member(g, "listen");
@@ -192,6 +195,16 @@ bn_conf_load_server(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_server_t 
             bn_conf_member(g, tls ? "tls_listen" : "listen"), (unsigned) (tls ? i - n : i));
         bn_conf_listen_t *l =
             bn_conf_add_listen(ld, at, tls ? tls_addrs[i - n] : addrs[i], srv, tls);
+        if (l != NULL && !tls && l->default_server == srv) {
+            l->h2c = srv->http2_cleartext;
+        } else if (l != NULL && !tls && l->h2c != srv->http2_cleartext) {
+            /* The h2c preface comes before any Host could pick a block. */
+            config_setting_t *h = bn_conf_member(g, "http2_cleartext");
+            bn_conf_err(ld, h != NULL ? h : at,
+                        "\"%s\" is shared with a server block whose http2_cleartext is %s: the "
+                        "blocks of a plain listener must agree",
+                        addrs[i], l->h2c ? "true" : "false");
+        }
         if (l != NULL) {
             srv->listens[srv->nlistens++] = l;
             if (tls && srv->tls.https_port == 0) {

@@ -264,16 +264,25 @@ fail(char *err, size_t errlen, const char *fmt, const char *file)
     return BN_ERROR;
 }
 
+/* h2 first where the block allows it (RFC 9113 3.2): the client's order
+ * decides only among what we offer equally.  arg is the block's
+ * bn_tls_server_conf_t, so the block SNI picked decides. */
 static int
 alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
             unsigned inlen, void *arg)
 {
-    static const unsigned char ours[] = "\x08http/1.1";
+    static const unsigned char h2[] = "\x02h2", h1[] = "\x08http/1.1";
+    const bn_tls_server_conf_t *t = arg;
 
-    if (SSL_select_next_proto((unsigned char **) out, outlen, ours, sizeof(ours) - 1, in, inlen)
+    if (t->http2
+        && SSL_select_next_proto((unsigned char **) out, outlen, h2, sizeof(h2) - 1, in, inlen)
+               == OPENSSL_NPN_NEGOTIATED) {
+        return SSL_TLSEXT_ERR_OK;
+    }
+    if (SSL_select_next_proto((unsigned char **) out, outlen, h1, sizeof(h1) - 1, in, inlen)
         != OPENSSL_NPN_NEGOTIATED) {
-        /* Only protocols we do not speak (h2 alone): go on without ALPN
-         * rather than fail, as nginx does; the client may still try 1.1. */
+        /* Only protocols we do not speak: go on without ALPN rather than
+         * fail, as nginx does; the client may still try 1.1. */
         return SSL_TLSEXT_ERR_NOACK;
     }
     return SSL_TLSEXT_ERR_OK;
@@ -435,7 +444,7 @@ bn_tls_server_ctx(bn_tls_server_conf_t *t, char *err, size_t errlen)
     SSL_CTX_set_session_id_context(
         ctx, (const unsigned char *) t->session_context,
         (unsigned) BN_MIN(strlen(t->session_context), SSL_MAX_SID_CTX_LENGTH));
-    SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
+    SSL_CTX_set_alpn_select_cb(ctx, alpn_select, t);
     /* Sessions resume on any worker: tickets under keys all workers share,
      * and, for clients without tickets, the shared session cache. */
     if (t->session_tickets) {

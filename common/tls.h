@@ -27,6 +27,7 @@ typedef struct {
     const char *ciphers;          /* TLS 1.2 cipher list */
     const char *client_ca;        /* NULL: no client certificates asked */
     bool session_tickets;
+    bool http2;                  /* ALPN offers h2 before http/1.1 */
     const char *session_context; /* keeps sessions of one server block to it */
 } bn_tls_server_conf_t;
 
@@ -50,7 +51,7 @@ typedef struct {
 /*
  * A server context for t: certificates with their chains (each checked
  * against its key, and for its validity dates), protocols, ciphers,
- * groups, ALPN http/1.1, no compression, no renegotiation, client
+ * groups, ALPN (h2 when t->http2, and http/1.1), no compression, no renegotiation, client
  * certificates when client_ca is set, OCSP responses read.  NULL with a
  * message naming the file in err.
  */

@@ -68,7 +68,7 @@ servers = (
   { tls_listen = [ "127.0.0.1:$tp" ]; names = [ "*.w.test" ];
     tls = { certificates = ( { cert = "$w->{cert}"; key = "$w->{key}"; } ); protocols = [ "TLSv1.3" ]; };
     routes = ( { match = { prefix = "/"; }; respond = { status = 200; body = "wild\\n"; }; } ); },
-  { tls_listen = [ "127.0.0.1:$tp" ]; names = [ "c.test" ];
+  { tls_listen = [ "127.0.0.1:$tp" ]; names = [ "c.test" ]; http2 = false;
     tls = { certificates = ( { cert = "$cc->{cert}"; key = "$cc->{key}"; } ); session_tickets = false;
             ciphers = "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES256-GCM-SHA384"; };
     routes = ( { match = { prefix = "/"; }; respond = { status = 200; body = "c\\n"; }; } ); }
@@ -185,7 +185,11 @@ like(s_client('-servername c.test -tls1_2 -brief'), qr/Ciphersuite: ECDHE-RSA-AE
 
 # --- ALPN
 like(s_client('-servername a.test -alpn http/1.1'), qr/ALPN protocol: http\/1\.1/, 'ALPN: http/1.1 chosen');
-like(s_client('-servername a.test -alpn h2'), qr/No ALPN negotiated/, 'ALPN h2 only: none chosen, the handshake goes on');
+like(s_client('-servername a.test -alpn h2,http/1.1'), qr/ALPN protocol: h2/, 'ALPN: h2 chosen before http/1.1 where the block has http2');
+like(s_client('-servername a.test -alpn http/1.1,h2'), qr/ALPN protocol: h2/, 'ALPN: h2 chosen whatever the client\'s order');
+like(s_client('-servername c.test -alpn h2,http/1.1'), qr/ALPN protocol: http\/1\.1/, 'ALPN: http/1.1 on a block with http2 = false (SNI picks it)');
+like(s_client('-servername c.test -alpn h2'), qr/No ALPN negotiated/, 'ALPN h2 only on a block with http2 = false: none chosen, the handshake goes on');
+like(s_client('-servername a.test -alpn spdy/3'), qr/No ALPN negotiated/, 'ALPN: a protocol bouncer does not speak: none chosen');
 
 # --- 421: a Host of another block than the handshake's
 $out = s_client('-servername a.test -quiet', "GET / HTTP/1.1\r\nHost: x.w.test\r\nConnection: close\r\n\r\n");

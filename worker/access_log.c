@@ -4,6 +4,7 @@
  * write(2) so lines from several workers never interleave.
  */
 #include "access_log.h"
+#include "request.h"
 #include "tls.h"
 #include "variables.h"
 #include "worker_state.h"
@@ -51,7 +52,7 @@ write_combined(bn_line_t *l, bn_request_t *r)
         bn_line_escape(l, r->method, FIELD_SHORT, BN_ESCAPE_LOG);
         bn_line_add(l, " ", 1);
         bn_line_escape(l, r->target, FIELD_URI, BN_ESCAPE_LOG);
-        bn_line_printf(l, " HTTP/1.%d", r->version == 10 ? 0 : 1);
+        bn_line_printf(l, " %s", bn_request_protocol(r));
     } else {
         bn_line_add(l, "-", 1);
     }

@@ -9,8 +9,9 @@
  * it), and renamed into place only once the whole body has arrived, so a
  * partial file is never served.  Writes go to the page cache with write(2);
  * a hit goes out with sendfile(2) (plain TCP) or pread(2) (TLS, which must
- * encrypt it), both from the page cache, which serves anything recently
- * stored or read without a disk wait (see README).
+ * encrypt it, or an HTTP/2 stream, which frames it), both from the page cache,
+ * which serves anything recently stored or read without a disk wait (see
+ * README).
  *
  * Safety first: nothing is stored without explicit freshness (or a status
  * the route lists in `valid`); no 5xx unless listed; never no-store,
@@ -1482,7 +1483,7 @@ bn_cache_send(bn_request_t *r)
             /* Over plain TCP the head waits for sendfile()'s first pages and
              * leaves in their segment: on its own it would cost the client
              * a wakeup and an ACK per response. */
-            int more = c->conn.ssl == NULL && r->cache.left > 0 ? MSG_MORE : 0;
+            int more = bn_conn_plain(&c->conn) && r->cache.left > 0 ? MSG_MORE : 0;
             n = bn_conn_send_buf(&c->conn, &r->rout, more);
             if (n == BN_ERROR) {
                 return BN_ERROR;
@@ -1497,7 +1498,7 @@ bn_cache_send(bn_request_t *r)
             r->resp_pipe.done = true;
             return BN_DONE;
         }
-        if (c->conn.ssl == NULL) {
+        if (bn_conn_plain(&c->conn)) {
             /* Plain TCP: the kernel copies from the page cache to the
              * socket, no pass through our memory. */
             off_t off = (off_t) r->cache.off;

@@ -12,6 +12,7 @@
 #include "cache.h"
 #include "event.h"
 #include "headers.h"
+#include "http2.h"
 #include "phase.h"
 #include "pipe.h"
 #include "request.h"
@@ -76,7 +77,10 @@ client_log_context(const bn_log_t *log, bn_line_t *line)
         bn_line_printf(line, ", server: %s", r->host);
     }
     if (r->method != NULL && r->target != NULL) {
-        if (r->head.version != 0) {
+        if (r->version == 20) {
+            bn_line_printf(line, ", request: \"%s %s HTTP/2.0\", stream: %u", r->method, r->target,
+                           c->h2_id);
+        } else if (r->head.version != 0) {
             bn_line_printf(line, ", request: \"%s %s HTTP/1.%d\"", r->method, r->target,
                            r->version == 10 ? 0 : 1);
         } else {
@@ -220,6 +224,17 @@ refuse_plain_http(bn_client_t *c)
     start_lingering(c);
 }
 
+/* Whether the handshake chose h2 (the block's http2 let ALPN offer it). */
+static bool
+alpn_h2(const bn_client_t *c)
+{
+    const unsigned char *p;
+    unsigned len;
+
+    SSL_get0_alpn_selected(c->conn.ssl, &p, &len);
+    return len == 2 && memcmp(p, "h2", 2) == 0;
+}
+
 static void
 handshake(bn_client_t *c)
 {
@@ -237,6 +252,10 @@ handshake(bn_client_t *c)
         return;
     }
     bn_count_handshake(c, bn_tls_protocol(&c->conn), bn_tls_resumed(&c->conn));
+    if (alpn_h2(c)) {
+        bn_h2_start(c);
+        return;
+    }
     c->state = BN_CLIENT_READING;
     bn_timer_set(&c->timer, bn_heritage.conf->limits.header_timeout);
     read_head(c);
@@ -424,6 +443,19 @@ bn_http_close_client(bn_client_t *c)
     if (c->req != NULL) {
         free_request(c->req);
     }
+    if (c->h2_stream) {
+        /* A stream's stand-in: no socket, no count of its own. */
+        bn_timer_del(&c->timer);
+        if (c->conn.h2s != NULL) {
+            bn_h2_stream_detach(c, false);
+        }
+        c->conn.io.closed = true;
+        bn_event_defer_free(client_free, c);
+        return;
+    }
+    if (c->h2 != NULL) {
+        bn_h2_close(c);
+    }
     if (c->state == BN_CLIENT_HS_QUEUED) {
         hs_forget(c);
     }
@@ -495,6 +527,9 @@ bn_http_client_event(bn_io_t *io, uint32_t events)
     case BN_CLIENT_LINGERING:
         linger(c);
         break;
+    case BN_CLIENT_H2:
+        bn_h2_event(c);
+        break;
     }
 }
 
@@ -523,6 +558,9 @@ client_timeout(bn_timer_t *t)
     case BN_CLIENT_IDLE:
     case BN_CLIENT_LINGERING:
         bn_http_close_client(c);
+        return;
+    case BN_CLIENT_H2:
+        bn_h2_timeout(c);
         return;
     case BN_CLIENT_READING:
         if (bn_buf_len(&c->in) == 0) {
@@ -581,6 +619,25 @@ start_lingering(bn_client_t *c)
     linger(c);
 }
 
+/*
+ * On a listener with http2_cleartext, a connection's first bytes may be
+ * the HTTP/2 preface (prior knowledge, RFC 9113 3.3): 1 when c->in begins
+ * with it, 0 while what came is the start of it, -1 when it is HTTP/1.x.
+ */
+static int
+h2c_preface(const bn_client_t *c)
+{
+    size_t n = bn_buf_len(&c->in);
+
+    if (!c->listen->h2c || c->nrequests > 0 || c->h2_stream) {
+        return -1;
+    }
+    if (memcmp(c->in.pos, BN_H2_PREFACE, BN_MIN(n, BN_H2_PREFACE_LEN)) != 0) {
+        return -1;
+    }
+    return n >= BN_H2_PREFACE_LEN ? 1 : 0;
+}
+
 static void
 read_head(bn_client_t *c)
 {
@@ -602,11 +659,16 @@ read_head(bn_client_t *c)
     }
     for (;;) {
         if (bn_buf_len(&c->in) > 0) {
+            int h2c = h2c_preface(c);
+            if (h2c > 0) {
+                bn_h2_start(c);
+                return;
+            }
             if (c->state == BN_CLIENT_IDLE) {
                 c->state = BN_CLIENT_READING;
                 bn_timer_set(&c->timer, conf->limits.header_timeout);
             }
-            if (start_request(c) != BN_AGAIN) {
+            if (h2c < 0 && start_request(c) != BN_AGAIN) {
                 return;
             }
         }
@@ -792,7 +854,7 @@ start_request(bn_client_t *c)
     }
     rc = bn_http_parse_head(&r->head, c->in.start, (size_t) (c->in.last - c->in.start));
     if (rc == BN_AGAIN) {
-        if (bn_buf_room(&c->in) == 0) {
+        if (bn_buf_room(&c->in) == 0 || c->head_cut) {
             r->head.error = 431;
             r->head.reason = "request head too large";
             rc = BN_ERROR;
@@ -815,7 +877,7 @@ start_request(bn_client_t *c)
     if (r->head.target_len > 0) {
         r->target = head_str(r, r->head.target, r->head.target_len);
     }
-    r->version = r->head.version ? r->head.version : 11;
+    r->version = c->h2_stream ? 20 : r->head.version ? r->head.version : 11;
     r->head_msec = bn_current_msec;
     if (rc == BN_ERROR) {
         if (r->head.error != 408) {
@@ -1356,6 +1418,11 @@ finalize_request(bn_request_t *r)
     }
     free_request(r);
     c->log.action = NULL;
+    if (c->h2_stream) {
+        bn_h2_stream_detach(c, true);
+        bn_http_close_client(c);
+        return;
+    }
     if (!keepalive) {
         if (early || (error && bn_buf_len(&c->in) > 0)) {
             start_lingering(c);
@@ -1374,4 +1441,80 @@ finalize_request(bn_request_t *r)
     c->state = BN_CLIENT_IDLE;
     bn_timer_set(&c->timer, conf->limits.keepalive_timeout);
     read_head(c);
+}
+
+/* ---- HTTP/2 streams ------------------------------------------------------------------ */
+
+/*
+ * A stream's stand-in client: what a request reads of its client (the
+ * peer, the listener, the TLS of the connection for https and $ssl_*) is
+ * the connection's; its bytes go through stream s (conn.h2s), its head is
+ * to be written into in, and its timer is its own.
+ */
+bn_client_t *
+bn_http_stream_client(bn_client_t *parent, bn_h2_stream_t *s, uint32_t id)
+{
+    bn_conf_t *conf = bn_heritage.conf;
+    bn_client_t *c = bn_http_client_alloc();
+    char *m;
+
+    if (c == NULL) {
+        return NULL;
+    }
+    if ((m = head_buf_get(HEAD_BUF_SIZE(conf))) == NULL) {
+        bn_http_client_free(c);
+        return NULL;
+    }
+    c->magic = BN_CLIENT_MAGIC;
+    c->h2_stream = true;
+    c->h2_id = id;
+    c->conn.io.fd = -1;
+    c->conn.io.handler = bn_http_client_event;
+    c->conn.ssl = parent->conn.ssl;
+    c->conn.h2s = s;
+    c->conn.readable = true;
+    c->conn.writable = true;
+    c->peer = parent->peer;
+    c->listen = parent->listen;
+    c->tls_server = parent->tls_server;
+    c->sni = parent->sni;
+    c->client_subject = parent->client_subject; /* the connection's: not freed with c */
+    c->log = parent->log;
+    c->log.data = c;
+    c->log.action = NULL;
+    c->timer.handler = client_timeout;
+    c->timer.data = c;
+    c->nrequests = 1;
+    c->state = BN_CLIENT_READING;
+    bn_buf_init(&c->in, m, HEAD_BUF_SIZE(conf));
+    return c;
+}
+
+void
+bn_http_stream_start(bn_client_t *c)
+{
+    (void) start_request(c);
+}
+
+/* The stream under c's request was reset, or its connection closed. */
+void
+bn_http_stream_aborted(bn_client_t *c, const char *why)
+{
+    bn_request_t *r = c->req;
+
+    if (r != NULL && c->state == BN_CLIENT_BUSY) {
+        bn_log_error(BN_LOG_INFO, &c->log, 0, "%s", why);
+        if (!r->resp_started || r->status == 0) {
+            r->status = 499;
+        }
+        request_ended(r);
+    }
+    bn_http_close_client(c);
+}
+
+void
+bn_http_client_release_in(bn_client_t *c)
+{
+    head_buf_put(c->in.start);
+    memset(&c->in, 0, sizeof(c->in));
 }

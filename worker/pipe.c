@@ -7,6 +7,7 @@
  * the reads (backpressure); nothing holds a whole body.
  */
 #include "pipe.h"
+#include "http2.h"
 #include "tls.h"
 
 #include <fcntl.h>
@@ -35,6 +36,9 @@ bn_conn_recv(bn_conn_t *c, char *p, size_t n)
 {
     ssize_t r;
 
+    if (c->h2s != NULL) {
+        return bn_h2_stream_recv(c, p, n);
+    }
     if (c->ssl != NULL) {
         /* Records read with the handshake's last flight may be waiting in
          * OpenSSL with no event to come for them. */
@@ -78,6 +82,9 @@ bn_conn_sendv(bn_conn_t *c, struct iovec *iov, int n, int flags)
 
     if (!c->writable) {
         return BN_AGAIN;
+    }
+    if (c->h2s != NULL) {
+        return bn_h2_stream_sendv(c, iov, n);
     }
     if (c->ssl != NULL) {
         return bn_tls_sendv(c, iov, n);
@@ -155,7 +162,7 @@ bn_pipe_release(bn_pipe_t *p)
 static bool
 start_splicing(bn_pipe_t *p, const bn_conn_t *src, const bn_conn_t *dst)
 {
-    if (dst == NULL || !p->may_splice || src->ssl != NULL || dst->ssl != NULL || p->out_chunked || p->tee_fd != -1
+    if (dst == NULL || !p->may_splice || !bn_conn_plain(src) || !bn_conn_plain(dst) || p->out_chunked || p->tee_fd != -1
         || p->max_body != 0
         || (p->in_mode != BN_BODY_CLOSE
             && (p->in_mode != BN_BODY_LENGTH || p->left < SPLICE_MIN))) {

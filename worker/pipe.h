@@ -8,6 +8,14 @@
 #define BN_PIPE_DST_ERROR -2
 #define BN_PIPE_TOO_LARGE -3
 
+/* Whether c is a socket of plain TCP, that splice(2), sendfile(2) and
+ * MSG_MORE apply to (not TLS, not an HTTP/2 stream). */
+static inline bool
+bn_conn_plain(const bn_conn_t *c)
+{
+    return c->ssl == NULL && c->h2s == NULL;
+}
+
 /* Records what an epoll event says of c's readiness (edge-triggered). */
 void bn_conn_ready(bn_conn_t *c, uint32_t events);
 /* Returns bytes read, 0 at EOF, BN_AGAIN or BN_ERROR (errno set). */

@@ -165,3 +165,9 @@ bn_request_body_limit(bn_request_t *r)
     r->req_pipe.max_body = max > 0 ? (uint64_t) max : 0;
     return BN_OK;
 }
+
+const char *
+bn_request_protocol(const bn_request_t *r)
+{
+    return r->version == 20 ? "HTTP/2.0" : r->version == 10 ? "HTTP/1.0" : "HTTP/1.1";
+}

@@ -20,6 +20,8 @@ char *bn_http_field(bn_pool_t *pool, const bn_http_head_t *h, const char *buf, c
 char *bn_http_header(bn_request_t *r, const char *name);
 /* The Strict-Transport-Security value for r's responses, or NULL. */
 const char *bn_http_hsts(const bn_request_t *r);
+/* "HTTP/1.0", "HTTP/1.1" or "HTTP/2.0": what the client spoke, for logs. */
+const char *bn_request_protocol(const bn_request_t *r);
 
 /*
  * The route's body limit (its max_body_size, else limits.max_body_size):

@@ -4,6 +4,8 @@
  * path and method, whether the client may use it, and the rewritten target.
  */
 #include "route.h"
+
+#include <openssl/x509v3.h>
 #include "request.h"
 #include "../common/uri.h"
 
@@ -249,6 +251,17 @@ bn_route_phase_server(bn_request_t *r)
          * certificates above all): this block must not be reached with it. */
         bn_log_error(BN_LOG_INFO, &c->log, 0,
                      "Host names another server than the TLS handshake chose");
+        return 421;
+    }
+    if (c->h2_stream && c->conn.ssl != NULL && r->server != c->tls_server
+        && (!r->server->http2
+            || X509_check_host(SSL_get_certificate(c->conn.ssl), r->host, 0, 0, NULL) != 1)) {
+        /* A browser coalesces onto one HTTP/2 connection the names its
+         * certificate covers (RFC 9113 9.1.1): a block that turns HTTP/2
+         * off, or a name the certificate does not cover, is sent back to
+         * a connection of its own. */
+        bn_log_error(BN_LOG_INFO, &c->log, 0,
+                     "an HTTP/2 request for a server block its connection cannot serve");
         return 421;
     }
     return BN_OK;

@@ -73,6 +73,9 @@ typedef struct {
     /* TLS: the socket's last read() came back short, and no EPOLLIN has
      * come since.  Reads of what OpenSSL holds do not touch it. */
     bool drained;
+    /* An HTTP/2 stream's stand-in client (worker/http2.c): its bytes go
+     * through the stream, never a socket of its own. */
+    struct bn_h2_stream_s *h2s;
 } bn_conn_t;
 
 typedef enum {
@@ -82,6 +85,7 @@ typedef enum {
     BN_CLIENT_LINGERING,   /* after an error response: drain, then close */
     BN_CLIENT_HANDSHAKE,   /* TLS handshake in progress */
     BN_CLIENT_HS_QUEUED,   /* new TLS connection, its handshake not begun */
+    BN_CLIENT_H2,          /* speaks HTTP/2: its streams are requests (http2.c) */
 } bn_client_state_t;
 
 /*
@@ -94,6 +98,11 @@ typedef struct bn_client_s {
     unsigned magic;
     uint8_t state; /* bn_client_state_t */
     bool sni;      /* tls_server was chosen by the client's SNI */
+    /* An HTTP/2 stream's stand-in: a request's client, made by
+     * bn_http_stream_client() and living no longer than its request. */
+    bool h2_stream;
+    bool head_cut; /* its fields went over http2_max_header_list_size */
+    uint32_t h2_id; /* its stream's id */
     bn_log_t log;  /* log.conn is the connection's number */
     bn_peer_addr_t peer;
     unsigned nrequests;
@@ -103,6 +112,7 @@ typedef struct bn_client_s {
     bn_buf_t in;                  /* request heads and bodies, pipelined bytes */
     bn_timer_t timer;
     bn_request_t *req;
+    struct bn_h2_conn_s *h2; /* BN_CLIENT_H2: its session and streams */
     bn_list_t link; /* on the worker's list of open clients, for graceful quit; or free */
 } bn_client_t;
 

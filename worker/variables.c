@@ -2,6 +2,7 @@
  * variables.c: the values of template variables for one request.
  */
 #include "variables.h"
+#include "request.h"
 #include "tls.h"
 #include "trace.h"
 #include "worker_state.h"
@@ -336,7 +337,7 @@ bn_var_value(bn_request_t *r, const bn_template_part_t *part, char *num, const c
         *v = bn_time_iso8601();
         break;
     case BN_VAR_PROTOCOL:
-        *v = r->method == NULL ? NULL : r->version == 10 ? "HTTP/1.0" : "HTTP/1.1";
+        *v = r->method == NULL ? NULL : bn_request_protocol(r);
         break;
     case BN_VAR_STATUS:
         number(num, v, len, "%d", r->status);
