@@ -186,21 +186,23 @@ is(fills('/c/small') + fills('/c/big'), 2, 'every range came from the two stored
     is($c && $c->{rest}, '', 'keep-alive: nothing more');
 }
 
-# --- Over TLS the file is read with pread into the buffer to encrypt.
-# The key has the scheme ($scheme$host$request_uri): https fills its own.
-{
+# --- Over TLS the file is read with pread into the buffer to encrypt, and
+# so it is for an HTTP/2 stream, which frames it.  The key has the scheme
+# ($scheme$host$request_uri): https fills its own, once for both.
+for my $proto (['--http1.1', 'HTTP/1\.1', 'MISS', 200], ['--http2', 'HTTP/2', 'HIT', 206]) {
+    my ($opt, $status_re, $fill, $first_status) = @$proto;
     my @curl = ('curl', '-sS', '--max-time', '10', '--cacert', $root->{cert}, '-o', "$d/tls-body",
-                '-D', "$d/tls-head");
+                '-D', "$d/tls-head", $opt);
     system(@curl, '-r', '0-9', "https://localhost:$tp/c/big") == 0 or diag("curl: $?");
-    like(BouncerTest::slurp("$d/tls-head"), qr{^HTTP/1\.1 200 .*^X-Cache-Status: MISS\r$}ms,
-         'TLS: the fill is a whole 200');
+    like(BouncerTest::slurp("$d/tls-head"), qr{^$status_re $first_status .*^X-Cache-Status: $fill\r$}msi,
+         "TLS $opt: the first Range: $first_status ($fill; a miss fills with the whole 200)");
     for my $case (['39000-39999', 39000, 1000], ['12345-20000', 12345, 7656]) {
         my ($range, $first, $len) = @$case;
         system(@curl, '-r', $range, "https://localhost:$tp/c/big") == 0 or diag("curl: $?");
         my $head = BouncerTest::slurp("$d/tls-head");
-        like($head, qr{^HTTP/1\.1 206 }, "TLS $range: 206");
-        like($head, qr{^Content-Range: bytes $first-\d+/40000\r$}mi, "TLS $range: Content-Range");
-        ok(BouncerTest::slurp("$d/tls-body") eq substr($big, $first, $len), "TLS $range: the slice");
+        like($head, qr{^$status_re 206 }, "TLS $opt $range: 206");
+        like($head, qr{^Content-Range: bytes $first-\d+/40000\r$}mi, "TLS $opt $range: Content-Range");
+        ok(BouncerTest::slurp("$d/tls-body") eq substr($big, $first, $len), "TLS $opt $range: the slice");
     }
 }
 

@@ -50,6 +50,8 @@ static void read_head(bn_client_t *c);
 static void linger(bn_client_t *c);
 static void handshake(bn_client_t *c);
 static void start_lingering(bn_client_t *c);
+/* What http2.c asks of this file (its streams' stand-in clients). */
+static const bn_h2_owner_t h2_owner;
 
 static bn_list_t clients = BN_LIST_INIT(clients); /* this worker's open client connections */
 
@@ -253,7 +255,7 @@ handshake(bn_client_t *c)
     }
     bn_count_handshake(c, bn_tls_protocol(&c->conn), bn_tls_resumed(&c->conn));
     if (alpn_h2(c)) {
-        bn_h2_start(c);
+        bn_h2_start(c, &h2_owner);
         return;
     }
     c->state = BN_CLIENT_READING;
@@ -446,7 +448,7 @@ bn_http_close_client(bn_client_t *c)
     if (c->h2_stream) {
         /* A stream's stand-in: no socket, no count of its own. */
         bn_timer_del(&c->timer);
-        if (c->conn.h2s != NULL) {
+        if (c->conn.stream != NULL) {
             bn_h2_stream_detach(c, false);
         }
         c->conn.io.closed = true;
@@ -661,7 +663,7 @@ read_head(bn_client_t *c)
         if (bn_buf_len(&c->in) > 0) {
             int h2c = h2c_preface(c);
             if (h2c > 0) {
-                bn_h2_start(c);
+                bn_h2_start(c, &h2_owner);
                 return;
             }
             if (c->state == BN_CLIENT_IDLE) {
@@ -1448,11 +1450,11 @@ finalize_request(bn_request_t *r)
 /*
  * A stream's stand-in client: what a request reads of its client (the
  * peer, the listener, the TLS of the connection for https and $ssl_*) is
- * the connection's; its bytes go through stream s (conn.h2s), its head is
+ * the connection's; its bytes go through stream s (conn.stream), its head is
  * to be written into in, and its timer is its own.
  */
-bn_client_t *
-bn_http_stream_client(bn_client_t *parent, bn_h2_stream_t *s, uint32_t id)
+static bn_client_t *
+stream_client(bn_client_t *parent, bn_conn_stream_t *s, uint32_t id)
 {
     bn_conf_t *conf = bn_heritage.conf;
     bn_client_t *c = bn_http_client_alloc();
@@ -1471,7 +1473,7 @@ bn_http_stream_client(bn_client_t *parent, bn_h2_stream_t *s, uint32_t id)
     c->conn.io.fd = -1;
     c->conn.io.handler = bn_http_client_event;
     c->conn.ssl = parent->conn.ssl;
-    c->conn.h2s = s;
+    c->conn.stream = s;
     c->conn.readable = true;
     c->conn.writable = true;
     c->peer = parent->peer;
@@ -1490,15 +1492,15 @@ bn_http_stream_client(bn_client_t *parent, bn_h2_stream_t *s, uint32_t id)
     return c;
 }
 
-void
-bn_http_stream_start(bn_client_t *c)
+static void
+stream_start(bn_client_t *c)
 {
     (void) start_request(c);
 }
 
 /* The stream under c's request was reset, or its connection closed. */
-void
-bn_http_stream_aborted(bn_client_t *c, const char *why)
+static void
+stream_aborted(bn_client_t *c, const char *why)
 {
     bn_request_t *r = c->req;
 
@@ -1512,9 +1514,12 @@ bn_http_stream_aborted(bn_client_t *c, const char *why)
     bn_http_close_client(c);
 }
 
-void
-bn_http_client_release_in(bn_client_t *c)
+static void
+release_in(bn_client_t *c)
 {
     head_buf_put(c->in.start);
     memset(&c->in, 0, sizeof(c->in));
 }
+
+static const bn_h2_owner_t h2_owner = { stream_client, stream_start, stream_aborted,
+                                        bn_http_close_client, release_in };

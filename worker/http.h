@@ -26,18 +26,4 @@ int bn_http_request_init(bn_request_t *r, bn_client_t *c, bn_pool_t *pool);
  */
 int bn_http_request_parsed(bn_request_t *r, const char **why);
 
-/*
- * HTTP/2 (http2.c): a stand-in client for stream s of connection parent,
- * its head to be written into its in; NULL when memory runs out.  Once the
- * head is there, bn_http_stream_start() runs its request.
- */
-struct bn_h2_stream_s;
-bn_client_t *bn_http_stream_client(bn_client_t *parent, struct bn_h2_stream_s *s, uint32_t id);
-void bn_http_stream_start(bn_client_t *c);
-/* The stream went under the request (reset, or its connection closed):
- * logged with why, counted, and c closed. */
-void bn_http_stream_aborted(bn_client_t *c, const char *why);
-/* c's head buffer goes back (the connection is HTTP/2 now). */
-void bn_http_client_release_in(bn_client_t *c);
-
 #endif

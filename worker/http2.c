@@ -18,7 +18,6 @@
  * and must not do so from inside the library).
  */
 #include "http2.h"
-#include "http.h"
 #include "pipe.h"
 #include "worker_state.h"
 #include "../common/clock.h"
@@ -36,6 +35,7 @@
 #define H2_MAX_RESPONSE_HEAD (1024 * 1024)
 
 struct bn_h2_stream_s {
+    bn_conn_stream_t io; /* first: the stand-in's conn.stream points here */
     int32_t id;
     bn_h2_conn_t *h2;
     bn_client_t *client; /* the stand-in; NULL once its request is over */
@@ -93,16 +93,11 @@ struct bn_h2_conn_s {
 enum { TIMER_NONE = 0, TIMER_PREFACE, TIMER_IDLE, TIMER_SEND };
 
 static bn_list_t conns = BN_LIST_INIT(conns);
+static const bn_h2_owner_t *owner;
 static nghttp2_session_callbacks *callbacks;
 static nghttp2_option *options;
 
 static int h2_flush(bn_h2_conn_t *h2);
-
-uint32_t
-bn_h2_stream_id(const bn_h2_stream_t *s)
-{
-    return (uint32_t) s->id;
-}
 
 static void
 post_flush(bn_h2_conn_t *h2)
@@ -176,10 +171,10 @@ stream_wake(bn_posted_t *p)
         return;
     }
     if (s->closed) {
-        bn_http_stream_aborted(s->client, "client reset the stream");
+        owner->stream_aborted(s->client, "client reset the stream");
         return;
     }
-    bn_http_client_event(&s->client->conn.io, ev);
+    s->client->conn.io.handler(&s->client->conn.io, ev);
 }
 
 static void
@@ -191,10 +186,10 @@ consume(bn_h2_stream_t *s, size_t n)
     }
 }
 
-ssize_t
-bn_h2_stream_recv(bn_conn_t *sc, char *p, size_t n)
+static ssize_t
+stream_recv(bn_conn_t *sc, char *p, size_t n)
 {
-    bn_h2_stream_t *s = sc->h2s;
+    bn_h2_stream_t *s = (bn_h2_stream_t *) sc->stream;
     size_t got = 0, k;
 
     if (s->closed) {
@@ -374,10 +369,10 @@ take_head(bn_h2_stream_t *s, const char *p, size_t n)
     }
 }
 
-ssize_t
-bn_h2_stream_sendv(bn_conn_t *sc, struct iovec *iov, int n)
+static ssize_t
+stream_sendv(bn_conn_t *sc, struct iovec *iov, int n)
 {
-    bn_h2_stream_t *s = sc->h2s;
+    bn_h2_stream_t *s = (bn_h2_stream_t *) sc->stream;
     size_t total = 0;
 
     if (s->closed) {
@@ -460,9 +455,9 @@ read_body(nghttp2_session *session, int32_t id, uint8_t *buf, size_t length, uin
 void
 bn_h2_stream_detach(bn_client_t *sc, bool complete)
 {
-    bn_h2_stream_t *s = sc->conn.h2s;
+    bn_h2_stream_t *s = (bn_h2_stream_t *) sc->conn.stream;
 
-    sc->conn.h2s = NULL;
+    sc->conn.stream = NULL;
     s->client = NULL;
     bn_event_unpost(&s->wake);
     if (s->closed) {
@@ -518,6 +513,8 @@ on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *use
                                   NGHTTP2_INTERNAL_ERROR);
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     }
+    s->io.recv = stream_recv;
+    s->io.sendv = stream_sendv;
     s->id = frame->hd.stream_id;
     s->h2 = h2;
     s->wake.handler = stream_wake;
@@ -555,12 +552,21 @@ on_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *n
 
 /* A field nghttp2's own checks refused (RFC 9113 8.2.1): the request is
  * malformed, not a field to ignore. */
+/* A field nghttp2's own checks refused (RFC 9113 8.2.1): the request is
+ * malformed, not a field to ignore.  Ours say why, where they can. */
 static int
 on_invalid_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name,
                   size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags,
                   void *user_data)
 {
-    return malformed(user_data, frame->hd.stream_id, "a field nghttp2 found invalid");
+    bn_h2_stream_t *s = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+    const char *why = "a field nghttp2 found invalid";
+
+    if (s != NULL && !s->started
+        && bn_h2_head_field(&s->head, name, namelen, value, valuelen) != BN_OK) {
+        why = s->head.error;
+    }
+    return malformed(user_data, frame->hd.stream_id, why);
 }
 
 static int
@@ -702,7 +708,7 @@ start_streams(bn_h2_conn_t *h2)
         bn_client_t *sc;
 
         bn_list_remove(&s->start);
-        sc = bn_http_stream_client(c, s, (uint32_t) s->id);
+        sc = owner->stream_client(c, &s->io, (uint32_t) s->id);
         if (sc == NULL) {
             bn_log_error(BN_LOG_CRIT, &c->log, 0, "out of memory for an HTTP/2 stream");
             reset_stream(s, NGHTTP2_INTERNAL_ERROR);
@@ -710,8 +716,8 @@ start_streams(bn_h2_conn_t *h2)
         }
         if (bn_h2_head_write(&s->head, !s->in_eof, &sc->in) != BN_OK) {
             malformed(h2, s->id, s->head.error);
-            sc->conn.h2s = NULL;
-            bn_http_close_client(sc);
+            sc->conn.stream = NULL;
+            owner->close(sc);
             continue;
         }
         sc->head_cut = s->head.cut;
@@ -726,7 +732,7 @@ start_streams(bn_h2_conn_t *h2)
             nghttp2_submit_goaway(h2->session, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_NO_ERROR, NULL, 0);
             h2->goaway = true;
         }
-        bn_http_stream_start(sc);
+        owner->stream_start(sc);
         post_flush(h2);
     }
 }
@@ -734,7 +740,7 @@ start_streams(bn_h2_conn_t *h2)
 static void
 close_h2(bn_h2_conn_t *h2)
 {
-    bn_http_close_client(h2->client);
+    owner->close(h2->client);
 }
 
 static void
@@ -845,11 +851,15 @@ feed(bn_h2_conn_t *h2, const char *p, size_t n)
     ssize_t rc = nghttp2_session_mem_recv(h2->session, (const uint8_t *) p, n);
 
     if (rc < 0) {
+        /* A flood nghttp2 counted (PING or SETTINGS answers it cannot
+         * send, CONTINUATION frames without end) is told to calm down. */
+        bool flood = rc == NGHTTP2_ERR_FLOODED || rc == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS;
         bn_log_error(BN_LOG_INFO, &h2->client->log, 0, "client sent invalid HTTP/2: %s",
                      nghttp2_strerror((int) rc));
         if (rc != NGHTTP2_ERR_BAD_CLIENT_MAGIC) {
             /* What nghttp2 queued (its GOAWAY) goes if it can, at once. */
-            nghttp2_session_terminate_session(h2->session, NGHTTP2_PROTOCOL_ERROR);
+            nghttp2_session_terminate_session(h2->session, flood ? NGHTTP2_ENHANCE_YOUR_CALM
+                                                                 : NGHTTP2_PROTOCOL_ERROR);
             if (h2_flush(h2) == BN_DONE) {
                 return BN_ERROR;
             }
@@ -935,7 +945,7 @@ setup(void)
 }
 
 void
-bn_h2_start(bn_client_t *c)
+bn_h2_start(bn_client_t *c, const bn_h2_owner_t *o)
 {
     bn_conf_t *conf = bn_heritage.conf;
     bn_h2_conn_t *h2;
@@ -946,15 +956,16 @@ bn_h2_start(bn_client_t *c)
         { NGHTTP2_SETTINGS_ENABLE_PUSH, 0 },
     };
 
+    owner = o;
     if (setup() != BN_OK || (h2 = calloc(1, sizeof(*h2))) == NULL) {
         bn_log_error(BN_LOG_CRIT, &c->log, 0, "out of memory for an HTTP/2 connection");
-        bn_http_close_client(c);
+        owner->close(c);
         return;
     }
     if (nghttp2_session_server_new2(&h2->session, callbacks, h2, options) != 0) {
         free(h2);
         bn_log_error(BN_LOG_CRIT, &c->log, 0, "out of memory for an HTTP/2 connection");
-        bn_http_close_client(c);
+        owner->close(c);
         return;
     }
     h2->client = c;
@@ -980,7 +991,7 @@ bn_h2_start(bn_client_t *c)
             return;
         }
     }
-    bn_http_client_release_in(c);
+    owner->release_in(c);
     bn_h2_event(c);
 }
 
@@ -997,7 +1008,7 @@ bn_h2_close(bn_client_t *c)
         bn_h2_stream_t *s = bn_list_data(it, bn_h2_stream_t, link);
         s->closed = true; /* the session is going: nothing more is sent of it */
         if (s->client != NULL) {
-            bn_http_stream_aborted(s->client, "the HTTP/2 connection closed");
+            owner->stream_aborted(s->client, "the HTTP/2 connection closed");
         }
     }
     /* What the aborted requests left, and the streams without one. */

@@ -7,7 +7,6 @@
  * the reads (backpressure); nothing holds a whole body.
  */
 #include "pipe.h"
-#include "http2.h"
 #include "tls.h"
 
 #include <fcntl.h>
@@ -36,8 +35,8 @@ bn_conn_recv(bn_conn_t *c, char *p, size_t n)
 {
     ssize_t r;
 
-    if (c->h2s != NULL) {
-        return bn_h2_stream_recv(c, p, n);
+    if (c->stream != NULL) {
+        return c->stream->recv(c, p, n);
     }
     if (c->ssl != NULL) {
         /* Records read with the handshake's last flight may be waiting in
@@ -83,8 +82,8 @@ bn_conn_sendv(bn_conn_t *c, struct iovec *iov, int n, int flags)
     if (!c->writable) {
         return BN_AGAIN;
     }
-    if (c->h2s != NULL) {
-        return bn_h2_stream_sendv(c, iov, n);
+    if (c->stream != NULL) {
+        return c->stream->sendv(c, iov, n);
     }
     if (c->ssl != NULL) {
         return bn_tls_sendv(c, iov, n);

@@ -13,7 +13,7 @@
 static inline bool
 bn_conn_plain(const bn_conn_t *c)
 {
-    return c->ssl == NULL && c->h2s == NULL;
+    return c->ssl == NULL && c->stream == NULL;
 }
 
 /* Records what an epoll event says of c's readiness (edge-triggered). */

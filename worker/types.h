@@ -75,8 +75,18 @@ typedef struct {
     bool drained;
     /* An HTTP/2 stream's stand-in client (worker/http2.c): its bytes go
      * through the stream, never a socket of its own. */
-    struct bn_h2_stream_s *h2s;
+    struct bn_conn_stream_s *stream;
 } bn_conn_t;
+
+/*
+ * A connection that is no socket of its own but a stream of another
+ * (http2.c): pipe.c moves its bytes through these in place of recv() and
+ * send(), as they say readiness on the connection they are given.
+ */
+typedef struct bn_conn_stream_s {
+    ssize_t (*recv)(bn_conn_t *c, char *p, size_t n);
+    ssize_t (*sendv)(bn_conn_t *c, struct iovec *iov, int n);
+} bn_conn_stream_t;
 
 typedef enum {
     BN_CLIENT_READING = 0, /* waiting for (the rest of) a request head */

@@ -8,6 +8,7 @@
 #include "cache_refresh.h"
 #include "event.h"
 #include "http.h"
+#include "http2.h"
 #include "phase.h"
 #include "redis.h"
 #include "tls.h"
@@ -254,7 +255,10 @@ start_quit(void)
     bn_timer_del(&accept_timer);
     bn_upstream_close_idle();
     /* Idle keep-alive connections stay: their next request is answered
-     * with "Connection: close" (see bn_http_close_all_but_tunnels()). */
+     * with "Connection: close" (see bn_http_close_all_but_tunnels()).  An
+     * HTTP/2 client is told now, by GOAWAY: its open streams finish, and
+     * the connection closes after them. */
+    bn_h2_quit();
     quit_timer.handler = quit_timeout;
     bn_timer_set(&quit_timer, bn_heritage.conf->shutdown_timeout);
 }
