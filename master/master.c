@@ -1907,8 +1907,10 @@ bn_master_start(const char *conf_path, bool foreground)
     conf->loaded_at = started_at;
     publish_config();
     slots = calloc(conf->workers + 1, sizeof(slot_t));
-    spawn_generation();
+    /* Before the workers: once they accept, an upgrade is answered, and
+     * `bouncer history` must then show what this master runs. */
     save_history(0, -1);
+    spawn_generation();
     bn_log_error(BN_LOG_NOTICE, NULL, 0, "bouncer %s started: pid %d, %u workers%s", BN_VERSION,
                  (int) getpid(), conf->workers,
                  old_fd != -1 ? " (an upgrade: taking over once they accept)" : "");

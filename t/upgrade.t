@@ -179,9 +179,12 @@ $new //= 0;
 like($out, qr/\Astarted "[^"]+" as pid $new\nupgraded: [^\n]*\n\z/,
      'two lines: the binary started and its pid, then the upgrade (as the README shows)');
 # The config history carries over: the same entries, the same one running.
+# The new master loaded the same config again: the entry may say when
+# (not within the second it first loaded).
 my (undef, $history_after) = $t->cmd('history');
 like($history_before, qr/^\s+0\s+1\s.*running$/m, 'before: the history has the running entry');
-is($history_after, $history_before, 'after: the history is the same, kept by the new master');
+(my $history_same = $history_after) =~ s/; loaded again [\d-]+ [\d:]+$//mg;
+is($history_same, $history_before, 'after: the history is the same, kept by the new master');
 ok(wait_until(sub { load_ok('load1') >= $before + 200 }, 30), 'the load goes on after it');
 my ($ok, $fail, @why) = stop_load($load, 'load1');
 cmp_ok($ok, '>=', 300, "$ok requests served across the upgrade");
