@@ -120,6 +120,10 @@ pseudo(bn_h2_head_t *h, const uint8_t *name, size_t nlen, const uint8_t *value, 
         if (!target_ok(value, vlen)) {
             return malformed(h, "an empty :path, or one with whitespace or controls");
         }
+        if (value[0] != '/' && !(vlen == 1 && value[0] == '*')) {
+            /* Origin-form or "*" only (RFC 9113 8.3.1): :authority names the host. */
+            return malformed(h, "a :path that is not origin-form or \"*\"");
+        }
     } else if (name_is(name, nlen, ":authority")) {
         off = &h->authority, len = &h->authority_len;
         if (!target_ok(value, vlen) || memchr(value, '@', vlen) != NULL) {

@@ -50,7 +50,7 @@ sub basic { 'Basic ' . encode_base64($_[0], '') }
 sub get {
     my ($path, @h) = @_;
     my $r = http_request($p, 'GET', $path, headers => \@h);
-    return $r || { status => 0, headers => {}, body => '' };
+    return $r || { status => (BouncerTest::h2_mode() ? "reset" : 0), headers => {}, body => '' };
 }
 sub echo { eval { BouncerTest::decode_json($_[0]{body}) } || {} }
 sub hashes { my @m = $t->error_log =~ /a password hash was computed/g; scalar @m }
@@ -91,7 +91,9 @@ my @bad = (
 );
 for my $b (@bad) {
     $r = get('/x', Authorization => $b->[0]);
-    is($r->{status}, $b->[2] // 401, "$b->[1]: " . ($b->[2] // 401));
+    # HTTP/2 resets a stream whose field value ends in whitespace (RFC 9113 8.2.1).
+    my $want = BouncerTest::h2_mode() && $b->[0] =~ /\s$/ ? 'reset' : $b->[2] // 401;
+    is($r->{status}, $want, "$b->[1]: $want");
 }
 $r = get('/x', Authorization => basic('bc:pw-bc'), Authorization => basic('bc:pw-bc'));
 is($r->{status}, 401, 'two Authorization headers: 401');

@@ -45,7 +45,7 @@ servers = ( { listen = [ "127.0.0.1:$p" ];
 C
 $t->start(ports => [$p]);
 
-sub get { http_request($p, 'GET', $_[0], headers => [ @_[1 .. $#_] ]) || { status => 0, headers => {} } }
+sub get { http_request($p, 'GET', $_[0], headers => [ @_[1 .. $#_] ]) || { status => (BouncerTest::h2_mode() ? "reset" : 0), headers => {} } }
 sub last_seen { ($t->backend_requests($be))[-1] }
 sub lines_named { my ($q, $re) = @_; grep { /^$re:/i } @{ $q->{raw_headers} } }
 
@@ -66,7 +66,8 @@ is_deeply([ lines_named(last_seen(), 'x-fwd-user') ], ['X-Fwd-User: svc-alice'],
           "... and only the service's X-Fwd-User goes upstream");
 
 $r = get('/any/x', 'X-User' => "a\r\n b", 'X-API-Key' => 'k-partner-123');
-is($r->{status}, 400, 'obs-fold in a request header: 400');
+is($r->{status}, BouncerTest::h2_mode() ? 'reset' : 400,
+   'obs-fold in a request header: 400 (HTTP/2: CR LF in a value resets the stream)');
 
 # Claims with control characters.
 $r = get('/x', Authorization => 'Bearer ' . token('{"sub":"alice","role":"admin\u0000-not","groups":["a","b\r\nX-Injected: 2"],"exp":9999999999}'));

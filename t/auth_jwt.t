@@ -126,7 +126,7 @@ servers = ( { listen = [ "127.0.0.1:$p" ];
 C
 $t->start(ports => [$p]);
 
-sub get { my ($path, @h) = @_; http_request($p, 'GET', $path, headers => \@h) || { status => 0, headers => {}, body => '' } }
+sub get { my ($path, @h) = @_; http_request($p, 'GET', $path, headers => \@h) || { status => (BouncerTest::h2_mode() ? "reset" : 0), headers => {}, body => '' } }
 sub bearer { (Authorization => "Bearer $_[0]") }
 sub echo { eval { decode_json($_[0]{body}) } || {} }
 sub be_count { scalar $t->backend_requests($be) }
@@ -177,7 +177,9 @@ my @refused = (
 );
 for my $c (@refused) {
     $r = get('/x', $c->[0], $c->[1]);
-    is($r->{status}, 401, "$c->[2]: 401");
+    # HTTP/2 resets a stream whose field value ends in whitespace (RFC 9113 8.2.1).
+    my $want = BouncerTest::h2_mode() && $c->[1] =~ /\s$/ ? 'reset' : 401;
+    is($r->{status}, $want, "$c->[2]: $want");
 }
 like(get('/x', bearer($tok{expired}))->{headers}{'www-authenticate'} // '', qr/^Bearer realm="rs", error="invalid_token"$/,
      'a bad token: error="invalid_token"');

@@ -87,7 +87,8 @@ $r = http_request($p, 'GET', '/slow');
 is($r->{status}, 504, 'upstream read timeout: 504');
 unlike($r->{body}, qr/127\.0\.0\.1/, '504 page leaks no upstream address');
 
-like($t->access_log, qr/"GET \/dead HTTP\/1.1" 502 /, 'access log has the 502');
+my $proto = BouncerTest::h2_mode() ? 'HTTP/2.0' : 'HTTP/1.1';
+like($t->access_log, qr/"GET \/dead \Q$proto\E" 502 /, 'access log has the 502');
 
 $t->done;
 done_testing;

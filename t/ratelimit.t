@@ -51,7 +51,9 @@ $t->start(ports => [$p]);
 
 sub st { my $r = http_request($p, 'GET', $_[0], headers => [ @_[1 .. $#_] ]); $r ? $r->{status} : 0 }
 
-my @s = map { st('/basic') } 1 .. 6;
+# At once: over HTTP/2, six streams of one connection, taken in order.
+my @s = BouncerTest::h2_mode() ? map { $_ ? $_->{status} : 0 } http_parallel($p, [ map { [ 'GET', '/basic' ] } 1 .. 6 ])
+                               : map { st('/basic') } 1 .. 6;
 is("@s", '200 200 200 200 429 429', 'rate 5r/s, burst 3: the first four at once, then 429');
 my $r = http_request($p, 'GET', '/basic');
 is($r->{status}, 429, 'still over');

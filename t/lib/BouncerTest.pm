@@ -24,6 +24,14 @@ our @EXPORT = qw(http_request http_parallel raw_request read_to_eof parse_respon
 
 my $ROOT = abs_path(dirname(__FILE__) . '/../..');
 
+# BOUNCER_TEST_H2=1 runs a test over HTTP/2 (t/h2_parity.t): every server
+# block's plain listeners take h2c, and http_request() and http_parallel()
+# speak HTTP/2 with prior knowledge (t/tools/h2client.py, on python3-h2),
+# handing back what came as the HTTP/1.1 clients do.  raw_request() stays
+# bytes on the wire.
+my $H2 = $ENV{BOUNCER_TEST_H2};
+sub h2_mode { $H2 }
+
 sub new {
     my ($class, %opt) = @_;
     my $dir = tempdir('bouncer-test-XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{BOUNCER_KEEP});
@@ -112,6 +120,10 @@ log = {
 };
 $body
 C
+    if ($H2) {
+        $text =~ s/(?<![\w])(listen\s*=\s*\[)/http2_cleartext = true; $1/g;
+        $text =~ s/(status\s*=\s*\{\s*)http2_cleartext = true; /$1/g;
+    }
     return $self->write_file($opt{file} // 'bouncer.conf', $text);
 }
 
@@ -585,8 +597,50 @@ sub parse_response {
 
 # One request on a new connection (Connection: close); returns the parsed
 # response, or undef when nothing came back.
+# Requests over one HTTP/2 connection, as http_request() takes them:
+# [ [method, path, %opt]... ] -> responses in order (undef: reset or none).
+sub h2_requests {
+    my ($port, $reqs, %o) = @_;
+    my @j;
+    for my $q (@$reqs) {
+        my ($method, $path, %opt) = @$q;
+        my ($hd, @h, $authority) = ($opt{headers} || []);
+        for (my $i = 0; $i < @$hd; $i += 2) {
+            if (lc $hd->[$i] eq 'host') { $authority = $hd->[$i + 1]; next }
+            push @h, [ lc $hd->[$i], $hd->[$i + 1] ];
+        }
+        push @h, [ 'content-length', length $opt{body} ] if defined $opt{body};
+        push @j, { method => $method, path => $path, headers => \@h,
+                   authority => $authority // $opt{host} // 'localhost',
+                   defined $opt{body} ? (body => $opt{body}) : () };
+    }
+    my ($fh, $file) = File::Temp::tempfile('h2req-XXXXXX', TMPDIR => 1, UNLINK => 1);
+    print $fh encode_json(\@j);
+    close $fh;
+    my $out = `/usr/bin/python3 $ROOT/t/tools/h2client.py $port requests \@$file @{[ $o{timeout} // 20 ]}`;
+    unlink $file;
+    my $res = eval { decode_json($out) } or return map { undef } @$reqs;
+    my @r;
+    for my $k (0 .. $#$reqs) {
+        my $st = $res->{streams}{ 2 * $k + 1 };
+        if (!$st || !@{ $st->{headers} || [] }) { push @r, undef; next }
+        # A stream reset after its fields: what came, as a cut HTTP/1.1 response.
+        my $r = { version => '2', headers => {}, header_lines => [], body => $st->{body}, rest => '',
+                  defined $st->{reset} ? (reset => $st->{reset}) : () };
+        for my $f (@{ $st->{headers} }) {
+            my ($n, $v) = @$f;
+            if ($n eq ':status') { $r->{status} = $v; next }
+            push @{ $r->{header_lines} }, "$n: $v";
+            $r->{headers}{$n} = exists $r->{headers}{$n} ? "$r->{headers}{$n}, $v" : $v;
+        }
+        push @r, $r;
+    }
+    return @r;
+}
+
 sub http_request {
     my ($port, $method, $path, %opt) = @_;
+    return (h2_requests($port, [ [ $method, $path, %opt ] ], timeout => $opt{timeout}))[0] if $H2;
     my $headers = $opt{headers} || [];
     my $body = $opt{body};
     my $req = "$method $path HTTP/1.1\r\nHost: " . ($opt{host} // 'localhost') . "\r\n";
@@ -604,6 +658,7 @@ sub http_request {
 # the answers: [ [method, path, headers], ... ] -> parsed responses, in order.
 sub http_parallel {
     my ($port, $reqs, %opt) = @_;
+    return h2_requests($port, [ map { [ $_->[0], $_->[1], headers => $_->[2] ] } @$reqs ], %opt) if $H2;
     my @socks;
     for my $q (@$reqs) {
         my ($method, $path, $headers) = @$q;

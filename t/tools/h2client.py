@@ -5,7 +5,7 @@ library makes them) with a raw frame writer for what no library sends.
     h2client.py PORT [--tls] [--authority A] [--sni S] SCENARIO [JSON]
 
 prints one JSON object: what came back.  Scenarios:
-  requests  JSON (or @FILE): [{method, path, headers: [[n, v]...], body, chunks}...],
+  requests  JSON (or @FILE): [{method, path, authority, headers: [[n, v]...], body, chunks}...],
             all at once on one connection; each answer's status, fields,
             body (latin-1) or reset code; and the GOAWAY, if one came
   rapid_reset N      N streams opened and cancelled at once
@@ -184,9 +184,9 @@ def main():
     sock = connect(port, tls, sni or "localhost")
     res = Result()
 
-    def base(method, path, extra=()):
+    def base(method, path, extra=(), auth=None):
         return [(b":method", b(method)), (b":scheme", b"https" if tls else b"http"),
-                (b":authority", b(authority)), (b":path", b(path))] + [(b(n), b(v)) for n, v in extra]
+                (b":authority", b(auth or authority)), (b":path", b(path))] + [(b(n), b(v)) for n, v in extra]
 
     if scenario == "requests":
         reqs = json.loads(open(args[0][1:]).read() if args[0].startswith("@") else args[0])
@@ -199,7 +199,8 @@ def main():
             if hdrs is not None:
                 hdrs = [(b(n), b(v)) for n, v in hdrs]
             else:
-                hdrs = base(q.get("method", "GET"), q.get("path", "/"), q.get("headers", []))
+                hdrs = base(q.get("method", "GET"), q.get("path", "/"), q.get("headers", []),
+                            q.get("authority"))
             body = b(q["body"]) if q.get("body") is not None else None
             conn.send_headers(sid, hdrs, end_stream=body is None)
             if body is not None:
