@@ -20,6 +20,7 @@ bn_conf_load_limits(bn_conf_loader_t *ld, const config_setting_t *root)
         "tls_handshake_timeout",
         "lingering_timeout",
         "waf_body_memory",
+        "compress_memory",
         NULL,
     };
     bn_conf_limits_t *l = &ld->conf->limits;
@@ -41,6 +42,8 @@ bn_conf_load_limits(bn_conf_loader_t *ld, const config_setting_t *root)
     l->tls_handshake_timeout = bn_conf_get_duration(ld, g, "tls_handshake_timeout", "10s");
     l->lingering_timeout = bn_conf_get_duration(ld, g, "lingering_timeout", "5s");
     l->waf_body_memory = bn_conf_get_size(ld, g, "waf_body_memory", "64m");
+    /* "0" is allowed: compression configured but never started. */
+    l->compress_memory = bn_conf_get_size(ld, g, "compress_memory", "64m");
 
     if (l->max_header_size < 1024 || l->max_header_size > 1024 * 1024) {
         bn_conf_err(ld, bn_conf_member(g, "max_header_size"), "expected from \"1k\" to \"1m\"");

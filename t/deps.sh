@@ -9,7 +9,8 @@
 # Python client's parser (python3-prometheus-client), chromium
 # (the status dashboard in a real browser), tmux (bouncer top on a
 # terminal) and man with groff (the man pages rendered as man renders
-# them).  As root on Debian/Ubuntu it uses apt-get, as ./configure does;
+# them), and brotli (the command that checks what Brotli bouncer made
+# decodes, t/compress.t).  As root on Debian/Ubuntu it uses apt-get, as ./configure does;
 # otherwise it prints the command to run.
 set -u
 missing=""
@@ -22,6 +23,7 @@ command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
 /usr/bin/python3 -c 'import prometheus_client' >/dev/null 2>&1 || missing="$missing python3-prometheus-client"
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
+command -v brotli >/dev/null 2>&1 || missing="$missing brotli"
 command -v man >/dev/null 2>&1 && command -v groff >/dev/null 2>&1 || missing="$missing man-db groff-base"
 perl -MIO::Socket::SSL -e 1 >/dev/null 2>&1 || missing="$missing libio-socket-ssl-perl"
 /usr/bin/python3 -c 'import jwt, cryptography' >/dev/null 2>&1 || missing="$missing python3-jwt python3-cryptography"
