@@ -111,7 +111,7 @@ objs/hooks/%.o: %.c objs/config.h $(wildcard common/*.h worker/*.h master/*.h)
 FUZZ_CC ?= clang
 fuzz: objs/fuzz_http_parse objs/fuzz_uri objs/fuzz_chunked objs/fuzz_host objs/fuzz_json \
 	objs/fuzz_form objs/fuzz_multipart objs/fuzz_waf_transform objs/fuzz_waf_detect objs/fuzz_waf_scan \
-	objs/fuzz_http_cache
+	objs/fuzz_http_cache objs/fuzz_encoding
 
 WAF_DETECT_SRCS = common/waf_detect.c common/waf_sqli.c common/waf_xss.c common/waf_shell.c
 
@@ -154,6 +154,10 @@ objs/fuzz_http_cache: t/fuzz/http_cache.c common/http_cache.c common/http_cache.
 		common/http_parse.h objs/config.h
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 		$(CPPFLAGS) -o $@ t/fuzz/http_cache.c common/http_cache.c common/http_parse.c
+
+objs/fuzz_encoding: t/fuzz/encoding.c common/encoding.c common/encoding.h common/str.c objs/config.h
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		$(CPPFLAGS) -o $@ t/fuzz/encoding.c common/encoding.c common/str.c
 
 objs/fuzz_uri: t/fuzz/uri.c common/uri.c common/uri.h objs/config.h
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \

@@ -1452,11 +1452,12 @@ static int
 send_coded(bn_request_t *r)
 {
     bn_client_t *c = r->client;
-    int progress = 0, rc;
+    struct iovec iov[3];
+    int progress = 0, niov;
     ssize_t n;
 
     for (;;) {
-        if (bn_buf_len(&r->rout) > 0 && r->cache.zin_len == 0) {
+        if (bn_buf_len(&r->rout) > 0) {
             n = bn_conn_send_buf(&c->conn, &r->rout, 0);
             if (n == BN_ERROR) {
                 return BN_ERROR;
@@ -1488,26 +1489,31 @@ send_coded(bn_request_t *r)
             r->cache.off += (uint64_t) n;
             r->cache.left -= (uint64_t) n;
         }
-        rc = bn_compress_send(r->compress, &c->conn, &r->cache.zin, &r->cache.zin_len,
-                              r->cache.left == 0, r->version == 11, &r->bytes_sent);
-        if (rc == BN_DONE) {
+        if (bn_compress_next(r->compress, &r->cache.zin, &r->cache.zin_len, r->cache.left == 0,
+                             r->version == 11, iov, &niov)
+            != BN_OK) {
+            bn_log_error(BN_LOG_ERR, &c->log, 0, "compressing a cached body failed");
+            errno = 0;
+            return BN_ERROR;
+        }
+        if (niov == 0 && bn_compress_ended(r->compress)) {
             r->resp_pipe.done = true;
             return BN_DONE;
         }
-        if (rc == BN_ERROR) {
-            if (errno == 0) {
-                bn_log_error(BN_LOG_ERR, &c->log, 0, "compressing a cached body failed");
-            }
-            return BN_ERROR;
+        if (niov == 0) {
+            continue; /* the encoder took it all: more of the body */
         }
-        progress |= rc;
-        if (!c->conn.writable) {
+        n = bn_conn_sendv(&c->conn, iov, niov, 0);
+        if (n == BN_AGAIN) {
             r->resp_pipe.need_write = true;
             return progress;
         }
-        if (r->cache.zin_len > 0 || r->cache.left == 0) {
-            return progress;
+        if (n < 0) {
+            return BN_ERROR;
         }
+        r->bytes_sent += (uint64_t) n;
+        bn_compress_wrote(r->compress, (size_t) n);
+        progress = 1;
     }
 }
 

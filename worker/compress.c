@@ -25,13 +25,13 @@
  * gains nothing.
  */
 #include "compress.h"
-#include "pipe.h"
 #include "request.h"
 #include "../common/encoding.h"
 #include "../common/http_cache.h"
 
 #include <brotli/encode.h>
 #include <stddef.h>
+#include <sys/uio.h>
 #include <zlib.h>
 
 #define BN_COMPRESS_MAGIC 0x636d7072U
@@ -56,7 +56,7 @@ struct bn_compress_s {
     BrotliEncoderState *br;
     char *out;
 
-    /* bn_compress_send(): the frame being written, its chunk header, the
+    /* bn_compress_next(): the frame being written, its chunk header, the
      * output, then "\r\n" (tail); term: the chunked terminator. */
     char hdr[24];
     size_t hdr_len;
@@ -430,83 +430,81 @@ bn_compress_memory(void)
 }
 
 int
-bn_compress_send(bn_compress_t *z, bn_conn_t *c, const char **in, size_t *inlen, bool last,
-                 bool chunked, uint64_t *bytes)
+bn_compress_next(bn_compress_t *z, const char **in, size_t *inlen, bool last, bool chunked,
+                 struct iovec *iov, int *niov)
 {
-    int progress = 0;
-
     BN_CHECK_OBJ(z, BN_COMPRESS_MAGIC);
-    for (;;) {
+    *niov = 0;
+    while (!z->framed) {
         const char *out;
         size_t outlen;
 
-        if (z->framed) {
-            struct iovec iov[3];
-            const char *parts[3] = { z->hdr, z->out, "\r\n" };
-            size_t lens[3] = { z->hdr_len, z->out_len, z->tail ? 2 : 0 };
-            size_t skip = z->sent, total = lens[0] + lens[1] + lens[2];
-            int n = 0;
-            ssize_t w;
-
-            for (int i = 0; i < 3; i++) {
-                if (skip >= lens[i]) {
-                    skip -= lens[i];
-                    continue;
-                }
-                iov[n].iov_base = (char *) parts[i] + skip;
-                iov[n].iov_len = lens[i] - skip;
-                skip = 0;
-                n++;
-            }
-            w = n > 0 ? bn_conn_sendv(c, iov, n, 0) : 0;
-            if (w == BN_AGAIN) {
-                return progress;
-            }
-            if (w < 0) {
-                return BN_ERROR;
-            }
-            *bytes += (uint64_t) w;
-            z->sent += (size_t) w;
-            progress = 1;
-            if (z->sent < total) {
-                c->writable = false;
-                return progress;
-            }
-            z->framed = false;
-            if (z->term) {
-                return BN_DONE;
-            }
+        if (z->term) {
+            return BN_OK; /* all written */
         }
-        if (bn_compress_step(z, in, inlen, *inlen == 0 && last ? BN_COMPRESS_FINISH
-                                                              : BN_COMPRESS_RUN,
-                             &out, &outlen)
+        if (bn_compress_step(z, in, inlen,
+                             *inlen == 0 && last ? BN_COMPRESS_FINISH : BN_COMPRESS_RUN, &out,
+                             &outlen)
             != BN_OK) {
-            errno = 0;
             return BN_ERROR;
         }
         z->sent = 0;
         z->hdr_len = 0;
         z->tail = false;
+        z->out_len = outlen;
         if (outlen > 0) {
             if (chunked) {
                 z->hdr_len = (size_t) snprintf(z->hdr, sizeof(z->hdr), "%zx\r\n", outlen);
                 z->tail = true;
             }
-            z->out_len = outlen;
             z->framed = true;
-            continue;
+        } else if (*inlen > 0 || !last || !z->finished) {
+            return BN_OK; /* more input first */
+        } else {
+            /* The stream ended: the chunked terminator, or nothing more. */
+            z->term = true;
+            if (!chunked) {
+                return BN_OK;
+            }
+            memcpy(z->hdr, "0\r\n\r\n", 5);
+            z->hdr_len = 5;
+            z->framed = true;
         }
-        if (*inlen > 0 || !last || !z->finished) {
-            return progress; /* more input first */
-        }
-        /* The stream ended: the chunked terminator, or nothing more. */
-        z->out_len = 0;
-        z->term = true;
-        if (!chunked) {
-            return BN_DONE;
-        }
-        memcpy(z->hdr, "0\r\n\r\n", 5);
-        z->hdr_len = 5;
-        z->framed = true;
     }
+    {
+        const char *parts[3] = { z->hdr, z->out, "\r\n" };
+        size_t lens[3] = { z->hdr_len, z->out_len, z->tail ? 2 : 0 };
+        size_t skip = z->sent;
+
+        for (int i = 0; i < 3; i++) {
+            if (skip >= lens[i]) {
+                skip -= lens[i];
+                continue;
+            }
+            iov[*niov].iov_base = (char *) parts[i] + skip;
+            iov[*niov].iov_len = lens[i] - skip;
+            skip = 0;
+            (*niov)++;
+        }
+    }
+    return BN_OK;
+}
+
+void
+bn_compress_wrote(bn_compress_t *z, size_t n)
+{
+    size_t total = z->hdr_len + z->out_len + (z->tail ? 2 : 0);
+
+    BN_CHECK_OBJ(z, BN_COMPRESS_MAGIC);
+    z->sent += n;
+    BN_ASSERT(z->sent <= total);
+    if (z->sent == total) {
+        z->framed = false;
+    }
+}
+
+bool
+bn_compress_ended(const bn_compress_t *z)
+{
+    return z->term && !z->framed;
 }

@@ -64,18 +64,20 @@ bool bn_compress_dirty(const bn_compress_t *z);
 bool bn_compress_finished(const bn_compress_t *z);
 
 /*
- * Codes *in[0..*inlen) (advancing over what it took) and writes the result
- * to c, framed as chunks when chunked, else as it is (the connection
- * closes after it); *bytes grows by what was written.  last: nothing
- * follows what *in holds, so the stream ends (and the chunked terminator
- * goes out).  Returns BN_DONE once all is out, 1 after progress, 0 when it
- * needs more input (*inlen is 0) or c would block, BN_ERROR when the
- * client is gone (errno set) or the encoder failed (errno 0).  For bodies
- * that are at hand whole (a cache hit); a proxied one is coded in
- * worker/pipe.c, within its own framing.
+ * For a body at hand whole (a cache hit; a proxied one is coded within
+ * worker/pipe.c's framing): the next bytes to write of its coded form, in
+ * iov[0..*niov) (at most 3), framed as chunks when chunked, else as they
+ * are (the connection closes after them).  Input comes from *in, *inlen
+ * (advanced over what the encoder took); last: nothing follows it, so the
+ * stream ends, then the chunked terminator.  *niov 0: more input is
+ * needed, or, when bn_compress_ended(), all is written.  The caller writes
+ * what it can and says how much with bn_compress_wrote().  BN_OK, or
+ * BN_ERROR when the encoder failed.
  */
-int bn_compress_send(bn_compress_t *z, bn_conn_t *c, const char **in, size_t *inlen, bool last,
-                     bool chunked, uint64_t *bytes);
+int bn_compress_next(bn_compress_t *z, const char **in, size_t *inlen, bool last, bool chunked,
+                     struct iovec *iov, int *niov);
+void bn_compress_wrote(bn_compress_t *z, size_t n);
+bool bn_compress_ended(const bn_compress_t *z);
 
 /* Bytes of encoder state this worker holds now, as counted against
  * limits.compress_memory. */
