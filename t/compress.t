@@ -72,6 +72,7 @@ $t->backend($be, sub {
     }
     return { chunks => [[0, $part1], [0, $part2]], headers => $plain } if $path eq '/chunked';
     return { chunks => [[0, $first], ["$d/go", $rest]], headers => $plain } if $path eq '/slow';
+    return { chunks => [[0, $first], ["$d/go2", $rest]], headers => $plain } if $path eq '/slow2';
     return [200, $plain, $big] if $path eq '/big';
     if ($path =~ m{^/k/}) {
         $serial++;
@@ -387,6 +388,42 @@ C
     is($r->{body}, $page, '... the page');
     is($r->{headers}{vary}, 'Accept-Encoding', '... with Vary');
     $t2->done;
+
+    # Room for one gzip stream (278 KiB) and no Brotli one (2.8 MiB at level
+    # 4): each stream's state is given back when it ends, however it ends.
+    my $t3 = BouncerTest->new;
+    my $p3 = $t3->port;
+    $t3->config(<<C);
+limits = { compress_memory = "300k"; };
+upstreams = ( { name = "be"; servers = ( { address = "127.0.0.1:$be"; } ); } );
+servers = ( { listen = [ "127.0.0.1:$p3" ]; routes = ( { match = { prefix = "/"; }; upstream = "be"; compress = {}; } ); } );
+C
+    $t3->start(ports => [$p3]);
+    my $get3 = sub { http_request($p3, 'GET', $_[0], headers => ['Accept-Encoding' => $_[1] // 'br, gzip']) };
+    $r = $get3->('/text');
+    is(ce($r), 'gzip', 'compress_memory = "300k": br does not fit, gzip does');
+    is(decoded($r), $page, '... and decodes');
+    $r = $get3->('/text');
+    is(ce($r), 'gzip', '... and again: the first stream gave its state back');
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $p3, Timeout => 5) or die;
+    syswrite $s, "GET /slow2 HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip\r\n\r\n";
+    my $got = '';
+    my $end = time + 10;
+    while (time < $end && $got !~ /\r\n\r\n[0-9a-f]+\r\n/) {
+        my $rin = '';
+        vec($rin, fileno($s), 1) = 1;
+        next unless select($rin, undef, undef, 0.2);
+        last unless sysread($s, $got, 65536, length $got);
+    }
+    like($got, qr/Content-Encoding: gzip/, 'a slow stream holds the only gzip state');
+    $r = $get3->('/text');
+    is(ce($r), 'identity', '... meanwhile another response goes out identity');
+    is($r->{body}, $page, '... whole');
+    close $s;
+    $t3->write_file("$d/go2", '');
+    ok(wait_until(sub { ce($get3->('/text', 'gzip')) eq 'gzip' }),
+       'the client gone mid-stream: its state was freed, the next response is gzip');
+    $t3->done;
 }
 
 # --- config errors
