@@ -10,6 +10,9 @@
 
 #include "bouncer.h"
 
+/* The output of one encoder step: the largest chunk of a coded body. */
+#define BN_ENCODING_OUT_SIZE (16 * 1024)
+
 /* The codings bouncer makes; the values index bn_encoding_name(). */
 enum { BN_ENC_IDENTITY = 0, BN_ENC_GZIP, BN_ENC_BR, BN_ENC_COUNT };
 
@@ -48,5 +51,14 @@ bool bn_encoding_type_valid(const char *pattern);
  * matched by one of patterns[0..n), compared case-insensitively.
  */
 bool bn_encoding_type_match(const char *ct, size_t len, const char *const *patterns, size_t n);
+
+/*
+ * The most memory one response's encoder of enc at level is expected to
+ * hold, output buffer included, at bouncer's largest windows (zlib's
+ * windowBits 15 and memLevel 8; Brotli's lgwin 18): what
+ * limits.compress_memory is charged when a stream starts
+ * (worker/compress.c), and what `check` compares it with.
+ */
+size_t bn_encoding_state_size(int enc, unsigned level);
 
 #endif

@@ -360,6 +360,19 @@ for my $enc ('gzip', 'br') {
        'the backend saw one request for the cached page');
 }
 
+# --- bouncer explain says what the route does and what this request would get
+{
+    my ($rc, $out) = $t->cmd('explain', '-H', 'Accept-Encoding: gzip;q=0.5, br;q=0.4', 'GET',
+                             "http://localhost:$p/text");
+    like($out, qr/^compress: br, gzip for text\/\*, application\/json, application\/javascript, image\/svg\+xml, of at least 1024 bytes or of unknown length$/m,
+         'explain: the route\'s compress');
+    like($out, qr/^compress_request: gzip, if the response/m, '... and the coding this request would get');
+    ($rc, $out) = $t->cmd('explain', 'GET', "http://localhost:$p/text");
+    like($out, qr/^compress_request: identity: no Accept-Encoding$/m, '... identity without Accept-Encoding');
+    ($rc, $out) = $t->cmd('explain', 'GET', "http://localhost:$p/plain/text");
+    like($out, qr/^compress: off$/m, '... off on a route without compress');
+}
+
 # --- bad input
 {
     my $r = get('/text', 'Accept-Encoding' => ('x' x 8000) . ', gzip;q=0.1');

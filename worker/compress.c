@@ -37,7 +37,7 @@
 #define BN_COMPRESS_MAGIC 0x636d7072U
 
 /* The output of one step: one chunk on the wire. */
-#define OUT_SIZE (16 * 1024)
+#define OUT_SIZE BN_ENCODING_OUT_SIZE
 
 #define GZIP_WBITS 15
 #define GZIP_MEMLEVEL 8
@@ -182,28 +182,20 @@ window_bits(int max, int min, int64_t length)
 }
 
 /*
- * What a new stream will cost, charged before it starts.  zlib's deflate
- * state is (1 << (windowBits + 2)) + (1 << (memLevel + 9)) plus about
- * 6 KiB of struct: 262 KiB at 15 and 8.  Brotli's peak was measured with
- * allocators like these on 5 MB of text streamed in 32 KiB reads at
- * window 2^18 (its ring buffer, hash tables that grow with the quality,
- * and its block buffers), rounded up; a short body costs less but not in
- * proportion, so every Brotli stream is charged this much at start, and
- * more if it ever allocates more.
+ * What a new stream will cost, charged before it starts
+ * (bn_encoding_state_size() says how it was found); gzip's smaller windows
+ * for a short body cost less, by zlib's formula.
  */
 static size_t
 estimate(int enc, int wbits, unsigned level)
 {
-    static const size_t brotli_kib[12] = { 224,  400,   1500,  1530,  2850,  3420,
-                                           4530, 11320, 20320, 41090, 13250, 23390 };
-    size_t out = OUT_SIZE + sizeof(alloc_hdr_t);
-
-    if (enc == BN_ENC_GZIP) {
+    if (enc == BN_ENC_GZIP && wbits < GZIP_WBITS) {
         int mem = GZIP_MEMLEVEL - (GZIP_WBITS - wbits);
         mem = mem < 1 ? 1 : mem;
-        return ((size_t) 1 << (wbits + 2)) + ((size_t) 1 << (mem + 9)) + 6144 + out;
+        return ((size_t) 1 << (wbits + 2)) + ((size_t) 1 << (mem + 9)) + 6144 + OUT_SIZE
+               + sizeof(alloc_hdr_t);
     }
-    return brotli_kib[level > 11 ? 11 : level] * 1024 + out;
+    return bn_encoding_state_size(enc, level);
 }
 
 /* Starts r's encoder: NULL when memory is short (over the limit, or
