@@ -247,8 +247,8 @@ load_route_compress(bn_conf_loader_t *ld, const config_setting_t *g, bn_conf_rou
             bn_conf_err(ld, config_setting_get_elem(ls, (unsigned) i),
                         "unknown algorithm \"%s\" (expected any of: br, gzip)", v[i]);
         } else if (again) {
-            bn_conf_err(ld, config_setting_get_elem(ls, (unsigned) i),
-                        "\"%s\" is listed twice", v[i]);
+            bn_conf_err(ld, config_setting_get_elem(ls, (unsigned) i), "\"%s\" is listed twice",
+                        v[i]);
         } else {
             cc->algorithms[cc->nalgorithms++] = (uint8_t) enc;
         }

@@ -49,7 +49,7 @@ struct bn_compress_s {
     int pending; /* a FLUSH or FINISH that filled the output goes on; else RUN */
     bool dirty;  /* input taken since the last flush */
     bool finished;
-    bool live; /* the encoder's state is allocated */
+    bool live;        /* the encoder's state is allocated */
     size_t allocated; /* by the encoder's allocator, now */
     size_t charged;   /* counted in in_use: max(estimate, peak allocated) */
     z_stream zs;
@@ -211,8 +211,10 @@ start(bn_request_t *r, int enc, int64_t length)
     bn_compress_t *z;
 
     if (in_use + need > limit) {
-        bn_log_debug(&r->client->log, "compress: %" PRIu64 " bytes of encoders in use, another "
-                     "%zu would pass compress_memory: sending identity", in_use, need);
+        bn_log_debug(&r->client->log,
+                     "compress: %" PRIu64 " bytes of encoders in use, another "
+                     "%zu would pass compress_memory: sending identity",
+                     in_use, need);
         return NULL;
     }
     z = bn_pcalloc(r->pool, sizeof(*z));
@@ -343,8 +345,7 @@ bn_compress_step(bn_compress_t *z, const char **in, size_t *inlen, int op, const
     if (cont) {
         op = z->pending; /* its input is all taken: none more until it is done */
     }
-    if (*inlen == 0 && !cont
-        && (op == BN_COMPRESS_RUN || (op == BN_COMPRESS_FLUSH && !z->dirty))) {
+    if (*inlen == 0 && !cont && (op == BN_COMPRESS_RUN || (op == BN_COMPRESS_FLUSH && !z->dirty))) {
         return BN_OK;
     }
     ilen = cont ? 0 : *inlen;
@@ -364,9 +365,8 @@ bn_compress_step(bn_compress_t *z, const char **in, size_t *inlen, int op, const
         }
         left = ilen > 0 ? ilen - (size_t) ((const uint8_t *) z->zs.next_in - next_in) : 0;
         avail_out = z->zs.avail_out;
-        z->pending = op != BN_COMPRESS_RUN && avail_out == 0 && rc != Z_STREAM_END
-                         ? op
-                         : BN_COMPRESS_RUN;
+        z->pending =
+            op != BN_COMPRESS_RUN && avail_out == 0 && rc != Z_STREAM_END ? op : BN_COMPRESS_RUN;
         z->finished = rc == Z_STREAM_END;
     } else {
         static const BrotliEncoderOperation bop[] = { BROTLI_OPERATION_PROCESS,

@@ -860,7 +860,8 @@ bn_http_build_cached_head(bn_request_t *r, int status, const char *lines, size_t
         }
         p = eol + 1;
     }
-    if ((ranges != NULL && ch.plan.enc == BN_ENC_IDENTITY && put(&r->rout, ranges, strlen(ranges)) != BN_OK)
+    if ((ranges != NULL && ch.plan.enc == BN_ENC_IDENTITY
+         && put(&r->rout, ranges, strlen(ranges)) != BN_OK)
         || put_compress_fields(r, &ch) != BN_OK
         || bn_buf_printf(&r->rout, "Age: %" PRId64 "\r\nServer: bouncer\r\n", age) != BN_OK
         || put(&r->rout, r->resp_header_lines, strlen(r->resp_header_lines)) != BN_OK

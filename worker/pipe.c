@@ -156,8 +156,8 @@ bn_pipe_release(bn_pipe_t *p)
 static bool
 start_splicing(bn_pipe_t *p, const bn_conn_t *src, const bn_conn_t *dst)
 {
-    if (dst == NULL || !p->may_splice || src->ssl != NULL || dst->ssl != NULL || p->out_chunked || p->tee_fd != -1
-        || p->max_body != 0 || p->z != NULL
+    if (dst == NULL || !p->may_splice || src->ssl != NULL || dst->ssl != NULL || p->out_chunked
+        || p->tee_fd != -1 || p->max_body != 0 || p->z != NULL
         || (p->in_mode != BN_BODY_CLOSE
             && (p->in_mode != BN_BODY_LENGTH || p->left < SPLICE_MIN))) {
         return false;

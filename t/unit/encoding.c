@@ -20,9 +20,9 @@ nego(const char *ae, const uint8_t *algs, size_t n)
 #define NEGO(ae, want, why)                                                                        \
     do {                                                                                           \
         const char *got_ = nego(ae, br_gzip, 2);                                                   \
-        ok(strcmp(got_, want) == 0, "\"%s\": %s (%s)", ae != NULL ? ae : "(none)", want, why);   \
+        ok(strcmp(got_, want) == 0, "\"%s\": %s (%s)", ae != NULL ? ae : "(none)", want, why);     \
         if (strcmp(got_, want) != 0) {                                                             \
-            printf("#   got %s\n", got_);                                                        \
+            printf("#   got %s\n", got_);                                                          \
         }                                                                                          \
     } while (0)
 
@@ -45,7 +45,8 @@ main(void)
     NEGO("gzip;q=1.000, br;q=1", "br", "1.000 equals 1");
     NEGO("gzip;q=0.001", "gzip", "the smallest q that accepts");
     ok(strcmp(nego("gzip, br", gzip_br, 2), "gzip") == 0, "the other order: gzip first");
-    ok(strcmp(nego("br", gzip_only, 1), "identity") == 0, "a route with gzip only, a client with br only");
+    ok(strcmp(nego("br", gzip_only, 1), "identity") == 0,
+       "a route with gzip only, a client with br only");
     ok(strcmp(nego("br, gzip;q=0.1", gzip_only, 1), "gzip") == 0, "gzip only: gzip at any q");
 
     /* Refusal, identity and "*". */
