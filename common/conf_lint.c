@@ -130,17 +130,17 @@ lint_route_compress(bn_conf_loader_t *ld, const config_setting_t *rs, const bn_c
         return;
     }
     for (size_t i = 0; i < cc->nalgorithms; i++) {
-        fits = fits || bn_encoding_state_size(cc->algorithms[i], cc->brotli_level) <= limit;
+        fits = fits || bn_encoding_state_size(cc->algorithms[i], cc->brotli_level, 0) <= limit;
     }
     for (size_t i = 0; i < cc->nalgorithms; i++) {
         int enc = cc->algorithms[i];
-        size_t need = bn_encoding_state_size(enc, cc->brotli_level);
+        size_t need = bn_encoding_state_size(enc, cc->brotli_level, 0);
         if (need <= limit) {
             continue;
         }
         bn_conf_warn(ld, cg,
-                     "one %s stream%s takes about %zu KiB of encoder state, more than "
-                     "limits.compress_memory (%" PRIu64 " KiB): %s",
+                     "one %s stream%s of unknown or large length takes up to %zu KiB of "
+                     "encoder state, more than limits.compress_memory (%" PRIu64 " KiB): %s",
                      bn_encoding_name(enc), enc == BN_ENC_BR ? " at this brotli_level" : "",
                      (need + 1023) / 1024, limit / 1024,
                      fits ? "its responses go out in another algorithm, or uncompressed"

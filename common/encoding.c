@@ -233,20 +233,41 @@ bn_encoding_type_match(const char *ct, size_t len, const char *const *patterns, 
 }
 
 size_t
-bn_encoding_state_size(int enc, unsigned level)
+bn_encoding_state_size(int enc, unsigned level, int wbits)
 {
-    /* Brotli's peak, measured through counting allocators on 5 MB of text
-     * read in 32 KiB pieces, at lgwin 18, quality 0..11, rounded up: its
-     * ring buffer, hash tables that grow with the quality, block buffers.
-     * A short body costs less, but not in proportion. */
-    static const size_t brotli_kib[12] = { 224,  400,   1500,  1530,  2850,  3420,
-                                           4530, 11320, 20320, 41090, 13250, 23390 };
+    /*
+     * Brotli's peak in KiB, by window (lgwin 10 to 18) and quality (0 to
+     * 11), measured through counting allocators like worker/compress.c's on
+     * text fed in 32 KiB pieces, with the size hint bouncer gives, plus 15%:
+     * rows 10 to 17 for the lengths that get that window (up to 2^lgwin),
+     * row 18 the worst of any length, streamed without a flush (no pause
+     * of the upstream).  Its ring buffer, hash tables that grow with the
+     * quality (and with a hint of 1 MiB or more, which bouncer therefore
+     * does not give), block and output buffers.
+     */
+    static const uint16_t brotli_kib[9][12] = {
+        { 19, 16, 323, 333, 638, 638, 638, 638, 638, 1522, 843, 843 },
+        { 19, 31, 344, 351, 656, 656, 656, 656, 656, 1539, 870, 870 },
+        { 47, 52, 378, 385, 691, 691, 691, 691, 691, 1575, 923, 1073 },
+        { 66, 112, 447, 454, 764, 764, 762, 762, 762, 1645, 1028, 1306 },
+        { 195, 213, 622, 629, 910, 909, 903, 903, 903, 1787, 1390, 2014 },
+        { 234, 416, 696, 702, 1199, 1197, 1197, 1191, 1191, 2074, 2106, 3431 },
+        { 234, 416, 843, 850, 1924, 1919, 1917, 1917, 1911, 2795, 3762, 6412 },
+        { 234, 416, 1281, 997, 2277, 2887, 4059, 11159, 20574, 40373, 6927, 12226 },
+        { 234, 416, 1575, 1597, 5200, 4693, 5821, 12892, 22355, 43692, 14435, 25033 },
+    };
     size_t out = BN_ENCODING_OUT_SIZE + 16;
 
     if (enc == BN_ENC_GZIP) {
         /* zlib's deflate state: (1 << (windowBits + 2)) + (1 << (memLevel
-         * + 9)) and about 6 KiB of struct (zconf.h). */
-        return ((size_t) 1 << 17) + ((size_t) 1 << 17) + 6144 + out;
+         * + 9)) and about 6 KiB of struct (zconf.h); memLevel goes down
+         * with the window, from 8 at 15. */
+        int w = wbits < 9 || wbits > 15 ? 15 : wbits, mem = 8 - (15 - w);
+        mem = mem < 1 ? 1 : mem;
+        return ((size_t) 1 << (w + 2)) + ((size_t) 1 << (mem + 9)) + 6144 + out;
     }
-    return brotli_kib[level > 11 ? 11 : level] * 1024 + out;
+    if (wbits < 10 || wbits > 18) {
+        wbits = 18;
+    }
+    return (size_t) brotli_kib[wbits - 10][level > 11 ? 11 : level] * 1024 + out;
 }

@@ -53,12 +53,13 @@ bool bn_encoding_type_valid(const char *pattern);
 bool bn_encoding_type_match(const char *ct, size_t len, const char *const *patterns, size_t n);
 
 /*
- * The most memory one response's encoder of enc at level is expected to
- * hold, output buffer included, at bouncer's largest windows (zlib's
- * windowBits 15 and memLevel 8; Brotli's lgwin 18): what
+ * The most memory one response's encoder of enc at level (Brotli's) is
+ * expected to hold with window wbits, output buffer included: what
  * limits.compress_memory is charged when a stream starts
- * (worker/compress.c), and what `check` compares it with.
+ * (worker/compress.c).  wbits 0: bouncer's largest windows (zlib's
+ * windowBits 15 and memLevel 8; Brotli's lgwin 18), the cost of a body of
+ * unknown or large length, which `check` compares with the limit.
  */
-size_t bn_encoding_state_size(int enc, unsigned level);
+size_t bn_encoding_state_size(int enc, unsigned level, int wbits);
 
 #endif

@@ -181,21 +181,12 @@ window_bits(int max, int min, int64_t length)
     return w;
 }
 
-/*
- * What a new stream will cost, charged before it starts
- * (bn_encoding_state_size() says how it was found); gzip's smaller windows
- * for a short body cost less, by zlib's formula.
- */
+/* What a new stream will cost, charged before it starts
+ * (bn_encoding_state_size() says how it was found). */
 static size_t
 estimate(int enc, int wbits, unsigned level)
 {
-    if (enc == BN_ENC_GZIP && wbits < GZIP_WBITS) {
-        int mem = GZIP_MEMLEVEL - (GZIP_WBITS - wbits);
-        mem = mem < 1 ? 1 : mem;
-        return ((size_t) 1 << (wbits + 2)) + ((size_t) 1 << (mem + 9)) + 6144 + OUT_SIZE
-               + sizeof(alloc_hdr_t);
-    }
-    return bn_encoding_state_size(enc, level);
+    return bn_encoding_state_size(enc, level, wbits);
 }
 
 /* Starts r's encoder: NULL when memory is short (over the limit, or
@@ -250,7 +241,9 @@ start(bn_request_t *r, int enc, int64_t length)
         if (z->br == NULL
             || !BrotliEncoderSetParameter(z->br, BROTLI_PARAM_QUALITY, cc->brotli_level)
             || !BrotliEncoderSetParameter(z->br, BROTLI_PARAM_LGWIN, (uint32_t) wbits)
-            || (length > 0 && length < (1 << 30)
+            /* A hint of 1 MiB or more makes quality 4 take a hash table
+             * of 4 MiB; below, the hint only makes the tables smaller. */
+            || (length > 0 && length < (1 << 20)
                 && !BrotliEncoderSetParameter(z->br, BROTLI_PARAM_SIZE_HINT, (uint32_t) length))) {
             if (z->br != NULL) {
                 BrotliEncoderDestroyInstance(z->br);
