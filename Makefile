@@ -22,9 +22,9 @@ COMMON_SRCS = common/addr.c common/auth_cache.c common/buf.c common/conf.c commo
 	common/pool.c common/proctitle.c common/str.c common/template.c common/uri.c common/clock.c common/tls.c common/slab.c common/cache.c \
 	common/peers.c common/credfile.c common/htpasswd.c common/apikeys.c common/json.c common/jwt.c \
 	common/conf_waf.c common/form.c common/multipart.c common/waf.c common/waf_detect.c common/waf_sqli.c \
-	common/waf_xss.c common/waf_shell.c common/waf_transform.c common/http_cache.c
+	common/waf_xss.c common/waf_shell.c common/waf_transform.c common/http_cache.c common/encoding.c
 WORKER_SRCS = worker/access_acl.c worker/access_auth.c worker/access_limit.c worker/access_waf.c worker/auth.c worker/auth_api_key.c \
-	worker/auth_basic.c worker/auth_forward.c worker/auth_jwt.c worker/thread_pool.c worker/access_log.c worker/cache.c worker/cache_refresh.c worker/count.c worker/explain.c worker/status.c worker/event.c worker/headers.c worker/http.c worker/http2.c \
+	worker/auth_basic.c worker/auth_forward.c worker/auth_jwt.c worker/thread_pool.c worker/access_log.c worker/cache.c worker/compress.c worker/cache_refresh.c worker/count.c worker/explain.c worker/status.c worker/event.c worker/headers.c worker/http.c worker/http2.c \
 	worker/phase.c worker/pipe.c worker/proxy.c worker/redis.c worker/request.c worker/route.c \
 	worker/tls.c worker/trace.c worker/tunnel.c worker/upstream.c worker/variables.c worker/worker.c worker/worker_state.c
 MASTER_SRCS = master/control.c master/history.c master/listen.c master/main.c master/master.c master/process.c master/notify.c master/top.c master/upgrade.c \
@@ -111,7 +111,7 @@ objs/hooks/%.o: %.c objs/config.h $(wildcard common/*.h worker/*.h master/*.h)
 FUZZ_CC ?= clang
 fuzz: objs/fuzz_http_parse objs/fuzz_uri objs/fuzz_chunked objs/fuzz_host objs/fuzz_json \
 	objs/fuzz_form objs/fuzz_multipart objs/fuzz_waf_transform objs/fuzz_waf_detect objs/fuzz_waf_scan \
-	objs/fuzz_http_cache
+	objs/fuzz_http_cache objs/fuzz_encoding
 
 WAF_DETECT_SRCS = common/waf_detect.c common/waf_sqli.c common/waf_xss.c common/waf_shell.c
 
@@ -154,6 +154,10 @@ objs/fuzz_http_cache: t/fuzz/http_cache.c common/http_cache.c common/http_cache.
 		common/http_parse.h objs/config.h
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 		$(CPPFLAGS) -o $@ t/fuzz/http_cache.c common/http_cache.c common/http_parse.c
+
+objs/fuzz_encoding: t/fuzz/encoding.c common/encoding.c common/encoding.h common/str.c objs/config.h
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		$(CPPFLAGS) -o $@ t/fuzz/encoding.c common/encoding.c common/str.c
 
 objs/fuzz_uri: t/fuzz/uri.c common/uri.c common/uri.h objs/config.h
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \

@@ -335,6 +335,18 @@ typedef struct {
     const char *rules_file;             /* "" : none */
 } bn_conf_waf_t;
 
+/* A route's compress group (worker/compress.c); enabled false: absent. */
+typedef struct {
+    bool enabled;
+    const char **types; /* media-type patterns, as "text/html" or "text/..." */
+    size_t ntypes;
+    uint64_t min_length;  /* a body known to be shorter goes out as it is */
+    uint8_t algorithms[2]; /* BN_ENC_* (common/encoding.h), in preference order */
+    size_t nalgorithms;
+    unsigned gzip_level;   /* 1..9 */
+    unsigned brotli_level; /* 0..11 */
+} bn_conf_compress_t;
+
 enum { BN_MATCH_PREFIX = 0, BN_MATCH_EXACT, BN_MATCH_REGEX };
 enum { BN_ROUTE_UPSTREAM = 0, BN_ROUTE_REDIRECT, BN_ROUTE_RESPOND, BN_ROUTE_STATUS };
 
@@ -385,6 +397,7 @@ typedef struct {
     uint64_t websocket_idle_timeout;
     uint64_t websocket_drain_timeout; /* after a reload: how long an old worker keeps a tunnel */
     bn_conf_cache_t cache;
+    bn_conf_compress_t compress;
 } bn_conf_route_t;
 
 /* One listening address, shared by every server block that lists it. */
@@ -454,6 +467,7 @@ typedef struct {
     uint64_t http2_max_header_list_size;
     uint64_t http2_idle_timeout; /* an HTTP/2 connection with no stream open */
     unsigned http2_max_resets;   /* streams a client may cancel, per connection */
+    uint64_t compress_memory; /* per worker, for compressor state */
 } bn_conf_limits_t;
 
 /* redis.on_error: what a limit with scope = "cluster" does while Redis fails. */

@@ -24,6 +24,7 @@ bn_conf_load_limits(bn_conf_loader_t *ld, const config_setting_t *root)
         "http2_max_header_list_size",
         "http2_idle_timeout",
         "http2_max_resets",
+        "compress_memory",
         NULL,
     };
     bn_conf_limits_t *l = &ld->conf->limits;
@@ -49,6 +50,8 @@ bn_conf_load_limits(bn_conf_loader_t *ld, const config_setting_t *root)
         bn_conf_get_uint(ld, g, "http2_max_concurrent_streams", 128, 1, 65536);
     l->http2_idle_timeout = bn_conf_get_duration(ld, g, "http2_idle_timeout", "3m");
     l->http2_max_resets = bn_conf_get_uint(ld, g, "http2_max_resets", 100, 0, 1000000);
+    /* "0" is allowed: compression configured but never started. */
+    l->compress_memory = bn_conf_get_size(ld, g, "compress_memory", "64m");
 
     if (l->max_header_size < 1024 || l->max_header_size > 1024 * 1024) {
         bn_conf_err(ld, bn_conf_member(g, "max_header_size"), "expected from \"1k\" to \"1m\"");

@@ -12,6 +12,7 @@
  * the k-th of its routes, upstreams[i] the i-th upstream.
  */
 #include "conf_load.h"
+#include "encoding.h"
 #include "str.h"
 
 #include <arpa/inet.h>
@@ -106,6 +107,47 @@ lint_route_cache(bn_conf_loader_t *ld, const config_setting_t *rs, const bn_conf
     }
 }
 
+/*
+ * A compress group that cannot act: on a route that answers itself, or
+ * with an algorithm whose one stream is more than limits.compress_memory
+ * (worker/compress.c starts none then).
+ */
+static void
+lint_route_compress(bn_conf_loader_t *ld, const config_setting_t *rs, const bn_conf_route_t *r)
+{
+    const bn_conf_compress_t *cc = &r->compress;
+    const config_setting_t *cg = bn_conf_member(rs, "compress");
+    uint64_t limit = ld->conf->limits.compress_memory;
+    bool fits = false;
+
+    if (!cc->enabled || cg == NULL) {
+        return;
+    }
+    if (r->action != BN_ROUTE_UPSTREAM) {
+        bn_conf_warn(ld, cg,
+                     "does nothing here: only responses from an upstream (or the cache) are "
+                     "compressed, and this route answers itself");
+        return;
+    }
+    for (size_t i = 0; i < cc->nalgorithms; i++) {
+        fits = fits || bn_encoding_state_size(cc->algorithms[i], cc->brotli_level, 0) <= limit;
+    }
+    for (size_t i = 0; i < cc->nalgorithms; i++) {
+        int enc = cc->algorithms[i];
+        size_t need = bn_encoding_state_size(enc, cc->brotli_level, 0);
+        if (need <= limit) {
+            continue;
+        }
+        bn_conf_warn(ld, cg,
+                     "one %s stream%s of unknown or large length takes up to %zu KiB of "
+                     "encoder state, more than limits.compress_memory (%" PRIu64 " KiB): %s",
+                     bn_encoding_name(enc), enc == BN_ENC_BR ? " at this brotli_level" : "",
+                     (need + 1023) / 1024, limit / 1024,
+                     fits ? "its responses go out in another algorithm, or uncompressed"
+                          : "nothing is ever compressed; raise compress_memory");
+    }
+}
+
 static void
 lint_route(bn_conf_loader_t *ld, const config_setting_t *rs, const bn_conf_route_t *r)
 {
@@ -113,6 +155,7 @@ lint_route(bn_conf_loader_t *ld, const config_setting_t *rs, const bn_conf_route
     char v[64];
 
     lint_route_cache(ld, rs, r);
+    lint_route_compress(ld, rs, r);
     if (r->action != BN_ROUTE_UPSTREAM) {
         return;
     }

@@ -4,6 +4,7 @@
  * websocket.
  */
 #include "conf_load.h"
+#include "encoding.h"
 
 #include <ctype.h>
 
@@ -178,6 +179,82 @@ load_route_cache(bn_conf_loader_t *ld, const config_setting_t *g, bn_conf_route_
     }
 }
 
+/*
+ * The route's compress group (worker/compress.c does the work).  Present,
+ * even empty, it turns compression on with the defaults of the example
+ * config.
+ */
+static void
+load_route_compress(bn_conf_loader_t *ld, const config_setting_t *g, bn_conf_route_t *r)
+{
+    static const char *const keys[] = { "types",      "min_length",   "algorithms",
+                                        "gzip_level", "brotli_level", NULL };
+    static const char *const default_types[] = { "text/*", "application/json",
+                                                 "application/javascript", "image/svg+xml" };
+    config_setting_t *cg = bn_conf_want_group(ld, g, "compress"), *ls;
+    bn_conf_compress_t *cc = &r->compress;
+    const char **v;
+    size_t n;
+
+    if (cg == NULL) {
+        return;
+    }
+    bn_conf_check_known(ld, cg, keys);
+    cc->enabled = true;
+
+    n = bn_conf_get_strings(ld, cg, "types", &v);
+    ls = bn_conf_member(cg, "types");
+    if (ls != NULL && n == 0) {
+        bn_conf_err(ld, ls, "expected at least one media type, such as \"text/*\"");
+    }
+    if (ls == NULL) {
+        v = (const char **) default_types;
+        n = BN_NELEMS(default_types);
+    }
+    cc->types = v;
+    cc->ntypes = n;
+    for (size_t i = 0; ls != NULL && i < n; i++) {
+        if (!bn_encoding_type_valid(v[i])) {
+            bn_conf_err(ld, config_setting_get_elem(ls, (unsigned) i),
+                        "\"%s\" is not a media type pattern (expected \"type/subtype\" or "
+                        "\"type/*\", such as \"text/html\" or \"text/*\")",
+                        v[i]);
+        }
+    }
+
+    cc->min_length = bn_conf_get_size(ld, cg, "min_length", "1k");
+    cc->gzip_level = bn_conf_get_uint(ld, cg, "gzip_level", 5, 1, 9);
+    cc->brotli_level = bn_conf_get_uint(ld, cg, "brotli_level", 4, 0, 11);
+
+    n = bn_conf_get_strings(ld, cg, "algorithms", &v);
+    ls = bn_conf_member(cg, "algorithms");
+    if (ls == NULL) {
+        cc->algorithms[0] = BN_ENC_BR;
+        cc->algorithms[1] = BN_ENC_GZIP;
+        cc->nalgorithms = 2;
+        return;
+    }
+    if (n == 0) {
+        bn_conf_err(ld, ls, "expected at least one of: br, gzip");
+    }
+    for (size_t i = 0; i < n; i++) {
+        int enc = bn_encoding_from_name(v[i]);
+        bool again = false;
+        for (size_t k = 0; enc >= 0 && k < cc->nalgorithms; k++) {
+            again = again || cc->algorithms[k] == enc;
+        }
+        if (enc < 0) {
+            bn_conf_err(ld, config_setting_get_elem(ls, (unsigned) i),
+                        "unknown algorithm \"%s\" (expected any of: br, gzip)", v[i]);
+        } else if (again) {
+            bn_conf_err(ld, config_setting_get_elem(ls, (unsigned) i), "\"%s\" is listed twice",
+                        v[i]);
+        } else {
+            cc->algorithms[cc->nalgorithms++] = (uint8_t) enc;
+        }
+    }
+}
+
 void
 bn_conf_load_route(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_route_t *r)
 {
@@ -201,6 +278,7 @@ bn_conf_load_route(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_route_t *r
         "strip_credentials",
         "waf",
         "websocket",
+        "compress",
         NULL,
     };
     static const char *const match_keys[] = { "exact", "prefix", "regex", "methods", NULL };
@@ -217,6 +295,7 @@ bn_conf_load_route(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_route_t *r
 
     bn_conf_check_known(ld, g, keys);
     load_route_cache(ld, g, r);
+    load_route_compress(ld, g, r);
 
     m = bn_conf_want_group(ld, g, "match");
     if (m == NULL) {

@@ -190,7 +190,7 @@ servers = (
     real_ip = { }; waf = { mode = "detect"; };
     tls = { certificates = ( { cert = "example.com.crt"; key = "example.com.key"; } ); };
     routes = (
-      { match = { prefix = "/"; }; upstream = "u"; timeouts = { }; websocket = { };
+      { match = { prefix = "/"; }; upstream = "u"; timeouts = { }; websocket = { }; compress = { };
         request_headers = { }; auth = { basic = { users = "htpasswd"; }; };
         cache = { zone = "z"; valid = ( { status = [ "200" ]; ttl = "1m"; } ); }; },
       { match = { exact = "/r"; }; redirect = { to = "/"; }; },

@@ -9,8 +9,9 @@
 # Python client's parser (python3-prometheus-client), chromium
 # (the status dashboard in a real browser), tmux (bouncer top on a
 # terminal), nghttp and h2load (nghttp2-client) with python3-h2 (HTTP/2
-# clients, the last one frame by frame) and man with groff (the man pages rendered as man renders
-# them).  As root on Debian/Ubuntu it uses apt-get, as ./configure does;
+# clients, the last one frame by frame), brotli (the command that checks
+# what Brotli bouncer made decodes, t/compress.t) and man with groff (the
+# man pages rendered as man renders them).  As root on Debian/Ubuntu it uses apt-get, as ./configure does;
 # otherwise it prints the command to run.
 set -u
 missing=""
@@ -25,6 +26,7 @@ command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
 command -v nghttp >/dev/null 2>&1 && command -v h2load >/dev/null 2>&1 || missing="$missing nghttp2-client"
 /usr/bin/python3 -c 'import h2' >/dev/null 2>&1 || missing="$missing python3-h2"
+command -v brotli >/dev/null 2>&1 || missing="$missing brotli"
 command -v man >/dev/null 2>&1 && command -v groff >/dev/null 2>&1 || missing="$missing man-db groff-base"
 perl -MIO::Socket::SSL -e 1 >/dev/null 2>&1 || missing="$missing libio-socket-ssl-perl"
 /usr/bin/python3 -c 'import jwt, cryptography' >/dev/null 2>&1 || missing="$missing python3-jwt python3-cryptography"

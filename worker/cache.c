@@ -21,6 +21,7 @@
  */
 #include "cache.h"
 #include "cache_refresh.h"
+#include "compress.h"
 #include "event.h"
 #include "headers.h"
 #include "pipe.h"
@@ -1442,6 +1443,81 @@ bn_cache_stale_on_failure(bn_request_t *r, int status)
     return serve_stored(r, "STALE") == BN_DONE;
 }
 
+/*
+ * bn_cache_send() for a hit the route compresses (the entry is stored as
+ * the upstream sent it, and coded for each client that accepts a coding):
+ * the head, then the body through the encoder, read from memory, or from
+ * the file into rout (the page cache, as for TLS) once the head is out.
+ */
+static int
+send_coded(bn_request_t *r)
+{
+    bn_client_t *c = r->client;
+    struct iovec iov[3];
+    int progress = 0, niov;
+    ssize_t n;
+
+    for (;;) {
+        if (bn_buf_len(&r->rout) > 0) {
+            n = bn_conn_send_buf(&c->conn, &r->rout, 0);
+            if (n == BN_ERROR) {
+                return BN_ERROR;
+            }
+            r->bytes_sent += (uint64_t) n;
+            if (bn_buf_len(&r->rout) > 0) {
+                return progress;
+            }
+            progress = 1;
+        }
+        /* A stalled client meets send_timeout (set_timers() in http.c). */
+        r->resp_pipe.need_write = false;
+        if (r->cache.zin_len == 0 && r->cache.left > 0) {
+            if (r->cache.body != NULL) {
+                r->cache.zin = r->cache.body + r->cache.off;
+                n = (ssize_t) r->cache.left;
+            } else {
+                n = pread(r->cache.fd, r->rout.start,
+                          (size_t) BN_MIN(r->cache.left, (uint64_t) (r->rout.end - r->rout.start)),
+                          (off_t) r->cache.off);
+                if (n <= 0) {
+                    bn_log_error(BN_LOG_ERR, &c->log, n == 0 ? 0 : errno,
+                                 "reading a cached body failed");
+                    return BN_ERROR;
+                }
+                r->cache.zin = r->rout.start;
+            }
+            r->cache.zin_len = (size_t) n;
+            r->cache.off += (uint64_t) n;
+            r->cache.left -= (uint64_t) n;
+        }
+        if (bn_compress_next(r->compress, &r->cache.zin, &r->cache.zin_len, r->cache.left == 0,
+                             r->version == 11, iov, &niov)
+            != BN_OK) {
+            bn_log_error(BN_LOG_ERR, &c->log, 0, "compressing a cached body failed");
+            errno = 0;
+            return BN_ERROR;
+        }
+        if (niov == 0 && bn_compress_ended(r->compress)) {
+            r->resp_pipe.done = true;
+            return BN_DONE;
+        }
+        if (niov == 0) {
+            continue; /* the encoder took it all: more of the body */
+        }
+        n = bn_conn_sendv(&c->conn, iov, niov, 0);
+        if (n == BN_AGAIN) {
+            r->resp_pipe.need_write = true;
+            return progress;
+        }
+        if (n < 0) {
+            return BN_ERROR;
+        }
+        r->bytes_sent += (uint64_t) n;
+        bn_compress_wrote(r->compress, (size_t) n);
+        progress = 1;
+    }
+}
+
 int
 bn_cache_send(bn_request_t *r)
 {
@@ -1449,6 +1525,9 @@ bn_cache_send(bn_request_t *r)
     int progress = 0;
     ssize_t n;
 
+    if (r->compress != NULL) {
+        return send_coded(r);
+    }
     if (r->cache.body != NULL) {
         /* From memory: head and body in one write. */
         while (bn_buf_len(&r->rout) > 0 || r->cache.left > 0) {

@@ -43,6 +43,8 @@ typedef struct {
     uint64_t body_len;
     uint64_t body_at; /* where the body begins in fd: the lines served may be a 304's, not the file's */
     const char *body; /* the body, when in memory (the memory tier) */
+    const char *zin;  /* coded on the way out: the part of the body the encoder has yet to take */
+    size_t zin_len;
     bool refused;     /* freshness() said never store, not merely stale */
 } bn_cache_req_t;
 

@@ -20,6 +20,7 @@
 #include "request.h"
 #include "tls.h"
 #include "variables.h"
+#include "../common/encoding.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -439,6 +440,40 @@ explain_cache(bn_explain_t *e, bn_request_t *r)
     }
 }
 
+/* The route's compress group, and what this request's Accept-Encoding
+ * would get of it (the response decides the rest). */
+static void
+explain_compress(bn_explain_t *e, bn_request_t *r)
+{
+    const bn_conf_compress_t *cc = &r->route->compress;
+    const char *ae = bn_http_header(r, "accept-encoding"), *types = "";
+    int enc;
+
+    if (!cc->enabled) {
+        add(e, "compress", "off");
+        return;
+    }
+    for (size_t i = 0; i < cc->ntypes; i++) {
+        types = bn_psprintf(e->pool, "%s%s%s", types, i ? ", " : "", cc->types[i]);
+    }
+    add(e, "compress", "%s%s for %s, of at least %" PRIu64 " bytes or of unknown length",
+        bn_encoding_name(cc->algorithms[0]),
+        cc->nalgorithms > 1 ? bn_psprintf(e->pool, ", %s", bn_encoding_name(cc->algorithms[1]))
+                            : "",
+        types ? types : "?", cc->min_length);
+    enc = ae != NULL ? bn_encoding_negotiate(ae, strlen(ae), cc->algorithms, cc->nalgorithms)
+                     : BN_ENC_IDENTITY;
+    if (bn_http_header(r, "range") != NULL) {
+        add(e, "compress_request", "identity: a request with Range gets the identity bytes");
+    } else if (enc == BN_ENC_IDENTITY) {
+        add(e, "compress_request", "identity: %s", ae != NULL ? "its Accept-Encoding accepts "
+            "none of the route's algorithms" : "no Accept-Encoding");
+    } else {
+        add(e, "compress_request", "%s, if the response is of those types and not coded "
+            "already (and limits.compress_memory has room)", bn_encoding_name(enc));
+    }
+}
+
 static void
 explain_route(bn_explain_t *e, bn_request_t *r)
 {
@@ -470,6 +505,7 @@ explain_route(bn_explain_t *e, bn_request_t *r)
         add(e, "action", "upstream");
         explain_upstream(e, r);
         explain_cache(e, r);
+        explain_compress(e, r);
         break;
     case BN_ROUTE_REDIRECT: {
         char *to = bn_var_expand(r, &rt->redirect_tpl);

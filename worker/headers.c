@@ -6,6 +6,7 @@
  * memcpy into buffers sized beforehand: this runs for every request.
  */
 #include "headers.h"
+#include "compress.h"
 #include "pipe.h"
 #include "request.h"
 #include "trace.h"
@@ -13,6 +14,7 @@
 #include "variables.h"
 #include "worker_state.h"
 #include "../common/clock.h"
+#include "../common/encoding.h"
 #include "../common/http_cache.h"
 #include "../common/str.h"
 
@@ -557,6 +559,113 @@ bn_http_build_switch_head(bn_request_t *r)
 
 static int put_hsts(bn_request_t *r);
 
+/*
+ * Response compression's changes to a head (worker/compress.c decides):
+ * Vary gets Accept-Encoding on every response of a type the route
+ * compresses, merged into the Vary the response had; a coded one gets
+ * Content-Encoding, a weak ETag (RFC 9110 8.8.3: the coded bytes are not
+ * the identity ones) and no Accept-Ranges (its ranges would be of bytes
+ * nobody stored); its framing is the caller's.
+ */
+typedef struct {
+    bn_compress_plan_t plan;
+    char *vary; /* the response's own Vary lines, joined; NULL: none */
+} compress_head_t;
+
+/* Whether the list value v has token as a member (case-insensitive). */
+static bool
+value_has(const char *v, const char *token)
+{
+    size_t tl = strlen(token);
+
+    while (*v != '\0') {
+        size_t n;
+        while (*v == ' ' || *v == '\t' || *v == ',') {
+            v++;
+        }
+        n = strcspn(v, ", \t");
+        if (bn_strncaseeq(v, n, token, tl)) {
+            return true;
+        }
+        v += n;
+    }
+    return false;
+}
+
+/*
+ * A line name: value of the response that compression changes: true when
+ * it was taken care of (written changed, or left out), with *rc BN_OK or
+ * BN_ERROR; false when it goes out as it is.
+ */
+static bool
+compress_line(bn_request_t *r, compress_head_t *ch, const char *name, size_t nl, const char *v,
+              size_t vl, int *rc)
+{
+    *rc = BN_OK;
+    if (ch->plan.vary && bn_strncaseeq(name, nl, "vary", 4)) {
+        while (vl > 0 && (v[vl - 1] == ' ' || v[vl - 1] == '\t')) {
+            vl--;
+        }
+        if (vl > 0) {
+            ch->vary = ch->vary == NULL ? bn_pstrndup(r->pool, v, vl)
+                                        : bn_psprintf(r->pool, "%s, %.*s", ch->vary, (int) vl, v);
+            *rc = ch->vary != NULL ? BN_OK : BN_ERROR;
+        }
+        return true;
+    }
+    if (ch->plan.weaken && bn_strncaseeq(name, nl, "etag", 4) && vl > 0 && v[0] == '"') {
+        *rc = bn_buf_printf(&r->rout, "ETag: W/%.*s\r\n", (int) vl, v);
+        return true;
+    }
+    return ch->plan.enc != BN_ENC_IDENTITY && bn_strncaseeq(name, nl, "accept-ranges", 13);
+}
+
+/* Vary and Content-Encoding, after the response's own lines. */
+static int
+put_compress_fields(bn_request_t *r, const compress_head_t *ch)
+{
+    if (ch->plan.vary) {
+        int rc;
+        if (ch->vary == NULL) {
+            rc = put_lit(&r->rout, "Vary: Accept-Encoding\r\n");
+        } else if (value_has(ch->vary, "*") || value_has(ch->vary, "accept-encoding")) {
+            rc = bn_buf_printf(&r->rout, "Vary: %s\r\n", ch->vary);
+        } else {
+            rc = bn_buf_printf(&r->rout, "Vary: %s, Accept-Encoding\r\n", ch->vary);
+        }
+        if (rc != BN_OK) {
+            return BN_ERROR;
+        }
+    }
+    if (ch->plan.enc != BN_ENC_IDENTITY) {
+        return bn_buf_printf(&r->rout, "Content-Encoding: %s\r\n", bn_encoding_name(ch->plan.enc));
+    }
+    return BN_OK;
+}
+
+/* Fills ch for a response with these fields: bn_compress_plan() when the
+ * route compresses.  A route that sets Vary itself says it alone. */
+static void
+compress_head(bn_request_t *r, compress_head_t *ch, bn_compress_resp_t *resp, const char *cc)
+{
+    bn_cache_control_t d;
+
+    memset(ch, 0, sizeof(*ch));
+    r->compress = NULL;
+    if (!r->route->compress.enabled) {
+        return;
+    }
+    if (cc != NULL) {
+        bn_cache_control_init(&d);
+        bn_cache_control_parse(&d, cc, strlen(cc));
+        resp->no_transform = d.no_transform;
+    }
+    bn_compress_plan(r, resp, &ch->plan);
+    if (bn_http_header_in_set("vary", 4, &r->route->response_headers)) {
+        ch->plan.vary = false;
+    }
+}
+
 /* Connection (what the client must know of this connection's future) and
  * the blank line that ends a response head. */
 static int
@@ -654,13 +763,73 @@ range_field(const char *name, size_t nl)
  * none of the stored lines: they describe a 200 that is not being sent,
  * and its Cache-Control could let a cache beyond keep the 416 for it.
  */
+/* The value of the stored lines' field name (first line), or NULL. */
+static const char *
+line_value(const char *p, const char *end, const char *name, size_t *vl)
+{
+    size_t nl = strlen(name);
+
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t) (end - p));
+        if (eol == NULL) {
+            break;
+        }
+        if ((size_t) (eol - p) > nl && p[nl] == ':' && strncasecmp(p, name, nl) == 0) {
+            const char *v = p + nl + 1;
+            while (v < eol && (*v == ' ' || *v == '\t')) {
+                v++;
+            }
+            *vl = (size_t) (eol - v - (eol > v && eol[-1] == '\r'));
+            return v;
+        }
+        p = eol + 1;
+    }
+    return NULL;
+}
+
+/* The stored lines' field name, its lines joined (RFC 9110 5.3), in r's
+ * pool; NULL when absent. */
+static char *
+lines_field(bn_request_t *r, const char *p, const char *end, const char *name)
+{
+    char *found = NULL;
+    size_t vl;
+    const char *v;
+
+    while ((v = line_value(p, end, name, &vl)) != NULL) {
+        found = found == NULL ? bn_pstrndup(r->pool, v, vl)
+                              : bn_psprintf(r->pool, "%s, %.*s", found, (int) vl, v);
+        if (found == NULL) {
+            return NULL;
+        }
+        p = (const char *) memchr(v, '\n', (size_t) (end - v)) + 1;
+    }
+    return found;
+}
+
 int
 bn_http_build_cached_head(bn_request_t *r, int status, const char *lines, size_t len, int64_t age,
                           uint64_t length, bool body, const char *ranges)
 {
     const bn_conf_headers_t *rh = &r->route->response_headers;
     const char *p = lines, *end = status == 416 ? lines : lines + len;
+    compress_head_t ch;
+    bn_compress_resp_t resp = { .status = status, .length = (int64_t) length,
+                                .body = body && !r->head_method };
+    size_t vl;
+    int rc;
 
+    if (r->route->compress.enabled) {
+        /* The stored lines describe the representation even for a 304. */
+        resp.ctype = line_value(lines, lines + len, "content-type", &resp.ctype_len);
+        resp.encoded = line_value(lines, lines + len, "content-encoding", &vl) != NULL;
+    }
+    compress_head(r, &ch, &resp,
+                  r->route->compress.enabled ? lines_field(r, lines, lines + len, "cache-control")
+                                             : NULL);
+    if (ch.plan.enc != BN_ENC_IDENTITY && r->version != 11) {
+        r->keepalive = false; /* HTTP/1.0: the coded body ends with the connection */
+    }
     r->status = status;
     if (put_status_line(&r->rout, status) != BN_OK
         || (status == 416 && bn_buf_printf(&r->rout, "Date: %s\r\n", bn_time_http()) != BN_OK)) {
@@ -675,20 +844,36 @@ bn_http_build_cached_head(bn_request_t *r, int status, const char *lines, size_t
         if (!bn_http_header_in_set(p, (size_t) (colon - p), rh)
             && !replaced_id(r, p, (size_t) (colon - p)) && !to_bouncer(p, (size_t) (colon - p))
             && !(status == 304 && bn_strncaseeq(p, (size_t) (colon - p), "content-type", 12))
-            && !(ranges != NULL && range_field(p, (size_t) (colon - p)))
-            && put(&r->rout, p, (size_t) (eol - p + 1)) != BN_OK) {
-            return BN_ERROR;
+            && !(ranges != NULL && range_field(p, (size_t) (colon - p)))) {
+            const char *v = colon + 1;
+            while (v < eol && (*v == ' ' || *v == '\t')) {
+                v++;
+            }
+            vl = (size_t) (eol - v - (eol > v && eol[-1] == '\r'));
+            if (compress_line(r, &ch, p, (size_t) (colon - p), v, vl, &rc)) {
+                if (rc != BN_OK) {
+                    return BN_ERROR;
+                }
+            } else if (put(&r->rout, p, (size_t) (eol - p + 1)) != BN_OK) {
+                return BN_ERROR;
+            }
         }
         p = eol + 1;
     }
-    if ((ranges != NULL && put(&r->rout, ranges, strlen(ranges)) != BN_OK)
+    if ((ranges != NULL && ch.plan.enc == BN_ENC_IDENTITY
+         && put(&r->rout, ranges, strlen(ranges)) != BN_OK)
+        || put_compress_fields(r, &ch) != BN_OK
         || bn_buf_printf(&r->rout, "Age: %" PRId64 "\r\nServer: bouncer\r\n", age) != BN_OK
         || put(&r->rout, r->resp_header_lines, strlen(r->resp_header_lines)) != BN_OK
         || put_request_id(r) != BN_OK || put_hsts(r) != BN_OK || put_cache_status(r) != BN_OK) {
         return BN_ERROR;
     }
-    if (status != 304 && (body || r->head_method)
-        && put_number_header(&r->rout, "Content-Length", 14, length) != BN_OK) {
+    if (ch.plan.enc != BN_ENC_IDENTITY) {
+        if (r->version == 11 && put_lit(&r->rout, "Transfer-Encoding: chunked\r\n") != BN_OK) {
+            return BN_ERROR;
+        }
+    } else if (status != 304 && (body || r->head_method)
+               && put_number_header(&r->rout, "Content-Length", 14, length) != BN_OK) {
         return BN_ERROR;
     }
     return put_head_end(r);
@@ -745,13 +930,23 @@ bn_http_build_response_head(bn_request_t *r)
     const char *buf = r->rbuf.start;
     bn_http_head_t *h = &r->rhead;
     const bn_conf_headers_t *rh = &r->route->response_headers;
-    int mode;
+    int mode, rc;
     bool no_body = r->head_method || h->status == 204 || h->status == 304;
     bool chunk_out = false;
     size_t len;
+    compress_head_t ch;
+    bn_compress_resp_t resp = { .status = h->status, .body = !no_body };
 
     mode = bn_http_body_mode(h, no_body);
-    if (mode == BN_BODY_CHUNKED || mode == BN_BODY_CLOSE) {
+    if (r->route->compress.enabled) {
+        resp.ctype = upstream_header(r, "content-type", &resp.ctype_len);
+        resp.encoded = upstream_header(r, "content-encoding", &len) != NULL;
+        resp.length = mode == BN_BODY_LENGTH ? h->content_length : -1;
+    }
+    compress_head(r, &ch, &resp,
+                  r->route->compress.enabled ? bn_http_field(r->pool, h, buf, "cache-control")
+                                             : NULL);
+    if (mode == BN_BODY_CHUNKED || mode == BN_BODY_CLOSE || ch.plan.enc != BN_ENC_IDENTITY) {
         if (r->version == 11) {
             chunk_out = true;
         } else {
@@ -788,6 +983,12 @@ bn_http_build_response_head(bn_request_t *r)
                    || (r->cache_status != NULL && bn_strncaseeq(name, nl, "age", 3))) {
             continue;
         }
+        if (compress_line(r, &ch, name, nl, buf + hd->value, hd->value_len, &rc)) {
+            if (rc != BN_OK) {
+                return BN_ERROR;
+            }
+            continue;
+        }
         if (put_header(&r->rout, name, nl, buf + hd->value, hd->value_len) != BN_OK) {
             return BN_ERROR;
         }
@@ -800,10 +1001,10 @@ bn_http_build_response_head(bn_request_t *r)
             && bn_buf_printf(&r->rout, "Date: %s\r\n", bn_time_http()) != BN_OK)
         || put(&r->rout, r->resp_header_lines, strlen(r->resp_header_lines)) != BN_OK
         || put_request_id(r) != BN_OK || put_sticky_cookie(r) != BN_OK || put_hsts(r) != BN_OK
-        || put_cache_status(r) != BN_OK) {
+        || put_cache_status(r) != BN_OK || put_compress_fields(r, &ch) != BN_OK) {
         return BN_ERROR;
     }
-    if (mode == BN_BODY_LENGTH) {
+    if (mode == BN_BODY_LENGTH && ch.plan.enc == BN_ENC_IDENTITY) {
         if (put_number_header(&r->rout, "Content-Length", 14, (uint64_t) h->content_length)
             != BN_OK) {
             return BN_ERROR;
@@ -819,5 +1020,6 @@ bn_http_build_response_head(bn_request_t *r)
     r->resp_pipe.prefix = &r->rout;
     r->resp_pipe.may_splice = true;
     r->resp_pipe.close_after = !r->keepalive;
+    r->resp_pipe.z = r->compress;
     return BN_OK;
 }

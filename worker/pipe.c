@@ -7,6 +7,7 @@
  * the reads (backpressure); nothing holds a whole body.
  */
 #include "pipe.h"
+#include "compress.h"
 #include "tls.h"
 
 #include <fcntl.h>
@@ -161,8 +162,8 @@ bn_pipe_release(bn_pipe_t *p)
 static bool
 start_splicing(bn_pipe_t *p, const bn_conn_t *src, const bn_conn_t *dst)
 {
-    if (dst == NULL || !p->may_splice || !bn_conn_plain(src) || !bn_conn_plain(dst) || p->out_chunked || p->tee_fd != -1
-        || p->max_body != 0
+    if (dst == NULL || !p->may_splice || !bn_conn_plain(src) || !bn_conn_plain(dst) || p->out_chunked
+        || p->tee_fd != -1 || p->max_body != 0 || p->z != NULL
         || (p->in_mode != BN_BODY_CLOSE
             && (p->in_mode != BN_BODY_LENGTH || p->left < SPLICE_MIN))) {
         return false;
@@ -276,8 +277,30 @@ bn_pipe_init(bn_pipe_t *p, bn_buf_t *buf, int in_mode, int64_t length, bool out_
     }
 }
 
+/* The next frame to write: len bytes at data (NULL, 0: only the prefix). */
 static void
 pipe_frame(bn_pipe_t *p, const char *data, size_t len)
+{
+    p->frame = true;
+    p->data = data;
+    p->data_len = len;
+    p->sent = 0;
+    if (p->out_chunked) {
+        p->hdr_len = (size_t) snprintf(p->hdr, sizeof(p->hdr), "%zx\r\n", len);
+        p->tail = true;
+    } else {
+        p->hdr_len = 0;
+        p->tail = false;
+    }
+}
+
+/*
+ * Decoded body bytes, at buf's pos: copied where they are held or teed,
+ * then framed as they are, or handed to the encoder, whose output makes
+ * the frames (z_run()).
+ */
+static void
+pipe_data(bn_pipe_t *p, const char *data, size_t len)
 {
     if (p->hold != NULL && len > 0) {
         /* bn_pipe_hold() leaves room for one frame beyond hold_max. */
@@ -299,17 +322,40 @@ pipe_frame(bn_pipe_t *p, const char *data, size_t len)
             off += w > 0 ? (size_t) w : 0;
         }
     }
-    p->frame = true;
-    p->data = data;
-    p->data_len = len;
-    p->sent = 0;
-    if (p->out_chunked) {
-        p->hdr_len = (size_t) snprintf(p->hdr, sizeof(p->hdr), "%zx\r\n", len);
-        p->tail = true;
-    } else {
-        p->hdr_len = 0;
-        p->tail = false;
+    if (p->z != NULL) {
+        p->z_in = data;
+        p->z_in_len = p->z_take = len;
+        return;
     }
+    pipe_frame(p, data, len);
+}
+
+/*
+ * One step of the encoder over what it has not taken (worker/compress.h
+ * says what op does).  Returns 1 when its output became the frame to
+ * write, 0 when it has nothing to give for op now, or BN_PIPE_DST_ERROR.
+ * Input it took whole leaves buf, as a frame sent would.
+ */
+static int
+z_run(bn_pipe_t *p, int op, const char **why)
+{
+    const char *out;
+    size_t outlen;
+
+    if (bn_compress_step(p->z, &p->z_in, &p->z_in_len, op, &out, &outlen) != BN_OK) {
+        *why = "compressing the response failed";
+        return BN_PIPE_DST_ERROR;
+    }
+    if (p->z_take > 0 && p->z_in_len == 0) {
+        p->buf->pos += p->z_take;
+        p->z_take = 0;
+    }
+    if (outlen == 0) {
+        return 0;
+    }
+    pipe_frame(p, out, outlen);
+    p->frame_z = true;
+    return 1;
 }
 
 /*
@@ -408,7 +454,9 @@ bn_pipe_run(bn_pipe_t *p, bn_conn_t *src, bn_conn_t *dst, const char **why)
                 p->need_write = true;
                 return progress;
             }
-            if (p->frame_held) {
+            if (p->frame_z) {
+                p->frame_z = false; /* z's own buffer: its input left buf when taken */
+            } else if (p->frame_held) {
                 p->held->pos += p->data_len;
                 p->frame_held = false;
             } else {
@@ -425,6 +473,17 @@ bn_pipe_run(bn_pipe_t *p, bn_conn_t *src, bn_conn_t *dst, const char **why)
             pipe_frame(p, p->held->pos, bn_buf_len(p->held));
             p->frame_held = true;
             continue;
+        }
+        if (p->z != NULL) {
+            /* What z holds goes out before anything more is read; at the
+             * end of the body, its stream ends too. */
+            int rc = z_run(p, p->in_done ? BN_COMPRESS_FINISH : BN_COMPRESS_RUN, why);
+            if (rc < 0) {
+                return rc;
+            }
+            if (rc > 0) {
+                continue;
+            }
         }
         if (p->in_done) {
             if (p->out_chunked && !p->terminator) {
@@ -459,7 +518,7 @@ bn_pipe_run(bn_pipe_t *p, bn_conn_t *src, bn_conn_t *dst, const char **why)
                 if (p->left == 0) {
                     p->in_done = true;
                 }
-                pipe_frame(p, b->pos, take);
+                pipe_data(p, b->pos, take);
                 break;
             case BN_BODY_CHUNKED:
                 rc = bn_http_parse_chunked(&p->chunk, b->pos, avail, &consumed, &data, &take);
@@ -477,11 +536,11 @@ bn_pipe_run(bn_pipe_t *p, bn_conn_t *src, bn_conn_t *dst, const char **why)
                         *why = "body too large";
                         return BN_PIPE_TOO_LARGE;
                     }
-                    pipe_frame(p, data, take);
+                    pipe_data(p, data, take);
                 }
                 break;
             default:
-                pipe_frame(p, b->pos, avail);
+                pipe_data(p, b->pos, avail);
                 break;
             }
             continue;
@@ -501,6 +560,18 @@ bn_pipe_run(bn_pipe_t *p, bn_conn_t *src, bn_conn_t *dst, const char **why)
             return rc < 0 ? rc : (rc | progress);
         }
         n = bn_conn_recv(src, b->last, bn_buf_room(b));
+        if (n == BN_AGAIN && p->z != NULL && bn_compress_dirty(p->z)) {
+            /* The source is slow: what it sent so far goes out now, as a
+             * sync flush the client can decode, rather than waiting in the
+             * encoder for more. */
+            int rc = z_run(p, BN_COMPRESS_FLUSH, why);
+            if (rc < 0) {
+                return rc;
+            }
+            if (rc > 0) {
+                continue;
+            }
+        }
         if (n == BN_AGAIN) {
             p->need_read = true;
             return progress;

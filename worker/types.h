@@ -36,6 +36,7 @@
 #define BN_BODY_BUF_SIZE 32768
 
 typedef struct bn_request_s bn_request_t;
+typedef struct bn_compress_s bn_compress_t; /* worker/compress.c */
 
 /*
  * How the owner of a request hears from the layers under it: set when the
@@ -191,6 +192,16 @@ typedef struct {
     bn_buf_t *held;   /* being sent */
     bool held_whole;  /* held is the whole body: it can be sent again */
     bool frame_held;  /* the frame being written is held's */
+
+    /* A body coded on its way (worker/compress.c): what is read and
+     * decoded goes to the tee as it is, then through z, and the frames
+     * sent are z's output.  z_in, z_in_len: decoded bytes in buf that z
+     * has not taken yet; z_take: all of them, freed from buf once taken. */
+    bn_compress_t *z;
+    const char *z_in;
+    size_t z_in_len;
+    size_t z_take;
+    bool frame_z; /* the frame being written is z's output */
 } bn_pipe_t;
 
 /*
@@ -320,6 +331,7 @@ struct bn_request_s {
     /* The cache (cache.c); cache_status also says whether the route caches. */
     const char *cache_status; /* X-Cache-Status; NULL: the route does not cache */
     bn_cache_req_t cache;
+    bn_compress_t *compress; /* the response is coded (compress.c); NULL: as it is */
 
     struct bn_tunnel_s *tunnel; /* after 101: the tunnel's state (tunnel.c) */
     char upstream_addr[BN_ADDR_TEXT_LEN];

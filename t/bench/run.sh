@@ -35,6 +35,9 @@
 #             decision
 #   post      that POST without the WAF: wafjson's latency and CPU less post's are what
 #             inspecting and holding the body add
+#   gzip      keep-alive requests with Accept-Encoding: gzip for a 10 KiB text response,
+#             compressed on the way through at level 5: bouncer's compress beside nginx's
+#             gzip on (gzip_comp_level 5; HAProxy left out)
 #   lock      WAITERS concurrent misses of one cold key on a cache-locked route, in front of
 #             an origin that takes 200 ms (t/bench/lock.pl): how long after the fill's answer
 #             the last waiter is answered, and how many requests reached the origin (HAProxy
@@ -61,7 +64,7 @@ while getopts "d:r:c:n:w:l" o; do
   esac
 done
 shift $((OPTIND - 1))
-ALL=(idle plain close big64 big1m tls tlsclose cache cache64 basic jwtrs jwtes ratelimit ratelimitc waf wafjson post lock)
+ALL=(idle plain close big64 big1m tls tlsclose cache cache64 basic jwtrs jwtes ratelimit ratelimitc waf wafjson post gzip lock)
 SCENARIOS=("${@:-${ALL[@]}}")
 read -r -a SCENARIOS <<<"${SCENARIOS[*]}"
 for s in "${SCENARIOS[@]}"; do
@@ -98,6 +101,10 @@ mkdir -p "$W/www" "$W/ngcache" "$W/bocache"
 head -c 100 /dev/zero | tr '\0' s >"$W/www/small"
 head -c 65536 /dev/zero | tr '\0' b >"$W/www/big64"
 head -c 1048576 /dev/zero | tr '\0' m >"$W/www/big1m"
+# 10 KiB that compresses as a page does (about 4:1), for the gzip scenario.
+awk 'BEGIN { srand(7); split("lorem ipsum dolor sit amet <div class=\"item\"> </div> consectetur elit", w, " ");
+  while (n < 10240) { s = w[int(rand() * 11) + 1] " " int(rand() * 1000) " "; printf "%s", s; n += length(s) } }' |
+  head -c 10240 >"$W/www/text10k"
 
 # Credentials for the auth scenarios: one user in each proxy's file, tokens signed with
 # keys made here (python3-jwt, apache2-utils).
@@ -176,7 +183,8 @@ http { access_log off; keepalive_requests 1000000;
   server { listen 127.0.0.1:$BE backlog=8192; root $W/www;
     location = /cache { alias $W/www/small; add_header Cache-Control "max-age=3600"; }
     location = /cache64 { alias $W/www/big64; add_header Cache-Control "max-age=3600"; }
-    location = /posted { return 200 "ok\\n"; } } }
+    location = /posted { return 200 "ok\\n"; }
+    location = /gzip { alias $W/www/text10k; } } }
 C
 cat >"$W/nginx.conf" <<C
 $MODSEC_LOAD
@@ -208,6 +216,9 @@ http { $NGLOG keepalive_requests 1000000;
       proxy_set_header Connection ""; proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
     location /waf { $MODSEC rewrite ^ /posted break; proxy_pass http://be; proxy_http_version 1.1;
       proxy_set_header Connection ""; proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
+    location /gzip { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      gzip on; gzip_types text/plain; gzip_comp_level 5; gzip_min_length 1024; gzip_proxied any; gzip_vary on; }
     location /lock { proxy_pass http://slow; proxy_http_version 1.1; proxy_set_header Connection "";
       proxy_cache c; proxy_cache_lock on; proxy_cache_lock_timeout 5s;
       add_header X-Cache-Status \$upstream_cache_status; } } }
@@ -314,12 +325,12 @@ done
 path_of() { case $1 in big64) echo /big64 ;; big1m) echo /big1m ;; cache) echo /cache ;; cache64) echo /cache64 ;;
   basic) echo /auth/basic ;; jwtrs) echo /auth/rs ;; jwtes) echo /auth/es ;; ratelimit) echo /limited ;;
   ratelimitc) echo /limited-cluster ;; waf) echo "/waf?q=blue+running+shoes&page=2&sort=price_asc" ;;
-  wafjson) echo /waf/json ;; post) echo /post ;;
+  wafjson) echo /waf/json ;; post) echo /post ;; gzip) echo /gzip ;;
   *) echo /small ;; esac; }
 # The auth scenarios' credentials, as curl and wrk take them.
 auth_header() { case $1 in basic) echo "Authorization: Basic $BASIC" ;; jwtrs) echo "Authorization: Bearer $RS_TOKEN" ;;
-  jwtes) echo "Authorization: Bearer $ES_TOKEN" ;; *) echo "X-Bench: 1" ;; esac; }
-skip_for() { [[ $1 == haproxy && ( $2 == basic || $2 == jwt* || $2 == ratelimit* || $2 == waf* || $2 == post ) ]]; }
+  jwtes) echo "Authorization: Bearer $ES_TOKEN" ;; gzip) echo "Accept-Encoding: gzip" ;; *) echo "X-Bench: 1" ;; esac; }
+skip_for() { [[ $1 == haproxy && ( $2 == basic || $2 == jwt* || $2 == ratelimit* || $2 == waf* || $2 == post || $2 == gzip ) ]]; }
 url_of() {
   if [[ $2 == tls* ]]; then echo "https://127.0.0.1:${SPORT[$1]}$(path_of "$2")"
   else echo "http://127.0.0.1:${PORT[$1]}$(path_of "$2")"; fi
@@ -469,6 +480,13 @@ for s in "${SCENARIOS[@]}"; do
     continue
   fi
   [[ $s == post ]] && continue
+  if [[ $s == gzip ]]; then
+    printf "  %-9s bouncer %s req/s, %s µs of CPU per compressed 10 KiB response (nginx gzip on: %s req/s, %s µs): %sx the rate, %sx the CPU\n" \
+      "$s" "$(median <<<"${RPS[$s,bouncer]}")" "$(median <<<"${CPU[$s,bouncer]}")" "$(median <<<"${RPS[$s,nginx]}")" \
+      "$(median <<<"${CPU[$s,nginx]}")" "$(ratio "$(median <<<"${RPS[$s,bouncer]}")" "$(median <<<"${RPS[$s,nginx]}")")" \
+      "$(ratio "$(median <<<"${CPU[$s,bouncer]}")" "$(median <<<"${CPU[$s,nginx]}")")"
+    continue
+  fi
   if [[ $s == basic || $s == jwt* ]]; then
     printf "  %-9s bouncer %s µs of CPU per verified request (nginx %s: %s µs)\n" "$s" \
       "$(median <<<"${CPU[$s,bouncer]}")" "$([[ $s == basic ]] && echo "auth_basic {SHA}" || echo "proxying only, no JWT")" \

@@ -308,7 +308,8 @@ sub BouncerTest::Notify::messages {
 # [status, [name => value, ...], body], or a hash with extra actions:
 # { close => 1 } (close without answering), { sleep => secs, ... },
 # { raw => "bytes" } (sent as is; then_close => 1 closes after it, fin_with_data => 1
-# sends the FIN in the same segment as the last bytes).
+# sends the FIN in the same segment as the last bytes), { chunks => [[pause, bytes],
+# ...], headers => [...] } (a chunked body in pieces, see below).
 # Every request is appended to backend-PORT.log for backend_requests().
 sub backend {
     my ($self, $port, $handler, %opt) = @_;
@@ -475,6 +476,29 @@ sub serve_connection {
                     $n -= $k;
                 }
                 syswrite($c, "0\r\n\r\n") if $res->{chunked};
+                next;
+            }
+            if (my $chunks = $res->{chunks}) {
+                # A chunked body in pieces: [pause, bytes] each, the pause
+                # seconds, or a file to wait for (at most 10 s), so that a
+                # test can see what came before the rest is sent.
+                my $out = "HTTP/1.1 " . ($res->{status} // 200) . " X\r\n";
+                my @h = @{ $res->{headers} || [] };
+                for (my $i = 0; $i < @h; $i += 2) {
+                    $out .= "$h[$i]: $h[$i + 1]\r\n";
+                }
+                syswrite($c, "${out}Transfer-Encoding: chunked\r\n\r\n") or return;
+                for my $piece (@$chunks) {
+                    my ($pause, $data) = @$piece;
+                    if ($pause && $pause =~ m{^/}) {
+                        my $until = time + 10;
+                        select(undef, undef, undef, 0.02) while !-e $pause && time < $until;
+                    } elsif ($pause) {
+                        select(undef, undef, undef, $pause);
+                    }
+                    syswrite($c, sprintf("%x\r\n", length $data) . $data . "\r\n") or return;
+                }
+                syswrite($c, "0\r\n\r\n") or return;
                 next;
             }
             if (defined $res->{raw}) {

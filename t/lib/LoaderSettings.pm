@@ -54,6 +54,7 @@ my %group_of = (
     'conf_route.c:bn_conf_load_route:timeout_keys' => 'servers.routes.timeouts',
     'conf_route.c:load_route_cache:keys' => 'servers.routes.cache',
     'conf_route.c:load_route_cache:vkeys' => 'servers.routes.cache.valid',
+    'conf_route.c:load_route_compress:keys' => 'servers.routes.compress',
     'conf_route.c:bn_conf_load_route:ws_keys' => 'servers.routes.websocket',
 );
 
