@@ -273,8 +273,9 @@ for my $enc ('gzip', 'br') {
 }
 {
     # The access log counts the bytes sent: the coded ones.
-    wait_until(sub { scalar(() = $t->access_log =~ m{"GET /big HTTP/1\.1" 200 }g) >= 2 });
-    my @sizes = $t->access_log =~ m{"GET /big HTTP/1\.1" 200 (\d+)}g;
+    my $proto = BouncerTest::h2_mode() ? 'HTTP/2.0' : 'HTTP/1.1';
+    wait_until(sub { scalar(() = $t->access_log =~ m{"GET /big \Q$proto\E" 200 }g) >= 2 });
+    my @sizes = $t->access_log =~ m{"GET /big \Q$proto\E" 200 (\d+)}g;
     ok(@sizes == 2 && $sizes[0] < length($big) / 2, "the access log has the coded size ($sizes[0] bytes)");
 }
 
@@ -383,7 +384,8 @@ for my $enc ('gzip', 'br') {
     $r = get('/text', 'Accept-Encoding' => 'gzip', 'Accept-Encoding' => 'br;q=0');
     is(ce($r), 'gzip', 'two Accept-Encoding lines are one list');
     $r = get('/text', 'Accept-Encoding' => "gzip;q=0.\x7f");
-    ok(defined $r, 'a weight with a DEL in it: answered');
+    # A control in a field: 400 in HTTP/1.1; HTTP/2 resets the stream.
+    ok(BouncerTest::h2_mode() ? !defined $r : defined $r, 'a weight with a DEL in it: answered');
 }
 
 # --- limits.compress_memory: beyond it, responses go out as they are

@@ -1,17 +1,17 @@
-# The same tests over HTTP/2: the proxy, routing, cache, forwarding and
-# gateway tests run again with BOUNCER_TEST_H2=1, where every plain listener
-# takes h2c and the test clients speak HTTP/2 (t/lib/BouncerTest.pm).  What a
-# client gets and what a backend receives must not depend on the protocol;
-# where HTTP/2 itself differs (a malformed field resets the stream), the test
-# says so.  Not here: tests that speak raw HTTP/1.1 bytes throughout, and
-# timing ones (auth_basic_flood).
+# The same tests over HTTP/2: the proxy, routing, cache, compression,
+# forwarding and gateway tests run again with BOUNCER_TEST_H2=1, where
+# every plain listener takes h2c and the test clients speak HTTP/2
+# (t/lib/BouncerTest.pm).  What a client gets and what a backend receives
+# must not depend on the protocol; where HTTP/2 itself differs (a malformed
+# field resets the stream), the test says so.  Not here: tests that speak
+# raw HTTP/1.1 bytes throughout, and timing ones (auth_basic_flood).
 use strict;
 use warnings;
 use FindBin;
 use File::Temp qw(tempfile);
 use Test::More;
 
-my @files = qw(proxy_basic routing forwarded cache
+my @files = qw(proxy_basic routing forwarded cache compress
                auth_any auth_api_key auth_basic auth_cache auth_forward auth_headers
                auth_jwks_fetch auth_jwt auth_strip
                limit_conn limits_fds ratelimit ratelimit_cluster);

@@ -648,6 +648,7 @@ sub h2_requests {
     for my $k (0 .. $#$reqs) {
         my $st = $res->{streams}{ 2 * $k + 1 };
         if (!$st || !@{ $st->{headers} || [] }) { push @r, undef; next }
+        utf8::downgrade($st->{body}); # bytes, as the HTTP/1.1 clients give them
         # A stream reset after its fields: what came, as a cut HTTP/1.1 response.
         my $r = { version => '2', headers => {}, header_lines => [], body => $st->{body}, rest => '',
                   defined $st->{reset} ? (reset => $st->{reset}) : () };
