@@ -1,5 +1,5 @@
 # The same tests over HTTP/2: the proxy, routing, cache, compression,
-# forwarding and gateway tests run again with BOUNCER_TEST_H2=1, where
+# forwarding, WAF and gateway tests run again with BOUNCER_TEST_H2=1, where
 # every plain listener takes h2c and the test clients speak HTTP/2
 # (t/lib/BouncerTest.pm).  What a client gets and what a backend receives
 # must not depend on the protocol; where HTTP/2 itself differs (a malformed
@@ -14,7 +14,8 @@ use Test::More;
 my @files = qw(proxy_basic routing forwarded cache compress
                auth_any auth_api_key auth_basic auth_cache auth_forward auth_headers
                auth_jwks_fetch auth_jwt auth_strip
-               limit_conn limits_fds ratelimit ratelimit_cluster);
+               limit_conn limits_fds ratelimit ratelimit_cluster
+               waf waf_attack waf_bodies waf_rules websocket);
 
 local $ENV{BOUNCER_TEST_H2} = 1;
 for my $f (@files) {

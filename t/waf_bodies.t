@@ -52,6 +52,20 @@ my $big = 'a=' . ('y' x 100_000);
 $r = post('/roomy/big', $form, $big);
 is($r->{status}, 200, 'a 100 KiB body within max_body passes');
 is(body_of('/roomy/big'), $big, 'byte for byte');
+{
+    # The same body in small pieces (a slow client; HTTP/2 cuts it into
+    # DATA frames): what the WAF holds stays within the same memory.
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $p) or die "connect: $!";
+    syswrite $s, "POST /roomy/pieces HTTP/1.1\r\nHost: a\r\nContent-Type: $form\r\n"
+                 . "Content-Length: " . length($big) . "\r\nConnection: close\r\n\r\n";
+    for (my $o = 0; $o < length $big; $o += 4096) {
+        syswrite $s, substr($big, $o, 4096);
+        sleep 0.005;
+    }
+    my $res = BouncerTest::parse_response(BouncerTest::read_to_eof($s, 10));
+    is($res && $res->{status}, 200, 'a 100 KiB body in 4 KiB pieces passes within waf_body_memory');
+    ok((body_of('/roomy/pieces') // '') eq $big, 'byte for byte');
+}
 
 # --- bodies that do not parse
 my @bad = (

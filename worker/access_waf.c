@@ -116,11 +116,21 @@ forget(void *data)
 /* ---- values ------------------------------------------------------------------------ */
 
 /* A value is inspected up to max_body (or, in the head, as long as a head
- * may be): what lies beyond passes. */
+ * may be): what lies beyond passes.  A value of a body of known length is
+ * no longer than the body, and its buffer grows no further, however the
+ * body is cut into reads (HTTP/2 DATA frames, a slow client). */
 static size_t
 value_most(const waf_ctx_t *x)
 {
-    return BN_MAX((size_t) x->conf->max_body, (size_t) bn_heritage.conf->limits.max_header_size);
+    size_t most =
+        BN_MAX((size_t) x->conf->max_body, (size_t) bn_heritage.conf->limits.max_header_size);
+    const bn_request_t *r = x->r;
+
+    if (x->part == BN_WAF_PART_BODY && r->req_pipe.in_mode == BN_BODY_LENGTH
+        && r->head.content_length >= 0 && (uint64_t) r->head.content_length < most) {
+        most = (size_t) r->head.content_length;
+    }
+    return most;
 }
 
 static void
