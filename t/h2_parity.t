@@ -15,7 +15,7 @@ my @files = qw(proxy_basic routing forwarded cache compress
                auth_any auth_api_key auth_basic auth_cache auth_forward auth_headers
                auth_jwks_fetch auth_jwt auth_strip
                limit_conn limits_fds ratelimit ratelimit_cluster
-               waf waf_attack waf_bodies waf_rules websocket);
+               cache_stale_refresh waf waf_attack waf_bodies waf_rules);
 
 local $ENV{BOUNCER_TEST_H2} = 1;
 for my $f (@files) {
