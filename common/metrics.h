@@ -46,16 +46,20 @@ enum {
     BN_MV_CONNS = 0,   /* gauge: client connections open */
     BN_MV_TLS_CONNS,   /* gauge: of them, over TLS */
     BN_MV_TUNNELS,     /* gauge: WebSocket tunnels open */
+    BN_MV_H2_CONNS,    /* gauge: client connections speaking HTTP/2 */
     BN_MV_GLOBAL_GAUGES,
     BN_MV_HANDSHAKES = BN_MV_GLOBAL_GAUGES, /* by protocol: BN_METRIC_TLS_* added */
     BN_MV_RESUMED = BN_MV_HANDSHAKES + 3,
     BN_MV_RELOADS_OK = BN_MV_RESUMED + 3,
     BN_MV_RELOADS_FAILED,
     BN_MV_RESTARTS, /* by signal, 0: exited; 65 of them */
-    BN_MV_GLOBAL_N = BN_MV_RESTARTS + 65
+    BN_MV_REQUESTS_PROTO = BN_MV_RESTARTS + 65, /* by protocol: BN_METRIC_HTTP* added */
+    BN_MV_H2_CALM = BN_MV_REQUESTS_PROTO + 3, /* HTTP/2 connections told ENHANCE_YOUR_CALM */
+    BN_MV_GLOBAL_N
 };
 
 enum { BN_METRIC_TLS12 = 0, BN_METRIC_TLS13, BN_METRIC_TLS_OTHER };
+enum { BN_METRIC_HTTP10 = 0, BN_METRIC_HTTP11, BN_METRIC_HTTP2 };
 
 /* A route: requests by status class (1xx..5xx), then its duration histogram. */
 enum { BN_MV_CLASS = 0, BN_MV_ROUTE_HIST = 5 };

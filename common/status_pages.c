@@ -20,6 +20,7 @@
 
 static const char *const classes[] = { "1xx", "2xx", "3xx", "4xx", "5xx" };
 static const char *const tls_names[] = { "TLSv1.2", "TLSv1.3", "other" };
+static const char *const http_names[] = { "HTTP/1.0", "HTTP/1.1", "HTTP/2" };
 static const char *const peer_failures[] = { "connect", "timeout", "reset", "5xx" };
 static const char *const cache_results[] = { "hit",         "miss",    "stale", "updating",
                                              "revalidated", "expired", "bypass" };
@@ -212,9 +213,22 @@ metrics_global(const page_t *pg, const bn_metric_series_t *g)
     family(l, "bouncer_client_tls_connections", "gauge", "Client connections open over TLS.");
     sample(l, "bouncer_client_tls_connections", NULL, NULL, NULL, NULL, NULL, NULL,
            value(pg, g, BN_MV_TLS_CONNS));
+    family(l, "bouncer_client_http2_connections", "gauge", "Client connections open over HTTP/2.");
+    sample(l, "bouncer_client_http2_connections", NULL, NULL, NULL, NULL, NULL, NULL,
+           value(pg, g, BN_MV_H2_CONNS));
     family(l, "bouncer_websocket_tunnels", "gauge", "WebSocket tunnels open.");
     sample(l, "bouncer_websocket_tunnels", NULL, NULL, NULL, NULL, NULL, NULL,
            value(pg, g, BN_MV_TUNNELS));
+    family(l, "bouncer_http_requests_by_protocol_total", "counter",
+           "Requests from clients, by the protocol they came in.");
+    for (unsigned k = 0; k < BN_NELEMS(http_names); k++) {
+        sample(l, "bouncer_http_requests_by_protocol_total", "protocol", http_names[k], NULL, NULL, NULL,
+               NULL, value(pg, g, BN_MV_REQUESTS_PROTO + k));
+    }
+    family(l, "bouncer_http2_calm_total", "counter",
+           "HTTP/2 connections closed with GOAWAY ENHANCE_YOUR_CALM: floods and rapid reset.");
+    sample(l, "bouncer_http2_calm_total", NULL, NULL, NULL, NULL, NULL, NULL,
+           value(pg, g, BN_MV_H2_CALM));
     family(l, "bouncer_tls_handshakes_total", "counter", "TLS handshakes with clients, by protocol.");
     for (unsigned k = 0; k < 3; k++) {
         sample(l, "bouncer_tls_handshakes_total", "protocol", tls_names[k], NULL, NULL, NULL, NULL,
@@ -475,9 +489,15 @@ json_page(const page_t *pg)
     if (g != NULL) {
         bn_line_printf(l,
                        ",\"connections\":{\"client\":%" PRIu64 ",\"tls\":%" PRIu64
-                       ",\"tunnels\":%" PRIu64 "},\"tls\":{\"handshakes\":{",
+                       ",\"http2\":%" PRIu64 ",\"tunnels\":%" PRIu64 "},\"protocols\":{",
                        value(pg, g, BN_MV_CONNS), value(pg, g, BN_MV_TLS_CONNS),
-                       value(pg, g, BN_MV_TUNNELS));
+                       value(pg, g, BN_MV_H2_CONNS), value(pg, g, BN_MV_TUNNELS));
+        for (unsigned k = 0; k < BN_NELEMS(http_names); k++) {
+            bn_line_printf(l, "%s\"%s\":%" PRIu64, k ? "," : "", http_names[k],
+                           value(pg, g, BN_MV_REQUESTS_PROTO + k));
+        }
+        bn_line_printf(l, "},\"http2_calm\":%" PRIu64 ",\"tls\":{\"handshakes\":{",
+                       value(pg, g, BN_MV_H2_CALM));
         for (unsigned k = 0; k < 3; k++) {
             bn_line_printf(l, "%s\"%s\":%" PRIu64, k ? "," : "", tls_names[k],
                            value(pg, g, BN_MV_HANDSHAKES + k));

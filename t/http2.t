@@ -18,7 +18,7 @@ use Time::HiRes qw(time sleep);
 
 my $t = BouncerTest->new;
 my $d = $t->dir;
-my ($p, $tp, $plain, $be, $big, $slow) = map { $t->port } 1 .. 6;
+my ($p, $tp, $plain, $be, $big, $slow, $sp) = map { $t->port } 1 .. 7;
 my $root = new_ca($d, 'root');
 my $a_cert = new_cert($root, 'a', names => ['a.test']);
 my $b_cert = new_cert($root, 'b', names => ['b.test']);
@@ -39,6 +39,7 @@ $t->backend($slow, sub { return { sleep => 1, response => [200, [], "slow\n"] } 
 
 $t->config(<<C);
 limits = { send_timeout = "2s"; };
+status = { listen = [ "127.0.0.1:$sp" ]; };
 upstreams = (
   { name = "be"; servers = ( { address = "127.0.0.1:$be"; } ); },
   { name = "big"; servers = ( { address = "127.0.0.1:$big"; } ); },
@@ -62,7 +63,7 @@ servers = (
     routes = ( { match = { prefix = "/"; }; upstream = "be"; } ); }
 );
 C
-$t->start(ports => [$p, $tp, $plain]);
+$t->start(ports => [$p, $tp, $plain, $sp]);
 
 sub h2 {
     my ($port, @args) = @_;
@@ -251,6 +252,30 @@ $j = h2req($tp, [ { path => '/x' } ], '--tls', '--sni', '127.0.0.1', '--authorit
 is(status_of($j->{streams}{1}), 421, 'no SNI, :authority the certificate does not cover: 421');
 $j = h2req($tp, [ { path => '/own' } ], '--tls', '--sni', '127.0.0.1', '--authority', 'a.test');
 is(status_of($j->{streams}{1}), 200, 'no SNI, :authority the certificate covers: 200');
+
+# --- metrics: requests by protocol, HTTP/2 connections, floods told to calm
+sub metric {
+    my ($re) = @_;
+    my $r = http_request($sp, 'GET', '/metrics');
+    my ($v) = ($r ? $r->{body} : '') =~ /^$re (\d+)$/m;
+    return $v;
+}
+cmp_ok(metric(qr/bouncer_http_requests_by_protocol_total\{protocol="HTTP\/2"\}/) // 0, '>', 100,
+       'metrics: requests over HTTP/2 are counted');
+cmp_ok(metric(qr/bouncer_http_requests_by_protocol_total\{protocol="HTTP\/1\.1"\}/) // 0, '>', 0,
+       '... apart from those over HTTP/1.1');
+cmp_ok(metric(qr/bouncer_http2_calm_total/) // 0, '>=', 4,
+       'rapid reset and the floods each counted as told ENHANCE_YOUR_CALM');
+{
+    open(my $h, '-|', '/usr/bin/python3', $client, $p, 'hold', '/slow/metrics', 8) or die;
+    is(scalar <$h>, "started\n", 'an HTTP/2 connection is open');
+    is(metric(qr/bouncer_client_http2_connections/), 1, 'bouncer_client_http2_connections says 1');
+    local $/;
+    <$h>;
+    close $h;
+    ok(wait_until(sub { (metric(qr/bouncer_client_http2_connections/) // -1) == 0 }, 5),
+       'and 0 once it closed');
+}
 
 # --- logs
 like($t->access_log, qr{"GET /echo\?q=1 HTTP/2\.0" 200 }, 'the access log says HTTP/2.0');

@@ -1,7 +1,7 @@
 /*
  * count.c: what a worker adds to the shared metrics (common/metrics.h): a
  * request when it ends, a client connection while it is open, a TLS
- * handshake, a tunnel, an upstream server's failures and idle connections.
+ * handshake, a tunnel, an HTTP/2 connection, an upstream server's failures and idle connections.
  * Each is a store into this worker's own row: nothing here waits.  The
  * status listener's own traffic is not counted.
  */
@@ -68,6 +68,27 @@ bn_count_tunnel(int delta)
 }
 
 void
+bn_count_h2(const bn_client_t *c, int delta)
+{
+    if (!counted_client(c)) {
+        return;
+    }
+    if (delta > 0) {
+        bn_metric_add(bn_heritage.conf->metrics_global, BN_MV_H2_CONNS, 1);
+    } else {
+        bn_metric_sub(bn_heritage.conf->metrics_global, BN_MV_H2_CONNS);
+    }
+}
+
+void
+bn_count_h2_calm(const bn_client_t *c)
+{
+    if (counted_client(c)) {
+        bn_metric_add(bn_heritage.conf->metrics_global, BN_MV_H2_CALM, 1);
+    }
+}
+
+void
 bn_count_peer(const bn_conf_peer_t *p, unsigned what, int delta)
 {
     if (delta >= 0) {
@@ -114,6 +135,13 @@ bn_count_request(bn_request_t *r)
     if (srv == NULL || srv->status) {
         return;
     }
+    /* A head too bad to say its version counts as what the connection spoke. */
+    bn_metric_add(conf->metrics_global,
+                  BN_MV_REQUESTS_PROTO
+                      + (r->version == 20   ? BN_METRIC_HTTP2
+                         : r->version == 10 ? BN_METRIC_HTTP10
+                                            : BN_METRIC_HTTP11),
+                  1);
     bn_metric_add(srv->metrics, BN_MV_BYTES_IN,
                   (uint64_t) r->head.head_len + r->req_pipe.body_in + r->bytes_received);
     bn_metric_add(srv->metrics, BN_MV_BYTES_OUT, r->bytes_sent);

@@ -18,6 +18,7 @@
  * and must not do so from inside the library).
  */
 #include "http2.h"
+#include "count.h"
 #include "pipe.h"
 #include "worker_state.h"
 #include "../common/clock.h"
@@ -154,6 +155,7 @@ static void
 calm(bn_h2_conn_t *h2, const char *why)
 {
     bn_log_error(BN_LOG_INFO, &h2->client->log, 0, "%s: the HTTP/2 connection is closed", why);
+    bn_count_h2_calm(h2->client);
     nghttp2_session_terminate_session(h2->session, NGHTTP2_ENHANCE_YOUR_CALM);
     post_flush(h2);
 }
@@ -856,6 +858,9 @@ feed(bn_h2_conn_t *h2, const char *p, size_t n)
         bool flood = rc == NGHTTP2_ERR_FLOODED || rc == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS;
         bn_log_error(BN_LOG_INFO, &h2->client->log, 0, "client sent invalid HTTP/2: %s",
                      nghttp2_strerror((int) rc));
+        if (flood) {
+            bn_count_h2_calm(h2->client);
+        }
         if (rc != NGHTTP2_ERR_BAD_CLIENT_MAGIC) {
             /* What nghttp2 queued (its GOAWAY) goes if it can, at once. */
             nghttp2_session_terminate_session(h2->session, flood ? NGHTTP2_ENHANCE_YOUR_CALM
@@ -977,6 +982,7 @@ bn_h2_start(bn_client_t *c, const bn_h2_owner_t *o)
     bn_list_insert_tail(&conns, &h2->link);
     c->h2 = h2;
     c->state = BN_CLIENT_H2;
+    bn_count_h2(c, 1);
     bn_timer_del(&c->timer);
     nghttp2_submit_settings(h2->session, NGHTTP2_FLAG_NONE, iv, BN_NELEMS(iv));
     nghttp2_session_set_local_window_size(h2->session, NGHTTP2_FLAG_NONE, 0, H2_CONN_WINDOW);
@@ -1019,6 +1025,7 @@ bn_h2_close(bn_client_t *c)
     nghttp2_session_del(h2->session);
     free(h2);
     c->h2 = NULL;
+    bn_count_h2(c, -1);
 }
 
 void
