@@ -216,6 +216,13 @@ ok($t->wait_log(qr/client sent a malformed HTTP\/2 request on stream 1: a field 
    'the error log says why') or diag($t->error_log);
 is(status_of(h2req($p, [ { path => '/own' } ])->{streams}{1}), 200, 'and bouncer serves on');
 
+# A body of no length in the read that brought its HEADERS: still a body.
+$j = h2($p, 'body_one_write', '/onewrite', 'secret-body');
+is(status_of($j->{streams}{1}), 200, 'HEADERS and DATA of no content-length in one write: answered');
+my ($one) = grep { $_->{path} eq '/onewrite' } $t->backend_requests($be);
+is($one && $one->{body}, 'secret-body', '... and the backend has the body');
+like($one ? join("\n", @{ $one->{raw_headers} }) : '', qr/^Transfer-Encoding: chunked$/mi, '... chunked');
+
 # --- attacks
 $j = h2($p, 'rapid_reset', 500);
 is($j->{goaway}{code}, 11, 'rapid reset: GOAWAY ENHANCE_YOUR_CALM');
@@ -224,6 +231,15 @@ my $rapid = grep { $_->{path} =~ m{^/rapid/} } $t->backend_requests($be);
 cmp_ok($rapid, '<=', 100, "rapid reset: at most http2_max_resets requests reached the backend ($rapid)");
 ok($t->wait_log(qr/client reset more streams than http2_max_resets: the HTTP\/2 connection is closed/),
    'and the log says so');
+# MadeYouReset: the client makes bouncer reset its streams (a window
+# overflow is a stream error), each after its request went upstream.
+$j = h2($p, 'made_reset', '/slow/made', 1000);
+is($j->{goaway}{code}, 11, 'streams bouncer resets for the client count too: GOAWAY ENHANCE_YOUR_CALM');
+cmp_ok($j->{sent}, '<', 1000, "before the client is done ($j->{sent} streams)");
+sleep 1.5;
+my $made = grep { $_->{path} =~ m{^/slow/made/} } $t->backend_requests($slow);
+cmp_ok($made, '<=', 110, "at most http2_max_resets requests (and one batch) reached the backend ($made)");
+ok($t->wait_log(qr/client made bouncer reset more streams than http2_max_resets/), 'and the log says so');
 is(h2($p, 'empty_data', 300)->{goaway}{code}, 11, 'empty DATA flood: GOAWAY ENHANCE_YOUR_CALM');
 is(h2($p, 'ping_flood', 5000)->{goaway}{code}, 11, 'PING flood: GOAWAY ENHANCE_YOUR_CALM');
 $j = h2($p, 'continuation', 100);
@@ -302,7 +318,7 @@ my $be2 = $t2->port;
 $t2->backend($be2);
 $t2->config(<<C);
 limits = { http2_max_concurrent_streams = 4; http2_max_header_list_size = "1k"; keepalive_requests = 3;
-           http2_idle_timeout = "1s"; http2_max_resets = 5; };
+           http2_idle_timeout = "1s"; http2_max_resets = 5; header_timeout = "1s"; };
 upstreams = ( { name = "be"; servers = ( { address = "127.0.0.1:$be2"; } ); } );
 servers = ( { listen = [ "127.0.0.1:$p2" ]; http2_cleartext = true;
               routes = ( { match = { prefix = "/"; }; upstream = "be"; } ); } );
@@ -316,6 +332,10 @@ is($j->{goaway}{last}, 5, 'then GOAWAY names the third stream the last');
 $j = h2req($p2, [ { path => '/big-head', headers => [ [ 'x-long', 'v' x 1500 ] ] } ]);
 is(status_of($j->{streams}{1}), 431, 'a header list over http2_max_header_list_size: 431');
 is(h2($p2, 'rapid_reset', 20)->{goaway}{code}, 11, 'http2_max_resets = 5: GOAWAY after the sixth reset');
+$j = h2($p2, 'head_stall', 6);
+ok($j->{closed} || $j->{goaway}, 'a head that never ends (HEADERS, no END_HEADERS): the connection ends');
+cmp_ok($j->{after}, '<', 4, "after header_timeout ($j->{after}s)");
+ok($t2->wait_log(qr/client timed out sending an HTTP\/2 request head/), 'and the log says so');
 $j = h2($p2, 'idle', 5);
 is($j->{goaway}{code}, 0, 'an idle connection gets GOAWAY NO_ERROR');
 ok($j->{closed}, 'and is closed');

@@ -46,6 +46,8 @@ struct bn_h2_stream_s {
     bn_posted_t wake;    /* tells the stand-in what wake_events say */
     uint32_t wake_events;
     bool started;
+    bool heading;      /* its HEADERS began and have not ended */
+    bool has_body;     /* its HEADERS came without END_STREAM */
     bool closed;       /* nghttp2 closed it: no frame of it goes or comes */
     bool head_request; /* HEAD: the response has no body */
 
@@ -80,9 +82,12 @@ struct bn_h2_conn_s {
     bn_list_t link;     /* on conns */
     unsigned nopen;     /* streams not closed yet */
     unsigned draining;  /* of them, with no request left: only their response to send */
+    unsigned heading;   /* of them, whose request head is still coming */
     unsigned resets, empty_data, control;
+    int32_t last_id;    /* the last stream a GOAWAY of ours lets start */
     bool preface; /* the client's SETTINGS came */
     bool goaway;  /* we sent one: no new streams */
+    bool calmed;  /* told ENHANCE_YOUR_CALM */
     int timer_kind;
     const uint8_t *pend; /* the part of nghttp2's last frame not copied to out yet */
     size_t pend_len;
@@ -91,7 +96,7 @@ struct bn_h2_conn_s {
     char outbuf[H2_OUT_SIZE];
 };
 
-enum { TIMER_NONE = 0, TIMER_PREFACE, TIMER_IDLE, TIMER_SEND };
+enum { TIMER_NONE = 0, TIMER_PREFACE, TIMER_IDLE, TIMER_HEAD, TIMER_SEND };
 
 static bn_list_t conns = BN_LIST_INIT(conns);
 static const bn_h2_owner_t *owner;
@@ -122,6 +127,9 @@ stream_free(bn_h2_stream_t *s)
 
     if (!s->closed) {
         h2->nopen--;
+    }
+    if (s->heading) {
+        h2->heading--;
     }
     if (s->started && s->client == NULL && !s->closed) {
         h2->draining--;
@@ -154,6 +162,10 @@ reset_stream(bn_h2_stream_t *s, uint32_t code)
 static void
 calm(bn_h2_conn_t *h2, const char *why)
 {
+    if (h2->calmed) {
+        return; /* one GOAWAY is enough, and counts once */
+    }
+    h2->calmed = true;
     bn_log_error(BN_LOG_INFO, &h2->client->log, 0, "%s: the HTTP/2 connection is closed", why);
     bn_count_h2_calm(h2->client);
     nghttp2_session_terminate_session(h2->session, NGHTTP2_ENHANCE_YOUR_CALM);
@@ -524,6 +536,8 @@ on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *use
     bn_h2_head_init(&s->head, conf->limits.http2_max_header_list_size);
     bn_list_insert_tail(&h2->streams, &s->link);
     h2->nopen++;
+    s->heading = true;
+    h2->heading++;
     nghttp2_session_set_stream_user_data(session, s->id, s);
     return 0;
 }
@@ -606,7 +620,6 @@ static int
 on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
 {
     bn_h2_conn_t *h2 = user_data;
-    bn_conf_t *conf = bn_heritage.conf;
     bn_h2_stream_t *s = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
     bool end = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
 
@@ -620,17 +633,17 @@ on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *user_d
             calm(h2, "client sent too many PING or SETTINGS frames");
         }
         break;
-    case NGHTTP2_RST_STREAM:
-        if (++h2->resets > conf->limits.http2_max_resets) {
-            calm(h2, "client reset more streams than http2_max_resets");
-        }
-        break;
     case NGHTTP2_HEADERS:
         if (s == NULL) {
             break;
         }
         if (frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+            /* DATA with END_STREAM may follow in this same read, before
+             * the request starts: whether there is a body is said here. */
             s->in_eof = end;
+            s->has_body = !end;
+            s->heading = false;
+            h2->heading--;
             bn_list_insert_tail(&h2->starting, &s->start);
         } else if (end) {
             s->in_eof = true; /* trailers end the body */
@@ -678,6 +691,18 @@ on_stream_close(nghttp2_session *session, int32_t id, uint32_t error_code, void 
     if (s == NULL) {
         return 0;
     }
+    /*
+     * A stream that ends before its response did counts against
+     * http2_max_resets, whoever reset it: the client (rapid reset), or
+     * bouncer for a stream error the client provoked (a window overflow,
+     * more DATA than content-length: "MadeYouReset").  Either way a request
+     * may have gone upstream for nothing.
+     */
+    if (!s->end_sent && ++h2->resets > bn_heritage.conf->limits.http2_max_resets) {
+        calm(h2, error_code == NGHTTP2_NO_ERROR || error_code == NGHTTP2_CANCEL
+                     ? "client reset more streams than http2_max_resets"
+                     : "client made bouncer reset more streams than http2_max_resets");
+    }
     if (s->started && s->client == NULL) {
         h2->draining--;
     }
@@ -710,13 +735,18 @@ start_streams(bn_h2_conn_t *h2)
         bn_client_t *sc;
 
         bn_list_remove(&s->start);
+        if (h2->goaway && s->id > h2->last_id) {
+            /* Came in the read that took the last stream GOAWAY allows. */
+            reset_stream(s, NGHTTP2_REFUSED_STREAM);
+            continue;
+        }
         sc = owner->stream_client(c, &s->io, (uint32_t) s->id);
         if (sc == NULL) {
             bn_log_error(BN_LOG_CRIT, &c->log, 0, "out of memory for an HTTP/2 stream");
             reset_stream(s, NGHTTP2_INTERNAL_ERROR);
             continue;
         }
-        if (bn_h2_head_write(&s->head, !s->in_eof, &sc->in) != BN_OK) {
+        if (bn_h2_head_write(&s->head, s->has_body, &sc->in) != BN_OK) {
             malformed(h2, s->id, s->head.error);
             sc->conn.stream = NULL;
             owner->close(sc);
@@ -725,7 +755,7 @@ start_streams(bn_h2_conn_t *h2)
         sc->head_cut = s->head.cut;
         s->head_request =
             s->head.method_len == 4 && memcmp(s->head.buf + s->head.method, "HEAD", 4) == 0;
-        s->chunked = !s->in_eof && !s->head.has_length;
+        s->chunked = s->has_body && !s->head.has_length;
         bn_h2_head_free(&s->head);
         s->client = sc;
         s->started = true;
@@ -733,6 +763,7 @@ start_streams(bn_h2_conn_t *h2)
             /* keepalive_requests counts streams too: this one is the last. */
             nghttp2_submit_goaway(h2->session, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_NO_ERROR, NULL, 0);
             h2->goaway = true;
+            h2->last_id = s->id;
         }
         owner->stream_start(sc);
         post_flush(h2);
@@ -754,6 +785,10 @@ set_timer(bn_h2_conn_t *h2, bool progress)
 
     if (bn_buf_len(&h2->out) > 0 || h2->draining > 0) {
         kind = TIMER_SEND; /* the socket, or the client's windows, hold responses back */
+    } else if (h2->heading > 0) {
+        /* A head in HEADERS and CONTINUATION frames is one block, nothing
+         * may come between them: the whole connection waits for it. */
+        kind = TIMER_HEAD;
     } else if (h2->nopen == 0) {
         kind = h2->preface ? TIMER_IDLE : TIMER_PREFACE;
     } else {
@@ -771,6 +806,7 @@ set_timer(bn_h2_conn_t *h2, bool progress)
         bn_timer_set(&c->timer, conf->limits.http2_idle_timeout);
         break;
     case TIMER_PREFACE:
+    case TIMER_HEAD:
         bn_timer_set(&c->timer, conf->limits.header_timeout);
         break;
     default:
@@ -858,7 +894,8 @@ feed(bn_h2_conn_t *h2, const char *p, size_t n)
         bool flood = rc == NGHTTP2_ERR_FLOODED || rc == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS;
         bn_log_error(BN_LOG_INFO, &h2->client->log, 0, "client sent invalid HTTP/2: %s",
                      nghttp2_strerror((int) rc));
-        if (flood) {
+        if (flood && !h2->calmed) {
+            h2->calmed = true;
             bn_count_h2_calm(h2->client);
         }
         if (rc != NGHTTP2_ERR_BAD_CLIENT_MAGIC) {
@@ -914,7 +951,11 @@ bn_h2_timeout(bn_client_t *c)
         close_h2(h2);
         return;
     }
-    /* Idle, or no preface in time: GOAWAY, then the close once it is out. */
+    if (h2->timer_kind == TIMER_HEAD) {
+        bn_log_error(BN_LOG_INFO, &c->log, 0, "client timed out sending an HTTP/2 request head");
+    }
+    /* Idle, no preface or a head not whole in time: GOAWAY, then the close
+     * once it is out. */
     h2->timer_kind = TIMER_NONE;
     nghttp2_session_terminate_session(h2->session, NGHTTP2_NO_ERROR);
     (void) h2_flush(h2);
@@ -988,7 +1029,7 @@ bn_h2_start(bn_client_t *c, const bn_h2_owner_t *o)
     nghttp2_session_set_local_window_size(h2->session, NGHTTP2_FLAG_NONE, 0, H2_CONN_WINDOW);
     if (bn_worker_quitting) {
         nghttp2_submit_goaway(h2->session, NGHTTP2_FLAG_NONE, 0, NGHTTP2_NO_ERROR, NULL, 0);
-        h2->goaway = true;
+        h2->goaway = true; /* last_id 0: no stream starts */
     }
     if (bn_buf_len(&c->in) > 0) {
         /* h2c: the preface, maybe more, came as an HTTP/1.1 head would. */
@@ -1037,9 +1078,9 @@ bn_h2_quit(void)
     {
         bn_h2_conn_t *h2 = bn_list_data(it, bn_h2_conn_t, link);
         if (!h2->goaway) {
-            nghttp2_submit_goaway(h2->session, NGHTTP2_FLAG_NONE,
-                                  nghttp2_session_get_last_proc_stream_id(h2->session),
-                                  NGHTTP2_NO_ERROR, NULL, 0);
+            h2->last_id = nghttp2_session_get_last_proc_stream_id(h2->session);
+            nghttp2_submit_goaway(h2->session, NGHTTP2_FLAG_NONE, h2->last_id, NGHTTP2_NO_ERROR,
+                                  NULL, 0);
             h2->goaway = true;
             post_flush(h2);
         }

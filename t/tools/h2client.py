@@ -17,6 +17,13 @@ prints one JSON object: what came back.  Scenarios:
   zero_window PATH   a GET with our window at 0: what the server does in 10 s
   idle SECS          nothing: when does the server say GOAWAY and close
   hold PATH SECS     a GET, then (while its answer comes) wait for GOAWAY
+  body_one_write PATH BODY   a POST of no content-length, HEADERS and its one
+                     DATA frame (END_STREAM) in one write
+  made_reset PATH N  GETs in batches of 10, each then made a stream error
+                     by a WINDOW_UPDATE that overflows its window, until
+                     GOAWAY or N ("MadeYouReset": the server resets them)
+  head_stall SECS    HEADERS without END_HEADERS, then nothing: when does
+                     the server give up
 """
 import base64
 import json
@@ -324,6 +331,54 @@ def main():
         start = time.time()
         pump(sock, conn, res, lambda: "reset" in res.streams.get(sid, {}) or res.goaway is not None,
              timeout=float(args[1]) if len(args) > 1 else 10)
+        report(res, {"after": round(time.time() - start, 1)})
+    elif scenario == "body_one_write":
+        conn = new_conn()
+        sid = conn.get_next_available_stream_id()
+        conn.send_headers(sid, base("POST", args[0]), end_stream=False)
+        conn.send_data(sid, b(args[1]), end_stream=True)
+        sock.sendall(conn.data_to_send())
+        pump(sock, conn, res, lambda: res.streams.get(sid, {}).get("ended")
+             or "reset" in res.streams.get(sid, {}), timeout=10)
+        report(res)
+    elif scenario == "made_reset":
+        n = int(args[1])
+        conn = new_conn()
+        sock.sendall(conn.data_to_send())
+        sent = 0
+        while sent < n and res.goaway is None and not res.closed:
+            sids = []
+            for i in range(10):
+                sid = conn.get_next_available_stream_id()
+                conn.send_headers(sid, base("GET", "%s/%d" % (args[0], sent)), end_stream=True)
+                sids.append(sid)
+                sent += 1
+            try:
+                sock.sendall(conn.data_to_send())
+                # Their requests start, then each stream's window overflows.
+                pump(sock, conn, res, lambda: res.goaway is not None, timeout=0.1)
+                sock.sendall(b"".join(frame(8, 0, s, struct.pack(">I", 0x7FFFFFFF)) for s in sids))
+            except OSError:
+                res.closed = True
+            pump(sock, conn, res, lambda: res.goaway is not None, timeout=0.1)
+        pump(sock, conn, res, lambda: res.goaway is not None, timeout=3)
+        report(res, {"sent": sent})
+    elif scenario == "head_stall":
+        conn = new_conn()
+        sock.sendall(conn.data_to_send())
+        # The settings exchanged first: nothing of ours may come inside the block.
+        pump(sock, conn, res, lambda: getattr(res, "settings", None) is not None, timeout=2)
+        sock.sendall(conn.data_to_send())
+        enc = conn.encoder.encode(base("GET", "/stall"))
+        sock.sendall(frame(1, 0x1, 1, enc))  # END_STREAM, no END_HEADERS
+        start = time.time()
+        sock.settimeout(float(args[0]))
+        try:
+            while sock.recv(65536):
+                pass
+            res.closed = True
+        except (socket.timeout, OSError):
+            pass
         report(res, {"after": round(time.time() - start, 1)})
     elif scenario == "idle":
         conn = new_conn()
