@@ -111,7 +111,7 @@ objs/hooks/%.o: %.c objs/config.h $(wildcard common/*.h worker/*.h master/*.h)
 FUZZ_CC ?= clang
 fuzz: objs/fuzz_http_parse objs/fuzz_uri objs/fuzz_chunked objs/fuzz_host objs/fuzz_json \
 	objs/fuzz_form objs/fuzz_multipart objs/fuzz_waf_transform objs/fuzz_waf_detect objs/fuzz_waf_scan \
-	objs/fuzz_http_cache objs/fuzz_encoding
+	objs/fuzz_http_cache objs/fuzz_encoding objs/fuzz_h2
 
 WAF_DETECT_SRCS = common/waf_detect.c common/waf_sqli.c common/waf_xss.c common/waf_shell.c
 
@@ -141,6 +141,10 @@ objs/fuzz_waf_scan: t/fuzz/waf_scan.c $(WAF_SCAN_SRCS) common/waf.h objs/config.
 objs/fuzz_json: t/fuzz/json.c t/tools/json_canon.h common/json.c common/json.h common/pool.c common/str.c objs/config.h
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 		$(CPPFLAGS) -o $@ t/fuzz/json.c common/json.c common/pool.c common/str.c
+
+objs/fuzz_h2: t/fuzz/h2.c common/h2_head.c common/h2_head.h common/http_parse.c common/str.c objs/config.h
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		$(CPPFLAGS) -o $@ t/fuzz/h2.c common/h2_head.c common/http_parse.c common/str.c -lnghttp2
 
 objs/fuzz_http_parse: t/fuzz/http_parse.c common/http_parse.c common/http_parse.h objs/config.h
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
