@@ -38,6 +38,9 @@
 #   gzip      keep-alive requests with Accept-Encoding: gzip for a 10 KiB text response,
 #             compressed on the way through at level 5: bouncer's compress beside nginx's
 #             gzip on (gzip_comp_level 5; HAProxy left out)
+#   h2        HTTP/2 over TLS: h2load, 10 connections of 10 concurrent streams each, for the
+#             100-byte response, beside nginx and HAProxy with HTTP/2 on (h2load gives no
+#             percentiles: the p99 column holds its mean time per request)
 #   lock      WAITERS concurrent misses of one cold key on a cache-locked route, in front of
 #             an origin that takes 200 ms (t/bench/lock.pl): how long after the fill's answer
 #             the last waiter is answered, and how many requests reached the origin (HAProxy
@@ -64,7 +67,7 @@ while getopts "d:r:c:n:w:l" o; do
   esac
 done
 shift $((OPTIND - 1))
-ALL=(idle plain close big64 big1m tls tlsclose cache cache64 basic jwtrs jwtes ratelimit ratelimitc waf wafjson post gzip lock)
+ALL=(idle plain close big64 big1m tls tlsclose h2 cache cache64 basic jwtrs jwtes ratelimit ratelimitc waf wafjson post gzip lock)
 SCENARIOS=("${@:-${ALL[@]}}")
 read -r -a SCENARIOS <<<"${SCENARIOS[*]}"
 for s in "${SCENARIOS[@]}"; do
@@ -74,6 +77,9 @@ done
 for t in wrk openssl curl "$BOUNCER" "$IDLE"; do
   command -v "$t" >/dev/null || { echo "bench: missing $t (apt-get install wrk openssl curl; make)" >&2; exit 2; }
 done
+if [[ " ${SCENARIOS[*]} " == *" h2 "* ]]; then
+  command -v h2load >/dev/null || { echo "bench: the h2 scenario needs h2load (apt-get install nghttp2-client)" >&2; exit 2; }
+fi
 command -v nginx >/dev/null || { echo "bench: nginx is needed for the backend (apt-get install nginx-light)" >&2; exit 2; }
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 if (( $(ulimit -n) < NIDLE + 1000 )); then
@@ -196,7 +202,7 @@ http { $NGLOG keepalive_requests 1000000;
   limit_req_zone \$binary_remote_addr zone=rl:10m rate=10000000r/s;
   upstream be { server 127.0.0.1:$BE; keepalive 64; }
   upstream slow { server 127.0.0.1:$SLOW; keepalive 64; }
-  server { listen 127.0.0.1:$NG backlog=8192; listen 127.0.0.1:$NGS ssl backlog=8192;
+  server { listen 127.0.0.1:$NG backlog=8192; listen 127.0.0.1:$NGS ssl http2 backlog=8192;
     ssl_certificate $W/cert.pem; ssl_certificate_key $W/key.pem;
     ssl_protocols TLSv1.2 TLSv1.3; ssl_session_cache shared:S:10m;
     location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
@@ -244,7 +250,7 @@ cache c
   max-age 3600
 frontend f
   bind 127.0.0.1:$HA backlog 8192
-  bind 127.0.0.1:$HAS ssl crt $W/both.pem backlog 8192
+  bind 127.0.0.1:$HAS ssl crt $W/both.pem alpn h2,http/1.1 backlog 8192
   http-request set-var(txn.cacheable) bool(true) if { path_beg /cache }
   http-request cache-use c if { var(txn.cacheable) -m bool }
   http-response cache-store c if { var(txn.cacheable) -m bool }
@@ -332,7 +338,7 @@ auth_header() { case $1 in basic) echo "Authorization: Basic $BASIC" ;; jwtrs) e
   jwtes) echo "Authorization: Bearer $ES_TOKEN" ;; gzip) echo "Accept-Encoding: gzip" ;; *) echo "X-Bench: 1" ;; esac; }
 skip_for() { [[ $1 == haproxy && ( $2 == basic || $2 == jwt* || $2 == ratelimit* || $2 == waf* || $2 == post || $2 == gzip ) ]]; }
 url_of() {
-  if [[ $2 == tls* ]]; then echo "https://127.0.0.1:${SPORT[$1]}$(path_of "$2")"
+  if [[ $2 == tls* || $2 == h2 ]]; then echo "https://127.0.0.1:${SPORT[$1]}$(path_of "$2")"
   else echo "http://127.0.0.1:${PORT[$1]}$(path_of "$2")"; fi
 }
 
@@ -394,6 +400,17 @@ for s in "${SCENARIOS[@]}"; do
       sp=$(server_pid "$p")
       echo 5 >"/proc/$sp/clear_refs" 2>/dev/null || true
       c0=$(cpu_ticks "$p") b0=$(cpu_ticks backend)
+      if [[ $s == h2 ]]; then
+        out=$(/usr/bin/time -f "%U %S" -o "$W/wrk.time" h2load -c10 -m10 -t1 -D "$DUR" "$(url_of "$p" "$s")" 2>&1)
+        c1=$(cpu_ticks "$p") b1=$(cpu_ticks backend)
+        reqs=$(awk '/^requests:/ {print $8}' <<<"$out")
+        rps=$(awk '/^finished in/ {sub(/,/, "", $4); print $4}' <<<"$out")
+        p99=$(awk '$1 == "time" && $3 == "request:" {v = $6; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
+                   print v * (u == "us" ? 0.001 : u == "s" ? 1000 : 1)}' <<<"$out")
+        errs=$(awk '/^requests:/ && ($10 > 0 || $12 > 0) {print "failed " $10 ", errored " $12}
+                    /^status codes:/ && ($5 + $7 + $9 > 0) {print "non-2xx " $5 + $7 + $9}' <<<"$out")
+        grep -q "Application protocol: h2" <<<"$out" || errs+=" not HTTP/2"
+      else
       out=$(/usr/bin/time -f "%U %S" -o "$W/wrk.time" wrk -t1 -c"$CONNS" -d"${DUR}s" --latency "${extra[@]}" "$(url_of "$p" "$s")" 2>&1)
       c1=$(cpu_ticks "$p") b1=$(cpu_ticks backend)
       reqs=$(awk '/requests in/ {print $1}' <<<"$out")
@@ -401,6 +418,7 @@ for s in "${SCENARIOS[@]}"; do
       p99=$(awk '$1 == "99%" {v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
                  print v * (u == "us" ? 0.001 : u == "s" ? 1000 : 1)}' <<<"$out")
       errs=$(grep -E 'Non-2xx|Socket errors' <<<"$out" | tr -s ' ' | tr '\n' ';' || true)
+      fi
       [[ -n $errs ]] && echo "  note: $s $p round $r: $errs" >&2
       RPS[$s,$p]+="$rps "
       LAT[$s,$p]+="$p99 "
