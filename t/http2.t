@@ -33,6 +33,8 @@ $t->backend($big, sub {
     return [204, [], ''] if $r->{path} =~ m{^/big/204};
     return { raw => "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n" }
         if $r->{path} =~ m{^/big/chunked};
+    return { raw => "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part", then_close => 1 }
+        if $r->{path} =~ m{^/big/cut};
     return [200, ['Content-Type' => 'application/octet-stream'], $five];
 });
 $t->backend($slow, sub { return { sleep => 1, response => [200, [], "slow\n"] } });
@@ -215,6 +217,16 @@ is(scalar(grep { $_->{path} eq '/bad' } $t->backend_requests($be)), 0,
 ok($t->wait_log(qr/client sent a malformed HTTP\/2 request on stream 1: a field value with a control or whitespace at an end/),
    'the error log says why') or diag($t->error_log);
 is(status_of(h2req($p, [ { path => '/own' } ])->{streams}{1}), 200, 'and bouncer serves on');
+
+# An upstream that closes before its body ended: the client gets the head
+# and what came, then the reset (as an HTTP/1.1 client sees the close),
+# every time, however the ends of the two arrive.
+$j = h2req($p, [ map { { path => "/big/cut/$_" } } 1 .. 120 ]);
+my @cut = map { $j->{streams}{ 2 * $_ - 1 } } 1 .. 120;
+is(scalar(grep { ($_->{headers} && status_of($_) // 0) == 200 } @cut), 120, 'a response cut short: its HEADERS come, every time');
+is(scalar(grep { $_->{body} eq 'only part' } @cut), 120, '... and what came of its body');
+is(scalar(grep { ($_->{reset} // -1) == 2 } @cut), 120, '... then RST_STREAM INTERNAL_ERROR');
+ok(!$j->{goaway}, "120 streams bouncer reset for the upstream's fault are not the client's: no GOAWAY");
 
 # A body of no length in the read that brought its HEADERS: still a body.
 $j = h2($p, 'body_one_write', '/onewrite', 'secret-body');

@@ -70,6 +70,8 @@ struct bn_h2_stream_s {
     bool deferred;  /* the data source waits for out */
     bool discard;   /* answered before its body ended: drop what comes, then reset */
     bool end_sent;  /* our END_STREAM went */
+    bool cut;       /* the response ended short: reset once what came of it is out */
+    bool ours;      /* bouncer reset it for its own reasons, not the client's */
     char *out;
     size_t out_pos, out_len;
 };
@@ -153,6 +155,7 @@ static void
 reset_stream(bn_h2_stream_t *s, uint32_t code)
 {
     if (!s->closed) {
+        s->ours = true;
         nghttp2_submit_rst_stream(s->h2->session, NGHTTP2_FLAG_NONE, s->id, code);
         post_flush(s->h2);
     }
@@ -456,6 +459,11 @@ read_body(nghttp2_session *session, int32_t id, uint8_t *buf, size_t length, uin
         }
     }
     if (s->out_len == 0 && s->eof) {
+        if (s->cut) {
+            /* What came went; now the stream ends with RST_STREAM
+             * INTERNAL_ERROR, as an HTTP/1.1 client sees the close. */
+            return k > 0 ? (ssize_t) k : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+        }
         *data_flags |= NGHTTP2_DATA_FLAG_EOF;
         return (ssize_t) k;
     }
@@ -479,9 +487,15 @@ bn_h2_stream_detach(bn_client_t *sc, bool complete)
         return;
     }
     s->h2->draining++;
-    if (!complete || !s->submitted) {
+    if (!s->submitted) {
         reset_stream(s, NGHTTP2_INTERNAL_ERROR);
         return;
+    }
+    if (!complete && !s->no_body) {
+        /* Cut short (the upstream closed early): the HEADERS and what came
+         * of the body still go, then the reset (read_body). */
+        s->cut = true;
+        s->ours = true;
     }
     s->eof = true;
     if (s->deferred) {
@@ -696,9 +710,10 @@ on_stream_close(nghttp2_session *session, int32_t id, uint32_t error_code, void 
      * http2_max_resets, whoever reset it: the client (rapid reset), or
      * bouncer for a stream error the client provoked (a window overflow,
      * more DATA than content-length: "MadeYouReset").  Either way a request
-     * may have gone upstream for nothing.
+     * may have gone upstream for nothing.  Not the resets bouncer makes for
+     * its own reasons (ours: an upstream that cut its answer short).
      */
-    if (!s->end_sent && ++h2->resets > bn_heritage.conf->limits.http2_max_resets) {
+    if (!s->end_sent && !s->ours && ++h2->resets > bn_heritage.conf->limits.http2_max_resets) {
         calm(h2, error_code == NGHTTP2_NO_ERROR || error_code == NGHTTP2_CANCEL
                      ? "client reset more streams than http2_max_resets"
                      : "client made bouncer reset more streams than http2_max_resets");
