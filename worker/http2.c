@@ -86,10 +86,10 @@ struct bn_h2_conn_s {
     unsigned draining;  /* of them, with no request left: only their response to send */
     unsigned heading;   /* of them, whose request head is still coming */
     unsigned resets, empty_data, control;
-    int32_t last_id;    /* the last stream a GOAWAY of ours lets start */
-    bool preface; /* the client's SETTINGS came */
-    bool goaway;  /* we sent one: no new streams */
-    bool calmed;  /* told ENHANCE_YOUR_CALM */
+    int32_t last_id; /* the last stream a GOAWAY of ours lets start */
+    bool preface;    /* the client's SETTINGS came */
+    bool goaway;     /* we sent one: no new streams */
+    bool calmed;     /* told ENHANCE_YOUR_CALM */
     int timer_kind;
     const uint8_t *pend; /* the part of nghttp2's last frame not copied to out yet */
     size_t pend_len;
