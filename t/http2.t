@@ -35,6 +35,9 @@ $t->backend($big, sub {
         if $r->{path} =~ m{^/big/chunked};
     return { raw => "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part", then_close => 1 }
         if $r->{path} =~ m{^/big/cut};
+    return { raw => "HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
+                    . "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nhints\n" }
+        if $r->{path} =~ m{^/big/hints};
     return [200, ['Content-Type' => 'application/octet-stream'], $five];
 });
 $t->backend($slow, sub { return { sleep => 1, response => [200, [], "slow\n"] } });
@@ -227,6 +230,22 @@ is(scalar(grep { ($_->{headers} && status_of($_) // 0) == 200 } @cut), 120, 'a r
 is(scalar(grep { $_->{body} eq 'only part' } @cut), 120, '... and what came of its body');
 is(scalar(grep { ($_->{reset} // -1) == 2 } @cut), 120, '... then RST_STREAM INTERNAL_ERROR');
 ok(!$j->{goaway}, "120 streams bouncer reset for the upstream's fault are not the client's: no GOAWAY");
+
+# Expect: 100-continue: the client gets its 100 as HEADERS of its own and
+# sends the body at once, not after its own timeout.
+$t->write_file('expect.bin', 'e' x 50_000);
+my $d = $t->dir;
+like(curl('--http2-prior-knowledge', '-H "Expect: 100-continue"', '--expect100-timeout 8',
+          "--data-binary \@$d/expect.bin", '-o /dev/null', '-w "%{http_code} %{time_total}"',
+          "http://127.0.0.1:$p/expect"), qr/^200 [0-3]\./,
+     'Expect: 100-continue over HTTP/2: 100 comes, the body goes, 200 well before the 8 s timeout');
+my ($ex) = grep { $_->{path} eq '/expect' } $t->backend_requests($be);
+ok($ex && $ex->{body} eq 'e' x 50_000, '... and the backend has the whole body');
+
+# 103 Early Hints from the backend: HEADERS of their own before the final ones.
+my $hints = `nghttp -v http://127.0.0.1:$p/big/hints 2>&1`;
+like($hints, qr/:status: 103.*link: <\/s\.css>; rel=preload.*:status: 200/s,
+     'a 103 from the backend reaches the client as interim HEADERS, then the 200');
 
 # A body of no length in the read that brought its HEADERS: still a body.
 $j = h2($p, 'body_one_write', '/onewrite', 'secret-body');

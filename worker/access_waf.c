@@ -745,7 +745,7 @@ body_start(waf_ctx_t *x)
         x->hold_cap = (size_t) r->head.content_length;
         x->slack = 0; /* the frames never pass the length */
     }
-    if (r->head.expect_continue && r->version == 11 && bn_buf_len(&r->body) == 0) {
+    if (r->head.expect_continue && r->version >= 11 && bn_buf_len(&r->body) == 0) {
         /* The client waits for a word before it sends the body, and the
          * WAF must see the body before it decides. */
         x->cont = "HTTP/1.1 100 Continue\r\n\r\n";

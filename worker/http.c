@@ -1108,8 +1108,8 @@ read_response_head(bn_request_t *r)
                 return BN_ERROR;
             }
             /* An interim response (100, 103 Early Hints): the client gets it
-             * too, when it speaks HTTP/1.1 (RFC 9110 15.2). */
-            if (r->version == 11) {
+             * too, when it speaks HTTP/1.1 or HTTP/2 (RFC 9110 15.2). */
+            if (r->version >= 11) {
                 bn_http_interim_response(r);
             }
             r->rbuf.pos = r->rbuf.start + r->rhead.head_len;

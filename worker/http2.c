@@ -291,9 +291,6 @@ submit_head(bn_h2_stream_t *s)
     if (code < 100 || code > 999) {
         return BN_ERROR;
     }
-    if (code < 200) {
-        return BN_DECLINED; /* interim: HTTP/2 clients get none from us */
-    }
     for (char *q = p; q < end; q++) {
         max += *q == '\n';
     }
@@ -333,6 +330,18 @@ submit_head(bn_h2_stream_t *s)
         }
         nva[n++] = (nghttp2_nv){ (uint8_t *) p, (uint8_t *) v, nl, (size_t) (ve - v),
                                  NGHTTP2_NV_FLAG_NONE };
+    }
+    if (code < 200) {
+        /* Interim (100 Continue, 103 Early Hints): HEADERS of its own,
+         * before the final ones (RFC 9113 8.1); 101 has no HTTP/2 form. */
+        rc = code == 101 ? 0 : nghttp2_submit_headers(s->h2->session, NGHTTP2_FLAG_NONE, s->id,
+                                                       NULL, nva, n, NULL);
+        free(nva);
+        if (rc != 0) {
+            return BN_ERROR;
+        }
+        post_flush(s->h2);
+        return BN_DECLINED;
     }
     s->no_body = s->head_request || code == 204 || code == 304 || zero_length;
     rc = nghttp2_submit_response(s->h2->session, s->id, nva, n, s->no_body ? NULL : &prd);

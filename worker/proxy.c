@@ -63,7 +63,7 @@ bn_http_phase_prepare(bn_request_t *r)
         bn_buf_init(&r->rout, o,
                     conf->limits.max_upstream_header_size + 1024 + strlen(r->resp_header_lines));
     }
-    if (r->head.expect_continue && r->version == 11 && !r->req_pipe.in_done
+    if (r->head.expect_continue && r->version >= 11 && !r->req_pipe.in_done
         && bn_buf_len(&r->body) == 0 && !r->continue_sent) {
         /* Answered here, once ACCESS admitted the request: the upstream
          * never sees Expect, so it cannot stall us. */
