@@ -234,9 +234,8 @@ ok(!$j->{goaway}, "120 streams bouncer reset for the upstream's fault are not th
 # Expect: 100-continue: the client gets its 100 as HEADERS of its own and
 # sends the body at once, not after its own timeout.
 $t->write_file('expect.bin', 'e' x 50_000);
-my $d = $t->dir;
 like(curl('--http2-prior-knowledge', '-H "Expect: 100-continue"', '--expect100-timeout 8',
-          "--data-binary \@$d/expect.bin", '-o /dev/null', '-w "%{http_code} %{time_total}"',
+          '--data-binary @' . $t->dir . '/expect.bin', '-o /dev/null', '-w "%{http_code} %{time_total}"',
           "http://127.0.0.1:$p/expect"), qr/^200 [0-3]\./,
      'Expect: 100-continue over HTTP/2: 100 comes, the body goes, 200 well before the 8 s timeout');
 my ($ex) = grep { $_->{path} eq '/expect' } $t->backend_requests($be);

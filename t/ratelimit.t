@@ -101,7 +101,8 @@ my @res = http_parallel($p, [ map { ['GET', '/delayed'] } 1 .. 6 ]);
 is(join(' ', map { $_->{status} } @res), '200 200 200 200 200 200', 'delay: six within rate + burst all pass');
 my $took = time - $t0;
 cmp_ok($took, '>=', 0.25, sprintf('... the last ones waited their turn (%.2f s for all)', $took));
-cmp_ok($took, '<', 2, '... not longer than their turn');
+# (Over HTTP/2 the client is a python process that takes a while to start.)
+cmp_ok($took, '<', BouncerTest::h2_mode() ? 4 : 2, '... not longer than their turn');
 @res = http_parallel($p, [ map { ['GET', '/delayed'] } 1 .. 4 ]);
 ok((grep { $_->{status} == 429 } @res), 'beyond burst: rejected, not delayed');
 

@@ -59,7 +59,8 @@ is(st('/p3/x?q=strict-only'), 403, 'it does at paranoia 3');
 my $start = time;
 is(st('/x?q=' . ('a' x 5000) . '!'), 403, 'a pathological input for a backtracking rule: refused');
 my $took = time - $start;
-cmp_ok($took, '<', 2, sprintf('within bounded time (%.3fs)', $took));
+# (Over HTTP/2 the client is a python process that takes a while to start.)
+cmp_ok($took, '<', BouncerTest::h2_mode() ? 4 : 2, sprintf('within bounded time (%.3fs)', $took));
 ok($t->wait_log(qr/rule 1000004 .*1 regex runs hit the match limit/), 'the log says the match limit was hit');
 is(st('/x?q=aaaa'), 403, 'the rule still matches what it should');
 is(st('/x?q=abc'), 200, 'and not what it should not');
