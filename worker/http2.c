@@ -161,16 +161,26 @@ reset_stream(bn_h2_stream_t *s, uint32_t code)
     }
 }
 
+/* A flood, noted (and counted) once a connection: false when it already was. */
+static bool
+first_calm(bn_h2_conn_t *h2)
+{
+    if (h2->calmed) {
+        return false;
+    }
+    h2->calmed = true;
+    bn_count_h2_calm(h2->client);
+    return true;
+}
+
 /* Ends the connection with GOAWAY: a client that floods it. */
 static void
 calm(bn_h2_conn_t *h2, const char *why)
 {
-    if (h2->calmed) {
-        return; /* one GOAWAY is enough, and counts once */
+    if (!first_calm(h2)) {
+        return; /* one GOAWAY is enough */
     }
-    h2->calmed = true;
     bn_log_error(BN_LOG_INFO, &h2->client->log, 0, "%s: the HTTP/2 connection is closed", why);
-    bn_count_h2_calm(h2->client);
     nghttp2_session_terminate_session(h2->session, NGHTTP2_ENHANCE_YOUR_CALM);
     post_flush(h2);
 }
@@ -334,8 +344,9 @@ submit_head(bn_h2_stream_t *s)
     if (code < 200) {
         /* Interim (100 Continue, 103 Early Hints): HEADERS of its own,
          * before the final ones (RFC 9113 8.1); 101 has no HTTP/2 form. */
-        rc = code == 101 ? 0 : nghttp2_submit_headers(s->h2->session, NGHTTP2_FLAG_NONE, s->id,
-                                                       NULL, nva, n, NULL);
+        rc = code == 101 ? 0
+                         : nghttp2_submit_headers(s->h2->session, NGHTTP2_FLAG_NONE, s->id, NULL,
+                                                  nva, n, NULL);
         free(nva);
         if (rc != 0) {
             return BN_ERROR;
@@ -918,9 +929,8 @@ feed(bn_h2_conn_t *h2, const char *p, size_t n)
         bool flood = rc == NGHTTP2_ERR_FLOODED || rc == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS;
         bn_log_error(BN_LOG_INFO, &h2->client->log, 0, "client sent invalid HTTP/2: %s",
                      nghttp2_strerror((int) rc));
-        if (flood && !h2->calmed) {
-            h2->calmed = true;
-            bn_count_h2_calm(h2->client);
+        if (flood) {
+            (void) first_calm(h2);
         }
         if (rc != NGHTTP2_ERR_BAD_CLIENT_MAGIC) {
             /* What nghttp2 queued (its GOAWAY) goes if it can, at once. */

@@ -195,6 +195,15 @@ def main():
         return [(b":method", b(method)), (b":scheme", b"https" if tls else b"http"),
                 (b":authority", b(auth or authority)), (b":path", b(path))] + [(b(n), b(v)) for n, v in extra]
 
+    def flood(conn, raw):
+        """Sends raw at once, then reports what came until the GOAWAY."""
+        try:
+            sock.sendall(raw)
+        except OSError:
+            res.closed = True
+        pump(sock, conn, res, lambda: res.goaway is not None, timeout=5)
+        report(res)
+
     if scenario == "requests":
         reqs = json.loads(open(args[0][1:]).read() if args[0].startswith("@") else args[0])
         conn = new_conn()
@@ -265,22 +274,12 @@ def main():
         conn.send_headers(sid, base("POST", "/empty"), end_stream=False)
         raw = conn.data_to_send()
         raw += b"".join(frame(0, 0, sid, b"") for _ in range(n))
-        try:
-            sock.sendall(raw)
-        except OSError:
-            res.closed = True
-        pump(sock, conn, res, lambda: res.goaway is not None, timeout=5)
-        report(res)
+        flood(conn, raw)
     elif scenario == "ping_flood":
         n = int(args[0])
         conn = new_conn()
         raw = conn.data_to_send() + b"".join(frame(6, 0, 0, struct.pack(">Q", i)) for i in range(n))
-        try:
-            sock.sendall(raw)
-        except OSError:
-            res.closed = True
-        pump(sock, conn, res, lambda: res.goaway is not None, timeout=5)
-        report(res)
+        flood(conn, raw)
     elif scenario == "continuation":
         n = int(args[0])
         conn = new_conn()
@@ -289,12 +288,7 @@ def main():
         raw = conn.data_to_send() + frame(1, 0x1, sid, enc[:10])  # HEADERS, END_STREAM, no END_HEADERS
         filler = conn.encoder.encode([(b"x-more", b"b" * 50)])
         raw += b"".join(frame(9, 0, sid, filler) for _ in range(n))
-        try:
-            sock.sendall(raw)
-        except OSError:
-            res.closed = True
-        pump(sock, conn, res, lambda: res.goaway is not None, timeout=5)
-        report(res)
+        flood(conn, raw)
     elif scenario == "over_limit":
         n = int(args[0])
         conn = new_conn()
