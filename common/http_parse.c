@@ -65,6 +65,16 @@ static const uint8_t target_char[256] = {
     ['q'] = T, ['r'] = T, ['s'] = T, ['t'] = T, ['u'] = T, ['v'] = T, ['w'] = T, ['x'] = T,
     ['y'] = T, ['z'] = T,
 };
+
+/* What a field value may hold (RFC 9110 5.5): visible characters, SP, HTAB
+ * and obs-text; not CR, LF, NUL, other controls or DEL. */
+#define V16 T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T
+static const uint8_t value_char[256] = {
+    ['\t'] = T,
+    [0x20] = V16, V16, V16, V16, V16, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T,
+    [0x80] = V16, V16, V16, V16, V16, V16, V16, V16,
+};
+#undef V16
 #undef T
 /* clang-format on */
 
@@ -207,6 +217,42 @@ head_done(bn_http_head_t *h, const char *buf)
     return BN_OK;
 }
 
+/*
+ * From p, skips the bytes that only continue what h's state is reading (a
+ * target, a field name, a field value) without the switch, and returns
+ * where it stopped: at len, at a limit, or at a byte the state machine must
+ * judge.  The bulk of a head goes by here.
+ */
+static size_t
+skip_run(bn_http_head_t *h, const char *buf, size_t p, size_t len)
+{
+    size_t end = BN_MIN(len, h->max_head);
+    const unsigned char *b = (const unsigned char *) buf;
+
+    switch (h->state) {
+    case S_TARGET:
+        end = BN_MIN(end, (size_t) h->target + h->max_uri);
+        while (p < end && target_char[b[p]]) {
+            p++;
+        }
+        break;
+    case S_HEADER_NAME:
+        while (p < end && bn_http_token_char[b[p]]) {
+            p++;
+        }
+        break;
+    case S_HEADER_VALUE:
+        while (p < end && value_char[b[p]]) {
+            if (b[p] != ' ' && b[p] != '\t') {
+                h->value_end = (uint32_t) (p + 1);
+            }
+            p++;
+        }
+        break;
+    }
+    return p;
+}
+
 int
 bn_http_parse_head(bn_http_head_t *h, const char *buf, size_t len)
 {
@@ -215,6 +261,9 @@ bn_http_parse_head(bn_http_head_t *h, const char *buf, size_t len)
     bool req = h->kind == BN_HTTP_PARSE_REQUEST;
 
     for (; p < len; p++) {
+        if ((p = skip_run(h, buf, p, len)) == len) {
+            break;
+        }
         ch = (unsigned char) buf[p];
         if (p >= h->max_head) {
             h->pos = p;
