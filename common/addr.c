@@ -129,6 +129,25 @@ bn_sockaddr_host(const struct sockaddr *sa, char *buf, size_t len)
 {
     switch (sa->sa_family) {
     case AF_INET:
+        if (len >= INET_ADDRSTRLEN) {
+            /* Every request's $remote_addr: glibc's inet_ntop() formats
+             * an IPv4 address with sprintf(), a cost seen in profiles. */
+            const unsigned char *a =
+                (const unsigned char *) &((const struct sockaddr_in *) sa)->sin_addr;
+            char *p = buf;
+            for (int i = 0; i < 4; i++) {
+                unsigned v = a[i];
+                if (v >= 100) {
+                    *p++ = (char) ('0' + v / 100);
+                }
+                if (v >= 10) {
+                    *p++ = (char) ('0' + v / 10 % 10);
+                }
+                *p++ = (char) ('0' + v % 10);
+                *p++ = i < 3 ? '.' : '\0';
+            }
+            break;
+        }
         inet_ntop(AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, buf, (socklen_t) len);
         break;
     case AF_INET6:

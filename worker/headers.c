@@ -359,7 +359,8 @@ bn_http_build_upstream_head(bn_request_t *r)
             return BN_ERROR;
         }
         if (!have_proto
-            && bn_buf_printf(&r->out, "X-Forwarded-Proto: %s\r\n", c->conn.ssl ? "https" : "http")
+            && (c->conn.ssl != NULL ? put_lit(&r->out, "X-Forwarded-Proto: https\r\n")
+                                    : put_lit(&r->out, "X-Forwarded-Proto: http\r\n"))
                    != BN_OK) {
             return BN_ERROR;
         }
