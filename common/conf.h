@@ -116,6 +116,7 @@ typedef struct {
     const char *host_header; /* NULL: pass the client's */
     unsigned keepalive;
     uint64_t keepalive_timeout;
+    uint64_t keepalive_surplus_timeout; /* idle connections over keepalive */
     uint64_t connect_timeout;
     uint64_t read_timeout;
     uint64_t send_timeout;

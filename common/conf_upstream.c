@@ -224,10 +224,27 @@ void
 bn_conf_load_upstream(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_upstream_t *u)
 {
     static const char *const keys[] = {
-        "name",      "balance",           "hash_key",        "servers",      "host_header",
-        "keepalive", "keepalive_timeout", "connect_timeout", "read_timeout", "send_timeout",
-        "retries",   "retry_timeout",     "passive_fail_on", "queue",        "resolve_interval",
-        "resolver",  "health_check",      "sticky",          "tls",          NULL,
+        "name",
+        "balance",
+        "hash_key",
+        "servers",
+        "host_header",
+        "keepalive",
+        "keepalive_timeout",
+        "connect_timeout",
+        "read_timeout",
+        "send_timeout",
+        "retries",
+        "retry_timeout",
+        "passive_fail_on",
+        "queue",
+        "resolve_interval",
+        "resolver",
+        "health_check",
+        "sticky",
+        "tls",
+        "keepalive_surplus_timeout",
+        NULL,
     };
     static const char *const peer_keys[] = {
         "address",    "weight", "max_fails", "fail_timeout", "max_conns",
@@ -287,6 +304,7 @@ bn_conf_load_upstream(bn_conf_loader_t *ld, config_setting_t *g, bn_conf_upstrea
     }
     u->keepalive = bn_conf_get_uint(ld, g, "keepalive", 32, 0, 100000);
     u->keepalive_timeout = bn_conf_get_duration(ld, g, "keepalive_timeout", "60s");
+    u->keepalive_surplus_timeout = bn_conf_get_duration(ld, g, "keepalive_surplus_timeout", "1s");
     u->connect_timeout = bn_conf_get_duration(ld, g, "connect_timeout", "5s");
     u->read_timeout = bn_conf_get_duration(ld, g, "read_timeout", "60s");
     u->send_timeout = bn_conf_get_duration(ld, g, "send_timeout", "60s");

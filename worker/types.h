@@ -136,6 +136,7 @@ struct bn_upconn_s {
     bool handshaking; /* TLS to the upstream, not done yet */
     bool reused;      /* taken from the keep-alive pool */
     bool pooled;      /* idle, on its upstream's pool list */
+    bool surplus;     /* ... over its keepalive: on keepalive_surplus_timeout */
     bn_timer_t timer; /* idle timeout while pooled */
     char addr_text[BN_ADDR_TEXT_LEN];
     bn_request_t *req;        /* NULL while pooled */

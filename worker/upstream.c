@@ -49,8 +49,9 @@ typedef struct {
     SSL_SESSION **sessions; /* TLS: the last session of each server, to resume */
     bn_list_t idle;         /* pooled connections, most recent first */
     unsigned nidle;
-    bn_list_t queue;        /* this worker's waiting requests, oldest first */
-    bn_posted_t dispatch;   /* dispatch_queue() posted: a slot was freed here */
+    unsigned nsurplus;    /* of them, those over keepalive */
+    bn_list_t queue;      /* this worker's waiting requests, oldest first */
+    bn_posted_t dispatch; /* dispatch_queue() posted: a slot was freed here */
 } upstream_rt_t;
 
 typedef enum { PICK_OK = 0, PICK_FULL, PICK_NONE } pick_rc_t;
@@ -725,6 +726,8 @@ pool_unlink(upstream_rt_t *rt, bn_upconn_t *u)
     bn_list_remove(&u->link);
     u->pooled = false;
     rt->nidle--;
+    rt->nsurplus -= u->surplus;
+    u->surplus = false;
     bn_count_peer(&u->upstream->peers[u->peer], BN_MV_PEER_IDLE, -1);
 }
 
@@ -1084,19 +1087,26 @@ still_resolves(const bn_conf_peer_t *p, const bn_upconn_t *u)
 }
 
 /*
- * Whether pooled connection u can take a request: the peer has not shut it
+ * Whether pooled connection u can take request r: the peer has not shut it
  * and sent nothing since its last response.  Its events say so only once
  * handled, and a FIN may be waiting in this very pass of the loop, so the
- * socket is asked (one recv that never blocks nor consumes).
+ * socket is asked (one recv that never blocks nor consumes).  A request that
+ * can be sent again skips that recv when no event came since the connection
+ * went idle: should the peer have closed it after all, the request is
+ * replayed once on a fresh connection (read_response_head), which costs that
+ * one request a round trip rather than every request a system call.
  */
 static bool
-pooled_alive(bn_upconn_t *u)
+pooled_alive(bn_upconn_t *u, const bn_request_t *r)
 {
     char b;
     ssize_t n;
 
     if (u->conn.rdhup || (u->conn.ssl != NULL && SSL_has_pending(u->conn.ssl))) {
         return false;
+    }
+    if (!u->conn.readable && !r->stale_retried && bn_upstream_replayable(r)) {
+        return true;
     }
     do {
         n = recv(u->conn.io.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -1115,7 +1125,7 @@ bn_upstream_connect_picked(bn_request_t *r)
     bn_list_foreach (&rt->idle, it, next) {
         bn_upconn_t *u = bn_list_data(it, bn_upconn_t, link);
         if (u->peer == peer
-            && (!still_resolves(&r->upstream->peers[peer], u) || !pooled_alive(u))) {
+            && (!still_resolves(&r->upstream->peers[peer], u) || !pooled_alive(u, r))) {
             /* To an address the name no longer has, or closed by the peer. */
             upconn_close(u);
             continue;
@@ -1260,15 +1270,31 @@ bn_upstream_release(bn_request_t *r, bool reusable)
         || bn_worker_quitting) {
         upconn_close(u);
     } else {
-        if (rt->nidle >= u->upstream->keepalive) {
-            /* The pool is full: the least recently used connection makes room. */
+        /*
+         * Over keepalive, a connection is surplus: a burst needed more
+         * connections than the pool keeps, and the next burst likely will
+         * too.  Closed at once, each burst would connect them all anew
+         * (and leave as many sockets in TIME_WAIT); kept for
+         * keepalive_surplus_timeout, they serve it.  The most recent is
+         * reused first, so a surplus connection that the load no longer
+         * needs is the one that times out.
+         */
+        bool surplus = rt->nidle - rt->nsurplus >= u->upstream->keepalive;
+        uint64_t idle = u->upstream->keepalive_timeout;
+        if (surplus && u->upstream->keepalive_surplus_timeout == 0 && rt->nidle > 0) {
+            /* No surplus kept: the least recently used connection makes room. */
             upconn_close(bn_list_data(bn_list_tail(&rt->idle), bn_upconn_t, link));
+            surplus = false;
+        } else if (surplus) {
+            idle = BN_MIN(idle, u->upstream->keepalive_surplus_timeout);
         }
         bn_list_insert_head(&rt->idle, &u->link);
         rt->nidle++;
+        rt->nsurplus += surplus;
         u->pooled = true;
+        u->surplus = surplus;
         bn_count_peer(&u->upstream->peers[u->peer], BN_MV_PEER_IDLE, 1);
-        bn_timer_set(&u->timer, u->upstream->keepalive_timeout);
+        bn_timer_set(&u->timer, idle);
     }
     if (!bn_list_empty(&rt->queue)) {
         /* Posted, not called: a release may come from inside a close, and
