@@ -192,6 +192,12 @@ http { access_log off; keepalive_requests 1000000;
     location = /posted { return 200 "ok\\n"; }
     location = /gzip { alias $W/www/text10k; } } }
 C
+# The same upstream head from all three: what bouncer sends by default (forwarded =
+# "x-forwarded" and X-Request-Id), which nginx and HAProxy send when told to.  bouncer's
+# traceparent, which neither of the others makes, is off (trace_context = false).
+NGFWD='proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; proxy_set_header X-Real-IP $remote_addr;
+      proxy_set_header X-Forwarded-Proto $scheme; proxy_set_header X-Forwarded-Host $host;
+      proxy_set_header X-Request-Id $request_id;'
 cat >"$W/nginx.conf" <<C
 $MODSEC_LOAD
 worker_processes 1; daemon off; error_log $W/ng.err; pid $W/ng.pid;
@@ -206,24 +212,24 @@ http { $NGLOG keepalive_requests 1000000;
     ssl_certificate $W/cert.pem; ssl_certificate_key $W/key.pem;
     ssl_protocols TLSv1.2 TLSv1.3; ssl_session_cache shared:S:10m;
     location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
-      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
+      $NGFWD }
     location /cache { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
-      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; proxy_cache c; }
+      $NGFWD proxy_cache c; }
     location /auth/basic { auth_basic bench; auth_basic_user_file $W/htpasswd.sha; rewrite ^ /small break;
       proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
-      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
+      $NGFWD }
     # /limited, and /limited-cluster too
     location /limited { limit_req zone=rl burst=1000 nodelay; rewrite ^ /small break;
       proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
-      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
+      $NGFWD }
     location /auth/ { rewrite ^ /small break; proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
-      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
+      $NGFWD }
     location /post { rewrite ^ /posted break; proxy_pass http://be; proxy_http_version 1.1;
-      proxy_set_header Connection ""; proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
+      proxy_set_header Connection ""; $NGFWD }
     location /waf { $MODSEC rewrite ^ /posted break; proxy_pass http://be; proxy_http_version 1.1;
-      proxy_set_header Connection ""; proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
+      proxy_set_header Connection ""; $NGFWD }
     location /gzip { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
-      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      $NGFWD
       gzip on; gzip_types text/plain; gzip_comp_level 5; gzip_min_length 1024; gzip_proxied any; gzip_vary on; }
     location /lock { proxy_pass http://slow; proxy_http_version 1.1; proxy_set_header Connection "";
       proxy_cache c; proxy_cache_lock on; proxy_cache_lock_timeout 5s;
@@ -252,6 +258,11 @@ frontend f
   bind 127.0.0.1:$HA backlog 8192
   bind 127.0.0.1:$HAS ssl crt $W/both.pem alpn h2,http/1.1 backlog 8192
   http-request set-var(txn.cacheable) bool(true) if { path_beg /cache }
+  http-request set-header X-Real-IP %[src]
+  http-request set-header X-Forwarded-Proto https if { ssl_fc }
+  http-request set-header X-Forwarded-Proto http if !{ ssl_fc }
+  http-request set-header X-Forwarded-Host %[req.hdr(host)]
+  http-request set-header X-Request-Id %[uuid]
   http-request cache-use c if { var(txn.cacheable) -m bool }
   http-response cache-store c if { var(txn.cacheable) -m bool }
   default_backend b
