@@ -280,19 +280,40 @@ stream_recv(bn_conn_t *sc, char *p, size_t n)
 static ssize_t read_body(nghttp2_session *session, int32_t id, uint8_t *buf, size_t length,
                          uint32_t *data_flags, nghttp2_data_source *source, void *user_data);
 
-static int
-submit_head(bn_h2_stream_t *s)
+/* Whether a response field name, lower case, speaks of the HTTP/1.1
+ * connection and has no place in HTTP/2 (RFC 9113 8.2.2). */
+static bool
+connection_field(const char *p, size_t nl)
 {
-    static const char *const dropped[] = { "connection", "keep-alive", "proxy-connection",
-                                           "transfer-encoding", "upgrade" };
-    char status[4], *p = s->hbuf, *end = s->hbuf + s->hlen, *eol;
-    nghttp2_nv *nva;
+    switch (nl) {
+    case 7:
+        return memcmp(p, "upgrade", 7) == 0;
+    case 10:
+        return memcmp(p, "connection", 10) == 0 || memcmp(p, "keep-alive", 10) == 0;
+    case 16:
+        return memcmp(p, "proxy-connection", 16) == 0;
+    case 17:
+        return memcmp(p, "transfer-encoding", 17) == 0;
+    default:
+        return false;
+    }
+}
+
+/* The head's fields fit nva_stack most of the time: no allocation then. */
+#define H2_NV_STACK 48
+
+/* Submits the head at hbuf[0..hlen), which it lowercases in place. */
+static int
+submit_head(bn_h2_stream_t *s, char *hbuf, size_t hlen)
+{
+    char status[4], *p = hbuf, *end = hbuf + hlen, *eol;
+    nghttp2_nv nva_stack[H2_NV_STACK], *nva = nva_stack;
     nghttp2_data_provider prd = { .source.ptr = s, .read_callback = read_body };
     size_t n = 1, max = 2;
     bool zero_length = false;
     int code, rc;
 
-    if (s->hlen < 12 || memcmp(p, "HTTP/1.", 7) != 0) {
+    if (hlen < 12 || memcmp(p, "HTTP/1.", 7) != 0) {
         return BN_ERROR;
     }
     memcpy(status, p + 9, 3);
@@ -301,11 +322,10 @@ submit_head(bn_h2_stream_t *s)
     if (code < 100 || code > 999) {
         return BN_ERROR;
     }
-    for (char *q = p; q < end; q++) {
-        max += *q == '\n';
+    for (char *q = p; (q = memchr(q, '\n', (size_t) (end - q))) != NULL; q++) {
+        max++;
     }
-    nva = malloc(sizeof(*nva) * max);
-    if (nva == NULL) {
+    if (max > H2_NV_STACK && (nva = malloc(sizeof(*nva) * max)) == NULL) {
         return BN_ERROR;
     }
     nva[0] = (nghttp2_nv){ (uint8_t *) ":status", (uint8_t *) status, 7, 3, NGHTTP2_NV_FLAG_NONE };
@@ -313,7 +333,6 @@ submit_head(bn_h2_stream_t *s)
     for (; p < end && (eol = memchr(p, '\n', (size_t) (end - p))) != NULL; p = eol + 1) {
         char *colon = memchr(p, ':', (size_t) (eol - p)), *v, *ve = eol;
         size_t nl;
-        bool skip = false;
 
         if (colon == NULL) {
             continue; /* the blank line */
@@ -322,10 +341,7 @@ submit_head(bn_h2_stream_t *s)
         for (size_t i = 0; i < nl; i++) {
             p[i] = (char) (p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
         }
-        for (size_t i = 0; i < BN_NELEMS(dropped); i++) {
-            skip = skip || (nl == strlen(dropped[i]) && memcmp(p, dropped[i], nl) == 0);
-        }
-        if (skip) {
+        if (connection_field(p, nl)) {
             continue;
         }
         v = colon + 1;
@@ -347,7 +363,9 @@ submit_head(bn_h2_stream_t *s)
         rc = code == 101 ? 0
                          : nghttp2_submit_headers(s->h2->session, NGHTTP2_FLAG_NONE, s->id, NULL,
                                                   nva, n, NULL);
-        free(nva);
+        if (nva != nva_stack) {
+            free(nva);
+        }
         if (rc != 0) {
             return BN_ERROR;
         }
@@ -356,7 +374,9 @@ submit_head(bn_h2_stream_t *s)
     }
     s->no_body = s->head_request || code == 204 || code == 304 || zero_length;
     rc = nghttp2_submit_response(s->h2->session, s->id, nva, n, s->no_body ? NULL : &prd);
-    free(nva);
+    if (nva != nva_stack) {
+        free(nva);
+    }
     if (rc != 0) {
         return BN_ERROR;
     }
@@ -369,9 +389,23 @@ submit_head(bn_h2_stream_t *s)
 static ssize_t
 take_head(bn_h2_stream_t *s, const char *p, size_t n)
 {
+    /* A head that comes whole, as nearly all do, is lowercased and
+     * submitted from here: nghttp2 copies what it is given. */
+    static char whole[16384];
     size_t from = s->hlen > 3 ? s->hlen - 3 : 0, used;
     char *e;
 
+    if (s->hlen == 0 && (e = memmem(p, n, "\r\n\r\n", 4)) != NULL
+        && (used = (size_t) (e + 4 - p)) <= sizeof(whole)) {
+        memcpy(whole, p, used);
+        switch (submit_head(s, whole, used)) {
+        case BN_OK:
+        case BN_DECLINED:
+            return (ssize_t) used;
+        default:
+            return -1;
+        }
+    }
     if (s->hlen + n > s->hcap) {
         size_t cap = BN_MAX(s->hcap * 2, BN_MAX(s->hlen + n, 4096));
         char *m;
@@ -392,7 +426,7 @@ take_head(bn_h2_stream_t *s, const char *p, size_t n)
     }
     used = n - (s->hlen - (size_t) (e + 4 - s->hbuf));
     s->hlen = (size_t) (e + 4 - s->hbuf);
-    switch (submit_head(s)) {
+    switch (submit_head(s, s->hbuf, s->hlen)) {
     case BN_OK:
         free(s->hbuf);
         s->hbuf = NULL;
