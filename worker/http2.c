@@ -299,6 +299,20 @@ connection_field(const char *p, size_t nl)
     }
 }
 
+/*
+ * Whether a response field's value is new in every response: X-Request-Id,
+ * and Set-Cookie, which is one user's.  Such a value is sent literally, not
+ * indexed (RFC 7541 6.2.3): in the dynamic table it would only push out
+ * entries the next responses could use, and a cookie there could be probed
+ * by another request on the connection (RFC 7541 7.1.3).
+ */
+static bool
+unique_field(const char *p, size_t nl)
+{
+    return (nl == 12 && memcmp(p, "x-request-id", 12) == 0)
+           || (nl == 10 && memcmp(p, "set-cookie", 10) == 0);
+}
+
 /* The head's fields fit nva_stack most of the time: no allocation then. */
 #define H2_NV_STACK 48
 
@@ -355,7 +369,8 @@ submit_head(bn_h2_stream_t *s, char *hbuf, size_t hlen)
             zero_length = true;
         }
         nva[n++] = (nghttp2_nv){ (uint8_t *) p, (uint8_t *) v, nl, (size_t) (ve - v),
-                                 NGHTTP2_NV_FLAG_NONE };
+                                 unique_field(p, nl) ? NGHTTP2_NV_FLAG_NO_INDEX
+                                                     : NGHTTP2_NV_FLAG_NONE };
     }
     if (code < 200) {
         /* Interim (100 Continue, 103 Early Hints): HEADERS of its own,
