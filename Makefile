@@ -25,7 +25,7 @@ COMMON_SRCS = common/addr.c common/auth_cache.c common/buf.c common/conf.c commo
 	common/waf_xss.c common/waf_shell.c common/waf_transform.c common/http_cache.c common/encoding.c
 WORKER_SRCS = worker/access_acl.c worker/access_auth.c worker/access_limit.c worker/access_waf.c worker/auth.c worker/auth_api_key.c \
 	worker/auth_basic.c worker/auth_forward.c worker/auth_jwt.c worker/thread_pool.c worker/access_log.c worker/cache.c worker/compress.c worker/cache_refresh.c worker/count.c worker/explain.c worker/status.c worker/event.c worker/headers.c worker/http.c worker/http2.c \
-	worker/phase.c worker/pipe.c worker/proxy.c worker/redis.c worker/request.c worker/route.c \
+	worker/phase.c worker/pipe.c worker/proxy.c worker/redis.c worker/request.c worker/route.c worker/spares.c \
 	worker/tls.c worker/trace.c worker/tunnel.c worker/upstream.c worker/variables.c worker/worker.c worker/worker_state.c
 MASTER_SRCS = master/control.c master/history.c master/listen.c master/main.c master/master.c master/process.c master/notify.c master/top.c master/upgrade.c \
 	master/helper_cache.c master/helper_health.c master/helper_jwks.c master/helper_main.c master/helper_resolve.c

@@ -17,6 +17,7 @@
 #include "pipe.h"
 #include "request.h"
 #include "route.h"
+#include "spares.h"
 #include "tls.h"
 #include "tunnel.h"
 #include "upstream.h"
@@ -25,7 +26,6 @@
 #include "../common/str.h"
 #include "../common/clock.h"
 
-#include <malloc.h>
 #include <stddef.h>
 #include <sys/mman.h>
 #include <strings.h>
@@ -263,89 +263,15 @@ handshake(bn_client_t *c)
     read_head(c);
 }
 
-/*
- * Request pools and head buffers are kept for the next request, so a worker
- * in its stride allocates nothing per request.  What a burst needed goes
- * back once the burst is over: every second, the spares that no request took
- * during that second are freed and malloc_trim() returns their pages, so
- * what idle connections cost is only what they hold themselves.
- */
-#define SPARES_MAX 64
-#define SPARES_TRIM_MSEC 1000
-
-typedef struct {
-    void *items[SPARES_MAX]; /* the most recently used last */
-    unsigned n;
-    unsigned low; /* the fewest spares held since the last trim */
-    void (*destroy)(void *item);
-} spares_t;
-
-static void destroy_pool(void *pool);
-static void trim_spares(bn_timer_t *t);
-
-static spares_t head_bufs = { .destroy = free };
-static spares_t request_pools = { .destroy = destroy_pool };
-static bn_timer_t trim_timer = { .handler = trim_spares };
-static bool freed_since_trim;
-
 static void
 destroy_pool(void *pool)
 {
     bn_pool_destroy(pool);
 }
 
-static void *
-spare_get(spares_t *s)
-{
-    if (s->n == 0) {
-        return NULL;
-    }
-    s->n--;
-    s->low = BN_MIN(s->low, s->n);
-    return s->items[s->n];
-}
-
-static void
-spare_put(spares_t *s, void *item)
-{
-    if (s->n == SPARES_MAX) {
-        s->destroy(item);
-        freed_since_trim = true;
-    } else {
-        s->items[s->n++] = item;
-    }
-    if (trim_timer.slot == 0) {
-        bn_timer_set(&trim_timer, SPARES_TRIM_MSEC);
-    }
-}
-
-static void
-trim_one(spares_t *s)
-{
-    unsigned k = s->low;
-
-    for (unsigned i = 0; i < k; i++) {
-        s->destroy(s->items[i]);
-    }
-    memmove(s->items, s->items + k, (s->n - k) * sizeof(s->items[0]));
-    s->n -= k;
-    s->low = s->n;
-    freed_since_trim |= k > 0;
-}
-
-static void
-trim_spares(bn_timer_t *t)
-{
-    trim_one(&head_bufs);
-    trim_one(&request_pools);
-    if (freed_since_trim) {
-        malloc_trim(0);
-        freed_since_trim = false;
-    }
-    if (head_bufs.n + request_pools.n > 0) {
-        bn_timer_set(t, SPARES_TRIM_MSEC);
-    }
-}
+/* Request pools and head buffers are kept for the next request (spares.c). */
+static bn_spares_t head_bufs = { .destroy = free };
+static bn_spares_t request_pools = { .destroy = destroy_pool };
 
 /*
  * A client's buffer holds a request head of up to max_header_size and, after
@@ -358,7 +284,7 @@ trim_spares(bn_timer_t *t)
 static char *
 head_buf_get(size_t size)
 {
-    char *b = spare_get(&head_bufs);
+    char *b = bn_spare_get(&head_bufs);
 
     return b != NULL ? b : malloc(size);
 }
@@ -367,7 +293,7 @@ static void
 head_buf_put(char *b)
 {
     if (b != NULL) {
-        spare_put(&head_bufs, b);
+        bn_spare_put(&head_bufs, b);
     }
 }
 
@@ -702,7 +628,7 @@ read_head(bn_client_t *c)
 static bn_pool_t *
 request_pool_get(void)
 {
-    bn_pool_t *pool = spare_get(&request_pools);
+    bn_pool_t *pool = bn_spare_get(&request_pools);
 
     return pool != NULL ? pool : bn_pool_create(REQUEST_POOL_BLOCK);
 }
@@ -711,7 +637,7 @@ static void
 request_pool_put(bn_pool_t *pool)
 {
     bn_pool_reset(pool);
-    spare_put(&request_pools, pool);
+    bn_spare_put(&request_pools, pool);
 }
 
 /* A client's request hears from the upstream and the cache here. */

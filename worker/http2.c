@@ -20,6 +20,7 @@
 #include "http2.h"
 #include "count.h"
 #include "pipe.h"
+#include "spares.h"
 #include "worker_state.h"
 #include "../common/clock.h"
 #include "../common/h2_head.h"
@@ -34,6 +35,9 @@
 #define H2_MAX_EMPTY_DATA 100     /* DATA frames with no byte and no END_STREAM */
 #define H2_MAX_CONTROL 1000       /* PING and SETTINGS frames a connection may send */
 #define H2_MAX_RESPONSE_HEAD (1024 * 1024)
+
+/* Streams' response buffers, kept for the next stream (spares.c). */
+static bn_spares_t stream_outs = { .destroy = free };
 
 struct bn_h2_stream_s {
     bn_conn_stream_t io; /* first: the stand-in's conn.stream points here */
@@ -147,7 +151,9 @@ stream_free(bn_h2_stream_t *s)
     bn_h2_head_free(&s->head);
     free(s->in);
     free(s->hbuf);
-    free(s->out);
+    if (s->out != NULL) {
+        bn_spare_put(&stream_outs, s->out);
+    }
     free(s);
 }
 
@@ -368,9 +374,9 @@ submit_head(bn_h2_stream_t *s, char *hbuf, size_t hlen)
         if (nl == 14 && memcmp(p, "content-length", 14) == 0 && ve - v == 1 && *v == '0') {
             zero_length = true;
         }
-        nva[n++] = (nghttp2_nv){ (uint8_t *) p, (uint8_t *) v, nl, (size_t) (ve - v),
-                                 unique_field(p, nl) ? NGHTTP2_NV_FLAG_NO_INDEX
-                                                     : NGHTTP2_NV_FLAG_NONE };
+        nva[n++] =
+            (nghttp2_nv){ (uint8_t *) p, (uint8_t *) v, nl, (size_t) (ve - v),
+                          unique_field(p, nl) ? NGHTTP2_NV_FLAG_NO_INDEX : NGHTTP2_NV_FLAG_NONE };
     }
     if (code < 200) {
         /* Interim (100 Continue, 103 Early Hints): HEADERS of its own,
@@ -483,7 +489,8 @@ stream_sendv(bn_conn_t *sc, struct iovec *iov, int n)
                 total += len; /* a HEAD's, a 204's: no byte of a body goes */
                 break;
             }
-            if (s->out == NULL && (s->out = malloc(H2_STREAM_OUT)) == NULL) {
+            if (s->out == NULL && (s->out = bn_spare_get(&stream_outs)) == NULL
+                && (s->out = malloc(H2_STREAM_OUT)) == NULL) {
                 errno = ENOMEM;
                 return BN_ERROR;
             }
