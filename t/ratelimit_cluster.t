@@ -46,25 +46,35 @@ for my $k (1 .. 4) {
     if ($pid == 0) {
         srand($$);
         my %ok = (1 => 0, 2 => 0);
+        my $sent = 0;
         while (time - $start < 3) {
             my $which = rand() < 0.9 ? 1 : 2;
             $ok{$which}++ if st($which == 1 ? $p1 : $p2, '/x', 'acme') == 200;
+            $sent++;
         }
-        open my $f, '>', $t1->dir . "/c-$k"; print $f "$ok{1} $ok{2}\n"; close $f;
+        open my $f, '>', $t1->dir . "/c-$k"; print $f "$ok{1} $ok{2} $sent\n"; close $f;
         POSIX::_exit(0);
     }
     push @kids, $pid;
 }
 waitpid $_, 0 for @kids;
 my $elapsed = time - $start;
-my ($a1, $a2) = (0, 0);
-for (1 .. 4) { my ($x, $y) = split ' ', BouncerTest::slurp($t1->dir . "/c-$_"); $a1 += $x; $a2 += $y }
+my ($a1, $a2, $sent) = (0, 0, 0);
+for (1 .. 4) {
+    my ($x, $y, $z) = split ' ', BouncerTest::slurp($t1->dir . "/c-$_");
+    $a1 += $x; $a2 += $y; $sent += $z;
+}
 my $budget = 20 * $elapsed + 5;
 my $total = $a1 + $a2;
 cmp_ok(abs($total - $budget) / $budget, '<', 0.15,
        sprintf('two instances together admit within 15%% of the budget: %d for %.0f (%d + %d)', $total, $budget, $a1, $a2));
 cmp_ok($a2, '<', $total * 0.3, '... the one with 10% of the traffic admitted about its share, not half');
-cmp_ok($redis->commandstats->{evalsha} // 0, '>', 100, 'Redis ran the script (INFO commandstats evalsha)');
+# Every decision is Redis's: as many script runs as requests, give or take
+# the ones a worker's cached verdict answered.  (How many requests that is
+# depends on the client: over HTTP/2 the python client sends far fewer.)
+cmp_ok($redis->commandstats->{evalsha} // 0, '>', $sent / 2,
+       "Redis ran the script (INFO commandstats evalsha) for most of the $sent requests")
+    or diag("evalsha: " . ($redis->commandstats->{evalsha} // 0));
 
 # Redis killed: on_error = "local" limits on each host alone.
 $redis->stop('KILL');
