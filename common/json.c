@@ -326,6 +326,48 @@ static const unsigned char plain_in_string[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 };
 
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* The bytes of x that plain_in_string refuses (a quote, a backslash, a
+ * control byte, one past 0x7f), each as its high bit.  Borrows run only
+ * upwards, so bits above the first such byte may be wrong, never the first. */
+static inline uint64_t
+not_plain(uint64_t x)
+{
+    uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
+
+    return (((q - ONES) & ~q) | ((b - ONES) & ~b) | ((x - ONES * 0x20) & ~x) | x) & HIGHS;
+}
+
+/* The end of the run of plain_in_string bytes from p[i], below take:
+ * eight bytes a test (the last eight of p[..take) for the tail, moved down
+ * so that its zero fill stops the run at take).  Little-endian hosts. */
+static size_t
+plain_run(const char *p, size_t i, size_t take)
+{
+    uint64_t x, m;
+
+    if (take < 8) {
+        while (i < take && plain_in_string[(unsigned char) p[i]]) {
+            i++;
+        }
+        return i;
+    }
+    for (; i + 8 <= take; i += 8) {
+        memcpy(&x, p + i, 8);
+        if ((m = not_plain(x)) != 0) {
+            return i + (size_t) __builtin_ctzll(m) / 8;
+        }
+    }
+    if (i == take) {
+        return i;
+    }
+    memcpy(&x, p + take - 8, 8);
+    x >>= 8 * (8 - (take - i));
+    return i + (size_t) __builtin_ctzll(not_plain(x)) / 8;
+}
+
 /* Returns BN_OK, BN_ERROR, or BN_AGAIN: the number ended before c, which
  * must be read again as what follows it. */
 static int
@@ -665,10 +707,7 @@ bn_json_stream_feed(bn_json_stream_t *st, const char *p, size_t n)
         if (st->state == S_STRING) {
             /* Inside a string most bytes are plain ASCII, each added to the
              * piece as string_byte() would: copied in runs. */
-            size_t k = i;
-            while (k < take && plain_in_string[(unsigned char) p[k]]) {
-                k++;
-            }
+            size_t k = plain_run(p, i, take);
             if (k < take && p[k] == '"' && st->buf_len == 0 && k - i <= sizeof(st->buf)) {
                 /* The whole string in this input, without escapes, and no
                  * longer than a piece: handed on from where it lies, not

@@ -883,6 +883,38 @@ shell_batch(const unsigned char *s, size_t n, size_t i)
 }
 
 /*
+ * Whether the word at s[i] is plainly no command, as shell_word() and
+ * shell_command() would find, without copying it: letters, digits, '_' and
+ * '-' up to a byte that ends a shell word, of a length no command that
+ * starts with its letter has.  A word with anything shell_word() drops or
+ * shell_command() reads (quotes, '\', '$', a path, a glob, ".exe"), one
+ * that a call follows when sink says a code sink counts, or one as long as
+ * shell_word() cuts, takes the whole way.
+ */
+static bool
+shell_plain_no_command(const unsigned char *s, size_t n, size_t i, bool sink)
+{
+    size_t k = i;
+    unsigned char c;
+
+    while (k < n && ((unsigned char) ((s[k] | 0x20) - 'a') < 26
+                     || (unsigned char) (s[k] - '0') < 10 || s[k] == '_' || s[k] == '-')) {
+        k++;
+    }
+    if (k == i || k - i >= SHELL_WORD - 1 || (unsigned char) ((s[i] | 0x20) - 'a') >= 26) {
+        return false;
+    }
+    if (k < n) {
+        c = s[k];
+        if (c == '\'' || c == '"' || c == '\\' || c == '$' || c == '.' || c == '/' || c == '?'
+            || c == '*' || c == '[' || c == ']' || c == ':' || c == '~' || (sink && c == '(')) {
+            return false;
+        }
+    }
+    return !(cmd_lens[bn_waf_lower(s[i])] & (1u << (k - i)));
+}
+
+/*
  * The command at position i (blanks already allowed before it), reached as
  * pos says: the reason when it is an injection.
  */
@@ -904,6 +936,9 @@ shell_at(const unsigned char *s, size_t n, size_t i, int pos, unsigned paranoia,
         *wl = 0;
         w[0] = '\0';
         return "cmdi: cmd.exe for or if";
+    }
+    if (shell_plain_no_command(s, n, i, pos != POS_START)) {
+        return NULL;
     }
     e = shell_word(s, n, i, w, wl);
     if (*wl == 0) {

@@ -1798,22 +1798,29 @@ sql_unescape(const unsigned char *s, size_t n, unsigned char *out, size_t size)
     return quote ? o : 0;
 }
 
+/* Whether a trigger word of len bytes starts with c: most words of a
+ * value fail this one table test, inline, before any lookup. */
+static inline bool
+sql_trigger_len(unsigned char c, size_t len)
+{
+    return len < 32 && (trig_lens[bn_waf_lower(c)] & (1u << len)) != 0;
+}
+
 /* Whether the word s[k..j) is one that a reading needs (word_trigger()),
- * as a call when call: "(" after blanks and "+"s. */
+ * as a call when "(" follows after blanks and "+"s.  The caller has
+ * checked sql_trigger_len(). */
 static bool
-sql_trigger_at(const unsigned char *s, size_t n, size_t k, size_t j, bool call)
+sql_trigger_at(const unsigned char *s, size_t n, size_t k, size_t j)
 {
     const sql_word_t *w;
-    size_t len = j - k;
 
-    if (len >= 32 || !(trig_lens[bn_waf_lower(s[k])] & (1u << len))
-        || (w = sql_lookup(s + k, len)) == NULL) {
+    if ((w = sql_lookup(s + k, j - k)) == NULL) {
         return false;
     }
     if (word_trig[w - sql_words] & TRIG_ALWAYS) {
         return true;
     }
-    if (!call || !(word_trig[w - sql_words] & TRIG_CALL)) {
+    if (!(word_trig[w - sql_words] & TRIG_CALL)) {
         return false;
     }
     while (j < n && (sql_space(s[j]) || s[j] == '+')) {
@@ -1835,7 +1842,6 @@ sql_trigger_at(const unsigned char *s, size_t n, size_t k, size_t j, bool call)
 static bool
 sql_may_inject(const unsigned char *s, size_t n)
 {
-    bool call = memchr(s, '(', n) != NULL;
     size_t i = 0, j, k;
 
     while (i < n) {
@@ -1860,12 +1866,13 @@ sql_may_inject(const unsigned char *s, size_t n)
         if (seen & C_DOLLAR) {
             return true;
         }
-        if (sql_word_start(c) && sql_trigger_at(s, n, i, j, call)) {
+        if (sql_word_start(c) && sql_trigger_len(c, j - i) && sql_trigger_at(s, n, i, j)) {
             return true;
         }
         if (seen & C_DIGIT) {
             for (k = j - i > trig_max ? j - trig_max : i + 1; k < j; k++) {
-                if (sql_word_start(s[k]) && sql_trigger_at(s, n, k, j, call)) {
+                if (sql_word_start(s[k]) && sql_trigger_len(s[k], j - k)
+                    && sql_trigger_at(s, n, k, j)) {
                     return true;
                 }
             }

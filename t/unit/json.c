@@ -381,10 +381,88 @@ test_tree(void)
     bn_pool_destroy(pool);
 }
 
+/*
+ * A string's plain bytes are read eight at a time: a quote, a backslash, a
+ * control byte or UTF-8 at every position of strings of every length up to
+ * 40, at every alignment of the input, fed whole and cut just after the
+ * special byte's start, must read as byte by byte.
+ */
+static void
+test_plain_runs(void)
+{
+    static const struct {
+        const char *in, *out; /* out NULL: "control character in string" */
+    } specials[] = { { "", "" }, { "\\n", "\n" }, { "\xc3\xa9", "\xc3\xa9" }, { "\x01", NULL },
+                     { "\x7f", "\x7f" } };
+    char text[128], want[64];
+    int bad = 0, tried = 0;
+
+    for (size_t pad = 0; pad < 9; pad++) {
+        for (size_t len = 0; len <= 40; len++) {
+            for (size_t pos = 0; pos <= len; pos++) {
+                for (size_t k = 0; k < BN_NELEMS(specials); k++) {
+                    bn_pool_t *pool = bn_pool_create(1024);
+                    const char *err = NULL;
+                    size_t n = 0, w = 0, cut;
+                    bn_json_t *j;
+                    char *s;
+
+                    if (k == 0 && pos != len) {
+                        bn_pool_destroy(pool);
+                        continue;
+                    }
+                    memset(text, ' ', pad);
+                    n = pad;
+                    text[n++] = '"';
+                    memset(text + n, 'a', pos);
+                    memset(want, 'a', pos);
+                    n += pos;
+                    w = pos;
+                    memcpy(text + n, specials[k].in, strlen(specials[k].in));
+                    cut = n + 1;
+                    n += strlen(specials[k].in);
+                    if (specials[k].out != NULL) {
+                        memcpy(want + w, specials[k].out, strlen(specials[k].out));
+                        w += strlen(specials[k].out);
+                    }
+                    memset(text + n, 'b', len - pos);
+                    memset(want + w, 'b', len - pos);
+                    n += len - pos;
+                    w += len - pos;
+                    text[n++] = '"';
+                    tried++;
+                    j = bn_json_parse(pool, text, n, NULL, &err, NULL);
+                    if (specials[k].out == NULL
+                            ? j != NULL || strcmp(err, "control character in string") != 0
+                            : j == NULL || j->type != BN_JSON_STRING || j->len != w
+                                  || memcmp(j->str, want, w) != 0) {
+                        printf("#   pad %zu len %zu pos %zu special %zu: %s\n", pad, len, pos, k,
+                               j == NULL ? err : "a wrong string");
+                        bad++;
+                    }
+                    s = parse_cut(text, n, &cut, 1, NULL);
+                    if (s == NULL
+                        || (specials[k].out == NULL
+                                ? strcmp(s, "error: control character in string") != 0
+                                : strncmp(s, "error", 5) == 0)) {
+                        printf("#   pad %zu len %zu pos %zu special %zu cut: %s\n", pad, len, pos,
+                               k, s ? s : "(null)");
+                        bad++;
+                    }
+                    free(s);
+                    bn_pool_destroy(pool);
+                }
+            }
+        }
+    }
+    ok(bad == 0, "%d strings with a special byte anywhere read as byte by byte", tried);
+}
+
 int
 main(void)
 {
     test_cases();
+    test_plain_runs();
     test_limits();
     test_stream();
     test_tree();
