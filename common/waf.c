@@ -597,6 +597,23 @@ bn_waf_rules_finish(bn_waf_rules_t *set, char *err, size_t errsize)
             }
             set->steps[part][p] = st;
             set->nsteps[part][p] = n;
+            set->live[part][p] = bn_pcalloc(set->pool, sizeof(uint64_t) * BN_WAF_LIVE_WORDS
+                                                           * BN_MAX((n + 63) / 64, 1));
+            if (set->live[part][p] == NULL) {
+                snprintf(err, errsize, "out of memory");
+                return BN_ERROR;
+            }
+            for (size_t i = 0; i < n; i++) {
+                uint64_t *w = set->live[part][p] + i / 64 * BN_WAF_LIVE_WORDS, bit = 1ULL << i % 64;
+                if (st[i].gate == 0) {
+                    w[BN_WAF_LIVE_WORDS - 1] |= bit;
+                }
+                for (unsigned c = 0; c < 64; c++) {
+                    if (st[i].gate & (1ULL << c)) {
+                        w[c] |= bit;
+                    }
+                }
+            }
         }
     }
     return BN_OK;
@@ -1009,36 +1026,44 @@ bn_waf_scan_value(bn_waf_scan_t *s, bn_waf_part_t part, const char *name, size_t
     value_gen++;
     raw = classes_of(set, v, n);
     p = BN_MIN(BN_MAX(s->paranoia, 1u), BN_WAF_MAX_PARANOIA) - 1;
-    for (size_t i = 0; i < set->nsteps[part][p] && !bn_waf_scan_over(s); i++) {
-        const bn_waf_step_t *st = &set->steps[part][p][i];
-        const bn_waf_rule_t *r = st->rule;
-        const char *out = v, *at;
-        size_t len = n;
-        unsigned flags = 0;
-        uint64_t classes = raw;
-        bn_waf_detect_t d;
+    for (size_t b = 0, nb = (set->nsteps[part][p] + 63) / 64; b < nb && !oom; b++) {
+        const uint64_t *lw = set->live[part][p] + b * BN_WAF_LIVE_WORDS;
+        uint64_t live = lw[BN_WAF_LIVE_WORDS - 1];
 
-        if ((st->gate != 0 && !(raw & st->gate)) || (s->nexclude > 0 && excluded(s, r->id))) {
-            continue;
+        for (uint64_t c = raw; c != 0; c &= c - 1) {
+            live |= lw[__builtin_ctzll(c)];
         }
-        /* Most values hold no byte any transformation of the rule's acts on
-         * (no '%', '&', '\\', upper case, ...): those are their own output. */
-        if (raw & st->acts_on) {
-            chain_out_t *o = chain_output(set, r->chain, v, n, raw);
-            if (o == NULL) {
-                oom = true; /* not all looked at: not clean */
-                break;      /* what was found counts */
+        for (; live != 0 && !bn_waf_scan_over(s); live &= live - 1) {
+            const bn_waf_step_t *st = &set->steps[part][p][b * 64 + (size_t) __builtin_ctzll(live)];
+            const bn_waf_rule_t *r = st->rule;
+            const char *out = v, *at;
+            size_t len = n;
+            unsigned flags = 0;
+            uint64_t classes = raw;
+            bn_waf_detect_t d;
+
+            if (s->nexclude > 0 && excluded(s, r->id)) {
+                continue;
             }
-            out = o->out;
-            len = o->len;
-            flags = o->flags;
-            classes = o->classes;
-        }
-        if (st->needs != 0 && !(classes & st->needs)) {
-            continue;
-        }
-        if (rule_matches(s, r, out, len, flags, &at, &d)) {
-            record(s, r, part, name, name_len, out, len, at, d.reason);
+            /* Most values hold no byte any transformation of the rule's acts on
+             * (no '%', '&', '\\', upper case, ...): those are their own output. */
+            if (raw & st->acts_on) {
+                chain_out_t *o = chain_output(set, r->chain, v, n, raw);
+                if (o == NULL) {
+                    oom = true; /* not all looked at: not clean */
+                    break;      /* what was found counts */
+                }
+                out = o->out;
+                len = o->len;
+                flags = o->flags;
+                classes = o->classes;
+            }
+            if (st->needs != 0 && !(classes & st->needs)) {
+                continue;
+            }
+            if (rule_matches(s, r, out, len, flags, &at, &d)) {
+                record(s, r, part, name, name_len, out, len, at, d.reason);
+            }
         }
     }
     if (s->nmatched == matched && s->nlimited == limited && !bn_waf_scan_over(s) && !oom) {

@@ -115,6 +115,8 @@ typedef struct {
     uint64_t needs;
 } bn_waf_step_t;
 
+#define BN_WAF_LIVE_WORDS 65
+
 /* Rules sorted by chain, so that a value is transformed once per chain. */
 typedef struct bn_waf_rules_s {
     bn_waf_rule_t *rules;
@@ -126,6 +128,11 @@ typedef struct bn_waf_rules_s {
      * matches. */
     bn_waf_step_t *steps[BN_WAF_NPARTS][BN_WAF_MAX_PARANOIA];
     size_t nsteps[BN_WAF_NPARTS][BN_WAF_MAX_PARANOIA];
+    /* The same steps by class, BN_WAF_LIVE_WORDS words for each 64 of them:
+     * word c has bit k set when step k's gate holds class c, the last word
+     * the steps with no gate.  The steps a value runs are the last word or'ed
+     * with the words of its classes, so the scan walks only those. */
+    uint64_t *live[BN_WAF_NPARTS][BN_WAF_MAX_PARANOIA];
     /* By bn_waf_rules_finish(): the classes each byte value is in, one bit
      * each: BN_WAF_TRANSFORM_CLASS(t) for the bytes transformation t acts
      * on, then one per distinct needs.  A value's classes are those of its

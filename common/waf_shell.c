@@ -801,8 +801,12 @@ shell_name_byte(unsigned char c)
 static bool
 shell_kw(const unsigned char *s, size_t n, size_t i, const char *w)
 {
-    size_t l = strlen(w);
+    size_t l;
 
+    if (i >= n || (s[i] | 0x20) != w[0]) {
+        return false; /* most words, before the length and the call */
+    }
+    l = strlen(w);
     return bn_waf_prefix_eq((const char *) s + i, n - i, w)
            && (i + l >= n || !shell_name_byte(s[i + l]));
 }

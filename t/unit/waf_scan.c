@@ -8,6 +8,7 @@
 #include "../../common/pool.h"
 #include "../../common/waf.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static bn_waf_rules_t set;
@@ -110,6 +111,36 @@ main(void)
         }
         is_int(missed, 0, "a value one byte from a kept one is scanned (%d lengths and places)",
                runs);
+    }
+
+    {
+        /* More steps than one word of the live sets holds: rule k contains
+         * "[k]", the even ones gated on a '#'.  Each runs where the walk of
+         * every step would run it, in the rules' order. */
+        bn_waf_rules_t many;
+        char rules[150 * 64], *o = rules;
+        bn_waf_scan_t s;
+        const char *hash = "[3] [64] [130] [71] # [149]", *none = "[3] [64] [130] [71] [149]";
+
+        memset(&many, 0, sizeof(many));
+        for (int k = 0; k < 150; k++) {
+            o += sprintf(o, "id=%d contains=\"[%d]\" parts=body severity=notice%s msg=\"r\"\n",
+                         1000 + k, k, k % 2 == 0 ? " needs=#" : "");
+        }
+        ok(bn_waf_rules_parse(&many, pool, rules, strlen(rules), "many", err, sizeof(err)) == BN_OK
+               && bn_waf_rules_finish(&many, err, sizeof(err)) == BN_OK,
+           "150 site rules load");
+        bn_waf_scan_init(&s, &many, 1, 1000, NULL, 0, BN_WAF_MATCH_LIMIT);
+        bn_waf_scan_value(&s, BN_WAF_PART_BODY, "x", 1, hash, strlen(hash));
+        ok(s.nmatches == 5 && s.matches[0].rule->id == 1003 && s.matches[1].rule->id == 1064
+               && s.matches[2].rule->id == 1071 && s.matches[3].rule->id == 1130
+               && s.matches[4].rule->id == 1149,
+           "with a '#': the five rules, gated or not, in the three words, in order");
+        bn_waf_scan_init(&s, &many, 1, 1000, NULL, 0, BN_WAF_MATCH_LIMIT);
+        bn_waf_scan_value(&s, BN_WAF_PART_BODY, "x", 1, none, strlen(none));
+        ok(s.nmatches == 3 && s.matches[0].rule->id == 1003 && s.matches[1].rule->id == 1071
+               && s.matches[2].rule->id == 1149,
+           "without one: only the ungated three");
     }
 
     bn_pool_destroy(pool);
