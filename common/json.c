@@ -343,7 +343,7 @@ not_plain(uint64_t x)
 /* The end of the run of plain_in_string bytes from p[i], below take:
  * eight bytes a test (the last eight of p[..take) for the tail, moved down
  * so that its zero fill stops the run at take).  Little-endian hosts. */
-static size_t
+static inline size_t
 plain_run(const char *p, size_t i, size_t take)
 {
     uint64_t x, m;
@@ -641,50 +641,116 @@ number_whole(bn_json_stream_t *st, const char *p, size_t i, size_t take)
 /*
  * The commonest steps between tokens, as step() takes them, without its two
  * dispatches, in a loop of their own: blanks, the ':' after a key, the ','
- * after a member, the brackets that open and close containers, up to the
- * '"' that opens a key or a string (taken too).
+ * after a member, the brackets that open and close containers; and the
+ * tokens that lie whole in the input: a key or string without escapes or
+ * UTF-8 and no longer than a piece, handed on from where it lies, and a
+ * number (number_whole()).  A string that does not is left open (S_STRING,
+ * its quote taken), anything else to step().
  * From a state of those before S_STRING; returns where it stopped.
  */
 static size_t
 between(bn_json_stream_t *st, const char *p, size_t i, size_t take)
 {
+    /* What each byte is between tokens; 0: none of these. */
+    enum { B_SPACE = 1, B_COLON, B_COMMA, B_QUOTE, B_OPEN, B_CLOSE_OBJECT, B_CLOSE_ARRAY, B_NUMBER };
+    static const unsigned char kind[256] = {
+        [' '] = B_SPACE,  ['\t'] = B_SPACE,  ['\n'] = B_SPACE,  ['\r'] = B_SPACE,
+        [':'] = B_COLON,  [','] = B_COMMA,   ['"'] = B_QUOTE,   ['{'] = B_OPEN,
+        ['['] = B_OPEN,   ['}'] = B_CLOSE_OBJECT, [']'] = B_CLOSE_ARRAY, ['-'] = B_NUMBER,
+        ['0'] = B_NUMBER, ['1'] = B_NUMBER,  ['2'] = B_NUMBER,  ['3'] = B_NUMBER,
+        ['4'] = B_NUMBER, ['5'] = B_NUMBER,  ['6'] = B_NUMBER,  ['7'] = B_NUMBER,
+        ['8'] = B_NUMBER, ['9'] = B_NUMBER,
+    };
     size_t from = i;
+    int rc;
 
-    while (i < take) {
+    for (; i < take; i++) {
         unsigned char c = (unsigned char) p[i];
 
-        if (is_space(c)) {
-            i++;
-        } else if (c == ':' && st->state == S_COLON) {
+        switch (kind[c]) {
+        case B_SPACE:
+            continue;
+        case B_COLON:
+            if (st->state != S_COLON) {
+                goto out;
+            }
             st->state = S_VALUE;
-            i++;
-        } else if (c == ',' && st->state == S_AFTER) {
+            continue;
+        case B_COMMA:
+            if (st->state != S_AFTER) {
+                goto out;
+            }
             st->state = is_object(st) ? S_KEY : S_VALUE;
-            i++;
-        } else if (c == '"' && st->state <= S_KEY) {
+            continue;
+        case B_QUOTE: {
+            size_t k;
+            if (st->state > S_KEY) {
+                goto out;
+            }
             st->tok = st->state >= S_KEY_OR_END ? BN_JSON_EV_KEY : BN_JSON_EV_STRING;
             st->state = S_STRING;
-            i++;
-            break;
-        } else if (((c == '{' || c == '[') && st->state <= S_VALUE_OR_END)
-                   || (c == '}' && (st->state == S_KEY_OR_END || st->state == S_AFTER))
-                   || (c == ']' && (st->state == S_VALUE_OR_END || st->state == S_AFTER))) {
-            int rc;
+            k = plain_run(p, ++i, take);
+            if (k == take || p[k] != '"' || k - i > sizeof(st->buf) || st->buf_len != 0) {
+                goto out;
+            }
+            st->offset += k - from; /* at the closing quote, as the byte-wise path has it */
+            from = k;
+            if (string_end(st, p + i, k - i) != BN_OK) {
+                return k;
+            }
+            i = k;
+            continue;
+        }
+        case B_NUMBER: {
+            size_t k;
+            if (st->state > S_VALUE_OR_END) {
+                goto out;
+            }
+            st->offset += i - from;
+            from = i;
+            k = number_whole(st, p, i, take);
+            if (st->state == S_ERROR) {
+                return i; /* number_whole() moved the offset where the error is */
+            }
+            if (k == i) {
+                goto out;
+            }
+            from = k;
+            i = k - 1;
+            continue;
+        }
+        case B_OPEN:
+            if (st->state > S_VALUE_OR_END) {
+                goto out;
+            }
             st->offset += i - from; /* where an error is */
             from = i;
-            if (c == '{' || c == '[') {
-                rc = open_container(st, c == '{');
-            } else {
-                rc = close_container(st, c == '}');
-            }
-            if (rc != BN_OK) {
-                return i; /* S_ERROR: the caller's next step says so */
-            }
-            i++;
-        } else {
+            rc = open_container(st, c == '{');
             break;
+        case B_CLOSE_OBJECT:
+            if (st->state != S_KEY_OR_END && st->state != S_AFTER) {
+                goto out;
+            }
+            st->offset += i - from;
+            from = i;
+            rc = close_container(st, true);
+            break;
+        case B_CLOSE_ARRAY:
+            if (st->state != S_VALUE_OR_END && st->state != S_AFTER) {
+                goto out;
+            }
+            st->offset += i - from;
+            from = i;
+            rc = close_container(st, false);
+            break;
+        default:
+            goto out;
+        }
+        if (rc != BN_OK) {
+            return i; /* S_ERROR: the caller's next step says so */
         }
     }
+out:
     st->offset += i - from;
     return i;
 }
@@ -739,16 +805,6 @@ bn_json_stream_feed(bn_json_stream_t *st, const char *p, size_t n)
             i = between(st, p, i, take);
             if (i == take || st->state == S_STRING) {
                 continue;
-            }
-            if (st->state <= S_VALUE_OR_END && (p[i] == '-' || is_digit((unsigned char) p[i]))) {
-                size_t k = number_whole(st, p, i, take);
-                if (st->state == S_ERROR) {
-                    return BN_ERROR;
-                }
-                if (k != i) {
-                    i = k;
-                    continue;
-                }
             }
         }
         c = (unsigned char) p[i];
