@@ -821,7 +821,9 @@ shell_batch(const unsigned char *s, size_t n, size_t i)
 {
     size_t lim, k;
 
-    if (i >= n || ((s[i] | 0x20) != 'f' && (s[i] | 0x20) != 'i')) {
+    /* "fo" or "if" first, or neither keyword can be here: most words. */
+    if (i + 1 >= n || !(((s[i] | 0x20) == 'f' && (s[i + 1] | 0x20) == 'o')
+                        || ((s[i] | 0x20) == 'i' && (s[i + 1] | 0x20) == 'f'))) {
         return false;
     }
     if (shell_kw(s, n, i, "for")) {
@@ -1048,13 +1050,24 @@ bn_waf_cmdi(const char *str, size_t n, unsigned paranoia, bn_waf_detect_t *m)
         return bn_waf_found(m, reason, w, wl);
     }
     for (size_t i = 0; i < n; i++) {
-        unsigned char c = s[i];
-        size_t j = i + 1;
+        unsigned char c;
+        size_t j;
         int pos;
 
-        if (!shell_trigger[c]) {
-            continue;
+        /* Most bytes are no trigger: four a test. */
+        while (i + 4 <= n
+               && !(shell_trigger[s[i]] | shell_trigger[s[i + 1]] | shell_trigger[s[i + 2]]
+                    | shell_trigger[s[i + 3]])) {
+            i += 4;
         }
+        while (i < n && !shell_trigger[s[i]]) {
+            i++;
+        }
+        if (i == n) {
+            break;
+        }
+        c = s[i];
+        j = i + 1;
         if (c == '$' && shell_ifs(s, n, i) > 0) {
             return bn_waf_found(m, "cmdi: $IFS", "IFS", 3);
         }

@@ -1830,12 +1830,30 @@ sql_trigger_at(const unsigned char *s, size_t n, size_t k, size_t j)
 }
 
 /*
+ * Whether the "/" at s[i] is the middle of a media range "* / *" at the start
+ * of s or after a "," or ";" (blanks between), as in an Accept field: a
+ * comment there follows no number, string or name that a reading could
+ * take for an injection's start.
+ */
+static bool
+sql_media_range(const unsigned char *s, size_t i)
+{
+    if (i == 0 || s[i - 1] != '*') {
+        return false;
+    }
+    for (i--; i > 0 && sql_space(s[i - 1]); i--) {
+    }
+    return i == 0 || s[i - 1] == ',' || s[i - 1] == ';';
+}
+
+/*
  * Whether s may match in some reading: false only when it has none of what
  * every shape needs (word_trigger()), so that the readings can be skipped.
  * Quotes (a string to close, a probe), a backslash (\xHH, \N), "$" (a dollar
  * string, after which a word may start inside a run of name bytes), "#",
  * "--", "/ *" (comments), "||", "&&" (logic) and "@@" (a system variable)
- * send it to the readings at once.  A reading's word is a whole run of name
+ * send it to the readings at once; but not the "/ *" of a media range "* / *"
+ * (sql_media_range()), which nearly every browser's Accept holds.  A reading's word is a whole run of name
  * bytes, or the end of one after a number ("1union", "0x1or", "1.e5or"): a
  * run with a digit in it has each of its ends looked up.
  */
@@ -1853,7 +1871,8 @@ sql_may_inject(const unsigned char *s, size_t n)
 
             if ((sql_class[c] & C_MARK)
                 && (c == '\'' || c == '"' || c == '\\' || c == '#' || (c == '-' && next == '-')
-                    || (c == '/' && next == '*') || (c == '|' && next == '|')
+                    || (c == '/' && next == '*' && !sql_media_range(s, i))
+                    || (c == '|' && next == '|')
                     || (c == '&' && next == '&') || (c == '@' && next == '@'))) {
                 return true;
             }

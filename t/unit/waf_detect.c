@@ -93,6 +93,10 @@ static const char *const sqli_attacks[] = {
     "$foo$pgsql evade$foo$ union select * from foo",
     "$$x$$ union select 1",
     "1/* /* / */ */ or 1=1-",
+    /* A comment after arithmetic, written as a media range is: "/ *" after
+     * a "*" still counts where a number comes before it. */
+    "1*1*/*",
+    "1 * 1 */*",
     "{ts 1}UNION SELECT.`` 1.e.table_name",
     "{fn 1} union select .`a`",
     "SELECT $.`` 1.e.table_name",
@@ -207,6 +211,9 @@ static const char *const cmdi_attacks[] = {
 /* Natural text none of the detectors may flag at paranoia 1. */
 static const char *const benign[] = {
     "O'Brien",
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+    "*/*",
+    "application/json, text/plain, */*",
     ":'(",
     "';)",
     "$5 and $10",
