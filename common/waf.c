@@ -997,6 +997,14 @@ seen_slot(const uint64_t w[3], size_t n, bn_waf_part_t part)
     return (unsigned) ((a ^ b) >> 40) % BN_WAF_SEEN_SLOTS;
 }
 
+static void
+seen_keep(bn_waf_seen_t *seen, const uint64_t w[3], size_t n, bn_waf_part_t part)
+{
+    seen->len = (unsigned char) n;
+    seen->part = (unsigned char) part;
+    memcpy(seen->w, w, sizeof(seen->w));
+}
+
 bool
 bn_waf_scan_value(bn_waf_scan_t *s, bn_waf_part_t part, const char *name, size_t name_len,
                   const char *v, size_t n)
@@ -1020,6 +1028,11 @@ bn_waf_scan_value(bn_waf_scan_t *s, bn_waf_part_t part, const char *name, size_t
     if (bn_waf_clean_cache && n <= CLEAN_MAX_LEN && clean_keyed_now()) {
         h = siphash(s->tag ^ part, v, n);
         if (clean[h % CLEAN_SLOTS] == h) {
+            if (seen != NULL) {
+                /* Kept for this request too: the next of its JSON keys or
+                 * repeated values is known without the hash. */
+                seen_keep(seen, w, n, part);
+            }
             return bn_waf_scan_over(s);
         }
     }
@@ -1071,9 +1084,7 @@ bn_waf_scan_value(bn_waf_scan_t *s, bn_waf_part_t part, const char *name, size_t
             clean[h % CLEAN_SLOTS] = h;
         }
         if (seen != NULL) {
-            seen->len = (unsigned char) n;
-            seen->part = (unsigned char) part;
-            memcpy(seen->w, w, sizeof(w));
+            seen_keep(seen, w, n, part);
         }
     }
     return bn_waf_scan_over(s);

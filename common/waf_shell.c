@@ -657,6 +657,9 @@ shell_command(const char *w, size_t wl, bool *pathy)
         if (first == '?' || first == '*' || first == '[') {
             first = 0;
         }
+        if (!star && first != 0 && (chars >= 32 || !(cmd_lens[first] & (1u << chars)))) {
+            return NULL; /* no command of its letter is as long: most URLs' last parts */
+        }
         for (size_t k = 0; k < sizeof(shell_cmds) / sizeof(shell_cmds[0]); k++) {
             if ((!star && shell_cmds[k].len != chars)
                 || (first != 0 && (unsigned char) shell_cmds[k].name[0] != first)) {

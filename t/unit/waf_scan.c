@@ -114,6 +114,24 @@ main(void)
     }
 
     {
+        /* A value the process-wide table knows clean is kept in the
+         * request's table too; one a byte away is still scanned. */
+        bn_waf_scan_t s;
+        int missed = 0;
+
+        bn_waf_clean_cache = true;
+        for (int round = 0; round < 2; round++) {
+            bn_waf_scan_init(&s, &set, 1, 1000, NULL, 0, BN_WAF_MATCH_LIMIT);
+            bn_waf_scan_value(&s, BN_WAF_PART_BODY, "x", 1, "aaaaaaaaaaaa", 12);
+            bn_waf_scan_value(&s, BN_WAF_PART_BODY, "x", 1, "aaaaaaaaaaaa", 12);
+            bn_waf_scan_value(&s, BN_WAF_PART_BODY, "x", 1, "aaaaaQaaaaaa", 12);
+            missed += s.nmatches != 1 || s.matches[0].rule->id != 2;
+        }
+        bn_waf_clean_cache = false;
+        is_int(missed, 0,
+               "known clean to the process, kept for the request: the odd value still matches");
+    }
+    {
         /* More steps than one word of the live sets holds: rule k contains
          * "[k]", the even ones gated on a '#'.  Each runs where the walk of
          * every step would run it, in the rules' order. */
