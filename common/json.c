@@ -652,11 +652,11 @@ static size_t
 between(bn_json_stream_t *st, const char *p, size_t i, size_t take)
 {
     /* What each byte is between tokens; 0: none of these. */
-    enum { B_SPACE = 1, B_COLON, B_COMMA, B_QUOTE, B_OPEN, B_CLOSE_OBJECT, B_CLOSE_ARRAY, B_NUMBER };
+    enum { B_SPACE = 1, B_COLON, B_COMMA, B_QUOTE, B_OPEN, B_CLOSE, B_NUMBER };
     static const unsigned char kind[256] = {
         [' '] = B_SPACE,  ['\t'] = B_SPACE,  ['\n'] = B_SPACE,  ['\r'] = B_SPACE,
         [':'] = B_COLON,  [','] = B_COMMA,   ['"'] = B_QUOTE,   ['{'] = B_OPEN,
-        ['['] = B_OPEN,   ['}'] = B_CLOSE_OBJECT, [']'] = B_CLOSE_ARRAY, ['-'] = B_NUMBER,
+        ['['] = B_OPEN,   ['}'] = B_CLOSE,   [']'] = B_CLOSE,   ['-'] = B_NUMBER,
         ['0'] = B_NUMBER, ['1'] = B_NUMBER,  ['2'] = B_NUMBER,  ['3'] = B_NUMBER,
         ['4'] = B_NUMBER, ['5'] = B_NUMBER,  ['6'] = B_NUMBER,  ['7'] = B_NUMBER,
         ['8'] = B_NUMBER, ['9'] = B_NUMBER,
@@ -727,21 +727,14 @@ between(bn_json_stream_t *st, const char *p, size_t i, size_t take)
             from = i;
             rc = open_container(st, c == '{');
             break;
-        case B_CLOSE_OBJECT:
-            if (st->state != S_KEY_OR_END && st->state != S_AFTER) {
+        case B_CLOSE:
+            /* "}" after "{" or a member, "]" after "[" or a member. */
+            if (st->state != S_AFTER && st->state != (c == '}' ? S_KEY_OR_END : S_VALUE_OR_END)) {
                 goto out;
             }
             st->offset += i - from;
             from = i;
-            rc = close_container(st, true);
-            break;
-        case B_CLOSE_ARRAY:
-            if (st->state != S_VALUE_OR_END && st->state != S_AFTER) {
-                goto out;
-            }
-            st->offset += i - from;
-            from = i;
-            rc = close_container(st, false);
+            rc = close_container(st, c == '}');
             break;
         default:
             goto out;
