@@ -103,8 +103,8 @@ typedef struct {
 
 /* A rule as a scan meets it: gate holds the classes a value needs one of
  * for the rule to run at all (its needs' and its transformations'; 0 when
- * the rule is not gated), so that most rules are passed over for
- * most values with one AND. */
+ * the rule is not gated).  bn_waf_rules_finish() turns the gates into the
+ * live words below, so that a value never visits a rule it has no byte for. */
 typedef struct {
     const bn_waf_rule_t *rule;
     uint64_t gate;
@@ -115,7 +115,8 @@ typedef struct {
     uint64_t needs;
 } bn_waf_step_t;
 
-#define BN_WAF_LIVE_WORDS 65
+/* A word for each of the 64 byte classes, and one for the steps with no gate. */
+#define BN_WAF_LIVE_WORDS (64 + 1)
 
 /* Rules sorted by chain, so that a value is transformed once per chain. */
 typedef struct bn_waf_rules_s {

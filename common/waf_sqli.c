@@ -1852,10 +1852,11 @@ sql_media_range(const unsigned char *s, size_t i)
  * Quotes (a string to close, a probe), a backslash (\xHH, \N), "$" (a dollar
  * string, after which a word may start inside a run of name bytes), "#",
  * "--", "/ *" (comments), "||", "&&" (logic) and "@@" (a system variable)
- * send it to the readings at once; but not the "/ *" of a media range "* / *"
- * (sql_media_range()), which nearly every browser's Accept holds.  A reading's word is a whole run of name
- * bytes, or the end of one after a number ("1union", "0x1or", "1.e5or"): a
- * run with a digit in it has each of its ends looked up.
+ * send it to the readings at once; but not the "/ *" of a media range
+ * "* / *" (sql_media_range()), which nearly every browser's Accept holds.
+ * A reading's word is a whole run of name bytes, or the end of one after a
+ * number ("1union", "0x1or", "1.e5or"): a run with a digit in it has each
+ * of its ends looked up.
  */
 static bool
 sql_may_inject(const unsigned char *s, size_t n)
