@@ -71,6 +71,11 @@ is(body_of('/roomy/big'), $big, 'byte for byte');
 my @bad = (
     ['application/json', '{"a": 1,}', 'a trailing comma'],
     ['application/json', '{"a": 1, "a": 2}', 'a duplicate key'],
+    ['application/json', '{' . join(',', map { "\"k$_\":0" } 0 .. 15) . ',"k0":1}', 'a duplicate 17th key'],
+    ['application/json', '{' . join(',', map { "\"k$_\":0" } 0 .. 16) . ',"k16":1}', 'a duplicate 18th key'],
+    ['application/json', '{' . join(',', map { "\"k$_\":0" } 0 .. 9999) . ',"k5000":1}', 'a duplicate among 10,000 keys'],
+    ['application/json', '{"o": {' . join(',', map { "\"k$_\":0" } 0 .. 99) . '}, "p": {'
+        . join(',', map { "\"k$_\":0" } 0 .. 99) . ',"k99":1}}', 'a duplicate in the second of two large objects'],
     ['application/json', ('[' x 100) . (']' x 100), 'nested too deep'],
     ['application/json', "{\"a\": \"\xc0\xaf\"}", 'overlong UTF-8'],
     ['application/json', '{"a": "unterminated', 'a body that ends inside a string'],
@@ -91,6 +96,16 @@ for my $b (@bad) {
 }
 ok($t->wait_log(qr/rule 200002 \(the request body does not parse as its Content-Type says\) in body after none: "duplicate key"/),
    'the log says why the body did not parse');
+# Large objects: their keys are checked by a table, where an object's own
+# keys, and only those, count.
+for my $ok (['{' . join(',', map { "\"k$_\":{" . join(',', map { "\"k$_\":1" } 0 .. 19) . '}' } 0 .. 299) . '}',
+             'an object of 300 keys, each an object of 20 of the same names'],
+            ['[' . join(',', map { '{' . join(',', map { "\"k$_\":1" } 0 .. 40) . '}' } 1 .. 50) . ']',
+             'fifty objects of the same 41 keys in a row'],
+            ['{' . join(',', map { "\"k$_\":0" } 0 .. 4999) . "}", "an object of 5,000 keys"]) {
+    my ($body, $what) = @$ok;
+    is(post('/roomy/keys', 'application/json', $body)->{status}, 200, "$what: passes");
+}
 my $json = '{"name": "Ann", "tags": ["a", "b"], "n": 1.5e3, "ok": true, "none": null, "nested": {"deep": [{"x": "y"}]}}';
 is(post('/good.json', 'application/json', $json)->{status}, 200, 'well-formed JSON passes');
 is(body_of('/good.json'), $json, 'as it was');

@@ -65,12 +65,17 @@ typedef struct {
     bool plus_space; /* form encoding: '+' is a space */
 
     /* JSON: hashes of the keys of every open object, to refuse a key given
-     * twice (two parsers that keep different ones see different values). */
+     * twice (two parsers that keep different ones see different values).
+     * An object's first KEY_SCAN keys are compared one by one; past that
+     * its keys are also in ktab, so that an object of many thousand keys
+     * costs a probe a key, not a pass over all before it. */
     uint64_t *keys;
     size_t nkeys, keys_cap;
     size_t *key_base; /* where each open object's keys begin, by depth */
     uint64_t key_hash;
     bool in_key;
+    uint32_t *ktab; /* open-addressed, linear probing */
+    size_t ktab_cap, ktab_used; /* cap: a power of two */
 
     /* The body's parser, made once there is a body of a parsed type (a
      * multipart parser is 8 KiB: a GET makes none). */
@@ -110,6 +115,7 @@ forget(void *data)
     free(x->hold.start);
     free(x->val);
     free(x->keys);
+    free(x->ktab);
     body_memory -= x->counted;
 }
 
@@ -315,19 +321,157 @@ inspect_head(waf_ctx_t *x)
 
 /* ---- the body ---------------------------------------------------------------------- */
 
+/*
+ * The keys of objects of more than KEY_SCAN keys, as indexes into keys
+ * (plus one; 0 is a free slot), placed by the key's hash.  An index at or
+ * past the open object's key_base is one of its own keys: those of the
+ * objects around it lie before.  When an object closes its indexes are
+ * taken out again (backward shift, no tombstones), so the table holds only
+ * keys of open objects.
+ */
+#define KEY_SCAN 16
+
+static size_t
+key_home(const waf_ctx_t *x, uint64_t hash)
+{
+    return (size_t) ((hash * 0x9e3779b97f4a7c15ULL) >> 32) & (x->ktab_cap - 1);
+}
+
+/* The slot of a key of the open object at base with that hash, or the free
+ * slot where it would go. */
+static size_t
+key_find(const waf_ctx_t *x, uint64_t hash, size_t base)
+{
+    size_t i = key_home(x, hash);
+
+    while (x->ktab[i] != 0 && (x->ktab[i] - 1 < base || x->keys[x->ktab[i] - 1] != hash)) {
+        i = (i + 1) & (x->ktab_cap - 1);
+    }
+    return i;
+}
+
+/* Places keys[k], which no slot holds. */
+static void
+key_place(waf_ctx_t *x, size_t k)
+{
+    size_t i = key_home(x, x->keys[k]);
+
+    while (x->ktab[i] != 0) {
+        i = (i + 1) & (x->ktab_cap - 1);
+    }
+    x->ktab[i] = (uint32_t) (k + 1);
+}
+
+static int
+key_add(waf_ctx_t *x, size_t k)
+{
+    if ((x->ktab_used + 1) * 2 > x->ktab_cap) {
+        size_t cap = BN_MAX(x->ktab_cap * 2, (size_t) 64), old_cap = x->ktab_cap;
+        uint32_t *old = x->ktab, *m;
+        if (count_memory(x, (cap - old_cap) * sizeof(*m)) != BN_OK
+            || (m = calloc(cap, sizeof(*m))) == NULL) {
+            return BN_ERROR;
+        }
+        x->ktab = m;
+        x->ktab_cap = cap;
+        for (size_t i = 0; i < old_cap; i++) {
+            if (old[i] != 0) {
+                key_place(x, old[i] - 1);
+            }
+        }
+        free(old);
+    }
+    key_place(x, k);
+    x->ktab_used++;
+    return BN_OK;
+}
+
+static void
+key_remove(waf_ctx_t *x, size_t k)
+{
+    size_t mask = x->ktab_cap - 1, i = key_home(x, x->keys[k]), j;
+
+    while (x->ktab[i] != k + 1) {
+        i = (i + 1) & mask;
+    }
+    /* Each entry after the hole that may move into it does, up to the
+     * first free slot: probing for any entry still finds it. */
+    for (j = i;;) {
+        size_t h;
+        j = (j + 1) & mask;
+        if (x->ktab[j] == 0) {
+            break;
+        }
+        h = key_home(x, x->keys[x->ktab[j] - 1]);
+        if (i <= j ? (i < h && h <= j) : (i < h || h <= j)) {
+            continue; /* its home lies after the hole: it stays */
+        }
+        x->ktab[i] = x->ktab[j];
+        i = j;
+    }
+    x->ktab[i] = 0;
+    x->ktab_used--;
+}
+
+/* Refuses a key its object has already; else adds it to the object's. */
+static int
+key_unique(waf_ctx_t *x, bn_json_ev_t *ev)
+{
+    size_t base = x->key_base[ev->depth], have = x->nkeys - base;
+    uint64_t h = x->key_hash;
+
+    if (have <= KEY_SCAN) {
+        for (size_t i = base; i < x->nkeys; i++) {
+            if (x->keys[i] == h) {
+                ev->err = "duplicate key";
+                return BN_ERROR;
+            }
+        }
+    } else if (x->ktab[key_find(x, h, base)] != 0) {
+        ev->err = "duplicate key";
+        return BN_ERROR;
+    }
+    if (x->nkeys == x->keys_cap) {
+        size_t cap = BN_MAX(x->keys_cap * 2, (size_t) 64);
+        uint64_t *m;
+        if (count_memory(x, (cap - x->keys_cap) * sizeof(*m)) != BN_OK
+            || (m = realloc(x->keys, cap * sizeof(*m))) == NULL) {
+            ev->err = "out of memory";
+            return BN_ERROR;
+        }
+        x->keys = m;
+        x->keys_cap = cap;
+    }
+    x->keys[x->nkeys++] = h;
+    /* The object's KEY_SCAN + 1st key puts them all in the table. */
+    for (size_t i = have == KEY_SCAN ? base : x->nkeys - 1; have >= KEY_SCAN && i < x->nkeys; i++) {
+        if (key_add(x, i) != BN_OK) {
+            ev->err = "out of memory";
+            return BN_ERROR;
+        }
+    }
+    return BN_OK;
+}
+
 static int
 json_event(void *ctx, bn_json_ev_t *ev)
 {
     waf_ctx_t *x = ctx;
     const char *v;
-    size_t n;
+    size_t n, base;
 
     switch (ev->type) {
     case BN_JSON_EV_OBJECT_BEGIN:
         x->key_base[ev->depth + 1] = x->nkeys;
         return BN_OK;
     case BN_JSON_EV_OBJECT_END:
-        x->nkeys = x->key_base[ev->depth + 1];
+        base = x->key_base[ev->depth + 1];
+        if (x->nkeys - base > KEY_SCAN) {
+            for (size_t i = base; i < x->nkeys; i++) {
+                key_remove(x, i);
+            }
+        }
+        x->nkeys = base;
         return BN_OK;
     case BN_JSON_EV_KEY:
         if (!x->in_key) {
@@ -340,24 +484,9 @@ json_event(void *ctx, bn_json_ev_t *ev)
             return BN_OK;
         }
         x->in_key = false;
-        for (size_t i = x->key_base[ev->depth]; i < x->nkeys; i++) {
-            if (x->keys[i] == x->key_hash) {
-                ev->err = "duplicate key";
-                return BN_ERROR;
-            }
+        if (key_unique(x, ev) != BN_OK) {
+            return BN_ERROR;
         }
-        if (x->nkeys == x->keys_cap) {
-            size_t cap = BN_MAX(x->keys_cap * 2, (size_t) 64);
-            uint64_t *m;
-            if (count_memory(x, (cap - x->keys_cap) * sizeof(*m)) != BN_OK
-                || (m = realloc(x->keys, cap * sizeof(*m))) == NULL) {
-                ev->err = "out of memory";
-                return BN_ERROR;
-            }
-            x->keys = m;
-            x->keys_cap = cap;
-        }
-        x->keys[x->nkeys++] = x->key_hash;
         json_whole(x, ev, &v, &n);
         set_name(x, v, n);
         inspect_value(x, v, n, x->name, x->name_len);
