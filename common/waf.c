@@ -957,6 +957,13 @@ clean_keyed_now(void)
     return clean_keyed;
 }
 
+uint64_t
+bn_waf_keyed_hash(const void *p, size_t n)
+{
+    (void) clean_keyed_now(); /* unkeyed only before the kernel's pool is ready */
+    return siphash(0, p, n);
+}
+
 /*
  * A value of up to BN_WAF_SEEN_LEN bytes as three words that hold every one
  * of its bytes: the first and last eight (or four, or three single bytes

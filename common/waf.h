@@ -209,6 +209,10 @@ void bn_waf_scan_init(bn_waf_scan_t *s, const bn_waf_rules_t *set, unsigned para
                       unsigned long match_limit);
 /* Whether values found clean are remembered (waf.c); off only to measure. */
 extern bool bn_waf_clean_cache;
+/* A hash of p[0..n) under a secret of this process (SipHash-1-3): where a
+ * table keyed by what a client sends places an entry, so that nobody can
+ * choose what collides. */
+uint64_t bn_waf_keyed_hash(const void *p, size_t n);
 /*
  * Runs the rules for part on one value (name: the argument's, cookie's or
  * header's, for the log; may be NULL).  Returns true once the score has

@@ -323,7 +323,9 @@ inspect_head(waf_ctx_t *x)
 
 /*
  * The keys of objects of more than KEY_SCAN keys, as indexes into keys
- * (plus one; 0 is a free slot), placed by the key's hash.  An index at or
+ * (plus one; 0 is a free slot), placed by a keyed hash of the key's hash:
+ * FNV-1a is no secret, and keys made to share a slot would make each probe
+ * walk all of them.  An index at or
  * past the open object's key_base is one of its own keys: those of the
  * objects around it lie before.  When an object closes its indexes are
  * taken out again (backward shift, no tombstones), so the table holds only
@@ -334,7 +336,7 @@ inspect_head(waf_ctx_t *x)
 static size_t
 key_home(const waf_ctx_t *x, uint64_t hash)
 {
-    return (size_t) ((hash * 0x9e3779b97f4a7c15ULL) >> 32) & (x->ktab_cap - 1);
+    return (size_t) bn_waf_keyed_hash(&hash, sizeof(hash)) & (x->ktab_cap - 1);
 }
 
 /* The slot of a key of the open object at base with that hash, or the free
