@@ -638,113 +638,157 @@ number_whole(bn_json_stream_t *st, const char *p, size_t i, size_t take)
     return k;
 }
 
+/* Past blanks from p[i], below take (one load a byte, not is_space()'s four tests). */
+static inline size_t
+skip_blanks(const unsigned char *u, size_t i, size_t take)
+{
+    static const bool blank[256] = { [' '] = true, ['\t'] = true, ['\n'] = true, ['\r'] = true };
+
+    while (i < take && blank[u[i]]) {
+        i++;
+    }
+    return i;
+}
+
 /*
- * The commonest steps between tokens, as step() takes them, without its two
- * dispatches, in a loop of their own: blanks, the ':' after a key, the ','
- * after a member, the brackets that open and close containers; and the
- * tokens that lie whole in the input: a key or string without escapes or
- * UTF-8 and no longer than a piece, handed on from where it lies, and a
- * number (number_whole()).  A string that does not is left open (S_STRING,
- * its quote taken), anything else to step().
- * From a state of those before S_STRING; returns where it stopped.
+ * The commonest steps between tokens, as step() takes them, in a loop that
+ * follows the grammar: a key, its ':', a value, the ',' or closer after it,
+ * each expected where it comes, so that a token costs a few branches that
+ * are mostly taken the same way, not a dispatch on every byte.  Tokens that
+ * lie whole in the input are handed on from where they lie: a key or string
+ * without escapes or UTF-8 and no longer than a piece, and a number
+ * (number_whole()).  A string that does not is left open (S_STRING, its
+ * quote taken); anything else (literals, errors, input that ends) is left
+ * to step() in the state reached.  From a state of those before S_STRING;
+ * returns where it stopped, with st->offset there.
  */
 static size_t
 between(bn_json_stream_t *st, const char *p, size_t i, size_t take)
 {
-    /* What each byte is between tokens; 0: none of these. */
-    enum { B_SPACE = 1, B_COLON, B_COMMA, B_QUOTE, B_OPEN, B_CLOSE, B_NUMBER };
-    static const unsigned char kind[256] = {
-        [' '] = B_SPACE,  ['\t'] = B_SPACE,  ['\n'] = B_SPACE,  ['\r'] = B_SPACE,
-        [':'] = B_COLON,  [','] = B_COMMA,   ['"'] = B_QUOTE,   ['{'] = B_OPEN,
-        ['['] = B_OPEN,   ['}'] = B_CLOSE,   [']'] = B_CLOSE,   ['-'] = B_NUMBER,
-        ['0'] = B_NUMBER, ['1'] = B_NUMBER,  ['2'] = B_NUMBER,  ['3'] = B_NUMBER,
-        ['4'] = B_NUMBER, ['5'] = B_NUMBER,  ['6'] = B_NUMBER,  ['7'] = B_NUMBER,
-        ['8'] = B_NUMBER, ['9'] = B_NUMBER,
-    };
-    size_t from = i;
-    int rc;
+    const unsigned char *u = (const unsigned char *) p;
+    size_t base = st->offset - i; /* st->offset of p[j] is base + j */
+    size_t k;
+    unsigned char c;
 
-    for (; i < take; i++) {
-        unsigned char c = (unsigned char) p[i];
+    switch (st->state) {
+    case S_VALUE:
+    case S_VALUE_OR_END:
+        goto value;
+    case S_KEY_OR_END:
+    case S_KEY:
+        goto key;
+    case S_COLON:
+        goto colon;
+    case S_AFTER:
+        goto after;
+    default:
+        goto out;
+    }
 
-        switch (kind[c]) {
-        case B_SPACE:
-            continue;
-        case B_COLON:
-            if (st->state != S_COLON) {
-                goto out;
-            }
-            st->state = S_VALUE;
-            continue;
-        case B_COMMA:
-            if (st->state != S_AFTER) {
-                goto out;
-            }
-            st->state = is_object(st) ? S_KEY : S_VALUE;
-            continue;
-        case B_QUOTE: {
-            size_t k;
-            if (st->state > S_KEY) {
-                goto out;
-            }
-            st->tok = st->state >= S_KEY_OR_END ? BN_JSON_EV_KEY : BN_JSON_EV_STRING;
-            st->state = S_STRING;
-            k = plain_run(p, ++i, take);
-            if (k == take || p[k] != '"' || k - i > sizeof(st->buf) || st->buf_len != 0) {
-                goto out;
-            }
-            st->offset += k - from; /* at the closing quote, as the byte-wise path has it */
-            from = k;
-            if (string_end(st, p + i, k - i) != BN_OK) {
-                return k;
-            }
-            i = k;
-            continue;
+value: /* S_VALUE or S_VALUE_OR_END */
+    if ((i = skip_blanks(u, i, take)) == take) {
+        goto out;
+    }
+    c = u[i];
+    if (c == '"') {
+        st->tok = BN_JSON_EV_STRING;
+        goto string;
+    }
+    if (is_digit(c) || c == '-') {
+        st->offset = base + i;
+        k = number_whole(st, p, i, take);
+        if (st->state == S_ERROR) {
+            return i; /* number_whole() moved the offset where the error is */
         }
-        case B_NUMBER: {
-            size_t k;
-            if (st->state > S_VALUE_OR_END) {
-                goto out;
-            }
-            st->offset += i - from;
-            from = i;
-            k = number_whole(st, p, i, take);
-            if (st->state == S_ERROR) {
-                return i; /* number_whole() moved the offset where the error is */
-            }
-            if (k == i) {
-                goto out;
-            }
-            from = k;
-            i = k - 1;
-            continue;
-        }
-        case B_OPEN:
-            if (st->state > S_VALUE_OR_END) {
-                goto out;
-            }
-            st->offset += i - from; /* where an error is */
-            from = i;
-            rc = open_container(st, c == '{');
-            break;
-        case B_CLOSE:
-            /* "}" after "{" or a member, "]" after "[" or a member. */
-            if (st->state != S_AFTER && st->state != (c == '}' ? S_KEY_OR_END : S_VALUE_OR_END)) {
-                goto out;
-            }
-            st->offset += i - from;
-            from = i;
-            rc = close_container(st, c == '}');
-            break;
-        default:
+        if (k == i) {
             goto out;
         }
-        if (rc != BN_OK) {
+        i = k;
+        goto after;
+    }
+    if (c == '{' || c == '[') {
+        st->offset = base + i; /* where an error is */
+        if (open_container(st, c == '{') != BN_OK) {
             return i; /* S_ERROR: the caller's next step says so */
         }
+        i++;
+        if (c == '{') {
+            goto key;
+        }
+        goto value;
     }
+    if (c == ']' && st->state == S_VALUE_OR_END) {
+        goto close;
+    }
+    goto out;
+
+key: /* S_KEY or S_KEY_OR_END */
+    if ((i = skip_blanks(u, i, take)) == take) {
+        goto out;
+    }
+    c = u[i];
+    if (c == '"') {
+        st->tok = BN_JSON_EV_KEY;
+        goto string;
+    }
+    if (c == '}' && st->state == S_KEY_OR_END) {
+        goto close;
+    }
+    goto out;
+
+string: /* at the opening quote of a key or string */
+    st->state = S_STRING;
+    k = plain_run(p, ++i, take);
+    if (k == take || p[k] != '"' || k - i > sizeof(st->buf) || st->buf_len != 0) {
+        goto out;
+    }
+    st->offset = base + k; /* at the closing quote, as the byte-wise path has it */
+    if (string_end(st, p + i, k - i) != BN_OK) {
+        return k;
+    }
+    i = k + 1;
+    if (st->state != S_COLON) {
+        goto after;
+    }
+    /* fall through */
+
+colon: /* S_COLON */
+    if ((i = skip_blanks(u, i, take)) == take || u[i] != ':') {
+        goto out;
+    }
+    i++;
+    st->state = S_VALUE;
+    goto value;
+
+after: /* S_AFTER or S_DONE */
+    if (st->state != S_AFTER || (i = skip_blanks(u, i, take)) == take) {
+        goto out;
+    }
+    c = u[i];
+    if (c == ',') {
+        i++;
+        if (is_object(st)) {
+            st->state = S_KEY;
+            goto key;
+        }
+        st->state = S_VALUE;
+        goto value;
+    }
+    if (c != '}' && c != ']') {
+        goto out;
+    }
+    /* fall through */
+
+close: /* at '}' or ']', where one may close (close_container() checks which) */
+    st->offset = base + i;
+    if (close_container(st, u[i] == '}') != BN_OK) {
+        return i;
+    }
+    i++;
+    goto after;
+
 out:
-    st->offset += i - from;
+    st->offset = base + i;
     return i;
 }
 
