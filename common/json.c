@@ -434,10 +434,13 @@ number_byte(bn_json_stream_t *st, unsigned char c)
     return BN_AGAIN;
 }
 
+/* JSON's four blanks, by a table: one load a byte. */
+static const bool blank[256] = { [' '] = true, ['\t'] = true, ['\n'] = true, ['\r'] = true };
+
 static bool
 is_space(unsigned char c)
 {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+    return blank[c];
 }
 
 /* One byte; BN_AGAIN: read c again in the state it left. */
@@ -642,13 +645,11 @@ number_whole(bn_json_stream_t *st, const char *p, size_t i, size_t take)
     return k;
 }
 
-/* Past blanks from p[i], below take (one load a byte, not is_space()'s four tests). */
+/* Past blanks from p[i], below take. */
 static inline size_t
 skip_blanks(const unsigned char *u, size_t i, size_t take)
 {
-    static const bool blank[256] = { [' '] = true, ['\t'] = true, ['\n'] = true, ['\r'] = true };
-
-    while (i < take && blank[u[i]]) {
+    while (i < take && is_space(u[i])) {
         i++;
     }
     return i;

@@ -325,11 +325,10 @@ inspect_head(waf_ctx_t *x)
  * The keys of objects of more than KEY_SCAN keys, as indexes into keys
  * (plus one; 0 is a free slot), placed by a keyed hash of the key's hash:
  * FNV-1a is no secret, and keys made to share a slot would make each probe
- * walk all of them.  An index at or
- * past the open object's key_base is one of its own keys: those of the
- * objects around it lie before.  When an object closes its indexes are
- * taken out again (backward shift, no tombstones), so the table holds only
- * keys of open objects.
+ * walk all of them.  An index at or past the open object's key_base is one
+ * of its own keys: those of the objects around it lie before.  When an
+ * object closes its indexes are taken out again (backward shift, no
+ * tombstones), so the table holds only keys of open objects.
  */
 #define KEY_SCAN 16
 
