@@ -291,6 +291,7 @@ parse_rule(bn_waf_rules_t *set, bn_pool_t *pool, field_t *f, int nf, bn_waf_rule
     r->score = 5;
     r->paranoia = 1;
     r->parts = (1u << BN_WAF_NPARTS) - 1;
+    r->raw = true;
     c = chain_index(set, "none", &err);
     r->chain = (unsigned) c;
     for (int i = 0; i < nf; i++) {
@@ -351,6 +352,11 @@ parse_rule(bn_waf_rules_t *set, bn_pool_t *pool, field_t *f, int nf, bn_waf_rule
             if (parse_parts(v, &r->parts) != BN_OK) {
                 return "parts: expected all, or a list of path, query, cookie, header, body";
             }
+        } else if (key_is(&f[i], "raw")) {
+            if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0) {
+                return "raw: expected yes or no";
+            }
+            r->raw = v[0] == 'y';
         } else if (key_is(&f[i], "transforms")) {
             if ((c = chain_index(set, v, &err)) < 0) {
                 return err;
@@ -382,7 +388,7 @@ parse_rule(bn_waf_rules_t *set, bn_pool_t *pool, field_t *f, int nf, bn_waf_rule
             r->msg = v;
         } else {
             return "unknown field (known: id, detect, regex, contains, flag, malformed, parts, "
-                   "transforms, severity, paranoia, needs, msg)";
+                   "raw, transforms, severity, paranoia, needs, msg)";
         }
     }
     if (!have_id) {
@@ -996,27 +1002,30 @@ seen_pack(const char *v, size_t n, uint64_t w[3])
 }
 
 static unsigned
-seen_slot(const uint64_t w[3], size_t n, bn_waf_part_t part)
+seen_slot(const uint64_t w[3], size_t n, unsigned kind)
 {
-    uint64_t a = (w[0] ^ w[2] ^ (uint64_t) n << 56 ^ (uint64_t) part << 48) * 0x9e3779b97f4a7c15ULL;
+    uint64_t a = (w[0] ^ w[2] ^ (uint64_t) n << 56 ^ (uint64_t) kind << 48) * 0x9e3779b97f4a7c15ULL;
     uint64_t b = (w[1] ^ (a >> 29)) * 0xbf58476d1ce4e5b9ULL;
 
     return (unsigned) ((a ^ b) >> 40) % BN_WAF_SEEN_SLOTS;
 }
 
 static void
-seen_keep(bn_waf_seen_t *seen, const uint64_t w[3], size_t n, bn_waf_part_t part)
+seen_keep(bn_waf_seen_t *seen, const uint64_t w[3], size_t n, unsigned kind)
 {
     seen->len = (unsigned char) n;
-    seen->part = (unsigned char) part;
+    seen->kind = (unsigned char) kind;
     memcpy(seen->w, w, sizeof(seen->w));
 }
 
-bool
-bn_waf_scan_value(bn_waf_scan_t *s, bn_waf_part_t part, const char *name, size_t name_len,
-                  const char *v, size_t n)
+/* Values of part, raw or not: kind is the part, with 8 for raw bytes (a
+ * verdict depends on both, so the clean and seen tables key on both). */
+static bool
+scan(bn_waf_scan_t *s, bn_waf_part_t part, bool raw_bytes, const char *name, size_t name_len,
+     const char *v, size_t n)
 {
     const bn_waf_rules_t *set = s->set;
+    unsigned kind = (unsigned) part | (raw_bytes ? 8u : 0u);
     uint64_t raw, h = 0, w[3];
     unsigned matched = s->nmatched, limited = s->nlimited, p;
     bn_waf_seen_t *seen = NULL;
@@ -1026,19 +1035,19 @@ bn_waf_scan_value(bn_waf_scan_t *s, bn_waf_part_t part, const char *name, size_t
      * value found clean before it. */
     if (n > 0 && n <= BN_WAF_SEEN_LEN) {
         seen_pack(v, n, w);
-        seen = &s->seen[seen_slot(w, n, part)];
-        if (seen->len == n && seen->part == part && seen->w[0] == w[0] && seen->w[1] == w[1]
+        seen = &s->seen[seen_slot(w, n, kind)];
+        if (seen->len == n && seen->kind == kind && seen->w[0] == w[0] && seen->w[1] == w[1]
             && seen->w[2] == w[2]) {
             return bn_waf_scan_over(s);
         }
     }
     if (bn_waf_clean_cache && n <= CLEAN_MAX_LEN && clean_keyed_now()) {
-        h = siphash(s->tag ^ part, v, n);
+        h = siphash(s->tag ^ kind, v, n);
         if (clean[h % CLEAN_SLOTS] == h) {
             if (seen != NULL) {
                 /* Kept for this request too: the next of its JSON keys or
                  * repeated values is known without the hash. */
-                seen_keep(seen, w, n, part);
+                seen_keep(seen, w, n, kind);
             }
             return bn_waf_scan_over(s);
         }
@@ -1062,7 +1071,7 @@ bn_waf_scan_value(bn_waf_scan_t *s, bn_waf_part_t part, const char *name, size_t
             uint64_t classes = raw;
             bn_waf_detect_t d;
 
-            if (s->nexclude > 0 && excluded(s, r->id)) {
+            if ((s->nexclude > 0 && excluded(s, r->id)) || (raw_bytes && !r->raw)) {
                 continue;
             }
             /* Most values hold no byte any transformation of the rule's acts on
@@ -1091,10 +1100,24 @@ bn_waf_scan_value(bn_waf_scan_t *s, bn_waf_part_t part, const char *name, size_t
             clean[h % CLEAN_SLOTS] = h;
         }
         if (seen != NULL) {
-            seen_keep(seen, w, n, part);
+            seen_keep(seen, w, n, kind);
         }
     }
     return bn_waf_scan_over(s);
+}
+
+bool
+bn_waf_scan_value(bn_waf_scan_t *s, bn_waf_part_t part, const char *name, size_t name_len,
+                  const char *v, size_t n)
+{
+    return scan(s, part, false, name, name_len, v, n);
+}
+
+bool
+bn_waf_scan_raw(bn_waf_scan_t *s, bn_waf_part_t part, const char *name, size_t name_len,
+                const char *v, size_t n)
+{
+    return scan(s, part, true, name, name_len, v, n);
 }
 
 bool

@@ -85,6 +85,7 @@ typedef struct {
     size_t arg_len;
     unsigned flag; /* BN_WAF_F_* of flag */
     const char *msg;
+    bool raw;            /* runs on raw body bytes too (raw=yes, the default) */
     bool has_needs;      /* the rule can match only a value with one of these bytes */
     bn_waf_bytes_t needs; /* (after its transforms): others are not run through it */
     uint64_t needs_class; /* by bn_waf_rules_finish(): needs' class; 0: not gated */
@@ -184,7 +185,7 @@ typedef struct {
 typedef struct {
     uint64_t w[3];     /* the value's bytes, as waf.c's seen_pack() lays them out */
     unsigned char len; /* 0: free */
-    unsigned char part;
+    unsigned char kind; /* the part, with 8 for raw bytes */
 } bn_waf_seen_t;
 
 typedef struct {
@@ -220,6 +221,11 @@ uint64_t bn_waf_keyed_hash(const void *p, size_t n);
  */
 bool bn_waf_scan_value(bn_waf_scan_t *s, bn_waf_part_t part, const char *name, size_t name_len,
                        const char *v, size_t n);
+/* The same for raw body bytes, which no parser of the request took apart (a
+ * line of a body of no parsed type, a file's contents): rules that say
+ * raw=no, about the encoding of fields, do not run on them. */
+bool bn_waf_scan_raw(bn_waf_scan_t *s, bn_waf_part_t part, const char *name, size_t name_len,
+                     const char *v, size_t n);
 /* What part holds does not parse as it claims (why: static): the rules
  * that say malformed = yes for that part match. */
 bool bn_waf_scan_malformed(bn_waf_scan_t *s, bn_waf_part_t part, const char *why);

@@ -96,6 +96,30 @@ for my $b (@bad) {
 }
 ok($t->wait_log(qr/rule 200002 \(the request body does not parse as its Content-Type says\) in body after none: "duplicate key"/),
    'the log says why the body did not parse');
+# NUL and overlong UTF-8: an encoding trick in a field a parser took apart
+# (form, JSON, multipart), binary data in raw bytes (a body of no parsed
+# type, a file's contents).
+my $mpf = sub {
+    my ($field, $content) = @_;
+    "--zz\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\n$field\r\n"
+        . "--zz\r\nContent-Disposition: form-data; name=\"upload\"; filename=\"a.bin\"\r\n"
+        . "Content-Type: application/octet-stream\r\n\r\n$content\r\n--zz--\r\n";
+};
+is(post('/nul/json', 'application/json', '{"f": "file.php\\u0000.jpg"}')->{status}, 403, 'a NUL in a JSON string: refused');
+ok($t->wait_log(qr/rule 920270 \(NUL byte in the request\) in body "f"/), 'by 920270, in the body');
+is(post('/nul/form', $form, 'f=file.php%00.jpg')->{status}, 403, 'a NUL in a form field: refused');
+is(post('/nul/form2', $form, 'f=a%C0%AFb')->{status}, 403, 'overlong UTF-8 in a form field: refused');
+is(post('/nul/mp', 'multipart/form-data; boundary=zz', $mpf->("a\0b", 'x'))->{status}, 403,
+   'a NUL in a multipart field: refused');
+my $binary = "GIF89a\0\0\x01\xc0\xaf\xc1\xbf\0\xff\0end";
+is(post('/nul/bin', 'application/octet-stream', $binary)->{status}, 200,
+   'NUL and overlong bytes in a body of no parsed type: binary data, it passes');
+is(body_of('/nul/bin'), $binary, 'byte for byte');
+is(post('/files/nul', 'multipart/form-data; boundary=zz', $mpf->('My holiday', $binary))->{status}, 200,
+   'and in a file\'s contents with inspect_files');
+is(post('/nul/bin2', 'application/octet-stream', "\0\xc0\xaf<script>alert(1)</script>")->{status}, 403,
+   'an attack among them is still found');
+
 # Large objects: their keys are checked by a table, where an object's own
 # keys, and only those, count.
 for my $ok (['{' . join(',', map { "\"k$_\":{" . join(',', map { "\"k$_\":1" } 0 .. 19) . '}' } 0 .. 299) . '}',

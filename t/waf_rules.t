@@ -22,6 +22,7 @@ id=1000002 regex="(?i)\bsecret_[a-z]+" parts=query,body transforms=url severity=
 id=1000003 regex="internal" parts=header severity=notice msg="an internal hint"
 id=1000004 regex="^(a+)+$" parts=query transforms=url severity=critical msg="a rule that backtracks without end"
 id=1000005 contains="strict-only" severity=critical paranoia=3 msg="only at paranoia 3"
+id=1000006 contains="field-only" raw=no severity=critical msg="not in raw body bytes"
 R
 $t->config(<<C);
 upstreams = ( { name = "be"; servers = ( { address = "127.0.0.1:$be"; } ); } );
@@ -54,6 +55,16 @@ is(st('/builtin/x?q=forbidden-word'), 200, 'rules = "" on a route: the built-in 
 is(st('/builtin/x?q=%3Cscript%3Ealert(1)%3C/script%3E'), 403, 'which still blocks');
 is(st('/x?q=strict-only'), 200, 'a paranoia 3 rule does not run at paranoia 1');
 is(st('/p3/x?q=strict-only'), 403, 'it does at paranoia 3');
+
+# raw=no: the rule runs on a form's fields, not on the lines of a body of
+# no parsed type.
+sub post_st {
+    my ($ctype, $body) = @_;
+    my $r = http_request($p, 'POST', '/x', headers => ['Content-Type' => $ctype], body => $body);
+    return $r ? $r->{status} : 0;
+}
+is(post_st('application/x-www-form-urlencoded', 'a=field-only'), 403, 'raw=no: a form field is inspected');
+is(post_st('text/plain', "a line with field-only in it\n"), 200, 'raw=no: a text body\'s line is not');
 
 # ReDoS: the match limit cuts the rule off, and that counts as its match.
 my $start = time;
@@ -90,6 +101,7 @@ my @cases = (
     ["id=4 contains=\"a\" msg=\"x\" transforms=url,rot13\n", qr/bad\.rules:1: unknown transform/, 'an unknown transform'],
     ["id=5 contains=\"a\" msg=\"unterminated\n", qr/bad\.rules:1: unterminated quoted value/, 'an unterminated quote'],
     ["id=6 contains=\"a\" msg=\"x\" parts=elbow\n", qr/bad\.rules:1: parts: expected all/, 'an unknown part'],
+    ["id=7 contains=\"a\" msg=\"x\" raw=maybe\n", qr/bad\.rules:1: raw: expected yes or no/, 'raw neither yes nor no'],
 );
 for my $c (@cases) {
     my ($rules, $re, $what) = @$c;

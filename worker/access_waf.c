@@ -181,11 +181,17 @@ set_name(waf_ctx_t *x, const char *p, size_t n)
 }
 
 /* Inspects v[0..n) as a value of part (named name for the log); what was
- * gathered is done with. */
+ * gathered is done with.  A text body's lines and a file's contents are
+ * raw bytes, not fields that a parser took apart. */
 static void
 inspect_value(waf_ctx_t *x, const char *v, size_t n, const char *name, size_t name_len)
 {
-    bn_waf_scan_value(&x->scan, x->part, name, name_len, v, n);
+    if (x->part == BN_WAF_PART_BODY
+        && (x->kind == BODY_TEXT || (x->kind == BODY_MULTIPART && x->in_file))) {
+        bn_waf_scan_raw(&x->scan, x->part, name, name_len, v, n);
+    } else {
+        bn_waf_scan_value(&x->scan, x->part, name, name_len, v, n);
+    }
     x->val_len = 0;
     x->carried = 0;
 }

@@ -2,8 +2,9 @@
  * libFuzzer target for the WAF's scan: the built-in rules over one value in
  * every part, and the rules parser over the same bytes as a rules text.
  * Whatever the input: no crash, no read out of bounds, the score only
- * grows, and a value scanned twice scores the same (nothing is kept
- * between values but the score).
+ * grows, a value scanned twice scores the same (nothing is kept
+ * between values but the score), and as raw body bytes it scores no more
+ * than as a body field (raw bytes run a subset of the rules).
  *
  *   make fuzz && objs/fuzz_waf_scan -max_total_time=600 t/fuzz/corpus/waf_scan
  */
@@ -55,6 +56,11 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
         }
         BN_ASSERT(a.score == b.score);
         BN_ASSERT(a.nmatches <= BN_WAF_MAX_MATCHES);
+        bn_waf_scan_init(&a, &builtin, paranoia, 1000000, NULL, 0, BN_WAF_MATCH_LIMIT);
+        bn_waf_scan_init(&b, &builtin, paranoia, 1000000, NULL, 0, BN_WAF_MATCH_LIMIT);
+        bn_waf_scan_raw(&a, BN_WAF_PART_BODY, NULL, 0, (const char *) d, n);
+        bn_waf_scan_value(&b, BN_WAF_PART_BODY, NULL, 0, (const char *) d, n);
+        BN_ASSERT(a.score <= b.score);
     }
 
     /* The same bytes as a site's rules file: parsed or refused, cleanly. */

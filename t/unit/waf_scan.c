@@ -132,6 +132,27 @@ main(void)
                "known clean to the process, kept for the request: the odd value still matches");
     }
     {
+        /* Raw bytes skip the raw=no rules (920270, NUL); found clean as raw
+         * bytes, the same value in a field is scanned again, in both the
+         * request's table (short) and the process's (long). */
+        static const char shortv[] = "a\0b", longv[] = "a long value with a NUL \0 in it, 40b";
+        const char *const vals[] = { shortv, longv };
+        const size_t lens[] = { sizeof(shortv) - 1, sizeof(longv) - 1 };
+        bn_waf_scan_t s;
+        int wrong = 0;
+
+        bn_waf_clean_cache = true;
+        for (size_t k = 0; k < 2; k++) {
+            bn_waf_scan_init(&s, &set, 1, 1000, NULL, 0, BN_WAF_MATCH_LIMIT);
+            bn_waf_scan_raw(&s, BN_WAF_PART_BODY, "x", 1, vals[k], lens[k]);
+            wrong += s.nmatched != 0;
+            bn_waf_scan_value(&s, BN_WAF_PART_BODY, "x", 1, vals[k], lens[k]);
+            wrong += s.nmatches != 1 || s.matches[0].rule->id != 920270;
+        }
+        bn_waf_clean_cache = false;
+        is_int(wrong, 0, "a NUL: passed over in raw bytes, matched in a field after them");
+    }
+    {
         /* More steps than one word of the live sets holds: rule k contains
          * "[k]", the even ones gated on a '#'.  Each runs where the walk of
          * every step would run it, in the rules' order. */
