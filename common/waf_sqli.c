@@ -25,7 +25,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define MAXT 32
+#define MAXT 48
 
 /* Token types, one letter each: they also make the fingerprint. */
 #define T_STRING 's'
@@ -97,7 +97,11 @@ enum {
     KW_LOCK,   /* lock, share, boolean: the words before it */
     KW_FOR,    /* "for update" */
     KW_THEN,
-    KW_MATCH   /* match col, ... against (...): full-text search */
+    KW_MATCH,  /* match col, ... against (...): full-text search */
+    KW_CMP,    /* =, <>, <, >, ... : a comparison */
+    KW_JOIN,   /* join, and the words before it (left, inner, ...) */
+    KW_ON,     /* on, using: a join's condition */
+    KW_OR_REPLACE /* "replace" in "create or replace" */
 };
 
 typedef struct {
@@ -106,8 +110,8 @@ typedef struct {
     unsigned char kw;
 } sql_word_t;
 
-/* Keywords by what the grammar does with them, sorted for a binary search
- * (byte order); words not here are bare identifiers (a function when "("
+/* Keywords by what the grammar does with them, in byte order (hash_words()
+ * indexes them); words not here are bare identifiers (a function when "("
  * follows). */
 static const sql_word_t sql_words[] = {
     { "against", T_OP, KW_WORDOP },
@@ -133,6 +137,7 @@ static const sql_word_t sql_words[] = {
     { "convert", T_WORD, KW_FN_SQL },
     { "count", T_WORD, KW_FN_SQL },
     { "create", T_STMT, KW_DDL },
+    { "cross", T_WORD, KW_JOIN },
     { "current_user", T_WORD, KW_FN_SQL },
     { "database", T_KEYWORD, KW_OBJECT },
     { "db_name", T_WORD, KW_FN_SQL },
@@ -170,29 +175,35 @@ static const sql_word_t sql_words[] = {
     { "iif", T_WORD, KW_FN_SQL },
     { "in", T_OP, KW_WORDOP },
     { "index", T_KEYWORD, KW_OBJECT },
+    { "inner", T_WORD, KW_JOIN },
     { "insert", T_STMT, KW_INSERT },
     { "intersect", T_UNION, KW_NONE },
     { "into", T_KEYWORD, KW_INTO },
     { "is", T_OP, KW_WORDOP },
     { "isnull", T_WORD, KW_FN_SQL },
+    { "join", T_WORD, KW_JOIN },
+    { "left", T_WORD, KW_JOIN },
     { "length", T_WORD, KW_FN_SQL },
     { "like", T_OP, KW_WORDOP },
     { "limit", T_KEYWORD, KW_LIMIT },
     { "load_file", T_WORD, KW_FN_DANGER },
     { "lock", T_WORD, KW_LOCK },
-    { "match", T_WORD, KW_MATCH },
     { "make_set", T_WORD, KW_FN_SQL },
+    { "match", T_WORD, KW_MATCH },
     { "md5", T_WORD, KW_FN_SQL },
     { "mid", T_WORD, KW_FN_SQL },
     { "mod", T_OP, KW_WORDOP },
     { "mode", T_WORD, KW_MODE },
     { "name_const", T_WORD, KW_FN_DANGER },
+    { "natural", T_WORD, KW_JOIN },
     { "not", T_OP, KW_NOT },
     { "null", T_NUMBER, KW_NULL },
     { "offset", T_KEYWORD, KW_LIMIT },
+    { "on", T_WORD, KW_ON },
     { "or", T_LOGIC, KW_NONE },
     { "ord", T_WORD, KW_FN_SQL },
     { "order", T_KEYWORD, KW_ORDER },
+    { "outer", T_WORD, KW_JOIN },
     { "outfile", T_KEYWORD, KW_OUTFILE },
     { "pg_sleep", T_WORD, KW_FN_DANGER },
     { "procedure", T_KEYWORD, KW_PROCEDURE },
@@ -201,6 +212,8 @@ static const sql_word_t sql_words[] = {
     { "receive_message", T_WORD, KW_FN_DANGER },
     { "regexp", T_OP, KW_WORDOP },
     { "rename", T_STMT, KW_DDL },
+    { "replace", T_WORD, KW_OR_REPLACE },
+    { "right", T_WORD, KW_JOIN },
     { "rlike", T_OP, KW_WORDOP },
     { "schema", T_KEYWORD, KW_OBJECT },
     { "select", T_STMT, KW_SELECT },
@@ -211,6 +224,7 @@ static const sql_word_t sql_words[] = {
     { "similar", T_OP, KW_WORDOP },
     { "sleep", T_WORD, KW_FN_DANGER },
     { "sounds", T_OP, KW_WORDOP },
+    { "straight_join", T_WORD, KW_JOIN },
     { "substr", T_WORD, KW_FN_SQL },
     { "substring", T_WORD, KW_FN_SQL },
     { "sys_eval", T_WORD, KW_FN_DANGER },
@@ -229,6 +243,7 @@ static const sql_word_t sql_words[] = {
     { "updatexml", T_WORD, KW_FN_DANGER },
     { "use", T_STMT, KW_USE },
     { "user", T_WORD, KW_FN_SQL },
+    { "using", T_WORD, KW_ON },
     { "utl_inaddr", T_WORD, KW_FN_SQL },
     { "values", T_KEYWORD, KW_VALUES },
     { "version", T_WORD, KW_FN_SQL },
@@ -258,6 +273,8 @@ typedef struct {
     bool plus_blank; /* "+" between words is a blank (a form-encoded value) */
     bool versioned; /* inside a MySQL / *! ... * / comment, which runs */
     unsigned char cases; /* CASE_* of a value that starts with "case" */
+    bool litcmp; /* two literals compared ("1=1", "'a'<>'b'"): a tautology
+                  * or a contradiction, which only a test of the query asks */
     size_t far; /* the bytes the reading looked at: s[0..far) */
 } sql_lex_t;
 
@@ -509,8 +526,12 @@ sql_push(sql_lex_t *lx, char type, unsigned char kw, bool open, bool unary)
     } else if ((type == T_NUMBER || type == T_STRING) && (lx->cases & CASE_THEN)
                && pt == T_OP && prev->kw == KW_THEN) {
         lx->cases |= CASE_LIT;
-    } else if (kw == KW_END && (lx->cases & CASE_LIT)) {
+    } else if (kw == KW_END && (lx->cases & CASE_THEN)) {
         lx->cases |= CASE_END;
+    }
+    if ((type == T_NUMBER || type == T_STRING) && pt == T_OP && prev->kw == KW_CMP
+        && lx->nt >= 2 && strchr("ns", lx->t[lx->nt - 2].type) != NULL) {
+        lx->litcmp = true;
     }
     if (kw == KW_NOT || kw == KW_CASE) {
         return;
@@ -632,10 +653,11 @@ sql_blank_rest(const unsigned char *s, size_t n, size_t i)
     return true;
 }
 
-/* The length of the operator at s[i..n), its type, whether it can be
- * unary. */
+/* The length of the operator at s[i..n), its type, its keyword (KW_CMP for
+ * a comparison), whether it can be unary. */
 static size_t
-sql_operator(const unsigned char *s, size_t n, size_t i, char *type, bool *unary)
+sql_operator(const unsigned char *s, size_t n, size_t i, char *type, unsigned char *kw,
+             bool *unary)
 {
     static const char *const three[] = { "<=>" };
     static const char *const two[] = { "<=", ">=", "<>", "!=", "==", ":=", "<<", ">>", "!<", "!>",
@@ -644,6 +666,7 @@ sql_operator(const unsigned char *s, size_t n, size_t i, char *type, bool *unary
 
     *unary = false;
     *type = T_OP;
+    *kw = KW_CMP;
     for (k = 0; k < sizeof(three) / sizeof(three[0]); k++) {
         if (i + 3 <= n && memcmp(s + i, three[k], 3) == 0) {
             return 3;
@@ -654,11 +677,18 @@ sql_operator(const unsigned char *s, size_t n, size_t i, char *type, bool *unary
             if (two[k][0] == '|' || two[k][0] == '&') {
                 *type = T_LOGIC;
             }
+            if (strchr("<>!=", two[k][1]) == NULL || two[k][0] == ':'
+                || (two[k][0] == two[k][1] && two[k][0] != '=')) {
+                *kw = KW_NONE; /* ||, &&, <<, >>, :=, :: */
+            }
             return 2;
         }
     }
     if (strchr("=<>+-*/%^|&~!", s[i]) != NULL) {
         *unary = strchr("+-~!", s[i]) != NULL;
+        if (strchr("=<>", s[i]) == NULL) {
+            *kw = KW_NONE;
+        }
         return 1;
     }
     return 0;
@@ -675,6 +705,7 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bo
     size_t i = 0, j, len, depth;
     bool open, unary, no_bracket = false;
     unsigned odbc = 0;
+    unsigned char opkw;
     char type;
 
     lx->nt = 0;
@@ -682,6 +713,7 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bo
     lx->plus_blank = plus_blank;
     lx->versioned = false;
     lx->cases = 0;
+    lx->litcmp = false;
     lx->far = 0;
     if (quote != 0) {
         i = sql_string_end(s, n, 0, quote, &open);
@@ -924,9 +956,9 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bo
             i++;
             continue;
         }
-        len = sql_operator(s, n, i, &type, &unary);
+        len = sql_operator(s, n, i, &type, &opkw, &unary);
         if (len > 0) {
-            sql_push(lx, type, KW_NONE, false, unary);
+            sql_push(lx, type, opkw, false, unary);
             i += len;
             continue;
         }
@@ -941,6 +973,9 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bo
     }
     if (i > lx->far) {
         lx->far = i < n ? i : n;
+    }
+    if (lx->truncated && lx->t[lx->nt - 1].type == T_DOT) {
+        lx->nt--; /* "mysql." of "mysql.user" cut off: the name is still one */
     }
     return true;
 }
@@ -1017,7 +1052,8 @@ sql_group(const sql_lex_t *lx, int i, unsigned *f)
             if (tk(lx, i + 1) == KW_END && (*f & F_STACK)) {
                 break; /* ...; begin dbms_lock.sleep(5); end; */
             }
-            if (tt(lx, i + 1) != T_STMT || sql_stmt(lx, i + 1, f) < 0) {
+            if ((tt(lx, i + 1) != T_STMT && tk(lx, i + 1) != KW_IF)
+                || sql_stmt(lx, i + 1, f) < 0) {
                 return -1;
             }
             *f |= F_STACK;
@@ -1129,6 +1165,73 @@ sql_expr(const sql_lex_t *lx, int i, unsigned *f)
     }
 }
 
+/* A table at i: a name (quoted or qualified), a table function's call or a
+ * subquery, with an alias maybe; the index after it, or -1. */
+static int
+sql_table(const sql_lex_t *lx, int i, unsigned *f)
+{
+    switch (tt(lx, i)) {
+    case T_WORD:
+    case T_STRING:
+        if (tk(lx, i) == KW_JOIN || tk(lx, i) == KW_ON) {
+            return -1;
+        }
+        i++;
+        break;
+    case T_FUNC:
+        i = sql_group(lx, i + 1, f); /* from generate_series(1,5000000) */
+        break;
+    case T_LPAREN:
+        i = sql_group(lx, i, f);
+        break;
+    default:
+        return -1;
+    }
+    if (tt(lx, i) == T_KEYWORD && tk(lx, i) == KW_AS) {
+        return tt(lx, i + 1) == T_WORD || at_end(lx, i + 1) ? i + 2 : -1;
+    }
+    if (tt(lx, i) == T_WORD && tk(lx, i) == KW_NONE) {
+        i++; /* from all_users t1: an alias without "as" */
+    }
+    return i;
+}
+
+/*
+ * The tables of the "from" at i: tables joined by "," or by a join and
+ * its condition ("left join b on a.id=b.id", "join b using (id)").
+ * Returns the index after them, or -1.
+ */
+static int
+sql_from(const sql_lex_t *lx, int i, unsigned *f)
+{
+    for (i++;;) {
+        if (at_end(lx, i)) {
+            return i;
+        }
+        i = sql_table(lx, i, f);
+        if (i < 0) {
+            return -1;
+        }
+        if (tt(lx, i) == T_FUNC && tk(lx, i) == KW_ON) {
+            i = sql_group(lx, i + 1, f); /* using (id) */
+        } else if (tt(lx, i) == T_WORD && tk(lx, i) == KW_ON) {
+            i = at_end(lx, i + 1) ? i + 1 : sql_expr(lx, i + 1, f);
+            if (i < 0) {
+                return -1;
+            }
+        }
+        if (tt(lx, i) == T_COMMA) {
+            i++;
+        } else if (tt(lx, i) == T_WORD && tk(lx, i) == KW_JOIN) {
+            while (tt(lx, i) == T_WORD && tk(lx, i) == KW_JOIN) {
+                i++; /* left outer join */
+            }
+        } else {
+            return i;
+        }
+    }
+}
+
 /* A select list item or list at i, then what may follow it; returns the
  * index after the select, or -1 when it is not one. */
 static int
@@ -1179,18 +1282,10 @@ sql_select(const sql_lex_t *lx, int i, unsigned *f)
         return sql_stmt(lx, j, f) >= 0 ? j : -1;
     case T_KEYWORD:
         if (tk(lx, j) == KW_FROM) {
-            /* from a table: a name, then the end or a clause. */
-            if (at_end(lx, j + 1)) {
-                return j + 1;
-            }
-            if (tt(lx, j + 1) == T_FUNC) {
-                /* from generate_series(1,5000000): a table function */
-                j = sql_group(lx, j + 2, f);
-            } else if (tt(lx, j + 1) != T_WORD && tt(lx, j + 1) != T_LPAREN
-                       && tt(lx, j + 1) != T_STRING) {
-                return -1; /* a table's name, quoted ("table") or not */
-            } else {
-                j += 2;
+            /* from tables, then the end or a clause. */
+            j = sql_from(lx, j, f);
+            if (j < 0) {
+                return -1;
             }
             if (tt(lx, j) == T_KEYWORD && tk(lx, j) == KW_WHERE) {
                 j = at_end(lx, j + 1) ? j + 1 : sql_expr(lx, j + 1, f);
@@ -1256,7 +1351,12 @@ sql_stmt(const sql_lex_t *lx, int i, unsigned *f)
         }
         return tk(lx, i + 1) == KW_FROM && tt(lx, i + 2) == T_WORD ? i + 3 : -1;
     case KW_DDL:
-        return tk(lx, i + 1) == KW_OBJECT && (tt(lx, i + 2) == T_WORD || at_end(lx, i + 2))
+        if (tt(lx, i + 1) == T_LOGIC
+            && (tk(lx, i + 2) == KW_OR_REPLACE || tk(lx, i + 2) == KW_DDL)) {
+            i += 2; /* create or replace, create or alter */
+        }
+        return (tk(lx, i + 1) == KW_OBJECT || tk(lx, i + 1) == KW_PROCEDURE)
+                       && (tt(lx, i + 2) == T_WORD || tt(lx, i + 2) == T_FUNC || at_end(lx, i + 2))
                    ? i + 3
                    : -1;
     case KW_EXEC:
@@ -1297,6 +1397,29 @@ sql_stmt(const sql_lex_t *lx, int i, unsigned *f)
     default:
         return -1;
     }
+}
+
+/*
+ * Whether the union at i selects a literal, a call or a group first
+ * ("union select 1,2,...", "union all select null,", "union select
+ * concat(...)"), or "*": what a union's probe of the column count and its
+ * extraction look like, whatever follows.
+ */
+static bool
+sql_union_probe(const sql_lex_t *lx, int i)
+{
+    i++;
+    while (tt(lx, i) == T_LPAREN) {
+        i++;
+    }
+    if (tt(lx, i) != T_STMT || tk(lx, i) != KW_SELECT) {
+        return false;
+    }
+    i++;
+    while (tt(lx, i) == T_KEYWORD && tk(lx, i) == KW_ALL) {
+        i++;
+    }
+    return strchr("nsvf(", tt(lx, i)) != NULL || (tt(lx, i) == T_OP && !lx->t[i].unary);
 }
 
 /* A union at i: "union [all] select ..." or "union (select". */
@@ -1358,7 +1481,10 @@ sql_clause(const sql_lex_t *lx, int i, unsigned *f)
         return at_end(lx, i + 1) ? i + 1 : sql_expr(lx, i + 1, f);
     case KW_INTO:
         if (tk(lx, i + 1) == KW_OUTFILE && tt(lx, i + 2) == T_FUNC) {
-            return sql_group(lx, i + 3, f);
+            return sql_group(lx, i + 3, f); /* into outfile substring(...) */
+        }
+        if (tk(lx, i + 1) == KW_OUTFILE && tt(lx, i + 2) == T_LPAREN) {
+            return sql_group(lx, i + 2, f); /* into outfile ('/tmp/x') */
         }
         return tk(lx, i + 1) == KW_OUTFILE && tt(lx, i + 2) == T_STRING ? i + 3 : -1;
     case KW_PROCEDURE:
@@ -1392,6 +1518,9 @@ sql_tail(const sql_lex_t *lx, int i, unsigned *f, int depth)
         *f |= F_COMMENT;
         return true;
     case T_SEMI:
+        while (tt(lx, i + 1) == T_SEMI) {
+            i++; /* ";;": an empty statement */
+        }
         if (at_end(lx, i + 1) || tt(lx, i + 1) == T_COMMENT) {
             return true;
         }
@@ -1442,6 +1571,16 @@ sql_tail(const sql_lex_t *lx, int i, unsigned *f, int depth)
     case T_OP:
         j = sql_expr(lx, i + 1, f);
         return j >= 0 && sql_tail(lx, j, f, depth + 1);
+    case T_STMT:
+        /* where 1=1 waitfor delay '0:0:5': SQL Server runs a statement
+         * that follows another without a ";"; one that text can be read
+         * as ("use it", "select one") is not enough here */
+        if (tk(lx, i) == KW_SELECT || tk(lx, i) == KW_USE || tk(lx, i) == KW_GOTO
+            || tk(lx, i) == KW_BEGIN || sql_stmt(lx, i, f) < 0) {
+            return false;
+        }
+        *f |= F_STACK;
+        return true;
     default:
         return false;
     }
@@ -1459,6 +1598,9 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
     unsigned f = 0;
     int j, start = i;
     bool lit0 = raw && strchr("snv", tt(lx, 0)) != NULL;
+    /* an operand that closes a "(" the query opened, then an operator
+     * ("foo) rlike if(...)"): as sure a start as a literal */
+    bool closed = raw && start == 1 && tt(lx, 0) == T_WORD && tt(lx, 1) == T_RPAREN;
 
     while (tt(lx, i) == T_RPAREN) {
         i++;
@@ -1479,9 +1621,15 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
     case T_COMMA:
         /* 1,(select ...): the value in a list, a subquery after it */
         j = sql_expr(lx, i + 1, &f);
-        return j >= 0 && sql_tail(lx, j, &f, 0) && (f & (F_DANGER | F_SUB | F_STACK))
-                   ? "sqli: subquery after the value in a list"
-                   : NULL;
+        if (j < 0 || !sql_tail(lx, j, &f, 0)) {
+            return NULL;
+        }
+        if (f & (F_DANGER | F_SUB | F_STACK)) {
+            return "sqli: subquery after the value in a list";
+        }
+        /* 1,iif(5=5,1,1/0) */
+        return (f & F_SQLFN) && lx->litcmp ? "sqli: SQL function over a comparison of literals"
+                                           : NULL;
     case T_SEMI:
         if (sql_tail(lx, i, &f, 0) && (f & F_STACK)) {
             return "sqli: stacked query";
@@ -1497,6 +1645,9 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
         }
         if (lit0 && tt(lx, 0) == T_NUMBER && (at_end(lx, i + 1) || tt(lx, i + 1) == T_COMMENT)) {
             return "sqli: number then union"; /* -1 union: the select elsewhere */
+        }
+        if ((!raw || lit0) && sql_union_probe(lx, i)) {
+            return "sqli: union select";
         }
         return sql_union(lx, i, &f) >= 0 ? "sqli: union select" : NULL;
     case T_STMT:
@@ -1553,7 +1704,7 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
         if (j < 0 || !sql_tail(lx, j, &f, 0)) {
             return NULL;
         }
-        if (!raw || lit0 || paranoia >= 2
+        if (!raw || lit0 || paranoia >= 2 || (closed && lx->litcmp)
             || (f & (F_COMMENT | F_UNION | F_STACK | F_DANGER | F_SUB))) {
             return "sqli: clause after the value";
         }
@@ -1582,7 +1733,7 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
             if (raw && (f & F_COMMENT) && (f & (F_LITERAL | F_FUNC))) {
                 return "sqli: logic operator and comment";
             }
-            if (raw && (f & F_FUNC) && strchr("snv", tt(lx, 0)) != NULL) {
+            if (raw && (f & F_FUNC) && (lit0 || closed)) {
                 return "sqli: literal, logic operator and function";
             }
             if (raw && (f & F_COMMENT) && tt(lx, 0) == T_NUMBER) {
@@ -1610,8 +1761,12 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
         if (lit0 && (f & F_COMMENT) && (f & F_LITERAL)) {
             return "sqli: arithmetic then comment";
         }
-        if (lit0 && (f & F_SQLFN)) {
+        if ((lit0 || closed) && (f & F_SQLFN)) {
             return "sqli: arithmetic with a SQL function"; /* 1 - ord('a') */
+        }
+        if ((f & F_SQLFN) && lx->litcmp) {
+            /* foo rlike if(5=5,foo,0x28) */
+            return "sqli: SQL function over a comparison of literals";
         }
         if (paranoia >= 2 && (f & (F_SQLFN | F_COMMENT))) {
             return "sqli: operator and function";
@@ -1654,8 +1809,10 @@ sql_raw(const sql_lex_t *lx, unsigned paranoia)
     unsigned f = 0;
     int j;
 
-    if (lx->cases == (CASE_START | CASE_THEN | CASE_LIT | CASE_END)) {
-        /* case [x] when ... then ... end: a whole CASE expression */
+    if ((lx->cases & (CASE_START | CASE_THEN | CASE_END)) == (CASE_START | CASE_THEN | CASE_END)
+        && ((lx->cases & CASE_LIT) || lx->litcmp)) {
+        /* case [x] when ... then 1 ... end, case when 1=1 then x ... end:
+         * a whole CASE expression */
         return "sqli: case expression";
     }
 
@@ -1708,6 +1865,12 @@ sql_raw(const sql_lex_t *lx, unsigned paranoia)
         if ((inner & F_FUNC) && ((inner & F_SQLFN) || tk(lx, 0) == KW_FN_SQL)
             && sql_tail(lx, j, &f, 0)) {
             return "sqli: nested SQL functions";
+        }
+        /* elt(5=5,1), iif(1=2,1,1/0), if(7=7,sleep(5),0): a SQL function
+         * that tests a comparison of two literals */
+        if ((tk(lx, 0) == KW_FN_SQL || tk(lx, 0) == KW_IF) && lx->litcmp
+            && sql_tail(lx, j, &f, 0)) {
+            return "sqli: SQL function over a comparison of literals";
         }
         if (tt(lx, 0) == T_LPAREN && (f & F_LITERAL) && sql_tail(lx, j, &f, 0)
             && (f & F_COMMENT)) {

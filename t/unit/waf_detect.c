@@ -109,6 +109,29 @@ static const char *const sqli_attacks[] = {
     "\\x27\\x6F\\x72 SELECT *",
     "--';",
     "<>\"'%;)(&+",
+    /* a union's first item, whatever follows */
+    "-5 union select 1,2,3,column_name,",
+    "-1 union select null,concat(user,0x3a,password),null from mysql.user where 1 group",
+    /* from: aliases, lists and joins */
+    "1'; SELECT COUNT(*) FROM ALL_USERS T1,ALL_USERS T2,ALL_USERS T3--",
+    "-1 union select user_login from wp_users LEFT JOIN wp_usermeta ON ID=user_id WHERE "
+    "meta_key=0x77 AND meta_value>7--",
+    "1' union select a from t as x inner join u using (id)--",
+    /* a statement after a condition, no ";" */
+    "1' WHERE 1=1 WAITFOR DELAY '0:0:5'--",
+    "foo) WHERE 8983=8983; CREATE OR REPLACE FUNCTION SLEEP(int) RETURNS int AS "
+    "'/lib/libc.so.6','sleep' language 'C' STRICT; SELECT sleep(5)--",
+    /* a statement stacked in a group */
+    "1 + (SELECT 2971 WHERE 8838=8838; IF(2592=9641) SELECT 2592 ELSE DROP FUNCTION cMuw;-- )",
+    /* a SQL function over a comparison of literals */
+    "ELT(9352=4778,1)",
+    "IIF(4986=4986,1,1/0)",
+    "MAKE_SET(1=1,foo)",
+    "foo) RLIKE IF(9905=9905,foo,0x28)",
+    "(CASE WHEN 6144=6144 THEN foo ELSE NULL END)",
+    /* a qualified name cut where the reading stops */
+    "-9918 union select null,null,null,concat(user,0x3a,password,0x3a,host),null,null,7,null "
+    "from mysql.user",
 };
 
 static const char *const xss_attacks[] = {
@@ -223,6 +246,14 @@ static const char *const benign[] = {
     "select a `b` c",
     "Smiths' or exists",
     "match the colors against the wall",
+    "(see the modification) from Joel",
+    "do not use u_int",
+    "fix close_range() use [Karel Zak]",
+    "configure for 'poll()' in preference to 'select()', since older",
+    "drop reachable_via function",
+    "if (a=1, b=2) or",
+    "the workers' union select a leader",
+    "left join on the right",
     "C:\\x27s folder",
     "/* a /* b */ c */",
     "Rock 'n' roll",
