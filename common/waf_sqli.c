@@ -173,6 +173,7 @@ static const sql_word_t sql_words[] = {
     { "if", T_WORD, KW_IF },
     { "ifnull", T_WORD, KW_FN_SQL },
     { "iif", T_WORD, KW_FN_SQL },
+    { "immediate", T_WORD, KW_PROC }, /* Oracle's execute immediate 'sql' */
     { "in", T_OP, KW_WORDOP },
     { "index", T_KEYWORD, KW_OBJECT },
     { "inner", T_WORD, KW_JOIN },
@@ -1342,6 +1343,9 @@ sql_stmt(const sql_lex_t *lx, int i, unsigned *f)
                 || tk(lx, i + 3) == KW_SELECT)) {
             return i + 4;
         }
+        if (tk(lx, i + 1) == KW_INTO && tt(lx, i + 2) == T_FUNC) {
+            return i + 3; /* insert into users(login, ...) */
+        }
         return -1;
     case KW_UPDATE:
         return tt(lx, i + 1) == T_WORD && tk(lx, i + 2) == KW_SET ? i + 3 : -1;
@@ -1371,6 +1375,11 @@ sql_stmt(const sql_lex_t *lx, int i, unsigned *f)
         return tt(lx, i + 1) == T_WORD && (at_end(lx, i + 2) || tt(lx, i + 2) == T_SEMI) ? i + 2
                                                                                            : -1;
     case KW_DECLARE:
+        /* declare @s varchar(200) select @s = 0x... exec(@s): a variable
+         * and its type, and what follows runs with it */
+        if (tt(lx, i + 1) == T_VAR && (tt(lx, i + 2) == T_WORD || tt(lx, i + 2) == T_FUNC)) {
+            return lx->nt;
+        }
         return tt(lx, i + 1) == T_VAR ? i + 2 : -1;
     case KW_SHUTDOWN:
         return at_end(lx, i + 1) || tt(lx, i + 1) == T_COMMENT || tt(lx, i + 1) == T_SEMI
@@ -1571,6 +1580,16 @@ sql_tail(const sql_lex_t *lx, int i, unsigned *f, int depth)
     case T_OP:
         j = sql_expr(lx, i + 1, f);
         return j >= 0 && sql_tail(lx, j, f, depth + 1);
+    case T_COMMA:
+        /* '+if(benchmark(...),null,null),null,null) --: the rest of a
+         * list the value stood in (values, a call's arguments) */
+        for (j = i; tt(lx, j) == T_COMMA;) {
+            j = sql_expr(lx, j + 1, f);
+            if (j < 0) {
+                return false;
+            }
+        }
+        return sql_tail(lx, j, f, depth + 1);
     case T_STMT:
         /* where 1=1 waitfor delay '0:0:5': SQL Server runs a statement
          * that follows another without a ";"; one that text can be read
@@ -1620,8 +1639,7 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
                    : NULL;
     case T_COMMA:
         /* 1,(select ...): the value in a list, a subquery after it */
-        j = sql_expr(lx, i + 1, &f);
-        if (j < 0 || !sql_tail(lx, j, &f, 0)) {
+        if (!sql_tail(lx, i, &f, 0)) {
             return NULL;
         }
         if (f & (F_DANGER | F_SUB | F_STACK)) {
@@ -1836,6 +1854,23 @@ sql_raw(const sql_lex_t *lx, unsigned paranoia)
         return sql_after_operand(lx, 0, true, paranoia);
     case T_UNION:
         return sql_union(lx, 0, &f) >= 0 ? "sqli: union select" : NULL;
+    case T_COMMA:
+        /* ",null,null) waitfor delay ...", ",(select ...)": the value
+         * goes on with a list the query holds */
+        return sql_tail(lx, 0, &f, 0) && (f & (F_DANGER | F_SUB | F_STACK))
+                   ? "sqli: list continued with a subquery or side channel"
+                   : NULL;
+    case T_KEYWORD:
+        /* "order by 1,sleep(5)", "having 1=1#": the clause alone, with
+         * what no sort or filter of a form's own asks */
+        j = tk(lx, 0) == KW_AS && tt(lx, 1) == T_WORD ? 2 : 0; /* as x where 1=1 ... */
+        j = sql_clause(lx, j, &f);
+        if (j < 0 || !sql_tail(lx, j, &f, 0)) {
+            return NULL;
+        }
+        return (f & (F_DANGER | F_SUB | F_UNION | F_STACK)) || lx->litcmp
+                   ? "sqli: clause with a side channel or a test of literals"
+                   : NULL;
     case T_SEMI:
         return sql_tail(lx, 0, &f, 0) && (f & F_STACK) ? "sqli: stacked query" : NULL;
     case T_STMT:

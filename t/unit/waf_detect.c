@@ -132,6 +132,19 @@ static const char *const sqli_attacks[] = {
     /* a qualified name cut where the reading stops */
     "-9918 union select null,null,null,concat(user,0x3a,password,0x3a,host),null,null,7,null "
     "from mysql.user",
+    /* a list the value goes on with */
+    "'+if(benchmark(3000000,MD5(1)),NULL,NULL),NULL,NULL,NULL) --",
+    "'),NULL,NULL,NULL) waitfor delay '0:0:20' --",
+    ",NULL,NULL) waitfor delay '0:0:20' /*",
+    ",(select * from (select(sleep(10)))a)",
+    /* a clause first */
+    " ORDER BY 1,SLEEP(5),BENCHMARK(1000000,MD5('A')),4,5,6#",
+    " HAVING 1=1#",
+    " AS INJECTX WHERE 1=1 AND 1=1--",
+    /* statements */
+    "declare @s varchar (200) select @s = 0x73656c65637420404076657273696f6e exec(@s)",
+    "'; execute immediate 'sel' || 'ect us' || 'er'",
+    "' insert into users(login, password, level) values( char(0x70) + char(0x65))--",
 };
 
 static const char *const xss_attacks[] = {
@@ -254,6 +267,11 @@ static const char *const benign[] = {
     "if (a=1, b=2) or",
     "the workers' union select a leader",
     "left join on the right",
+    "order by date",
+    "having fun, as always",
+    ", and then (select one)",
+    "Change \"exec touch\" to",
+    "better type checking on MIB for 'exec MIB' entries.",
     "C:\\x27s folder",
     "/* a /* b */ c */",
     "Rock 'n' roll",
