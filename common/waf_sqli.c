@@ -1918,6 +1918,31 @@ sql_raw(const sql_lex_t *lx, unsigned paranoia)
     }
 }
 
+/*
+ * A union select that ends the value's query wherever it stands, after
+ * tokens no grammar here reads ("1 or \\.<\\ union select 1,@@version --",
+ * "* / union select password from users--"): one that selects a literal,
+ * call or group first or parses whole, and a comment after it, which cuts
+ * off the rest of the query.
+ */
+static const char *
+sql_union_anywhere(const sql_lex_t *lx)
+{
+    unsigned f = 0;
+
+    for (int k = 1; k < lx->nt; k++) {
+        if (tt(lx, k) != T_UNION || (!sql_union_probe(lx, k) && sql_union(lx, k, &f) < 0)) {
+            continue;
+        }
+        for (int c = k + 2; c < lx->nt; c++) {
+            if (tt(lx, c) == T_COMMENT) {
+                return "sqli: union select and a comment after other tokens";
+            }
+        }
+    }
+    return NULL;
+}
+
 static bool
 sql_report(const sql_lex_t *lx, const char *reason, bn_waf_detect_t *m)
 {
@@ -1961,6 +1986,9 @@ sql_detect(sql_lex_t *lx, const unsigned char *u, size_t n, unsigned paranoia)
         sql_lex(lx, u, n, 0, plus);
         far[2] = lx->far;
         reason = sql_raw(lx, paranoia);
+        if (reason == NULL) {
+            reason = sql_union_anywhere(lx);
+        }
         if (reason != NULL) {
             return reason;
         }

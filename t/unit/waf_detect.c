@@ -145,6 +145,9 @@ static const char *const sqli_attacks[] = {
     "declare @s varchar (200) select @s = 0x73656c65637420404076657273696f6e exec(@s)",
     "'; execute immediate 'sel' || 'ect us' || 'er'",
     "' insert into users(login, password, level) values( char(0x70) + char(0x65))--",
+    /* a union select and a comment after tokens no reading takes */
+    "1 or \\.<\\ union select 1,@@VERSION -- 1",
+    "*/UNION SELECT password FROM users--",
 };
 
 static const char *const xss_attacks[] = {
