@@ -101,7 +101,8 @@ enum {
     KW_CMP,    /* =, <>, <, >, ... : a comparison */
     KW_JOIN,   /* join, and the words before it (left, inner, ...) */
     KW_ON,     /* on, using: a join's condition */
-    KW_OR_REPLACE /* "replace" in "create or replace" */
+    KW_OR_REPLACE, /* "replace" in "create or replace" */
+    KW_CATALOG /* information_schema, sysobjects, ...: a database's own tables */
 };
 
 typedef struct {
@@ -116,6 +117,7 @@ typedef struct {
 static const sql_word_t sql_words[] = {
     { "against", T_OP, KW_WORDOP },
     { "all", T_KEYWORD, KW_ALL },
+    { "all_tab_columns", T_WORD, KW_CATALOG },
     { "alter", T_STMT, KW_DDL },
     { "and", T_LOGIC, KW_NONE },
     { "as", T_KEYWORD, KW_AS },
@@ -141,6 +143,7 @@ static const sql_word_t sql_words[] = {
     { "current_user", T_WORD, KW_FN_SQL },
     { "database", T_KEYWORD, KW_OBJECT },
     { "db_name", T_WORD, KW_FN_SQL },
+    { "dba_users", T_WORD, KW_CATALOG },
     { "dbms_pipe", T_WORD, KW_FN_SQL },
     { "declare", T_STMT, KW_DECLARE },
     { "delay", T_KEYWORD, KW_DELAY },
@@ -176,6 +179,7 @@ static const sql_word_t sql_words[] = {
     { "immediate", T_WORD, KW_PROC }, /* Oracle's execute immediate 'sql' */
     { "in", T_OP, KW_WORDOP },
     { "index", T_KEYWORD, KW_OBJECT },
+    { "information_schema", T_WORD, KW_CATALOG },
     { "inner", T_WORD, KW_JOIN },
     { "insert", T_STMT, KW_INSERT },
     { "intersect", T_UNION, KW_NONE },
@@ -195,6 +199,8 @@ static const sql_word_t sql_words[] = {
     { "mid", T_WORD, KW_FN_SQL },
     { "mod", T_OP, KW_WORDOP },
     { "mode", T_WORD, KW_MODE },
+    { "msysaccessobjects", T_WORD, KW_CATALOG },
+    { "msysobjects", T_WORD, KW_CATALOG },
     { "name_const", T_WORD, KW_FN_DANGER },
     { "natural", T_WORD, KW_JOIN },
     { "not", T_OP, KW_NOT },
@@ -206,6 +212,8 @@ static const sql_word_t sql_words[] = {
     { "order", T_KEYWORD, KW_ORDER },
     { "outer", T_WORD, KW_JOIN },
     { "outfile", T_KEYWORD, KW_OUTFILE },
+    { "pg_catalog", T_WORD, KW_CATALOG },
+    { "pg_shadow", T_WORD, KW_CATALOG },
     { "pg_sleep", T_WORD, KW_FN_DANGER },
     { "procedure", T_KEYWORD, KW_PROCEDURE },
     { "rand", T_WORD, KW_FN_SQL },
@@ -225,11 +233,15 @@ static const sql_word_t sql_words[] = {
     { "similar", T_OP, KW_WORDOP },
     { "sleep", T_WORD, KW_FN_DANGER },
     { "sounds", T_OP, KW_WORDOP },
+    { "sqlite_master", T_WORD, KW_CATALOG },
     { "straight_join", T_WORD, KW_JOIN },
     { "substr", T_WORD, KW_FN_SQL },
     { "substring", T_WORD, KW_FN_SQL },
     { "sys_eval", T_WORD, KW_FN_DANGER },
     { "sys_exec", T_WORD, KW_FN_DANGER },
+    { "syscolumns", T_WORD, KW_CATALOG },
+    { "sysdatabases", T_WORD, KW_CATALOG },
+    { "sysobjects", T_WORD, KW_CATALOG },
     { "system_user", T_WORD, KW_FN_SQL },
     { "table", T_KEYWORD, KW_OBJECT },
     { "then", T_OP, KW_THEN },
@@ -424,6 +436,7 @@ word_trigger(const sql_word_t *w)
     case KW_OUTFILE:
     case KW_PROCEDURE:
     case KW_CASE:
+    case KW_CATALOG:
         return TRIG_ALWAYS;
     case KW_FN_DANGER:
     case KW_FN_SQL:
@@ -564,7 +577,7 @@ sql_push(sql_lex_t *lx, char type, unsigned char kw, bool open, bool unary)
         lx->nt--;
         prev = &lx->t[lx->nt - 1];
         prev->type = type;
-        prev->kw = kw;
+        prev->kw = prev->kw == KW_CATALOG ? KW_CATALOG : kw; /* information_schema.tables */
         prev->qname = true;
         return;
     }
@@ -1846,6 +1859,9 @@ sql_raw(const sql_lex_t *lx, unsigned paranoia)
         if (tk(lx, 0) == KW_IF) {
             return sql_stmt(lx, 0, &f) >= 0 ? "sqli: statement" : NULL;
         }
+        if (tk(lx, 0) == KW_CATALOG && (at_end(lx, 1) || tt(lx, 1) == T_COMMENT)) {
+            return "sqli: a system catalog's name"; /* information_schema.tables */
+        }
         return sql_after_operand(lx, 1, true, paranoia);
     case T_RPAREN:
         return sql_after_operand(lx, 0, true, paranoia);
@@ -1885,6 +1901,11 @@ sql_raw(const sql_lex_t *lx, unsigned paranoia)
 
         if (tk(lx, 0) == KW_IF && sql_stmt(lx, 0, &f) >= 0) {
             return "sqli: statement";
+        }
+        if (tt(lx, 0) == T_FUNC && (tk(lx, 0) == KW_FN_SQL || tk(lx, 0) == KW_OBJECT)
+            && tt(lx, 1) == T_LPAREN && tt(lx, 2) == T_RPAREN
+            && (at_end(lx, 3) || tt(lx, 3) == T_COMMENT)) {
+            return "sqli: a SQL function alone"; /* version(), database(), user() */
         }
         j = sql_primary(lx, 0, &f);
         if (j < 0) {

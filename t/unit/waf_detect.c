@@ -148,6 +148,10 @@ static const char *const sqli_attacks[] = {
     /* a union select and a comment after tokens no reading takes */
     "1 or \\.<\\ union select 1,@@VERSION -- 1",
     "*/UNION SELECT password FROM users--",
+    /* what a probe sends alone */
+    "information_schema.tables",
+    "version()",
+    "user()--",
 };
 
 static const char *const xss_attacks[] = {
@@ -272,6 +276,8 @@ static const char *const benign[] = {
     "left join on the right",
     "order by date",
     "having fun, as always",
+    "user(s) of the version (2)",
+    "the version() call",
     ", and then (select one)",
     "Change \"exec touch\" to",
     "better type checking on MIB for 'exec MIB' entries.",
