@@ -305,7 +305,8 @@ bn_waf_traversal(const char *str, size_t n, unsigned paranoia, bn_waf_detect_t *
 
                 if (p->c0 == lc && p->c1 == l1 && bn_waf_prefix_eq(str + i, n - i, p->w)) {
                     /* file: needs a path after it: file:/, file:\, file:c: */
-                    if (k == 0 && !(i + 5 < n && (path_sep(s[i + 5]) || s[i + 6] == ':'))) {
+                    if (k == 0
+                        && !((i + 5 < n && path_sep(s[i + 5])) || (i + 6 < n && s[i + 6] == ':'))) {
                         continue;
                     }
                     return bn_waf_found(m, "traversal: stream wrapper", p->w, p->len);

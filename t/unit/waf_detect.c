@@ -501,6 +501,23 @@ main(void)
         ok(bn_waf_traversal(fp_at_end, 4, 1, &m) && strcmp(m.fingerprint, "..") == 0,
            "traversal: a trailing /.. and its fingerprint stays inside the value");
     }
+    {
+        /* "file:" and one byte at the value's end: the drive-letter test
+         * read the byte after it (found by the waf_detect fuzz target);
+         * a copy of exactly that size lets AddressSanitizer see it. */
+        static const char *const ends[] = { "??file:\"", "file:c", "file:" };
+
+        for (size_t k = 0; k < NELEMS(ends); k++) {
+            size_t len = strlen(ends[k]);
+            char *v = malloc(len);
+
+            memcpy(v, ends[k], len);
+            ok(!bn_waf_traversal(v, len, 1, &m), "traversal: %s at the end is no wrapper",
+               ends[k]);
+            free(v);
+        }
+        ok(bn_waf_traversal("file:c:/boot.ini", 16, 1, &m), "traversal: file:c: is one");
+    }
 
     check_linear("'");
     check_linear("(");
