@@ -102,7 +102,12 @@ enum {
     KW_JOIN,   /* join, and the words before it (left, inner, ...) */
     KW_ON,     /* on, using: a join's condition */
     KW_OR_REPLACE, /* "replace" in "create or replace" */
-    KW_CATALOG /* information_schema, sysobjects, ...: a database's own tables */
+    KW_CATALOG, /* information_schema, sysobjects, ...: a database's own tables */
+    KW_DO,      /* MySQL's do expr */
+    KW_CALL,    /* call proc(...) */
+    KW_LOAD,    /* load data|xml ... infile */
+    KW_INFILE,
+    KW_ASC /* asc, desc after an order by's item */
 };
 
 typedef struct {
@@ -121,6 +126,7 @@ static const sql_word_t sql_words[] = {
     { "alter", T_STMT, KW_DDL },
     { "and", T_LOGIC, KW_NONE },
     { "as", T_KEYWORD, KW_AS },
+    { "asc", T_WORD, KW_ASC },
     { "ascii", T_WORD, KW_FN_SQL },
     { "begin", T_STMT, KW_BEGIN },
     { "benchmark", T_WORD, KW_FN_DANGER },
@@ -128,6 +134,7 @@ static const sql_word_t sql_words[] = {
     { "binary", T_OP, KW_NOT },
     { "boolean", T_WORD, KW_LOCK },
     { "by", T_KEYWORD, KW_BY },
+    { "call", T_STMT, KW_CALL },
     { "case", T_OP, KW_CASE },
     { "cast", T_WORD, KW_FN_SQL },
     { "char", T_WORD, KW_FN_SQL },
@@ -148,13 +155,17 @@ static const sql_word_t sql_words[] = {
     { "declare", T_STMT, KW_DECLARE },
     { "delay", T_KEYWORD, KW_DELAY },
     { "delete", T_STMT, KW_DELETE },
+    { "desc", T_WORD, KW_ASC },
     { "distinct", T_KEYWORD, KW_ALL },
+    { "distinctrow", T_KEYWORD, KW_ALL },
     { "div", T_OP, KW_WORDOP },
+    { "do", T_STMT, KW_DO },
     { "drop", T_STMT, KW_DDL },
     { "dumpfile", T_KEYWORD, KW_OUTFILE },
     { "else", T_OP, KW_NONE },
     { "elt", T_WORD, KW_FN_SQL },
     { "end", T_OP, KW_END },
+    { "eqv", T_LOGIC, KW_NONE }, /* Access: logical equivalence */
     { "escape", T_OP, KW_NONE },
     { "except", T_UNION, KW_NONE },
     { "exec", T_STMT, KW_EXEC },
@@ -177,8 +188,10 @@ static const sql_word_t sql_words[] = {
     { "ifnull", T_WORD, KW_FN_SQL },
     { "iif", T_WORD, KW_FN_SQL },
     { "immediate", T_WORD, KW_PROC }, /* Oracle's execute immediate 'sql' */
+    { "imp", T_LOGIC, KW_NONE }, /* Access: implication */
     { "in", T_OP, KW_WORDOP },
     { "index", T_KEYWORD, KW_OBJECT },
+    { "infile", T_KEYWORD, KW_INFILE },
     { "information_schema", T_WORD, KW_CATALOG },
     { "inner", T_WORD, KW_JOIN },
     { "insert", T_STMT, KW_INSERT },
@@ -191,6 +204,7 @@ static const sql_word_t sql_words[] = {
     { "length", T_WORD, KW_FN_SQL },
     { "like", T_OP, KW_WORDOP },
     { "limit", T_KEYWORD, KW_LIMIT },
+    { "load", T_STMT, KW_LOAD },
     { "load_file", T_WORD, KW_FN_DANGER },
     { "lock", T_WORD, KW_LOCK },
     { "make_set", T_WORD, KW_FN_SQL },
@@ -418,6 +432,16 @@ word_hash(uint32_t h, unsigned char c)
 static uint8_t
 word_trigger(const sql_word_t *w)
 {
+    switch (w->kw) {
+    case KW_DO:
+        return TRIG_CALL; /* do (1=1), do sleep(5): "do" alone is English */
+    case KW_LOAD:
+        return 0; /* load data infile: "infile" is the trigger */
+    case KW_INFILE:
+        return TRIG_ALWAYS;
+    default:
+        break;
+    }
     switch (w->type) {
     case T_UNION:
     case T_STMT:
@@ -1340,6 +1364,11 @@ sql_stmt(const sql_lex_t *lx, int i, unsigned *f)
         }
         *f |= g;
         if (tt(lx, j) == T_STMT) {
+            /* "while (n > 0) do" is Pascal's loop: do and call must be
+             * statements of their own */
+            if (tk(lx, j) == KW_DO || tk(lx, j) == KW_CALL) {
+                return sql_stmt(lx, j, f) >= 0 ? j : -1;
+            }
             return (g & F_CMP) || sql_stmt(lx, j, f) >= 0 ? j : -1;
         }
         return g & (F_SUB | F_STMT) ? j : -1;
@@ -1387,6 +1416,28 @@ sql_stmt(const sql_lex_t *lx, int i, unsigned *f)
     case KW_USE:
         return tt(lx, i + 1) == T_WORD && (at_end(lx, i + 2) || tt(lx, i + 2) == T_SEMI) ? i + 2
                                                                                            : -1;
+    case KW_DO:
+        /* do (1=1), do sleep(5): an expression evaluated for its effect */
+        if (strchr("f(", tt(lx, i + 1)) == NULL || tt(lx, i + 1) == 0) {
+            return -1;
+        }
+        j = sql_expr(lx, i + 1, &g);
+        *f |= g;
+        return j >= 0 && ((g & (F_DANGER | F_SUB | F_SQLFN)) || lx->litcmp) ? j : -1;
+    case KW_CALL:
+        /* call p(@version, @a): a literal or a variable among its
+         * arguments ("call f()" and "call f(x)" are how prose names code) */
+        if (tt(lx, i + 1) != T_FUNC) {
+            return -1;
+        }
+        j = sql_primary(lx, i + 1, &g);
+        *f |= g;
+        return j >= 0 && (g & F_LITERAL) ? j : -1;
+    case KW_LOAD:
+        /* load data [local] infile 'f', load xml low_priority infile 'f' */
+        for (j = i + 1; j < i + 4 && tt(lx, j) == T_WORD; j++) {
+        }
+        return j > i + 1 && tk(lx, j) == KW_INFILE && tt(lx, j + 1) == T_STRING ? j + 2 : -1;
     case KW_DECLARE:
         /* declare @s varchar(200) select @s = 0x... exec(@s): a variable
          * and its type, and what follows runs with it */
@@ -1472,8 +1523,12 @@ sql_clause(const sql_lex_t *lx, int i, unsigned *f)
         for (i++;;) {
             if (tt(lx, i) == T_NUMBER || tt(lx, i) == T_WORD) {
                 i++;
-            } else if (strchr("f(", tt(lx, i)) == NULL || (i = sql_expr(lx, i, f)) < 0) {
+            } else if ((tt(lx, i) != T_FUNC && tt(lx, i) != T_LPAREN)
+                       || (i = sql_expr(lx, i, f)) < 0) {
                 return -1;
+            }
+            if (tt(lx, i) == T_WORD && tk(lx, i) == KW_ASC) {
+                i++; /* order by 1 desc */
             }
             if (tt(lx, i) != T_COMMA) {
                 return i;
@@ -1502,6 +1557,9 @@ sql_clause(const sql_lex_t *lx, int i, unsigned *f)
     case KW_WHERE:
         return at_end(lx, i + 1) ? i + 1 : sql_expr(lx, i + 1, f);
     case KW_INTO:
+        if (tt(lx, i + 1) == T_VAR) {
+            return i + 2; /* into @a: a variable takes the row */
+        }
         if (tk(lx, i + 1) == KW_OUTFILE && tt(lx, i + 2) == T_FUNC) {
             return sql_group(lx, i + 3, f); /* into outfile substring(...) */
         }
@@ -1608,7 +1666,8 @@ sql_tail(const sql_lex_t *lx, int i, unsigned *f, int depth)
          * that follows another without a ";"; one that text can be read
          * as ("use it", "select one") is not enough here */
         if (tk(lx, i) == KW_SELECT || tk(lx, i) == KW_USE || tk(lx, i) == KW_GOTO
-            || tk(lx, i) == KW_BEGIN || sql_stmt(lx, i, f) < 0) {
+            || tk(lx, i) == KW_BEGIN || tk(lx, i) == KW_DO || tk(lx, i) == KW_CALL
+            || sql_stmt(lx, i, f) < 0) {
             return false;
         }
         *f |= F_STACK;
@@ -1687,7 +1746,7 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
         if ((!raw || i > start || tk(lx, i) == KW_WAITFOR || tk(lx, i) == KW_EXEC
              || tk(lx, i) == KW_DECLARE
              || (tt(lx, 0) == T_NUMBER && (tk(lx, i) == KW_UPDATE || tk(lx, i) == KW_DELETE)))
-            && sql_stmt(lx, i, &f) >= 0) {
+            && tk(lx, i) != KW_DO && tk(lx, i) != KW_CALL && sql_stmt(lx, i, &f) >= 0) {
             return "sqli: statement after the value";
         }
         return NULL;
@@ -1777,8 +1836,8 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
         }
         /* "'||sleep(5)||'", "'+char(65)+'", "'=1 or '1": an operator
          * after the string needs more weight. */
-        if ((f & F_LOGIC) && (f & F_LITERAL) && (!raw || (f & F_CMP))) {
-            return "sqli: operator, logic and comparison";
+        if ((f & F_LOGIC) && (f & F_LITERAL) && (!raw || (f & F_CMP) || lx->litcmp)) {
+            return "sqli: operator, logic and comparison"; /* 1=1 and -1 */
         }
         if ((f & (F_SQLFN | F_COMMENT)) && !raw) {
             return "sqli: string closed then operator";
@@ -1890,6 +1949,9 @@ sql_raw(const sql_lex_t *lx, unsigned paranoia)
     case T_SEMI:
         return sql_tail(lx, 0, &f, 0) && (f & F_STACK) ? "sqli: stacked query" : NULL;
     case T_STMT:
+        if (tk(lx, 0) == KW_DO || tk(lx, 0) == KW_CALL) {
+            return NULL; /* only stacked: "do (this)", "call f(1)" are prose too */
+        }
         j = sql_stmt(lx, 0, &f);
         if (j < 0 || !sql_tail(lx, j, &f, 0)) {
             return NULL;

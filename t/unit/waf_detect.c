@@ -152,6 +152,17 @@ static const char *const sqli_attacks[] = {
     "information_schema.tables",
     "version()",
     "user()--",
+    /* statements stacked after a ";" */
+    "1;do (1=1)",
+    "1;call p(@version, @a)",
+    "1;load data infile \"foo\"",
+    "1;load xml low_priority infile \"foo\"",
+    /* Access's logic words, MySQL's modifiers */
+    "foo' Eqv StrComp(username, 0x12+0x34+0xab+0xcd,0) Imp 'a",
+    "1=1 AND-+-+-+-+~~((1))",
+    "1 union distinctrow select 2",
+    "1 into @a union select 2",
+    "1' order by 2 desc--",
 };
 
 static const char *const xss_attacks[] = {
@@ -278,6 +289,11 @@ static const char *const benign[] = {
     "having fun, as always",
     "user(s) of the version (2)",
     "the version() call",
+    "while (n > 0) do",
+    "always call si_detach_endpoint() on async connection failure",
+    "Call RxFuncAdd('Test1LoadFuncs', 'TEST1', 'Test1LoadFuncs')",
+    "do (not) panic",
+    "load the data infile",
     ", and then (select one)",
     "Change \"exec touch\" to",
     "better type checking on MIB for 'exec MIB' entries.",
