@@ -107,7 +107,8 @@ enum {
     KW_CALL,    /* call proc(...) */
     KW_LOAD,    /* load data|xml ... infile */
     KW_INFILE,
-    KW_ASC /* asc, desc after an order by's item */
+    KW_ASC, /* asc, desc after an order by's item */
+    KW_WHEN
 };
 
 typedef struct {
@@ -179,6 +180,7 @@ static const sql_word_t sql_words[] = {
     { "from", T_KEYWORD, KW_FROM },
     { "function", T_KEYWORD, KW_OBJECT },
     { "get_host_address", T_WORD, KW_FN_DANGER },
+    { "glob", T_OP, KW_WORDOP },
     { "goto", T_STMT, KW_GOTO },
     { "group", T_KEYWORD, KW_GROUP },
     { "group_concat", T_WORD, KW_FN_SQL },
@@ -276,7 +278,7 @@ static const sql_word_t sql_words[] = {
     { "version", T_WORD, KW_FN_SQL },
     { "view", T_KEYWORD, KW_OBJECT },
     { "waitfor", T_STMT, KW_WAITFOR },
-    { "when", T_OP, KW_NONE },
+    { "when", T_OP, KW_WHEN },
     { "where", T_KEYWORD, KW_WHERE },
     { "while", T_WORD, KW_IF },
     { "xor", T_LOGIC, KW_NONE },
@@ -573,6 +575,9 @@ sql_push(sql_lex_t *lx, char type, unsigned char kw, bool open, bool unary)
     }
     if (kw == KW_NOT || kw == KW_CASE) {
         return;
+    }
+    if (kw == KW_WHEN && sql_before_operand(pt)) {
+        return; /* "= case when 1 then 1 end": the case dropped, its when too */
     }
     if (kw == KW_END && (pt == T_NUMBER || pt == T_STRING || pt == T_WORD || pt == T_VAR
                          || pt == T_RPAREN)) {

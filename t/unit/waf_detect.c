@@ -163,6 +163,10 @@ static const char *const sqli_attacks[] = {
     "1 union distinctrow select 2",
     "1 into @a union select 2",
     "1' order by 2 desc--",
+    /* a case expression as an operand; SQLite's glob */
+    "x' == case when 1 then 1 end ||'",
+    "aa' or -case when 1 then 1 end='1",
+    "1' glob length(1)+'1",
 };
 
 static const char *const xss_attacks[] = {
