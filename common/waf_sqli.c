@@ -1451,6 +1451,9 @@ sql_stmt(const sql_lex_t *lx, int i, unsigned *f)
         }
         return tt(lx, i + 1) == T_VAR ? i + 2 : -1;
     case KW_SHUTDOWN:
+        if (tt(lx, i + 1) == T_WORD && tt(lx, i + 2) == T_WORD) {
+            i += 2; /* shutdown with nowait */
+        }
         return at_end(lx, i + 1) || tt(lx, i + 1) == T_COMMENT || tt(lx, i + 1) == T_SEMI
                        || tk(lx, i + 1) == KW_END
                    ? i + 1
@@ -1526,6 +1529,9 @@ sql_clause(const sql_lex_t *lx, int i, unsigned *f)
     case KW_ORDERBY:
         /* order by 1, group by concat(0x7e, (select ...), floor(rand(0)*2)) */
         for (i++;;) {
+            if (at_end(lx, i) && lx->truncated) {
+                return i; /* the list goes on past what was read */
+            }
             if (tt(lx, i) == T_NUMBER || tt(lx, i) == T_WORD) {
                 i++;
             } else if ((tt(lx, i) != T_FUNC && tt(lx, i) != T_LPAREN)
@@ -1795,6 +1801,9 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
         return j > i ? sql_after_operand(lx, j, raw, paranoia) : NULL;
     }
     case T_KEYWORD:
+        if (tk(lx, i) == KW_AS && tt(lx, i + 1) == T_WORD && tt(lx, i + 2) == T_KEYWORD) {
+            i += 2; /* 1)) as x where 1=1: the subquery's alias, then its clause */
+        }
         j = sql_clause(lx, i, &f);
         if (j < 0 || !sql_tail(lx, j, &f, 0)) {
             return NULL;

@@ -167,6 +167,10 @@ static const char *const sqli_attacks[] = {
     "x' == case when 1 then 1 end ||'",
     "aa' or -case when 1 then 1 end='1",
     "1' glob length(1)+'1",
+    /* an order by list longer than a reading */
+    " ORDER BY 1,SLEEP(5),BENCHMARK(1000000,MD5('A')),4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19#",
+    "1)) AS x WHERE 1=1",
+    "'; shutdown with nowait; --",
 };
 
 static const char *const xss_attacks[] = {
