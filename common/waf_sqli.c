@@ -683,13 +683,21 @@ sql_string_end(const unsigned char *s, size_t n, size_t i, unsigned char q, bool
     return n;
 }
 
-/* Whether s[i..n) holds only blanks and dashes: a comment with nothing in
- * it ("1 --", "1 #"). */
+/*
+ * Whether the comment whose text is s[i..n) cuts nothing a query needs:
+ * blanks and dashes alone ("1 --", "1 #"), or SQL Server's "sp_password",
+ * which keeps the statement out of its trace ("1--sp_password").
+ */
 static bool
 sql_blank_rest(const unsigned char *s, size_t n, size_t i)
 {
-    for (; i < n; i++) {
-        if (!sql_space(s[i]) && s[i] != '-' && s[i] != '+' && s[i] != '*') {
+    for (size_t k = i; k < n; k++) {
+        if (!sql_space(s[k]) && s[k] != '-' && s[k] != '+' && s[k] != '*') {
+            for (; k + 11 <= n; k++) {
+                if (bn_waf_prefix_eq((const char *) s + k, n - k, "sp_password")) {
+                    return true;
+                }
+            }
             return false;
         }
     }
@@ -842,6 +850,10 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bo
             /* MySQL's \N is NULL. */
             sql_push(lx, T_NUMBER, KW_NULL, false, false);
             i += 2;
+            continue;
+        }
+        if (c == '\\' && i + 1 < n && sql_digit(s[i + 1])) {
+            i++; /* \1=\1: a backslash an escaping layer left before a digit */
             continue;
         }
         if (c == '`') {
@@ -1725,8 +1737,8 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
         if (!sql_tail(lx, i, &f, 0)) {
             return NULL;
         }
-        if (f & (F_DANGER | F_SUB | F_STACK)) {
-            return "sqli: subquery after the value in a list";
+        if (f & (F_DANGER | F_SUB | F_STACK | F_UNION)) {
+            return "sqli: subquery after the value in a list"; /* 1),(1)) union select 1 */
         }
         /* 1,iif(5=5,1,1/0) */
         return (f & F_SQLFN) && lx->litcmp ? "sqli: SQL function over a comparison of literals"
@@ -1741,7 +1753,7 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
         return NULL;
     case T_UNION:
         if ((!raw || lit0) && tt(lx, i + 1) == T_STMT && tk(lx, i + 1) == KW_SELECT
-            && at_end(lx, i + 2)) {
+            && (at_end(lx, i + 2) || tt(lx, i + 2) == T_COMMENT)) {
             return "sqli: union select";
         }
         if (lit0 && tt(lx, 0) == T_NUMBER && (at_end(lx, i + 1) || tt(lx, i + 1) == T_COMMENT)) {

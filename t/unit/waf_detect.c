@@ -171,6 +171,12 @@ static const char *const sqli_attacks[] = {
     " ORDER BY 1,SLEEP(5),BENCHMARK(1000000,MD5('A')),4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19#",
     "1)) AS x WHERE 1=1",
     "'; shutdown with nowait; --",
+    /* held out of libinjection's misc list and its tokenizer tests */
+    "\\1=\\1AND\\1=\\1;",
+    "1--sp_password",
+    "1 -- foo sp_password",
+    "1),(1)) UNION SELECT 1;",
+    "1\" UNION ALL SELECT --1 FROM FOO",
 };
 
 static const char *const xss_attacks[] = {
@@ -302,6 +308,8 @@ static const char *const benign[] = {
     "Call RxFuncAdd('Test1LoadFuncs', 'TEST1', 'Test1LoadFuncs')",
     "do (not) panic",
     "load the data infile",
+    "C:\\2024\\reports -- final",
+    "see sp_password -- the docs",
     ", and then (select one)",
     "Change \"exec touch\" to",
     "better type checking on MIB for 'exec MIB' entries.",
