@@ -302,6 +302,7 @@ typedef struct {
     bool plus_blank; /* "+" between words is a blank (a form-encoded value) */
     bool versioned; /* inside a MySQL / *! ... * / comment, which runs */
     unsigned char cases; /* CASE_* of a value that starts with "case" */
+    bool dashed; /* the value starts with "--" read as two signs */
     bool litcmp; /* two literals compared ("1=1", "'a'<>'b'"): a tautology
                   * or a contradiction, which only a test of the query asks */
     size_t far; /* the bytes the reading looked at: s[0..far) */
@@ -765,6 +766,7 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bo
     lx->versioned = false;
     lx->cases = 0;
     lx->litcmp = false;
+    lx->dashed = false;
     lx->far = 0;
     if (quote != 0) {
         i = sql_string_end(s, n, 0, quote, &open);
@@ -835,6 +837,15 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bo
         if (c == '*' && lx->versioned && i + 1 < n && s[i + 1] == '/') {
             lx->versioned = false;
             i += 2;
+            continue;
+        }
+        if (c == '-' && i + 2 < n && s[i + 1] == '-' && lx->nt == 0 && !sql_space(s[i + 2])
+            && s[i + 2] != '-') {
+            /* "--1 union select ...": MySQL's comment needs a blank after
+             * the dashes, so at the start these are two signs; a comment
+             * there would hide the whole value, which is no reading */
+            i += 2;
+            lx->dashed = true;
             continue;
         }
         if (c == '#' || (c == '-' && i + 1 < n && s[i + 1] == '-')) {
@@ -1544,8 +1555,9 @@ sql_clause(const sql_lex_t *lx, int i, unsigned *f)
             if (at_end(lx, i) && lx->truncated) {
                 return i; /* the list goes on past what was read */
             }
-            if (tt(lx, i) == T_NUMBER || tt(lx, i) == T_WORD) {
-                i++;
+            if (tt(lx, i) == T_NUMBER || tt(lx, i) == T_WORD || tt(lx, i) == T_VAR
+                || tt(lx, i) == T_STRING) {
+                i++; /* order by 1, order by @@version, order by 'a' */
             } else if ((tt(lx, i) != T_FUNC && tt(lx, i) != T_LPAREN)
                        || (i = sql_expr(lx, i, f)) < 0) {
                 return -1;
@@ -1730,6 +1742,7 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
         /* "1 --", "1 #", "@version--": a number or a variable, then a
          * comment with nothing in it */
         return i == 1 && (tt(lx, 0) == T_NUMBER || tt(lx, 0) == T_VAR) && lx->t[i].open
+                       && !lx->dashed /* "--3--" is a heading */
                    ? "sqli: number then comment"
                    : NULL;
     case T_COMMA:

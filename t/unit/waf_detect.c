@@ -177,6 +177,10 @@ static const char *const sqli_attacks[] = {
     "1 -- foo sp_password",
     "1),(1)) UNION SELECT 1;",
     "1\" UNION ALL SELECT --1 FROM FOO",
+    /* MySQL reads "--1" at the start as two signs */
+    "--1 union select 2,2,concat_ws(0x3a3a,ID,Name),4 from websites -- ",
+    "--1 UNION ALL SELECT * FROM FOO",
+    "1' order by @@version #",
 };
 
 static const char *const xss_attacks[] = {
@@ -310,6 +314,8 @@ static const char *const benign[] = {
     "load the data infile",
     "C:\\2024\\reports -- final",
     "see sp_password -- the docs",
+    "--3--",
+    "--verbose -- the flag",
     ", and then (select one)",
     "Change \"exec touch\" to",
     "better type checking on MIB for 'exec MIB' entries.",
