@@ -302,6 +302,7 @@ typedef struct {
     bool plus_blank; /* "+" between words is a blank (a form-encoded value) */
     bool versioned; /* inside a MySQL / *! ... * / comment, which runs */
     unsigned char cases; /* CASE_* of a value that starts with "case" */
+    unsigned char anycase; /* CASE_START, _THEN, _END of a case anywhere */
     bool dashed; /* the value starts with "--" read as two signs */
     bool litcmp; /* two literals compared ("1=1", "'a'<>'b'"): a tautology
                   * or a contradiction, which only a test of the query asks */
@@ -570,6 +571,13 @@ sql_push(sql_lex_t *lx, char type, unsigned char kw, bool open, bool unary)
     } else if (kw == KW_END && (lx->cases & CASE_THEN)) {
         lx->cases |= CASE_END;
     }
+    if (kw == KW_CASE) {
+        lx->anycase = CASE_START;
+    } else if (kw == KW_THEN && (lx->anycase & CASE_START)) {
+        lx->anycase |= CASE_THEN;
+    } else if (kw == KW_END && (lx->anycase & CASE_THEN)) {
+        lx->anycase |= CASE_END;
+    }
     if ((type == T_NUMBER || type == T_STRING) && pt == T_OP && prev->kw == KW_CMP
         && lx->nt >= 2 && strchr("ns", lx->t[lx->nt - 2].type) != NULL) {
         lx->litcmp = true;
@@ -765,6 +773,7 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bo
     lx->plus_blank = plus_blank;
     lx->versioned = false;
     lx->cases = 0;
+    lx->anycase = 0;
     lx->litcmp = false;
     lx->dashed = false;
     lx->far = 0;
@@ -1712,6 +1721,14 @@ sql_tail(const sql_lex_t *lx, int i, unsigned *f, int depth)
     }
 }
 
+/* Whether the value holds a whole case expression and a comparison of two
+ * literals: "(case when 5=5 then 1 else null end)", a boolean test. */
+static bool
+sql_case_test(const sql_lex_t *lx)
+{
+    return lx->anycase == (CASE_START | CASE_THEN | CASE_END) && lx->litcmp;
+}
+
 /*
  * The continuation at i, after what the query already had (a closed string,
  * an operand): the reason it is an injection, or NULL.  raw: the value
@@ -1741,6 +1758,12 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
         }
         /* "1 --", "1 #", "@version--": a number or a variable, then a
          * comment with nothing in it */
+        if (i > start && start == 1 && strchr("nv", tt(lx, 0)) != NULL && lx->t[i].open) {
+            /* 1)) -- -: the number closes the query's parentheses and
+             * cuts off the rest with an empty comment ("2) # of items"
+             * has words in it) */
+            return "sqli: parentheses closed then comment";
+        }
         return i == 1 && (tt(lx, 0) == T_NUMBER || tt(lx, 0) == T_VAR) && lx->t[i].open
                        && !lx->dashed /* "--3--" is a heading */
                    ? "sqli: number then comment"
@@ -1753,9 +1776,10 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
         if (f & (F_DANGER | F_SUB | F_STACK | F_UNION)) {
             return "sqli: subquery after the value in a list"; /* 1),(1)) union select 1 */
         }
-        /* 1,iif(5=5,1,1/0) */
-        return (f & F_SQLFN) && lx->litcmp ? "sqli: SQL function over a comparison of literals"
-                                           : NULL;
+        /* 1,iif(5=5,1,1/0), 1,(case when 5=5 then 1 else null end) */
+        return ((f & F_SQLFN) && lx->litcmp) || sql_case_test(lx)
+                   ? "sqli: SQL function over a comparison of literals"
+                   : NULL;
     case T_SEMI:
         if (sql_tail(lx, i, &f, 0) && (f & F_STACK)) {
             return "sqli: stacked query";
@@ -1784,6 +1808,9 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
              || (tt(lx, 0) == T_NUMBER && (tk(lx, i) == KW_UPDATE || tk(lx, i) == KW_DELETE)))
             && tk(lx, i) != KW_DO && tk(lx, i) != KW_CALL && sql_stmt(lx, i, &f) >= 0) {
             return "sqli: statement after the value";
+        }
+        if (lit0 && tk(lx, i) == KW_SELECT && sql_case_test(lx) && sql_stmt(lx, i, &f) >= 0) {
+            return "sqli: statement after the value"; /* 1 select 'a'||(case when 1=1 ...) */
         }
         return NULL;
     case T_WORD:
@@ -1815,6 +1842,9 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
             }
             if ((g & F_SQLFN) && (g & F_CMP) && tt(lx, 0) == T_NUMBER) {
                 return "sqli: arithmetic with a SQL function"; /* 1+ascii(...)-4 */
+            }
+            if (sql_case_test(lx) && (!raw || lit0)) {
+                return "sqli: case over a comparison of literals"; /* 1 (case when 1=1 ...) */
             }
         }
         /* '('12')+and..., '+coalesce('a')+and...: a group or a call

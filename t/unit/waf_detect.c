@@ -181,6 +181,12 @@ static const char *const sqli_attacks[] = {
     "--1 union select 2,2,concat_ws(0x3a3a,ID,Name),4 from websites -- ",
     "--1 UNION ALL SELECT * FROM FOO",
     "1' order by @@version #",
+    /* sqlmap's boundaries */
+    "1)) -- -",
+    "1) #",
+    "1 ,(CASE WHEN 5010=5010 THEN 1 ELSE NULL END)",
+    "1 (CASE WHEN 5010=5010 THEN 1 ELSE NULL END)",
+    "1 SELECT 'qkjxq'||(CASE WHEN (5010=5010) THEN 1 ELSE 0 END)||'qvzpq'",
 };
 
 static const char *const xss_attacks[] = {
@@ -315,6 +321,8 @@ static const char *const benign[] = {
     "C:\\2024\\reports -- final",
     "see sp_password -- the docs",
     "--3--",
+    "2) # of items",
+    "in case 1 then 2, at the end",
     "--verbose -- the flag",
     ", and then (select one)",
     "Change \"exec touch\" to",
