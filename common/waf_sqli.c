@@ -1588,6 +1588,9 @@ sql_clause(const sql_lex_t *lx, int i, unsigned *f)
     case KW_LIMIT:
         i++;
         for (;;) {
+            if (at_end(lx, i) && lx->truncated) {
+                return i;
+            }
             if (tt(lx, i) != T_NUMBER && tt(lx, i) != T_WORD) {
                 return -1;
             }
@@ -1996,6 +1999,15 @@ sql_raw(const sql_lex_t *lx, unsigned paranoia)
     case T_LOGIC:
         /* "or 1=1", "and sleep(5)": the condition alone. */
         return sql_after_operand(lx, 0, true, paranoia);
+    case T_OP:
+        /* "=1 union select ...", "|coalesce(benchmark(...))": an operator
+         * the query's own operand stands before; only what no expression of
+         * a form's own holds ("* (select one)", "* Delete x from y" are
+         * bullets) */
+        j = sql_expr(lx, 1, &f);
+        return j >= 0 && sql_tail(lx, j, &f, 0) && (f & (F_DANGER | F_UNION))
+                   ? "sqli: operator, then a side channel or a union"
+                   : NULL;
     case T_UNION:
         return sql_union(lx, 0, &f) >= 0 ? "sqli: union select" : NULL;
     case T_COMMA:
@@ -2085,6 +2097,9 @@ sql_union_anywhere(const sql_lex_t *lx)
     for (int k = 1; k < lx->nt; k++) {
         if (tt(lx, k) != T_UNION || (!sql_union_probe(lx, k) && sql_union(lx, k, &f) < 0)) {
             continue;
+        }
+        if (sql_union_probe(lx, k) && (tt(lx, k + 3) == T_COMMA || tt(lx, k + 4) == T_COMMA)) {
+            return "sqli: union select of a list after other tokens"; /* union select 1,2 */
         }
         for (int c = k + 2; c < lx->nt; c++) {
             if (tt(lx, c) == T_COMMENT) {

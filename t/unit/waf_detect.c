@@ -187,6 +187,14 @@ static const char *const sqli_attacks[] = {
     "1 ,(CASE WHEN 5010=5010 THEN 1 ELSE NULL END)",
     "1 (CASE WHEN 5010=5010 THEN 1 ELSE NULL END)",
     "1 SELECT 'qkjxq'||(CASE WHEN (5010=5010) THEN 1 ELSE 0 END)||'qvzpq'",
+    /* an operator first: the query's operand stands before it */
+    "=1 union select 1,2,version()",
+    "|coalesce(benchmark(3000000,MD5(1)),NULL)",
+    /* a union select of a list after tokens no reading takes */
+    "1 or \\.<\\ union select 1,@@VERSION",
+    /* a limit past the reading's last token */
+    " selECt 1,2,3,concat_ws(0x3a,username,PASSWORD),5,6,7,8,9,10,11,12,13,14,15,16,17,18 "
+    "from admin limit 0,1 -- ",
 };
 
 static const char *const xss_attacks[] = {
@@ -322,6 +330,9 @@ static const char *const benign[] = {
     "see sp_password -- the docs",
     "--3--",
     "2) # of items",
+    "* (select one) and go",
+    "  * [hppa,sparc64] udeb: Delete osst from scsi-modules (fixes FTBFS)",
+    "= sleep well, and eat",
     "in case 1 then 2, at the end",
     "--verbose -- the flag",
     ", and then (select one)",
