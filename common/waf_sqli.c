@@ -1990,9 +1990,6 @@ sql_raw(const sql_lex_t *lx, unsigned paranoia)
         if (tk(lx, 0) == KW_IF) {
             return sql_stmt(lx, 0, &f) >= 0 ? "sqli: statement" : NULL;
         }
-        if (tk(lx, 0) == KW_CATALOG && (at_end(lx, 1) || tt(lx, 1) == T_COMMENT)) {
-            return "sqli: a system catalog's name"; /* information_schema.tables */
-        }
         return sql_after_operand(lx, 1, true, paranoia);
     case T_RPAREN:
         return sql_after_operand(lx, 0, true, paranoia);
@@ -2094,6 +2091,13 @@ sql_union_anywhere(const sql_lex_t *lx)
 {
     unsigned f = 0;
 
+    for (int k = 0; k < lx->nt; k++) {
+        if (tk(lx, k) == KW_CATALOG && (tt(lx, k) == T_WORD || tt(lx, k) == T_FUNC)) {
+            /* information_schema.tables, sysobjects: only a query about
+             * the database itself names them */
+            return "sqli: a system catalog's name";
+        }
+    }
     for (int k = 1; k < lx->nt; k++) {
         if (tt(lx, k) != T_UNION || (!sql_union_probe(lx, k) && sql_union(lx, k, &f) < 0)) {
             continue;

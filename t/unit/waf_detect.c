@@ -195,6 +195,8 @@ static const char *const sqli_attacks[] = {
     /* a limit past the reading's last token */
     " selECt 1,2,3,concat_ws(0x3a,username,PASSWORD),5,6,7,8,9,10,11,12,13,14,15,16,17,18 "
     "from admin limit 0,1 -- ",
+    "SELECT information_schema 1337.e.tables 13.37e.table_name",
+    "x' and name in (select name from sysobjects",
 };
 
 static const char *const xss_attacks[] = {
