@@ -13,7 +13,11 @@
  * what SQL allows there (the end, a comment, another continuation), and the
  * expression must carry weight (a comparison, a function, a subquery).
  * Natural text fails the grammar early: after "O'" comes the bare word
- * "Brien", which SQL never accepts right after a string.
+ * "Brien", which SQL never accepts right after a string.  A few shapes
+ * count wherever they stand, because no text but a query about the
+ * database has them: a union that selects a literal list, a system
+ * catalog's name (information_schema, sysobjects), a comparison of two
+ * literals tested by a SQL function or a case expression.
  *
  * At most MAXT tokens are read per context, each byte once, so the cost is
  * linear in the value whatever it holds.
@@ -92,20 +96,20 @@ enum {
     KW_WORDOP, /* like, rlike, regexp, sounds, div, is, in, between */
     KW_PROC,   /* xp_..., sp_...: SQL Server's stored procedures */
     KW_USE,
-    KW_IF,     /* if, while: SQL Server's control flow (if is MySQL's if() too) */
-    KW_MODE,   /* "mode", which ends "lock in share mode" and "in boolean mode" */
-    KW_LOCK,   /* lock, share, boolean: the words before it */
-    KW_FOR,    /* "for update" */
+    KW_IF,   /* if, while: SQL Server's control flow (if is MySQL's if() too) */
+    KW_MODE, /* "mode", which ends "lock in share mode" and "in boolean mode" */
+    KW_LOCK, /* lock, share, boolean: the words before it */
+    KW_FOR,  /* "for update" */
     KW_THEN,
-    KW_MATCH,  /* match col, ... against (...): full-text search */
-    KW_CMP,    /* =, <>, <, >, ... : a comparison */
-    KW_JOIN,   /* join, and the words before it (left, inner, ...) */
-    KW_ON,     /* on, using: a join's condition */
+    KW_MATCH,      /* match col, ... against (...): full-text search */
+    KW_CMP,        /* =, <>, <, >, ... : a comparison */
+    KW_JOIN,       /* join, and the words before it (left, inner, ...) */
+    KW_ON,         /* on, using: a join's condition */
     KW_OR_REPLACE, /* "replace" in "create or replace" */
-    KW_CATALOG, /* information_schema, sysobjects, ...: a database's own tables */
-    KW_DO,      /* MySQL's do expr */
-    KW_CALL,    /* call proc(...) */
-    KW_LOAD,    /* load data|xml ... infile */
+    KW_CATALOG,    /* information_schema, sysobjects, ...: a database's own tables */
+    KW_DO,         /* MySQL's do expr */
+    KW_CALL,       /* call proc(...) */
+    KW_LOAD,       /* load data|xml ... infile */
     KW_INFILE,
     KW_ASC, /* asc, desc after an order by's item */
     KW_WHEN
