@@ -13,11 +13,10 @@
  * what SQL allows there (the end, a comment, another continuation), and the
  * expression must carry weight (a comparison, a function, a subquery).
  * Natural text fails the grammar early: after "O'" comes the bare word
- * "Brien", which SQL never accepts right after a string.  A few shapes
- * count wherever they stand, because no text but a query about the
- * database has them: a union that selects a literal list, a system
- * catalog's name (information_schema, sysobjects), a comparison of two
- * literals tested by a SQL function or a case expression.
+ * "Brien", which SQL never accepts right after a string.  Two shapes
+ * count wherever they stand, because no text but a query has them: a
+ * union that selects a literal list ("union select 1,2") and a system
+ * catalog's name (information_schema, sysobjects).
  *
  * At most MAXT tokens are read per context, each byte once, so the cost is
  * linear in the value whatever it holds.
