@@ -303,6 +303,7 @@ typedef struct {
     int nt;
     bool truncated; /* tokens were left unread after MAXT */
     bool plus_blank; /* "+" between words is a blank (a form-encoded value) */
+    bool dash_signs; /* "--" before a non-blank is two minus signs (MySQL) */
     bool versioned; /* inside a MySQL / *! ... * / comment, which runs */
     unsigned char cases; /* CASE_* of a value that starts with "case" */
     unsigned char anycase; /* CASE_START, _THEN, _END of a case anywhere */
@@ -568,8 +569,8 @@ sql_push(sql_lex_t *lx, char type, unsigned char kw, bool open, bool unary)
         lx->cases = CASE_START;
     } else if (kw == KW_THEN && lx->cases == CASE_START) {
         lx->cases |= CASE_THEN;
-    } else if ((type == T_NUMBER || type == T_STRING) && (lx->cases & CASE_THEN)
-               && pt == T_OP && prev->kw == KW_THEN) {
+    } else if ((type == T_NUMBER || type == T_STRING || (type == T_VAR && kw == KW_SYSVAR))
+               && (lx->cases & CASE_THEN) && pt == T_OP && prev->kw == KW_THEN) {
         lx->cases |= CASE_LIT;
     } else if (kw == KW_END && (lx->cases & CASE_THEN)) {
         lx->cases |= CASE_END;
@@ -581,8 +582,9 @@ sql_push(sql_lex_t *lx, char type, unsigned char kw, bool open, bool unary)
     } else if (kw == KW_END && (lx->anycase & CASE_THEN)) {
         lx->anycase |= CASE_END;
     }
-    if ((type == T_NUMBER || type == T_STRING) && pt == T_OP && prev->kw == KW_CMP
-        && lx->nt >= 2 && strchr("ns", lx->t[lx->nt - 2].type) != NULL) {
+    if ((type == T_NUMBER || type == T_STRING || (type == T_VAR && kw == KW_SYSVAR)) && pt == T_OP
+        && prev->kw == KW_CMP && lx->nt >= 2
+        && (strchr("ns", lx->t[lx->nt - 2].type) != NULL || lx->t[lx->nt - 2].kw == KW_SYSVAR)) {
         lx->litcmp = true;
     }
     if (kw == KW_NOT || kw == KW_CASE) {
@@ -757,13 +759,17 @@ sql_operator(const unsigned char *s, size_t n, size_t i, char *type, unsigned ch
     return 0;
 }
 
+/* How sql_lex() reads a value, besides the first way. */
+#define LEX_PLUS 0x01   /* "+" is a blank: the value was form-encoded */
+#define LEX_DASHES 0x02 /* "--" before a non-blank is two signs, as MySQL has it */
+
 /*
  * Tokenizes s as SQL.  quote, when not 0, is the quote the query opened
  * before the value: the first token is the rest of that string.  Returns
  * false when the value never leaves it.
  */
 static bool
-sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bool plus_blank)
+sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, unsigned mode)
 {
     size_t i = 0, j, len, depth;
     bool open, unary, no_bracket = false;
@@ -773,7 +779,8 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bo
 
     lx->nt = 0;
     lx->truncated = false;
-    lx->plus_blank = plus_blank;
+    lx->plus_blank = (mode & LEX_PLUS) != 0;
+    lx->dash_signs = (mode & LEX_DASHES) != 0;
     lx->versioned = false;
     lx->cases = 0;
     lx->anycase = 0;
@@ -858,6 +865,12 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, bo
              * there would hide the whole value, which is no reading */
             i += 2;
             lx->dashed = true;
+            continue;
+        }
+        if (c == '-' && lx->dash_signs && i + 2 < n && s[i + 1] == '-'
+            && (sql_digit(s[i + 2]) || s[i + 2] == '(' || s[i + 2] == '@')) {
+            sql_push(lx, T_OP, KW_NONE, false, true); /* x--1: x - -1 */
+            i += 2;
             continue;
         }
         if (c == '#' || (c == '-' && i + 1 < n && s[i + 1] == '-')) {
@@ -2050,6 +2063,11 @@ sql_raw(const sql_lex_t *lx, unsigned paranoia)
             && (at_end(lx, 3) || tt(lx, 3) == T_COMMENT)) {
             return "sqli: a SQL function alone"; /* version(), database(), user() */
         }
+        if (tt(lx, 0) == T_FUNC && (tk(lx, 0) == KW_FN_SQL || tk(lx, 0) == KW_OBJECT)
+            && tt(lx, 1) == T_LPAREN && strchr("nsv", tt(lx, 2)) != NULL
+            && tt(lx, 3) == T_RPAREN && tt(lx, 4) == T_COMMENT && lx->t[4].open) {
+            return "sqli: a SQL function, then a comment"; /* ascii(5)#, elt(null)-- */
+        }
         j = sql_primary(lx, 0, &f);
         if (j < 0) {
             return NULL;
@@ -2138,14 +2156,31 @@ sql_detect(sql_lex_t *lx, const unsigned char *u, size_t n, unsigned paranoia)
     const char *s = (const char *) u;
     const char *reason;
     size_t far[3] = { 0, 0, 0 };
-    /* A form-encoded value may still hold "+" for blanks ("1+or+1=1"):
-     * a second pass reads it so. */
-    for (int plus = 0; plus < (memchr(s, '+', n) != NULL ? 2 : 1); plus++) {
-        /* The second pass reads again only what met a "+" in the first:
-         * the rest would come out the same. */
+    const unsigned char *dd = memmem(u, n, "--", 2);
+    unsigned modes[3], nmodes = 0;
+
+    /* A form-encoded value may still hold "+" for blanks ("1+or+1=1"): a
+     * second pass reads it so.  "--" then a non-blank is a comment to SQL
+     * Server, PostgreSQL and Oracle and two signs to MySQL ("1--1 union
+     * select ..."): a last pass reads it so before a digit, "(" or "@". */
+    modes[nmodes++] = 0;
+    if (memchr(s, '+', n) != NULL) {
+        modes[nmodes++] = LEX_PLUS;
+    }
+    for (; dd != NULL; dd = memmem(dd + 2, n - (size_t) (dd + 2 - u), "--", 2)) {
+        if (dd + 2 < u + n && (sql_digit(dd[2]) || dd[2] == '(' || dd[2] == '@')) {
+            modes[nmodes++] = LEX_DASHES; /* not before a letter: "--verbose" */
+            break;
+        }
+    }
+    for (unsigned m = 0; m < nmodes; m++) {
+        bool plus = modes[m] == LEX_PLUS;
+
+        /* The "+" pass reads again only what met a "+" in the first: the
+         * rest would come out the same. */
         for (size_t q = 0; q < sizeof(quotes); q++) {
             if ((plus && memchr(s, '+', far[q]) == NULL) || memchr(s, quotes[q], n) == NULL
-                || !sql_lex(lx, u, n, quotes[q], plus)) {
+                || !sql_lex(lx, u, n, quotes[q], modes[m])) {
                 continue;
             }
             far[q] = lx->far;
@@ -2155,9 +2190,9 @@ sql_detect(sql_lex_t *lx, const unsigned char *u, size_t n, unsigned paranoia)
             }
         }
         if (plus && memchr(s, '+', far[2]) == NULL) {
-            break;
+            continue;
         }
-        sql_lex(lx, u, n, 0, plus);
+        sql_lex(lx, u, n, 0, modes[m]);
         far[2] = lx->far;
         reason = sql_raw(lx, paranoia);
         if (reason == NULL) {

@@ -197,6 +197,16 @@ static const char *const sqli_attacks[] = {
     "from admin limit 0,1 -- ",
     "SELECT information_schema 1337.e.tables 13.37e.table_name",
     "x' and name in (select name from sysobjects",
+    /* MySQL's "--1" inside the value: minus minus one */
+    "@version--1 union select 1,2,3,4 FROM credit_cards",
+    "1001 rlike(1--1)union select 1,2,3,4 from credit_cards",
+    "null--1 OR @a = 1",
+    /* a SQL function on a literal, then an empty comment */
+    "ascii(5)#",
+    "elt(null)-- ",
+    /* a system variable tested */
+    "Case when 'a' then @@version end",
+    "1=@@version and - - - - ~~((1))",
 };
 
 static const char *const xss_attacks[] = {
@@ -337,6 +347,10 @@ static const char *const benign[] = {
     "= sleep well, and eat",
     "in case 1 then 2, at the end",
     "--verbose -- the flag",
+    "and --with-install-prefix (reported by Matthew Clarke",
+    "fetch: document and test --refmap=\"\"",
+    "chapter 5--7 and 9",
+    "max(5) # of items",
     ", and then (select one)",
     "Change \"exec touch\" to",
     "better type checking on MIB for 'exec MIB' entries.",
