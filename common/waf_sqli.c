@@ -1336,6 +1336,9 @@ sql_select(const sql_lex_t *lx, int i, unsigned *f)
     for (;;) {
         if (tt(lx, i) == T_OP && !lx->t[i].unary) { /* select * */
             j = i + 1;
+        } else if (tt(lx, i) == T_WORD && tt(lx, i + 1) == T_DOT && tt(lx, i + 2) == T_OP
+                   && !lx->t[i + 2].unary) {
+            j = i + 3; /* select u.* */
         } else {
             j = sql_expr(lx, i, f);
         }
@@ -1467,6 +1470,9 @@ sql_stmt(const sql_lex_t *lx, int i, unsigned *f)
         }
         return -1;
     case KW_USE:
+        if (tt(lx, i + 1) == T_WORD && tt(lx, i + 2) == T_STMT && tk(lx, i + 2) != KW_USE) {
+            return sql_stmt(lx, i + 2, f) >= 0 ? i + 3 : -1; /* use master exec xp_... */
+        }
         return tt(lx, i + 1) == T_WORD && (at_end(lx, i + 2) || tt(lx, i + 2) == T_SEMI) ? i + 2
                                                                                            : -1;
     case KW_DO:
@@ -1795,7 +1801,11 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
         if (f & (F_DANGER | F_SUB | F_STACK | F_UNION)) {
             return "sqli: subquery after the value in a list"; /* 1),(1)) union select 1 */
         }
-        /* 1,iif(5=5,1,1/0), 1,(case when 5=5 then 1 else null end) */
+        /* 1,iif(5=5,1,1/0), 1,(case when 5=5 then 1 else null end),
+         * a,20,1764 and 1=@@version */
+        if ((f & F_LOGIC) && lx->litcmp) {
+            return "sqli: a list, then a test of literals";
+        }
         return ((f & F_SQLFN) && lx->litcmp) || sql_case_test(lx)
                    ? "sqli: SQL function over a comparison of literals"
                    : NULL;
@@ -1828,8 +1838,12 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
             && tk(lx, i) != KW_DO && tk(lx, i) != KW_CALL && sql_stmt(lx, i, &f) >= 0) {
             return "sqli: statement after the value";
         }
-        if (lit0 && tk(lx, i) == KW_SELECT && sql_case_test(lx) && sql_stmt(lx, i, &f) >= 0) {
-            return "sqli: statement after the value"; /* 1 select 'a'||(case when 1=1 ...) */
+        if (lit0 && tk(lx, i) == KW_SELECT && (j = sql_stmt(lx, i, &f)) >= 0
+            && sql_tail(lx, j, &f, 0)
+            && (sql_case_test(lx) || lx->litcmp
+                || (f & (F_COMMENT | F_DANGER | F_SUB | F_UNION | F_STACK)))) {
+            /* 1 select 'a'||(case when 1=1 ...), 1 select * from t having 1=1# */
+            return "sqli: statement after the value";
         }
         return NULL;
     case T_WORD:
@@ -2037,8 +2051,14 @@ sql_raw(const sql_lex_t *lx, unsigned paranoia)
         if (j < 0 || !sql_tail(lx, j, &f, 0)) {
             return NULL;
         }
-        return (f & (F_DANGER | F_SUB | F_UNION | F_STACK)) || lx->litcmp
-                   ? "sqli: clause with a side channel or a test of literals"
+        if ((f & (F_DANGER | F_SUB | F_UNION | F_STACK)) || lx->litcmp) {
+            return "sqli: clause with a side channel or a test of literals";
+        }
+        /* "limit 0,1--", " order by 3 -- ": a probe of the columns, the
+         * rest cut off */
+        return (tk(lx, 0) == KW_ORDERBY || tk(lx, 0) == KW_LIMIT) && tt(lx, 1) == T_NUMBER
+                       && tt(lx, j) == T_COMMENT && lx->t[j].open
+                   ? "sqli: clause then comment"
                    : NULL;
     case T_SEMI:
         return sql_tail(lx, 0, &f, 0) && (f & F_STACK) ? "sqli: stacked query" : NULL;

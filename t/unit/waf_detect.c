@@ -207,6 +207,13 @@ static const char *const sqli_attacks[] = {
     /* a system variable tested */
     "Case when 'a' then @@version end",
     "1=@@version and - - - - ~~((1))",
+    /* held out of libinjection's forums list */
+    "1 SELECT * from adminuser group by adminuser.userid having 1=1#",
+    "limit 0,1--",
+    " ORDER BY 3-- ",
+    "-2003 union select u.* from users u/*",
+    "2';Use master exec xp_cmdhshell 'ping127.0.0.1'--",
+    "iuc,20,1764,1768 and 1=@@version",
 };
 
 static const char *const xss_attacks[] = {
@@ -351,6 +358,10 @@ static const char *const benign[] = {
     "fetch: document and test --refmap=\"\"",
     "chapter 5--7 and 9",
     "max(5) # of items",
+    "order by date -- newest first",
+    "limit 5 -- per day",
+    "1 select all that apply",
+    "use it; do it",
     ", and then (select one)",
     "Change \"exec touch\" to",
     "better type checking on MIB for 'exec MIB' entries.",
