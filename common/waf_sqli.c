@@ -762,6 +762,7 @@ sql_operator(const unsigned char *s, size_t n, size_t i, char *type, unsigned ch
 /* How sql_lex() reads a value, besides the first way. */
 #define LEX_PLUS 0x01   /* "+" is a blank: the value was form-encoded */
 #define LEX_DASHES 0x02 /* "--" before a non-blank is two signs, as MySQL has it */
+#define LEX_WHOLE 0x04  /* read on after an operand and a bare word ("1'id=-13 union ...") */
 
 /*
  * Tokenizes s as SQL.  quote, when not 0, is the quote the query opened
@@ -798,7 +799,7 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, un
         unsigned char c = s[i];
 
         if (lx->nt == 2 && lx->t[1].type == T_WORD && strchr("snvb", lx->t[0].type) != NULL
-            && lx->t[1].kw != KW_LOCK && lx->t[1].kw != KW_IF) {
+            && lx->t[1].kw != KW_LOCK && lx->t[1].kw != KW_IF && !(mode & LEX_WHOLE)) {
             /* "O'Brien", "hello world": SQL never puts a bare word right
              * after an operand, so no shape can follow; stop reading. */
             break;
@@ -1907,6 +1908,12 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
 
         /* "1- union(select ...)": the operator left without its operand */
         j = tt(lx, i + 1) == T_UNION ? i + 1 : sql_expr(lx, i + 1, &f);
+        if (j >= 0 && logic && lit0 && (f & (F_SQLFN | F_DANGER)) && (f & F_CMP)
+            && lx->t[j - 1].type == T_NUMBER && !sql_tail(lx, j, &f, 0)) {
+            /* 1 and substring(@@version,1,1)=5//true: the test is whole,
+             * whatever the value's end holds */
+            return "sqli: logic operator and a test of a SQL function";
+        }
         if (j < 0 || !sql_tail(lx, j, &f, 0)) {
             return NULL;
         }
@@ -2167,6 +2174,18 @@ sql_report(const sql_lex_t *lx, const char *reason, bn_waf_detect_t *m)
     return bn_waf_found(m, reason, fp, (size_t) k);
 }
 
+/* Whether s holds the word "union", in any case. */
+static bool
+sql_has_union(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i + 5 <= n; i++) {
+        if ((s[i] | 0x20) == 'u' && bn_waf_prefix_eq((const char *) s + i, n - i, "union")) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* The reason s is an injection, read in each context, or NULL; lx holds
  * the last reading. */
 static const char *
@@ -2219,6 +2238,15 @@ sql_detect(sql_lex_t *lx, const unsigned char *u, size_t n, unsigned paranoia)
             reason = sql_union_anywhere(lx);
         }
         if (reason != NULL) {
+            return reason;
+        }
+    }
+    /* 1'id=-13 union select 1,2,3 --: a union select that no reading
+     * reached, past a bare word after the closed string */
+    for (size_t q = 0; q < sizeof(quotes); q++) {
+        if (memchr(s, quotes[q], n) != NULL && sql_has_union(u, n)
+            && sql_lex(lx, u, n, quotes[q], LEX_WHOLE)
+            && (reason = sql_union_anywhere(lx)) != NULL) {
             return reason;
         }
     }

@@ -214,6 +214,8 @@ static const char *const sqli_attacks[] = {
     "-2003 union select u.* from users u/*",
     "2';Use master exec xp_cmdhshell 'ping127.0.0.1'--",
     "iuc,20,1764,1768 and 1=@@version",
+    "1'id=-13 union select 1,2,3,4,5,6,7,8,9,10,11,12,13/*",
+    "6 and substring(version(),1,1)=3:)",
 };
 
 static const char *const xss_attacks[] = {
@@ -362,6 +364,8 @@ static const char *const benign[] = {
     "limit 5 -- per day",
     "1 select all that apply",
     "use it; do it",
+    "the workers' union selected 2 delegates -- a first",
+    "2 and max(3)=4 apples",
     ", and then (select one)",
     "Change \"exec touch\" to",
     "better type checking on MIB for 'exec MIB' entries.",
