@@ -9,7 +9,7 @@
 #   t/waf/anchor.sh [-p LEVELS] [-H HALF] [-o DIR] [--no-crs] [--bouncer BIN] [-- MEASURE_ARGS]
 #
 #   -p LEVELS      CRS paranoia levels to run, comma-separated (default 1; e.g. 1,2)
-#   -H HALF        corpus half: report (default), tune or all
+#   -H HALF        corpus half: report (default), tune, heldout or all
 #   -o DIR         where the JSON and TSV summaries go (default objs/waf-results)
 #   --no-crs       measure bouncer only
 #   --bouncer BIN  also measure bouncer (BIN, e.g. objs/bouncer) with waf mode "block"

@@ -57,6 +57,7 @@ class Category:
     def __init__(self, name):
         self.name = name
         self.items = {}      # payload -> None (ordered set)
+        self.rest = {}       # lines a cap left out: the held-out set
 
     def add(self, source, lines, cap=None):
         lines = [l for l in lines if l is not None]
@@ -68,7 +69,13 @@ class Category:
             if len(l.strip()) < MIN_LEN:
                 continue
             good.append(l)
-        good = sample(good, cap)
+        kept = sample(good, cap)
+        if len(kept) < len(dict.fromkeys(good)):
+            chosen = set(kept)
+            for l in dict.fromkeys(good):
+                if l not in chosen:
+                    self.rest[l] = None
+        good = kept
         new = 0
         for l in good:
             if l not in self.items:
@@ -214,6 +221,7 @@ cats['benign'] = benign
 
 os.makedirs(os.path.join(outdir, 'tune'), exist_ok=True)
 os.makedirs(os.path.join(outdir, 'report'), exist_ok=True)
+os.makedirs(os.path.join(outdir, 'heldout'), exist_ok=True)
 summary = []
 for name, c in cats.items():
     items = list(c.items)
@@ -221,11 +229,14 @@ for name, c in cats.items():
     for l in items:
         # salted, so the halves do not follow the sampling order above
         halves['tune' if sha(b'half:' + l)[0] % 2 == 0 else 'report'].append(l)
-    for sub, lst in (('', items), ('tune', halves['tune']), ('report', halves['report'])):
+    # held out: what the caps left of the large lists, in neither half
+    rest = [l for l in c.rest if l not in c.items]
+    for sub, lst in (('', items), ('tune', halves['tune']), ('report', halves['report']),
+                     ('heldout', rest)):
         with open(os.path.join(outdir, sub, name + '.txt'), 'wb') as f:
             for l in lst:
                 f.write(l + b'\n')
-    summary.append((name, len(items), len(halves['tune']), len(halves['report'])))
+    summary.append((name, len(items), len(halves['tune']), len(halves['report']), len(rest)))
 
 with open(os.path.join(outdir, 'counts.tsv'), 'w') as f:
     f.write('category\tsource\tlines\tnew\n')
@@ -233,6 +244,6 @@ with open(os.path.join(outdir, 'counts.tsv'), 'w') as f:
         f.write('%s\t%s\t%d\t%d\n' % row)
 for row in counts:
     print('%-9s %-55s %6d %6d new' % row)
-for name, n, t, r in summary:
-    print('%-9s total %5d  tune %5d  report %5d  (dropped for CR/LF: %d)'
-          % (name, n, t, r, dropped_nl.get(name, 0)))
+for name, n, t, r, h in summary:
+    print('%-9s total %5d  tune %5d  report %5d  held out %5d  (dropped for CR/LF: %d)'
+          % (name, n, t, r, h, dropped_nl.get(name, 0)))
