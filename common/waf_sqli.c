@@ -724,28 +724,28 @@ static size_t
 sql_operator(const unsigned char *s, size_t n, size_t i, char *type, unsigned char *kw,
              bool *unary)
 {
-    static const char *const three[] = { "<=>" };
-    static const char *const two[] = { "<=", ">=", "<>", "!=", "==", ":=", "<<", ">>", "!<", "!>",
-                                       "||", "&&", "::" };
-    size_t k;
+    static const struct {
+        char op[3];
+        char type;
+        unsigned char kw;
+    } two[] = {
+        { "<=", T_OP, KW_CMP },    { ">=", T_OP, KW_CMP },     { "<>", T_OP, KW_CMP },
+        { "!=", T_OP, KW_CMP },    { "==", T_OP, KW_CMP },     { "!<", T_OP, KW_CMP },
+        { "!>", T_OP, KW_CMP },    { ":=", T_OP, KW_NONE },    { "<<", T_OP, KW_NONE },
+        { ">>", T_OP, KW_NONE },   { "::", T_OP, KW_NONE },    { "||", T_LOGIC, KW_NONE },
+        { "&&", T_LOGIC, KW_NONE },
+    };
 
     *unary = false;
     *type = T_OP;
     *kw = KW_CMP;
-    for (k = 0; k < sizeof(three) / sizeof(three[0]); k++) {
-        if (i + 3 <= n && memcmp(s + i, three[k], 3) == 0) {
-            return 3;
-        }
+    if (i + 3 <= n && memcmp(s + i, "<=>", 3) == 0) {
+        return 3;
     }
-    for (k = 0; k < sizeof(two) / sizeof(two[0]); k++) {
-        if (i + 2 <= n && memcmp(s + i, two[k], 2) == 0) {
-            if (two[k][0] == '|' || two[k][0] == '&') {
-                *type = T_LOGIC;
-            }
-            if (strchr("<>!=", two[k][1]) == NULL || two[k][0] == ':'
-                || (two[k][0] == two[k][1] && two[k][0] != '=')) {
-                *kw = KW_NONE; /* ||, &&, <<, >>, :=, :: */
-            }
+    for (size_t k = 0; k < sizeof(two) / sizeof(two[0]); k++) {
+        if (i + 2 <= n && memcmp(s + i, two[k].op, 2) == 0) {
+            *type = two[k].type;
+            *kw = two[k].kw;
             return 2;
         }
     }
@@ -1555,6 +1555,9 @@ sql_union_probe(const sql_lex_t *lx, int i)
     while (tt(lx, i) == T_KEYWORD && tk(lx, i) == KW_ALL) {
         i++;
     }
+    if (at_end(lx, i)) {
+        return false;
+    }
     return strchr("nsvf(", tt(lx, i)) != NULL || (tt(lx, i) == T_OP && !lx->t[i].unary);
 }
 
@@ -1782,14 +1785,14 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
         if (!raw || paranoia >= 2) {
             return "sqli: comment truncates the query";
         }
-        /* "1 --", "1 #", "@version--": a number or a variable, then a
-         * comment with nothing in it */
         if (i > start && start == 1 && strchr("nv", tt(lx, 0)) != NULL && lx->t[i].open) {
             /* 1)) -- -: the number closes the query's parentheses and
              * cuts off the rest with an empty comment ("2) # of items"
              * has words in it) */
             return "sqli: parentheses closed then comment";
         }
+        /* "1 --", "1 #", "@version--": a number or a variable, then a
+         * comment with nothing in it */
         return i == 1 && (tt(lx, 0) == T_NUMBER || tt(lx, 0) == T_VAR) && lx->t[i].open
                        && !lx->dashed /* "--3--" is a heading */
                    ? "sqli: number then comment"
@@ -2086,14 +2089,14 @@ sql_raw(const sql_lex_t *lx, unsigned paranoia)
             return "sqli: statement";
         }
         if (tt(lx, 0) == T_FUNC && (tk(lx, 0) == KW_FN_SQL || tk(lx, 0) == KW_OBJECT)
-            && tt(lx, 1) == T_LPAREN && tt(lx, 2) == T_RPAREN
-            && (at_end(lx, 3) || tt(lx, 3) == T_COMMENT)) {
-            return "sqli: a SQL function alone"; /* version(), database(), user() */
-        }
-        if (tt(lx, 0) == T_FUNC && (tk(lx, 0) == KW_FN_SQL || tk(lx, 0) == KW_OBJECT)
-            && tt(lx, 1) == T_LPAREN && strchr("nsv", tt(lx, 2)) != NULL
-            && tt(lx, 3) == T_RPAREN && tt(lx, 4) == T_COMMENT && lx->t[4].open) {
-            return "sqli: a SQL function, then a comment"; /* ascii(5)#, elt(null)-- */
+            && tt(lx, 1) == T_LPAREN) {
+            if (tt(lx, 2) == T_RPAREN && (at_end(lx, 3) || tt(lx, 3) == T_COMMENT)) {
+                return "sqli: a SQL function alone"; /* version(), database(), user() */
+            }
+            if (tt(lx, 2) != 0 && strchr("nsv", tt(lx, 2)) != NULL && tt(lx, 3) == T_RPAREN
+                && tt(lx, 4) == T_COMMENT && lx->t[4].open) {
+                return "sqli: a SQL function, then a comment"; /* ascii(5)#, elt(null)-- */
+            }
         }
         j = sql_primary(lx, 0, &f);
         if (j < 0) {
@@ -2128,14 +2131,15 @@ sql_raw(const sql_lex_t *lx, unsigned paranoia)
 }
 
 /*
- * A union select that ends the value's query wherever it stands, after
- * tokens no grammar here reads ("1 or \\.<\\ union select 1,@@version --",
- * "* / union select password from users--"): one that selects a literal,
- * call or group first or parses whole, and a comment after it, which cuts
- * off the rest of the query.
+ * The shapes that count wherever they stand in a reading, after tokens no
+ * grammar here reads: a system catalog's name, and a union select that
+ * selects a literal list ("1 or \\.<\\ union select 1,@@version") or
+ * selects a literal, call or group first (or parses whole) and has a
+ * comment after it, which cuts off the rest of the query ("* / union select
+ * password from users--").
  */
 static const char *
-sql_union_anywhere(const sql_lex_t *lx)
+sql_anywhere(const sql_lex_t *lx)
 {
     unsigned f = 0;
 
@@ -2235,7 +2239,7 @@ sql_detect(sql_lex_t *lx, const unsigned char *u, size_t n, unsigned paranoia)
         far[2] = lx->far;
         reason = sql_raw(lx, paranoia);
         if (reason == NULL) {
-            reason = sql_union_anywhere(lx);
+            reason = sql_anywhere(lx);
         }
         if (reason != NULL) {
             return reason;
@@ -2246,7 +2250,7 @@ sql_detect(sql_lex_t *lx, const unsigned char *u, size_t n, unsigned paranoia)
     for (size_t q = 0; q < sizeof(quotes); q++) {
         if (memchr(s, quotes[q], n) != NULL && sql_has_union(u, n)
             && sql_lex(lx, u, n, quotes[q], LEX_WHOLE)
-            && (reason = sql_union_anywhere(lx)) != NULL) {
+            && (reason = sql_anywhere(lx)) != NULL) {
             return reason;
         }
     }
