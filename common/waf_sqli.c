@@ -111,7 +111,9 @@ enum {
     KW_LOAD,       /* load data|xml ... infile */
     KW_INFILE,
     KW_ASC, /* asc, desc after an order by's item */
-    KW_WHEN
+    KW_WHEN,
+    KW_ADMIN,      /* describe, show, grant, revoke: statements only when stacked */
+    KW_IDENTIFIED, /* create user x identified by ... */
 };
 
 typedef struct {
@@ -127,6 +129,7 @@ static const sql_word_t sql_words[] = {
     { "against", T_OP, KW_WORDOP },
     { "all", T_KEYWORD, KW_ALL },
     { "all_tab_columns", T_WORD, KW_CATALOG },
+    { "all_users", T_WORD, KW_CATALOG },
     { "alter", T_STMT, KW_DDL },
     { "and", T_LOGIC, KW_NONE },
     { "as", T_KEYWORD, KW_AS },
@@ -160,6 +163,7 @@ static const sql_word_t sql_words[] = {
     { "delay", T_KEYWORD, KW_DELAY },
     { "delete", T_STMT, KW_DELETE },
     { "desc", T_WORD, KW_ASC },
+    { "describe", T_WORD, KW_ADMIN },
     { "distinct", T_KEYWORD, KW_ALL },
     { "distinctrow", T_KEYWORD, KW_ALL },
     { "div", T_OP, KW_WORDOP },
@@ -185,10 +189,12 @@ static const sql_word_t sql_words[] = {
     { "get_host_address", T_WORD, KW_FN_DANGER },
     { "glob", T_OP, KW_WORDOP },
     { "goto", T_STMT, KW_GOTO },
+    { "grant", T_WORD, KW_ADMIN },
     { "group", T_KEYWORD, KW_GROUP },
     { "group_concat", T_WORD, KW_FN_SQL },
     { "having", T_KEYWORD, KW_HAVING },
     { "hex", T_WORD, KW_FN_SQL },
+    { "identified", T_WORD, KW_IDENTIFIED },
     { "if", T_WORD, KW_IF },
     { "ifnull", T_WORD, KW_FN_SQL },
     { "iif", T_WORD, KW_FN_SQL },
@@ -241,6 +247,7 @@ static const sql_word_t sql_words[] = {
     { "regexp", T_OP, KW_WORDOP },
     { "rename", T_STMT, KW_DDL },
     { "replace", T_WORD, KW_OR_REPLACE },
+    { "revoke", T_WORD, KW_ADMIN },
     { "right", T_WORD, KW_JOIN },
     { "rlike", T_OP, KW_WORDOP },
     { "schema", T_KEYWORD, KW_OBJECT },
@@ -248,6 +255,7 @@ static const sql_word_t sql_words[] = {
     { "set", T_KEYWORD, KW_SET },
     { "sha1", T_WORD, KW_FN_SQL },
     { "share", T_WORD, KW_LOCK },
+    { "show", T_WORD, KW_ADMIN },
     { "shutdown", T_STMT, KW_SHUTDOWN },
     { "similar", T_OP, KW_WORDOP },
     { "sleep", T_WORD, KW_FN_DANGER },
@@ -258,8 +266,10 @@ static const sql_word_t sql_words[] = {
     { "substring", T_WORD, KW_FN_SQL },
     { "sys_eval", T_WORD, KW_FN_DANGER },
     { "sys_exec", T_WORD, KW_FN_DANGER },
+    { "syscat", T_WORD, KW_CATALOG },
     { "syscolumns", T_WORD, KW_CATALOG },
     { "sysdatabases", T_WORD, KW_CATALOG },
+    { "sysibm", T_WORD, KW_CATALOG },
     { "sysobjects", T_WORD, KW_CATALOG },
     { "system_user", T_WORD, KW_FN_SQL },
     { "table", T_KEYWORD, KW_OBJECT },
@@ -294,8 +304,11 @@ typedef struct {
     char type;
     unsigned char kw;
     bool open;  /* a string that ran to the end of the value unclosed */
-    bool unary; /* an operator that may stand before an operand */
+    bool unary; /* an operator that may stand before an operand; a union
+                 * with "all" or "distinct" after it */
     bool qname; /* a quoted (`x`, [x]) or qualified (a.b) name */
+    uint32_t off; /* a bare word's bytes, s[off..off+len); len 0 for others */
+    uint32_t len;
 } sql_tok_t;
 
 typedef struct {
@@ -310,6 +323,7 @@ typedef struct {
     bool dashed; /* the value starts with "--" read as two signs */
     bool litcmp; /* two literals compared ("1=1", "'a'<>'b'"): a tautology
                   * or a contradiction, which only a test of the query asks */
+    int litcmp_at; /* the token of the first such test's second operand */
     size_t far; /* the bytes the reading looked at: s[0..far) */
 } sql_lex_t;
 
@@ -469,6 +483,7 @@ word_trigger(const sql_word_t *w)
     case KW_PROCEDURE:
     case KW_CASE:
     case KW_CATALOG:
+    case KW_ADMIN:
         return TRIG_ALWAYS;
     case KW_FN_DANGER:
     case KW_FN_SQL:
@@ -585,7 +600,10 @@ sql_push(sql_lex_t *lx, char type, unsigned char kw, bool open, bool unary)
     if ((type == T_NUMBER || type == T_STRING || (type == T_VAR && kw == KW_SYSVAR)) && pt == T_OP
         && prev->kw == KW_CMP && lx->nt >= 2
         && (strchr("ns", lx->t[lx->nt - 2].type) != NULL || lx->t[lx->nt - 2].kw == KW_SYSVAR)) {
-        lx->litcmp = true;
+        if (!lx->litcmp) {
+            lx->litcmp = true;
+            lx->litcmp_at = lx->nt;
+        }
     }
     if (kw == KW_NOT || kw == KW_CASE) {
         return;
@@ -633,6 +651,7 @@ sql_push(sql_lex_t *lx, char type, unsigned char kw, bool open, bool unary)
         return;
     }
     if (kw == KW_ALL && pt == T_UNION) {
+        prev->unary = true; /* "union all": a union's own word, which no prose adds */
         return;
     }
     if (type == T_OP && kw == KW_WORDOP && pt == T_OP && prev->kw == KW_WORDOP) {
@@ -661,7 +680,39 @@ sql_push(sql_lex_t *lx, char type, unsigned char kw, bool open, bool unary)
     lx->t[lx->nt].open = open;
     lx->t[lx->nt].unary = unary;
     lx->t[lx->nt].qname = false;
+    lx->t[lx->nt].len = 0;
     lx->nt++;
+}
+
+/*
+ * Notes the bytes of the bare word just pushed, s[i..i+len); one that
+ * equals itself ("x=x", "a = a") is a tautology as a test of two literals
+ * is: a column equals itself in every row.
+ */
+static void
+sql_word_pushed(sql_lex_t *lx, const unsigned char *s, size_t i, size_t len)
+{
+    sql_tok_t *t = &lx->t[lx->nt - 1], *a;
+
+    t->off = (uint32_t) i;
+    t->len = (uint32_t) len;
+    if (lx->nt < 3 || lx->t[lx->nt - 2].type != T_OP || lx->t[lx->nt - 2].kw != KW_CMP) {
+        return;
+    }
+    a = &lx->t[lx->nt - 3];
+    if (a->type != T_WORD || a->len != len || a->qname || memcmp(s + a->off, s + i, len) != 0) {
+        return;
+    }
+    /* "=" alone between them: "x != x" is how C tests for a NaN */
+    for (size_t k = a->off + a->len; k < i; k++) {
+        if (!sql_space(s[k]) && s[k] != '=') {
+            return;
+        }
+    }
+    if (!lx->litcmp) {
+        lx->litcmp = true;
+        lx->litcmp_at = lx->nt - 1;
+    }
 }
 
 /* Marks the name just pushed as quoted. */
@@ -786,6 +837,7 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, un
     lx->cases = 0;
     lx->anycase = 0;
     lx->litcmp = false;
+    lx->litcmp_at = 0;
     lx->dashed = false;
     lx->far = 0;
     if (quote != 0) {
@@ -1039,7 +1091,11 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, un
                 i = j;
                 continue;
             }
+            depth = (size_t) lx->nt;
             sql_push(lx, type, w != NULL ? w->kw : KW_NONE, false, w != NULL && w->kw == KW_NOT);
+            if (type == T_WORD && w == NULL && (size_t) lx->nt == depth + 1) {
+                sql_word_pushed(lx, s, i, len);
+            }
             i = j;
             continue;
         }
@@ -1383,7 +1439,10 @@ sql_select(const sql_lex_t *lx, int i, unsigned *f)
                 return -1;
             }
             if (tt(lx, j) == T_KEYWORD && tk(lx, j) == KW_WHERE) {
-                j = at_end(lx, j + 1) ? j + 1 : sql_expr(lx, j + 1, f);
+                /* where, then the condition, or nothing: the rest cut off */
+                j = at_end(lx, j + 1) || tt(lx, j + 1) == T_COMMENT || tt(lx, j + 1) == T_SEMI
+                        ? j + 1
+                        : sql_expr(lx, j + 1, f);
                 if (j < 0) {
                     return -1;
                 }
@@ -1437,15 +1496,23 @@ sql_stmt(const sql_lex_t *lx, int i, unsigned *f)
     case KW_SELECT:
         return sql_select(lx, i + 1, f);
     case KW_INSERT:
-        if (tk(lx, i + 1) == KW_INTO && tt(lx, i + 2) == T_WORD
-            && (tt(lx, i + 3) == T_LPAREN || tk(lx, i + 3) == KW_VALUES
-                || tk(lx, i + 3) == KW_SELECT)) {
-            return i + 4;
+        if (tk(lx, i + 1) != KW_INTO) {
+            return -1;
         }
-        if (tk(lx, i + 1) == KW_INTO && tt(lx, i + 2) == T_FUNC) {
+        if (tt(lx, i + 2) == T_FUNC) {
+            /* insert into mysql.user (user, host, password) values (...):
+             * the columns, then the rows; any word names a column */
+            j = sql_group(lx, i + 3, &g);
+            if (j < lx->nt && (tk(lx, j) == KW_VALUES || tk(lx, j) == KW_SELECT)) {
+                return lx->nt;
+            }
             return i + 3; /* insert into users(login, ...) */
         }
-        return -1;
+        return tt(lx, i + 2) == T_WORD
+                       && (tt(lx, i + 3) == T_LPAREN || tk(lx, i + 3) == KW_VALUES
+                           || tk(lx, i + 3) == KW_SELECT)
+                   ? i + 4
+                   : -1;
     case KW_UPDATE:
         return tt(lx, i + 1) == T_WORD && tk(lx, i + 2) == KW_SET ? i + 3 : -1;
     case KW_DELETE:
@@ -1454,6 +1521,10 @@ sql_stmt(const sql_lex_t *lx, int i, unsigned *f)
         }
         return tk(lx, i + 1) == KW_FROM && tt(lx, i + 2) == T_WORD ? i + 3 : -1;
     case KW_DDL:
+        if (tk(lx, i + 1) == KW_FN_SQL && tt(lx, i + 2) == T_WORD
+            && tk(lx, i + 3) == KW_IDENTIFIED && tk(lx, i + 4) == KW_BY) {
+            return lx->nt; /* create user name identified by 'pass' ... */
+        }
         if (tt(lx, i + 1) == T_LOGIC
             && (tk(lx, i + 2) == KW_OR_REPLACE || tk(lx, i + 2) == KW_DDL)) {
             i += 2; /* create or replace, create or alter */
@@ -1648,6 +1719,27 @@ sql_clause(const sql_lex_t *lx, int i, unsigned *f)
 }
 
 /*
+ * Whether an administrative statement stands at i, after a ";": "desc
+ * users", "show tables", "grant connect to x", a few words that end with
+ * the statement, and a comment that cuts off the rest of the query.  The
+ * words are English too ("done; grant access to all"), and commands of
+ * other tools ("echo 'show info; show stat'"): the comment decides.
+ */
+static bool
+sql_admin(const sql_lex_t *lx, int i)
+{
+    int j;
+
+    if (tt(lx, i) != T_WORD || (tk(lx, i) != KW_ADMIN && tk(lx, i) != KW_ASC)
+        || tt(lx, lx->nt - 1) != T_COMMENT) {
+        return false;
+    }
+    for (j = i + 1; j < i + 5 && tt(lx, j) == T_WORD; j++) {
+    }
+    return j > i + 1 && (tt(lx, j) == T_SEMI || tt(lx, j) == T_COMMENT);
+}
+
+/*
  * What may follow an injected expression for the query to stay valid: the
  * end, a comment, a stacked statement, a union, a clause, more logic.
  * Returns whether it is so, adding what it saw to *f.
@@ -1681,9 +1773,19 @@ sql_tail(const sql_lex_t *lx, int i, unsigned *f, int depth)
             *f |= F_STACK | F_SUB;
             return true;
         }
+        if (tt(lx, i + 1) == T_LPAREN) {
+            unsigned g = 0;
+
+            sql_group(lx, i + 1, &g);
+            if (g & F_DANGER) {
+                *f |= F_STACK | F_DANGER; /* ;(load_file(...)): a side channel stacked */
+                return true;
+            }
+        }
         j = sql_stmt(lx, i + 1, f);
         if (j < 0 && !(tk(lx, i + 1) == KW_DDL && tt(lx, i + 2) == T_WORD
-                       && (at_end(lx, i + 3) || tt(lx, i + 3) == T_COMMENT))) {
+                       && (at_end(lx, i + 3) || tt(lx, i + 3) == T_COMMENT))
+            && !sql_admin(lx, i + 1)) {
             return false; /* "; drop members --" is a statement too */
         }
         *f |= F_STACK;
@@ -1829,6 +1931,9 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
         if (lit0 && tt(lx, 0) == T_NUMBER && (at_end(lx, i + 1) || tt(lx, i + 1) == T_COMMENT)) {
             return "sqli: number then union"; /* -1 union: the select elsewhere */
         }
+        if ((!raw || lit0) && lx->t[i].unary && (at_end(lx, i + 1) || tt(lx, i + 1) == T_COMMENT)) {
+            return "sqli: union all"; /* -9467' union all: the select elsewhere */
+        }
         if ((!raw || lit0) && sql_union_probe(lx, i)) {
             return "sqli: union select";
         }
@@ -1926,7 +2031,7 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
         if (logic) {
             /* "x' or 'a'='a", "1 or 1=1", "' or 1--": a condition that
              * carries a comparison or a literal truth. */
-            if ((f & F_CMP) && (f & (F_LITERAL | F_FUNC))) {
+            if ((f & F_CMP) && ((f & (F_LITERAL | F_FUNC)) || lx->litcmp)) {
                 return "sqli: logic operator and comparison";
             }
             if (!raw && (f & (F_LITERAL | F_COMMENT | F_FUNC | F_SQLWORD))) {
@@ -2046,7 +2151,14 @@ sql_raw(const sql_lex_t *lx, unsigned paranoia)
                    ? "sqli: operator, then a side channel or a union"
                    : NULL;
     case T_UNION:
-        return sql_union(lx, 0, &f) >= 0 ? "sqli: union select" : NULL;
+        /* "union select", "union all select * from users where ...": a
+         * value that starts so is a union's probe, whatever follows */
+        j = tt(lx, 1) == T_LPAREN ? 2 : 1;
+        if (tt(lx, j) == T_STMT && tk(lx, j) == KW_SELECT
+            && (at_end(lx, j + 1) || tt(lx, j + 1) == T_COMMENT)) {
+            return "sqli: union select";
+        }
+        return sql_union_probe(lx, 0) || sql_union(lx, 0, &f) >= 0 ? "sqli: union select" : NULL;
     case T_COMMA:
         /* ",null,null) waitfor delay ...", ",(select ...)": the value
          * goes on with a list the query holds */
@@ -2123,11 +2235,46 @@ sql_raw(const sql_lex_t *lx, unsigned paranoia)
             && (f & F_COMMENT)) {
             return "sqli: group then comment";
         }
+        if (tt(lx, 0) == T_LPAREN && lx->litcmp && lx->litcmp_at < j && tt(lx, j) == T_OP
+            && tk(lx, j) != KW_WORDOP && sql_tail(lx, j, &f, 0)) {
+            /* (5550=8168)*1: a test of literals made an operand */
+            return "sqli: group over a comparison of literals, then an operator";
+        }
         return sql_after_operand(lx, j, true, paranoia);
     }
     default:
         return NULL;
     }
+}
+
+/*
+ * Whether the select of the union at k names, among the first items of its
+ * list, a system variable or a function that tells about the database
+ * ("union select \\.,@@version", "union select top 1 a char(0x7e) b,
+ * version()"): what a union's extraction asks and no list of a form's own.
+ */
+static bool
+sql_union_system(const sql_lex_t *lx, int k)
+{
+    int i = k + 1;
+
+    while (tt(lx, i) == T_LPAREN) {
+        i++;
+    }
+    if (tt(lx, i) != T_STMT || tk(lx, i) != KW_SELECT) {
+        return false;
+    }
+    for (i++; i < lx->nt && i < k + 24; i++) {
+        if (strchr("cU;Ek", tt(lx, i)) != NULL && tk(lx, i) != KW_ALL && tk(lx, i) != KW_TOP) {
+            return false; /* the list ends: from, a comment, another statement */
+        }
+        if ((tt(lx, i) == T_VAR && tk(lx, i) == KW_SYSVAR)
+            || (tt(lx, i) == T_FUNC && (tk(lx, i) == KW_FN_SQL || tk(lx, i) == KW_OBJECT)
+                && tt(lx, i + 1) == T_LPAREN)) {
+            return true; /* @@version, version(), database(), concat(...) */
+        }
+    }
+    return false;
 }
 
 /*
@@ -2151,11 +2298,25 @@ sql_anywhere(const sql_lex_t *lx)
         }
     }
     for (int k = 1; k < lx->nt; k++) {
+        if (tt(lx, k) == T_UNION && sql_union_system(lx, k)) {
+            return "sqli: union select of the database's own values after other tokens";
+        }
+        if (tt(lx, k) == T_UNION && tt(lx, k + 1) == T_STMT && tk(lx, k + 1) == KW_SELECT
+            && (at_end(lx, k + 2) || tt(lx, k + 2) == T_COMMENT)) {
+            /* "@a union select", "x') union select --": the select list
+             * is where the value stops */
+            return "sqli: union select at the end";
+        }
         if (tt(lx, k) != T_UNION || (!sql_union_probe(lx, k) && sql_union(lx, k, &f) < 0)) {
             continue;
         }
         if (sql_union_probe(lx, k) && (tt(lx, k + 3) == T_COMMA || tt(lx, k + 4) == T_COMMA)) {
             return "sqli: union select of a list after other tokens"; /* union select 1,2 */
+        }
+        if (tt(lx, k + 1) == T_LPAREN && sql_union(lx, k, &f) >= 0) {
+            /* 1' id union (select id from users limit 1,1): a select in
+             * parentheses, which prose does not write */
+            return "sqli: union of a select in parentheses after other tokens";
         }
         for (int c = k + 2; c < lx->nt; c++) {
             if (tt(lx, c) == T_COMMENT) {
@@ -2343,12 +2504,20 @@ sql_media_range(const unsigned char *s, size_t i)
  * "* / *" (sql_media_range()), which nearly every browser's Accept holds.
  * A reading's word is a whole run of name bytes, or the end of one after a
  * number ("1union", "0x1or", "1.e5or"): a run with a digit in it has each
- * of its ends looked up.
+ * of its ends looked up.  A value that opens with "(" and holds "=" may be
+ * a group over a test of literals ("(5550=8168)*1"), which needs no word.
  */
 static bool
 sql_may_inject(const unsigned char *s, size_t n)
 {
     size_t i = 0, j, k;
+
+    while (i < n && sql_space(s[i])) {
+        i++;
+    }
+    if (i < n && s[i] == '(' && memchr(s + i, '=', n - i) != NULL) {
+        return true;
+    }
 
     while (i < n) {
         unsigned char c = s[i];

@@ -216,6 +216,25 @@ static const char *const sqli_attacks[] = {
     "iuc,20,1764,1768 and 1=@@version",
     "1'id=-13 union select 1,2,3,4,5,6,7,8,9,10,11,12,13/*",
     "6 and substring(version(),1,1)=3:)",
+    /* public lists outside the corpus, and variants of its tune half */
+    " union select",
+    " UNION ALL SELECT",
+    " union select * from users where login = char ...",
+    "sUE.,: select * from users where id='1' union select \\.,@@VERSION -- 1'",
+    "-1 union select top 1 username char(0x7e) password,222,333 from Operators--",
+    "select * from syscat.dbauth where grantee = current user;",
+    "'; grant connect to name; grant resource to name; --",
+    "1; desc users;#",
+    "create user name identified by 'pass123'",
+    "insert into mysql.user (user, host, password) values ('name', 'localhost', password('p'))",
+    "1;(load_file(char(47,101,116,99,47,112,97,115,115,119,100))),1,1,1;",
+    " or x=x",
+    " OR a = a#",
+    "(5550=8168)*1",
+    "select 'foo' from bar where -- -",
+    "-9467' UNION ALL",
+    "1' id union (select id from users limit 1,1)",
+    "binary (false) union select",
 };
 
 static const char *const xss_attacks[] = {
@@ -437,6 +456,14 @@ static const char *const benign[] = {
     "pens, pencils & more",
     "b&w photos",
     "a=1&type=2&id=5",
+    "Teachers' union",
+    "done; grant access to all",
+    "'@1; show info; show stat; @2; show info'",
+    "if (n != N) abort();",
+    "if (x != x) return NAN;",
+    "(3072 * 8192) + 384 = 25166208",
+    "(2+2=4) is true",
+    "create user accounts for the team",
 };
 
 static bool
