@@ -1224,6 +1224,25 @@ sql_group(const sql_lex_t *lx, int i, unsigned *f)
 }
 
 /*
+ * Whether the call at i holds another call and one of them is a SQL
+ * function's: "ascii(substring(...))", "uncompress(compress(version()))".
+ */
+static bool
+sql_nested_call(const sql_lex_t *lx, int i)
+{
+    unsigned inner = 0;
+    int j;
+
+    if (tt(lx, i) != T_FUNC || tt(lx, i + 1) != T_LPAREN) {
+        return false;
+    }
+    /* closed: "use \"if (\" instead of \"if(\"" opens calls it never ends */
+    j = sql_group(lx, i + 1, &inner);
+    return j > 0 && tt(lx, j - 1) == T_RPAREN && (inner & F_FUNC)
+           && ((inner & F_SQLFN) || tk(lx, i) == KW_FN_SQL);
+}
+
+/*
  * Whether the operand at i, right after the one at prev, may be joined to
  * it by a "+" that the URL decoding read as a blank ("1+pi()+and+...",
  * "9999'+(select ...)" sent as they are): two operands side by side, not
@@ -1719,6 +1738,29 @@ sql_clause(const sql_lex_t *lx, int i, unsigned *f)
 }
 
 /*
+ * Whether a statement that changes data or schema stands at i, after a
+ * ";", cut off by a comment before its grammar is whole ("1; update
+ * users --", "; delete #"), or a drop of a name at the value's end ("; drop
+ * members").
+ */
+static bool
+sql_stmt_cut(const sql_lex_t *lx, int i)
+{
+    if (tt(lx, i) != T_STMT
+        || (tk(lx, i) != KW_DDL && tk(lx, i) != KW_UPDATE && tk(lx, i) != KW_DELETE
+            && tk(lx, i) != KW_INSERT)) {
+        return false;
+    }
+    if (tt(lx, i + 1) == T_WORD || tt(lx, i + 1) == T_KEYWORD) {
+        i++; /* its object: "drop table", "update users" */
+    }
+    /* "; update the docs" is English: only a drop of a name may end the
+     * value, the others end with the comment */
+    return tt(lx, i + 1) == T_COMMENT
+           || (at_end(lx, i + 1) && tk(lx, i - 1) == KW_DDL && tt(lx, i) == T_WORD);
+}
+
+/*
  * Whether an administrative statement stands at i, after a ";": "desc
  * users", "show tables", "grant connect to x", a few words that end with
  * the statement, and a comment that cuts off the rest of the query.  The
@@ -1783,15 +1825,16 @@ sql_tail(const sql_lex_t *lx, int i, unsigned *f, int depth)
             }
         }
         j = sql_stmt(lx, i + 1, f);
-        if (j < 0 && !(tk(lx, i + 1) == KW_DDL && tt(lx, i + 2) == T_WORD
-                       && (at_end(lx, i + 3) || tt(lx, i + 3) == T_COMMENT))
-            && !sql_admin(lx, i + 1)) {
-            return false; /* "; drop members --" is a statement too */
+        if (j < 0 && !sql_stmt_cut(lx, i + 1) && !sql_admin(lx, i + 1)) {
+            return false;
         }
         *f |= F_STACK;
         return true;
     case T_UNION:
         if (at_end(lx, i + 1)) {
+            if (lx->t[i].unary) {
+                *f |= F_UNION; /* "(@x) or (@y) union all" */
+            }
             return true; /* "... and 1=0 union": the rest elsewhere */
         }
         if (tt(lx, i + 1) == T_COMMENT) {
@@ -1987,6 +2030,11 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
             }
             if (sql_case_test(lx) && (!raw || lit0)) {
                 return "sqli: case over a comparison of literals"; /* 1 (case when 1=1 ...) */
+            }
+            if ((!raw || i > start) && sql_nested_call(lx, i)) {
+                /* ')) uncompress(compress(version())), 1) ascii(substring(...)):
+                 * after the string or the parentheses the value closed */
+                return "sqli: nested SQL functions after the value";
             }
         }
         /* '('12')+and..., '+coalesce('a')+and...: a group or a call

@@ -235,6 +235,10 @@ static const char *const sqli_attacks[] = {
     "-9467' UNION ALL",
     "1' id union (select id from users limit 1,1)",
     "binary (false) union select",
+    "1) ascii(substring(length(version()),1,1))",
+    "')) uncompress(compress(version()))",
+    "1; update users --",
+    "(@x) OR (@y) UNION ALL",
 };
 
 static const char *const xss_attacks[] = {
@@ -464,6 +468,9 @@ static const char *const benign[] = {
     "(3072 * 8192) + 384 = 25166208",
     "(2+2=4) is true",
     "create user accounts for the team",
+    "Version 2; update",
+    "Cocoa and Objective-C; update build",
+    "use \"if (\" instead of \"if(\".",
 };
 
 static bool
