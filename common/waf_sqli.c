@@ -824,6 +824,7 @@ static bool
 sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, unsigned mode)
 {
     size_t i = 0, j, len, depth;
+    int pushed;
     bool open, unary, no_bracket = false;
     unsigned odbc = 0;
     unsigned char opkw;
@@ -1091,9 +1092,9 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, un
                 i = j;
                 continue;
             }
-            depth = (size_t) lx->nt;
+            pushed = lx->nt;
             sql_push(lx, type, w != NULL ? w->kw : KW_NONE, false, w != NULL && w->kw == KW_NOT);
-            if (type == T_WORD && w == NULL && (size_t) lx->nt == depth + 1) {
+            if (type == T_WORD && w == NULL && lx->nt == pushed + 1) {
                 sql_word_pushed(lx, s, i, len);
             }
             i = j;

@@ -53,6 +53,14 @@ is(st('/t10/x?q=forbidden-word&r=%3Cscript%3Ealert(1)%3C/script%3E'), 403, 'two 
 is(st('/noword/x?q=forbidden-word'), 200, 'exclude: the rule is not run there');
 is(st('/builtin/x?q=forbidden-word'), 200, 'rules = "" on a route: the built-in set only');
 is(st('/builtin/x?q=%3Cscript%3Ealert(1)%3C/script%3E'), 403, 'which still blocks');
+# A built-in regex rule: JavaScript that waits, after a closed string
+# (MongoDB's $where), and the same words in prose.
+is(st("/builtin/x?q=%27%3Bd%3Dnew%20Date()%3Bdo%7Bcd%3Dnew%20Date()%3B%7Dwhile(cd-d%3C10000)%3B%2F%2F"), 403,
+   'built-in 934200: a blind JavaScript injection');
+ok($t->wait_log(qr/rule 934200 \(JavaScript injection into a server-side query\) in query "q"/),
+   'the log names 934200');
+is(st("/builtin/x?q=x%20%3D%20%27a%27%3B%20for%20(i%20%3D%200%3B%20i%20%3C%20n%3B%20i%2B%2B)%20%7B%7D%20%2F%2F%20loop"), 200,
+   'code with a closed string, "for (" and a comment that says something: not it');
 is(st('/x?q=strict-only'), 200, 'a paranoia 3 rule does not run at paranoia 1');
 is(st('/p3/x?q=strict-only'), 403, 'it does at paranoia 3');
 
