@@ -61,6 +61,9 @@ ok($t->wait_log(qr/rule 934200 \(JavaScript injection into a server-side query\)
    'the log names 934200');
 is(st("/builtin/x?q=x%20%3D%20%27a%27%3B%20for%20(i%20%3D%200%3B%20i%20%3C%20n%3B%20i%2B%2B)%20%7B%7D%20%2F%2F%20loop"), 200,
    'code with a closed string, "for (" and a comment that says something: not it');
+is(st('/builtin/x?q=*(%7C(mail%3D*))'), 403, 'built-in 936100: an LDAP filter opened in the value');
+is(st('/builtin/x?q=admin*)((%7CuserPassword%3D*)'), 403, '936100: one that closes the filter first');
+is(st('/builtin/x?q=pick%20(a%20%7C%20b)%20(x%3D1)'), 200, '936100: parentheses and "=" in prose');
 is(st('/x?q=strict-only'), 200, 'a paranoia 3 rule does not run at paranoia 1');
 is(st('/p3/x?q=strict-only'), 403, 'it does at paranoia 3');
 
