@@ -13,10 +13,12 @@
  * what SQL allows there (the end, a comment, another continuation), and the
  * expression must carry weight (a comparison, a function, a subquery).
  * Natural text fails the grammar early: after "O'" comes the bare word
- * "Brien", which SQL never accepts right after a string.  Two shapes
+ * "Brien", which SQL never accepts right after a string.  A few shapes
  * count wherever they stand, because no text but a query has them: a
- * union that selects a literal list ("union select 1,2") and a system
- * catalog's name (information_schema, sysobjects).
+ * system catalog's name (information_schema, sysobjects) and a union
+ * select of the kinds a union's probe takes ("union select 1,2", "union
+ * select @@version", "x union select" at the value's end); see
+ * sql_anywhere().
  *
  * At most MAXT tokens are read per context, each byte once, so the cost is
  * linear in the value whatever it holds.
@@ -483,7 +485,6 @@ word_trigger(const sql_word_t *w)
     case KW_PROCEDURE:
     case KW_CASE:
     case KW_CATALOG:
-    case KW_ADMIN:
         return TRIG_ALWAYS;
     case KW_FN_DANGER:
     case KW_FN_SQL:
@@ -2329,10 +2330,11 @@ sql_union_system(const sql_lex_t *lx, int k)
 /*
  * The shapes that count wherever they stand in a reading, after tokens no
  * grammar here reads: a system catalog's name, and a union select that
- * selects a literal list ("1 or \\.<\\ union select 1,@@version") or
- * selects a literal, call or group first (or parses whole) and has a
- * comment after it, which cuts off the rest of the query ("* / union select
- * password from users--").
+ * names a system variable or a SQL function in its list, that ends the
+ * value, that selects a literal list ("1 or \\.<\\ union select
+ * 1,@@version"), a select in parentheses, or a literal, call or group
+ * first (or parses whole) with a comment after it, which cuts off the rest
+ * of the query ("* / union select password from users--").
  */
 static const char *
 sql_anywhere(const sql_lex_t *lx)
@@ -2348,7 +2350,7 @@ sql_anywhere(const sql_lex_t *lx)
     }
     for (int k = 1; k < lx->nt; k++) {
         if (tt(lx, k) == T_UNION && sql_union_system(lx, k)) {
-            return "sqli: union select of the database's own values after other tokens";
+            return "sqli: union select of a system value or SQL function after other tokens";
         }
         if (tt(lx, k) == T_UNION && tt(lx, k + 1) == T_STMT && tk(lx, k + 1) == KW_SELECT
             && (at_end(lx, k + 2) || tt(lx, k + 2) == T_COMMENT)) {
