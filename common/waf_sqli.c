@@ -326,6 +326,7 @@ typedef struct {
     bool litcmp; /* two literals compared ("1=1", "'a'<>'b'"): a tautology
                   * or a contradiction, which only a test of the query asks */
     int litcmp_at; /* the token of the first such test's second operand */
+    bool spaced;   /* a blank before the quote that closes the query's string */
     size_t far; /* the bytes the reading looked at: s[0..far) */
 } sql_lex_t;
 
@@ -842,10 +843,14 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, un
     lx->litcmp_at = 0;
     lx->dashed = false;
     lx->far = 0;
+    lx->spaced = false;
     if (quote != 0) {
         i = sql_string_end(s, n, 0, quote, &open);
         if (open) {
             return false;
+        }
+        for (j = 0; j + 1 < i && !lx->spaced; j++) {
+            lx->spaced = sql_space(s[j]);
         }
         sql_push(lx, T_STRING, KW_NONE, false, false);
     }
@@ -2114,6 +2119,15 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
                 || (j == lx->nt && j == i + 2 && lx->t[j - 1].open))) {
             /* 'like'0, 1'*@@version*-0 = '0, A' - 'B */
             return "sqli: string closed then comparison";
+        }
+        if (!raw && i == 1 && !lx->spaced && lx->t[i].kw != KW_WORDOP
+            && (lx->t[i].kw == KW_CMP ? (f & (F_LITERAL | F_FUNC)) != 0
+                                      : strchr("vf(", tt(lx, 2)) != NULL || tk(lx, 2) == KW_NULL)) {
+            /* aa' >= @@version, ' != pi(), x' <> (1), abc' * @a, ' | null:
+             * the string the value closed, compared or computed with what
+             * only SQL writes there; prose that quotes code ("use '!= 0'
+             * here") has words before its quote */
+            return "sqli: string closed then an operator";
         }
         if (lit0 && (f & F_COMMENT) && (f & F_LITERAL)) {
             return "sqli: arithmetic then comment";

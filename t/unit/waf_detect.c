@@ -239,6 +239,10 @@ static const char *const sqli_attacks[] = {
     "')) uncompress(compress(version()))",
     "1; update users --",
     "(@x) OR (@y) UNION ALL",
+    "aa' >= @@version",
+    "' != pi()",
+    "x' <> (1)",
+    "abc'+*+@a",
 };
 
 static const char *const xss_attacks[] = {
@@ -471,6 +475,8 @@ static const char *const benign[] = {
     "Version 2; update",
     "Cocoa and Objective-C; update build",
     "use \"if (\" instead of \"if(\".",
+    "Merge \"cosmetics: use '== 0' in size checks\"",
+    "(transit_state_singlebyte): Omit '!= NULL' in boolean context.",
 };
 
 static bool
