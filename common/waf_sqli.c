@@ -309,7 +309,8 @@ typedef struct {
     bool unary; /* an operator that may stand before an operand; a union
                  * with "all" or "distinct" after it */
     bool qname; /* a quoted (`x`, [x]) or qualified (a.b) name */
-    uint32_t off; /* a bare word's bytes, s[off..off+len); len 0 for others */
+    uint32_t off; /* a bare word's or an unknown function's bytes,
+                   * s[off..off+len); len 0 for other tokens */
     uint32_t len;
 } sql_tok_t;
 
@@ -326,8 +327,10 @@ typedef struct {
     bool litcmp; /* two literals compared ("1=1", "'a'<>'b'"): a tautology
                   * or a contradiction, which only a test of the query asks */
     int litcmp_at; /* the token of the first such test's second operand */
-    bool spaced;   /* a blank before the quote that closes the query's string */
+    bool spaced;   /* a blank after a non-blank before the quote that closes
+                    * the query's string */
     size_t far; /* the bytes the reading looked at: s[0..far) */
+    const unsigned char *s; /* the value read */
 } sql_lex_t;
 
 #define CASE_START 0x01 /* the first word is "case" (after a "(" maybe) */
@@ -687,7 +690,8 @@ sql_push(sql_lex_t *lx, char type, unsigned char kw, bool open, bool unary)
 }
 
 /*
- * Notes the bytes of the bare word just pushed, s[i..i+len); one that
+ * Notes the bytes of the bare word or unknown function just pushed,
+ * s[i..i+len); a bare word that
  * equals itself ("x=x", "a = a") is a tautology as a test of two literals
  * is: a column equals itself in every row.
  */
@@ -698,7 +702,8 @@ sql_word_pushed(sql_lex_t *lx, const unsigned char *s, size_t i, size_t len)
 
     t->off = (uint32_t) i;
     t->len = (uint32_t) len;
-    if (lx->nt < 3 || lx->t[lx->nt - 2].type != T_OP || lx->t[lx->nt - 2].kw != KW_CMP) {
+    if (t->type != T_WORD || lx->nt < 3 || lx->t[lx->nt - 2].type != T_OP
+        || lx->t[lx->nt - 2].kw != KW_CMP) {
         return;
     }
     a = &lx->t[lx->nt - 3];
@@ -715,6 +720,14 @@ sql_word_pushed(sql_lex_t *lx, const unsigned char *s, size_t i, size_t len)
         lx->litcmp = true;
         lx->litcmp_at = lx->nt - 1;
     }
+}
+
+/* Whether token i is the unknown word w (lower case), in any case. */
+static bool
+sql_token_is(const sql_lex_t *lx, int i, const char *w)
+{
+    return i >= 0 && i < lx->nt && lx->t[i].len == strlen(w)
+           && bn_strncaseeq((const char *) lx->s + lx->t[i].off, lx->t[i].len, w, lx->t[i].len);
 }
 
 /* Marks the name just pushed as quoted. */
@@ -844,13 +857,16 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, un
     lx->dashed = false;
     lx->far = 0;
     lx->spaced = false;
+    lx->s = s;
     if (quote != 0) {
         i = sql_string_end(s, n, 0, quote, &open);
         if (open) {
             return false;
         }
-        for (j = 0; j + 1 < i && !lx->spaced; j++) {
-            lx->spaced = sql_space(s[j]);
+        for (j = 0; j + 1 < i && sql_space(s[j]); j++) {
+        }
+        for (; j + 1 < i && !lx->spaced; j++) {
+            lx->spaced = sql_space(s[j]); /* after the blanks the value starts with */
         }
         sql_push(lx, T_STRING, KW_NONE, false, false);
     }
@@ -1100,7 +1116,7 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, un
             }
             pushed = lx->nt;
             sql_push(lx, type, w != NULL ? w->kw : KW_NONE, false, w != NULL && w->kw == KW_NOT);
-            if (type == T_WORD && w == NULL && lx->nt == pushed + 1) {
+            if ((type == T_WORD || type == T_FUNC) && w == NULL && lx->nt == pushed + 1) {
                 sql_word_pushed(lx, s, i, len);
             }
             i = j;
@@ -1730,6 +1746,9 @@ sql_clause(const sql_lex_t *lx, int i, unsigned *f)
         if (tt(lx, i + 1) == T_VAR) {
             return i + 2; /* into @a: a variable takes the row */
         }
+        if (tk(lx, i + 1) == KW_OUTFILE) {
+            *f |= F_DANGER; /* a file written: a side channel as load_file() is */
+        }
         if (tk(lx, i + 1) == KW_OUTFILE && tt(lx, i + 2) == T_FUNC) {
             return sql_group(lx, i + 3, f); /* into outfile substring(...) */
         }
@@ -1738,7 +1757,13 @@ sql_clause(const sql_lex_t *lx, int i, unsigned *f)
         }
         return tk(lx, i + 1) == KW_OUTFILE && tt(lx, i + 2) == T_STRING ? i + 3 : -1;
     case KW_PROCEDURE:
-        return tt(lx, i + 1) == T_FUNC ? sql_group(lx, i + 2, f) : -1;
+        if (tt(lx, i + 1) != T_FUNC) {
+            return -1;
+        }
+        if (sql_token_is(lx, i + 1, "analyse")) {
+            *f |= F_DANGER; /* procedure analyse(extractvalue(...)): errors that tell */
+        }
+        return sql_group(lx, i + 2, f);
     default:
         return -1;
     }
@@ -1815,7 +1840,13 @@ sql_tail(const sql_lex_t *lx, int i, unsigned *f, int depth)
         while (tt(lx, i + 1) == T_SEMI) {
             i++; /* ";;": an empty statement */
         }
-        if (at_end(lx, i + 1) || tt(lx, i + 1) == T_COMMENT) {
+        if (tt(lx, i + 1) == T_COMMENT) {
+            if (lx->t[i + 1].open) {
+                *f |= F_COMMENT; /* ";--": the statement ended, the rest cut off */
+            }
+            return true; /* "; # set the default": a comment of code */
+        }
+        if (at_end(lx, i + 1)) {
             return true;
         }
         if (tt(lx, i + 1) == T_LPAREN && tt(lx, i + 2) == T_STMT && tk(lx, i + 2) == KW_SELECT) {
@@ -1944,7 +1975,7 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
             return "sqli: parentheses closed then comment";
         }
         /* "1 --", "1 #", "@version--": a number or a variable, then a
-         * comment with nothing in it */
+         * comment with nothing in it (not a string: "'name'#" is a link's anchor) */
         return i == 1 && (tt(lx, 0) == T_NUMBER || tt(lx, 0) == T_VAR) && lx->t[i].open
                        && !lx->dashed /* "--3--" is a heading */
                    ? "sqli: number then comment"

@@ -243,6 +243,10 @@ static const char *const sqli_attacks[] = {
     "' != pi()",
     "x' <> (1)",
     "abc'+*+@a",
+    "1 xor 1;--",
+    "(1) group by ((1));--",
+    "1*1 procedure analyse()",
+    "test'-'xyz' into outfile '/tmp/x'",
 };
 
 static const char *const xss_attacks[] = {
@@ -477,6 +481,9 @@ static const char *const benign[] = {
     "use \"if (\" instead of \"if(\".",
     "Merge \"cosmetics: use '== 0' in size checks\"",
     "(transit_state_singlebyte): Omit '!= NULL' in boolean context.",
+    "PROCEDURE SetCursorSize(CurDat:WORD);",
+    "@ARGV = @_;  # set global ARGV for this package",
+    "Event: 'close'#",
 };
 
 static bool
