@@ -1648,6 +1648,15 @@ sql_stmt(const sql_lex_t *lx, int i, unsigned *f)
     }
 }
 
+/* After the union at i, "[(...] select": the index after the select, or -1. */
+static int
+sql_union_select(const sql_lex_t *lx, int i)
+{
+    for (i++; tt(lx, i) == T_LPAREN; i++) {
+    }
+    return tt(lx, i) == T_STMT && tk(lx, i) == KW_SELECT ? i + 1 : -1;
+}
+
 /*
  * Whether the union at i selects a literal, a call or a group first
  * ("union select 1,2,...", "union all select null,", "union select
@@ -1657,14 +1666,10 @@ sql_stmt(const sql_lex_t *lx, int i, unsigned *f)
 static bool
 sql_union_probe(const sql_lex_t *lx, int i)
 {
-    i++;
-    while (tt(lx, i) == T_LPAREN) {
-        i++;
-    }
-    if (tt(lx, i) != T_STMT || tk(lx, i) != KW_SELECT) {
+    i = sql_union_select(lx, i);
+    if (i < 0) {
         return false;
     }
-    i++;
     while (tt(lx, i) == T_KEYWORD && tk(lx, i) == KW_ALL) {
         i++;
     }
@@ -1681,14 +1686,8 @@ sql_union(const sql_lex_t *lx, int i, unsigned *f)
     if (tt(lx, i) != T_UNION) {
         return -1;
     }
-    i++;
-    while (tt(lx, i) == T_LPAREN) {
-        i++;
-    }
-    if (tt(lx, i) != T_STMT || tk(lx, i) != KW_SELECT) {
-        return -1;
-    }
-    return sql_select(lx, i + 1, f);
+    i = sql_union_select(lx, i);
+    return i < 0 ? -1 : sql_select(lx, i, f);
 }
 
 /* A clause that may end an injected condition: order by, group by,
@@ -2344,22 +2343,19 @@ sql_raw(const sql_lex_t *lx, unsigned paranoia)
 
 /*
  * Whether the select of the union at k names, among the first items of its
- * list, a system variable or a function that tells about the database
- * ("union select \\.,@@version", "union select top 1 a char(0x7e) b,
- * version()"): what a union's extraction asks and no list of a form's own.
+ * list, a system variable or a SQL function ("union select \\.,@@version",
+ * "union select top 1 a char(0x7e) b"): what a union's extraction asks,
+ * and no list of a form's own.
  */
 static bool
 sql_union_system(const sql_lex_t *lx, int k)
 {
-    int i = k + 1;
+    int i = sql_union_select(lx, k);
 
-    while (tt(lx, i) == T_LPAREN) {
-        i++;
-    }
-    if (tt(lx, i) != T_STMT || tk(lx, i) != KW_SELECT) {
+    if (i < 0) {
         return false;
     }
-    for (i++; i < lx->nt && i < k + 24; i++) {
+    for (; i < lx->nt && i < k + 24; i++) {
         if (strchr("cU;Ek", tt(lx, i)) != NULL && tk(lx, i) != KW_ALL && tk(lx, i) != KW_TOP) {
             return false; /* the list ends: from, a comment, another statement */
         }
