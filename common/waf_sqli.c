@@ -784,6 +784,22 @@ sql_blank_rest(const unsigned char *s, size_t n, size_t i)
     return true;
 }
 
+/* Whether s[i..n) holds one word at most, between blanks. */
+static bool
+sql_last_word(const unsigned char *s, size_t n, size_t i)
+{
+    while (i < n && sql_space(s[i])) {
+        i++;
+    }
+    while (i < n && sql_word_char(s[i])) {
+        i++;
+    }
+    while (i < n && sql_space(s[i])) {
+        i++;
+    }
+    return i == n;
+}
+
 /* The length of the operator at s[i..n), its type, its keyword (KW_CMP for
  * a comparison), whether it can be unary. */
 static size_t
@@ -858,7 +874,16 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, un
     lx->far = 0;
     lx->spaced = false;
     lx->s = s;
-    if (quote != 0) {
+    if (quote == '*') {
+        /* the value lands in a comment: what follows its close comes
+         * after the operand the comment stood behind */
+        const unsigned char *e = memmem(s, n, "*/", 2);
+
+        if (e == NULL) {
+            return false;
+        }
+        i = (size_t) (e - s) + 2;
+    } else if (quote != 0) {
         i = sql_string_end(s, n, 0, quote, &open);
         if (open) {
             return false;
@@ -868,7 +893,8 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, un
         for (; j + 1 < i && !lx->spaced; j++) {
             lx->spaced = sql_space(s[j]); /* after the blanks the value starts with */
         }
-        sql_push(lx, T_STRING, KW_NONE, false, false);
+        /* a quoted name (`name`, [name]) is a column or table */
+        sql_push(lx, quote == '`' || quote == ']' ? T_WORD : T_STRING, KW_NONE, false, false);
     }
     while (i < n) {
         unsigned char c = s[i];
@@ -950,6 +976,16 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, un
             continue;
         }
         if (c == '#' || (c == '-' && i + 1 < n && s[i + 1] == '-')) {
+            /* Such a comment ends at the line's end, and SQL goes on on
+             * the next: to the query it is a blank (sqlmap's space2hash,
+             * "1#x\nor#x\n1=1"), unless one word at most follows (its
+             * "-- x" made "--#a\nx"), which the comment cuts off. */
+            const unsigned char *nl = memchr(s + i, '\n', n - i);
+
+            if (nl != NULL && !sql_last_word(s, n, (size_t) (nl - s) + 1)) {
+                i = (size_t) (nl - s) + 1;
+                continue;
+            }
             sql_push(lx, T_COMMENT, KW_NONE, sql_blank_rest(s, n, i + 1), false);
             break;
         }
@@ -967,6 +1003,17 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, un
         if (c == '\\' && i + 1 < n && sql_digit(s[i + 1])) {
             i++; /* \1=\1: a backslash an escaping layer left before a digit */
             continue;
+        }
+        if (c == '[' && i + 1 < n && sql_word_start(s[i + 1])) {
+            /* SQL Server's and Access's [name], or one the value opens */
+            for (j = i + 1; j < n && sql_word_char(s[j]); j++) {
+            }
+            if (j == n || s[j] == ']') {
+                sql_push(lx, T_WORD, KW_NONE, j == n, false);
+                sql_qname(lx);
+                i = j + 1;
+                continue;
+            }
         }
         if (c == '`') {
             for (j = i + 1; j < n && s[j] != '`'; j++) {
@@ -2445,13 +2492,35 @@ sql_has_union(const unsigned char *s, size_t n)
 
 /* The reason s is an injection, read in each context, or NULL; lx holds
  * the last reading. */
+/*
+ * Whether s can close context q (a quote of sql_detect()'s).  A string's
+ * quote anywhere; a quoted name or a comment only after what a name or a
+ * number is made of ("abc` where", "1* / or"): prose quotes `so', Markdown
+ * `code`, C code opens the comments it closes.
+ */
+static bool
+sql_closes(const unsigned char *s, size_t n, unsigned char q)
+{
+    size_t i = 0;
+
+    if (q == '\'' || q == '"') {
+        return memchr(s, q, n) != NULL;
+    }
+    while (i < n && (sql_word_char(s[i]) || s[i] == '-' || s[i] == '.')) {
+        i++;
+    }
+    return i > 0 && i < n && s[i] == q && (q != '*' || (i + 1 < n && s[i + 1] == '/'));
+}
+
 static const char *
 sql_detect(sql_lex_t *lx, const unsigned char *u, size_t n, unsigned paranoia)
 {
-    static const unsigned char quotes[] = { '\'', '"' };
+    /* The contexts a value can land in and close: a string, a quoted name
+     * (MySQL's `name`, SQL Server's [name]), a comment ('*' for its close). */
+    static const unsigned char quotes[] = { '\'', '"', '`', ']', '*' };
     const char *s = (const char *) u;
     const char *reason;
-    size_t far[3] = { 0, 0, 0 };
+    size_t far[sizeof(quotes) + 1] = { 0 }, raw = sizeof(quotes);
     const unsigned char *dd = memmem(u, n, "--", 2);
     unsigned modes[3], nmodes = 0;
 
@@ -2475,21 +2544,23 @@ sql_detect(sql_lex_t *lx, const unsigned char *u, size_t n, unsigned paranoia)
         /* The "+" pass reads again only what met a "+" in the first: the
          * rest would come out the same. */
         for (size_t q = 0; q < sizeof(quotes); q++) {
-            if ((plus && memchr(s, '+', far[q]) == NULL) || memchr(s, quotes[q], n) == NULL
+            if ((plus && memchr(s, '+', far[q]) == NULL) || !sql_closes(u, n, quotes[q])
                 || !sql_lex(lx, u, n, quotes[q], modes[m])) {
                 continue;
             }
             far[q] = lx->far;
-            reason = sql_after_operand(lx, 1, false, paranoia);
+            /* a name or a comment closed, then a comment, is no sure
+             * sign ("[root@host root]# ls"): read as an operand is */
+            reason = sql_after_operand(lx, 1, q >= 2, paranoia);
             if (reason != NULL) {
                 return reason;
             }
         }
-        if (plus && memchr(s, '+', far[2]) == NULL) {
+        if (plus && memchr(s, '+', far[raw]) == NULL) {
             continue;
         }
         sql_lex(lx, u, n, 0, modes[m]);
-        far[2] = lx->far;
+        far[raw] = lx->far;
         reason = sql_raw(lx, paranoia);
         if (reason == NULL) {
             reason = sql_anywhere(lx);
@@ -2501,7 +2572,7 @@ sql_detect(sql_lex_t *lx, const unsigned char *u, size_t n, unsigned paranoia)
     /* 1'id=-13 union select 1,2,3 --: a union select that no reading
      * reached, past a bare word after the closed string */
     for (size_t q = 0; q < sizeof(quotes); q++) {
-        if (memchr(s, quotes[q], n) != NULL && sql_has_union(u, n)
+        if (sql_closes(u, n, quotes[q]) && sql_has_union(u, n)
             && sql_lex(lx, u, n, quotes[q], LEX_WHOLE)
             && (reason = sql_anywhere(lx)) != NULL) {
             return reason;

@@ -183,6 +183,17 @@ static const char *const sqli_attacks[] = {
     "1' order by @@version #",
     /* sqlmap's boundaries */
     "1)) -- -",
+    /* a line comment ends at the line's end (sqlmap's space2hash) */
+    "1)#zwz\nAND#zwz\n9988=(SELECT#zwz\nCOUNT(*)#zwz\nFROM#zwz\nGENERATE_SERIES(1,5000000))--",
+    "abc'#x\nor#x\n'a'='a",
+    "1-- x\nunion select 1,2--",
+    "1#trb\nOR#trb\n4021=(SELECT#trb\n4021#trb\nFROM#trb\nPG_SLEEP(5))--#trb\nqfpr",
+    /* the value closes a quoted name, or a comment it lands in */
+    "abc` WHERE 9502=9502 OR NOT 9502=9502-- eusf",
+    "abc`=`abc` AND 1169=(SELECT (CASE WHEN (1169=1169) THEN 1169 ELSE (SELECT 3022 UNION SELECT 9197) END))-- ilyx",
+    "abc]-(SELECT 0 WHERE 8919=8919 AND (SELECT 8919 FROM (SELECT(SLEEP(5)))ozrm))|[abc",
+    "abc*/ OR 4591=(SELECT 4591 FROM PG_SLEEP(5))--",
+    "-7841*/ OR 9791=UTL_INADDR.GET_HOST_ADDRESS('qkjpq'||(SELECT 1 FROM DUAL)||'qzvxq')/*",
     "1) #",
     "1 ,(CASE WHEN 5010=5010 THEN 1 ELSE NULL END)",
     "1 (CASE WHEN 5010=5010 THEN 1 ELSE NULL END)",
@@ -380,6 +391,13 @@ static const char *const benign[] = {
     "load the data infile",
     "C:\\2024\\reports -- final",
     "see sp_password -- the docs",
+    /* quoted names and comments of prose and code, lines after a comment */
+    "the text can be found in `/usr/share/common-licenses/GPL-3'.",
+    "[root@host root]# fdisk -lu /dev/hda",
+    "`#658 <https://github.com/pyca/pyopenssl/pull/658>`_",
+    "int x; /* the count */ x = 1 || y;",
+    "# Title\nSome text, or other text.\n",
+    "x = 1  # set it\nif x == 1 and y:\n    pass",
     "--3--",
     "2) # of items",
     "* (select one) and go",
