@@ -330,6 +330,7 @@ typedef struct {
     bool spaced;   /* a blank after a non-blank before the quote that closes
                     * the query's string */
     size_t far; /* the bytes the reading looked at: s[0..far) */
+    unsigned char quote; /* the context read in: what the value closed first, or 0 */
     const unsigned char *s; /* the value read */
 } sql_lex_t;
 
@@ -872,6 +873,7 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, un
     lx->litcmp_at = 0;
     lx->dashed = false;
     lx->far = 0;
+    lx->quote = quote;
     lx->spaced = false;
     lx->s = s;
     if (quote == '*') {
@@ -1145,7 +1147,12 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, un
                     || bn_waf_prefix_eq((const char *) s + i, len, "sp_"))) {
                 w = &proc_word;
             }
-            for (k = j; k < n && (sql_space(s[k]) || (s[k] == '+' && lx->plus_blank)); k++) {
+            for (k = j; k < n; k++) {
+                if (lx->versioned && s[k] == '*' && k + 1 < n && s[k + 1] == '/') {
+                    k++; /* / *!sleep* /(5): the call's name in the comment */
+                } else if (!sql_space(s[k]) && !(s[k] == '+' && lx->plus_blank)) {
+                    break;
+                }
             }
             if (k >= lx->far) {
                 lx->far = k + 1;
@@ -2001,7 +2008,8 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
     bool lit0 = raw && strchr("snv", tt(lx, 0)) != NULL;
     /* an operand that closes a "(" the query opened, then an operator
      * ("foo) rlike if(...)"): as sure a start as a literal */
-    bool closed = raw && start == 1 && tt(lx, 0) == T_WORD && tt(lx, 1) == T_RPAREN;
+    bool closed = raw && start == 1 && tt(lx, 0) == T_WORD
+                  && (tt(lx, 1) == T_RPAREN || lx->quote == '`' || lx->quote == ']'); /* abc` where */
 
     while (tt(lx, i) == T_RPAREN) {
         i++;

@@ -193,6 +193,9 @@ static const char *const sqli_attacks[] = {
     "abc`=`abc` AND 1169=(SELECT (CASE WHEN (1169=1169) THEN 1169 ELSE (SELECT 3022 UNION SELECT 9197) END))-- ilyx",
     "abc]-(SELECT 0 WHERE 8919=8919 AND (SELECT 8919 FROM (SELECT(SLEEP(5)))ozrm))|[abc",
     "abc*/ OR 4591=(SELECT 4591 FROM PG_SLEEP(5))--",
+    "abc` WHERE 3612=3612 AND 3612=3612",
+    /* a call whose name a versioned comment holds */
+    "abc' /*!OR*/ !/*!SLEEP*/(5)#",
     "-7841*/ OR 9791=UTL_INADDR.GET_HOST_ADDRESS('qkjpq'||(SELECT 1 FROM DUAL)||'qzvxq')/*",
     "1) #",
     "1 ,(CASE WHEN 5010=5010 THEN 1 ELSE NULL END)",
@@ -396,6 +399,8 @@ static const char *const benign[] = {
     "[root@host root]# fdisk -lu /dev/hda",
     "`#658 <https://github.com/pyca/pyopenssl/pull/658>`_",
     "int x; /* the count */ x = 1 || y;",
+    "Vdata.size := Length(Aca_pem);",
+    "see the `users` table where id = 1 and more",
     "# Title\nSome text, or other text.\n",
     "x = 1  # set it\nif x == 1 and y:\n    pass",
     "--3--",
