@@ -9,7 +9,8 @@
 # site's transform chain gets its own input, not another chain's scratch.
 # And the framing stays whole: pipelined requests after a held body,
 # chunked and Content-Length alike, reach the backend as sent and are each
-# inspected.
+# inspected.  SQL shaped by sqlmap's tampers and boundaries (lines after a
+# "#" comment, a value that closes a `name` or a comment) is refused.
 use strict;
 use warnings;
 use FindBin;
@@ -189,6 +190,29 @@ is(http_request($p, 'GET', '/site/chain?q=%26lt%3B%C3%A9%5C')->{status}, 403,
     is($st, 503, 'an attack beyond what memory let the WAF gather is not passed: 503');
     is(seen('/roomy/squeezed'), 0, 'and not sent on');
     close $s;
+}
+
+# --- SQL the way sqlmap's tampers and boundaries shape it
+{
+    # A line comment ends at the line's end (space2hash): the lines after it
+    # are the query, in the query string, a JSON string and a cookie alike.
+    my $hashed = join '', map { "$_#x\n" } qw(1) , ('OR', '4021=(SELECT', '4021', 'FROM', 'PG_SLEEP(5))--');
+    (my $q = $hashed) =~ s/([^A-Za-z0-9])/sprintf("%%%02X", ord $1)/ge;
+    is(http_request($p, 'GET', "/tamper/q?id=$q")->{status}, 403, 'space2hash in the query: 403');
+    (my $j = $hashed) =~ s/\n/\\n/g;
+    is(post('/tamper/json', 'application/json', qq({"id": "$j"})), 403, 'in a JSON string: 403');
+    # The value closes a quoted name or a comment it lands in.
+    is(http_request($p, 'GET', '/tamper/c', headers => [ Cookie => 'sort=abc` WHERE 9502=9502 OR NOT 9502=9502-- x' ])
+       ->{status}, 403, 'a closed backtick name, then a clause, in a cookie: 403');
+    (my $c = 'abc*/ OR 4591=(SELECT 4591 FROM PG_SLEEP(5))--') =~ s/([^A-Za-z0-9])/sprintf("%%%02X", ord $1)/ge;
+    is(http_request($p, 'GET', "/tamper/k?x=$c")->{status}, 403, 'a closed comment, then SQL: 403');
+    is(seen("/tamper/$_"), 0, "/tamper/$_ not sent on") for qw(q json c k);
+    # Prose and code with the same marks pass.
+    for my $ok ("# Title\nSome text, or other text.", "found in `/usr/share/common-licenses/GPL-3'.",
+                "[root\@host root]# fdisk -lu /dev/hda") {
+        (my $v = $ok) =~ s/([^A-Za-z0-9])/sprintf("%%%02X", ord $1)/ge;
+        is(http_request($p, 'GET', "/tamper/ok?v=$v")->{status}, 200, "passes: $ok");
+    }
 }
 
 $t->done;
