@@ -2006,10 +2006,11 @@ sql_after_operand(const sql_lex_t *lx, int i, bool raw, unsigned paranoia)
     unsigned f = 0;
     int j, start = i;
     bool lit0 = raw && strchr("snv", tt(lx, 0)) != NULL;
-    /* an operand that closes a "(" the query opened, then an operator
-     * ("foo) rlike if(...)"): as sure a start as a literal */
+    /* an operand that closes a "(" the query opened, or a quoted name,
+     * then an operator or clause ("foo) rlike if(...)", "abc` where 1=1"):
+     * as sure a start as a literal */
     bool closed = raw && start == 1 && tt(lx, 0) == T_WORD
-                  && (tt(lx, 1) == T_RPAREN || lx->quote == '`' || lx->quote == ']'); /* abc` where */
+                  && (tt(lx, 1) == T_RPAREN || lx->quote == '`' || lx->quote == ']');
 
     while (tt(lx, i) == T_RPAREN) {
         i++;
@@ -2498,8 +2499,6 @@ sql_has_union(const unsigned char *s, size_t n)
     return false;
 }
 
-/* The reason s is an injection, read in each context, or NULL; lx holds
- * the last reading. */
 /*
  * Whether s can close context q (a quote of sql_detect()'s).  A string's
  * quote anywhere; a quoted name or a comment only after what a name or a
@@ -2520,6 +2519,8 @@ sql_closes(const unsigned char *s, size_t n, unsigned char q)
     return i > 0 && i < n && s[i] == q && (q != '*' || (i + 1 < n && s[i + 1] == '/'));
 }
 
+/* The reason s is an injection, read in each context, or NULL; lx holds
+ * the last reading. */
 static const char *
 sql_detect(sql_lex_t *lx, const unsigned char *u, size_t n, unsigned paranoia)
 {

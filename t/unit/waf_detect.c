@@ -190,7 +190,8 @@ static const char *const sqli_attacks[] = {
     "1#trb\nOR#trb\n4021=(SELECT#trb\n4021#trb\nFROM#trb\nPG_SLEEP(5))--#trb\nqfpr",
     /* the value closes a quoted name, or a comment it lands in */
     "abc` WHERE 9502=9502 OR NOT 9502=9502-- eusf",
-    "abc`=`abc` AND 1169=(SELECT (CASE WHEN (1169=1169) THEN 1169 ELSE (SELECT 3022 UNION SELECT 9197) END))-- ilyx",
+    "abc`=`abc` AND 1169=(SELECT (CASE WHEN (1169=1169) THEN 1169 ELSE (SELECT 3022 UNION "
+    "SELECT 9197) END))-- ilyx",
     "abc]-(SELECT 0 WHERE 8919=8919 AND (SELECT 8919 FROM (SELECT(SLEEP(5)))ozrm))|[abc",
     "abc*/ OR 4591=(SELECT 4591 FROM PG_SLEEP(5))--",
     "abc` WHERE 3612=3612 AND 3612=3612",
