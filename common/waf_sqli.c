@@ -954,6 +954,13 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, un
                 sql_push(lx, T_COMMENT, KW_NONE, sql_blank_rest(s, n, i + 2), false);
                 break;
             }
+            if (lx->nt == 1 && (lx->t[0].type == T_NUMBER || lx->t[0].type == T_VAR)
+                && sql_blank_rest(s, n, j + 2)) {
+                /* "1/ * anything * /": a number, then a comment that ends
+                 * the value, as "1 --" is */
+                sql_push(lx, T_COMMENT, KW_NONE, true, false);
+                break;
+            }
             i = j + 2;
             continue;
         }
@@ -1019,6 +1026,14 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, un
         }
         if (c == '`') {
             for (j = i + 1; j < n && s[j] != '`'; j++) {
+            }
+            if (j >= n && sql_blank_rest(s, n, i + 1) && lx->nt > 0 && i > 0
+                && sql_space(s[i - 1])) {
+                /* a backtick left open at the end, after a blank: MySQL
+                 * reads what it opens as a comment (libinjection's
+                 * "foo\" and 1=1 `"; Markdown's `"` has no blank before) */
+                sql_push(lx, T_COMMENT, KW_NONE, true, false);
+                break;
             }
             sql_push(lx, T_WORD, KW_NONE, false, false);
             sql_qname(lx);

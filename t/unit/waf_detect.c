@@ -195,6 +195,10 @@ static const char *const sqli_attacks[] = {
     "abc]-(SELECT 0 WHERE 8919=8919 AND (SELECT 8919 FROM (SELECT(SLEEP(5)))ozrm))|[abc",
     "abc*/ OR 4591=(SELECT 4591 FROM PG_SLEEP(5))--",
     "abc` WHERE 3612=3612 AND 3612=3612",
+    /* libinjection's tokenizer tests: a backtick left open, a number then
+     * a comment */
+    "foo\" and 1=1 `",
+    "1/* yes this is sqli */",
     /* a call whose name a versioned comment holds */
     "abc' /*!OR*/ !/*!SLEEP*/(5)#",
     "-7841*/ OR 9791=UTL_INADDR.GET_HOST_ADDRESS('qkjpq'||(SELECT 1 FROM DUAL)||'qzvxq')/*",
@@ -401,6 +405,8 @@ static const char *const benign[] = {
     "`#658 <https://github.com/pyca/pyopenssl/pull/658>`_",
     "int x; /* the count */ x = 1 || y;",
     "Vdata.size := Length(Aca_pem);",
+    "only recognizes double `\"` for quoting. In Powershell or Git bash, both `'`",
+    "inject the contents of the blob prepared with `--experimental-sea-config\"`",
     "see the `users` table where id = 1 and more",
     "# Title\nSome text, or other text.\n",
     "x = 1  # set it\nif x == 1 and y:\n    pass",
