@@ -2516,22 +2516,30 @@ sql_has_union(const unsigned char *s, size_t n)
 
 /*
  * Whether s can close context q (a quote of sql_detect()'s).  A string's
- * quote anywhere; a quoted name or a comment only after what a name or a
- * number is made of ("abc` where", "1* / or"): prose quotes `so', Markdown
- * `code`, C code opens the comments it closes.
+ * quote anywhere; a quoted name's where its first closer follows a
+ * non-blank ("my table` where": prose quotes `so', Markdown `code`), with
+ * no "[" before a "]"; a comment only after what a name or a number is
+ * made of ("1* / or": C code opens the comments it closes).
  */
 static bool
 sql_closes(const unsigned char *s, size_t n, unsigned char q)
 {
     size_t i = 0;
 
+    const unsigned char *e;
+
     if (q == '\'' || q == '"') {
         return memchr(s, q, n) != NULL;
+    }
+    if (q != '*') {
+        e = memchr(s, q, n);
+        return e != NULL && e > s && !sql_space(e[-1])
+               && (q != ']' || memchr(s, '[', (size_t) (e - s)) == NULL);
     }
     while (i < n && (sql_word_char(s[i]) || s[i] == '-' || s[i] == '.')) {
         i++;
     }
-    return i > 0 && i < n && s[i] == q && (q != '*' || (i + 1 < n && s[i + 1] == '/'));
+    return i > 0 && i + 1 < n && s[i] == '*' && s[i + 1] == '/';
 }
 
 /* The reason s is an injection, read in each context, or NULL; lx holds

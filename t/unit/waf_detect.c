@@ -195,6 +195,8 @@ static const char *const sqli_attacks[] = {
     "abc]-(SELECT 0 WHERE 8919=8919 AND (SELECT 8919 FROM (SELECT(SLEEP(5)))ozrm))|[abc",
     "abc*/ OR 4591=(SELECT 4591 FROM PG_SLEEP(5))--",
     "abc` WHERE 3612=3612 AND 3612=3612",
+    "my table` where 1=1 union select 1,2--",
+    "abc def` OR 1=1-- ",
     /* libinjection's tokenizer tests: a backtick left open, a number then
      * a comment */
     "foo\" and 1=1 `",
@@ -408,6 +410,8 @@ static const char *const benign[] = {
     "only recognizes double `\"` for quoting. In Powershell or Git bash, both `'`",
     "inject the contents of the blob prepared with `--experimental-sea-config\"`",
     "see the `users` table where id = 1 and more",
+    "see `users` or `groups`, then -- or not",
+    "the list [a, b] and [c] or more",
     "# Title\nSome text, or other text.\n",
     "x = 1  # set it\nif x == 1 and y:\n    pass",
     "--3--",
