@@ -785,6 +785,25 @@ sql_blank_rest(const unsigned char *s, size_t n, size_t i)
     return true;
 }
 
+/* Whether token i is the name of one of Oracle's packages whose calls
+ * wait or reach out (dbms_lock.sleep, utl_inaddr.get_host_address, ...):
+ * "abc' dbms_lock.sleep(5)" is no prose's "it's foo.bar". */
+static bool
+sql_oracle_package(const sql_lex_t *lx, int i)
+{
+    static const char *const packages[] = { "dbms_", "utl_", "ctxsys", "user_lock", "sys" };
+    const char *w = (const char *) lx->s + lx->t[i].off;
+
+    for (size_t k = 0; k < sizeof(packages) / sizeof(packages[0]); k++) {
+        if (bn_waf_prefix_eq(w, lx->t[i].len, packages[k])
+            && (packages[k][strlen(packages[k]) - 1] == '_'
+                || lx->t[i].len == strlen(packages[k]))) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Whether s[i..n) holds one word at most, between blanks. */
 static bool
 sql_last_word(const unsigned char *s, size_t n, size_t i)
@@ -902,7 +921,8 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, un
         unsigned char c = s[i];
 
         if (lx->nt == 2 && lx->t[1].type == T_WORD && strchr("snvb", lx->t[0].type) != NULL
-            && lx->t[1].kw != KW_LOCK && lx->t[1].kw != KW_IF && !(mode & LEX_WHOLE)) {
+            && lx->t[1].kw != KW_LOCK && lx->t[1].kw != KW_IF && !(mode & LEX_WHOLE)
+            && !(s[i] == '.' && sql_oracle_package(lx, 1))) {
             /* "O'Brien", "hello world": SQL never puts a bare word right
              * after an operand, so no shape can follow; stop reading. */
             break;
@@ -1921,12 +1941,14 @@ sql_tail(const sql_lex_t *lx, int i, unsigned *f, int depth)
             *f |= F_STACK | F_SUB;
             return true;
         }
-        if (tt(lx, i + 1) == T_LPAREN) {
+        if (tt(lx, i + 1) == T_LPAREN || (tt(lx, i + 1) == T_FUNC && tt(lx, i + 2) == T_LPAREN)) {
             unsigned g = 0;
 
-            sql_group(lx, i + 1, &g);
+            sql_group(lx, tt(lx, i + 1) == T_LPAREN ? i + 1 : i + 2, &g);
             if (g & F_DANGER) {
-                *f |= F_STACK | F_DANGER; /* ;(load_file(...)): a side channel stacked */
+                /* ;(load_file(...)), ;if(now()=sysdate(),sleep(5),0): a side
+                 * channel stacked */
+                *f |= F_STACK | F_DANGER;
                 return true;
             }
         }

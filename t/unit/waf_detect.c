@@ -201,6 +201,10 @@ static const char *const sqli_attacks[] = {
      * a comment */
     "foo\" and 1=1 `",
     "1/* yes this is sqli */",
+    /* ghauri's: a call stacked, Oracle's packages after the string */
+    "abc';if(now()=sysdate(),sleep(5),0)--",
+    "abc' DBMS_LOCK.SLEEP(5)",
+    "abc' USER_LOCK.SLEEP(5)",
     /* a call whose name a versioned comment holds */
     "abc' /*!OR*/ !/*!SLEEP*/(5)#",
     "-7841*/ OR 9791=UTL_INADDR.GET_HOST_ADDRESS('qkjpq'||(SELECT 1 FROM DUAL)||'qzvxq')/*",
@@ -407,6 +411,9 @@ static const char *const benign[] = {
     "`#658 <https://github.com/pyca/pyopenssl/pull/658>`_",
     "int x; /* the count */ x = 1 || y;",
     "Vdata.size := Length(Aca_pem);",
+    "\"core.sleep()\" or \"core.msleep()\" for waiting the next runtime.",
+    "FmtStr(Msg, 'actual.NodeName (%s) != correct.NodeName (%s)', [actual.NodeName])",
+    "it's sys.path or not",
     "only recognizes double `\"` for quoting. In Powershell or Git bash, both `'`",
     "inject the contents of the blob prepared with `--experimental-sea-config\"`",
     "see the `users` table where id = 1 and more",
