@@ -2603,9 +2603,10 @@ sql_detect(sql_lex_t *lx, const unsigned char *u, size_t n, unsigned paranoia)
                 continue;
             }
             far[q] = lx->far;
-            /* a name or a comment closed, then a comment, is no sure
-             * sign ("[root@host root]# ls"): read as an operand is */
-            reason = sql_after_operand(lx, 1, q >= 2, paranoia);
+            /* a name closed, then a comment, is no sure sign ("[root@host
+             * root]# ls"): read as an operand is; a closed comment is as
+             * sure as a closed string */
+            reason = sql_after_operand(lx, 1, quotes[q] == '`' || quotes[q] == ']', paranoia);
             if (reason != NULL) {
                 return reason;
             }
