@@ -1722,6 +1722,24 @@ sql_stmt(const sql_lex_t *lx, int i, unsigned *f)
         if (tt(lx, i + 1) == T_WORD && tt(lx, i + 2) == T_STMT) {
             i++;
         }
+        if (tk(lx, i + 1) == KW_IF && tt(lx, i + 1) == T_FUNC) {
+            /* PL/SQL's begin if (...) then dbms_lock.sleep(5); ... end if;
+             * end;: a block, whose statements are calls that wait */
+            int then = -1, call = -1;
+
+            for (int k = i + 2; k < lx->nt; k++) {
+                if (then < 0 && tk(lx, k) == KW_THEN) {
+                    then = k;
+                } else if (then >= 0 && call < 0 && tt(lx, k) == T_FUNC
+                           && tk(lx, k) == KW_FN_DANGER) {
+                    call = k;
+                } else if (call >= 0 && tk(lx, k) == KW_END) {
+                    *f |= F_DANGER;
+                    return lx->nt;
+                }
+            }
+            return -1;
+        }
         if (tt(lx, i + 1) == T_FUNC) {
             return sql_primary(lx, i + 1, f);
         }

@@ -205,6 +205,8 @@ static const char *const sqli_attacks[] = {
     "abc';if(now()=sysdate(),sleep(5),0)--",
     "abc' DBMS_LOCK.SLEEP(5)",
     "abc' USER_LOCK.SLEEP(5)",
+    " BEGIN IF (8086=8086) THEN DBMS_LOCK.SLEEP(5); ELSE DBMS_LOCK.SLEEP(0); END IF; END;",
+    "abc*/ AND 4403=4403-- dxkh",
     /* a call whose name a versioned comment holds */
     "abc' /*!OR*/ !/*!SLEEP*/(5)#",
     "-7841*/ OR 9791=UTL_INADDR.GET_HOST_ADDRESS('qkjpq'||(SELECT 1 FROM DUAL)||'qzvxq')/*",
@@ -414,6 +416,8 @@ static const char *const benign[] = {
     "\"core.sleep()\" or \"core.msleep()\" for waiting the next runtime.",
     "FmtStr(Msg, 'actual.NodeName (%s) != correct.NodeName (%s)', [actual.NodeName])",
     "it's sys.path or not",
+    "begin if you want, then sleep(5) hours",
+    "begin if (you want) then sleep(5) hours; at the end",
     "only recognizes double `\"` for quoting. In Powershell or Git bash, both `'`",
     "inject the contents of the blob prepared with `--experimental-sea-config\"`",
     "see the `users` table where id = 1 and more",
