@@ -904,6 +904,7 @@ sql_lex(sql_lex_t *lx, const unsigned char *s, size_t n, unsigned char quote, un
             return false;
         }
         i = (size_t) (e - s) + 2;
+        sql_push(lx, T_STRING, KW_NONE, false, false); /* that operand */
     } else if (quote != 0) {
         i = sql_string_end(s, n, 0, quote, &open);
         if (open) {
